@@ -1,0 +1,85 @@
+"""What the benchmarks share: timing subprocesses, medians, a scratch portal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+PYTHON = sys.executable
+SEATTUI = str(Path(PYTHON).with_name("seattui")) if Path(PYTHON).with_name("seattui").exists() else shutil.which("seattui")
+
+
+def figure(metric: str, value: float, unit: str, *, baseline: float | None = None,
+           target: float | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"metric": metric, "value": round(value, 4), "unit": unit}
+    if baseline is not None:
+        result["baseline"] = round(baseline, 4)
+        result["ratio"] = round(value / baseline, 3) if baseline else None
+    if target is not None:
+        result["target"] = target
+    return result
+
+
+def wall_time(command: Sequence[str], env: dict[str, str], *, expect: str | None = None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or (expect is not None and expect not in done.stdout):
+        raise RuntimeError(f"{command[0]} failed ({done.returncode}): {done.stdout}{done.stderr}")
+    return elapsed
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def scratch_env() -> Iterator[tuple[Path, dict[str, str]]]:
+    """A temporary home for config, tokens and databases, so a benchmark touches nothing of yours."""
+    with tempfile.TemporaryDirectory(prefix="seattui-bench-") as folder:
+        root = Path(folder)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SEATTUI_", "TEXTUAL_"))}
+        env |= {"SEATTUI_CONFIG": str(root / "config.toml"), "SEATTUI_DATA_DIR": str(root / "data")}
+        yield root, env
+
+
+@contextmanager
+def serving(database: Path, env: dict[str, str]) -> Iterator[str]:
+    """`seattui serve` on a free loopback port, stopped afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [SEATTUI, "serve", "--db", str(database), "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v1/health", timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"seattui serve did not start: {server.stderr.read().decode() if server.stderr else ''}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,3 @@
+from seattui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,248 @@
+"""PortalClient: one method per portal operation, typed errors, timeouts and safe retries."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from seattui.domain import errors
+from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
+from seattui.domain.audit import AuditEntry
+from seattui.domain.catalog import Catalog
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.paging import Page
+from seattui.domain.validation import build
+
+M = TypeVar("M", bound=BaseModel)
+API = "/api/v1"
+DEFAULT_TIMEOUT = 10.0
+_RETRY_STATUS = {502, 503, 504}
+
+
+class PortalClient:
+    """Talks to one portal, remote (a URL) or in-process (an httpx transport given by the caller)."""
+
+    def __init__(
+        self,
+        base_url: str = "http://embedded-portal",
+        *,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        retry_delay: float = 0.25,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.embedded = transport is not None and base_url == "http://embedded-portal"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            # A plain-HTTP portal never uses TLS (redirects are not followed), so skip loading
+            # the CA bundle: 60 ms of every `seattui credits`. HTTPS portals verify as usual.
+            verify=not self.base_url.startswith("http://"),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"User-Agent": "seattui"},
+        )
+
+    @property
+    def where(self) -> str:
+        return "the embedded portal" if self.embedded else f"the portal at {self.base_url}"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> PortalClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send one request; raise the portal's error as its typed class.
+
+        Mutating requests carry an Idempotency-Key (a new one unless given), which makes them
+        safe to retry: the portal answers a repeat with the first result and charges once.
+        """
+        headers: dict[str, str] = {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        mutating = method != "GET"
+        if mutating and not path.startswith(f"{API}/auth/login"):
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        content: bytes | None = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = (
+                body.model_dump_json(exclude_unset=False).encode()
+                if isinstance(body, BaseModel)
+                else TypeAdapter(dict[str, Any]).dump_json(body)
+            )
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        safe_to_repeat = not mutating or "Idempotency-Key" in headers
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    content=content,
+                    params=clean_params,
+                    headers=headers,
+                    timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                )
+            except httpx.ConnectError as error:
+                # Never reached the portal: always safe to try again.
+                if attempt < self.retries:
+                    attempt += 1
+                    await asyncio.sleep(self.retry_delay * attempt)
+                    continue
+                raise errors.PortalUnavailable(
+                    f"Cannot reach {self.where}: {_reason(error)}. Check that it is running "
+                    "(seattui serve) and the address in your profile, then retry."
+                ) from None
+            except httpx.TimeoutException:
+                if safe_to_repeat and attempt < self.retries:
+                    attempt += 1
+                    continue
+                waited = self.timeout if timeout is None else timeout
+                raise errors.PortalUnavailable(
+                    f"{self.where.capitalize()} did not answer within {waited:g} s. It may be "
+                    "overloaded or stuck; retry in a moment."
+                ) from None
+            except httpx.TransportError as error:
+                raise errors.PortalUnavailable(
+                    f"The connection to {self.where} failed: {_reason(error)}. Retry in a moment."
+                ) from None
+            if response.status_code in _RETRY_STATUS and safe_to_repeat and attempt < self.retries:
+                attempt += 1
+                await asyncio.sleep(self.retry_delay * attempt)
+                continue
+            if response.status_code >= 400:
+                raise self._error(response)
+            return response
+
+    def _error(self, response: httpx.Response) -> errors.SeattuiError:
+        try:
+            payload = response.json()
+            return errors.SeattuiError.from_wire(
+                str(payload["code"]), str(payload["message"]), dict(payload.get("details") or {})
+            )
+        except (ValueError, KeyError, TypeError):
+            pass
+        if response.status_code >= 500:
+            return errors.PortalFault(
+                f"{self.where.capitalize()} failed ({response.status_code} {response.reason_phrase}). "
+                "Retry in a moment; if it repeats, tell the portal's operator."
+            )
+        return errors.SeattuiError(
+            f"{self.where.capitalize()} answered {response.status_code} {response.reason_phrase}, "
+            "which this version of seattui does not understand."
+        )
+
+    async def _get(self, path: str, model: type[M], **params: Any) -> M:
+        return _parse(model, await self.request("GET", f"{API}{path}", params=params))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        model: type[M] | None,
+        body: BaseModel | dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        response = await self.request(
+            method, f"{API}{path}", body=body, idempotency_key=idempotency_key, timeout=timeout
+        )
+        return None if model is None else _parse(model, response)
+
+    # -- health, setup and session -----------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        return dict((await self.request("GET", f"{API}/health")).json())
+
+    async def setup_status(self) -> SetupStatus:
+        return await self._get("/setup", SetupStatus)
+
+    async def setup(self, new: NewOrganization) -> Session:
+        session: Session = await self._send("POST", "/setup", Session, new)
+        self.token = session.token
+        return session
+
+    async def login(self, login: str, password: str) -> Session:
+        session: Session = await self._send(
+            "POST", "/auth/login", Session, build(Credentials, login=login, password=password)
+        )
+        self.token = session.token
+        return session
+
+    async def logout(self) -> None:
+        try:
+            await self._send("POST", "/auth/logout", None)
+        finally:
+            self.token = None
+
+    async def me(self) -> Me:
+        return await self._get("/auth/me", Me)
+
+    # -- catalog and credits -----------------------------------------------------------------
+
+    async def catalog(self) -> Catalog:
+        return await self._get("/catalog", Catalog)
+
+    async def balance(self) -> CreditBalance:
+        return await self._get("/credits/balance", CreditBalance)
+
+    async def ledger(self, *, cursor: str | None = None, limit: int = 50) -> Page[LedgerEntry]:
+        return await self._get("/credits/ledger", Page[LedgerEntry], cursor=cursor, limit=limit)
+
+    async def grant_credits(self, org_id: int, amount: Decimal, memo: str = "") -> LedgerEntry:
+        entry: LedgerEntry = await self._send(
+            "POST", f"/organizations/{org_id}/credit-grants", LedgerEntry, build(CreditGrant, amount=amount, memo=memo)
+        )
+        return entry
+
+    async def audit(
+        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None
+    ) -> Page[AuditEntry]:
+        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id)
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError:
+        raise errors.PortalFault(
+            "The portal answered with data this version of seattui cannot read; "
+            "check that the app and the portal are the same version."
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip()
+    if "refused" in text.lower():
+        return "connection refused"
+    if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+        return "unknown host name"
+    return text or type(error).__name__

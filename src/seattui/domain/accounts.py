@@ -1,0 +1,128 @@
+"""Organizations, users, roles and what each role may do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import ConfigDict, Field, field_validator
+from seattui.domain.base import DomainModel
+
+LOGIN_PATTERN = r"^[A-Za-z0-9._@+-]{2,64}$"
+
+
+class OrgKind(StrEnum):
+    VENDOR = "vendor"
+    RESELLER = "reseller"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    MANAGE_KEYS = "manage_keys"
+    ASSIGN = "assign"  # free changes: trials, edits, seat assignments and reassignments
+    PURCHASE = "purchase"  # anything that spends credits or refunds them
+    MANAGE_EMPLOYEES = "manage_employees"
+    MANAGE_USERS = "manage_users"
+    GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset({Permission.READ}),
+    Role.OPERATOR: frozenset(
+        {Permission.READ, Permission.MANAGE_KEYS, Permission.ASSIGN, Permission.MANAGE_EMPLOYEES}
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.READ,
+            Permission.MANAGE_KEYS,
+            Permission.ASSIGN,
+            Permission.MANAGE_EMPLOYEES,
+            Permission.PURCHASE,
+        }
+    ),
+    Role.OWNER: frozenset(
+        {
+            Permission.READ,
+            Permission.MANAGE_KEYS,
+            Permission.ASSIGN,
+            Permission.MANAGE_EMPLOYEES,
+            Permission.PURCHASE,
+            Permission.MANAGE_USERS,
+        }
+    ),
+}
+
+
+def permissions_for(role: Role, org_kind: OrgKind) -> frozenset[Permission]:
+    granted = ROLE_PERMISSIONS[role]
+    if org_kind is OrgKind.VENDOR and role in (Role.OWNER, Role.ADMIN):
+        granted = granted | {Permission.GRANT_CREDITS}
+    return granted
+
+
+class Organization(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str
+    kind: OrgKind
+
+
+class User(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    login: str
+    display_name: str
+    role: Role
+
+
+class Me(DomainModel):
+    """Who the caller is: the user, their organization, and what they may do."""
+
+    user: User
+    organization: Organization
+    permissions: frozenset[Permission]
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+class Credentials(DomainModel):
+    login: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Session(DomainModel):
+    """A bearer token and when it stops working."""
+
+    token: str
+    expires_at: datetime
+    me: Me
+
+
+class NewOrganization(DomainModel):
+    """First run: an organization and its owner."""
+
+    organization_name: str = Field(min_length=2, max_length=120)
+    owner_login: str = Field(pattern=LOGIN_PATTERN)
+    owner_name: str = Field(default="", max_length=120)
+    password: str = Field(min_length=10, max_length=256)
+
+    @field_validator("organization_name", "owner_name")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+
+class SetupStatus(DomainModel):
+    """Whether the portal still waits for its first organization."""
+
+    needs_setup: bool

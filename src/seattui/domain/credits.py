@@ -1,0 +1,68 @@
+"""The credit ledger: append-only entries; the balance is their sum."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import ConfigDict, Field, field_validator
+
+from seattui.domain.money import CREDIT_UNIT, Credits
+from seattui.domain.base import DomainModel
+
+
+class LedgerReason(StrEnum):
+    GRANT = "grant"
+    LICENSE = "license"
+    UPGRADE = "upgrade"
+    SUPPORT = "support"
+    SUBSCRIPTION = "subscription"
+    SEATS = "seats"
+    REFUND = "refund"
+
+
+class LedgerEntry(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    at: datetime
+    amount: Credits  # positive adds credits, negative spends them
+    balance_after: Credits
+    reason: LedgerReason
+    object_type: str | None = None
+    object_id: int | None = None
+    memo: str = ""
+    actor: str | None = None
+
+
+class CreditBalance(DomainModel):
+    organization: str
+    balance: Credits
+    unit: str = CREDIT_UNIT
+
+
+class CreditGrant(DomainModel):
+    """The vendor adds credits to a reseller organization."""
+
+    amount: Credits
+    memo: str = Field(default="", max_length=500)
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("a grant adds credits: give an amount above zero")
+        if value > Decimal("100000000"):
+            raise ValueError("a grant is at most 100,000,000 credits")
+        return value
+
+
+def running_balances(opening: Decimal, amounts: list[Decimal]) -> list[Decimal]:
+    """The balance after each amount, in order; the ledger stores these beside the amounts."""
+    balances = []
+    balance = opening
+    for amount in amounts:
+        balance += amount
+        balances.append(balance)
+    return balances

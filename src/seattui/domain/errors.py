@@ -1,0 +1,156 @@
+"""Errors the portal reports and the client raises: one class per reason, shared by both sides.
+
+Each error has a stable `code` (the API's JSON `code`), a message a person can act on, and
+details for programs. The client maps a response's code back to the same class.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class SeattuiError(Exception):
+    code: ClassVar[str] = "error"
+    _by_code: ClassVar[dict[str, type[SeattuiError]]] = {}
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            SeattuiError._by_code[cls.code] = cls
+
+    @classmethod
+    def for_code(cls, code: str) -> type[SeattuiError]:
+        return cls._by_code.get(code, SeattuiError)
+
+    @classmethod
+    def from_wire(cls, code: str, message: str, details: dict[str, Any] | None) -> SeattuiError:
+        error_class = cls.for_code(code)
+        error = error_class.__new__(error_class)
+        SeattuiError.__init__(error, message, details)
+        return error
+
+
+class ValidationFailed(SeattuiError):
+    """Input that breaks a rule; `details["fields"]` maps each field to what is wrong with it."""
+
+    code = "validation_failed"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message, {"fields": fields or {}})
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return dict(self.details.get("fields", {}))
+
+
+class NotFound(SeattuiError):
+    code = "not_found"
+
+
+class Conflict(SeattuiError):
+    code = "conflict"
+
+
+class KeyTaken(Conflict):
+    code = "key_taken"
+
+
+class KeyInUse(Conflict):
+    code = "key_in_use"
+
+
+class TrialExists(Conflict):
+    code = "trial_exists"
+
+
+class LicenseActivated(Conflict):
+    """The license is active on a device; `details` name the device."""
+
+    code = "license_activated"
+
+
+class ActivatedElsewhere(Conflict):
+    code = "activated_elsewhere"
+
+
+class TrialEnded(Conflict):
+    code = "trial_ended"
+
+
+class NotDowngradable(Conflict):
+    code = "not_downgradable"
+
+
+class SeatsExhausted(Conflict):
+    code = "seats_exhausted"
+
+
+class BatchRefused(Conflict):
+    """A batch validated whole and refused; `details["refusals"]` gives a reason per item."""
+
+    code = "batch_refused"
+
+
+class UndoRefused(Conflict):
+    code = "undo_refused"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class InsufficientCredits(SeattuiError):
+    code = "insufficient_credits"
+
+
+class Unauthenticated(SeattuiError):
+    code = "unauthenticated"
+
+
+class SessionExpired(Unauthenticated):
+    code = "session_expired"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+
+
+class LoginThrottled(SeattuiError):
+    """Too many failed logins in a row: wait `details["retry_after"]` seconds."""
+
+    code = "login_throttled"
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.details.get("retry_after", 0))
+
+
+class AccountLocked(LoginThrottled):
+    code = "account_locked"
+
+
+class PermissionDenied(SeattuiError):
+    code = "forbidden"
+
+
+class RateLimited(SeattuiError):
+    code = "rate_limited"
+
+
+class PayloadTooLarge(SeattuiError):
+    code = "payload_too_large"
+
+
+class PortalUnavailable(SeattuiError):
+    """The portal could not be reached, did not answer in time, or failed inside."""
+
+    code = "portal_unavailable"
+
+
+class PortalFault(PortalUnavailable):
+    code = "portal_error"

@@ -1,0 +1,178 @@
+"""Activation keys, licenses, devices and subscriptions, and the orders that create them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from seattui.domain.keys import KeyText, parse_key
+from seattui.domain.money import Credits
+from seattui.domain.base import DomainModel
+
+MAX_TRIAL_DAYS = 30
+MAX_QUANTITY = 100_000
+MAX_CHANNELS = 10_000
+MAX_COMMENT = 1000
+MAX_NAME = 120
+
+
+class Term(StrEnum):
+    TRIAL = "trial"
+    PERMANENT = "permanent"
+    FLEXIBLE = "flexible"  # seat products, billed by the day
+    ANNUAL = "annual"  # seat products, a twelve-month contract
+
+
+class LicenseStatus(StrEnum):
+    ASSIGNED = "assigned"  # on a key, not activated on a device
+    ACTIVATED = "activated"
+    TRIAL_ENDED = "trial_ended"
+    TERM_ENDED = "term_ended"
+
+
+class KeyName(DomainModel):
+    name: str = Field(default="", max_length=MAX_NAME)
+
+    @field_validator("name")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+
+class NewActivationKey(KeyName):
+    """A custom key is typed by the caller; without one the portal draws a random key."""
+
+    key: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return parse_key(value)
+
+
+class ActivationKey(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    key: str
+    name: str
+    created_at: datetime
+    license_count: int = 0
+    subscription_count: int = 0
+
+
+class Device(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    fingerprint: str
+    hostname: str
+    activated_at: datetime
+
+
+class License(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    key: str
+    key_name: str = ""
+    product_id: str
+    edition_id: str | None
+    addons: tuple[str, ...] = ()
+    term: Term
+    quantity: int
+    status: LicenseStatus
+    trial_ends_on: date | None = None
+    support_ends_on: date | None = None
+    term_ends_on: date | None = None
+    seat_cap: int | None = None
+    customer_email: str | None = None
+    comment: str = ""
+    device: Device | None = None
+    paid: Credits
+    created_at: datetime
+
+
+class _CustomerFields(DomainModel):
+    customer_email: EmailStr | None = None
+    comment: str = Field(default="", max_length=MAX_COMMENT)
+
+    @field_validator("customer_email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+
+class LicenseOrder(_CustomerFields):
+    """What the wizard asks for; the portal quotes it, then creates it against the credits."""
+
+    key: KeyText
+    product_id: str = Field(min_length=1, max_length=64)
+    edition_id: str | None = Field(default=None, max_length=64)
+    addons: tuple[str, ...] = Field(default=(), max_length=20)
+    term: Term
+    trial_days: int | None = Field(default=None, ge=1, le=MAX_TRIAL_DAYS)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    seat_cap: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+
+    @model_validator(mode="after")
+    def _trial_has_days(self) -> LicenseOrder:
+        if self.term is Term.TRIAL and self.trial_days is None:
+            raise ValueError(f"a trial needs trial_days between 1 and {MAX_TRIAL_DAYS}")
+        if self.term is not Term.TRIAL and self.trial_days is not None:
+            raise ValueError("trial_days is for trials only")
+        if self.seat_cap is not None and self.seat_cap < self.quantity:
+            raise ValueError("seat_cap must be at least the quantity")
+        return self
+
+
+class LicenseUpgrade(DomainModel):
+    """Edition up, quantity up, add-ons added, or a trial made permanent; never down."""
+
+    edition_id: str | None = Field(default=None, max_length=64)
+    quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+    addons: tuple[str, ...] | None = Field(default=None, max_length=20)
+    to_permanent: bool = False
+
+
+class LicenseEdit(_CustomerFields):
+    pass
+
+
+class Subscription(DomainModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    key: str
+    product_id: str
+    channels: int
+    started_on: date
+    period_ends_on: date
+    customer_email: str | None = None
+    comment: str = ""
+    paid: Credits
+    created_at: datetime
+
+
+class SubscriptionOrder(_CustomerFields):
+    key: KeyText
+    product_id: str = Field(min_length=1, max_length=64)
+    channels: int = Field(ge=1, le=MAX_CHANNELS)
+
+
+class SubscriptionChange(DomainModel):
+    channels: int = Field(ge=1, le=MAX_CHANNELS)
+
+
+class ActivationRequest(DomainModel):
+    """What the licensed software sends when it starts on a machine."""
+
+    key: KeyText
+    product_id: str = Field(min_length=1, max_length=64)
+    fingerprint: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9:._-]+$")
+    hostname: str = Field(default="", max_length=255)

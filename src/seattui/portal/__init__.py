@@ -1,0 +1,1 @@
+"""The license portal: the API, the rules in its services, and the store."""

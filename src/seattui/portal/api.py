@@ -1,0 +1,130 @@
+"""What every route uses: the running portal, the caller, and transactions that honour
+`Idempotency-Key` so a retried request returns the first result and charges nothing twice."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from seattui.domain.errors import IdempotencyKeyReused, ValidationFailed
+from seattui.portal.context import Actor, Tx
+from seattui.portal.runtime import Portal
+from seattui.portal.services import auth
+from seattui.portal.store.tables import idempotency_records
+
+T = TypeVar("T")
+MAX_IDEMPOTENCY_KEY = 128
+
+
+def portal_of(request: Request) -> Portal:
+    return request.app.state.portal  # type: ignore[no-any-return]
+
+
+def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return None
+
+
+async def current_actor(
+    request: Request, token: Annotated[str | None, Depends(bearer_token)]
+) -> Actor:
+    portal = portal_of(request)
+    async with portal.store.read() as conn:
+        return await auth.authenticate(conn, token, portal.now())
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+PortalDep = Annotated[Portal, Depends(portal_of)]
+
+
+async def read(request: Request, actor: Actor, action: Callable[[Tx], Awaitable[T]]) -> T:
+    async with portal_of(request).reading(actor) as tx:
+        return await action(tx)
+
+
+async def mutate(
+    request: Request,
+    actor: Actor,
+    action: Callable[[Tx], Awaitable[BaseModel | None]],
+    *,
+    status_code: int = 200,
+    batch_id: str | None = None,
+) -> Response:
+    """Run a change in one transaction; with an Idempotency-Key, at most once per key."""
+    portal = portal_of(request)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed(
+            f"An Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters.",
+            {"Idempotency-Key": f"1 to {MAX_IDEMPOTENCY_KEY} characters"},
+        )
+    if key is None or actor.user_id is None:
+        async with portal.writing(actor, batch_id) as tx:
+            return _response(await action(tx), status_code)
+
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
+    ).hexdigest()
+    try:
+        async with portal.writing(actor, batch_id) as tx:
+            replay = await _replay(tx, actor.user_id, key, fingerprint, lock=True)
+            if replay is not None:
+                return replay
+            # Claimed first, inside the same transaction: a concurrent twin waits on this row
+            # and then finds the committed answer; a failure rolls the claim back with the change.
+            record_id = (
+                await tx.conn.execute(
+                    insert(idempotency_records)
+                    .values(user_id=actor.user_id, key=key, fingerprint=fingerprint, status_code=0, body="",
+                            created_at=tx.now)
+                    .returning(idempotency_records.c.id)
+                )
+            ).scalar_one()
+            response = _response(await action(tx), status_code)
+            await tx.conn.execute(
+                update(idempotency_records)
+                .where(idempotency_records.c.id == record_id)
+                .values(status_code=response.status_code, body=response.body.decode())
+            )
+            return response
+    except IntegrityError:
+        # The twin request committed first: answer with what it answered.
+        async with portal.reading(actor) as tx:
+            replay = await _replay(tx, actor.user_id, key, fingerprint, lock=False)
+        if replay is None:
+            raise
+        return replay
+
+
+async def _replay(tx: Tx, user_id: int, key: str, fingerprint: str, *, lock: bool) -> Response | None:
+    query = select(idempotency_records).where(
+        idempotency_records.c.user_id == user_id, idempotency_records.c.key == key
+    )
+    row = (await tx.conn.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for another request; use a new key for a new request.",
+            {"Idempotency-Key": key},
+        )
+    return Response(
+        row.body or None,
+        status_code=row.status_code,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def _response(result: BaseModel | None, status_code: int) -> Response:
+    if result is None:
+        return Response(status_code=204 if status_code == 200 else status_code)
+    return Response(result.model_dump_json(), status_code=status_code, media_type="application/json")

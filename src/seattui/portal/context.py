@@ -1,0 +1,62 @@
+"""Who is asking and inside which transaction: what every service function receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.accounts import Me, Organization, OrgKind, Permission, Role, User, permissions_for
+from seattui.domain.catalog import Catalog
+from seattui.domain.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None  # None for the portal's own administration commands
+    login: str
+    display_name: str
+    role: Role
+    org_id: int
+    org_name: str
+    org_kind: OrgKind
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_for(self.role, self.org_kind)
+
+    def require(self, permission: Permission) -> None:
+        if permission not in self.permissions:
+            raise PermissionDenied(
+                f"Your role ({self.role.value}) may not do this; ask an owner or an admin.",
+                {"needs": permission.value},
+            )
+
+    def me(self) -> Me:
+        return Me(
+            user=User(
+                id=self.user_id or 0, login=self.login, display_name=self.display_name, role=self.role
+            ),
+            organization=Organization(id=self.org_id, name=self.org_name, kind=self.org_kind),
+            permissions=self.permissions,
+        )
+
+
+@dataclass
+class Tx:
+    """One transaction of one actor, with the catalog and the time it runs at."""
+
+    conn: AsyncConnection
+    actor: Actor
+    catalog: Catalog
+    now: datetime
+    batch_id: str | None = field(default=None)
+
+    @property
+    def org_id(self) -> int:
+        return self.actor.org_id
+
+    @property
+    def today(self) -> date:
+        return self.now.date()

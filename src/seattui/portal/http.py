@@ -1,0 +1,143 @@
+"""The HTTP face of errors: one JSON shape ({code, message, details}) and the right status."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from seattui.domain import errors
+from seattui.domain.validation import validation_failed
+
+log = logging.getLogger("seattui.portal")
+
+_STATUS: dict[type[errors.SeattuiError], int] = {
+    errors.ValidationFailed: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.InsufficientCredits: 402,
+    errors.Unauthenticated: 401,
+    errors.LoginThrottled: 429,
+    errors.AccountLocked: 423,
+    errors.PermissionDenied: 403,
+    errors.RateLimited: 429,
+    errors.PayloadTooLarge: 413,
+    errors.PortalUnavailable: 503,
+    errors.PortalFault: 500,
+}
+
+
+def status_of(error: errors.SeattuiError) -> int:
+    for klass in type(error).__mro__:
+        if klass in _STATUS:
+            return _STATUS[klass]
+    return 400
+
+
+def error_response(error: errors.SeattuiError) -> JSONResponse:
+    status = status_of(error)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    retry_after = error.details.get("retry_after")
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(
+        {"code": error.code, "message": error.message, "details": error.details},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.SeattuiError)
+    async def _domain(_request: Request, exc: errors.SeattuiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(validation_failed(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(errors.NotFound("There is no such endpoint; see /docs for the API."))
+        if exc.status_code == 413:
+            return too_large(request.app.state.portal.settings.max_body_bytes)
+        code = "method_not_allowed" if exc.status_code == 405 else "http_error"
+        return JSONResponse(
+            {"code": code, "message": str(exc.detail), "details": {}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("database error")
+        return error_response(
+            errors.PortalUnavailable(
+                "The portal cannot reach its database right now; try again in a moment, "
+                "and tell the portal's operator if it persists."
+            )
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unexpected error, incident %s", incident)
+        return error_response(
+            errors.PortalFault(
+                f"The portal failed inside (incident {incident}). Nothing was changed by the "
+                "failed request; try again, and report the incident if it repeats.",
+                {"incident": incident},
+            )
+        )
+
+
+class BodySizeLimit:
+    """Refuses request bodies over a size before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # An HTTPException passes through FastAPI's body parsing to the handler below.
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await too_large(self.max_bytes)(scope, receive, send)
+
+
+def too_large(max_bytes: int) -> JSONResponse:
+    return error_response(
+        errors.PayloadTooLarge(
+            f"The request is larger than the portal accepts ({max_bytes // 1024} KiB); "
+            "send it in smaller parts.",
+            {"max_bytes": max_bytes},
+        )
+    )

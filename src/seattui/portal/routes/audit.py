@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+
+from seattui.domain.audit import AuditEntry
+from seattui.domain.paging import Page
+from seattui.portal.api import CurrentActor, read
+from seattui.portal.services import audit
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit")
+async def entries(
+    request: Request,
+    actor: CurrentActor,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    batch_id: str | None = Query(None, max_length=36),
+) -> Page[AuditEntry]:
+    return await read(request, actor, lambda tx: audit.list_entries(tx, cursor=cursor, limit=limit, batch_id=batch_id))

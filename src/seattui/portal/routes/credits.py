@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.paging import Page
+from seattui.portal.api import CurrentActor, mutate, read
+from seattui.portal.services import credits
+
+router = APIRouter(tags=["credits"])
+
+
+@router.get("/credits/balance")
+async def balance(request: Request, actor: CurrentActor) -> CreditBalance:
+    return await read(request, actor, credits.balance)
+
+
+@router.get("/credits/ledger")
+async def ledger(
+    request: Request,
+    actor: CurrentActor,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+) -> Page[LedgerEntry]:
+    return await read(request, actor, lambda tx: credits.ledger(tx, cursor=cursor, limit=limit))
+
+
+@router.post("/organizations/{org_id}/credit-grants", status_code=201, response_model=LedgerEntry)
+async def grant(org_id: int, body: CreditGrant, request: Request, actor: CurrentActor) -> Response:
+    """Vendor only: add credits to one of the vendor's reseller organizations."""
+    return await mutate(request, actor, lambda tx: credits.grant(tx, org_id, body), status_code=201)

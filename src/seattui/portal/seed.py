@@ -1,0 +1,180 @@
+"""Demo data: a reseller with credits, people, keys, licenses of every product and
+subscriptions, with a history (expired support, ended trials, devices) so every screen has
+something true to show. Deterministic for a given clock, so tests can rely on it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from seattui.domain.accounts import NewOrganization, Role
+from seattui.domain.keys import RANDOM_ALPHABET, format_key
+from seattui.domain.licensing import LicenseOrder, NewActivationKey, SubscriptionOrder, Term
+from seattui.domain.people import EmployeeFields
+from seattui.portal.context import Actor, Tx
+from seattui.portal.runtime import Portal
+from seattui.portal.services import accounts, employees, keys, licenses, subscriptions
+
+DEMO_ORGANIZATION = "Northwind IT Services"
+DEMO_LOGIN = "admin"
+DEMO_PASSWORD = "seattui-demo"
+DEMO_CREDITS = Decimal("20000.00")
+
+_CUSTOMERS = [
+    "Contoso HQ", "Fabrikam Lab", "Adventure Works", "Tailspin Toys", "Wide World Importers",
+    "Litware Inc", "Proseware", "Lucerne Publishing", "Margie's Travel", "Trey Research",
+    "Fourth Coffee", "Blue Yonder Airlines", "Coho Winery", "Graphic Design Institute",
+    "Humongous Insurance", "Northwind Traders", "Southridge Video", "Woodgrove Bank",
+    "Alpine Ski House", "City Power & Light", "Consolidated Messenger", "VanArsdel Ltd",
+    "Relecloud", "Munson's Pickles", "Best For You Organics", "Wingtip Toys",
+    "School of Fine Art", "Bellows College", "Datum Corporation", "Lamna Healthcare",
+]
+_FIRST = [
+    "Ada", "Alan", "Anika", "Ben", "Carla", "Chen", "Dana", "Diego", "Elena", "Emeka", "Farah",
+    "Felix", "Grace", "Hana", "Ivan", "Jade", "Jonas", "Kai", "Lena", "Luis", "Maya", "Mikko",
+    "Nadia", "Noah", "Omar", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Sofia", "Tariq", "Uma",
+    "Victor", "Wen", "Yara", "Zoe",
+]
+_LAST = [
+    "Abara", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
+    "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Quist", "Rossi", "Silva",
+    "Tanaka", "Usman", "Varga", "Weber", "Xu", "Yilmaz", "Zhang",
+]
+_DEPARTMENTS = {
+    "Engineering": 90, "Support": 60, "Sales": 50, "Marketing": 30, "Finance": 20,
+    "Operations": 35, "People": 15,
+}
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    organization: str
+    login: str
+    password: str
+
+
+def _key(rng: random.Random) -> str:
+    return format_key("".join(rng.choice(RANDOM_ALPHABET) for _ in range(16)))
+
+
+async def seed_demo(portal: Portal) -> DemoCredentials | None:
+    """Fill a new portal with demo data; a portal that has data is left alone (None)."""
+    credentials = DemoCredentials(DEMO_ORGANIZATION, DEMO_LOGIN, DEMO_PASSWORD)
+    now = portal.now()
+    rng = random.Random(2026)
+    async with portal.store.write() as conn:
+        if not await accounts.needs_setup(conn):
+            return None
+        org = await accounts.create_organization(
+            portal,
+            conn,
+            NewOrganization(
+                organization_name=DEMO_ORGANIZATION, owner_login=DEMO_LOGIN, owner_name="Demo Admin",
+                password=DEMO_PASSWORD,
+            ),
+        )
+        setup = Tx(conn=conn, actor=org, catalog=portal.catalog, now=now - timedelta(days=720))
+        await accounts.opening_grant(setup, DEMO_CREDITS, "Opening credits")
+        for login, role in (("operator", Role.OPERATOR), ("viewer", Role.VIEWER)):
+            await accounts.add_user(setup, portal.hasher, login=login, password=DEMO_PASSWORD, role=role)
+        await _people(setup, rng)
+        key_texts = [_key(rng) for _ in _CUSTOMERS]
+        for customer, key in zip(_CUSTOMERS, key_texts, strict=True):
+            await keys.create(setup, NewActivationKey(key=key, name=customer))
+        for when, order in _history(rng, key_texts, now):
+            tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=when)
+            if isinstance(order, Decimal):
+                await accounts.opening_grant(tx, order, "Credit top-up")
+                continue
+            if isinstance(order, SubscriptionOrder):
+                await subscriptions.create(tx, order)
+                continue
+            created = await licenses.create(tx, order)
+            if order.term is not Term.TRIAL and rng.random() < 0.45:
+                host = f"{order.customer_email.split('@')[0] if order.customer_email else 'host'}-{rng.randint(1, 99):02d}"
+                await licenses.bind_device(tx, created.id, f"fp-{rng.getrandbits(64):016x}", host)
+    return credentials
+
+
+async def _people(tx: Tx, rng: random.Random) -> None:
+    people: list[EmployeeFields] = []
+    seen: set[str] = set()
+    for department, count in _DEPARTMENTS.items():
+        for _ in range(count):
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            email = f"{first}.{last}".lower()
+            suffix = 2
+            while email in seen:
+                email = f"{first}.{last}{suffix}".lower()
+                suffix += 1
+            seen.add(email)
+            people.append(EmployeeFields(name=f"{first} {last}", email=f"{email}@northwind.example", department=department))
+    await employees.add_many(tx, people)
+
+
+def _history(rng: random.Random, key_texts: list[str], now: datetime) -> list[tuple[datetime, LicenseOrder | SubscriptionOrder | Decimal]]:
+    """Purchases over the last two years, oldest first, so the ledger reads like a real one."""
+    events: list[tuple[datetime, LicenseOrder | SubscriptionOrder | Decimal]] = []
+
+    def email(i: int) -> str:
+        domain = "".join(char for char in _CUSTOMERS[i].lower() if char.isalnum())
+        return f"it@{domain}.example"
+
+    perpetual = [
+        ("remotedesk", ["standard", "professional", "enterprise"], (), [5, 10, 25, 50]),
+        ("mailguard", ["basic", "advanced"], ("archiving", "encryption"), [25, 50, 100, 250]),
+        ("vaultbackup", ["server", "datacenter"], (), [1, 2, 4, 8]),
+        ("sitewatch", ["standard"], (), [3, 5, 10]),
+    ]
+    for i, key in enumerate(key_texts):
+        product_id, editions, addons, sizes = perpetual[i % len(perpetual)]
+        # Spread purchase dates so support has ended for some, ends soon for others, runs for most.
+        age_days = rng.choice([400, 500, 600, 352, 345, 340, 200, 120, 60, 30, 10])
+        chosen_addons = tuple(a for a in addons if rng.random() < 0.5)
+        events.append(
+            (
+                now - timedelta(days=age_days, hours=rng.randint(1, 20)),
+                LicenseOrder(
+                    key=key, product_id=product_id, edition_id=rng.choice(editions), addons=chosen_addons,
+                    term=Term.PERMANENT, quantity=rng.choice(sizes), customer_email=email(i),
+                    comment=rng.choice(["", "", "Renewal due in spring", "Via partner referral", "PO 4471"]),
+                ),
+            )
+        )
+        if i % 3 == 0:
+            # Trials: some ended, some ending within the week, some running.
+            trial_days = rng.choice([7, 14, 30])
+            started = rng.choice([trial_days + 5, trial_days - 3, trial_days - 1, 2])
+            trial_product = perpetual[(i + 1) % len(perpetual)]
+            events.append(
+                (
+                    now - timedelta(days=started, hours=rng.randint(1, 20)),
+                    LicenseOrder(
+                        key=key, product_id=trial_product[0], edition_id=trial_product[1][-1], term=Term.TRIAL,
+                        trial_days=trial_days, quantity=rng.choice(trial_product[3]), customer_email=email(i),
+                        comment="Evaluation",
+                    ),
+                )
+            )
+        if i % 5 == 1:
+            events.append(
+                (
+                    now - timedelta(days=rng.randint(3, 25), hours=rng.randint(1, 20)),
+                    SubscriptionOrder(key=key, product_id="connect", channels=rng.choice([2, 3, 5, 10]),
+                                      customer_email=email(i)),
+                )
+            )
+    events.append(
+        (now - timedelta(days=150), LicenseOrder(key=key_texts[0], product_id="workspace", term=Term.ANNUAL,
+                                                 quantity=120, customer_email=email(0), comment="Company-wide seats"))
+    )
+    events.append(
+        (now - timedelta(days=20), LicenseOrder(key=key_texts[1], product_id="workspace", term=Term.FLEXIBLE,
+                                                quantity=60, seat_cap=200, customer_email=email(1)))
+    )
+    for days_ago, amount in ((540, "15000.00"), (365, "15000.00"), (180, "15000.00"), (45, "8000.00")):
+        events.append((now - timedelta(days=days_ago), Decimal(amount)))
+    events.sort(key=lambda event: event[0])
+    return events

@@ -1,0 +1,1 @@
+"""The portal's rules, one module per area; each function runs inside the caller's transaction."""

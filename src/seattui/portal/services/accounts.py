@@ -1,0 +1,147 @@
+"""Organizations and their users: first-run setup, the administration commands, lookups."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.accounts import LOGIN_PATTERN, NewOrganization, OrgKind, Role
+from seattui.domain.credits import LedgerReason
+from seattui.domain.errors import Conflict, NotFound, ValidationFailed
+from seattui.domain.money import format_credits
+from seattui.portal.context import Actor, Tx
+from seattui.portal.passwords import PasswordHasher
+from seattui.portal.runtime import Portal
+from seattui.portal.services import audit, credits
+from seattui.portal.store.tables import organizations, users
+
+VENDOR_NAME = "Portal vendor"
+
+
+def system_actor(org_id: int, org_name: str, org_kind: OrgKind) -> Actor:
+    """The portal's own administration (seattui init, grant, useradd) acting on an organization."""
+    return Actor(
+        user_id=None,
+        login="system",
+        display_name="Portal administration",
+        role=Role.OWNER,
+        org_id=org_id,
+        org_name=org_name,
+        org_kind=org_kind,
+    )
+
+
+async def needs_setup(conn: AsyncConnection) -> bool:
+    count = await conn.scalar(
+        select(func.count()).select_from(organizations).where(organizations.c.kind == OrgKind.RESELLER.value)
+    )
+    return not count
+
+
+async def vendor(conn: AsyncConnection, now: Any) -> tuple[int, str]:
+    """The vendor organization that runs this portal, created on first need."""
+    row = (
+        await conn.execute(
+            select(organizations.c.id, organizations.c.name).where(organizations.c.kind == OrgKind.VENDOR.value)
+        )
+    ).first()
+    if row:
+        return row.id, row.name
+    vendor_id = (
+        await conn.execute(
+            insert(organizations)
+            .values(name=VENDOR_NAME, kind=OrgKind.VENDOR.value, created_at=now)
+            .returning(organizations.c.id)
+        )
+    ).scalar_one()
+    return vendor_id, VENDOR_NAME
+
+
+async def organization_by_name(conn: AsyncConnection, name: str) -> Actor:
+    row = (await conn.execute(select(organizations).where(organizations.c.name == name))).first()
+    if row is None:
+        raise NotFound(f"There is no organization named {name!r}.", {"organization": name})
+    return system_actor(row.id, row.name, OrgKind(row.kind))
+
+
+async def create_reseller(conn: AsyncConnection, now: Any, name: str) -> Actor:
+    name = name.strip()
+    if not 2 <= len(name) <= 120:
+        raise ValidationFailed("An organization name has 2 to 120 characters.", {"organization_name": "2 to 120 characters"})
+    if (await conn.execute(select(organizations.c.id).where(organizations.c.name == name))).first():
+        raise Conflict(f"An organization named {name!r} exists already.", {"organization_name": name})
+    vendor_id, _ = await vendor(conn, now)
+    org_id = (
+        await conn.execute(
+            insert(organizations)
+            .values(name=name, kind=OrgKind.RESELLER.value, parent_id=vendor_id, created_at=now)
+            .returning(organizations.c.id)
+        )
+    ).scalar_one()
+    return system_actor(org_id, name, OrgKind.RESELLER)
+
+
+async def add_user(
+    tx: Tx,
+    hasher: PasswordHasher,
+    *,
+    login: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+) -> int:
+    login = login.strip().lower()
+    if not re.fullmatch(LOGIN_PATTERN, login):
+        raise ValidationFailed(
+            "A login has 2 to 64 letters, digits or . _ @ + -.", {"login": "2 to 64 of A-Z a-z 0-9 . _ @ + -"}
+        )
+    if len(password) < 10:
+        raise ValidationFailed("A password has at least 10 characters.", {"password": "at least 10 characters"})
+    if (await tx.conn.execute(select(users.c.id).where(users.c.login == login))).first():
+        raise Conflict(f"The login {login!r} is taken.", {"login": login})
+    user_id = (
+        await tx.conn.execute(
+            insert(users)
+            .values(
+                org_id=tx.org_id,
+                login=login,
+                display_name=display_name.strip() or login,
+                role=role.value,
+                password_hash=await hasher.hash(password),
+                created_at=tx.now,
+            )
+            .returning(users.c.id)
+        )
+    ).scalar_one()
+    await audit.record(tx, "user.create", "user", user_id, f"Added {login} as {role.value}", {"role": role.value})
+    return user_id
+
+
+async def opening_grant(tx: Tx, amount: Decimal, memo: str) -> None:
+    """Credits the portal's operator gives an organization (seattui init, seattui grant)."""
+    if amount <= 0:
+        return
+    await credits.lock_balance(tx)
+    await credits.post(tx, amount, LedgerReason.GRANT, object_type="organization", object_id=tx.org_id, memo=memo)
+    await audit.record(
+        tx, "credits.grant", "organization", tx.org_id, f"Granted {format_credits(amount)} credits", {"memo": memo}
+    )
+
+
+async def create_organization(
+    portal: Portal, conn: AsyncConnection, new: NewOrganization, opening_credits: Decimal = Decimal(0)
+) -> Actor:
+    """A reseller organization with its owner, and the credits it starts with."""
+    now = portal.now()
+    org = await create_reseller(conn, now, new.organization_name)
+    tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=now)
+    await add_user(
+        tx, portal.hasher, login=new.owner_login, password=new.password, role=Role.OWNER,
+        display_name=new.owner_name,
+    )
+    await opening_grant(tx, opening_credits, "Opening credits")
+    return org

@@ -1,0 +1,178 @@
+"""Sessions: login with a password, bearer tokens that expire and are revoked on logout,
+and failed logins that slow down and then lock."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.accounts import Credentials, OrgKind, Role, Session
+from seattui.domain.errors import (
+    AccountLocked,
+    InvalidCredentials,
+    LoginThrottled,
+    SeattuiError,
+    SessionExpired,
+    Unauthenticated,
+)
+from seattui.portal.context import Actor, Tx
+from seattui.portal.runtime import Portal
+from seattui.portal.services import audit
+from seattui.portal.settings import PortalSettings
+from seattui.portal.store.tables import api_tokens, login_failures, organizations, users
+
+TOKEN_PREFIX = "stui_"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _retry_after(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def _blocked(failures: int, until: datetime, now: datetime, settings: PortalSettings) -> SeattuiError:
+    wait = _retry_after(until, now)
+    if failures >= settings.login_lock_after:
+        minutes = math.ceil(wait / 60)
+        return AccountLocked(
+            f"Too many failed logins: this login is locked for {minutes} more minute"
+            f"{'s' if minutes != 1 else ''}. Wait, or ask an owner to check the account.",
+            {"retry_after": wait},
+        )
+    return LoginThrottled(
+        f"Too many failed logins in a row: wait {wait} second{'s' if wait != 1 else ''} and try again.",
+        {"retry_after": wait},
+    )
+
+
+async def login(portal: Portal, credentials: Credentials) -> Session:
+    settings = portal.settings
+    now = portal.now()
+    login_name = credentials.login.strip().lower()
+    async with portal.store.read() as conn:
+        failure = (await conn.execute(select(login_failures).where(login_failures.c.login == login_name))).first()
+        user = (
+            await conn.execute(
+                select(users, organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
+                .join(organizations, organizations.c.id == users.c.org_id)
+                .where(users.c.login == login_name)
+            )
+        ).first()
+    if failure and failure.blocked_until and failure.blocked_until > now:
+        raise _blocked(failure.failures, failure.blocked_until, now, settings)
+
+    # The password check runs outside any transaction: it is slow on purpose.
+    valid = await portal.hasher.verify(user.password_hash if user else None, credentials.password)
+
+    async with portal.store.write() as conn:
+        if not valid:
+            error = await _record_failure(conn, login_name, now, settings)
+        else:
+            await conn.execute(delete(login_failures).where(login_failures.c.login == login_name))
+            actor = Actor(
+                user_id=user.id,
+                login=user.login,
+                display_name=user.display_name,
+                role=Role(user.role),
+                org_id=user.org_id,
+                org_name=user.org_name,
+                org_kind=OrgKind(user.org_kind),
+            )
+            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+            expires_at = now + settings.token_ttl
+            await conn.execute(
+                insert(api_tokens).values(
+                    user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
+                )
+            )
+            tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
+            await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
+            return Session(token=token, expires_at=expires_at, me=actor.me())
+    # Committed above so the failure counts; now tell the caller.
+    raise error
+
+
+async def _record_failure(
+    conn: AsyncConnection, login_name: str, now: datetime, settings: PortalSettings
+) -> SeattuiError:
+    row = (
+        await conn.execute(select(login_failures).where(login_failures.c.login == login_name).with_for_update())
+    ).first()
+    fresh_start = (
+        row is None
+        or now - row.last_failed_at > settings.login_failure_window
+        or row.failures >= settings.login_lock_after
+    )
+    failures = 1 if fresh_start else row.failures + 1
+    blocked_until: datetime | None = None
+    if failures >= settings.login_lock_after:
+        blocked_until = now + settings.login_lock
+    elif failures >= settings.login_throttle_after:
+        blocked_until = now + timedelta(seconds=min(2 ** (failures - settings.login_throttle_after), 60))
+    values = {"failures": failures, "last_failed_at": now, "blocked_until": blocked_until}
+    if row is None:
+        await conn.execute(insert(login_failures).values(login=login_name, **values))
+    else:
+        await conn.execute(update(login_failures).where(login_failures.c.login == login_name).values(**values))
+    if failures >= settings.login_lock_after:
+        assert blocked_until is not None
+        return _blocked(failures, blocked_until, now, settings)
+    left = settings.login_lock_after - failures
+    return InvalidCredentials(
+        "Wrong login or password." + (f" {left} more failed tries lock this login." if left <= 5 else ""),
+        {"tries_left": left},
+    )
+
+
+async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) -> Actor:
+    if not token:
+        raise Unauthenticated("Log in first: this needs a session token (seattui login).")
+    row = (
+        await conn.execute(
+            select(
+                api_tokens.c.expires_at,
+                api_tokens.c.revoked_at,
+                users.c.id,
+                users.c.login,
+                users.c.display_name,
+                users.c.role,
+                users.c.org_id,
+                organizations.c.name.label("org_name"),
+                organizations.c.kind.label("org_kind"),
+            )
+            .join(users, users.c.id == api_tokens.c.user_id)
+            .join(organizations, organizations.c.id == users.c.org_id)
+            .where(api_tokens.c.token_hash == token_hash(token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthenticated("This session token is not known here: log in again.")
+    if row.revoked_at is not None:
+        raise SessionExpired("You logged out of this session: log in again.")
+    if row.expires_at <= now:
+        raise SessionExpired("Your session has expired: log in again.")
+    return Actor(
+        user_id=row.id,
+        login=row.login,
+        display_name=row.display_name,
+        role=Role(row.role),
+        org_id=row.org_id,
+        org_name=row.org_name,
+        org_kind=OrgKind(row.org_kind),
+    )
+
+
+async def logout(tx: Tx, token: str) -> None:
+    await tx.conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.token_hash == token_hash(token), api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=tx.now)
+    )
+    await audit.record(tx, "session.logout", "user", tx.actor.user_id, f"{tx.actor.login} logged out")

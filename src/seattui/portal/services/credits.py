@@ -1,0 +1,178 @@
+"""Credits: an append-only ledger per organization. The balance is the sum of its entries;
+each entry also keeps the running balance so reading it needs one row, not a scan.
+
+A debit first locks the organization's row (PostgreSQL) inside a write transaction that
+SQLite already serializes, so two debits never both see the same balance.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.accounts import OrgKind, Permission
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerReason
+from seattui.domain.errors import InsufficientCredits, NotFound
+from seattui.domain.money import format_credits, from_hundredths, to_hundredths
+from seattui.domain.paging import Page
+from seattui.portal.context import Tx
+from seattui.portal.paging import id_cursor_page
+from seattui.portal.services import audit
+from seattui.portal.store.tables import ledger_entries, organizations, users
+
+
+async def balance_of(conn: AsyncConnection, org_id: int) -> Decimal:
+    row = (
+        await conn.execute(
+            select(ledger_entries.c.balance_after)
+            .where(ledger_entries.c.org_id == org_id)
+            .order_by(ledger_entries.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return from_hundredths(row.balance_after if row else 0)
+
+
+async def ledger_sum(conn: AsyncConnection, org_id: int) -> Decimal:
+    """The balance recomputed from every entry; equal to balance_of() by construction."""
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(ledger_entries.c.org_id == org_id)
+    )
+    return from_hundredths(int(total or 0))
+
+
+async def lock_balance(tx: Tx, org_id: int | None = None) -> Decimal:
+    """Lock the organization's credits for the rest of the transaction and read the balance."""
+    target = tx.org_id if org_id is None else org_id
+    await tx.conn.execute(select(organizations.c.id).where(organizations.c.id == target).with_for_update())
+    return await balance_of(tx.conn, target)
+
+
+async def post(
+    tx: Tx,
+    amount: Decimal,
+    reason: LedgerReason,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    memo: str = "",
+    org_id: int | None = None,
+) -> LedgerEntry:
+    """Append one entry; call lock_balance() first in the same transaction.
+
+    A debit that would take the balance below zero raises InsufficientCredits and writes nothing.
+    """
+    target = tx.org_id if org_id is None else org_id
+    balance = await balance_of(tx.conn, target)
+    after = balance + amount
+    if after < 0:
+        raise insufficient(balance, -amount)
+    values: dict[str, Any] = {
+        "org_id": target,
+        "at": tx.now,
+        "amount": to_hundredths(amount),
+        "balance_after": to_hundredths(after),
+        "reason": reason.value,
+        "object_type": object_type,
+        "object_id": object_id,
+        "memo": memo[:500],
+        "actor_id": tx.actor.user_id,
+        "batch_id": tx.batch_id,
+    }
+    entry_id = (await tx.conn.execute(insert(ledger_entries).values(**values).returning(ledger_entries.c.id))).scalar_one()
+    return LedgerEntry(
+        id=entry_id,
+        at=tx.now,
+        amount=amount,
+        balance_after=after,
+        reason=reason,
+        object_type=object_type,
+        object_id=object_id,
+        memo=memo[:500],
+        actor=tx.actor.login,
+    )
+
+
+def insufficient(balance: Decimal, cost: Decimal) -> InsufficientCredits:
+    shortfall = cost - balance
+    return InsufficientCredits(
+        f"Not enough credits: this costs {format_credits(cost)}, the balance is "
+        f"{format_credits(balance)}, {format_credits(shortfall)} short. Nothing was charged; "
+        "ask your vendor for credits or make the order smaller.",
+        {"balance": f"{balance:.2f}", "cost": f"{cost:.2f}", "shortfall": f"{shortfall:.2f}"},
+    )
+
+
+async def debit(
+    tx: Tx,
+    cost: Decimal,
+    reason: LedgerReason,
+    *,
+    object_type: str,
+    object_id: int,
+    memo: str,
+) -> LedgerEntry | None:
+    """Charge `cost` for an object; nothing is written for a free change."""
+    if cost == 0:
+        return None
+    return await post(tx, -cost, reason, object_type=object_type, object_id=object_id, memo=memo)
+
+
+async def balance(tx: Tx) -> CreditBalance:
+    return CreditBalance(organization=tx.actor.org_name, balance=await balance_of(tx.conn, tx.org_id))
+
+
+async def ledger(tx: Tx, *, cursor: str | None, limit: int) -> Page[LedgerEntry]:
+    query = (
+        select(ledger_entries, users.c.login.label("actor_login"))
+        .select_from(ledger_entries.outerjoin(users, users.c.id == ledger_entries.c.actor_id))
+        .where(ledger_entries.c.org_id == tx.org_id)
+    )
+    return await id_cursor_page(tx.conn, query, ledger_entries.c.id, cursor, limit, _entry)
+
+
+def _entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id,
+        at=row.at,
+        amount=from_hundredths(row.amount),
+        balance_after=from_hundredths(row.balance_after),
+        reason=LedgerReason(row.reason),
+        object_type=row.object_type,
+        object_id=row.object_id,
+        memo=row.memo,
+        actor=row.actor_login,
+    )
+
+
+async def grant(tx: Tx, org_id: int, request: CreditGrant) -> LedgerEntry:
+    """The vendor adds credits to one of its reseller organizations."""
+    tx.actor.require(Permission.GRANT_CREDITS)
+    target = (
+        await tx.conn.execute(
+            select(organizations.c.name).where(
+                organizations.c.id == org_id,
+                organizations.c.kind == OrgKind.RESELLER.value,
+                organizations.c.parent_id == tx.org_id,
+            )
+        )
+    ).first()
+    if target is None:
+        raise NotFound(f"There is no organization {org_id} among your resellers.", {"org_id": org_id})
+    await lock_balance(tx, org_id)
+    memo = request.memo or f"Credits from {tx.actor.org_name}"
+    entry = await post(
+        tx, request.amount, LedgerReason.GRANT, object_type="organization", object_id=org_id, memo=memo, org_id=org_id
+    )
+    await audit.record(
+        tx,
+        "credits.grant",
+        "organization",
+        org_id,
+        f"Granted {format_credits(request.amount)} credits to {target.name}",
+        {"amount": f"{request.amount:.2f}", "memo": memo},
+    )
+    return entry

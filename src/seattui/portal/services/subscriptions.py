@@ -1,0 +1,100 @@
+"""Subscriptions sized by channels (concurrent sessions), paid monthly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from seattui.domain.accounts import Permission
+from seattui.domain.catalog import Product
+from seattui.domain.credits import LedgerReason
+from seattui.domain.dates import add_months
+from seattui.domain.errors import NotFound
+from seattui.domain.licensing import Subscription, SubscriptionOrder
+from seattui.domain.money import format_credits, from_hundredths, to_hundredths
+from seattui.domain.pricing import ZERO, PriceLine, Quote, subscription_lines
+from seattui.portal.context import Tx
+from seattui.portal.services import audit, credits, keys
+from seattui.portal.store.tables import activation_keys, subscriptions
+
+
+def subscription_query() -> Any:
+    return select(subscriptions, activation_keys.c.key).join(
+        activation_keys, activation_keys.c.id == subscriptions.c.key_id
+    )
+
+
+def from_row(row: Any) -> Subscription:
+    return Subscription(
+        id=row.id,
+        key=row.key,
+        product_id=row.product_id,
+        channels=row.channels,
+        started_on=row.started_on,
+        period_ends_on=row.period_ends_on,
+        customer_email=row.customer_email,
+        comment=row.comment,
+        paid=from_hundredths(row.paid),
+        created_at=row.created_at,
+    )
+
+
+async def get(tx: Tx, subscription_id: int) -> Subscription:
+    row = (
+        await tx.conn.execute(
+            subscription_query().where(subscriptions.c.id == subscription_id, subscriptions.c.org_id == tx.org_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"There is no subscription {subscription_id} in your organization.", {"id": subscription_id})
+    return from_row(row)
+
+
+async def _priced(tx: Tx, order: SubscriptionOrder) -> tuple[Product, Any, list[PriceLine]]:
+    product = tx.catalog.product(order.product_id)
+    lines = subscription_lines(product, order.channels)
+    key_row = await keys.find(tx, order.key)
+    return product, key_row, lines
+
+
+async def quote(tx: Tx, order: SubscriptionOrder) -> Quote:
+    _, _, lines = await _priced(tx, order)
+    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+
+
+async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
+    """Start a subscription and pay its first month in one transaction."""
+    tx.actor.require(Permission.PURCHASE)
+    balance = await credits.lock_balance(tx)
+    product, key_row, lines = await _priced(tx, order)
+    cost = sum((line.amount for line in lines), ZERO)
+    if cost > balance:
+        raise credits.insufficient(balance, cost)
+    subscription_id = (
+        await tx.conn.execute(
+            insert(subscriptions)
+            .values(
+                org_id=tx.org_id,
+                key_id=key_row.id,
+                product_id=product.id,
+                channels=order.channels,
+                started_on=tx.today,
+                period_ends_on=add_months(tx.today, 1),
+                customer_email=order.customer_email,
+                comment=order.comment,
+                paid=to_hundredths(cost),
+                created_at=tx.now,
+            )
+            .returning(subscriptions.c.id)
+        )
+    ).scalar_one()
+    what = f"{product.name} subscription, {order.channels} {product.unit.label(order.channels)}"
+    await credits.debit(tx, cost, LedgerReason.SUBSCRIPTION, object_type="subscription",
+                        object_id=subscription_id, memo=f"{what} on {key_row.key}")
+    await audit.record(
+        tx, "subscription.create", "subscription", subscription_id,
+        f"{what} on {key_row.key} for {format_credits(cost)} credits",
+        {"key": key_row.key, "product_id": product.id, "channels": order.channels, "cost": f"{cost:.2f}"},
+    )
+    return await get(tx, subscription_id)

@@ -1,0 +1,111 @@
+"""The store: one async engine, transactions that serialize writers, migrations on start.
+
+The same code runs on SQLite (WAL, one file) and PostgreSQL (several portal instances).
+Writers are serialized where it matters: on SQLite every write transaction takes the write
+lock up front (BEGIN IMMEDIATE), on PostgreSQL services lock the organization's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from seattui.portal.store.tables import metadata
+
+__all__ = ["Store", "database_url", "metadata"]
+
+_WRITE = "seattui_write"
+_MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def database_url(text_or_path: str | Path) -> str:
+    """A SQLAlchemy async URL from what a person types: a URL or a plain SQLite file path."""
+    value = str(text_or_path).strip()
+    if not value:
+        raise DatabaseUrlError("Give a database: a SQLite file path or a postgresql:// URL.")
+    if "://" not in value:
+        return f"sqlite+aiosqlite:///{Path(value).expanduser().resolve()}"
+    scheme, rest = value.split("://", 1)
+    driver = {
+        "sqlite": "sqlite+aiosqlite",
+        "sqlite+aiosqlite": "sqlite+aiosqlite",
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "postgresql+asyncpg": "postgresql+asyncpg",
+    }.get(scheme)
+    if driver is None:
+        raise DatabaseUrlError(
+            f"Unsupported database {scheme!r}: use a SQLite file path, sqlite:///PATH "
+            "or postgresql://USER@HOST/DB."
+        )
+    return f"{driver}://{rest}"
+
+
+class Store:
+    def __init__(self, url: str | Path, *, echo: bool = False) -> None:
+        self.url = database_url(url)
+        options: dict[str, Any] = {"echo": echo}
+        if self.url.startswith("postgresql"):
+            options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+        else:
+            options |= {"pool_size": 8, "max_overflow": 24, "connect_args": {"timeout": 30}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            self._prepare_sqlite()
+
+    def _prepare_sqlite(self) -> None:
+        sync_engine = self.engine.sync_engine
+
+        @event.listens_for(sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event decide how each transaction starts.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            immediate = connection.get_execution_options().get(_WRITE, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction: sees one consistent snapshot, blocks no writer."""
+        async with self.engine.connect() as connection:
+            async with connection.begin():
+                yield connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed whole when the block ends, rolled back on error."""
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{_WRITE: True})
+            async with connection.begin():
+                yield connection
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration; safe when several instances start at once."""
+        from seattui.portal.store.migrate import upgrade_to_head
+
+        async with self.write() as connection:
+            if not self.is_sqlite:
+                await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+            await connection.run_sync(upgrade_to_head)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

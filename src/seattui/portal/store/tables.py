@@ -1,0 +1,246 @@
+"""The portal's tables, in SQLAlchemy Core. Amounts are integer hundredths of a credit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps go in as UTC and come out time-zone aware on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be time-zone aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BIGINT on PostgreSQL, INTEGER on SQLite, where only INTEGER PRIMARY KEY is the rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _org() -> Column[int]:
+    return Column("org_id", Id, ForeignKey("organizations.id"), nullable=False)
+
+
+organizations = Table(
+    "organizations",
+    metadata,
+    _id(),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("parent_id", Id, ForeignKey("organizations.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _org(),
+    Column("login", String(64), nullable=False, unique=True),  # stored lower-case
+    Column("display_name", String(120), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Failed logins are counted per login name, known or not, so probing for logins is throttled too.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Column("blocked_until", UTCDateTime),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    _id(),
+    _org(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("balance_after", BigInteger, nullable=False),
+    Column("reason", String(24), nullable=False),
+    Column("object_type", String(32)),
+    Column("object_id", Id),
+    Column("memo", String(500), nullable=False, server_default=""),
+    Column("actor_id", Id, ForeignKey("users.id")),
+    Column("batch_id", String(36)),
+    # The last line of defence: whatever the code does, the store refuses a negative balance.
+    CheckConstraint("balance_after >= 0", name="balance_not_negative"),
+    Index("ix_ledger_entries_org_id_id", "org_id", "id"),
+)
+
+activation_keys = Table(
+    "activation_keys",
+    metadata,
+    _id(),
+    _org(),
+    Column("key", String(19), nullable=False, unique=True),
+    Column("name", String(120), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_activation_keys_org_id_id", "org_id", "id"),
+)
+
+licenses = Table(
+    "licenses",
+    metadata,
+    _id(),
+    _org(),
+    Column("key_id", Id, ForeignKey("activation_keys.id"), nullable=False, index=True),
+    Column("product_id", String(64), nullable=False),
+    Column("edition_id", String(64)),
+    Column("addons", String(400), nullable=False, server_default=""),  # sorted ids, comma-separated
+    Column("term", String(16), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("trial_ends_on", Date),
+    Column("support_ends_on", Date),
+    Column("term_ends_on", Date),
+    Column("seat_cap", Integer),
+    Column("customer_email", String(254)),
+    Column("comment", String(1000), nullable=False, server_default=""),
+    Column("paid", BigInteger, nullable=False, server_default="0"),
+    Column("device_fingerprint", String(128)),
+    Column("device_hostname", String(255)),
+    Column("activated_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index("ix_licenses_org_id_id", "org_id", "id"),
+    Index("ix_licenses_org_id_product_id", "org_id", "product_id", "id"),
+    Index("ix_licenses_org_id_support_ends_on", "org_id", "support_ends_on", "id"),
+    Index("ix_licenses_org_id_trial_ends_on", "org_id", "trial_ends_on", "id"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    _id(),
+    _org(),
+    Column("key_id", Id, ForeignKey("activation_keys.id"), nullable=False, index=True),
+    Column("product_id", String(64), nullable=False),
+    Column("channels", Integer, nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("period_ends_on", Date, nullable=False),
+    Column("customer_email", String(254)),
+    Column("comment", String(1000), nullable=False, server_default=""),
+    Column("paid", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("channels > 0", name="channels_positive"),
+    Index("ix_subscriptions_org_id_id", "org_id", "id"),
+)
+
+employees = Table(
+    "employees",
+    metadata,
+    _id(),
+    _org(),
+    Column("name", String(120), nullable=False),
+    Column("email", String(254), nullable=False),  # stored lower-case
+    Column("department", String(80), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "email", name="uq_employees_org_id_email"),
+    Index("ix_employees_org_id_department", "org_id", "department", "id"),
+    Index("ix_employees_org_id_id", "org_id", "id"),
+)
+
+seats = Table(
+    "seats",
+    metadata,
+    _id(),
+    _org(),
+    Column("license_id", Id, ForeignKey("licenses.id"), nullable=False, index=True),
+    Column("product_id", String(64), nullable=False),
+    Column("employee_id", Id, ForeignKey("employees.id"), nullable=False, index=True),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    # An employee holds at most one seat of a product.
+    UniqueConstraint("org_id", "product_id", "employee_id", name="uq_seats_employee_product"),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    _id(),
+    _org(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", Id, ForeignKey("users.id")),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", Id),
+    Column("summary", String(500), nullable=False, server_default=""),
+    Column("details", JSON, nullable=False),
+    Column("batch_id", String(36)),
+    Index("ix_audit_entries_org_id_id", "org_id", "id"),
+    Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    _id(),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),
+)

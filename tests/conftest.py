@@ -1,0 +1,126 @@
+"""Fixtures shared by every test: databases (SQLite always, PostgreSQL when CI gives one),
+a running portal, and an environment that keeps the developer's own config out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from pathlib import Path
+
+import pytest
+
+from seattui.portal.store import Store
+
+from harness import PortalHarness, copy_sqlite, running_portal
+
+POSTGRES_ENV = "SEATTUI_TEST_POSTGRES_URL"
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to completion on its own loop in another thread: session fixtures are
+    first requested from inside a test's running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the developer's profiles, tokens or data."""
+    monkeypatch.setenv("SEATTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
+    monkeypatch.setenv("SEATTUI_DATA_DIR", str(tmp_path / "data"))
+    for name in list(os.environ):
+        if name.startswith("TEXTUAL_") or name == "NO_COLOR":
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy instead of migrating again."""
+    path = tmp_path_factory.mktemp("template") / "portal.db"
+
+    async def migrate() -> None:
+        store = Store(path)
+        await store.migrate()
+        await store.dispose()
+
+    run_apart(migrate())
+    return path
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        message = f"{POSTGRES_ENV} is not set: no PostgreSQL to test against"
+        if ON_CI:
+            pytest.fail(f"{message}, and CI must run the PostgreSQL tests.")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated template database; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+    import asyncpg
+
+    admin = postgres_admin_url()
+    name = f"seattui_template_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        store = Store(_with_database(admin, name))
+        await store.migrate()
+        await store.dispose()
+
+    run_apart(create())
+    yield name
+    run_apart(_drop_database(admin, name))
+
+
+def _with_database(url: str, database: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _drop_database(admin: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database: a SQLite file, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "portal.db")
+        return
+    import asyncpg
+
+    template = request.getfixturevalue("postgres_template")
+    admin = postgres_admin_url()
+    name = f"seattui_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    yield _with_database(admin, name)
+    await _drop_database(admin, name)
+
+
+@pytest.fixture
+async def harness(database_url: str) -> AsyncIterator[PortalHarness]:
+    async with running_portal(database_url) as running:
+        yield running

@@ -1,0 +1,110 @@
+"""The `seattui` command as a person runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import seattui, serving
+
+OWNER_PASSWORD = "owner password 123"
+COMMANDS = ["serve", "init", "demo", "login", "logout", "credits", "grant", "useradd"]
+
+
+def test_every_command_has_help() -> None:
+    assert "credits" in seattui("--help").stdout
+    for command in COMMANDS:
+        done = seattui(command, "--help")
+        assert done.returncode == 0 and f"usage: seattui {command}" in done.stdout, command
+
+
+def test_python_dash_m_is_the_same_command() -> None:
+    script = Path(sys.executable).with_name("seattui")
+    if not script.exists():
+        pytest.skip("the seattui console script is not installed beside this Python")
+    direct = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert direct.stdout == seattui("--help").stdout
+
+
+def init(database: Path, credits: str = "1234.50") -> None:
+    done = seattui("init", "--db", str(database), "--org", "Initech", "--login", "Peter", "--credits", credits,
+                   "--password-stdin", stdin=OWNER_PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "Created Initech" in done.stdout
+
+
+def test_init_login_and_credits_on_an_embedded_portal(tmp_path: Path) -> None:
+    database = tmp_path / "portal.db"
+    init(database)
+    login = seattui("login", "--portal", "embedded", "--db", str(database), "--login", "peter", "--password-stdin",
+                    stdin=OWNER_PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+    assert "as peter (owner) of Initech" in login.stdout
+    done = seattui("credits", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"organization": "Initech", "balance": "1234.50", "unit": "credits"}
+    assert seattui("credits").stdout.strip() == "Initech: 1,234.50 credits"
+
+
+def test_serve_then_login_and_credits_from_other_processes(tmp_path: Path) -> None:
+    database = tmp_path / "shared.db"
+    init(database, credits="777.25")
+    with serving(database) as (url, _server):
+        login = seattui("login", "--portal", url, "--login", "peter", "--password-stdin", stdin=OWNER_PASSWORD + "\n")
+        assert login.returncode == 0, login.stderr
+        done = seattui("credits", "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["balance"] == "777.25"
+        grant = seattui("grant", "22.75", "--org", "Initech", "--db", str(database))
+        assert grant.returncode == 0 and "balance 800.00" in grant.stdout
+        assert json.loads(seattui("credits", "--json").stdout)["balance"] == "800.00"
+        logout = seattui("logout")
+        assert logout.returncode == 0
+    refused = seattui("credits")
+    assert refused.returncode == 1 and "not logged in" in refused.stderr
+
+
+def test_a_stopped_portal_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    database = tmp_path / "shared.db"
+    init(database)
+    with serving(database) as (url, _server):
+        assert seattui("login", "--portal", url, "--login", "peter", "--password-stdin",
+                       stdin=OWNER_PASSWORD + "\n").returncode == 0
+    done = seattui("credits")
+    assert done.returncode == 1
+    assert "Cannot reach the portal at" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_wrong_password_is_a_message(tmp_path: Path) -> None:
+    database = tmp_path / "portal.db"
+    init(database)
+    done = seattui("login", "--portal", "embedded", "--db", str(database), "--login", "peter", "--password-stdin",
+                   stdin="wrong password\n")
+    assert done.returncode == 1 and "Wrong login or password" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_input_to_init_says_what_to_do(tmp_path: Path) -> None:
+    done = seattui("init", "--db", str(tmp_path / "p.db"), "--org", "X", "--login", "peter", "--credits", "ten",
+                   "--password-stdin", stdin=OWNER_PASSWORD + "\n")
+    assert done.returncode == 2 and "type a number like 1250.50" in done.stderr
+    done = seattui("init", "--db", str(tmp_path / "p.db"), "--org", "Initech", "--login", "peter",
+                   "--password-stdin", stdin="short\n")
+    assert done.returncode == 2 and "password" in done.stderr
+
+
+def test_demo_seeds_once_and_prints_the_credentials(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    first = seattui("demo", "--db", str(database), "--seed-only")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[:2] == ["login: admin", "password: seattui-demo"]
+    again = seattui("demo", "--db", str(database), "--seed-only")
+    assert again.returncode == 0 and "left as it is" in again.stderr
+    login = seattui("--profile", "demo", "login", "--password-stdin", stdin="seattui-demo\n")
+    assert login.returncode == 0, login.stderr
+    balance = json.loads(seattui("--profile", "demo", "credits", "--json").stdout)
+    assert balance["organization"] == "Northwind IT Services" and balance["balance"] == "12021.60"
