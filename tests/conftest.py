@@ -12,6 +12,7 @@ from typing import Any
 from pathlib import Path
 
 import pytest
+import pytest_textual_snapshot
 
 from seattui.portal.store import Store
 
@@ -28,13 +29,36 @@ def run_apart(coroutine: Coroutine[Any, Any, Any]) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
+
+
+class _SnapshotsFolder(pytest_textual_snapshot.SVGImageExtension):
+    """Snapshot SVGs live in the top-level snapshots/ folder, one sub-folder per test module."""
+
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        return str(SNAPSHOTS / test_location.basename)
+
+
+# snap_compare looks the extension up on the module when it runs (plugin pinned exactly).
+pytest_textual_snapshot.SVGImageExtension = _SnapshotsFolder
+
+
+@pytest.fixture(autouse=True)
+def _steady_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cursor that does not blink, so a screenshot never catches it half-way."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "cursor_blink", False)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the developer's profiles, tokens or data."""
     monkeypatch.setenv("SEATTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
     monkeypatch.setenv("SEATTUI_DATA_DIR", str(tmp_path / "data"))
     for name in list(os.environ):
-        if name.startswith("TEXTUAL_") or name == "NO_COLOR":
+        if (name.startswith("TEXTUAL_") and name != "TEXTUAL_SNAPSHOT_TEMPDIR") or name == "NO_COLOR":
             monkeypatch.delenv(name, raising=False)
 
 
@@ -118,6 +142,12 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await conn.close()
     yield _with_database(admin, name)
     await _drop_database(admin, name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """For tests of the app: the portal's behaviour on both stores is covered by the API tests."""
+    return copy_sqlite(sqlite_template, tmp_path / "portal.db")
 
 
 @pytest.fixture

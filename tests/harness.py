@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from seattui.client import PortalClient
-from seattui.domain.accounts import NewOrganization, OrgKind, Role
+from seattui.domain.accounts import NewOrganization
+from seattui.domain.roles import OrgKind, Role
 from seattui.portal.app import create_app
 from seattui.portal.context import Tx
 from seattui.portal.runtime import Portal

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from seattui.domain.accounts import NewOrganization, Permission, Role
+from seattui.domain.accounts import NewOrganization
+from seattui.domain.roles import Permission, Role
 from seattui.domain.errors import (
     AccountLocked,
     Conflict,

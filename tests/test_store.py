@@ -42,6 +42,23 @@ async def test_the_ledger_refuses_a_negative_running_balance(database_url: str) 
     await store.dispose()
 
 
+def test_the_schema_head_constant_names_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from seattui.portal.store import SCHEMA_HEAD
+    from seattui.portal.store.migrate import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+async def test_a_database_at_the_head_is_reported_so(database_url: str) -> None:
+    from seattui.portal.store import SCHEMA_HEAD
+
+    store = Store(database_url)
+    assert await store.schema_version() == SCHEMA_HEAD
+    await store.dispose()
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [

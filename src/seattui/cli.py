@@ -61,9 +61,28 @@ def _run(coroutine: Awaitable[int]) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from seattui.tui.app import run_app
+    return run_terminal_app(args.profile)
 
-    return run_app(profile_name=args.profile)
+
+def run_terminal_app(profile_name: str | None) -> int:
+    """The full-screen app; the portal's logs go to a file so they never draw over it."""
+    import logging
+
+    from seattui.config import ConfigError, data_dir, load_config
+
+    try:
+        config = load_config()
+    except ConfigError as error:
+        _fail(str(error), EXIT_USAGE)
+    log_file = data_dir() / "seattui.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=log_file, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from seattui.tui.app import SeattuiApp
+    from seattui.wiring import connector_for
+
+    SeattuiApp(connector_for, profile_name=profile_name, config=config).run()
+    return EXIT_OK
 
 
 # -- portal operations --------------------------------------------------------------------
@@ -158,7 +177,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
 
 
 def cmd_useradd(args: argparse.Namespace) -> int:
-    from seattui.domain.accounts import Role
+    from seattui.domain.roles import Role
     from seattui.portal.context import Tx
     from seattui.portal.services import accounts
 
@@ -194,9 +213,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     save_profile("demo", Profile(portal="embedded", login=DEMO_LOGIN, database=database))
     if args.seed_only:
         return EXIT_OK
-    from seattui.tui.app import run_app
-
-    return run_app(profile_name="demo")
+    return run_terminal_app("demo")
 
 
 # -- the profile's session ----------------------------------------------------------------

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from pydantic import BaseModel, Field, ValidationError
 
 EMBEDDED = "embedded"
 DEFAULT_PROFILE = "default"
@@ -21,7 +20,10 @@ class ConfigError(Exception):
     """The config or tokens file cannot be read; the message says which file and what to do."""
 
 
-class Profile(BaseModel):
+# Plain dataclasses, not pydantic: the config is read before the terminal app draws its first
+# frame, and pydantic's model machinery would cost that frame ~150 ms.
+@dataclass(frozen=True)
+class Profile:
     portal: str = EMBEDDED  # "embedded" or the portal's URL
     login: str | None = None
     # Embedded only: the portal's SQLite file (or a database URL); default under the data dir.
@@ -31,13 +33,71 @@ class Profile(BaseModel):
     def is_embedded(self) -> bool:
         return self.portal == EMBEDDED
 
+    def to_toml(self) -> dict[str, str]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
-class Config(BaseModel):
+
+@dataclass
+class Config:
     default_profile: str = DEFAULT_PROFILE
-    profiles: dict[str, Profile] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    # Command id -> keys, e.g. "screen.dashboard" = "g" (`?` in the app lists the commands).
+    keymap: dict[str, str] = field(default_factory=dict)
 
     def profile(self, name: str | None = None) -> Profile:
         return self.profiles.get(name or self.default_profile) or Profile()
+
+    def to_toml(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "default_profile": self.default_profile,
+            "profiles": {name: profile.to_toml() for name, profile in self.profiles.items()},
+        }
+        if self.keymap:
+            data["keymap"] = dict(self.keymap)
+        return data
+
+    @classmethod
+    def from_toml(cls, data: dict[str, object], source: Path) -> Config:
+        problems: list[str] = []
+
+        def text(value: object, where: str, *, optional: bool = False) -> str | None:
+            if value is None and optional:
+                return None
+            if isinstance(value, str):
+                return value
+            problems.append(f"{where} should be text, not {value!r}")
+            return None
+
+        default = text(data.get("default_profile", DEFAULT_PROFILE), "default_profile") or DEFAULT_PROFILE
+        profiles: dict[str, Profile] = {}
+        raw_profiles = data.get("profiles", {})
+        if not isinstance(raw_profiles, dict):
+            problems.append("[profiles] should be a table of profiles")
+            raw_profiles = {}
+        for name, raw in raw_profiles.items():
+            if not isinstance(raw, dict):
+                problems.append(f"[profiles.{name}] should be a table")
+                continue
+            unknown = sorted(set(raw) - {"portal", "login", "database"})
+            if unknown:
+                problems.append(f"[profiles.{name}] has unknown settings: {', '.join(unknown)}")
+            profiles[name] = Profile(
+                portal=text(raw.get("portal", EMBEDDED), f"profiles.{name}.portal") or EMBEDDED,
+                login=text(raw.get("login"), f"profiles.{name}.login", optional=True),
+                database=text(raw.get("database"), f"profiles.{name}.database", optional=True),
+            )
+        keymap: dict[str, str] = {}
+        raw_keymap = data.get("keymap", {})
+        if isinstance(raw_keymap, dict):
+            for command, keys in raw_keymap.items():
+                if (value := text(keys, f"keymap.{command}")) is not None:
+                    keymap[command] = value
+        else:
+            problems.append("[keymap] should be a table of command ids and keys")
+        if problems:
+            raise ConfigError(f"{source} has settings seattui does not understand: " + "; ".join(problems)
+                              + ". Fix them or move the file away.")
+        return cls(default_profile=default, profiles=profiles, keymap=keymap)
 
 
 def config_path() -> Path:
@@ -98,14 +158,11 @@ def _write_toml(path: Path, data: dict[str, object], mode: int) -> None:
 
 def load_config() -> Config:
     path = config_path()
-    try:
-        return Config.model_validate(_read_toml(path))
-    except ValidationError as error:
-        raise ConfigError(f"{path} has settings seattui does not understand:\n{error}") from None
+    return Config.from_toml(_read_toml(path), path)
 
 
 def save_config(config: Config) -> None:
-    _write_toml(config_path(), config.model_dump(exclude_none=True), 0o644)
+    _write_toml(config_path(), config.to_toml(), 0o644)
 
 
 def save_profile(name: str, profile: Profile, *, make_default: bool = False) -> Config:

@@ -1,20 +1,22 @@
 """The composition root: the only place that wires an embedded portal to a client.
 
-The portal's modules (FastAPI, SQLAlchemy, Alembic) are imported only when an embedded
-portal is opened, so a remote profile never pays for them.
+Heavy modules wait until a connector opens: the portal's (FastAPI, SQLAlchemy, Alembic) only
+for an embedded profile, the client's (httpx) after the app has drawn its first frame.
 """
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seattui.client.connector import PortalConnector
-from seattui.client.portal_client import PortalClient
 from seattui.config import Profile, default_database
 
 if TYPE_CHECKING:
+    from seattui.client.portal_client import PortalClient
     from seattui.portal.settings import PortalSettings
 
 
@@ -44,8 +46,10 @@ class EmbeddedConnector:
     async def start(self) -> Any:
         """Start the portal (migrations included) once; later opens reuse it."""
         if self._app is None:
-            from seattui.portal.app import create_app
-
+            # The portal's modules take a while to import: do it off the event loop so the
+            # app keeps drawing meanwhile.
+            module = await asyncio.to_thread(importlib.import_module, "seattui.portal.app")
+            create_app = module.create_app
             app = create_app(portal_settings(self.database, **self._settings))
             stack = AsyncExitStack()
             await stack.enter_async_context(app.router.lifespan_context(app))
@@ -54,6 +58,8 @@ class EmbeddedConnector:
 
     async def open(self, token: str | None) -> PortalClient:
         import httpx
+
+        from seattui.client.portal_client import PortalClient
 
         app = await self.start()
         # A failure inside the portal reaches the client as the portal's 500 answer, as it
@@ -76,6 +82,8 @@ class RemoteConnector:
         return self.url
 
     async def open(self, token: str | None) -> PortalClient:
+        from seattui.client.portal_client import PortalClient
+
         return PortalClient(self.url, token=token)
 
     async def close(self) -> None:

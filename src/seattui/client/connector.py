@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from seattui.client.portal_client import PortalClient
+if TYPE_CHECKING:
+    from seattui.client.portal_client import PortalClient
 
 
 class PortalConnector(Protocol):

@@ -15,6 +15,7 @@ from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, S
 from seattui.domain.audit import AuditEntry
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.dashboard import Dashboard
 from seattui.domain.paging import Page
 from seattui.domain.validation import build
 
@@ -222,6 +223,9 @@ class PortalClient:
             "POST", f"/organizations/{org_id}/credit-grants", LedgerEntry, build(CreditGrant, amount=amount, memo=memo)
         )
         return entry
+
+    async def dashboard(self) -> Dashboard:
+        return await self._get("/dashboard", Dashboard)
 
     async def audit(
         self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None

@@ -3,68 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-
 from pydantic import ConfigDict, Field, field_validator
 from seattui.domain.base import DomainModel
+from seattui.domain.roles import OrgKind, Permission, Role, permissions_for
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._@+-]{2,64}$"
-
-
-class OrgKind(StrEnum):
-    VENDOR = "vendor"
-    RESELLER = "reseller"
-
-
-class Role(StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    VIEWER = "viewer"
-
-
-class Permission(StrEnum):
-    READ = "read"
-    MANAGE_KEYS = "manage_keys"
-    ASSIGN = "assign"  # free changes: trials, edits, seat assignments and reassignments
-    PURCHASE = "purchase"  # anything that spends credits or refunds them
-    MANAGE_EMPLOYEES = "manage_employees"
-    MANAGE_USERS = "manage_users"
-    GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
-
-
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.VIEWER: frozenset({Permission.READ}),
-    Role.OPERATOR: frozenset(
-        {Permission.READ, Permission.MANAGE_KEYS, Permission.ASSIGN, Permission.MANAGE_EMPLOYEES}
-    ),
-    Role.ADMIN: frozenset(
-        {
-            Permission.READ,
-            Permission.MANAGE_KEYS,
-            Permission.ASSIGN,
-            Permission.MANAGE_EMPLOYEES,
-            Permission.PURCHASE,
-        }
-    ),
-    Role.OWNER: frozenset(
-        {
-            Permission.READ,
-            Permission.MANAGE_KEYS,
-            Permission.ASSIGN,
-            Permission.MANAGE_EMPLOYEES,
-            Permission.PURCHASE,
-            Permission.MANAGE_USERS,
-        }
-    ),
-}
-
-
-def permissions_for(role: Role, org_kind: OrgKind) -> frozenset[Permission]:
-    granted = ROLE_PERMISSIONS[role]
-    if org_kind is OrgKind.VENDOR and role in (Role.OWNER, Role.ADMIN):
-        granted = granted | {Permission.GRANT_CREDITS}
-    return granted
 
 
 class Organization(DomainModel):

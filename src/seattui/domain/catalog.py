@@ -8,8 +8,7 @@ from enum import StrEnum
 from pydantic import ConfigDict, Field, model_validator
 
 from seattui.domain.errors import ValidationFailed
-from seattui.domain.money import Credits
-from seattui.domain.base import DomainModel
+from seattui.domain.base import Credits, DomainModel
 
 
 class ProductKind(StrEnum):

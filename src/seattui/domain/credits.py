@@ -8,8 +8,8 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field, field_validator
 
-from seattui.domain.money import CREDIT_UNIT, Credits
-from seattui.domain.base import DomainModel
+from seattui.domain.money import CREDIT_UNIT
+from seattui.domain.base import Credits, DomainModel
 
 
 class LedgerReason(StrEnum):

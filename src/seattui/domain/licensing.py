@@ -8,8 +8,7 @@ from enum import StrEnum
 from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from seattui.domain.keys import KeyText, parse_key
-from seattui.domain.money import Credits
-from seattui.domain.base import DomainModel
+from seattui.domain.base import Credits, DomainModel
 
 MAX_TRIAL_DAYS = 30
 MAX_QUANTITY = 100_000

@@ -1,17 +1,15 @@
-"""Credits are exact: Decimal with two places in models, integer hundredths in the store."""
+"""Credits are exact: Decimal with two places in models, integer hundredths in the store.
+The field type of models, `Credits`, is in domain.base; this module stays free of pydantic."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated
-
-from pydantic import AfterValidator, PlainSerializer
 
 HUNDREDTH = Decimal("0.01")
 CREDIT_UNIT = "credits"
 
 
-def _exact_hundredths(value: Decimal) -> Decimal:
+def exact_hundredths(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("an amount of credits must be a finite number")
     quantized = value.quantize(HUNDREDTH)
@@ -20,17 +18,9 @@ def _exact_hundredths(value: Decimal) -> Decimal:
     return quantized
 
 
-# Serialized as a JSON string so no client ever parses it into a float.
-Credits = Annotated[
-    Decimal,
-    AfterValidator(_exact_hundredths),
-    PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
-]
-
-
 def to_hundredths(amount: Decimal) -> int:
     """The store's integer form of an amount; refuses anything finer than a hundredth."""
-    return int(_exact_hundredths(amount) * 100)
+    return int(exact_hundredths(amount) * 100)
 
 
 def from_hundredths(hundredths: int) -> Decimal:
@@ -49,7 +39,7 @@ def parse_credits(text: str) -> Decimal:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError(f"{text!r} is not an amount of credits; type a number like 1250.50") from None
-    return _exact_hundredths(value)
+    return exact_hundredths(value)
 
 
 def format_credits(amount: Decimal) -> str:

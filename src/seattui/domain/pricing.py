@@ -13,8 +13,8 @@ from decimal import Decimal
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.licensing import Term
-from seattui.domain.money import Credits, round_credits
-from seattui.domain.base import DomainModel
+from seattui.domain.money import round_credits
+from seattui.domain.base import Credits, DomainModel
 
 ZERO = Decimal("0.00")
 DAYS_IN_BILLING_MONTH = 30

@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seattui.domain.accounts import Me, Organization, OrgKind, Permission, Role, User, permissions_for
+from seattui.domain.accounts import Me, Organization, User
+from seattui.domain.roles import OrgKind, Permission, Role, permissions_for
 from seattui.domain.catalog import Catalog
 from seattui.domain.errors import PermissionDenied
 

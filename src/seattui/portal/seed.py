@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from seattui.domain.accounts import NewOrganization, Role
+from seattui.domain.accounts import NewOrganization
+from seattui.domain.roles import Role
 from seattui.domain.keys import RANDOM_ALPHABET, format_key
 from seattui.domain.licensing import LicenseOrder, NewActivationKey, SubscriptionOrder, Term
 from seattui.domain.people import EmployeeFields

@@ -1,10 +1,282 @@
-"""The terminal app (its screens arrive with the next issue)."""
+"""SeattuiApp: the shell. Profiles and the session, the screens (one mode each, so a screen
+keeps its state while you visit others), the command registry's keys, and the one path every
+portal call takes: in a worker, with a login modal when the session runs out."""
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import logging
+from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.app import App
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import WorkerState
+
+from seattui.config import Config, Profile, load_config, load_token, save_profile, save_token
+from seattui.domain import errors
+from seattui.domain.roles import Permission
+from seattui.tui import commands
+from seattui.tui.palette import SeattuiCommands
+from seattui.tui.screens.connect import ConnectScreen
+from seattui.tui.styles import style
+
+if TYPE_CHECKING:
+    from seattui.client import PortalClient
+    from seattui.client.connector import PortalConnector
+    from seattui.domain.accounts import Me, Session
+
+T = TypeVar("T")
+log = logging.getLogger("seattui.tui")
+
+ConnectorFactory = Callable[[Profile], "PortalConnector"]
+START = "start"
 
 
-def run_app(profile_name: str | None = None) -> int:
-    print("The terminal app is not built yet; use seattui credits, login, serve and init.", file=sys.stderr)
-    return 1
+def _dashboard() -> Screen[None]:
+    from seattui.tui.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
+
+
+# Each built screen is a mode of its own, imported when first opened: the first frame
+# pays only for the connect screen.
+SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {"dashboard": _dashboard}
+WRITE_GROUP = "write"
+
+
+class SeattuiApp(App[None]):
+    TITLE = "seattui"
+    CSS_PATH = style("app.tcss")
+    MODES: ClassVar[dict[str, Any]] = {START: ConnectScreen, **SCREEN_FACTORIES}
+    DEFAULT_MODE = START
+    BINDINGS = commands.bindings(commands.APP)
+    COMMANDS = {SeattuiCommands}
+
+    # Bumped whenever who is logged in changes; the status bar watches it.
+    session_info: reactive[int] = reactive(0)
+    balance: reactive[Decimal | None] = reactive(None)
+
+    def __init__(
+        self,
+        connector_factory: ConnectorFactory,
+        *,
+        profile_name: str | None = None,
+        config: Config | None = None,
+    ) -> None:
+        super().__init__()
+        self.connector_factory = connector_factory
+        self.config = config if config is not None else load_config()
+        self.profile_name = profile_name or self.config.default_profile
+        self.profile: Profile = self.config.profile(self.profile_name)
+        self.connector: PortalConnector = connector_factory(self.profile)
+        self.client: PortalClient | None = None
+        self.me: Me | None = None
+        self._relogin: asyncio.Future[bool] | None = None
+        self.theme = "textual-dark"
+
+    # -- the profile and the connection ---------------------------------------------------
+
+    @property
+    def portal_description(self) -> str:
+        return self.connector.description
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return self.me.permissions if self.me else frozenset()
+
+    def on_mount(self) -> None:
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+
+    def on_ready(self) -> None:
+        # Connect once the first frame is on the terminal: opening an embedded portal imports
+        # a lot, and would otherwise hold that frame back.
+        start = self.get_screen_stack_base()
+        if isinstance(start, ConnectScreen) and self.current_mode == START:
+            start.reconnect()
+
+    async def on_unmount(self) -> None:
+        await self._close_client()
+
+    async def open_client(self) -> PortalClient:
+        """The client for the current profile, opening the portal (embedded) on first use."""
+        if self.client is None:
+            self.client = await self.connector.open(load_token(self.profile_name))
+        return self.client
+
+    async def _close_client(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            await client.aclose()
+        await self.connector.close()
+
+    async def use_profile(self, name: str, profile: Profile) -> None:
+        """Switch to another profile: forget this session and connect again."""
+        await self._close_client()
+        self.profile_name, self.profile = name, profile
+        self.connector = self.connector_factory(profile)
+        self.config = load_config()
+        self._end_session()
+
+    # -- the session ----------------------------------------------------------------------
+
+    def begin_session(self, me: Me, session: Session | None = None) -> None:
+        """Someone is logged in: remember the token, show the dashboard."""
+        if session is not None:
+            save_token(self.profile_name, session.token)
+            self.profile = replace(self.profile, login=me.user.login)
+            save_profile(self.profile_name, self.profile)
+        self.me = me
+        self.session_info += 1
+        self.switch_mode("dashboard")
+
+    def _end_session(self) -> None:
+        self.me = None
+        self.balance = None
+        self.session_info += 1
+        self.switch_mode(START)
+        for name, factory in SCREEN_FACTORIES.items():
+            if name in self._modes:
+                self.remove_mode(name)
+            self.add_mode(name, factory)
+        start = self.get_screen_stack_base()
+        if isinstance(start, ConnectScreen):
+            start.reconnect()
+
+    def get_screen_stack_base(self) -> Any:
+        return self.screen_stack[0] if self.screen_stack else None
+
+    async def portal_call(self, call: Callable[[PortalClient], Awaitable[T]]) -> T:
+        """Run a portal call; if the session ran out, ask for the password and try again.
+
+        Must run in a worker (the login modal is awaited). The screen that asked keeps its
+        state while the modal is up.
+        """
+        while True:
+            client = await self.open_client()
+            try:
+                return await call(client)
+            except errors.InvalidCredentials:
+                raise
+            except errors.Unauthenticated:
+                if not await self._ask_to_log_in_again():
+                    raise
+
+    async def _ask_to_log_in_again(self) -> bool:
+        from seattui.tui.screens.relogin import ReloginScreen
+
+        if self._relogin is None:
+            self._relogin = asyncio.get_running_loop().create_future()
+            try:
+                result = await self.push_screen_wait(ReloginScreen())
+            finally:
+                future, self._relogin = self._relogin, None
+            future.set_result(bool(result))
+            if not result:
+                self.call_later(self._end_session)
+            return bool(result)
+        return await asyncio.shield(self._relogin)
+
+    def after_relogin(self, session: Session) -> None:
+        save_token(self.profile_name, session.token)
+        if self.client is not None:
+            self.client.token = session.token
+        self.me = session.me
+        self.session_info += 1
+
+    async def refresh_balance(self) -> None:
+        try:
+            self.balance = (await self.portal_call(lambda client: client.balance())).balance
+        except errors.SeattuiError:
+            pass  # the header keeps the last known balance; the screen that failed says why
+
+    # -- actions (keys come from the command registry) ------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_screen":
+            if self.me is None:
+                return False
+            entry = commands.screen_entry(str(parameters[0])) if parameters else None
+            return entry is not None and commands.allowed(
+                commands.Command(entry.id, entry.title, action, needs=entry.needs), self.permissions
+            )
+        if action in ("logout", "jump"):
+            return self.me is not None
+        return True
+
+    def action_open_screen(self, screen_id: str) -> None:
+        if screen_id in SCREEN_FACTORIES and self.me is not None:
+            self.switch_mode(screen_id)
+
+    def open_screen_with(self, screen_id: str, preset: str | None) -> None:
+        """Open a screen showing one list (a dashboard figure's), if the screen offers it."""
+        self.action_open_screen(screen_id)
+        show_preset = getattr(self.screen, "show_preset", None)
+        if preset and show_preset is not None:
+            show_preset(preset)
+
+    def action_help(self) -> None:
+        from seattui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_jump(self) -> None:
+        from seattui.tui.screens.jump import JumpScreen
+
+        def jump(screen_id: str | None) -> None:
+            if screen_id:
+                self.action_open_screen(screen_id)
+
+        self.push_screen(JumpScreen(self.permissions), jump)
+
+    def work_in_flight(self) -> bool:
+        return any(
+            worker.group == WRITE_GROUP and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for worker in self.workers
+        )
+
+    def action_quit_app(self) -> None:
+        if not self.work_in_flight():
+            self.exit()
+            return
+        from seattui.tui.screens.confirm import ConfirmScreen
+
+        def decide(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen("A change is still being applied.", "Quit anyway? The portal finishes or rolls "
+                          "back the change on its own; check the result when you come back.", confirm="Quit"),
+            decide,
+        )
+
+    def action_logout(self) -> None:
+        self.run_worker(self._logout(), group="session", exclusive=True)
+
+    async def _logout(self) -> None:
+        try:
+            if self.client is not None and self.client.token:
+                await self.client.logout()
+        except errors.SeattuiError as error:
+            self.notify(f"The portal did not confirm the logout ({error.message}); the token is forgotten here.",
+                        severity="warning")
+        save_token(self.profile_name, None)
+        self._end_session()
+        self.notify("Logged out.")
+
+    def action_switch_profile(self) -> None:
+        from seattui.tui.screens.profiles import ProfilesScreen
+
+        async def switch(choice: tuple[str, Profile] | None) -> None:
+            if choice is not None:
+                await self.use_profile(*choice)
+
+        self.push_screen(ProfilesScreen(self.profile_name), switch)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seattui.domain.accounts import LOGIN_PATTERN, NewOrganization, OrgKind, Role
+from seattui.domain.accounts import LOGIN_PATTERN, NewOrganization
+from seattui.domain.roles import OrgKind, Role
 from seattui.domain.credits import LedgerReason
 from seattui.domain.errors import Conflict, NotFound, ValidationFailed
 from seattui.domain.money import format_credits

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seattui.domain.accounts import Credentials, OrgKind, Role, Session
+from seattui.domain.accounts import Credentials, Session
+from seattui.domain.roles import OrgKind, Role
 from seattui.domain.errors import (
     AccountLocked,
     InvalidCredentials,

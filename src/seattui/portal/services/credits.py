@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seattui.domain.accounts import OrgKind, Permission
+from seattui.domain.roles import OrgKind, Permission
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerReason
 from seattui.domain.errors import InsufficientCredits, NotFound
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from seattui.domain.accounts import Permission
+from seattui.domain.roles import Permission
 from seattui.domain.errors import Conflict, NotFound
 from seattui.domain.people import Employee, EmployeeFields, EmployeeStatus
 from seattui.portal.context import Tx

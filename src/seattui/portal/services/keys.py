@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from seattui.domain.accounts import Permission
+from seattui.domain.roles import Permission
 from seattui.domain.errors import KeyTaken, NotFound, PortalFault
 from seattui.domain.keys import generate_key, parse_key
 from seattui.domain.licensing import ActivationKey, NewActivationKey

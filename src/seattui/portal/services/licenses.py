@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from seattui.domain.accounts import Permission
+from seattui.domain.roles import Permission
 from seattui.domain.catalog import Product, SeatPlan
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_months

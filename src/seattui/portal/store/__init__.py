@@ -12,13 +12,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seattui.portal.store.tables import metadata
 
 __all__ = ["Store", "database_url", "metadata"]
+
+# The newest migration; tests/test_store.py checks it against the migrations folder.
+SCHEMA_HEAD = "0001"
 
 _WRITE = "seattui_write"
 _MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
@@ -98,8 +101,20 @@ class Store:
             async with connection.begin():
                 yield connection
 
+    async def schema_version(self) -> str | None:
+        async with self.read() as connection:
+            if not await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
+                return None
+            return await connection.scalar(text("SELECT version_num FROM alembic_version"))
+
     async def migrate(self) -> None:
-        """Bring the schema to the newest migration; safe when several instances start at once."""
+        """Bring the schema to the newest migration; safe when several instances start at once.
+
+        A database already at the newest migration is left alone without loading Alembic,
+        which keeps the embedded portal's start quick.
+        """
+        if await self.schema_version() == SCHEMA_HEAD:
+            return
         from seattui.portal.store.migrate import upgrade_to_head
 
         async with self.write() as connection:

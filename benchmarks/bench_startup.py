@@ -1,0 +1,52 @@
+"""Startup of the terminal app on an embedded demo database, already logged in: time to the
+first frame and to the dashboard showing its data, against a minimal Textual app that draws
+one static line, measured in the same run. Targets: first frame <= 1.3x, data <= 2x."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from harness import SEATTUI, figure, median, scratch_env
+from terminal import time_to_texts
+
+RUNS = 7
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+class Minimal(App):
+    def compose(self):
+        yield Static("minimal textual app")
+
+    def on_mount(self):
+        self.call_after_refresh(self.exit)
+
+Minimal().run()
+"""
+
+
+def run() -> Iterator[dict[str, Any]]:
+    with scratch_env() as (root, env):
+        database = root / "demo.db"
+        subprocess.run([SEATTUI, "demo", "--db", str(database), "--seed-only"], env=env, check=True,
+                       capture_output=True)
+        subprocess.run([SEATTUI, "--profile", "demo", "login", "--password-stdin"], input=b"seattui-demo\n",
+                       env=env, check=True, capture_output=True)
+        balance = subprocess.run([SEATTUI, "--profile", "demo", "credits"], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split(": ")[1].strip()
+        ours_first, ours_data, minimal_first = [], [], []
+        for _ in range(RUNS):  # interleaved, so both see the same machine load
+            first, data = time_to_texts([SEATTUI, "--profile", "demo"], ["seattui", balance], env)
+            ours_first.append(first)
+            ours_data.append(data)
+            (minimal,) = time_to_texts([sys.executable, "-c", MINIMAL_APP], ["minimal textual app"], env)
+            minimal_first.append(minimal)
+    base = median(minimal_first) * 1000
+    first_ms, data_ms = median(ours_first) * 1000, median(ours_data) * 1000
+    yield figure("first_frame_ms", first_ms, "ms", baseline=base)
+    yield figure("data_shown_ms", data_ms, "ms", baseline=base)
+    yield figure("first_frame_ratio", first_ms / base, "x", target=1.3)
+    yield figure("data_shown_ratio", data_ms / base, "x", target=2.0)

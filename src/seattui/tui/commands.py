@@ -1,0 +1,119 @@
+"""One registry of commands: it feeds the key bindings (and so the footer), the `?` help,
+the command palette and the `:` jump box. No key is declared anywhere else.
+
+A command belongs to the app (everywhere) or to one screen. Its action runs on that owner.
+Keys can be remapped by id in the config's [keymap] table (Textual's keymap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from seattui.domain.roles import Permission
+
+APP = "app"
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str
+    description: str
+    action: str
+    key: str | None = None  # None: found through the palette only
+    scope: str = APP
+    help: str = ""
+    needs: Permission | None = None
+    show: bool = True  # in the footer
+    key_display: str | None = None
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    """A built screen: its id (also its `:` name), key and title."""
+
+    id: str
+    key: str
+    title: str
+    help: str
+    needs: Permission | None = None
+
+
+# The screens that exist. A screen is listed here once it is built, not before.
+SCREENS: tuple[ScreenEntry, ...] = (
+    ScreenEntry("dashboard", "d", "Dashboard", "Balance, ledger, licenses and what needs attention"),
+)
+
+
+def _screen_commands() -> list[Command]:
+    return [
+        Command(f"screen.{entry.id}", entry.title, f"app.open_screen('{entry.id}')", key=entry.key,
+                help=entry.help, needs=entry.needs)
+        for entry in SCREENS
+    ]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("app.help", "Help", "app.help", key="question_mark", key_display="?",
+            help="The keys and commands of this screen"),
+    Command("app.jump", "Jump", "app.jump", key="colon", key_display=":", show=False,
+            help="Jump to a screen by name: :dashboard, :keys, :licenses ..."),
+    *_screen_commands(),
+    Command("app.quit", "Quit", "app.quit_app", key="q", help="Quit seattui (asks first if a change is running)"),
+    Command("app.logout", "Log out", "app.logout", help="Revoke this session and return to the login"),
+    Command("app.profiles", "Switch profile", "app.switch_profile", help="Log in to another portal or as someone else"),
+    Command("app.theme", "Change theme", "app.change_theme", help="Pick the colour theme"),
+    Command("start.retry", "Retry", "retry", key="ctrl+r", scope="start", help="Try to reach the portal again"),
+    Command("start.profiles", "Profiles", "profiles", key="f2", scope="start", help="Pick or add a profile"),
+    Command("login.retry", "Retry", "retry", key="ctrl+r", scope="login", help="Send the login again"),
+    Command("login.profiles", "Profiles", "profiles", key="f2", scope="login", help="Pick or add a profile"),
+    Command("setup.create", "Create", "create", key="ctrl+s", scope="setup",
+            help="Create the organization and its owner"),
+    Command("confirm.yes", "Yes", "answer(True)", key="y", scope="confirm"),
+    Command("confirm.no", "No", "answer(False)", key="n,escape", scope="confirm"),
+    Command("help.close", "Close", "dismiss", key="escape,q", scope="help"),
+    Command("jump.close", "Back", "dismiss(None)", key="escape", scope="jump"),
+    Command("profiles.close", "Back", "dismiss(None)", key="escape", scope="profiles"),
+    Command("relogin.cancel", "Log out", "give_up", key="escape", scope="relogin",
+            help="Give up this session and return to the login"),
+    Command("dashboard.refresh", "Refresh", "refresh", key="r", scope="dashboard",
+            help="Read every figure again from the portal"),
+    Command("dashboard.open", "Open", "open_figure", key="enter", scope="dashboard", show=False,
+            help="Open the list behind the figure under the cursor"),
+)
+
+
+def commands_for(scope: str) -> list[Command]:
+    return [command for command in COMMANDS if command.scope == scope]
+
+
+def bindings(scope: str) -> list[Binding]:
+    """The Textual bindings of a scope, each with the command's id so keymaps can change it."""
+    result: list[Binding] = []
+    for command in commands_for(scope):
+        if command.key is None:
+            continue
+        action = command.action.removeprefix("app.") if scope == APP else command.action
+        result.append(
+            Binding(command.key, action, command.description, show=command.show, id=command.id,
+                    tooltip=command.help, key_display=command.key_display)
+        )
+    return result
+
+
+def find(scope: str, action: str) -> Command | None:
+    for command in commands_for(scope):
+        name = command.action.removeprefix("app.") if scope == APP else command.action
+        if name == action or name.split("(")[0] == action:
+            return command
+    return None
+
+
+def allowed(command: Command | None, permissions: Iterable[Permission]) -> bool:
+    return command is None or command.needs is None or command.needs in set(permissions)
+
+
+def screen_entry(screen_id: str) -> ScreenEntry | None:
+    return next((entry for entry in SCREENS if entry.id == screen_id), None)

@@ -1,0 +1,66 @@
+"""What every screen of the app shares: its commands from the registry, the typed app, and
+portal calls that turn errors into words on the screen."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.screen import Screen
+
+from seattui.domain import errors
+from seattui.tui import commands
+from seattui.tui.problems import describe
+from seattui.tui.widgets.problem import Problem
+
+if TYPE_CHECKING:
+    from seattui.client import PortalClient
+    from seattui.tui.app import SeattuiApp
+
+T = TypeVar("T")
+
+
+class PortalScreen(Screen[None]):
+    SCOPE: ClassVar[str] = ""
+
+    @property
+    def seattui(self) -> SeattuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        command = commands.find(self.SCOPE, action)
+        if command is not None and not commands.allowed(command, self.seattui.permissions):
+            return False
+        return True
+
+    def problem(self) -> Problem | None:
+        found = self.query(Problem)
+        return found.first() if found else None
+
+    async def call_portal(
+        self, call: Callable[[PortalClient], Awaitable[T]], *, retry_key: str = "r"
+    ) -> T | None:
+        """Call the portal from a worker; on failure say why on this screen and return None."""
+        problem = self.problem()
+        try:
+            result = await self.seattui.portal_call(call)
+        except errors.Unauthenticated:
+            return None  # the session ended; the app is back at the login
+        except Exception as error:  # every failure becomes words on the screen
+            message, hint = describe(error, retry_key=retry_key)
+            if problem is not None:
+                problem.say(message, hint)
+            else:
+                self.notify(f"{message} {hint}", severity="error", timeout=8)
+            return None
+        if problem is not None:
+            problem.clear()
+        return result
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def ids(*names: Any) -> str:
+    return " ".join(f"#{name}" for name in names)

@@ -1,0 +1,85 @@
+"""The first screen: reach the profile's portal, then resume the saved session, offer the
+first-run setup of an empty portal, or ask for a login. Trouble is said here, with a retry."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.widgets import Footer, LoadingIndicator, Static
+
+from seattui.config import save_token
+from seattui.domain import errors
+from seattui.tui import commands
+from seattui.tui.problems import describe
+from seattui.tui.screens.base import PortalScreen
+from seattui.tui.styles import style
+from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.status_bar import StatusBar
+
+
+class ConnectScreen(PortalScreen):
+    SCOPE = "start"
+    CSS_PATH = style("connect.tcss")
+    BINDINGS = commands.bindings(SCOPE)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Center():
+            with Vertical(id="connect"):
+                yield Static("", id="connect-status")
+                yield LoadingIndicator(id="connect-spinner")
+                yield Problem(id="connect-problem")
+        yield Footer()
+
+    attempted = False  # the app starts the first attempt once its first frame is drawn
+
+    def on_screen_resume(self) -> None:
+        # Back on top after a login or setup closed without a session: start over.
+        if self.attempted and self.seattui.me is None:
+            self.reconnect()
+
+    def reconnect(self) -> None:
+        self.attempted = True
+        self.query_one("#connect-status", Static).update(
+            f"Connecting to {self.seattui.profile_name}: {self.seattui.portal_description} …"
+        )
+        self.query_one("#connect-spinner").display = True
+        self.query_one(Problem).clear()
+        self._connect()
+
+    @work(exclusive=True, group="connect")
+    async def _connect(self) -> None:
+        app = self.seattui
+        try:
+            client = await app.open_client()
+            if client.token:
+                try:
+                    me = await client.me()
+                except errors.Unauthenticated:
+                    save_token(app.profile_name, None)
+                    client.token = None
+                else:
+                    app.begin_session(me)
+                    return
+            needs_setup = (await client.setup_status()).needs_setup
+        except Exception as error:
+            self.query_one("#connect-spinner").display = False
+            message, _ = describe(error)
+            self.query_one(Problem).say(message, "Press ctrl+r to retry, or F2 to pick another profile.")
+            return
+        self.query_one("#connect-spinner").display = False
+        if needs_setup:
+            from seattui.tui.screens.setup import SetupScreen
+
+            self.app.push_screen(SetupScreen())
+        else:
+            from seattui.tui.screens.login import LoginScreen
+
+            self.app.push_screen(LoginScreen())
+
+    def action_retry(self) -> None:
+        self.reconnect()
+
+    def action_profiles(self) -> None:
+        self.app.run_action("switch_profile")

@@ -1,0 +1,150 @@
+"""The dashboard: the balance, large; the latest ledger entries; licenses by product and
+term; what needs attention soon. `r` reads it all again; enter opens the list behind a figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Digits, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS, Dashboard
+from seattui.domain.money import format_credits
+from seattui.tui import commands
+from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.styles import style
+from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.status_bar import StatusBar
+
+
+@dataclass(frozen=True)
+class Figure:
+    count: int
+    text: str
+    target: str | None = None  # the screen with the list behind the figure
+    preset: str | None = None  # how that screen filters it
+
+
+def figures(summary: Dashboard) -> list[Figure]:
+    channels = sum(s.channels for s in summary.subscriptions)
+    subscriptions = sum(s.subscriptions for s in summary.subscriptions)
+    return [
+        Figure(summary.trials_ending, f"trials end within {TRIALS_ENDING_DAYS} days", "licenses", "trials_ending"),
+        Figure(summary.trials_ended, "trials have ended", "licenses", "trials_ended"),
+        Figure(summary.support_ended, "support ended", "support", "expired"),
+        Figure(summary.support_ending, f"support ends within {SUPPORT_ENDING_DAYS} days", "support", "ending"),
+        Figure(subscriptions, f"subscriptions, {plural(channels, 'channel')}", "keys", "subscriptions"),
+        Figure(summary.keys, "activation keys", "keys"),
+        Figure(summary.licenses, "licenses", "licenses"),
+        Figure(summary.employees, "employees", "employees"),
+    ]
+
+
+class DashboardScreen(PortalScreen):
+    SCOPE = "dashboard"
+    CSS_PATH = style("dashboard.tcss")
+    BINDINGS = commands.bindings(SCOPE)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary: Dashboard | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Problem(id="dashboard-problem")
+        with Horizontal(id="dash-top"):
+            with Vertical(id="balance-card", classes="card"):
+                yield Digits("", id="balance-digits")
+                yield Static("", id="balance-caption")
+            with Vertical(id="ledger-card", classes="card"):
+                yield Static("", id="ledger")
+        with Horizontal(id="dash-bottom"):
+            with Vertical(id="products-card", classes="card"):
+                yield Static("", id="products")
+            with Vertical(id="attention-card", classes="card"):
+                yield OptionList(id="attention")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for card, title in (("balance-card", "Credits"), ("ledger-card", "Latest ledger entries"),
+                            ("products-card", "Licenses by product"), ("attention-card", "At a glance")):
+            self.query_one(f"#{card}").border_title = title
+        self.query_one("#attention", OptionList).focus()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        for card in self.query(".card"):
+            card.loading = self.summary is None
+        self._load()
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        summary = await self.call_portal(lambda client: client.dashboard())
+        for card in self.query(".card"):
+            card.loading = False
+        if summary is None:
+            return
+        self.summary = summary
+        self.seattui.balance = summary.balance.balance
+        self._show(summary)
+
+    def _show(self, summary: Dashboard) -> None:
+        self.query_one("#balance-digits", Digits).update(format_credits(summary.balance.balance))
+        self.query_one("#balance-caption", Static).update(f"{summary.balance.unit} on {summary.today.isoformat()}")
+        self.query_one("#ledger", Static).update(self._ledger_table(summary))
+        self.query_one("#products", Static).update(self._products_table(summary))
+        attention = self.query_one("#attention", OptionList)
+        highlighted = attention.highlighted
+        attention.clear_options()
+        for index, figure in enumerate(figures(summary)):
+            openable = commands.screen_entry(figure.target or "") is not None
+            label = Text.assemble(
+                (f"{figure.count:>5,}  ", "bold" if figure.count else "dim"),
+                figure.text,
+                (" ›" if openable else "", "dim"),
+            )
+            attention.add_option(Option(label, id=f"figure-{index}"))
+        attention.highlighted = highlighted if highlighted is not None else 0
+
+    @staticmethod
+    def _ledger_table(summary: Dashboard) -> Table:
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column(no_wrap=True, style="dim")
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        if not summary.recent_ledger:
+            table.add_row("", "", Text("No ledger entries yet.", style="dim"))
+        for entry in summary.recent_ledger:
+            amount = Text(f"{'+' if entry.amount > 0 else ''}{format_credits(entry.amount)}",
+                          style="green" if entry.amount > 0 else "")
+            table.add_row(entry.at.strftime("%Y-%m-%d"), amount, entry.memo or entry.reason.value)
+        return table
+
+    @staticmethod
+    def _products_table(summary: Dashboard) -> Table:
+        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+        table.add_column("Product", no_wrap=True, overflow="ellipsis", ratio=1)
+        for heading in ("Perm", "Trial", "Seat", "Dev"):
+            table.add_column(heading, justify="right", no_wrap=True)
+        if not summary.by_product:
+            table.add_row(Text("No licenses yet.", style="dim"), "", "", "", "")
+        for product in summary.by_product:
+            table.add_row(product.product_name, *(f"{n:,}" if n else "·" for n in (
+                product.permanent, product.trials, product.seat_plans, product.activated)))
+        return table
+
+    def action_open_figure(self) -> None:
+        attention = self.query_one("#attention", OptionList)
+        if self.summary is None or attention.highlighted is None:
+            return
+        figure = figures(self.summary)[attention.highlighted]
+        if figure.target and commands.screen_entry(figure.target):
+            self.seattui.open_screen_with(figure.target, figure.preset)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_open_figure()

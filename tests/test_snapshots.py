@@ -1,0 +1,111 @@
+"""Layout snapshots of the app, deterministic: fixed terminal sizes, a frozen clock, the
+textual-dark theme, demo data seeded from a fixed seed, no blinking cursor, and every
+worker done before the picture is taken. SVGs live in snapshots/test_snapshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seattui.domain.accounts import Credentials
+from seattui.portal.runtime import Portal
+from seattui.portal.seed import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
+from seattui.portal.services import auth
+from seattui.tui.screens.dashboard import DashboardScreen
+from seattui.tui.screens.login import LoginScreen
+from seattui.tui.screens.setup import SetupScreen
+from seattui.wiring import EmbeddedConnector, portal_settings
+
+from conftest import run_apart
+from harness import FakeClock
+from tui_support import make_app, until, until_screen
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+FAST_HASHES = {"argon2_time_cost": 1, "argon2_memory_kib": 64}
+
+
+class SnapshotConnector(EmbeddedConnector):
+    @property
+    def description(self) -> str:
+        return f"embedded ({Path(self.database).name})"  # not the test's temporary folder
+
+
+def connector(database: Path) -> EmbeddedConnector:
+    return SnapshotConnector(database, clock=FakeClock(), **FAST_HASHES)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A demo database seeded at the frozen time, and a session token on it."""
+    database = tmp_path_factory.mktemp("demo") / "demo.db"
+
+    async def prepare() -> str:
+        portal = Portal(portal_settings(database, clock=FakeClock(), **FAST_HASHES))
+        await portal.start()
+        try:
+            await seed_demo(portal)
+            session = await auth.login(portal, Credentials(login=DEMO_LOGIN, password=DEMO_PASSWORD))
+        finally:
+            await portal.close()
+        return session.token
+
+    return database, run_apart(prepare())
+
+
+def settled(screen_type: type, ready: Callable[[Any], bool] = lambda screen: True) -> Callable[[Any], Any]:
+    async def run_before(pilot: Any) -> None:
+        await until_screen(pilot, screen_type)
+        await until(pilot, lambda: ready(pilot.app.screen), what=f"{screen_type.__name__} ready")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+class TestLogin:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_login(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        app = make_app(connector=connector(demo[0]), login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=settled(LoginScreen))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_wrong_password(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        async def run_before(pilot: Any) -> None:
+            await settled(LoginScreen)(pilot)
+            await pilot.press("enter", *"wrong password")
+            await pilot.press("enter")
+            await until(pilot, lambda: "Wrong" in str(pilot.app.screen.query_one("#login-problem").render()))
+
+        app = make_app(connector=connector(demo[0]), login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+class TestFirstRun:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_first_run(self, snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+        app = make_app(connector=connector(tmp_path / "empty.db"))
+        assert snap_compare(app, terminal_size=size, run_before=settled(SetupScreen))
+
+
+class TestDashboard:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_dashboard(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        loaded = settled(DashboardScreen, lambda screen: screen.summary is not None)
+        assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_help(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        database, token = demo
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=run_before)

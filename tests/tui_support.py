@@ -1,0 +1,104 @@
+"""Driving the terminal app in tests: a connector onto the test portal, the app built on a
+test profile, waiting for what a person would wait for, and reading the screen as text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from seattui.client import PortalClient
+from seattui.config import Profile, save_profile, save_token
+from seattui.tui.app import SeattuiApp
+
+from harness import PortalHarness
+
+
+class HarnessConnector:
+    """Hands the app clients of the in-process test portal, as the embedded connector would."""
+
+    def __init__(self, harness: PortalHarness, **client_options: Any) -> None:
+        self.harness = harness
+        self.client_options = client_options
+        self.opened = 0
+
+    @property
+    def description(self) -> str:
+        return "test portal"
+
+    async def open(self, token: str | None) -> PortalClient:
+        self.opened += 1
+        return self.harness.client(token, **self.client_options)
+
+    async def close(self) -> None:
+        return None
+
+
+def make_app(
+    harness: PortalHarness | None = None,
+    *,
+    connector: Any = None,
+    token: str | None = None,
+    login: str | None = None,
+    profile: str = "test",
+) -> SeattuiApp:
+    save_profile(profile, Profile(portal="embedded", login=login))
+    save_token(profile, token)
+    chosen = connector if connector is not None else HarnessConnector(harness)  # type: ignore[arg-type]
+    return SeattuiApp(lambda _profile: chosen, profile_name=profile)
+
+
+def screen_text(app: SeattuiApp) -> str:
+    """What the terminal shows now, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], bool], *, timeout: float = 15, what: str = "") -> None:
+    """Let the app run until `predicate` holds; fail with the screen's text if it never does."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.02)
+
+
+async def until_screen(pilot: Pilot[Any], screen_type: type, *, timeout: float = 15) -> Any:
+    """Wait until a screen of this type is on top and composed; return it."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted,
+                timeout=timeout, what=screen_type.__name__)
+    return pilot.app.screen
+
+
+_FRAME = str.maketrans({char: " " for char in "│╭╮╰╯─▊▎▔▁┃━"})
+
+
+def flat(text: str) -> str:
+    """Text with frames and line breaks folded to single spaces, so wrapped sentences match."""
+    return " ".join(text.translate(_FRAME).split())
+
+
+def shows(app: SeattuiApp, text: str) -> bool:
+    return flat(text) in flat(screen_text(app))
+
+
+async def until_text(pilot: Pilot[Any], text: str, *, timeout: float = 15) -> None:
+    await until(pilot, lambda: shows(pilot.app, text), timeout=timeout, what=repr(text))
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(char, char) for char in text])
+
+
+async def log_in(pilot: Pilot[Any], login: str, password: str) -> None:
+    from seattui.tui.screens.login import LoginScreen
+
+    await until_screen(pilot, LoginScreen)
+    login_input = pilot.app.screen.query_one("#login")
+    login_input.value = ""
+    await type_text(pilot, login)
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.screen.query_one("#password").display, what="the password field")
+    await type_text(pilot, password)
+    await pilot.press("enter")
