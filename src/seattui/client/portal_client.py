@@ -16,7 +16,9 @@ from seattui.domain.audit import AuditEntry
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
 from seattui.domain.dashboard import Dashboard
+from seattui.domain.licensing import License, LicenseOrder, Subscription, SubscriptionOrder
 from seattui.domain.paging import Page
+from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
 
 M = TypeVar("M", bound=BaseModel)
@@ -226,6 +228,42 @@ class PortalClient:
 
     async def dashboard(self) -> Dashboard:
         return await self._get("/dashboard", Dashboard)
+
+    # -- activation keys ---------------------------------------------------------------------
+
+    # -- licenses ----------------------------------------------------------------------------
+
+    async def quote_license(self, order: LicenseOrder) -> Quote:
+        """What an order costs against the balance now; the portal changes nothing."""
+        return _parse(Quote, await self.request("POST", f"{API}/licenses/quote", body=order))
+
+    async def create_license(self, order: LicenseOrder, *, idempotency_key: str | None = None) -> License:
+        """Buy (or start a trial of) a license. Pass the same idempotency_key to retry safely."""
+        license: License = await self._send("POST", "/licenses", License, order, idempotency_key=idempotency_key)
+        return license
+
+    async def license(self, license_id: int) -> License:
+        return await self._get(f"/licenses/{license_id}", License)
+
+    # -- subscriptions -----------------------------------------------------------------------
+
+    async def quote_subscription(self, order: SubscriptionOrder) -> Quote:
+        return _parse(Quote, await self.request("POST", f"{API}/subscriptions/quote", body=order))
+
+    async def create_subscription(
+        self, order: SubscriptionOrder, *, idempotency_key: str | None = None
+    ) -> Subscription:
+        subscription: Subscription = await self._send(
+            "POST", "/subscriptions", Subscription, order, idempotency_key=idempotency_key
+        )
+        return subscription
+
+    async def subscription(self, subscription_id: int) -> Subscription:
+        return await self._get(f"/subscriptions/{subscription_id}", Subscription)
+
+    # -- employees and seats -----------------------------------------------------------------
+
+    # -- audit -------------------------------------------------------------------------------
 
     async def audit(
         self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,3 +62,59 @@ async def id_cursor_page(
     items = [convert(row) for row in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return Page[T](items=items, next_cursor=next_cursor)
+
+
+def _coerce(value: Any, column: ColumnElement[Any]) -> Any:
+    """A cursor's JSON value back in the column's Python type (dates arrive as text)."""
+    if value is None:
+        return None
+    python_type = getattr(column.type, "python_type", None)
+    try:
+        if python_type is date and isinstance(value, str):
+            return date.fromisoformat(value)
+        if python_type is datetime and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        if python_type is int and not isinstance(value, int):
+            return int(value)
+    except (TypeError, ValueError, NotImplementedError):
+        raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"}) from None
+    return value
+
+
+async def keyset_page(
+    conn: AsyncConnection,
+    query: Select[Any],
+    *,
+    sort: ColumnElement[Any],
+    id_column: ColumnElement[int],
+    descending: bool,
+    cursor: str | None,
+    limit: int,
+    convert: Callable[[Any], T],
+    count: Select[Any] | None = None,
+) -> Page[T]:
+    """One page ordered by `sort` then id, starting after the cursor's row.
+
+    `sort` must never be NULL (wrap nullable columns in coalesce): the cursor compares the
+    pair (sort, id) with the last row's, which an index on (org_id, sort, id) answers
+    directly. `count`, given for the first page only, tells how many rows match in all.
+    """
+    check_limit(limit)
+    sort_value = sort.label("_sort_value")
+    ordered = query.add_columns(sort_value)
+    if cursor:
+        values = decode_cursor(cursor)
+        if len(values) != 2 or not isinstance(values[1], int):
+            raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"})
+        after = tuple_(sort, id_column)
+        bound = tuple_(literal(_coerce(values[0], sort), type_=sort.type), literal(values[1]))
+        ordered = ordered.where(after < bound if descending else after > bound)
+    direction = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
+    rows = (await conn.execute(ordered.order_by(*direction).limit(limit + 1))).all()
+    items = [convert(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last._sort_value, last.id])
+    total = await conn.scalar(count) if count is not None and not cursor else None
+    return Page[T](items=items, next_cursor=next_cursor, total=total)

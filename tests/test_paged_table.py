@@ -1,0 +1,129 @@
+"""The paged table: rows by the page, cursor keys, marks (space, range, shift+arrows, all,
+clear), sorting, and drawing only what is visible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import App, ComposeResult
+
+from seattui.tui.widgets.paged_table import Column, PagedTable
+
+from tui_support import until
+
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    team: str
+
+
+EVERYONE = [Person(i, f"Person {i:05d}", ["Sales", "Support", "Ops"][i % 3]) for i in range(1, 10_001)]
+
+
+class TableApp(App[None]):
+    def __init__(self, people: list[Person]) -> None:
+        super().__init__()
+        self.people = people
+        self.pages_asked = 0
+        self.sorts: list[tuple[str, bool]] = []
+
+    def compose(self) -> ComposeResult:
+        yield PagedTable(
+            [Column("id", "Id", width=6, justify="right"), Column("name", "Name"), Column("team", "Team", width=8)],
+            row_key=lambda person: person.id,
+            cells=lambda person: (str(person.id), person.name, person.team),
+            id="table",
+        )
+
+    def on_mount(self) -> None:
+        table = self.query_one(PagedTable)
+        table.reset(self.people[:PAGE], total=len(self.people), has_more=len(self.people) > PAGE)
+        table.focus()
+
+    def on_paged_table_need_more(self, message: PagedTable.NeedMore) -> None:
+        self.pages_asked += 1
+        table = message.table
+        loaded = len(table.rows)
+        table.append(self.people[loaded : loaded + PAGE], has_more=loaded + PAGE < len(self.people))
+
+    def on_paged_table_mark_all_requested(self, message: PagedTable.MarkAllRequested) -> None:
+        message.table.mark_keys(person.id for person in self.people)
+
+    def on_paged_table_sort_changed(self, message: PagedTable.SortChanged) -> None:
+        self.sorts.append((message.column, message.descending))
+
+
+def visible(app: TableApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_the_cursor_walks_through_pages_as_they_arrive() -> None:
+    app = TableApp(EVERYONE)
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(PagedTable)
+        assert "Person 00001" in visible(app) and "Id" in visible(app)
+        for _ in range(3):
+            await pilot.press("end")
+            await pilot.pause()
+        assert len(table.rows) > PAGE and app.pages_asked >= 1
+        await pilot.press("home")
+        assert table.cursor_row == 0 and "Person 00001" in visible(app)
+        await pilot.press("j", "j", "down")
+        assert table.current == EVERYONE[3]
+
+
+async def test_space_marks_and_moves_on_and_bulk_targets_are_the_marks() -> None:
+    app = TableApp(EVERYONE[:50])
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(PagedTable)
+        assert table.targets() == [EVERYONE[0]]  # nothing marked: the cursor row
+        await pilot.press("space", "space", "down", "space")
+        assert table.marked == {1, 2, 4}
+        assert [p.id for p in table.targets()] == [1, 2, 4]
+        assert "●" in visible(app)
+        await pilot.press("k", "space")
+        assert table.marked == {1, 2}
+        await pilot.press("U")
+        assert table.marked == set()
+
+
+async def test_a_range_with_v_and_with_shift_arrows() -> None:
+    app = TableApp(EVERYONE[:50])
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(PagedTable)
+        await pilot.press("down", "v", "down", "down", "down", "v", "down", "down")
+        assert table.marked == {2, 3, 4, 5}
+        await pilot.press("shift+down", "shift+down")
+        assert table.marked == {2, 3, 4, 5, 7, 8, 9}
+
+
+async def test_mark_all_marks_every_row_the_filter_matches_not_only_the_loaded_ones() -> None:
+    app = TableApp(EVERYONE)
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(PagedTable)
+        await pilot.press("ctrl+a")
+        await until(pilot, lambda: len(table.marked) == len(EVERYONE))
+        assert len(table.rows) < len(EVERYONE)
+
+
+async def test_sorting_asks_the_screen_and_shows_the_order_in_the_header() -> None:
+    app = TableApp(EVERYONE[:20])
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("o")
+        await pilot.press("O")
+        assert app.sorts == [("name", False), ("name", True)]
+        await pilot.pause()
+        assert "Name ▼" in visible(app)
+
+
+async def test_an_empty_result_says_so() -> None:
+    app = TableApp([])
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        assert "Nothing to show." in visible(app)
+        await pilot.press("down", "space", "enter")  # no row, no trouble
+        assert app.query_one(PagedTable).marked == set()
