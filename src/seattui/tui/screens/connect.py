@@ -6,7 +6,8 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.timer import Timer
+from textual.widgets import Footer, Static
 
 from seattui.config import save_token
 from seattui.domain import errors
@@ -28,11 +29,12 @@ class ConnectScreen(PortalScreen):
         with Center():
             with Vertical(id="connect"):
                 yield Static("", id="connect-status")
-                yield LoadingIndicator(id="connect-spinner")
                 yield Problem(id="connect-problem")
         yield Footer()
 
     attempted = False  # the app starts the first attempt once its first frame is drawn
+    _waited = 0
+    _ticker: Timer | None = None
 
     def on_screen_resume(self) -> None:
         # Back on top after a login or setup closed without a session: start over.
@@ -41,12 +43,28 @@ class ConnectScreen(PortalScreen):
 
     def reconnect(self) -> None:
         self.attempted = True
-        self.query_one("#connect-status", Static).update(
-            f"Connecting to {self.seattui.profile_name}: {self.seattui.portal_description} …"
-        )
-        self.query_one("#connect-spinner").display = True
         self.query_one(Problem).clear()
+        self._waited = 0
+        self._show_waiting()
+        # A counting status line, not a spinner: it tells a slow portal from a stuck app and
+        # costs nothing while the embedded portal starts.
+        self._ticker = self.set_interval(1, self._tick)
         self._connect()
+
+    def _tick(self) -> None:
+        self._waited += 1
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        waited = f" {self._waited} s" if self._waited else ""
+        self.query_one("#connect-status", Static).update(
+            f"Connecting to {self.seattui.profile_name}: {self.seattui.portal_description} …{waited}"
+        )
+
+    def _stop_waiting(self, status: str = "") -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+        self.query_one("#connect-status", Static).update(status)
 
     @work(exclusive=True, group="connect")
     async def _connect(self) -> None:
@@ -60,15 +78,16 @@ class ConnectScreen(PortalScreen):
                     save_token(app.profile_name, None)
                     client.token = None
                 else:
+                    self._stop_waiting()
                     app.begin_session(me)
                     return
             needs_setup = (await client.setup_status()).needs_setup
         except Exception as error:
-            self.query_one("#connect-spinner").display = False
             message, _ = describe(error)
+            self._stop_waiting(f"Profile {app.profile_name}: {app.portal_description}")
             self.query_one(Problem).say(message, "Press ctrl+r to retry, or F2 to pick another profile.")
             return
-        self.query_one("#connect-spinner").display = False
+        self._stop_waiting()
         if needs_setup:
             from seattui.tui.screens.setup import SetupScreen
 
