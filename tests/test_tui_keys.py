@@ -5,6 +5,8 @@ issue's "done when" from the dashboard."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +24,7 @@ from seattui.tui.screens.keys import KeysScreen
 from textual import events
 
 from harness import PortalHarness
-from tui_support import make_app, screen_text, shows, type_text, until, until_screen, until_text
+from tui_support import make_app, screen_text, type_text, until, until_screen, until_text
 
 SIZE = (100, 32)
 
@@ -40,6 +42,18 @@ async def signed_in(harness: PortalHarness, login: str = "acme-owner") -> Portal
 async def on_dashboard(pilot: Any) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.summary is not None,
                 what="the dashboard")
+
+
+@asynccontextmanager
+async def wizard_on(harness: PortalHarness, key_name: str, login: str = "acme-owner") -> AsyncIterator[
+        tuple[PortalClient, Any, AssignScreen]]:
+    """The app logged in as `login`, on the wizard, the key step answered with a new key."""
+    client = await signed_in(harness, login)
+    await client.create_key(key_name)
+    app = make_app(harness, token=client.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_dashboard(pilot)
+        yield client, pilot, await open_wizard(pilot, key_name)
 
 
 async def open_wizard(pilot: Any, key_name: str) -> AssignScreen:
@@ -61,6 +75,18 @@ async def choose(pilot: Any, wizard: AssignScreen, list_id: str, option_id: str)
     while choices.highlighted_option.id != option_id:
         await pilot.press("j")
     await pilot.press("enter")
+
+
+async def order(pilot: Any, wizard: AssignScreen, product: str, edition: str | None, term: str | None,
+                *answers: str) -> None:
+    """The steps after the key: the product, its edition and term where it has them, then each
+    typed answer (trial days, quantity or channels, email, comment) followed by enter."""
+    await choose(pilot, wizard, "product-choices", product)
+    for list_id, option in (("edition-choices", edition), ("term-choices", term)):
+        if option is not None:
+            await choose(pilot, wizard, list_id, option)
+    for text in answers:
+        await answer(pilot, text)
 
 
 async def until_notified(pilot: Any, text: str) -> None:
@@ -199,12 +225,8 @@ async def test_the_dashboards_figures_open_the_keys_screen(harness: PortalHarnes
 
 
 async def test_an_operator_starts_a_trial_and_cannot_pick_a_paid_term(harness: PortalHarness) -> None:
-    operator = await signed_in(harness, "acme-op")
-    await operator.create_key("Contoso HQ")
-    app = make_app(harness, token=operator.token)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_dashboard(pilot)
-        wizard = await open_wizard(pilot, "Contoso HQ")
+    async with wizard_on(harness, "Contoso HQ", "acme-op") as (operator, pilot, wizard):
+        app = pilot.app
         assert "Connect Cloud  subscription" in screen_text(app) and "(buying needs an owner or an admin)" in screen_text(app)
         await choose(pilot, wizard, "product-choices", "remotedesk")
         await choose(pilot, wizard, "edition-choices", "professional")
@@ -225,12 +247,8 @@ async def test_an_operator_starts_a_trial_and_cannot_pick_a_paid_term(harness: P
 
 
 async def test_a_permanent_license_with_add_ons_debits_the_quoted_cost(harness: PortalHarness) -> None:
-    owner = await signed_in(harness)
-    await owner.create_key("Fabrikam Lab")
-    app = make_app(harness, token=owner.token)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_dashboard(pilot)
-        wizard = await open_wizard(pilot, "Fabrikam Lab")
+    async with wizard_on(harness, "Fabrikam Lab") as (owner, pilot, wizard):
+        app = pilot.app
         await choose(pilot, wizard, "product-choices", "mailguard")
         await choose(pilot, wizard, "edition-choices", "advanced")  # on to the add-ons
         await pilot.press("space", "enter")  # Archiving
@@ -250,17 +268,12 @@ async def test_a_permanent_license_with_add_ons_debits_the_quoted_cost(harness: 
 
 
 async def test_a_subscription_by_channels_through_the_wizard(harness: PortalHarness) -> None:
-    owner = await signed_in(harness)
-    await owner.create_key("Tailspin Toys")
-    app = make_app(harness, token=owner.token)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_dashboard(pilot)
-        wizard = await open_wizard(pilot, "Tailspin Toys")
-        await choose(pilot, wizard, "product-choices", "connect")
+    async with wizard_on(harness, "Tailspin Toys") as (owner, pilot, wizard):
+        app = pilot.app
+        await order(pilot, wizard, "connect", None, None)
         await until_text(pilot, "How many channels?")  # no edition and no quantity step
-        await answer(pilot, "4")
-        await answer(pilot, "")
-        await answer(pilot, "")
+        for text in ("4", "", ""):
+            await answer(pilot, text)
         await until_text(pilot, "Connect Cloud, 4 channels, first month")
         await confirm(pilot, wizard)
         await until_text(pilot, "Subscription")
@@ -268,18 +281,9 @@ async def test_a_subscription_by_channels_through_the_wizard(harness: PortalHarn
 
 
 async def test_a_short_balance_stops_at_the_review_and_charges_nothing(harness: PortalHarness) -> None:
-    owner = await signed_in(harness)
-    await owner.create_key("Contoso HQ")
-    app = make_app(harness, token=owner.token)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_dashboard(pilot)
-        wizard = await open_wizard(pilot, "Contoso HQ")
-        await choose(pilot, wizard, "product-choices", "vaultbackup")
-        await choose(pilot, wizard, "edition-choices", "datacenter")
-        await choose(pilot, wizard, "term-choices", "permanent")
-        await answer(pilot, "5")
-        await answer(pilot, "")
-        await answer(pilot, "")
+    async with wizard_on(harness, "Contoso HQ") as (owner, pilot, wizard):
+        app = pilot.app
+        await order(pilot, wizard, "vaultbackup", "datacenter", "permanent", "5", "", "")
         await until_text(pilot, "Not enough credits: 200.00 short")
         assert not wizard.quote.affordable and "y Confirm" not in screen_text(app)
         await pilot.press("y", "y")
@@ -290,16 +294,9 @@ async def test_a_short_balance_stops_at_the_review_and_charges_nothing(harness: 
 
 
 async def test_going_back_two_steps_and_forward_again_keeps_every_answer(harness: PortalHarness) -> None:
-    owner = await signed_in(harness)
-    await owner.create_key("Contoso HQ")
-    app = make_app(harness, token=owner.token)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_dashboard(pilot)
-        wizard = await open_wizard(pilot, "Contoso HQ")
-        await choose(pilot, wizard, "product-choices", "remotedesk")
-        await choose(pilot, wizard, "edition-choices", "enterprise")
-        await choose(pilot, wizard, "term-choices", "permanent")
-        await answer(pilot, "7")
+    async with wizard_on(harness, "Contoso HQ") as (owner, pilot, wizard):
+        app = pilot.app
+        await order(pilot, wizard, "remotedesk", "enterprise", "permanent", "7")
         await paste(pilot, "it@contoso.example")
         await pilot.press("escape", "escape")  # back to the quantity, then to the term
         await until_text(pilot, "Which term?")
@@ -333,50 +330,27 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
         assert f"Key {key} (Initech)" in screen_text(app)
 
         quoted: list[Decimal] = []
-        await choose(pilot, wizard, "product-choices", "remotedesk")
-        await choose(pilot, wizard, "edition-choices", "standard")
-        await choose(pilot, wizard, "term-choices", "trial")
-        await answer(pilot, "")  # 14 days, as offered
-        await answer(pilot, "10")
-        await answer(pilot, "")
-        await answer(pilot, "")
+        await order(pilot, wizard, "remotedesk", "standard", "trial", "", "10", "", "")  # 14 days, as offered
         await confirm(pilot, wizard)
         quoted.append(wizard.quote.cost)
         assert "trial ends 2026-03-16" in screen_text(app)
-
-        await pilot.press("a")  # another on the same key
-        await choose(pilot, wizard, "product-choices", "remotedesk")
-        await choose(pilot, wizard, "edition-choices", "standard")
-        await choose(pilot, wizard, "term-choices", "permanent")
-        await answer(pilot, "10")
-        await answer(pilot, "")
-        await answer(pilot, "")
-        await confirm(pilot, wizard)
-        quoted.append(wizard.quote.cost)
-
-        await pilot.press("a")
-        await choose(pilot, wizard, "product-choices", "connect")
-        await answer(pilot, "3")
-        await answer(pilot, "")
-        await answer(pilot, "")
-        await confirm(pilot, wizard)
-        quoted.append(wizard.quote.cost)
+        for product, edition, term, answers in (("remotedesk", "standard", "permanent", ("10", "", "")),
+                                                 ("connect", None, None, ("3", "", ""))):
+            await pilot.press("a")  # another on the same key
+            await order(pilot, wizard, product, edition, term, *answers)
+            await confirm(pilot, wizard)
+            quoted.append(wizard.quote.cost)
 
         assert quoted == [Decimal("0.00"), Decimal("490.00"), Decimal("59.70")]
         balance = Decimal("1000.00") - sum(quoted)
         await until_text(pilot, f"{format_credits(balance)} credits")
 
         await pilot.press("a")
-        await choose(pilot, wizard, "product-choices", "remotedesk")
-        await choose(pilot, wizard, "edition-choices", "enterprise")
-        await choose(pilot, wizard, "term-choices", "permanent")
-        await answer(pilot, "10")
-        await answer(pilot, "")
-        await answer(pilot, "")
+        await order(pilot, wizard, "remotedesk", "enterprise", "permanent", "10", "", "")
         await until_text(pilot, f"Not enough credits: {format_credits(Decimal('1490.00') - balance)} short")
         await pilot.press("y")
         await pilot.pause(0.2)
-        assert shows(app, "Review")
+        assert wizard.result is None and "The balance is short: this cannot be confirmed" in screen_text(app)
     assert (await owner.balance()).balance == Decimal("450.30")
     detail = await owner.key((await owner.keys()).items[0].id)
     assert (len(detail.licenses), len(detail.subscriptions)) == (2, 1)

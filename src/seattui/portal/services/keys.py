@@ -38,26 +38,17 @@ _SORTS = {
 }
 
 
-def _license_count() -> Any:
-    return (
-        select(func.count())
-        .where(licenses_table.c.key_id == activation_keys.c.id)
-        .scalar_subquery()
-        .label("license_count")
-    )
-
-
-def _subscription_count() -> Any:
-    return (
-        select(func.count())
-        .where(subscriptions_table.c.key_id == activation_keys.c.id)
-        .scalar_subquery()
-        .label("subscription_count")
-    )
+def _attached(table: Any, label: str) -> Any:
+    """How many rows of `table` hang on each key (answered by the key_id index)."""
+    return select(func.count()).where(table.c.key_id == activation_keys.c.id).scalar_subquery().label(label)
 
 
 def _key_query() -> Any:
-    return select(activation_keys, _license_count(), _subscription_count())
+    return select(
+        activation_keys,
+        _attached(licenses_table, "license_count"),
+        _attached(subscriptions_table, "subscription_count"),
+    )
 
 
 def from_row(row: Any) -> ActivationKey:
@@ -177,24 +168,15 @@ async def get(tx: Tx, key_id: int, *, lock: bool = False) -> ActivationKey:
     return from_row(row)
 
 
+async def _newest_on(tx: Tx, query: Any, table: Any, key_id: int) -> list[Any]:
+    where = query.where(table.c.key_id == key_id, table.c.org_id == tx.org_id)
+    return list((await tx.conn.execute(where.order_by(table.c.id.desc()).limit(MAX_ATTACHED_SHOWN))).all())
+
+
 async def detail(tx: Tx, key_id: int) -> KeyDetail:
     key = await get(tx, key_id)
-    license_rows = (
-        await tx.conn.execute(
-            licenses.license_query()
-            .where(licenses_table.c.key_id == key_id, licenses_table.c.org_id == tx.org_id)
-            .order_by(licenses_table.c.id.desc())
-            .limit(MAX_ATTACHED_SHOWN)
-        )
-    ).all()
-    subscription_rows = (
-        await tx.conn.execute(
-            subscriptions.subscription_query()
-            .where(subscriptions_table.c.key_id == key_id, subscriptions_table.c.org_id == tx.org_id)
-            .order_by(subscriptions_table.c.id.desc())
-            .limit(MAX_ATTACHED_SHOWN)
-        )
-    ).all()
+    license_rows = await _newest_on(tx, licenses.license_query(), licenses_table, key_id)
+    subscription_rows = await _newest_on(tx, subscriptions.subscription_query(), subscriptions_table, key_id)
     return KeyDetail(
         key=key,
         licenses=[licenses.from_row(row, tx.today) for row in license_rows],
