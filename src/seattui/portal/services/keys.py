@@ -111,12 +111,16 @@ async def find(tx: Tx, key_text: str) -> Any:
     return row
 
 
-def _matching(text: str) -> Any:
+def _matching(text: str, dialect: str) -> Any:
     """A name containing the text, or a key containing it however it is typed (any case,
     with or without dashes)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    condition = activation_keys.c.name.ilike(f"%{escaped}%", escape="\\")
-    compact = "".join(char for char in text.upper() if char.isalnum())
+    # SQLite's LIKE already ignores ASCII case (and its lower() knows no other), so skip the
+    # lower() on both sides that ilike() adds there: a third of a filter keystroke on 100k keys.
+    name = activation_keys.c.name
+    pattern = f"%{escaped}%"
+    condition = name.like(pattern, escape="\\") if dialect == "sqlite" else name.ilike(pattern, escape="\\")
+    compact = "".join(char for char in text.upper() if char.isascii() and char.isalnum())
     if compact:
         condition = or_(condition, func.replace(activation_keys.c.key, "-", "").contains(compact, autoescape=True))
     return condition
@@ -144,7 +148,7 @@ async def list_keys(
 ) -> Page[ActivationKey]:
     conditions = [activation_keys.c.org_id == tx.org_id]
     if query.strip():
-        conditions.append(_matching(query.strip()))
+        conditions.append(_matching(query.strip(), tx.conn.dialect.name))
     if holds is not None:
         conditions.append(_holding(holds))
     return await keyset_page(
