@@ -5,6 +5,7 @@ issue's "done when" from the dashboard."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -15,11 +16,13 @@ import pytest
 from seattui.client import PortalClient
 from seattui.domain.licensing import KeyHolds, SubscriptionOrder, Term
 from seattui.domain.money import format_credits
+from seattui.tui.assignment import Step
 from seattui.tui.screens.assign import AssignScreen
 from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.key_detail import KeyDetailScreen
 from seattui.tui.screens.key_form import KeyFormScreen
 from seattui.tui.screens.keys import KeysScreen
+from seattui.tui.widgets.key_list import KeyList
 
 from textual import events
 
@@ -354,3 +357,30 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
     assert (await owner.balance()).balance == Decimal("450.30")
     detail = await owner.key((await owner.keys()).items[0].id)
     assert (len(detail.licenses), len(detail.subscriptions)) == (2, 1)
+
+
+async def test_enter_never_picks_a_key_left_over_from_before_the_last_keystroke(
+    harness: PortalHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await signed_in(harness)
+    await owner.create_key("Fabrikam Lab")
+    async with wizard_on(harness, "Contoso HQ") as (_, pilot, wizard):
+        await pilot.press("escape")  # back to the key step, the filter showing Contoso HQ
+        await until_text(pilot, "Which key?")
+        gate = asyncio.Event()
+        keys = PortalClient.keys
+
+        async def slow_keys(self: PortalClient, **options: Any) -> Any:
+            await gate.wait()
+            return await keys(self, **options)
+
+        monkeypatch.setattr(PortalClient, "keys", slow_keys)
+        wizard.query_one("#assign-keys-filter").value = "Fabrikam"
+        await pilot.press("enter")  # the list still shows Contoso HQ
+        await until_text(pilot, "Still finding the keys matching 'Fabrikam'")
+        assert wizard.step is Step.KEY
+        gate.set()
+        await until(pilot, lambda: wizard.query_one(KeyList).up_to_date)
+        await pilot.press("enter")
+        await until_text(pilot, "Which product?")
+        assert wizard.draft.key_name == "Fabrikam Lab"

@@ -289,8 +289,8 @@ class AssignScreen(PortalScreen):
         follow = FIELD_ORDER.get(focused or "")
         if follow and self._field_next(focused or "", follow):
             return
-        if self.step is Step.KEY:
-            self._pick_key()
+        if self.step is Step.KEY and not self._pick_key():
+            return
         try:
             self.draft.check(self.step, self.product, self.seattui.permissions)
         except errors.ValidationFailed as invalid:
@@ -309,10 +309,17 @@ class AssignScreen(PortalScreen):
         self.set_focus(self.query_one(f"#{follow}"))
         return True
 
-    def _pick_key(self) -> None:
-        current = self.query_one(KeyList).table.current
+    def _pick_key(self) -> bool:
+        """Take the highlighted key, but never one left over from before the last keystroke."""
+        key_list = self.query_one(KeyList)
+        if not key_list.up_to_date:
+            self.query_one(Problem).say(f"Still finding the keys matching {key_list.filter_text!r}; "
+                                        "press enter again when they show.")
+            return False
+        current = key_list.table.current
         if current is not None:
             self.draft.key, self.draft.key_name = current.key, current.name
+        return True
 
     def action_back(self) -> None:
         self._sync_answers()
@@ -330,6 +337,7 @@ class AssignScreen(PortalScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         available = {
             "next": self.step not in (Step.REVIEW, Step.DONE),
+            "back": not self.confirming,
             "new_key": self.step is Step.KEY,
             "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable
             and not self.confirming,

@@ -59,6 +59,7 @@ class KeyList(Vertical):
         self.holds: KeyHolds | None = None
         self._generation = 0
         self._cursor: str | None = None
+        self._shown_for: tuple[str, KeyHolds | None] | None = None  # the filter the rows answer
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter by name or key", id=f"{self.id}-filter", classes="key-filter")
@@ -79,6 +80,11 @@ class KeyList(Vertical):
     @property
     def filter_text(self) -> str:
         return self.filter_input.value.strip()
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the rows shown answer the filter as typed now (not one keystroke ago)."""
+        return self._shown_for == (self.filter_text, self.holds)
 
     def reload(self) -> None:
         self._generation += 1
@@ -107,6 +113,7 @@ class KeyList(Vertical):
         self._cursor = page.next_cursor
         table.empty_text = "No keys match the filter." if self.filter_text or self.holds else "No keys yet."
         table.reset(page.items, total=page.total, has_more=page.next_cursor is not None)
+        self._shown_for = (self.filter_text, self.holds)
         self._say_count()
 
     @work(group="load")
