@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from seattui.client import PortalClient
+from seattui.domain.errors import PortalUnavailable
 from seattui.domain.licensing import KeyHolds, SubscriptionOrder, Term
 from seattui.domain.money import format_credits
 from seattui.tui.assignment import Step
@@ -384,3 +385,31 @@ async def test_enter_never_picks_a_key_left_over_from_before_the_last_keystroke(
         await pilot.press("enter")
         await until_text(pilot, "Which product?")
         assert wizard.draft.key_name == "Fabrikam Lab"
+
+
+async def test_a_confirm_whose_answer_was_lost_is_retried_and_charged_once(
+    harness: PortalHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portal bought it but the answer never came back: y again sends the same
+    idempotency key, and the portal answers with the first purchase."""
+    create = PortalClient.create_license
+    sent_keys: list[str | None] = []
+
+    async def answer_lost_once(self: PortalClient, order: Any, *, idempotency_key: str | None = None) -> Any:
+        sent_keys.append(idempotency_key)
+        license = await create(self, order, idempotency_key=idempotency_key)
+        if len(sent_keys) == 1:
+            raise PortalUnavailable("The connection to the portal failed: reset by peer. Retry in a moment.")
+        return license
+
+    monkeypatch.setattr(PortalClient, "create_license", answer_lost_once)
+    async with wizard_on(harness, "Contoso HQ") as (owner, pilot, wizard):
+        await order(pilot, wizard, "remotedesk", "standard", "permanent", "2", "", "")
+        await until(pilot, lambda: wizard.quote is not None)
+        await pilot.press("y")
+        await until_text(pilot, "reset by peer. Retry in a moment. Press y to retry.")
+        await pilot.press("y")
+        await until_text(pilot, "is on the key")
+    assert len(sent_keys) == 2 and sent_keys[0] == sent_keys[1] is not None
+    assert (await owner.balance()).balance == Decimal("902.00")
+    assert (await owner.keys()).items[0].license_count == 1

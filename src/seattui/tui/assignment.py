@@ -132,7 +132,8 @@ class Draft:
     def check(self, step: Step, product: Product | None, permissions: frozenset[Permission]) -> None:
         """Refuse to leave a step whose answer will not do, saying what to do instead."""
         if step is Step.KEY and not self.key:
-            raise ValidationFailed("Pick a key from the list (enter), or press ctrl+n to create one.", {"key": "required"})
+            raise ValidationFailed("Pick a key from the list (enter), or press ctrl+n to create one.",
+                                   {"key": "required"})
         if step is Step.PRODUCT:
             if product is None:
                 raise ValidationFailed("Pick a product.", {"product_id": "required"})

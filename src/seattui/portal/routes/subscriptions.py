@@ -30,7 +30,9 @@ async def get(subscription_id: int, request: Request, actor: CurrentActor) -> Su
 
 
 @router.post("/subscriptions/{subscription_id}/channels/quote")
-async def quote_change(subscription_id: int, change: SubscriptionChange, request: Request, actor: CurrentActor) -> Quote:
+async def quote_change(
+    subscription_id: int, change: SubscriptionChange, request: Request, actor: CurrentActor
+) -> Quote:
     """What changing the channels costs now: added channels their share of the paid month. Changes nothing."""
     return await read(request, actor, lambda tx: subscriptions.quote_change(tx, subscription_id, change))
 

@@ -180,7 +180,8 @@ class AssignScreen(PortalScreen):
     def _product_line(product: Product) -> str:
         unit = product.unit.label(1)
         if product.kind is ProductKind.SUBSCRIPTION:
-            return f"subscription by {product.unit.value}, {format_credits(product.channel_price_per_month or 0)} a month each"
+            price = format_credits(product.channel_price_per_month or 0)
+            return f"subscription by {product.unit.value}, {price} a month each"
         if product.kind is ProductKind.SEAT:
             return f"per {unit}, flexible or annual seat plans"
         low = min(edition.unit_price for edition in product.editions)

@@ -21,6 +21,7 @@ from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
+ENDED = (LicenseStatus.TRIAL_ENDED, LicenseStatus.TERM_ENDED)
 UNSORTED = ("", False)  # no column is the sort column
 LICENSE_COLUMNS = (
     Column("id", "Id", width=5, justify="right", sortable=False),
@@ -101,7 +102,7 @@ class KeyDetailScreen(PortalScreen):
             product_name(self.catalog, license.product_id, license.edition_id),
             license.term.value,
             f"{license.quantity:,}",
-            Text(status, style="dim" if license.status in (LicenseStatus.TRIAL_ENDED, LicenseStatus.TERM_ENDED) else ""),
+            Text(status, style="dim" if license.status in ENDED else ""),
             license_ends(license),
             license.customer_email or "",
         )

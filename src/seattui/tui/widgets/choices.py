@@ -31,7 +31,10 @@ class Picks(SelectionList[Any]):
     """Any number of answers, toggled with space; enter says they are complete."""
 
     # Its own enter ("done") replaces the choice list's, which would toggle like space.
-    BINDINGS = [binding for binding in commands.bindings("choice") if binding.key != "enter"] + commands.bindings("picks")
+    BINDINGS = [
+        *(binding for binding in commands.bindings("choice") if binding.key != "enter"),
+        *commands.bindings("picks"),
+    ]
 
     class Done(Message):
         pass
