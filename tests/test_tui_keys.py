@@ -165,13 +165,23 @@ async def test_the_keys_screen_creates_copies_and_filters(harness: PortalHarness
         await pilot.press("escape")
         await until_screen(pilot, KeysScreen)
 
+        await pilot.press("ctrl+a", "delete")  # every key; only those holding nothing can go
+        await until_text(pilot, "Delete 5 keys?")
+        await pilot.press("n")
+        await pilot.press("U")
+        assert not keys.key_list.table.marked
+
         await pilot.press("slash")
         await type_text(pilot, "fab")
         await until_text(pilot, "1 key matching 'fab'")
         assert [row.name for row in keys.key_list.table.rows] == ["Fabrikam Lab"]
-        await pilot.press("escape", "escape")  # out of the filter, then the filter cleared
-        await until_text(pilot, "5 keys")
-    assert (await owner.keys()).total == 5
+        await pilot.press("escape", "delete")  # out of the filter, then delete the key under the cursor
+        await until_text(pilot, "Delete 1 key?")
+        await pilot.press("y")
+        await until_notified(pilot, "Deleted 1 key.")
+        await pilot.press("escape")  # the filter cleared
+        await until_text(pilot, "4 keys")
+    assert "Fabrikam Lab" not in {key.name for key in (await owner.keys()).items}
 
 
 async def test_a_keys_detail_shows_what_it_holds_and_resizes_a_subscription(harness: PortalHarness) -> None:

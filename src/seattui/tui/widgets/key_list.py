@@ -141,6 +141,22 @@ class KeyList(Vertical):
         if self._cursor is not None:
             self._load_more(self._generation, self._cursor)
 
+    def on_paged_table_mark_all_requested(self, message: PagedTable.MarkAllRequested) -> None:
+        message.stop()
+        self._mark_all(self._generation)
+
+    @work(exclusive=True, group="marks")  # a group of its own: a new filter's load goes on
+    async def _mark_all(self, generation: int) -> None:
+        """ctrl+a: every key the filter matches, so the rest of the pages are loaded first."""
+        table = self.table
+        while self._cursor is not None:
+            page = await self._portal_screen().call_portal(self._page(self._cursor))
+            if page is None or generation != self._generation:
+                return
+            self._cursor = page.next_cursor
+            table.append(page.items, has_more=page.next_cursor is not None)
+        table.mark_keys(key.id for key in table.rows)
+
     def on_paged_table_sort_changed(self, message: PagedTable.SortChanged) -> None:
         message.stop()
         self.reload()
