@@ -109,3 +109,93 @@ class TestDashboard:
 
         app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
         assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+# -- issue 4: the keys screen and every step of the assignment wizard --------------------------
+
+
+def signed_in(demo: tuple[Path, str]) -> Any:
+    database, token = demo
+    return make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+
+
+def on_keys(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
+    async def run_before(pilot: Any) -> None:
+        from seattui.tui.screens.keys import KeysScreen
+
+        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await pilot.press("k")
+        await settled(KeysScreen, lambda screen: screen.key_list.table.total is not None)(pilot)
+        if then is not None:
+            await then(pilot)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+    return run_before
+
+
+def at_step(step: str, **answers: str) -> Callable[[Any], Any]:
+    """The wizard showing one step with these answers already given (the Pilot tests walk
+    the steps by keyboard; a snapshot shows each step as it looks)."""
+
+    async def run_before(pilot: Any) -> None:
+        from seattui.domain.licensing import Term
+        from seattui.tui.assignment import Draft, Step
+        from seattui.tui.screens.assign import AssignScreen
+
+        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await pilot.press("a")
+        wizard = await until_screen(pilot, AssignScreen)
+        await until(pilot, lambda: wizard.catalog is not None and wizard.query_one("#assign-keys-table").rows)
+        if answers:
+            key = wizard.query_one("#assign-keys-table").rows[0]
+            term = Term(answers.pop("term")) if "term" in answers else None
+            wizard.draft = Draft(key=key.key, key_name=key.name, term=term, **answers)
+        wizard._go(Step(step))
+        if step == "review":
+            await until(pilot, lambda: wizard.quote is not None, what="the quote")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+class TestKeys:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_keys(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=on_keys())
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_new_key(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        async def custom_key(pilot: Any) -> None:
+            await pilot.press("n")
+            await pilot.pause()
+            await pilot.press(*"Initech", "tab", "down", "enter", "tab", *"abcd-efgh")
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=on_keys(custom_key))
+
+
+PERMANENT = {"product_id": "remotedesk", "edition_id": "professional", "term": "permanent", "quantity": "10",
+             "customer_email": "it@contoso.example", "comment": "help desk"}
+
+
+class TestAssignWizard:
+    @pytest.mark.parametrize("size", SIZES)
+    @pytest.mark.parametrize(
+        ("step", "answers"),
+        [
+            pytest.param("key", {}, id="1-key"),
+            pytest.param("product", {"product_id": "remotedesk"}, id="2-product"),
+            pytest.param("edition", {"product_id": "mailguard", "edition_id": "advanced", "addons": ("archiving",)},
+                         id="3-edition"),
+            pytest.param("term", {"product_id": "remotedesk", "edition_id": "standard", "term": "trial"}, id="4-term"),
+            pytest.param("quantity", {"product_id": "mailguard", "edition_id": "basic", "term": "permanent",
+                                      "quantity": "25"}, id="5-quantity"),
+            pytest.param("customer", PERMANENT, id="6-customer"),
+            pytest.param("review", PERMANENT, id="7-review"),
+            pytest.param("review", PERMANENT | {"edition_id": "enterprise", "quantity": "100"}, id="7-review-short"),
+        ],
+    )
+    def test_step(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int], step: str,
+                  answers: dict[str, Any]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=at_step(step, **answers))

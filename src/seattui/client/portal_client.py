@@ -16,7 +16,19 @@ from seattui.domain.audit import AuditEntry
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
 from seattui.domain.dashboard import Dashboard
-from seattui.domain.licensing import License, LicenseOrder, Subscription, SubscriptionOrder
+from seattui.domain.licensing import (
+    ActivationKey,
+    KeyDetail,
+    KeyHolds,
+    KeyName,
+    KeySort,
+    License,
+    LicenseOrder,
+    NewActivationKey,
+    Subscription,
+    SubscriptionChange,
+    SubscriptionOrder,
+)
 from seattui.domain.paging import Page
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
@@ -231,6 +243,43 @@ class PortalClient:
 
     # -- activation keys ---------------------------------------------------------------------
 
+    async def keys(
+        self,
+        *,
+        query: str = "",
+        holds: KeyHolds | None = None,
+        sort: KeySort = KeySort.CREATED,
+        descending: bool = True,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[ActivationKey]:
+        """A page of keys matching `query` (part of a name or a key), with their counts."""
+        return await self._get(
+            "/keys", Page[ActivationKey], q=query or None, holds=holds.value if holds else None,
+            sort=sort.value, descending=str(descending).lower(), cursor=cursor, limit=limit,
+        )
+
+    async def key(self, key_id: int) -> KeyDetail:
+        return await self._get(f"/keys/{key_id}", KeyDetail)
+
+    async def create_key(
+        self, name: str = "", key: str | None = None, *, idempotency_key: str | None = None
+    ) -> ActivationKey:
+        """A custom key when `key` is given (any case, with or without dashes), else a random one."""
+        created: ActivationKey = await self._send(
+            "POST", "/keys", ActivationKey, build(NewActivationKey, name=name, key=key),
+            idempotency_key=idempotency_key,
+        )
+        return created
+
+    async def rename_key(self, key_id: int, name: str) -> ActivationKey:
+        renamed: ActivationKey = await self._send("PATCH", f"/keys/{key_id}", ActivationKey, build(KeyName, name=name))
+        return renamed
+
+    async def delete_key(self, key_id: int) -> None:
+        """Refused with KeyInUse while a license or subscription is attached."""
+        await self._send("DELETE", f"/keys/{key_id}", None)
+
     # -- licenses ----------------------------------------------------------------------------
 
     async def quote_license(self, order: LicenseOrder) -> Quote:
@@ -260,6 +309,22 @@ class PortalClient:
 
     async def subscription(self, subscription_id: int) -> Subscription:
         return await self._get(f"/subscriptions/{subscription_id}", Subscription)
+
+    async def quote_channels(self, subscription_id: int, channels: int) -> Quote:
+        """What resizing to `channels` costs now; the portal changes nothing."""
+        return _parse(Quote, await self.request(
+            "POST", f"{API}/subscriptions/{subscription_id}/channels/quote",
+            body=build(SubscriptionChange, channels=channels)))
+
+    async def change_channels(
+        self, subscription_id: int, channels: int, *, idempotency_key: str | None = None
+    ) -> Subscription:
+        """More channels are charged their share of the paid month; fewer refund nothing."""
+        changed: Subscription = await self._send(
+            "POST", f"/subscriptions/{subscription_id}/channels", Subscription,
+            build(SubscriptionChange, channels=channels), idempotency_key=idempotency_key,
+        )
+        return changed
 
     # -- employees and seats -----------------------------------------------------------------
 

@@ -63,6 +63,24 @@ class ActivationKey(DomainModel):
     license_count: int = 0
     subscription_count: int = 0
 
+    @property
+    def in_use(self) -> bool:
+        return bool(self.license_count or self.subscription_count)
+
+
+class KeySort(StrEnum):
+    CREATED = "created"
+    KEY = "key"
+    NAME = "name"
+
+
+class KeyHolds(StrEnum):
+    """Which keys a list shows by what is attached to them."""
+
+    LICENSES = "licenses"
+    SUBSCRIPTIONS = "subscriptions"
+    NOTHING = "nothing"
+
 
 class Device(DomainModel):
     model_config = ConfigDict(frozen=True)
@@ -156,6 +174,14 @@ class Subscription(DomainModel):
     comment: str = ""
     paid: Credits
     created_at: datetime
+
+
+class KeyDetail(DomainModel):
+    """A key with what is attached to it, newest first; `key` carries the full counts."""
+
+    key: ActivationKey
+    licenses: list[License]
+    subscriptions: list[Subscription]
 
 
 class SubscriptionOrder(_CustomerFields):

@@ -235,3 +235,29 @@ def prorated_channel_lines(product: Product, added: int, days_left: int) -> list
             unit_price,
         )
     ]
+
+
+def channel_change_lines(product: Product, current: int, target: int, days_left: int) -> list[PriceLine]:
+    """Resizing a subscription within its paid month.
+
+    More channels cost their prorated share of the days that remain (at most a billing
+    month). Fewer channels take effect at once and refund nothing: the month was paid for
+    the channels it started with, and the next month is priced at the new size.
+    """
+    if target == current:
+        raise ValidationFailed(
+            f"The subscription already has {current} {product.unit.label(current)}; type another number.",
+            {"channels": f"already {current}"},
+        )
+    if target > current:
+        return prorated_channel_lines(product, target - current, min(max(days_left, 0), DAYS_IN_BILLING_MONTH))
+    fewer = current - target
+    return [
+        PriceLine(
+            description=f"{product.name}, {fewer} {product.unit.label(fewer)} fewer from today "
+            "(the month already paid is not refunded)",
+            quantity=fewer,
+            unit_price=ZERO,
+            amount=ZERO,
+        )
+    ]

@@ -40,3 +40,13 @@ def build(model: type[M], /, **data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         raise validation_failed(error.errors()) from None
+
+
+def whole_number(text: str, low: int, high: int, what: str, *, field: str | None = None) -> int:
+    """A count a person typed ("1,000" is fine), or ValidationFailed saying which counts fit."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    if not cleaned.isdigit() or not low <= int(cleaned) <= high:
+        raise ValidationFailed(
+            f"Type a whole number of {what} from {low:,} to {high:,}.", {field or what: f"{low:,} to {high:,}"}
+        )
+    return int(cleaned)

@@ -42,9 +42,26 @@ def _dashboard() -> Screen[None]:
     return DashboardScreen()
 
 
+def _keys() -> Screen[None]:
+    from seattui.tui.screens.keys import KeysScreen
+
+    return KeysScreen()
+
+
+def _assign() -> Screen[None]:
+    from seattui.tui.screens.assign import AssignScreen
+
+    return AssignScreen()
+
+
 # Each built screen is a mode of its own, imported when first opened: the first frame
 # pays only for the connect screen.
-SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {"dashboard": _dashboard}
+SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {
+    "dashboard": _dashboard,
+    # issue 4
+    "keys": _keys,
+    "assign": _assign,
+}
 WRITE_GROUP = "write"
 
 

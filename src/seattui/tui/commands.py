@@ -44,6 +44,10 @@ class ScreenEntry:
 # The screens that exist. A screen is listed here once it is built, not before.
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("dashboard", "d", "Dashboard", "Balance, ledger, licenses and what needs attention"),
+    # issue 4: activation keys and the assignment wizard
+    ScreenEntry("keys", "k", "Activation keys", "Keys with their licenses and subscriptions: create, copy, assign"),
+    ScreenEntry("assign", "a", "Assign a license", "The wizard: key, product, edition, term, quantity, customer, "
+                "review with the credit check", needs=Permission.ASSIGN),
 )
 
 
@@ -104,6 +108,57 @@ COMMANDS: tuple[Command, ...] = (
             help="Read every figure again from the portal"),
     Command("dashboard.open", "Open", "open_figure", key="enter", scope="dashboard", show=False,
             help="Open the list behind the figure under the cursor"),
+    # issue 4: activation keys and the assignment wizard ----------------------------------
+    # Lists of choices (products, editions, terms) move with j/k as tables do.
+    Command("choice.down", "Down", "cursor_down", key="j", scope="choice", show=False),
+    Command("choice.up", "Up", "cursor_up", key="k", scope="choice", show=False),
+    Command("choice.select", "Next", "select", key="enter", scope="choice",
+            help="Take the highlighted choice and go on"),
+    Command("picks.done", "Next", "done", key="enter", scope="picks",
+            help="The add-ons are chosen: go on"),
+    Command("keys.filter", "Filter", "filter", key="slash", key_display="/", scope="keys",
+            help="Filter the keys by name or key as you type"),
+    Command("keys.new", "New key", "new_key", key="n", scope="keys", needs=Permission.MANAGE_KEYS,
+            help="Create a key: random, or typed by you"),
+    Command("keys.copy", "Copy", "copy_key", key="c", scope="keys",
+            help="Copy the key under the cursor to the clipboard (works over SSH)"),
+    Command("keys.assign", "Assign", "assign", key="a", scope="keys", needs=Permission.ASSIGN,
+            help="Start the assignment wizard with this key filled in"),
+    Command("keys.rename", "Rename", "rename", key="e", scope="keys", needs=Permission.MANAGE_KEYS,
+            help="Give the key under the cursor another name"),
+    Command("keys.delete", "Delete", "delete", key="delete", scope="keys", needs=Permission.MANAGE_KEYS,
+            help="Delete the marked keys (or the one under the cursor) that hold nothing"),
+    Command("keys.refresh", "Refresh", "refresh", key="r", scope="keys", show=False,
+            help="Read the keys again from the portal"),
+    Command("keys.back", "Back", "back", key="escape", scope="keys", show=False,
+            help="Leave the filter, then show every key, then back to the dashboard"),
+    Command("key.copy", "Copy", "copy_key", key="c", scope="key", help="Copy the key to the clipboard"),
+    Command("key.assign", "Assign", "assign", key="a", scope="key", needs=Permission.ASSIGN,
+            help="Assign a license to this key"),
+    Command("key.channels", "Channels", "change_channels", key="s", scope="key", needs=Permission.PURCHASE,
+            help="Change the channels of the subscription under the cursor"),
+    Command("key.rename", "Rename", "rename", key="e", scope="key", needs=Permission.MANAGE_KEYS,
+            help="Give the key another name"),
+    Command("key.refresh", "Refresh", "refresh", key="r", scope="key", show=False),
+    Command("key.back", "Back", "dismiss", key="escape", scope="key", help="Back to the list of keys"),
+    Command("keyform.save", "Save", "save", key="ctrl+s", scope="keyform", help="Create (or rename) the key"),
+    Command("keyform.cancel", "Cancel", "dismiss(None)", key="escape", scope="keyform"),
+    Command("channels.confirm", "Confirm", "confirm", key="ctrl+s", scope="channels",
+            help="Change the channels for the cost shown"),
+    Command("channels.cancel", "Cancel", "dismiss(None)", key="escape", scope="channels"),
+    Command("assign.next", "Next", "next", key="enter", scope="assign",
+            help="Keep this answer and go to the next step"),
+    Command("assign.back", "Back", "back", key="escape", scope="assign",
+            help="The previous step; every answer is kept"),
+    Command("assign.new_key", "New key", "new_key", key="ctrl+n", scope="assign", needs=Permission.MANAGE_KEYS,
+            help="Create a key on the spot and use it"),
+    Command("assign.confirm", "Confirm", "confirm", key="y", scope="assign",
+            help="Create the license or subscription and pay the cost shown"),
+    Command("assign.copy", "Copy key", "copy_key", key="c", scope="assign", help="Copy the key to the clipboard"),
+    Command("assign.again", "Another", "again", key="a", scope="assign",
+            help="Assign another license to the same key"),
+    Command("assign.restart", "Start over", "restart", scope="assign",
+            help="Forget every answer and start the wizard again"),
 )
 
 

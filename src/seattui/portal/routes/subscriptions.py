@@ -1,11 +1,11 @@
-"""Subscriptions by channels: quote, start, read."""
+"""Subscriptions by channels: quote, start, read, resize."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from seattui.domain.licensing import Subscription, SubscriptionOrder
+from seattui.domain.licensing import Subscription, SubscriptionChange, SubscriptionOrder
 from seattui.domain.pricing import Quote
 from seattui.portal.api import CurrentActor, mutate, read
 from seattui.portal.services import subscriptions
@@ -27,3 +27,17 @@ async def create(order: SubscriptionOrder, request: Request, actor: CurrentActor
 @router.get("/subscriptions/{subscription_id}")
 async def get(subscription_id: int, request: Request, actor: CurrentActor) -> Subscription:
     return await read(request, actor, lambda tx: subscriptions.get(tx, subscription_id))
+
+
+@router.post("/subscriptions/{subscription_id}/channels/quote")
+async def quote_change(
+    subscription_id: int, change: SubscriptionChange, request: Request, actor: CurrentActor
+) -> Quote:
+    """What changing the channels costs now: added channels their share of the paid month. Changes nothing."""
+    return await read(request, actor, lambda tx: subscriptions.quote_change(tx, subscription_id, change))
+
+
+@router.post("/subscriptions/{subscription_id}/channels", response_model=Subscription)
+async def change(subscription_id: int, change: SubscriptionChange, request: Request, actor: CurrentActor) -> Response:
+    """Resize: more channels are charged prorated; fewer take effect at once, with no refund."""
+    return await mutate(request, actor, lambda tx: subscriptions.change(tx, subscription_id, change))

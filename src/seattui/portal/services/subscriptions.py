@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from seattui.domain.roles import Permission
 from seattui.domain.catalog import Product
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_months
 from seattui.domain.errors import NotFound
-from seattui.domain.licensing import Subscription, SubscriptionOrder
+from seattui.domain.licensing import Subscription, SubscriptionChange, SubscriptionOrder
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
-from seattui.domain.pricing import ZERO, PriceLine, Quote, subscription_lines
+from seattui.domain.pricing import ZERO, PriceLine, Quote, channel_change_lines, subscription_lines
 from seattui.portal.context import Tx
 from seattui.portal.services import audit, credits, keys
 from seattui.portal.store.tables import activation_keys, subscriptions
@@ -40,12 +40,9 @@ def from_row(row: Any) -> Subscription:
     )
 
 
-async def get(tx: Tx, subscription_id: int) -> Subscription:
-    row = (
-        await tx.conn.execute(
-            subscription_query().where(subscriptions.c.id == subscription_id, subscriptions.c.org_id == tx.org_id)
-        )
-    ).first()
+async def get(tx: Tx, subscription_id: int, *, lock: bool = False) -> Subscription:
+    query = subscription_query().where(subscriptions.c.id == subscription_id, subscriptions.c.org_id == tx.org_id)
+    row = (await tx.conn.execute(query.with_for_update(of=subscriptions) if lock else query)).first()
     if row is None:
         raise NotFound(f"There is no subscription {subscription_id} in your organization.", {"id": subscription_id})
     return from_row(row)
@@ -96,5 +93,45 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
         tx, "subscription.create", "subscription", subscription_id,
         f"{what} on {key_row.key} for {format_credits(cost)} credits",
         {"key": key_row.key, "product_id": product.id, "channels": order.channels, "cost": f"{cost:.2f}"},
+    )
+    return await get(tx, subscription_id)
+
+
+async def _change_priced(
+    tx: Tx, subscription_id: int, wanted: SubscriptionChange, *, lock: bool = False
+) -> tuple[Product, Subscription, list[PriceLine]]:
+    current = await get(tx, subscription_id, lock=lock)
+    product = tx.catalog.product(current.product_id)
+    days_left = (current.period_ends_on - tx.today).days
+    return product, current, channel_change_lines(product, current.channels, wanted.channels, days_left)
+
+
+async def quote_change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Quote:
+    """What resizing costs now (see pricing.channel_change_lines); changes nothing."""
+    _, _, lines = await _change_priced(tx, subscription_id, wanted)
+    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+
+
+async def change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Subscription:
+    """Resize a subscription and pay for added channels in one transaction."""
+    tx.actor.require(Permission.PURCHASE)
+    balance = await credits.lock_balance(tx)
+    product, current, lines = await _change_priced(tx, subscription_id, wanted, lock=True)
+    cost = sum((line.amount for line in lines), ZERO)
+    if cost > balance:
+        raise credits.insufficient(balance, cost)
+    await tx.conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(channels=wanted.channels, paid=subscriptions.c.paid + to_hundredths(cost))
+    )
+    what = (f"{product.name} subscription on {current.key}, {current.channels} to {wanted.channels} "
+            f"{product.unit.label(wanted.channels)}")
+    await credits.debit(tx, cost, LedgerReason.SUBSCRIPTION, object_type="subscription",
+                        object_id=subscription_id, memo=lines[0].description + f" on {current.key}")
+    await audit.record(
+        tx, "subscription.change", "subscription", subscription_id,
+        what + (f" for {format_credits(cost)} credits" if cost else ""),
+        {"key": current.key, "before": current.channels, "after": wanted.channels, "cost": f"{cost:.2f}"},
     )
     return await get(tx, subscription_id)

@@ -136,6 +136,9 @@ activation_keys = Table(
     Column("name", String(120), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_activation_keys_org_id_id", "org_id", "id"),
+    # The keys list sorts by name or by creation, a page at a time (keyset on (sort, id)).
+    Index("ix_activation_keys_org_id_name", "org_id", "name", "id"),
+    Index("ix_activation_keys_org_id_created_at", "org_id", "created_at", "id"),
 )
 
 licenses = Table(

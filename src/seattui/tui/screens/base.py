@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from seattui.domain import errors
 from seattui.tui import commands
@@ -18,14 +18,20 @@ if TYPE_CHECKING:
     from seattui.tui.app import SeattuiApp
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-class PortalScreen(Screen[None]):
+class _PortalCalls:
+    """What full screens and modals that talk to the portal share."""
+
     SCOPE: ClassVar[str] = ""
+    app: Any
+    query: Any
+    notify: Any
 
     @property
     def seattui(self) -> SeattuiApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[no-any-return]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         command = commands.find(self.SCOPE, action)
@@ -38,14 +44,26 @@ class PortalScreen(Screen[None]):
         return found.first() if found else None
 
     async def call_portal(
-        self, call: Callable[[PortalClient], Awaitable[T]], *, retry_key: str = "r"
+        self,
+        call: Callable[[PortalClient], Awaitable[T]],
+        *,
+        retry_key: str = "r",
+        raising: tuple[type[errors.SeattuiError], ...] = (),
     ) -> T | None:
-        """Call the portal from a worker; on failure say why on this screen and return None."""
+        """Call the portal from a worker; on failure say why on this screen and return None.
+
+        Errors of the `raising` types go back to the caller instead, which answers them itself
+        (a taken key beside its field, a balance that changed since the quote).
+        """
         problem = self.problem()
         try:
             result = await self.seattui.portal_call(call)
         except errors.Unauthenticated:
             return None  # the session ended; the app is back at the login
+        except raising:
+            if problem is not None:
+                problem.clear()
+            raise
         except Exception as error:  # every failure becomes words on the screen
             message, hint = describe(error, retry_key=retry_key)
             if problem is not None:
@@ -56,6 +74,14 @@ class PortalScreen(Screen[None]):
         if problem is not None:
             problem.clear()
         return result
+
+
+class PortalScreen(_PortalCalls, Screen[None]):
+    pass
+
+
+class PortalModal(_PortalCalls, ModalScreen[R]):
+    """A dialog over a screen (a form, a quote) that calls the portal itself."""
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -39,7 +39,7 @@ def figures(summary: Dashboard) -> list[Figure]:
         Figure(summary.support_ended, "support ended", "support", "expired"),
         Figure(summary.support_ending, f"support ends within {SUPPORT_ENDING_DAYS} days", "support", "ending"),
         Figure(subscriptions, f"subscriptions, {plural(channels, 'channel')}", "keys", "subscriptions"),
-        Figure(summary.keys, "activation keys", "keys"),
+        Figure(summary.keys, "activation keys", "keys", "all"),
         Figure(summary.licenses, "licenses", "licenses"),
         Figure(summary.employees, "employees", "employees"),
     ]

@@ -52,7 +52,7 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
     }
     BINDINGS = commands.bindings("table")
     DEFAULT_CSS = """
-    PagedTable { height: 1fr; }
+    PagedTable { height: 1fr; scrollbar-gutter: stable; overflow-x: hidden; }
     PagedTable > .paged-table--header { text-style: bold; background: $panel; }
     PagedTable > .paged-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
     PagedTable:blur > .paged-table--cursor { background: $block-cursor-blurred-background; }
@@ -201,7 +201,13 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
 
     def _resize_virtual(self) -> None:
         extra = 1 if (self.has_more or not self.rows) else 0
-        self.virtual_size = Size(self.size.width, len(self.rows) + 1 + extra)
+        self.virtual_size = Size(self._content_width, len(self.rows) + 1 + extra)
+
+    @property
+    def _content_width(self) -> int:
+        """The width rows are drawn in: without the scrollbar, whose gutter is always kept so
+        the columns do not move when a page makes the list longer than the view."""
+        return self.scrollable_content_region.width
 
     def on_resize(self) -> None:
         self._widths = []
@@ -251,7 +257,7 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         return Strip(segments).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._content_width
         if y == 0:
             return self._header_strip(width)
         index = self.scroll_offset.y + y - 1

@@ -1,0 +1,115 @@
+"""Resize a subscription: type the channels, see what it costs now (added channels pay their
+share of the month already paid; fewer channels refund nothing), confirm."""
+
+from __future__ import annotations
+
+import uuid
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from seattui.domain import errors
+from seattui.domain.licensing import MAX_CHANNELS, Subscription
+from seattui.domain.pricing import Quote
+from seattui.domain.validation import whole_number
+from seattui.tui import commands
+from seattui.tui.screens.base import PortalModal, plural
+from seattui.tui.styles import style
+from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.quote_view import QuoteView
+
+
+class ChannelsScreen(PortalModal[Subscription | None]):
+    SCOPE = "channels"
+    CSS_PATH = style("channels.tcss")
+    BINDINGS = commands.bindings(SCOPE)
+
+    def __init__(self, subscription: Subscription, product_name: str) -> None:
+        super().__init__()
+        self.subscription = subscription
+        self.product_name = product_name
+        self.quote: Quote | None = None
+        self.quoted_channels: int | None = None
+        # One idempotency key per quoted size: a retry or a double press never charges twice.
+        self.idempotency_key = ""
+
+    def compose(self) -> ComposeResult:
+        current = self.subscription
+        with Vertical(id="channels-dialog"):
+            yield Static(f"Change the channels of {self.product_name} on {current.key}", id="channels-title")
+            yield Static(f"Now {plural(current.channels, 'channel')}, paid to {current.period_ends_on:%Y-%m-%d}. "
+                         "More channels cost their share of the days left; fewer refund nothing.",
+                         id="channels-now")
+            yield Label("Channels")
+            yield Input(str(current.channels), type="integer", id="channels-input")
+            yield QuoteView(id="channels-quote")
+            yield Problem(id="channels-problem")
+            with Horizontal(id="channels-buttons"):
+                yield Button("Confirm (ctrl+s)", id="confirm", variant="warning", disabled=True)
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#channels-input", Input).focus()  # selects the number: typing replaces it
+
+    @on(Input.Changed, "#channels-input")
+    def _typed(self, event: Input.Changed) -> None:
+        self.quote, self.quoted_channels = None, None
+        self.query_one("#confirm", Button).disabled = True
+        try:
+            channels = whole_number(event.value, 1, MAX_CHANNELS, "channels")
+        except errors.ValidationFailed as invalid:
+            self.query_one(QuoteView).clear()
+            self.query_one(Problem).say(invalid.message)
+            return
+        if channels == self.subscription.channels:
+            self.query_one(QuoteView).clear()
+            self.query_one(Problem).say(f"The subscription has {plural(channels, 'channel')} already.")
+            return
+        self.query_one(QuoteView).waiting()
+        self._quote(channels)
+
+    @work(exclusive=True, group="load")
+    async def _quote(self, channels: int) -> None:
+        quote = await self.call_portal(lambda client: client.quote_channels(self.subscription.id, channels))
+        if quote is None:
+            self.query_one(QuoteView).clear()
+            return
+        self.quote, self.quoted_channels = quote, channels
+        self.idempotency_key = str(uuid.uuid4())
+        self.query_one(QuoteView).show_quote(quote)
+        self.query_one("#confirm", Button).disabled = not quote.affordable
+
+    @on(Input.Submitted, "#channels-input")
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        if self.quote is None or not self.quote.affordable or self.quoted_channels is None:
+            return
+        self.query_one("#confirm", Button).disabled = True
+        self._change(self.quoted_channels, self.idempotency_key)
+
+    @work(exclusive=True, group="write")
+    async def _change(self, channels: int, idempotency_key: str) -> None:
+        self.query_one(Problem).say("Changing …")
+        try:
+            changed = await self.call_portal(
+                lambda client: client.change_channels(self.subscription.id, channels, idempotency_key=idempotency_key),
+                retry_key="ctrl+s", raising=(errors.InsufficientCredits,),
+            )
+        except errors.InsufficientCredits as short:
+            self.query_one(Problem).say(short.message)  # the balance moved since the quote
+            self._quote(channels)
+            return
+        if changed is None:
+            self.query_one("#confirm", Button).disabled = False  # ctrl+s retries with the same key
+            return
+        self.app.run_worker(self.seattui.refresh_balance(), group="load")
+        self.dismiss(changed)
