@@ -11,6 +11,7 @@ from fastapi import FastAPI
 import seattui
 from seattui.portal.http import BodySizeLimit, install_error_handlers
 from seattui.portal.routes import audit, catalog, credits, dashboard, health, licenses, session, subscriptions
+from seattui.portal.routes import activation, support
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -42,6 +43,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.state.portal = portal
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, session, catalog, credits, dashboard, licenses, subscriptions, audit):
+    for module in (health, session, catalog, credits, dashboard, licenses, subscriptions, audit,
+                   support, activation):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
