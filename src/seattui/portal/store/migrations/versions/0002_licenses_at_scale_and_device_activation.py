@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-11-21
 
 Licenses get their key's text (filled from activation_keys) and an index for every filter
-and sort of the license lists; rate_counters holds the activation endpoints' limits.
+and sort of the license lists, license_search what their text filter scans; rate_counters holds the activation endpoints' limits.
 """
 
 import sqlalchemy as sa
@@ -53,8 +53,23 @@ def upgrade() -> None:
     for name, expression in _EXPRESSION_INDEXES.items():
         op.create_index(name, 'licenses', ['org_id', sa.text(expression), 'id'], unique=False)
 
+    op.create_table('license_search',
+    sa.Column('org_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('license_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('text', sa.String(length=1300), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_license_search_org_id_organizations')),
+    sa.PrimaryKeyConstraint('org_id', 'license_id', name=op.f('pk_license_search')),
+    sqlite_with_rowid=False
+    )
+    # The app lower-cases with Python; SQL's lower() agrees on the ASCII that keys and emails are.
+    op.execute(
+        "INSERT INTO license_search (org_id, license_id, text) SELECT org_id, id, "
+        "lower(key || ' ' || coalesce(customer_email, '') || ' ' || comment) FROM licenses"
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('license_search')
     for name in _EXPRESSION_INDEXES:
         op.drop_index(name, table_name='licenses')
     with op.batch_alter_table('licenses', schema=None) as batch_op:
