@@ -27,6 +27,7 @@ from seattui.domain.licensing import (
     LicenseFacets,
     LicenseFilter,
     LicenseOrder,
+    LicensePage,
     LicenseSort,
     LicenseUpgrade,
     MatchingIds,
@@ -270,10 +271,10 @@ class PortalClient:
         descending: bool = False,
         cursor: str | None = None,
         limit: int = 100,
-    ) -> Page[License]:
+    ) -> LicensePage:
         """A page of licenses, filtered and sorted by the portal; `total` on the first page."""
         params = (wanted or LicenseFilter()).query_params()
-        return await self._get("/licenses", Page[License], **params, sort=sort.value,
+        return await self._get("/licenses", LicensePage, **params, sort=sort.value,
                                descending=str(descending).lower(), cursor=cursor, limit=limit)
 
     async def license_facets(self, wanted: LicenseFilter | None = None) -> LicenseFacets:

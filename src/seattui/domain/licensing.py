@@ -9,6 +9,7 @@ from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validat
 
 from seattui.domain.keys import KeyText, parse_key
 from seattui.domain.base import Credits, DomainModel
+from seattui.domain.paging import Page
 
 MAX_TRIAL_DAYS = 30
 MAX_QUANTITY = 100_000
@@ -252,6 +253,12 @@ class LicenseFilter(DomainModel):
         """The filter as the list endpoints' query parameters (defaults left out)."""
         return {name: str(value).lower() if isinstance(value, bool) else str(value)
                 for name, value in self.model_dump(mode="json", exclude_defaults=True).items()}
+
+
+class LicensePage(Page[License]):
+    """A page of licenses and the portal's date their statuses are as of."""
+
+    today: date
 
 
 class LicenseFacets(DomainModel):

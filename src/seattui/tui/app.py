@@ -42,9 +42,25 @@ def _dashboard() -> Screen[None]:
     return DashboardScreen()
 
 
+def _licenses() -> Screen[None]:
+    from seattui.tui.screens.licenses import LicensesScreen
+
+    return LicensesScreen()
+
+
+def _support() -> Screen[None]:
+    from seattui.tui.screens.support import SupportScreen
+
+    return SupportScreen()
+
+
 # Each built screen is a mode of its own, imported when first opened: the first frame
 # pays only for the connect screen.
-SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {"dashboard": _dashboard}
+SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {
+    "dashboard": _dashboard,
+    "licenses": _licenses,
+    "support": _support,
+}
 WRITE_GROUP = "write"
 
 

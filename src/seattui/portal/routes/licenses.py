@@ -17,11 +17,11 @@ from seattui.domain.licensing import (
     LicenseFacets,
     LicenseFilter,
     LicenseOrder,
+    LicensePage,
     LicenseSort,
     LicenseUpgrade,
     MatchingIds,
 )
-from seattui.domain.paging import Page
 from seattui.domain.pricing import Quote
 from seattui.portal.api import CurrentActor, mutate, read
 from seattui.portal.paging import MAX_PAGE
@@ -52,7 +52,7 @@ async def list_licenses(
     descending: bool = False,
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-) -> Page[License]:
+) -> LicensePage:
     """A page of the organization's licenses, filtered and sorted; `total` on the first page."""
     return await read(request, actor, lambda tx: licenses.list_licenses(
         tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit))

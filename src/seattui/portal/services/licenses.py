@@ -26,6 +26,7 @@ from seattui.domain.licensing import (
     LicenseFacets,
     LicenseFilter,
     LicenseOrder,
+    LicensePage,
     LicenseSort,
     LicenseStatus,
     LicenseUpgrade,
@@ -33,7 +34,6 @@ from seattui.domain.licensing import (
     SupportWindow,
     Term,
 )
-from seattui.domain.paging import Page
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.pricing import (
     DAYS_IN_BILLING_MONTH,
@@ -315,7 +315,7 @@ _DENSE_TEXT_MATCHES = 2_000
 
 async def list_licenses(
     tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
-) -> Page[License]:
+) -> LicensePage:
     """One page of the filtered list; the first page also says how many match in all."""
     conditions = _conditions(tx, wanted)
     count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
@@ -333,7 +333,7 @@ async def list_licenses(
         # SQLite sees that an index gives it only when told so.
         sort = LicenseSort.CREATED
     today = tx.today
-    return await keyset_page(
+    page = await keyset_page(
         tx.conn,
         license_query().where(*walked),
         sort=SORT_KEYS[sort],
@@ -344,6 +344,7 @@ async def list_licenses(
         convert=lambda row: from_row(row, today),
         count=count,
     )
+    return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=today)
 
 
 async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:

@@ -20,18 +20,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class PortalScreen(Screen[None]):
-    SCOPE: ClassVar[str] = ""
+class PortalCalls:
+    """Portal calls from a worker, their errors said on the screen: for screens and for the
+    dialogs they open (mixed into a Screen or a ModalScreen)."""
+
+    app: Any
+    query: Any
+    notify: Any
 
     @property
     def seattui(self) -> SeattuiApp:
-        return self.app  # type: ignore[return-value]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        command = commands.find(self.SCOPE, action)
-        if command is not None and not commands.allowed(command, self.seattui.permissions):
-            return False
-        return True
+        return self.app  # type: ignore[no-any-return]
 
     def problem(self) -> Problem | None:
         found = self.query(Problem)
@@ -56,6 +55,16 @@ class PortalScreen(Screen[None]):
         if problem is not None:
             problem.clear()
         return result
+
+
+class PortalScreen(PortalCalls, Screen[None]):
+    SCOPE: ClassVar[str] = ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        command = commands.find(self.SCOPE, action)
+        if command is not None and not commands.allowed(command, self.seattui.permissions):
+            return False
+        return True
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

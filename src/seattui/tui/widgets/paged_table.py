@@ -178,6 +178,18 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self.cursor_row = min(self.cursor_row, max(len(self.rows) - 1, 0))
         self.post_message(self.MarksChanged(self, len(self.marked)))
 
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Show other columns (fewer in a narrow terminal); rows, cursor, marks and sort stay."""
+        self.columns = list(columns)
+        self._widths = []
+        self._line_cache.clear()
+        self.refresh()
+
+    def redraw(self) -> None:
+        """The cells' text changed for every row (names arrived): draw them again."""
+        self._line_cache.clear()
+        self.refresh()
+
     @property
     def current(self) -> R | None:
         return self.rows[self.cursor_row] if 0 <= self.cursor_row < len(self.rows) else None
@@ -201,7 +213,8 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
 
     def _resize_virtual(self) -> None:
         extra = 1 if (self.has_more or not self.rows) else 0
-        self.virtual_size = Size(self.size.width, len(self.rows) + 1 + extra)
+        # As wide as what shows beside the scrollbar: never a horizontal scrollbar.
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1 + extra)
 
     def on_resize(self) -> None:
         self._widths = []
@@ -251,7 +264,7 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         return Strip(segments).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # self.size counts the scrollbar in
         if y == 0:
             return self._header_strip(width)
         index = self.scroll_offset.y + y - 1
