@@ -109,3 +109,41 @@ class TestDashboard:
 
         app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
         assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def list_ready(screen: Any) -> bool:
+    return bool(screen.loaded and screen.text.catalog is not None)
+
+
+def opened(key: str, screen_type: type, *presses: str) -> Callable[[Any], Any]:
+    """From the dashboard, a list screen opened with `key`, loaded, after `presses`."""
+    async def run_before(pilot: Any) -> None:
+        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await pilot.press(key)
+        await settled(screen_type, list_ready)(pilot)
+        if presses:
+            await pilot.press(*presses)
+            await settled(screen_type, list_ready)(pilot)
+
+    return run_before
+
+
+class TestLicenses:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_licenses(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.licenses import LicensesScreen
+
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        # The cursor on an activated license, so the detail panel shows its device.
+        assert snap_compare(app, terminal_size=size, run_before=opened("l", LicensesScreen, "down", "down", "down"))
+
+
+class TestSupport:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_support(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.support import SupportScreen
+
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=opened("s", SupportScreen, "space", "space"))
