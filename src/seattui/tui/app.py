@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from seattui.client import PortalClient
     from seattui.client.connector import PortalConnector
     from seattui.domain.accounts import Me, Session
+    from seattui.domain.catalog import Catalog
 
 T = TypeVar("T")
 log = logging.getLogger("seattui.tui")
@@ -92,6 +93,7 @@ class SeattuiApp(App[None]):
         self.client: PortalClient | None = None
         self.me: Me | None = None
         self._relogin: asyncio.Future[bool] | None = None
+        self._catalog: Catalog | None = None
         self.theme = "textual-dark"
 
     # -- the profile and the connection ---------------------------------------------------
@@ -153,6 +155,7 @@ class SeattuiApp(App[None]):
     def _end_session(self) -> None:
         self.me = None
         self.balance = None
+        self._catalog = None
         self.session_info += 1
         self.switch_mode(START)
         for name, factory in SCREEN_FACTORIES.items():
@@ -203,6 +206,13 @@ class SeattuiApp(App[None]):
             self.client.token = session.token
         self.me = session.me
         self.session_info += 1
+
+    async def catalog(self) -> Catalog:
+        """The portal's product catalog, read once per session (it changes only when the
+        portal restarts with another catalog file). Call it from a worker."""
+        if self._catalog is None:
+            self._catalog = await self.portal_call(lambda client: client.catalog())
+        return self._catalog
 
     async def refresh_balance(self) -> None:
         try:

@@ -58,6 +58,20 @@ class FormScreen(PortalCalls, ModalScreen[Any]):
     def fields(self) -> ComposeResult:
         yield from ()
 
+    def on_mount(self) -> None:
+        boxes = self.query(Input)
+        if boxes:
+            boxes.first().focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """enter: the next field, or on the last one, go on."""
+        boxes = list(self.query(Input))
+        if event.input in boxes and event.input is not boxes[-1]:
+            boxes[boxes.index(event.input) + 1].focus()
+        else:
+            self.action_submit()
+
     def say(self, message: str) -> None:
         self.query_one(Problem).say(message)
 
@@ -89,16 +103,6 @@ class EditScreen(FormScreen):
         yield Label("Comment")
         yield Input(self.license.comment, placeholder="anything your team should know", id="edit-comment",
                     max_length=1000)
-
-    def on_mount(self) -> None:
-        self.query_one("#edit-email", Input).focus()
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        if event.input.id == "edit-email":
-            self.query_one("#edit-comment", Input).focus()
-        else:
-            self.action_submit()
 
     def action_submit(self) -> None:
         try:
@@ -234,7 +238,7 @@ class UpgradeScreen(QuotedForm):
         yield Static("", id="form-quote")
 
     def on_mount(self) -> None:
-        self.query_one("#upgrade-quantity", Input).focus()
+        super().on_mount()
         self.requote()
 
     def wanted(self) -> LicenseUpgrade:
@@ -254,10 +258,6 @@ class UpgradeScreen(QuotedForm):
     def _changed(self) -> None:
         if self.is_mounted:
             self.requote()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_submit()
 
     def nothing_to_quote(self, wanted: LicenseUpgrade) -> str:
         license = self.license
@@ -302,7 +302,7 @@ class ExtendScreen(QuotedForm):
         yield Static("", id="form-quote")
 
     def on_mount(self) -> None:
-        self.query_one("#extend-years", Input).focus()
+        super().on_mount()
         self.requote()
 
     def wanted(self) -> int:
@@ -315,10 +315,6 @@ class ExtendScreen(QuotedForm):
     def _changed(self) -> None:
         if self.is_mounted:
             self.requote()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_submit()
 
     async def quote_for(self, client: Any, years: int) -> Quote:
         return await client.quote_support(self.license_ids, years)  # type: ignore[no-any-return]
@@ -347,16 +343,6 @@ class DateRangeScreen(FormScreen):
         yield Input(str(self.wanted.support_from or ""), placeholder="2026-01-01", id="range-from")
         yield Label("To (YYYY-MM-DD, empty: no end)")
         yield Input(str(self.wanted.support_to or ""), placeholder="2026-12-31", id="range-to")
-
-    def on_mount(self) -> None:
-        self.query_one("#range-from", Input).focus()
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        if event.input.id == "range-from":
-            self.query_one("#range-to", Input).focus()
-        else:
-            self.action_submit()
 
     def action_submit(self) -> None:
         values = {name: self.query_one(f"#range-{name}", Input).value.strip() or None for name in ("from", "to")}

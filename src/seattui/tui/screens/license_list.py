@@ -5,6 +5,7 @@ in words (product and edition names from the catalog, status, support end)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -32,8 +33,20 @@ from seattui.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from seattui.client import PortalClient
 
-PAGE = 200  # a screenful many times over, so the first page never has to ask for a second
+# The first page is a few screenfuls, so it shows soon; the next ones are larger, so the
+# table asks less often while the cursor runs down the list.
+FIRST_PAGE, PAGE = 100, 200
 MEDIUM, WIDE = 110, 140  # terminal widths from which the lists show more columns
+
+
+def license_columns() -> list[Column]:
+    """What every list of licenses starts with."""
+    return [
+        Column(LicenseSort.KEY.value, "Key", width=19),
+        Column(LicenseSort.PRODUCT.value, "Product", width=11),
+        Column(LicenseSort.EDITION.value, "Edition", width=12),
+        Column(LicenseSort.QUANTITY.value, "Qty", width=5, justify="right"),
+    ]
 
 
 def support_column(width: int) -> Column:
@@ -99,6 +112,30 @@ class LicenseText:
             return Text(f"{-days:,} days ago", style="red")
         return Text("today" if days == 0 else f"in {days:,} days", style="yellow" if days <= 30 else "")
 
+    def cell(self, license: License, column: str) -> str | Text:
+        """What a list shows in a column (the columns' keys are LicenseSort values and a few more)."""
+        if column == "key":
+            return license.key
+        if column == "product":
+            return self.product(license)
+        if column == "edition":
+            return self.edition(license)
+        if column == "quantity":
+            return f"{license.quantity:,}"
+        if column == "term":
+            return license.term.value
+        if column == "customer":
+            return license.customer_email or ""
+        if column == "comment":
+            return license.comment
+        if column == "status":
+            return self.status(license)
+        if column == "support":
+            return self.support(license)
+        if column == "days":
+            return self.days_left(license)
+        raise ValueError(f"no column {column!r}")
+
     def details(self, license: License | None) -> Group | Text:
         """The detail panel: everything about the license under the cursor."""
         if license is None:
@@ -157,7 +194,10 @@ class LicenseListScreen(PortalScreen):
     """A PagedTable of licenses fed by the portal page by page; subclasses say which columns,
     which base filter and which actions."""
 
+    # The table has the focus from the start: focusing it later would build the footer twice.
+    AUTO_FOCUS = "#list-table"
     BASE_FILTER: ClassVar[LicenseFilter] = LicenseFilter()
+    PRESETS: ClassVar[dict[str, LicenseFilter]] = {}  # the dashboard's lists this screen shows
     DEFAULT_SORT: ClassVar[tuple[LicenseSort, bool]] = (LicenseSort.KEY, False)
     FILTER_HINT: ClassVar[str] = "/ filter: key, customer email or comment"
 
@@ -168,6 +208,10 @@ class LicenseListScreen(PortalScreen):
         self.next_cursor: str | None = None
         self.generation = 0
         self.loaded = False  # the first page of the current filter has arrived
+        self.sort: tuple[LicenseSort, bool] = self.DEFAULT_SORT
+        self._mounted = asyncio.Event()
+        self._composed = False
+        self.detail_id: int | None = None  # the license the detail panel shows
 
     # -- what subclasses give ---------------------------------------------------------------
 
@@ -176,7 +220,7 @@ class LicenseListScreen(PortalScreen):
         raise NotImplementedError
 
     def cells(self, license: License) -> list[str | Text]:
-        raise NotImplementedError
+        return [self.text.cell(license, column.key) for column in self._table.columns]
 
     def caption(self) -> str:
         """What the list shows, in words, before the counts."""
@@ -185,28 +229,34 @@ class LicenseListScreen(PortalScreen):
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Ask for the first page now: the portal reads it while the screen is being built.
+        self._composed = True
+        self._load(self.generation, self.filter)
+        self._load_catalog()
         yield StatusBar()
         with Horizontal(classes="list-bar"):
             yield Input(placeholder=self.FILTER_HINT, id="list-filter")
             yield Static("", id="list-scope")
         yield Static("", id="list-summary")
         yield Problem(id="list-problem")
-        sort, descending = self.DEFAULT_SORT
-        yield PagedTable[License](
+        sort, descending = self.sort
+        table = PagedTable[License](
             self.columns(self.app.size.width), row_key=lambda license: license.id, cells=self.cells,
             empty_text="No license matches.", sort=(sort.value, descending), id="list-table",
         )
+        table.loading_more = True  # "Loading …" until the first page, not "No license matches."
+        self._table = table
+        yield table
         yield Static("", id="list-detail")
         yield Footer()
 
     @property
     def table(self) -> PagedTable[License]:
-        return self.query_one("#list-table", PagedTable)
+        return self._table
 
     def on_mount(self) -> None:
-        self.table.focus()
-        self._load_catalog()
-        self.reload()
+        self._show_scope()
+        self._mounted.set()
 
     def on_resize(self, event: Resize) -> None:
         self.table.set_columns(self.columns(event.size.width))
@@ -219,17 +269,18 @@ class LicenseListScreen(PortalScreen):
         self.loaded = False
         self.workers.cancel_group(self, "more")
         self._show_scope()
+        self.table.loading_more = not self.table.rows
         self._load(self.generation, self.filter)
 
     @work(exclusive=True, group="load")
     async def _load(self, generation: int, wanted: LicenseFilter) -> None:
-        table = self.table
-        table.loading_more = not table.rows
-        sort, descending = LicenseSort(table.sort_column), table.sort_descending
+        sort, descending = self.sort
         page = await self.call_portal(lambda client: client.licenses(wanted, sort=sort, descending=descending,
-                                                                       limit=PAGE))
+                                                                       limit=FIRST_PAGE))
+        await self._mounted.wait()  # the first page may come before the screen is built
         if page is None or generation != self.generation:
             return
+        table = self.table
         self.next_cursor = page.next_cursor
         self.loaded = True
         self.text.today = page.today
@@ -239,7 +290,7 @@ class LicenseListScreen(PortalScreen):
     @work(exclusive=True, group="more")
     async def _load_more(self, generation: int) -> None:
         table, cursor = self.table, self.next_cursor
-        sort, descending = LicenseSort(table.sort_column), table.sort_descending
+        sort, descending = self.sort
         wanted = self.filter
         page = await self.call_portal(lambda client: client.licenses(
             wanted, sort=sort, descending=descending, cursor=cursor, limit=PAGE))
@@ -253,7 +304,7 @@ class LicenseListScreen(PortalScreen):
 
     @work(exclusive=True, group="catalog")
     async def _load_catalog(self) -> None:
-        catalog = await self.call_portal(lambda client: client.catalog())
+        catalog = await self.call_portal(lambda _client: self.seattui.catalog())
         if catalog is not None:
             self.text.catalog = catalog
             self.table.redraw()
@@ -266,6 +317,7 @@ class LicenseListScreen(PortalScreen):
             message.table.loading_more = False
 
     def on_paged_table_sort_changed(self, message: PagedTable.SortChanged) -> None:
+        self.sort = (LicenseSort(message.column), message.descending)
         self.reload()
 
     def on_paged_table_highlighted(self, message: PagedTable.Highlighted) -> None:
@@ -319,17 +371,17 @@ class LicenseListScreen(PortalScreen):
         self.reload()
 
     def show_preset(self, preset: str) -> None:
-        """A dashboard figure's list (subclasses know their presets)."""
-        wanted = self.preset_filter(preset)
+        """A dashboard figure's list."""
+        wanted = self.PRESETS.get(preset)
         if wanted is None:
             return
         self.filter = wanted
         if self.is_mounted:
             self.query_one("#list-filter", Input).value = ""
             self.reload()
-
-    def preset_filter(self, preset: str) -> LicenseFilter | None:
-        return None
+        elif self._composed:  # the first page of the old filter is on its way: ask again
+            self.generation += 1
+            self._load(self.generation, self.filter)
 
     def set_filter(self, wanted: LicenseFilter) -> None:
         if wanted != self.filter:
@@ -354,6 +406,7 @@ class LicenseListScreen(PortalScreen):
         self.query_one("#list-summary", Static).update(" · ".join(parts))
 
     def _show_detail(self, license: License | None) -> None:
+        self.detail_id = license.id if license else None
         self.query_one("#list-detail", Static).update(self.text.details(license))
 
     # -- acting on the marks or the cursor row ----------------------------------------------

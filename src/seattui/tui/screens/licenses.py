@@ -16,7 +16,7 @@ from seattui.domain.licensing import BatchResult, License, LicenseFilter, Licens
 from seattui.domain.money import format_credits
 from seattui.tui import commands
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
-from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, quote_text, support_column
+from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
 from seattui.tui.screens.base import plural
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
@@ -33,10 +33,7 @@ class LicensesScreen(LicenseListScreen):
 
     def columns(self, width: int) -> list[Column]:
         columns = [
-            Column(LicenseSort.KEY.value, "Key", width=19),
-            Column(LicenseSort.PRODUCT.value, "Product", width=11),
-            Column(LicenseSort.EDITION.value, "Edition", width=12),
-            Column(LicenseSort.QUANTITY.value, "Qty", width=5, justify="right"),
+            *license_columns(),
             Column(LicenseSort.STATUS.value, "Status", width=17 if width >= MEDIUM else 14),
             support_column(width),
         ]
@@ -46,24 +43,11 @@ class LicensesScreen(LicenseListScreen):
             columns.insert(6, Column("comment", "Comment", sortable=False))
         return columns
 
-    def cells(self, license: License) -> list[str | Text]:
-        text = self.text
-        by_column = {
-            "key": license.key, "product": text.product(license), "edition": text.edition(license),
-            "quantity": f"{license.quantity:,}", "term": license.term.value,
-            "customer": license.customer_email or "", "comment": license.comment,
-            "status": text.status(license), "support": text.support(license),
-        }
-        return [by_column[column.key] for column in self.table.columns]
-
     def caption(self) -> str:
         return "Licenses"
 
     def scope_text(self) -> Text:
         return facets_text(self.filter, self.text.catalog)
-
-    def preset_filter(self, preset: str) -> LicenseFilter | None:
-        return self.PRESETS.get(preset)
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 
 from seattui.domain.dashboard import SUPPORT_ENDING_DAYS
-from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, SupportWindow, Term
+from seattui.domain.licensing import BatchResult, LicenseFilter, LicenseSort, SupportWindow, Term
 from seattui.domain.money import format_credits
 from seattui.tui import commands
 from seattui.tui.screens.base import plural
 from seattui.tui.screens.license_forms import DateRangeScreen, ExtendScreen
-from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, support_column
+from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column
 
@@ -34,10 +33,7 @@ class SupportScreen(LicenseListScreen):
 
     def columns(self, width: int) -> list[Column]:
         columns = [
-            Column(LicenseSort.KEY.value, "Key", width=19),
-            Column(LicenseSort.PRODUCT.value, "Product", width=11),
-            Column(LicenseSort.EDITION.value, "Edition", width=12),
-            Column(LicenseSort.QUANTITY.value, "Qty", width=5, justify="right"),
+            *license_columns(),
             support_column(width),
             Column("days", "Ends", width=13, sortable=False),
         ]
@@ -46,15 +42,6 @@ class SupportScreen(LicenseListScreen):
         if width >= WIDE:
             columns.insert(5, Column("comment", "Comment", sortable=False))
         return columns
-
-    def cells(self, license: License) -> list[str | Text]:
-        text = self.text
-        by_column = {
-            "key": license.key, "product": text.product(license), "edition": text.edition(license),
-            "quantity": f"{license.quantity:,}", "customer": license.customer_email or "",
-            "comment": license.comment, "support": text.support(license), "days": text.days_left(license),
-        }
-        return [by_column[column.key] for column in self.table.columns]
 
     def caption(self) -> str:
         wanted = self.filter
@@ -65,9 +52,6 @@ class SupportScreen(LicenseListScreen):
         if wanted.support_from or wanted.support_to:
             return f"Support ends {wanted.support_from or '…'} to {wanted.support_to or '…'}"
         return "All permanent licenses by end of support"
-
-    def preset_filter(self, preset: str) -> LicenseFilter | None:
-        return self.PRESETS.get(preset)
 
     def _window(self, wanted: LicenseFilter) -> None:
         self.set_filter(wanted.model_copy(update={"q": self.filter.q}))
