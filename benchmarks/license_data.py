@@ -77,19 +77,21 @@ async def seed(database: str | Path, count: int = 100_000) -> None:
             )
             keys = sorted({format_key("".join(rng.choice(RANDOM_ALPHABET) for _ in range(16)))
                            for _ in range(count // 2 + 100)})[: (count + 1) // 2]
-            ids = (await conn.execute(
-                insert(activation_keys).returning(activation_keys.c.id, activation_keys.c.key, sort_by_parameter_order=True),
-                [{"org_id": org.org_id, "key": key, "name": "", "created_at": NOW} for key in keys],
-            )).all()
-            rows = _rows(org.org_id, [(row.id, row.key) for row in ids], count, rng)
+            # Ids given, not returned: a new database's rows can be numbered up front, and
+            # inserts without RETURNING go many rows to a statement.
+            key_ids = [(number, key) for number, key in enumerate(keys, start=1)]
+            await conn.execute(insert(activation_keys), [
+                {"id": number, "org_id": org.org_id, "key": key, "name": "", "created_at": NOW} for number, key in key_ids])
+            rows = _rows(org.org_id, key_ids, count, rng)
+            for number, row in enumerate(rows, start=1):
+                row["id"] = number
             for start in range(0, count, 20_000):
                 chunk = rows[start:start + 20_000]
-                made = (await conn.execute(insert(licenses).returning(licenses.c.id, sort_by_parameter_order=True),
-                                           chunk)).scalars().all()
+                await conn.execute(insert(licenses), chunk)
                 await conn.execute(insert(license_search), [
-                    {"org_id": org.org_id, "license_id": license_id,
+                    {"org_id": org.org_id, "license_id": row["id"],
                      "text": search_text(str(row["key"]), row["customer_email"], str(row["comment"]))}  # type: ignore[arg-type]
-                    for license_id, row in zip(made, chunk, strict=True)])
+                    for row in chunk])
     finally:
         await portal.close()
 

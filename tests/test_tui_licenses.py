@@ -13,7 +13,7 @@ from seattui.domain.dates import add_years
 from seattui.domain.licensing import LicenseStatus, Term
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.dashboard import DashboardScreen
-from seattui.tui.screens.license_forms import EditScreen, ExtendScreen, FacetScreen, UpgradeScreen
+from seattui.tui.screens.license_forms import DateRangeScreen, EditScreen, ExtendScreen, FacetScreen, UpgradeScreen
 from seattui.tui.screens.licenses import LicensesScreen
 from seattui.tui.screens.support import SupportScreen
 
@@ -233,3 +233,24 @@ async def test_the_dashboards_figures_open_the_lists_behind_them(harness: Portal
         support = await until_screen(pilot, SupportScreen)
         await until(pilot, lambda: support.loaded and keys_shown(support) == [], what="no expired support")
         await until_text(pilot, "Support expired · 0 licenses")
+
+
+async def test_a_custom_support_range_says_what_is_wrong_with_a_date(harness: PortalHarness) -> None:
+    early = await a_license(harness, quantity=1)
+    harness.clock.advance(days=40)
+    late = await a_license(harness, quantity=1, product_id="sitewatch")
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "s", SupportScreen)
+        assert keys_shown(screen) == [early.key, late.key]
+        await pilot.press("3")
+        dialog = await until_screen(pilot, DateRangeScreen)
+        await type_text(pilot, "2027-13-01")
+        await pilot.press("enter", "enter")
+        await until_text(pilot, "From:")
+        assert app.screen is dialog  # the typed date stays to be fixed
+        dialog.query_one("#range-from").value = str(late.support_ends_on)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen and screen.loaded and keys_shown(screen) == [late.key],
+                    what="the range applied")
+        await until_text(pilot, f"Support ends {late.support_ends_on} to …")

@@ -449,6 +449,7 @@ async def quote_upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> Quot
 async def upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> License:
     """Edition up, quantity up, add-ons added, or a trial made permanent; paid in the same
     transaction (the difference at today's prices)."""
+    tx.actor.require(Permission.ASSIGN)  # and PURCHASE below when it becomes or stays paid
     balance = await credits.lock_balance(tx)
     license = await get(tx, license_id, lock=True)
     product, current, target = _upgrade_target(tx, license, wanted)
@@ -570,6 +571,7 @@ async def quote_deletion(tx: Tx, batch: LicenseBatch) -> Quote:
 
 async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
     """Delete licenses not activated on a device, refunding what each cost: all or none."""
+    tx.actor.require(Permission.ASSIGN)  # and PURCHASE below when something is refunded
     await credits.lock_balance(tx)
     found = await _deletable(tx, batch, lock=True)
     refunds = _refund_lines(tx, found)
