@@ -5,6 +5,7 @@ portal call takes: in a worker, with a login modal when the session runs out."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import replace
 from collections.abc import Awaitable, Callable
@@ -150,6 +151,11 @@ class SeattuiApp(App[None]):
             save_profile(self.profile_name, self.profile)
         self.me = me
         self.session_info += 1
+        # Everything imported by now lives as long as the app: keep it out of the garbage
+        # collector's full passes, and make those rarer (a drawn frame leaves thousands of
+        # short-lived objects); each stopped the app for 100-200 ms now and then.
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
         self.switch_mode("dashboard")
 
     def _end_session(self) -> None:

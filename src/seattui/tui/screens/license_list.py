@@ -33,9 +33,9 @@ from seattui.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from seattui.client import PortalClient
 
-# The first page is a few screenfuls, so it shows soon; the next ones are larger, so the
-# table asks less often while the cursor runs down the list.
-FIRST_PAGE, PAGE = 100, 200
+# The first page is a screenful and a half of the tallest terminals, so it shows soon; the
+# next ones are larger, so the table asks less often while the cursor runs down the list.
+FIRST_PAGE, PAGE = 60, 200
 MEDIUM, WIDE = 110, 140  # terminal widths from which the lists show more columns
 
 

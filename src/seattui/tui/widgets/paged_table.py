@@ -139,7 +139,8 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self._resize_virtual()
         self.scroll_to(y=0, animate=False)
         self.cursor_row = 0
-        self._maybe_need_more()
+        # The next page after these rows are drawn: fetching it must not hold up their frame.
+        self.call_after_refresh(self._maybe_need_more)
 
     def append(self, rows: Iterable[R], *, has_more: bool) -> None:
         start = len(self.rows)
