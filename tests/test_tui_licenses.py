@@ -173,9 +173,10 @@ async def test_an_admin_forces_a_deactivation_and_a_viewer_cannot(harness: Porta
     viewer = await app_for(harness, "acme-viewer")
     async with viewer.run_test(size=SIZE) as pilot:
         await open_list(pilot, "l", LicensesScreen)
-        await pilot.press("D")
+        await pilot.press("D", "enter", "e")
         await pilot.pause()
-        assert not isinstance(viewer.screen, ConfirmScreen) and "Deactivate" not in screen_text(viewer)
+        assert isinstance(viewer.screen, LicensesScreen)  # neither a confirmation nor the edit dialog
+        assert "Deactivate" not in screen_text(viewer) and "e Edit" not in screen_text(viewer)
     app = await app_for(harness, "acme-admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_list(pilot, "l", LicensesScreen)

@@ -59,7 +59,8 @@ class LicensesScreen(LicenseListScreen):
         self.app.push_screen(FacetScreen(self.filter, self.text.catalog), chosen)
 
     def on_paged_table_selected(self, message: PagedTable.Selected) -> None:
-        self.action_edit()
+        if self.check_action("edit", ()):  # enter edits, for those who may
+            self.action_edit()
 
     def action_edit(self) -> None:
         license = self.table.current
