@@ -21,7 +21,7 @@ async def seed(store: Store, count: int) -> int:
         key = (await conn.execute(insert(activation_keys).values(org_id=org, key="AAAA-BBBB-CCCC-DDDD",
                                                                  created_at=NOW).returning(activation_keys.c.id))).scalar_one()
         rows = [
-            {"org_id": org, "key_id": key, "product_id": "p", "term": "permanent", "quantity": 1 + i % 7,
+            {"org_id": org, "key_id": key, "key": "AAAA-BBBB-CCCC-DDDD", "product_id": "p", "term": "permanent", "quantity": 1 + i % 7,
              "support_ends_on": None if i % 5 == 0 else date(2026, 1, 1) + timedelta(days=i % 40),
              "customer_email": f"c{i % 13}@x.example", "created_at": NOW, "updated_at": NOW}
             for i in range(count)

@@ -134,6 +134,23 @@ def on_keys(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
     return run_before
 
 
+def list_ready(screen: Any) -> bool:
+    return bool(screen.loaded and screen.text.catalog is not None)
+
+
+def opened(key: str, screen_type: type, *presses: str) -> Callable[[Any], Any]:
+    """From the dashboard, a list screen opened with `key`, loaded, after `presses`."""
+    async def run_before(pilot: Any) -> None:
+        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await pilot.press(key)
+        await settled(screen_type, list_ready)(pilot)
+        if presses:
+            await pilot.press(*presses)
+            await settled(screen_type, list_ready)(pilot)
+
+    return run_before
+
+
 def at_step(step: str, **answers: str) -> Callable[[Any], Any]:
     """The wizard showing one step with these answers already given (the Pilot tests walk
     the steps by keyboard; a snapshot shows each step as it looks)."""
@@ -199,3 +216,22 @@ class TestAssignWizard:
     def test_step(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int], step: str,
                   answers: dict[str, Any]) -> None:
         assert snap_compare(signed_in(demo), terminal_size=size, run_before=at_step(step, **answers))
+class TestLicenses:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_licenses(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.licenses import LicensesScreen
+
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        # The cursor on an activated license, so the detail panel shows its device.
+        assert snap_compare(app, terminal_size=size, run_before=opened("l", LicensesScreen, "down", "down", "down"))
+
+
+class TestSupport:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_support(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.support import SupportScreen
+
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=opened("s", SupportScreen, "space", "space"))

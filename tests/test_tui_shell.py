@@ -257,7 +257,7 @@ async def test_the_dashboard_shows_the_portals_figures(database_url: str) -> Non
 async def test_help_palette_and_jump_come_from_one_registry(harness: PortalHarness) -> None:
     token = (await harness.login("acme-owner")).token
     app = make_app(harness, token=token)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 70)) as pilot:  # tall enough for the whole help
         await until(pilot, lambda: on_dashboard(app))
         await pilot.press("question_mark")
         await until_text(pilot, "This screen: Dashboard")

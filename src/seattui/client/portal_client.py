@@ -18,16 +18,29 @@ from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
 from seattui.domain.dashboard import Dashboard
 from seattui.domain.licensing import (
     ActivationKey,
+    ActivationRequest,
+    ActivationStatus,
+    BatchResult,
+    DeviceRequest,
     KeyDetail,
     KeyHolds,
     KeyName,
     KeySort,
     License,
+    LicenseBatch,
+    LicenseEdit,
+    LicenseFacets,
+    LicenseFilter,
     LicenseOrder,
+    LicensePage,
+    LicenseSort,
+    LicenseUpgrade,
+    MatchingIds,
     NewActivationKey,
     Subscription,
     SubscriptionChange,
     SubscriptionOrder,
+    SupportExtension,
 )
 from seattui.domain.paging import Page
 from seattui.domain.pricing import Quote
@@ -293,6 +306,86 @@ class PortalClient:
 
     async def license(self, license_id: int) -> License:
         return await self._get(f"/licenses/{license_id}", License)
+
+    async def licenses(
+        self,
+        wanted: LicenseFilter | None = None,
+        *,
+        sort: LicenseSort = LicenseSort.KEY,
+        descending: bool = False,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> LicensePage:
+        """A page of licenses, filtered and sorted by the portal; `total` on the first page."""
+        params = (wanted or LicenseFilter()).query_params()
+        return await self._get("/licenses", LicensePage, **params, sort=sort.value,
+                               descending=str(descending).lower(), cursor=cursor, limit=limit)
+
+    async def license_facets(self, wanted: LicenseFilter | None = None) -> LicenseFacets:
+        return await self._get("/licenses/facets", LicenseFacets, **(wanted or LicenseFilter()).query_params())
+
+    async def license_ids(self, wanted: LicenseFilter | None = None) -> MatchingIds:
+        """Every id the filter matches, to mark them all (none when more than a batch match)."""
+        return await self._get("/licenses/ids", MatchingIds, **(wanted or LicenseFilter()).query_params())
+
+    async def edit_license(self, license_id: int, changes: LicenseEdit) -> License:
+        edited: License = await self._send("PATCH", f"/licenses/{license_id}", License, changes)
+        return edited
+
+    async def quote_upgrade(self, license_id: int, wanted: LicenseUpgrade) -> Quote:
+        return _parse(Quote, await self.request("POST", f"{API}/licenses/{license_id}/upgrade/quote", body=wanted))
+
+    async def upgrade_license(
+        self, license_id: int, wanted: LicenseUpgrade, *, idempotency_key: str | None = None
+    ) -> License:
+        """Upgrade and pay the difference. Pass the same idempotency_key to retry safely."""
+        upgraded: License = await self._send("POST", f"/licenses/{license_id}/upgrade", License, wanted,
+                                             idempotency_key=idempotency_key)
+        return upgraded
+
+    async def quote_deletion(self, license_ids: list[int]) -> Quote:
+        """What deleting the licenses refunds (a negative cost); refused if one is activated."""
+        batch = build(LicenseBatch, license_ids=license_ids)
+        return _parse(Quote, await self.request("POST", f"{API}/licenses/deletion/quote", body=batch))
+
+    async def delete_licenses(self, license_ids: list[int], *, idempotency_key: str | None = None) -> BatchResult:
+        """Delete licenses and refund them, all or none."""
+        result: BatchResult = await self._send("POST", "/licenses/deletion", BatchResult,
+                                               build(LicenseBatch, license_ids=license_ids),
+                                               idempotency_key=idempotency_key)
+        return result
+
+    async def release_device(self, license_id: int) -> License:
+        """Force the license off its device (admins)."""
+        released: License = await self._send("POST", f"/licenses/{license_id}/deactivation", License)
+        return released
+
+    # -- support -----------------------------------------------------------------------------
+
+    async def quote_support(self, license_ids: list[int], years: int) -> Quote:
+        extension = build(SupportExtension, license_ids=license_ids, years=years)
+        return _parse(Quote, await self.request("POST", f"{API}/support/quote", body=extension))
+
+    async def extend_support(
+        self, license_ids: list[int], years: int, *, idempotency_key: str | None = None
+    ) -> BatchResult:
+        """Extend the licenses' support by whole years in one transaction, all or none."""
+        result: BatchResult = await self._send(
+            "POST", "/support/extensions", BatchResult, build(SupportExtension, license_ids=license_ids, years=years),
+            idempotency_key=idempotency_key,
+        )
+        return result
+
+    # -- device activation (what the licensed software calls; no session needed) ---------------
+
+    async def activate(self, request: ActivationRequest) -> ActivationStatus:
+        return _parse(ActivationStatus, await self.request("POST", f"{API}/activation/activate", body=request))
+
+    async def deactivate(self, request: DeviceRequest) -> ActivationStatus:
+        return _parse(ActivationStatus, await self.request("POST", f"{API}/activation/deactivate", body=request))
+
+    async def check_activation(self, request: DeviceRequest) -> ActivationStatus:
+        return _parse(ActivationStatus, await self.request("POST", f"{API}/activation/check", body=request))
 
     # -- subscriptions -----------------------------------------------------------------------
 

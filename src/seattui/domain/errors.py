@@ -52,6 +52,18 @@ class NotFound(SeattuiError):
     code = "not_found"
 
 
+class UnknownKey(NotFound):
+    """Device activation: no such activation key."""
+
+    code = "unknown_key"
+
+
+class NotLicensed(NotFound):
+    """Device activation: the key holds no license of the product."""
+
+    code = "not_licensed"
+
+
 class Conflict(SeattuiError):
     code = "conflict"
 
@@ -75,6 +87,8 @@ class LicenseActivated(Conflict):
 
 
 class ActivatedElsewhere(Conflict):
+    """The license is active on another device; `details` name it."""
+
     code = "activated_elsewhere"
 
 

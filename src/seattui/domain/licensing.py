@@ -9,6 +9,7 @@ from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validat
 
 from seattui.domain.keys import KeyText, parse_key
 from seattui.domain.base import Credits, DomainModel
+from seattui.domain.paging import Page
 
 MAX_TRIAL_DAYS = 30
 MAX_QUANTITY = 100_000
@@ -194,10 +195,133 @@ class SubscriptionChange(DomainModel):
     channels: int = Field(ge=1, le=MAX_CHANNELS)
 
 
-class ActivationRequest(DomainModel):
-    """What the licensed software sends when it starts on a machine."""
+class DeviceRequest(DomainModel):
+    """What the licensed software sends to check or release its activation on a machine."""
 
     key: KeyText
     product_id: str = Field(min_length=1, max_length=64)
     fingerprint: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9:._-]+$")
+
+
+class ActivationRequest(DeviceRequest):
+    """What the licensed software sends when it starts on a machine."""
+
     hostname: str = Field(default="", max_length=255)
+
+
+class ActivationStatus(DomainModel):
+    """The portal's answer to the licensed software: what the key licenses, and whether this
+    machine holds the activation."""
+
+    key: str
+    product_id: str
+    edition_id: str | None
+    addons: tuple[str, ...] = ()
+    term: Term
+    quantity: int
+    status: LicenseStatus
+    activated_here: bool
+    trial_ends_on: date | None = None
+    support_ends_on: date | None = None
+
+
+# -- lists of licenses: filters, facets, sorting, batches -------------------------------------
+
+MAX_BATCH = 10_000
+MAX_SUPPORT_YEARS = 5
+MAX_FILTER_TEXT = 100
+
+
+class SupportWindow(StrEnum):
+    EXPIRED = "expired"  # support ended before today
+    ENDING = "ending"  # support ends within SUPPORT_ENDING_DAYS (domain.dashboard)
+
+
+class LicenseSort(StrEnum):
+    KEY = "key"
+    PRODUCT = "product"
+    EDITION = "edition"
+    QUANTITY = "quantity"
+    TERM = "term"
+    CUSTOMER = "customer"
+    STATUS = "status"  # not activated first, then by device host name
+    SUPPORT = "support"  # no support (trials, seat plans) last
+    CREATED = "created"
+
+
+class LicenseFilter(DomainModel):
+    """Which licenses a list shows. Every field narrows it; the portal filters and counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    q: str = Field(default="", max_length=MAX_FILTER_TEXT)  # in the key, customer email or comment
+    product_id: str | None = Field(default=None, max_length=64)
+    edition_id: str | None = Field(default=None, max_length=64)
+    term: Term | None = None
+    status: LicenseStatus | None = None
+    support: SupportWindow | None = None
+    support_from: date | None = None
+    support_to: date | None = None
+    trial_ending: bool = False  # live trials that end within TRIALS_ENDING_DAYS (domain.dashboard)
+
+    @field_validator("q")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> LicenseFilter:
+        if self.support_from and self.support_to and self.support_from > self.support_to:
+            raise ValueError("support_from must be on or before support_to")
+        return self
+
+    def query_params(self) -> dict[str, str]:
+        """The filter as the list endpoints' query parameters (defaults left out)."""
+        return {name: str(value).lower() if isinstance(value, bool) else str(value)
+                for name, value in self.model_dump(mode="json", exclude_defaults=True).items()}
+
+
+class LicensePage(Page[License]):
+    """A page of licenses and the portal's date their statuses are as of."""
+
+    today: date
+
+
+class LicenseFacets(DomainModel):
+    """How many licenses each facet value would show: every facet counted under the other
+    filters but not its own, so the counts say what choosing a value would give."""
+
+    total: int
+    products: dict[str, int]
+    editions: dict[str, int]
+    terms: dict[str, int]
+    statuses: dict[str, int]
+
+
+class MatchingIds(DomainModel):
+    """Every id a filter matches, for marking them all; none when more than a batch matches."""
+
+    total: int
+    ids: list[int]
+
+
+class LicenseBatch(DomainModel):
+    license_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH)
+
+    @field_validator("license_ids")
+    @classmethod
+    def _each_once(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+
+class SupportExtension(LicenseBatch):
+    years: int = Field(ge=1, le=MAX_SUPPORT_YEARS)
+
+
+class BatchResult(DomainModel):
+    """A batch applied whole: what it cost (negative: a refund) and the balance after."""
+
+    batch_id: str
+    count: int
+    amount: Credits
+    balance_after: Credits

@@ -6,8 +6,10 @@ hundredth once, on the line, half up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
@@ -207,6 +209,39 @@ def support_lines(product: Product, config: Configuration, years: int) -> list[P
                 _line(f"Add-on {addon.name} support", config.quantity * years, addon.support_price_per_year)
             )
     return lines
+
+
+def support_batch_lines(items: Sequence[tuple[Product, Configuration]], years: int) -> list[PriceLine]:
+    """One quote for extending many licenses: a line per product edition and per add-on, with
+    the units of every license summed. Each license's own price is support_lines(); the lines
+    here add up to the sum of those, to the hundredth."""
+    groups: dict[tuple[str, str], list[Any]] = {}  # (product, part) -> [description, unit, price, licenses, units]
+    for product, config in items:
+        for line, part in zip(support_lines(product, config, years), _support_parts(product, config), strict=True):
+            group = groups.setdefault((product.id, part), [part, product.unit, line.unit_price, 0, 0])
+            group[3] += 1
+            group[4] += config.quantity
+    plural = "year" if years == 1 else "years"
+    return [
+        _line(
+            f"{part} support, {licenses:,} license{'s' if licenses != 1 else ''}, "
+            f"{units:,} {unit.label(units)}, {years} {plural}",
+            units * years,
+            unit_price,
+        )
+        for part, unit, unit_price, licenses, units in groups.values()
+    ]
+
+
+def _support_parts(product: Product, config: Configuration) -> list[str]:
+    """The names of what support_lines() prices, in its order."""
+    assert config.edition_id is not None
+    parts = [f"{product.name} {product.edition(config.edition_id).name}"]
+    for addon_id in config.addons:
+        addon = product.addon(addon_id)
+        if addon.support_price_per_year:
+            parts.append(f"{product.name} add-on {addon.name}")
+    return parts
 
 
 def subscription_lines(product: Product, channels: int) -> list[PriceLine]:

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     PURCHASE = "purchase"  # anything that spends credits or refunds them
     MANAGE_EMPLOYEES = "manage_employees"
     MANAGE_USERS = "manage_users"
+    RELEASE_DEVICES = "release_devices"  # force a license's deactivation from its device
     GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
 
 
@@ -40,6 +41,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ASSIGN,
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
+            Permission.RELEASE_DEVICES,
         }
     ),
     Role.OWNER: frozenset(
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
             Permission.MANAGE_USERS,
+            Permission.RELEASE_DEVICES,
         }
     ),
 }

@@ -10,7 +10,19 @@ from fastapi import FastAPI
 
 import seattui
 from seattui.portal.http import BodySizeLimit, install_error_handlers
-from seattui.portal.routes import audit, catalog, credits, dashboard, health, keys, licenses, session, subscriptions
+from seattui.portal.routes import (
+    activation,
+    audit,
+    catalog,
+    credits,
+    dashboard,
+    health,
+    keys,
+    licenses,
+    session,
+    subscriptions,
+    support,
+)
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -43,6 +55,6 @@ def create_app(settings: PortalSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, session, catalog, credits, dashboard, licenses, subscriptions, audit,
-                   keys):
+                   keys, support, activation):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

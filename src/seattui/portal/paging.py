@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import Boolean, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
 from seattui.domain.errors import ValidationFailed
@@ -91,13 +93,14 @@ async def keyset_page(
     cursor: str | None,
     limit: int,
     convert: Callable[[Any], T],
-    count: Select[Any] | None = None,
+    count: Select[Any] | int | None = None,
 ) -> Page[T]:
     """One page ordered by `sort` then id, starting after the cursor's row.
 
     `sort` must never be NULL (wrap nullable columns in coalesce): the cursor compares the
     pair (sort, id) with the last row's, which an index on (org_id, sort, id) answers
-    directly. `count`, given for the first page only, tells how many rows match in all.
+    directly. `count` (a query, or the number when the caller knows it) tells the first page
+    how many rows match in all.
     """
     check_limit(limit)
     sort_value = sort.label("_sort_value")
@@ -116,5 +119,37 @@ async def keyset_page(
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor([last._sort_value, last.id])
-    total = await conn.scalar(count) if count is not None and not cursor else None
+    total = None
+    if count is not None and not cursor:
+        total = count if isinstance(count, int) else await conn.scalar(count)
     return Page[T](items=items, next_cursor=next_cursor, total=total)
+
+
+class _Likely(ColumnElement[bool]):
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, condition: ColumnElement[bool]) -> None:
+        self.condition = condition
+
+
+@compiles(_Likely)
+def _likely_default(element: _Likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.condition, **kw)
+
+
+@compiles(_Likely, "sqlite")
+def _likely_sqlite(element: _Likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.condition, **kw)}, 0.9)"
+
+
+def along_the_sort(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A filter checked row by row while a page walks the sort's index.
+
+    SQLite, without statistics, tends to pick the filter's index and then sort every match,
+    hundreds of milliseconds for a filter that keeps half of 100,000 rows. Walking the sort's
+    index instead costs at most one pass over the organization's rows, tens of milliseconds,
+    and stops as soon as a page is full. PostgreSQL plans from its statistics and gets the
+    condition as it is.
+    """
+    return _Likely(condition)

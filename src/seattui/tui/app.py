@@ -5,6 +5,7 @@ portal call takes: in a worker, with a login modal when the session runs out."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import replace
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from seattui.client import PortalClient
     from seattui.client.connector import PortalConnector
     from seattui.domain.accounts import Me, Session
+    from seattui.domain.catalog import Catalog
 
 T = TypeVar("T")
 log = logging.getLogger("seattui.tui")
@@ -54,6 +56,18 @@ def _assign() -> Screen[None]:
     return AssignScreen()
 
 
+def _licenses() -> Screen[None]:
+    from seattui.tui.screens.licenses import LicensesScreen
+
+    return LicensesScreen()
+
+
+def _support() -> Screen[None]:
+    from seattui.tui.screens.support import SupportScreen
+
+    return SupportScreen()
+
+
 # Each built screen is a mode of its own, imported when first opened: the first frame
 # pays only for the connect screen.
 SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {
@@ -61,6 +75,8 @@ SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {
     # issue 4
     "keys": _keys,
     "assign": _assign,
+    "licenses": _licenses,
+    "support": _support,
 }
 WRITE_GROUP = "write"
 
@@ -93,6 +109,7 @@ class SeattuiApp(App[None]):
         self.client: PortalClient | None = None
         self.me: Me | None = None
         self._relogin: asyncio.Future[bool] | None = None
+        self._catalog: Catalog | None = None
         self.theme = "textual-dark"
 
     # -- the profile and the connection ---------------------------------------------------
@@ -149,11 +166,17 @@ class SeattuiApp(App[None]):
             save_profile(self.profile_name, self.profile)
         self.me = me
         self.session_info += 1
+        # Everything imported by now lives as long as the app: keep it out of the garbage
+        # collector's full passes, and make those rarer (a drawn frame leaves thousands of
+        # short-lived objects); each stopped the app for 100-200 ms now and then.
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
         self.switch_mode("dashboard")
 
     def _end_session(self) -> None:
         self.me = None
         self.balance = None
+        self._catalog = None
         self.session_info += 1
         self.switch_mode(START)
         for name, factory in SCREEN_FACTORIES.items():
@@ -204,6 +227,13 @@ class SeattuiApp(App[None]):
             self.client.token = session.token
         self.me = session.me
         self.session_info += 1
+
+    async def catalog(self) -> Catalog:
+        """The portal's product catalog, read once per session (it changes only when the
+        portal restarts with another catalog file). Call it from a worker."""
+        if self._catalog is None:
+            self._catalog = await self.portal_call(lambda client: client.catalog())
+        return self._catalog
 
     async def refresh_balance(self) -> None:
         try:

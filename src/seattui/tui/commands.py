@@ -48,13 +48,17 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("keys", "k", "Activation keys", "Keys with their licenses and subscriptions: create, copy, assign"),
     ScreenEntry("assign", "a", "Assign a license", "The wizard: key, product, edition, term, quantity, customer, "
                 "review with the credit check", needs=Permission.ASSIGN),
+    ScreenEntry("licenses", "l", "Licenses", "Every license: filter, facets, upgrade, edit, delete, devices"),
+    ScreenEntry("support", "s", "Support", "Licenses by end of support; extend many at once"),
 )
 
 
 def _screen_commands() -> list[Command]:
     return [
+        # Not in the footer: with a screen's own keys there is no room at 80 columns; `?`,
+        # ctrl+p and `:` list them.
         Command(f"screen.{entry.id}", entry.title, f"app.open_screen('{entry.id}')", key=entry.key,
-                help=entry.help, needs=entry.needs)
+                help=entry.help, needs=entry.needs, show=False)
         for entry in SCREENS
     ]
 
@@ -159,6 +163,41 @@ COMMANDS: tuple[Command, ...] = (
             help="Assign another license to the same key"),
     Command("assign.restart", "Start over", "restart", scope="assign",
             help="Forget every answer and start the wizard again"),
+    # The licenses screen.
+    Command("licenses.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="licenses",
+            help="Filter as you type: key, customer email or comment"),
+    Command("licenses.facets", "Facets", "facets", key="f", scope="licenses",
+            help="Filter by product, edition, term and status, with counts"),
+    Command("licenses.upgrade", "Upgrade", "upgrade", key="u", scope="licenses", needs=Permission.PURCHASE,
+            help="Edition up, quantity up, add-ons, or a trial made permanent, with a quote"),
+    Command("licenses.edit", "Edit", "edit", key="e", scope="licenses", needs=Permission.ASSIGN,
+            help="The customer email and the comment (enter too)"),
+    Command("licenses.delete", "Delete", "delete", key="delete", scope="licenses", needs=Permission.PURCHASE,
+            help="Delete the marked licenses (or the cursor's) and refund them; not while activated"),
+    Command("licenses.deactivate", "Deactivate", "release_device", key="D", scope="licenses",
+            needs=Permission.RELEASE_DEVICES, help="Force the license off its device"),
+    Command("licenses.refresh", "Refresh", "refresh", key="r", scope="licenses", show=False,
+            help="Read the list again from the portal"),
+    Command("licenses.back", "Back", "back", key="escape", scope="licenses", show=False,
+            help="Leave the filter box, then clear the filter, then back to the dashboard"),
+    # The support screen.
+    Command("support.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="support",
+            help="Filter as you type: key, customer email or comment"),
+    Command("support.extend", "Extend", "extend", key="x", scope="support", needs=Permission.PURCHASE,
+            help="Extend the support of the marked licenses (or the cursor's) by whole years"),
+    Command("support.expired", "Expired", "expired", key="1", scope="support", help="Support that has ended"),
+    Command("support.ending", "Ending", "ending", key="2", scope="support", help="Support ending within 30 days"),
+    Command("support.dates", "Dates", "dates", key="3", scope="support", help="Support ending between two dates"),
+    Command("support.all", "All", "all", key="4", scope="support", show=False,
+            help="Every permanent license, by end of support"),
+    Command("support.refresh", "Refresh", "refresh", key="r", scope="support", show=False,
+            help="Read the list again from the portal"),
+    Command("support.back", "Back", "back", key="escape", scope="support", show=False,
+            help="Leave the filter box, then clear the filter, then back to the dashboard"),
+    # Their dialogs.
+    Command("form.submit", "Save", "submit", key="ctrl+s", scope="form", help="Go on: save, or review and confirm"),
+    Command("form.cancel", "Cancel", "cancel", key="escape", scope="form", help="Close without changing anything"),
+    Command("facets.close", "Close", "cancel", key="escape", scope="facets", help="Keep the filter as it is"),
 )
 
 

@@ -1,16 +1,34 @@
-"""Licenses: quote and buy (or start a trial) on an activation key, read one."""
+"""Licenses: quote and buy (or start a trial) on an activation key; list, filter and sort them
+by the page; read, edit, upgrade, delete (with a refund) and release one from its device."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from seattui.domain.licensing import License, LicenseOrder
+from seattui.domain.licensing import (
+    BatchResult,
+    License,
+    LicenseBatch,
+    LicenseEdit,
+    LicenseFacets,
+    LicenseFilter,
+    LicenseOrder,
+    LicensePage,
+    LicenseSort,
+    LicenseUpgrade,
+    MatchingIds,
+)
 from seattui.domain.pricing import Quote
 from seattui.portal.api import CurrentActor, mutate, read
+from seattui.portal.paging import MAX_PAGE
 from seattui.portal.services import licenses
 
 router = APIRouter(tags=["licenses"])
+Filter = Annotated[LicenseFilter, Query()]
 
 
 @router.post("/licenses/quote")
@@ -25,6 +43,77 @@ async def create(order: LicenseOrder, request: Request, actor: CurrentActor) -> 
     return await mutate(request, actor, lambda tx: licenses.create(tx, order), status_code=201)
 
 
+@router.get("/licenses", response_model=LicensePage)
+async def list_licenses(
+    request: Request,
+    actor: CurrentActor,
+    wanted: Filter,
+    sort: LicenseSort = LicenseSort.KEY,
+    descending: bool = False,
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+) -> Response:
+    """A page of the organization's licenses, filtered and sorted; `total` on the first page."""
+    page = await read(request, actor, lambda tx: licenses.list_licenses(
+        tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit))
+    # Serialized as built: validating it again as the response model doubled the page's cost.
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+@router.get("/licenses/facets")
+async def facets(request: Request, actor: CurrentActor, wanted: Filter) -> LicenseFacets:
+    """How many licenses each product, edition, term and status would show under the filter."""
+    return await read(request, actor, lambda tx: licenses.facets(tx, wanted))
+
+
+@router.get("/licenses/ids")
+async def matching_ids(request: Request, actor: CurrentActor, wanted: Filter) -> MatchingIds:
+    """Every id the filter matches (none when more than a batch's size match), to mark them all."""
+    return await read(request, actor, lambda tx: licenses.matching_ids(tx, wanted))
+
+
+@router.post("/licenses/deletion/quote")
+async def quote_deletion(batch: LicenseBatch, request: Request, actor: CurrentActor) -> Quote:
+    """What deleting these licenses refunds (a negative cost); refused if one is activated."""
+    return await read(request, actor, lambda tx: licenses.quote_deletion(tx, batch))
+
+
+@router.post("/licenses/deletion", response_model=BatchResult)
+async def delete_many(batch: LicenseBatch, request: Request, actor: CurrentActor) -> Response:
+    """Delete licenses and refund them in one transaction: all of them or none."""
+    return await mutate(request, actor, lambda tx: licenses.delete_licenses(tx, batch), batch_id=str(uuid.uuid4()))
+
+
 @router.get("/licenses/{license_id}")
 async def get(license_id: int, request: Request, actor: CurrentActor) -> License:
     return await read(request, actor, lambda tx: licenses.get(tx, license_id))
+
+
+@router.patch("/licenses/{license_id}", response_model=License)
+async def edit(license_id: int, changes: LicenseEdit, request: Request, actor: CurrentActor) -> Response:
+    """The customer's email and the comment."""
+    return await mutate(request, actor, lambda tx: licenses.edit(tx, license_id, changes))
+
+
+@router.delete("/licenses/{license_id}", response_model=BatchResult)
+async def delete_one(license_id: int, request: Request, actor: CurrentActor) -> Response:
+    """Delete one license and refund what it cost; refused while it is activated on a device."""
+    batch = LicenseBatch(license_ids=[license_id])
+    return await mutate(request, actor, lambda tx: licenses.delete_licenses(tx, batch), batch_id=str(uuid.uuid4()))
+
+
+@router.post("/licenses/{license_id}/upgrade/quote")
+async def quote_upgrade(license_id: int, wanted: LicenseUpgrade, request: Request, actor: CurrentActor) -> Quote:
+    return await read(request, actor, lambda tx: licenses.quote_upgrade(tx, license_id, wanted))
+
+
+@router.post("/licenses/{license_id}/upgrade", response_model=License)
+async def upgrade(license_id: int, wanted: LicenseUpgrade, request: Request, actor: CurrentActor) -> Response:
+    """Upgrade and pay the difference in one transaction (Idempotency-Key honoured)."""
+    return await mutate(request, actor, lambda tx: licenses.upgrade(tx, license_id, wanted))
+
+
+@router.post("/licenses/{license_id}/deactivation", response_model=License)
+async def release_device(license_id: int, request: Request, actor: CurrentActor) -> Response:
+    """An admin forces the license off its device."""
+    return await mutate(request, actor, lambda tx: licenses.release_device(tx, license_id))

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.roles import OrgKind, Permission
-from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerReason
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerReason, running_balances
 from seattui.domain.errors import InsufficientCredits, NotFound
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
@@ -94,6 +94,27 @@ async def post(
         memo=memo[:500],
         actor=tx.actor.login,
     )
+
+
+async def post_many(tx: Tx, entries: list[tuple[Decimal, LedgerReason, str, int, str]]) -> Decimal:
+    """Append entries (amount, reason, object type, object id, memo) of one batch in one
+    statement, each with its running balance; call lock_balance() first. Returns the balance after.
+
+    A debit that would take the balance below zero raises InsufficientCredits and writes nothing.
+    """
+    balance = await balance_of(tx.conn, tx.org_id)
+    balances = running_balances(balance, [amount for amount, *_ in entries])
+    if balances and min(balances) < 0:
+        raise insufficient(balance, -sum((amount for amount, *_ in entries), Decimal(0)))
+    rows = [
+        {"org_id": tx.org_id, "at": tx.now, "amount": to_hundredths(amount), "balance_after": to_hundredths(after),
+         "reason": reason.value, "object_type": object_type, "object_id": object_id, "memo": memo[:500],
+         "actor_id": tx.actor.user_id, "batch_id": tx.batch_id}
+        for (amount, reason, object_type, object_id, memo), after in zip(entries, balances, strict=True)
+    ]
+    if rows:
+        await tx.conn.execute(insert(ledger_entries), rows)
+    return balances[-1] if balances else balance
 
 
 def insufficient(balance: Decimal, cost: Decimal) -> InsufficientCredits:

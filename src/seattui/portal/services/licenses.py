@@ -1,18 +1,39 @@
-"""Licenses: quoted, then created against the credits in one transaction."""
+"""Licenses: quoted, then created against the credits in one transaction; listed, filtered
+and sorted by the portal for lists of any length; edited, upgraded (never down), deleted with
+a refund, and released from their device by an admin."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from seattui.domain.roles import Permission
-from seattui.domain.catalog import Product, SeatPlan
+from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.credits import LedgerReason
+from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS
 from seattui.domain.dates import add_months
-from seattui.domain.errors import NotFound, TrialExists
-from seattui.domain.licensing import Device, License, LicenseOrder, LicenseStatus, Term
+from seattui.domain.errors import BatchRefused, Conflict, LicenseActivated, NotFound, TrialExists, ValidationFailed
+from seattui.domain.licensing import (
+    MAX_BATCH,
+    BatchResult,
+    Device,
+    License,
+    LicenseBatch,
+    LicenseEdit,
+    LicenseFacets,
+    LicenseFilter,
+    LicenseOrder,
+    LicensePage,
+    LicenseSort,
+    LicenseStatus,
+    LicenseUpgrade,
+    MatchingIds,
+    SupportWindow,
+    Term,
+)
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.pricing import (
     DAYS_IN_BILLING_MONTH,
@@ -22,12 +43,23 @@ from seattui.domain.pricing import (
     PriceLine,
     Quote,
     configuration_lines,
+    upgrade_lines,
 )
 from seattui.portal.context import Tx
+from seattui.portal.paging import along_the_sort, keyset_page
 from seattui.portal.services import audit, credits, keys
-from seattui.portal.store.tables import activation_keys, licenses
+from seattui.portal.store.tables import (
+    LICENSE_CUSTOMER,
+    LICENSE_DEVICE,
+    LICENSE_EDITION,
+    LICENSE_SUPPORT_END,
+    activation_keys,
+    license_search,
+    licenses,
+    seats,
+)
 
-LICENSE_COLUMNS = [licenses, activation_keys.c.key, activation_keys.c.name.label("key_name")]
+LICENSE_COLUMNS = [licenses, activation_keys.c.name.label("key_name")]
 
 
 def license_query() -> Any:
@@ -76,6 +108,11 @@ def configuration_of(license: License | Any) -> Configuration:
     return Configuration(
         term=Term(license.term), edition_id=license.edition_id, addons=tuple(sorted(addons)), quantity=license.quantity
     )
+
+
+def search_text(key: str, customer_email: str | None, comment: str) -> str:
+    """What the lists' text filter finds a license by (license_search)."""
+    return f"{key} {customer_email or ''} {comment}".lower()
 
 
 def _order_configuration(order: LicenseOrder) -> Configuration:
@@ -152,6 +189,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
             .values(
                 org_id=tx.org_id,
                 key_id=key_row.id,
+                key=key_row.key,
                 product_id=product.id,
                 edition_id=order.edition_id,
                 addons=",".join(sorted(order.addons)),
@@ -167,6 +205,8 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
             .returning(licenses.c.id)
         )
     ).scalar_one()
+    await tx.conn.execute(insert(license_search).values(
+        org_id=tx.org_id, license_id=license_id, text=search_text(key_row.key, order.customer_email, order.comment)))
     what = f"{product.name} {order.term.value} license, {order.quantity} {product.unit.label(order.quantity)}"
     await credits.debit(tx, cost, LedgerReason.LICENSE, object_type="license", object_id=license_id,
                         memo=f"{what} on {key_row.key}")
@@ -189,3 +229,366 @@ async def bind_device(tx: Tx, license_id: int, fingerprint: str, hostname: str) 
         .where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
         .values(device_fingerprint=fingerprint, device_hostname=hostname, activated_at=tx.now, updated_at=tx.now)
     )
+
+
+# -- lists: filters, facets and sorting, all answered by indexes (tables.py) -----------------
+
+SORT_KEYS: dict[LicenseSort, ColumnElement[Any]] = {
+    LicenseSort.KEY: licenses.c.key,
+    LicenseSort.PRODUCT: licenses.c.product_id,
+    LicenseSort.EDITION: LICENSE_EDITION,
+    LicenseSort.QUANTITY: licenses.c.quantity,
+    LicenseSort.TERM: licenses.c.term,
+    LicenseSort.CUSTOMER: LICENSE_CUSTOMER,
+    LicenseSort.STATUS: LICENSE_DEVICE,
+    LicenseSort.SUPPORT: LICENSE_SUPPORT_END,
+    LicenseSort.CREATED: licenses.c.id,
+}
+
+
+def _status_conditions(today: date) -> dict[LicenseStatus, ColumnElement[bool]]:
+    """The SQL of status_of(): what each status means in the store, today."""
+    trial_ended = and_(licenses.c.term == Term.TRIAL.value, licenses.c.trial_ends_on < today)
+    term_ended = and_(licenses.c.term == Term.ANNUAL.value, licenses.c.term_ends_on < today)
+    live = not_(or_(trial_ended, term_ended))
+    return {
+        LicenseStatus.TRIAL_ENDED: trial_ended,
+        LicenseStatus.TERM_ENDED: term_ended,
+        LicenseStatus.ACTIVATED: and_(licenses.c.device_fingerprint.is_not(None), live),
+        LicenseStatus.ASSIGNED: and_(licenses.c.device_fingerprint.is_(None), live),
+    }
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+FACETS = ("product", "edition", "term", "status")
+
+
+def _conditions(tx: Tx, wanted: LicenseFilter, *, facets: bool = True) -> dict[str, ColumnElement[bool]]:
+    """The WHERE of a filter by what each part narrows, always inside the caller's
+    organization; without the four facets when `facets` is false (their counts apply them)."""
+    today = tx.today
+    conditions: dict[str, ColumnElement[bool]] = {"org": licenses.c.org_id == tx.org_id}
+    if wanted.q:
+        # A substring is found by scanning license_search (tables.py); every other filter has an index.
+        conditions["q"] = licenses.c.id.in_(select(license_search.c.license_id).where(*_text_matches(tx, wanted.q)))
+    if facets:
+        if wanted.product_id:
+            conditions["product"] = licenses.c.product_id == wanted.product_id
+        if wanted.edition_id:
+            conditions["edition"] = LICENSE_EDITION == wanted.edition_id
+        if wanted.term:
+            conditions["term"] = licenses.c.term == wanted.term.value
+        if wanted.status:
+            conditions["status"] = _status_conditions(today)[wanted.status]
+    # Through the sort's expression, so one index answers the window and the order by support end.
+    support = LICENSE_SUPPORT_END
+    windows = []
+    if wanted.support is SupportWindow.EXPIRED:
+        windows.append(support < today)
+    elif wanted.support is SupportWindow.ENDING:
+        windows.append(support.between(today, today + timedelta(days=SUPPORT_ENDING_DAYS)))
+    if wanted.support_from or wanted.support_to:
+        windows.append(support.between(wanted.support_from or date.min, wanted.support_to or date.max - timedelta(days=1)))
+    if windows:
+        conditions["support"] = and_(*windows)
+    if wanted.trial_ending:
+        conditions["trial"] = and_(licenses.c.term == Term.TRIAL.value,
+                                   licenses.c.trial_ends_on.between(today, today + timedelta(days=TRIALS_ENDING_DAYS)))
+    return conditions
+
+
+def _text_matches(tx: Tx, text: str) -> list[ColumnElement[bool]]:
+    return [license_search.c.org_id == tx.org_id, license_search.c.text.like(_like(text.lower()), escape="\\")]
+
+
+# The filter each sort's index answers by itself.
+_SORTED_FILTER = {LicenseSort.PRODUCT: "product", LicenseSort.EDITION: "edition", LicenseSort.TERM: "term",
+                  LicenseSort.SUPPORT: "support"}
+# Past this many text matches a page checks each row it walks for a match (and stops early);
+# below it, the matching ids are gathered first. Either costs tens of milliseconds at 100,000.
+_DENSE_TEXT_MATCHES = 2_000
+
+
+async def list_licenses(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
+) -> LicensePage:
+    """One page of the filtered list; the first page also says how many match in all."""
+    conditions = _conditions(tx, wanted)
+    count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
+    if "q" in conditions:
+        matches = await tx.conn.scalar(select(func.count()).select_from(license_search)
+                                       .where(*_text_matches(tx, wanted.q))) or 0
+        if conditions.keys() == {"org", "q"}:
+            count = matches
+        if matches > _DENSE_TEXT_MATCHES:
+            conditions["q"] = exists().where(license_search.c.license_id == licenses.c.id, *_text_matches(tx, wanted.q))
+    walked = [condition if name in ("org", _SORTED_FILTER.get(sort)) else along_the_sort(condition)
+              for name, condition in conditions.items()]
+    if _SORTED_FILTER.get(sort) in ("product", "edition", "term") and _SORTED_FILTER[sort] in conditions:
+        # One value of the sort column is chosen: its rows in id order are the same order, and
+        # SQLite sees that an index gives it only when told so.
+        sort = LicenseSort.CREATED
+    today = tx.today
+    page = await keyset_page(
+        tx.conn,
+        license_query().where(*walked),
+        sort=SORT_KEYS[sort],
+        id_column=licenses.c.id,
+        descending=descending,
+        cursor=cursor,
+        limit=limit,
+        convert=lambda row: from_row(row, today),
+        count=count,
+    )
+    return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=today)
+
+
+async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:
+    """Counts per product, edition, term and status, from one grouped read."""
+    status = case(
+        *((condition, literal.value) for literal, condition in _status_conditions(tx.today).items()
+          if literal is not LicenseStatus.ASSIGNED),
+        else_=LicenseStatus.ASSIGNED.value,
+    )
+    rows = (
+        await tx.conn.execute(
+            select(licenses.c.product_id, LICENSE_EDITION, licenses.c.term, status, func.count())
+            .where(*_conditions(tx, wanted, facets=False).values())
+            .group_by(licenses.c.product_id, LICENSE_EDITION, licenses.c.term, status)
+        )
+    ).all()
+    chosen = {"product": wanted.product_id, "edition": wanted.edition_id,
+              "term": wanted.term.value if wanted.term else None,
+              "status": wanted.status.value if wanted.status else None}
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    total = 0
+    for product_id, edition_id, term, status_value, count in rows:
+        values = {"product": product_id, "edition": edition_id, "term": term, "status": status_value}
+        misses = [facet for facet in FACETS if chosen[facet] is not None and values[facet] != chosen[facet]]
+        if not misses:
+            total += count
+        for facet in FACETS:
+            # A facet's counts ignore its own choice, so they show what picking another value gives.
+            if not misses or misses == [facet]:
+                if values[facet]:
+                    counts[facet][values[facet]] = counts[facet].get(values[facet], 0) + count
+    return LicenseFacets(total=total, products=counts["product"], editions=counts["edition"],
+                         terms=counts["term"], statuses=counts["status"])
+
+
+async def matching_ids(tx: Tx, wanted: LicenseFilter) -> MatchingIds:
+    """Every id the filter matches, to mark them all; none past a batch's size."""
+    conditions = list(_conditions(tx, wanted).values())
+    ids = list((await tx.conn.execute(
+        select(licenses.c.id).where(*conditions).order_by(licenses.c.id).limit(MAX_BATCH + 1))).scalars())
+    if len(ids) <= MAX_BATCH:
+        return MatchingIds(total=len(ids), ids=ids)
+    total = await tx.conn.scalar(select(func.count()).select_from(licenses).where(*conditions))
+    return MatchingIds(total=total or 0, ids=[])
+
+
+# -- changes to one license ---------------------------------------------------------------------
+
+def _what(license: License, product: Product | None) -> str:
+    """"RemoteDesk Standard permanent, 10 users": a license in words (its product may have left the catalog)."""
+    if product is None:
+        return f"{license.product_id} {license.term.value}, {license.quantity} units"
+    edition = next((f" {edition.name}" for edition in product.editions if edition.id == license.edition_id), "")
+    return f"{product.name}{edition} {license.term.value}, {license.quantity} {product.unit.label(license.quantity)}"
+
+
+async def edit(tx: Tx, license_id: int, changes: LicenseEdit) -> License:
+    """The customer's email and the comment: free, and audited with what they were."""
+    tx.actor.require(Permission.ASSIGN)
+    before = await get(tx, license_id, lock=True)
+    await tx.conn.execute(
+        update(licenses).where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
+        .values(customer_email=changes.customer_email, comment=changes.comment, updated_at=tx.now)
+    )
+    await tx.conn.execute(
+        update(license_search).where(license_search.c.license_id == license_id, license_search.c.org_id == tx.org_id)
+        .values(text=search_text(before.key, changes.customer_email, changes.comment))
+    )
+    await audit.record(
+        tx, "license.edit", "license", license_id, f"Edited license {license_id} on {before.key}",
+        {"before": {"customer_email": before.customer_email, "comment": before.comment},
+         "after": {"customer_email": changes.customer_email, "comment": changes.comment}},
+    )
+    return await get(tx, license_id)
+
+
+def _upgrade_target(tx: Tx, license: License, wanted: LicenseUpgrade) -> tuple[Product, Configuration, Configuration]:
+    product = tx.catalog.product(license.product_id)
+    if product.kind is not ProductKind.PERPETUAL:
+        raise ValidationFailed(
+            f"{product.name} is sold on seat plans; change its seats on the employees screen.",
+            {"license_id": "not a perpetual product's license"},
+        )
+    current = configuration_of(license)
+    if wanted.to_permanent and current.term is not Term.TRIAL:
+        raise ValidationFailed(f"License {license.id} is permanent already.", {"to_permanent": "already permanent"})
+    target = Configuration(
+        term=Term.PERMANENT if wanted.to_permanent else current.term,
+        edition_id=wanted.edition_id or current.edition_id,
+        addons=tuple(sorted(wanted.addons)) if wanted.addons is not None else current.addons,
+        quantity=wanted.quantity or current.quantity,
+    )
+    return product, current, target
+
+
+async def quote_upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> Quote:
+    """What the upgrade costs against the balance now; changes nothing."""
+    product, current, target = _upgrade_target(tx, await get(tx, license_id), wanted)
+    return Quote.build(upgrade_lines(product, current, target), await credits.balance_of(tx.conn, tx.org_id))
+
+
+async def upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> License:
+    """Edition up, quantity up, add-ons added, or a trial made permanent; paid in the same
+    transaction (the difference at today's prices)."""
+    tx.actor.require(Permission.ASSIGN)  # and PURCHASE below when it becomes or stays paid
+    balance = await credits.lock_balance(tx)
+    license = await get(tx, license_id, lock=True)
+    product, current, target = _upgrade_target(tx, license, wanted)
+    tx.actor.require(Permission.PURCHASE if target.term is Term.PERMANENT else Permission.ASSIGN)
+    cost = sum((line.amount for line in upgrade_lines(product, current, target)), ZERO)
+    if cost > balance:
+        raise credits.insufficient(balance, cost)
+    values: dict[str, Any] = {
+        "edition_id": target.edition_id, "addons": ",".join(target.addons), "quantity": target.quantity,
+        "term": target.term.value, "paid": to_hundredths(license.paid + cost), "updated_at": tx.now,
+    }
+    if current.term is Term.TRIAL and target.term is Term.PERMANENT:
+        values |= {"trial_ends_on": None, "support_ends_on": add_months(tx.today, SUPPORT_MONTHS_INCLUDED)}
+    await tx.conn.execute(update(licenses).where(licenses.c.id == license_id).values(**values))
+    after = await get(tx, license_id)
+    summary = f"Upgraded license {license_id} on {license.key}: {_what(license, product)} to {_what(after, product)}"
+    await credits.debit(tx, cost, LedgerReason.UPGRADE, object_type="license", object_id=license_id, memo=summary)
+    await audit.record(
+        tx, "license.upgrade", "license", license_id,
+        summary + (f" for {format_credits(cost)} credits" if cost else ""),
+        {"before": _configuration_details(current), "after": _configuration_details(target), "cost": f"{cost:.2f}"},
+    )
+    return after
+
+
+def _configuration_details(config: Configuration) -> dict[str, Any]:
+    return {"term": config.term.value, "edition_id": config.edition_id, "addons": list(config.addons),
+            "quantity": config.quantity}
+
+
+async def release_device(tx: Tx, license_id: int) -> License:
+    """An admin forces the deactivation, for a device that is gone or cannot release it itself."""
+    tx.actor.require(Permission.RELEASE_DEVICES)
+    license = await get(tx, license_id, lock=True)
+    if license.device is None:
+        raise Conflict(f"License {license_id} is not activated on any device.", {"license_id": license_id})
+    await tx.conn.execute(
+        update(licenses).where(licenses.c.id == license_id)
+        .values(device_fingerprint=None, device_hostname=None, activated_at=None, updated_at=tx.now)
+    )
+    device = license.device
+    await audit.record(
+        tx, "license.deactivate", "license", license_id,
+        f"Forced the deactivation of license {license_id} on {license.key} from {device.hostname or device.fingerprint}",
+        {"fingerprint": device.fingerprint, "hostname": device.hostname, "forced": True},
+    )
+    return await get(tx, license_id)
+
+
+# -- batches: all of them or none --------------------------------------------------------------
+
+async def batch_licenses(tx: Tx, batch: LicenseBatch, *, lock: bool = False) -> list[License]:
+    """The batch's licenses, every one of them in the caller's organization, or NotFound."""
+    query = license_query().where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids))
+    rows = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).all()
+    found = [from_row(row, tx.today) for row in rows]
+    missing = sorted(set(batch.license_ids) - {license.id for license in found})
+    if missing:
+        shown = ", ".join(str(license_id) for license_id in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise NotFound(
+            f"{len(missing)} of these licenses are not in your organization (ids {shown}); "
+            "they may have been deleted meanwhile: refresh the list.",
+            {"license_ids": missing[:100]},
+        )
+    return sorted(found, key=lambda license: license.id)
+
+
+def refuse(refusals: list[dict[str, Any]], single: Conflict | None = None) -> None:
+    """Refuse a whole batch with a reason per license; a batch of one gets its own error."""
+    if not refusals:
+        return
+    if single is not None:
+        raise single
+    shown = "; ".join(refusal["reason"] for refusal in refusals[:3]) + (" …" if len(refusals) > 3 else "")
+    raise BatchRefused(
+        f"Nothing was changed: {len(refusals)} of the licenses cannot be included. {shown}",
+        {"refusals": refusals[:MAX_BATCH]},
+    )
+
+
+async def _deletable(tx: Tx, batch: LicenseBatch, *, lock: bool) -> list[License]:
+    found = await batch_licenses(tx, batch, lock=lock)
+    refusals: list[dict[str, Any]] = []
+    single: Conflict | None = None
+    for license in found:
+        if license.device is not None:
+            device = license.device.hostname or license.device.fingerprint
+            reason = (f"License {license.id} on {license.key} is activated on {device}; deactivate it there "
+                      "(or force the deactivation) before deleting it.")
+            refusals.append({"license_id": license.id, "reason": reason, "device": device})
+            single = LicenseActivated(reason, {"license_id": license.id, "hostname": license.device.hostname,
+                                               "fingerprint": license.device.fingerprint})
+    held = (await tx.conn.execute(
+        select(seats.c.license_id, func.count()).where(seats.c.org_id == tx.org_id,
+                                                       seats.c.license_id.in_(batch.license_ids))
+        .group_by(seats.c.license_id))).all()
+    for license_id, count in held:
+        reason = f"License {license_id} has {count} seats assigned; free them on the employees screen first."
+        refusals.append({"license_id": license_id, "reason": reason})
+        single = Conflict(reason, {"license_id": license_id})
+    refuse(refusals, single=single if len(found) == 1 else None)
+    return found
+
+
+def _refund_lines(tx: Tx, found: list[License]) -> list[PriceLine]:
+    return [
+        PriceLine(description=f"Refund of license {license.id}: {_what(license, tx.catalog.find(license.product_id))} "
+                              f"on {license.key}", quantity=1, unit_price=-license.paid, amount=-license.paid)
+        for license in found
+        if license.paid
+    ]
+
+
+async def quote_deletion(tx: Tx, batch: LicenseBatch) -> Quote:
+    """What deleting gives back (a negative cost); refused whole if one cannot be deleted."""
+    found = await _deletable(tx, batch, lock=False)
+    return Quote.build(_refund_lines(tx, found), await credits.balance_of(tx.conn, tx.org_id))
+
+
+async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
+    """Delete licenses not activated on a device, refunding what each cost: all or none."""
+    tx.actor.require(Permission.ASSIGN)  # and PURCHASE below when something is refunded
+    await credits.lock_balance(tx)
+    found = await _deletable(tx, batch, lock=True)
+    refunds = _refund_lines(tx, found)
+    tx.actor.require(Permission.PURCHASE if refunds else Permission.ASSIGN)
+    await tx.conn.execute(delete(license_search).where(license_search.c.org_id == tx.org_id,
+                                                       license_search.c.license_id.in_(batch.license_ids)))
+    await tx.conn.execute(delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
+    balance = await credits.post_many(tx, [
+        (license.paid, LedgerReason.REFUND, "license", license.id, line.description)
+        for license, line in zip([license for license in found if license.paid], refunds, strict=True)
+    ])
+    await audit.record_many(tx, [
+        {"action": "license.delete", "object_type": "license", "object_id": license.id,
+         "summary": f"Deleted license {license.id}: {_what(license, tx.catalog.find(license.product_id))} on {license.key}"
+                    + (f", refunded {format_credits(license.paid)} credits" if license.paid else ""),
+         "details": {"key": license.key, "product_id": license.product_id, "refund": f"{license.paid:.2f}"}}
+        for license in found
+    ])
+    refund = sum((license.paid for license in found), ZERO)
+    return BatchResult(batch_id=tx.batch_id or "", count=len(found), amount=-refund, balance_after=balance)

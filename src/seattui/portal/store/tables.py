@@ -20,7 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -147,6 +150,9 @@ licenses = Table(
     _id(),
     _org(),
     Column("key_id", Id, ForeignKey("activation_keys.id"), nullable=False, index=True),
+    # The key's text, copied (a license never changes key) so lists filter and sort by it
+    # on one table's indexes.
+    Column("key", String(19), nullable=False),
     Column("product_id", String(64), nullable=False),
     Column("edition_id", String(64)),
     Column("addons", String(400), nullable=False, server_default=""),  # sorted ids, comma-separated
@@ -169,6 +175,40 @@ licenses = Table(
     Index("ix_licenses_org_id_product_id", "org_id", "product_id", "id"),
     Index("ix_licenses_org_id_support_ends_on", "org_id", "support_ends_on", "id"),
     Index("ix_licenses_org_id_trial_ends_on", "org_id", "trial_ends_on", "id"),
+    Index("ix_licenses_org_id_key", "org_id", "key", "id"),
+    Index("ix_licenses_org_id_term", "org_id", "term", "id"),
+    Index("ix_licenses_org_id_quantity", "org_id", "quantity", "id"),
+    Index("ix_licenses_org_id_device_fingerprint", "org_id", "device_fingerprint"),
+)
+
+
+def _never_null(column: Column[Any], sentinel: str) -> ColumnElement[Any]:
+    # A literal, not a bound parameter: SQLite and PostgreSQL use an index on an expression
+    # only for a query that spells the expression the same way.
+    return func.coalesce(column, literal_column(sentinel))
+
+
+# The sort keys of license lists that are expressions: nullable columns, made never NULL for
+# keyset pagination. Queries sort and filter by these very expressions so the indexes serve them.
+LICENSE_EDITION = _never_null(licenses.c.edition_id, "''")
+LICENSE_CUSTOMER = _never_null(licenses.c.customer_email, "''")
+LICENSE_DEVICE = _never_null(licenses.c.device_hostname, "''")
+LICENSE_SUPPORT_END = _never_null(licenses.c.support_ends_on, "'9999-12-31'")  # no support: last
+for _name, _expression in (("edition", LICENSE_EDITION), ("customer", LICENSE_CUSTOMER),
+                           ("device", LICENSE_DEVICE), ("support_end", LICENSE_SUPPORT_END)):
+    Index(f"ix_licenses_org_id_{_name}", licenses.c.org_id, _expression, licenses.c.id)
+
+# What the license lists' `/` filter searches: the key, customer email and comment, lower-cased.
+# A substring cannot use a b-tree index, so it is scanned; this narrow table, clustered by
+# organization, scans several times faster than the licenses rows themselves. No foreign key
+# on license_id: checking it would need a second index; services/licenses.py keeps both in step.
+license_search = Table(
+    "license_search",
+    metadata,
+    Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("license_id", Id, primary_key=True),
+    Column("text", String(1300), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 subscriptions = Table(
@@ -233,6 +273,16 @@ audit_entries = Table(
     Column("batch_id", String(36)),
     Index("ix_audit_entries_org_id_id", "org_id", "id"),
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
+)
+
+# Fixed-window counters in the database, so a limit holds across stateless portal instances.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("bucket", String(200), primary_key=True),  # "activation:key:...", "activation:address:..."
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Index("ix_rate_counters_window_start", "window_start"),
 )
 
 idempotency_records = Table(

@@ -21,7 +21,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class _PortalCalls:
+class PortalCalls:
     """What full screens and modals that talk to the portal share."""
 
     SCOPE: ClassVar[str] = ""
@@ -76,11 +76,11 @@ class _PortalCalls:
         return result
 
 
-class PortalScreen(_PortalCalls, Screen[None]):
+class PortalScreen(PortalCalls, Screen[None]):
     pass
 
 
-class PortalModal(_PortalCalls, ModalScreen[R]):
+class PortalModal(PortalCalls, ModalScreen[R]):
     """A dialog over a screen (a form, a quote) that calls the portal itself."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -15,7 +16,8 @@ class ConfirmScreen(ModalScreen[bool]):
     CSS_PATH = style("confirm.tcss")
     BINDINGS = commands.bindings("confirm")
 
-    def __init__(self, title: str, details: str = "", *, confirm: str = "Confirm", cancel: str = "Cancel") -> None:
+    def __init__(self, title: str, details: RenderableType = "", *, confirm: str = "Confirm",
+                 cancel: str = "Cancel") -> None:
         super().__init__()
         self.title_text, self.details, self.confirm_label, self.cancel_label = title, details, confirm, cancel
 

@@ -139,7 +139,8 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self._resize_virtual()
         self.scroll_to(y=0, animate=False)
         self.cursor_row = 0
-        self._maybe_need_more()
+        # The next page after these rows are drawn: fetching it must not hold up their frame.
+        self.call_after_refresh(self._maybe_need_more)
 
     def append(self, rows: Iterable[R], *, has_more: bool) -> None:
         start = len(self.rows)
@@ -177,6 +178,18 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self._resize_virtual()
         self.cursor_row = min(self.cursor_row, max(len(self.rows) - 1, 0))
         self.post_message(self.MarksChanged(self, len(self.marked)))
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Show other columns (fewer in a narrow terminal); rows, cursor, marks and sort stay."""
+        self.columns = list(columns)
+        self._widths = []
+        self._line_cache.clear()
+        self.refresh()
+
+    def redraw(self) -> None:
+        """The cells' text changed for every row (names arrived): draw them again."""
+        self._line_cache.clear()
+        self.refresh()
 
     @property
     def current(self) -> R | None:

@@ -1,0 +1,36 @@
+"""Device activation: the public endpoints the licensed software calls (no session token;
+the activation key is the credential). Rate-limited per key and per client address."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from seattui.domain.licensing import ActivationRequest, ActivationStatus, DeviceRequest
+from seattui.portal.api import PortalDep
+from seattui.portal.services import activation
+
+router = APIRouter(tags=["device activation"])
+
+
+def _address(request: Request) -> str:
+    # Behind a reverse proxy, run `seattui serve` with the proxy's forwarded-for handling so
+    # this is the caller's address, not the proxy's.
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/activation/activate")
+async def activate(body: ActivationRequest, request: Request, portal: PortalDep) -> ActivationStatus:
+    """Activate the key's license of the product on this machine (fingerprint)."""
+    return await activation.activate(portal, _address(request), body)
+
+
+@router.post("/activation/deactivate")
+async def deactivate(body: DeviceRequest, request: Request, portal: PortalDep) -> ActivationStatus:
+    """Release the license from this machine, so another one may activate it."""
+    return await activation.deactivate(portal, _address(request), body)
+
+
+@router.post("/activation/check")
+async def check(body: DeviceRequest, request: Request, portal: PortalDep) -> ActivationStatus:
+    """Whether this machine still holds a live activation."""
+    return await activation.check(portal, _address(request), body)

@@ -1,0 +1,195 @@
+"""Device activation: what the licensed software calls, with its activation key and a machine
+fingerprint, without a session. A license runs on one device at a time; an unknown key, a key
+without the product and an ended trial are refused with codes of their own.
+
+Calls are counted per key and per client address in the database (rate_counters), so the
+limits hold however many portal instances answer."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.catalog import ProductKind
+from seattui.domain.errors import ActivatedElsewhere, NotLicensed, RateLimited, TrialEnded, UnknownKey
+from seattui.domain.licensing import ActivationRequest, ActivationStatus, DeviceRequest, License, LicenseStatus, Term
+from seattui.domain.roles import OrgKind, Role
+from seattui.portal.context import Actor, Tx
+from seattui.portal.runtime import Portal
+from seattui.portal.services import audit
+from seattui.portal.services.licenses import from_row, get, license_query
+from seattui.portal.store.tables import activation_keys, licenses, organizations, rate_counters
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
+
+
+async def activate(portal: Portal, address: str, request: ActivationRequest) -> ActivationStatus:
+    """Bind the key's license of the product to this machine, or say why not."""
+    await _count_call(portal, request.key, address)
+    async with portal.store.write() as conn:
+        tx, found = await _licenses_of(portal, conn, request)
+        here = _active_here(found, request.fingerprint)
+        if here is not None:
+            return _status(here, activated_here=True)
+        free = [license for license in found if license.status is LicenseStatus.ASSIGNED]
+        if not free:
+            _refuse_activation(request, found)
+        # A permanent license before a trial, then the oldest.
+        chosen = min(free, key=lambda license: (license.term is not Term.PERMANENT, license.id))
+        await conn.execute(
+            update(licenses).where(licenses.c.id == chosen.id).values(
+                device_fingerprint=request.fingerprint, device_hostname=request.hostname, activated_at=tx.now,
+                updated_at=tx.now)
+        )
+        await audit.record(
+            tx, "license.activate", "license", chosen.id,
+            f"License {chosen.id} on {chosen.key} activated on {request.hostname or request.fingerprint}",
+            {"fingerprint": request.fingerprint, "hostname": request.hostname},
+        )
+        return _status(await get(tx, chosen.id), activated_here=True)
+
+
+async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
+    """Release the license this machine holds; a machine that holds none changes nothing, so
+    the licensed software may safely repeat the call."""
+    await _count_call(portal, request.key, address)
+    async with portal.store.write() as conn:
+        tx, found = await _licenses_of(portal, conn, request)
+        here = _active_here(found, request.fingerprint, live_only=False)
+        if here is None:
+            return _status(_best(found), activated_here=False)
+        await conn.execute(
+            update(licenses).where(licenses.c.id == here.id).values(
+                device_fingerprint=None, device_hostname=None, activated_at=None, updated_at=tx.now)
+        )
+        assert here.device is not None
+        await audit.record(
+            tx, "license.deactivate", "license", here.id,
+            f"License {here.id} on {here.key} deactivated by {here.device.hostname or here.device.fingerprint}",
+            {"fingerprint": here.device.fingerprint, "hostname": here.device.hostname, "forced": False},
+        )
+        return _status(await get(tx, here.id), activated_here=False)
+
+
+async def check(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
+    """Whether this machine holds a live activation; an ended trial is refused."""
+    await _count_call(portal, request.key, address)
+    async with portal.store.read() as conn:
+        _, found = await _licenses_of(portal, conn, request, lock=False)
+    here = _active_here(found, request.fingerprint)
+    if here is not None:
+        return _status(here, activated_here=True)
+    if not any(license.status in _LIVE for license in found):
+        _refuse_activation(request, found)
+    return _status(_best(found), activated_here=False)
+
+
+# -- the rules ------------------------------------------------------------------------------------
+
+def _active_here(found: list[License], fingerprint: str, *, live_only: bool = True) -> License | None:
+    return next((license for license in found
+                 if license.device is not None and license.device.fingerprint == fingerprint
+                 and (license.status in _LIVE or not live_only)), None)
+
+
+def _best(found: list[License]) -> License:
+    """The license a status answer describes when this machine holds none."""
+    return min(found, key=lambda license: (license.status not in _LIVE, license.term is not Term.PERMANENT, license.id))
+
+
+def _refuse_activation(request: DeviceRequest, found: list[License]) -> None:
+    elsewhere = [license for license in found if license.status is LicenseStatus.ACTIVATED]
+    if elsewhere:
+        device = elsewhere[0].device
+        assert device is not None
+        raise ActivatedElsewhere(
+            f"The license of {request.product_id} on {request.key} is active on another device "
+            f"({device.hostname or 'unnamed'}); deactivate it there first, or ask your administrator to.",
+            {"hostname": device.hostname},
+        )
+    ended = [license for license in found if license.status is LicenseStatus.TRIAL_ENDED]
+    if ended:
+        last = max(license.trial_ends_on for license in ended if license.trial_ends_on is not None)
+        raise TrialEnded(
+            f"The trial of {request.product_id} on {request.key} ended on {last}; "
+            "ask your reseller for a permanent license.",
+            {"trial_ended_on": str(last)},
+        )
+    raise NotLicensed(f"The key {request.key} holds no live license of {request.product_id}.")
+
+
+def _status(license: License, *, activated_here: bool) -> ActivationStatus:
+    return ActivationStatus(
+        key=license.key, product_id=license.product_id, edition_id=license.edition_id, addons=license.addons,
+        term=license.term, quantity=license.quantity,
+        status=license.status,
+        activated_here=activated_here, trial_ends_on=license.trial_ends_on, support_ends_on=license.support_ends_on,
+    )
+
+
+async def _licenses_of(
+    portal: Portal, conn: AsyncConnection, request: DeviceRequest, *, lock: bool = True
+) -> tuple[Tx, list[License]]:
+    """The key's licenses of the product (locked when writing), with a transaction acting for
+    the key's organization as the licensed software."""
+    owner = (
+        await conn.execute(
+            select(activation_keys.c.id, organizations.c.id.label("org_id"), organizations.c.name,
+                   organizations.c.kind)
+            .join(organizations, organizations.c.id == activation_keys.c.org_id)
+            .where(activation_keys.c.key == request.key)
+        )
+    ).first()
+    if owner is None:
+        raise UnknownKey(f"There is no activation key {request.key}; check the key as typed.", {"key": request.key})
+    product = portal.catalog.find(request.product_id)
+    if product is not None and product.kind is not ProductKind.PERPETUAL:
+        raise NotLicensed(f"{product.name} is not activated on devices.", {"product_id": request.product_id})
+    actor = Actor(user_id=None, login="device", display_name="Licensed software", role=Role.VIEWER,
+                  org_id=owner.org_id, org_name=owner.name, org_kind=OrgKind(owner.kind))
+    tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=portal.now())
+    query = license_query().where(licenses.c.key_id == owner.id, licenses.c.product_id == request.product_id)
+    rows = (await conn.execute(query.with_for_update(of=licenses) if lock else query)).all()
+    found = [from_row(row, tx.today) for row in rows]
+    if not found:
+        raise NotLicensed(f"The key {request.key} holds no license of {request.product_id}.",
+                          {"key": request.key, "product_id": request.product_id})
+    return tx, found
+
+
+# -- rate limits ------------------------------------------------------------------------------------
+
+async def _count_call(portal: Portal, key: str, address: str) -> None:
+    """Count the call against its key and its address in a transaction of its own, committed
+    even when the call is then refused (so guessing keys is limited too)."""
+    settings = portal.settings
+    now = portal.now()
+    window = settings.activation_window
+    start = _EPOCH + window * ((now - _EPOCH) // window)
+    async with portal.store.write() as conn:
+        hits = [await _hit(conn, bucket, start) for bucket in (f"activation:key:{key}", f"activation:address:{address}")]
+        # Old windows go as new ones come; the index on window_start keeps this cheap.
+        await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < start - window))
+    if max(hits) > settings.activation_limit:
+        wait = max(1, math.ceil((start + window - now).total_seconds()))
+        raise RateLimited(
+            f"Too many activation calls for this key or from this address: try again in {wait} seconds.",
+            {"retry_after": wait},
+        )
+
+
+async def _hit(conn: AsyncConnection, bucket: str, start: datetime) -> int:
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(rate_counters).values(bucket=bucket[:200], window_start=start, hits=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[rate_counters.c.bucket, rate_counters.c.window_start],
+        set_={"hits": rate_counters.c.hits + 1},
+    ).returning(rate_counters.c.hits)
+    return int((await conn.execute(statement)).scalar_one())
+

@@ -1,0 +1,89 @@
+"""Support (maintenance) of permanent licenses: extended by whole years, many licenses at once,
+with one quote, one credit check and one transaction for the whole batch: all or none.
+
+An expired support extends from today, a running one from its end date (DESIGN.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, update
+
+from seattui.domain.catalog import Product
+from seattui.domain.credits import LedgerReason
+from seattui.domain.dates import add_years
+from seattui.domain.licensing import BatchResult, License, SupportExtension, Term
+from seattui.domain.money import format_credits, to_hundredths
+from seattui.domain.pricing import ZERO, Configuration, Quote, support_batch_lines, support_lines
+from seattui.domain.roles import Permission
+from seattui.portal.context import Tx
+from seattui.portal.services import audit, credits
+from seattui.portal.services.licenses import batch_licenses, configuration_of, refuse
+from seattui.portal.store.tables import licenses
+
+
+def new_support_end(license: License, today: date, years: int) -> date:
+    start = max(today, license.support_ends_on or today)
+    return add_years(start, years)
+
+
+async def _extendable(tx: Tx, extension: SupportExtension, *, lock: bool) -> list[tuple[License, Product, Configuration]]:
+    found = await batch_licenses(tx, extension, lock=lock)
+    refusals = []
+    priced = []
+    for license in found:
+        product = tx.catalog.find(license.product_id)
+        if license.term is not Term.PERMANENT or product is None:
+            reason = (f"License {license.id} on {license.key} is a {license.term.value} license; "
+                      "support is extended on permanent licenses only.")
+            refusals.append({"license_id": license.id, "reason": reason})
+            continue
+        priced.append((license, product, configuration_of(license)))
+    refuse(refusals)
+    return priced
+
+
+async def quote(tx: Tx, extension: SupportExtension) -> Quote:
+    """One quote for the whole batch; changes nothing."""
+    priced = await _extendable(tx, extension, lock=False)
+    lines = support_batch_lines([(product, config) for _, product, config in priced], extension.years)
+    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+
+
+async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
+    """Extend every license of the batch and pay for it in one transaction, or change nothing."""
+    tx.actor.require(Permission.PURCHASE)
+    balance = await credits.lock_balance(tx)
+    priced = await _extendable(tx, extension, lock=True)
+    years = extension.years
+    plural = "year" if years == 1 else "years"
+    costs = [sum((line.amount for line in support_lines(product, config, years)), ZERO)
+             for _, product, config in priced]
+    total = sum(costs, ZERO)
+    if total > balance:
+        raise credits.insufficient(balance, total)
+    changes: list[dict[str, Any]] = []
+    ledger: list[tuple[Decimal, LedgerReason, str, int, str]] = []
+    audits: list[dict[str, Any]] = []
+    for (license, product, _), cost in zip(priced, costs, strict=True):
+        ends = new_support_end(license, tx.today, years)
+        changes.append({"license_id": license.id, "ends": ends, "new_paid": to_hundredths(license.paid + cost)})
+        what = f"Support of license {license.id} ({product.name}) on {license.key} +{years} {plural}, to {ends}"
+        if cost:
+            ledger.append((-cost, LedgerReason.SUPPORT, "license", license.id, what))
+        audits.append({
+            "action": "license.support", "object_type": "license", "object_id": license.id,
+            "summary": f"{what} for {format_credits(cost)} credits",
+            "details": {"from": str(license.support_ends_on), "to": str(ends), "years": years, "cost": f"{cost:.2f}"},
+        })
+    await tx.conn.execute(
+        update(licenses)
+        .where(licenses.c.id == bindparam("license_id"))
+        .values(support_ends_on=bindparam("ends"), paid=bindparam("new_paid"), updated_at=tx.now),
+        changes,
+    )
+    after = await credits.post_many(tx, ledger)
+    await audit.record_many(tx, audits)
+    return BatchResult(batch_id=tx.batch_id or "", count=len(priced), amount=total, balance_after=after)

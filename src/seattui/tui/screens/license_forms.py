@@ -1,0 +1,460 @@
+"""The dialogs of the licenses and support screens. Each keeps what was typed when the portal
+refuses it and says why inside the dialog; paid changes show the portal's live quote and then
+ask for a confirmation with the exact cost before anything is charged."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from seattui.domain.catalog import Catalog, Product
+from seattui.domain.errors import ValidationFailed
+from seattui.domain.licensing import (
+    MAX_SUPPORT_YEARS,
+    BatchResult,
+    License,
+    LicenseEdit,
+    LicenseFacets,
+    LicenseFilter,
+    LicenseStatus,
+    LicenseUpgrade,
+    Term,
+)
+from seattui.domain.pricing import Quote
+from seattui.domain.validation import build
+from seattui.tui import commands
+from seattui.tui.screens.base import PortalCalls
+from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.screens.license_list import LicenseText, quote_text
+from seattui.tui.styles import style
+from seattui.tui.widgets.problem import Problem
+
+FORM = "form"
+
+
+class FormScreen(PortalCalls, ModalScreen[Any]):
+    """A dialog: fields, what the portal says about them, ctrl+s to go on, escape to leave."""
+
+    CSS_PATH = style("license_forms.tcss")
+    BINDINGS = commands.bindings(FORM)
+    TITLE_TEXT: ClassVar[str] = ""
+    HINT: ClassVar[str] = "ctrl+s: save · escape: cancel"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(self.TITLE_TEXT, id="form-title")
+            yield from self.fields()
+            yield Problem(id="form-problem")
+            yield Static(self.HINT, id="form-hint")
+
+    def fields(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        boxes = self.query(Input)
+        if boxes:
+            boxes.first().focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """enter: the next field, or on the last one, go on."""
+        boxes = list(self.query(Input))
+        if event.input in boxes and event.input is not boxes[-1]:
+            boxes[boxes.index(event.input) + 1].focus()
+        else:
+            self.action_submit()
+
+    def say(self, message: str) -> None:
+        self.query_one(Problem).say(message)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        raise NotImplementedError
+
+    def refused(self, error: ValidationFailed, names: dict[str, str]) -> None:
+        """A field's problem in words that name the field as the dialog labels it."""
+        parts = [f"{names.get(field, field)}: {message}" for field, message in error.fields.items()]
+        self.say("; ".join(parts) or error.message)
+
+
+class EditScreen(FormScreen):
+    """The customer's email and the comment of one license (free, no confirmation)."""
+
+    TITLE_TEXT = "Edit license"
+
+    def __init__(self, license: License, text: LicenseText) -> None:
+        super().__init__()
+        self.license, self.text = license, text
+
+    def fields(self) -> ComposeResult:
+        yield Static(f"{self.license.key} · {self.text.describe(self.license)}", classes="form-about")
+        yield Label("Customer email")
+        yield Input(self.license.customer_email or "", placeholder="it@customer.example", id="edit-email")
+        yield Label("Comment")
+        yield Input(self.license.comment, placeholder="anything your team should know", id="edit-comment",
+                    max_length=1000)
+
+    def action_submit(self) -> None:
+        try:
+            changes = build(LicenseEdit, customer_email=self.query_one("#edit-email", Input).value,
+                            comment=self.query_one("#edit-comment", Input).value)
+        except ValidationFailed as error:
+            self.refused(error, {"customer_email": "Customer email", "comment": "Comment"})
+            return
+        self._save(changes)
+
+    @work(exclusive=True, group="write")
+    async def _save(self, changes: LicenseEdit) -> None:
+        license_id = self.license.id
+        edited = await self.call_portal(lambda client: client.edit_license(license_id, changes))
+        if edited is not None:
+            self.dismiss(edited)
+
+
+class QuotedForm(FormScreen):
+    """A paid change: every edit asks the portal for a quote (the newest wins); ctrl+s shows
+    the confirmation with that quote; yes applies it with one idempotency key."""
+
+    HINT = "ctrl+s: review and confirm · escape: cancel"
+    CONFIRM = "Pay"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quote: Quote | None = None
+        self.idempotency_key = str(uuid.uuid4())
+
+    def wanted(self) -> Any:
+        """What the fields ask for, validated (ValidationFailed names the field)."""
+        raise NotImplementedError
+
+    async def quote_for(self, client: Any, wanted: Any) -> Quote:
+        raise NotImplementedError
+
+    async def apply(self, client: Any, wanted: Any, key: str) -> Any:
+        raise NotImplementedError
+
+    def confirmation(self, wanted: Any) -> str:
+        raise NotImplementedError
+
+    def requote(self) -> None:
+        self.quote = None
+        try:
+            wanted = self.wanted()
+        except ValidationFailed as error:
+            self.query_one("#form-quote", Static).update("")
+            self.refused(error, self.FIELD_NAMES)
+            return
+        self.query_one(Problem).clear()
+        hint = self.nothing_to_quote(wanted)
+        if hint:
+            self.query_one("#form-quote", Static).update(Text(hint, style="dim"))
+            return
+        self.query_one("#form-quote", Static).update(Text("Asking the portal for a quote …", style="dim"))
+        self._quote(wanted)
+
+    def nothing_to_quote(self, wanted: Any) -> str:
+        """Why there is nothing to price yet (the fields ask for no change), or ''."""
+        return ""
+
+    FIELD_NAMES: ClassVar[dict[str, str]] = {}
+
+    @work(exclusive=True, group="load")
+    async def _quote(self, wanted: Any) -> None:
+        quote = await self.call_portal(lambda client: self.quote_for(client, wanted))
+        if quote is None:
+            self.query_one("#form-quote", Static).update("")
+            return
+        self.quote = quote
+        self.query_one("#form-quote", Static).update(quote_text(quote))
+
+    def action_submit(self) -> None:
+        try:
+            wanted = self.wanted()
+        except ValidationFailed as error:
+            self.refused(error, self.FIELD_NAMES)
+            return
+        hint = self.nothing_to_quote(wanted)
+        if hint:
+            self.say(hint)
+            return
+        if self.quote is None:
+            self.say("Wait for the quote, then press ctrl+s again.")
+            return
+        if not self.quote.affordable:
+            self.say("Not enough credits for this; nothing was charged. Make the change smaller or ask for credits.")
+            return
+        self._confirm_and_apply(wanted, self.quote)
+
+    @work(exclusive=True, group="write")
+    async def _confirm_and_apply(self, wanted: Any, quote: Quote) -> None:
+        details = quote_text(quote)
+        if not await self.app.push_screen_wait(ConfirmScreen(self.confirmation(wanted), details, confirm=self.CONFIRM)):
+            return
+        key = self.idempotency_key  # the same for every try of this change: charged once
+        result = await self.call_portal(lambda client: self.apply(client, wanted, key))
+        if result is not None:
+            self.dismiss(result)
+
+
+class UpgradeScreen(QuotedForm):
+    """Edition up, quantity up, add-ons added, or a trial made permanent; never down."""
+
+    TITLE_TEXT = "Upgrade license"
+    CONFIRM = "Upgrade"
+    FIELD_NAMES: ClassVar[dict[str, str]] = {"edition_id": "Edition", "quantity": "Quantity", "addons": "Add-ons",
+                                             "to_permanent": "Permanent", "term": "Term"}
+
+    def __init__(self, license: License, product: Product, text: LicenseText) -> None:
+        super().__init__()
+        self.license, self.product, self.text = license, product, text
+
+    def fields(self) -> ComposeResult:
+        license, product = self.license, self.product
+        yield Static(f"{license.key} · {self.text.describe(license)}", classes="form-about")
+        rank = product.edition_rank(license.edition_id) if license.edition_id else 0
+        unit = product.unit.label(1)
+        yield Label("Edition (up only)")
+        yield Select([(f"{edition.name} · {edition.unit_price} per {unit}", edition.id)
+                      for edition in product.editions[rank:]],
+                     value=license.edition_id or Select.NULL, allow_blank=False, id="upgrade-edition")
+        yield Label(f"Quantity ({product.unit.value}, at least {license.quantity:,})")
+        yield Input(str(license.quantity), type="integer", id="upgrade-quantity")
+        for addon in product.addons:
+            have = addon.id in license.addons
+            yield Checkbox(f"Add-on {addon.name} · {addon.unit_price} per {unit}", have, disabled=have,
+                           id=f"addon-{addon.id}")
+        if license.term is Term.TRIAL:
+            yield Checkbox("Make it permanent (with 12 months of support)", True, id="upgrade-permanent")
+        yield Static("", id="form-quote")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.requote()
+
+    def wanted(self) -> LicenseUpgrade:
+        quantity_text = self.query_one("#upgrade-quantity", Input).value.strip()
+        if not quantity_text.isdigit():
+            raise ValidationFailed("Type the quantity as a whole number.", {"quantity": "a whole number, like 25"})
+        addons = tuple(addon.id for addon in self.product.addons
+                       if self.query_one(f"#addon-{addon.id}", Checkbox).value)
+        permanent = self.license.term is Term.TRIAL and self.query_one("#upgrade-permanent", Checkbox).value
+        edition = self.query_one("#upgrade-edition", Select).value
+        return build(LicenseUpgrade, edition_id=edition if isinstance(edition, str) else None,
+                     quantity=int(quantity_text), addons=addons, to_permanent=permanent)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        if self.is_mounted:
+            self.requote()
+
+    def nothing_to_quote(self, wanted: LicenseUpgrade) -> str:
+        license = self.license
+        if (wanted.edition_id == license.edition_id and wanted.quantity == license.quantity
+                and set(wanted.addons or ()) == set(license.addons) and not wanted.to_permanent):
+            return "Raise the edition or the quantity, or add an add-on, to see what it costs."
+        return ""
+
+    async def quote_for(self, client: Any, wanted: LicenseUpgrade) -> Quote:
+        return await client.quote_upgrade(self.license.id, wanted)  # type: ignore[no-any-return]
+
+    async def apply(self, client: Any, wanted: LicenseUpgrade, key: str) -> License:
+        return await client.upgrade_license(self.license.id, wanted, idempotency_key=key)  # type: ignore[no-any-return]
+
+    def confirmation(self, wanted: LicenseUpgrade) -> str:
+        edition = next((e.name for e in self.product.editions if e.id == wanted.edition_id), "")
+        becomes = f"{self.product.name} {edition}, {wanted.quantity:,} {self.product.unit.label(wanted.quantity or 1)}"
+        if wanted.addons:
+            becomes += " with " + ", ".join(self.product.addon(a).name for a in wanted.addons)
+        if wanted.to_permanent:
+            becomes += ", permanent"
+        return f"Upgrade license {self.license.id} on {self.license.key} to {becomes}?"
+
+
+class ExtendScreen(QuotedForm):
+    """Support of many licenses extended by whole years: one quote, one transaction."""
+
+    TITLE_TEXT = "Extend support"
+    CONFIRM = "Extend"
+    FIELD_NAMES: ClassVar[dict[str, str]] = {"years": "Years", "license_ids": "Licenses"}
+
+    def __init__(self, license_ids: list[int]) -> None:
+        super().__init__()
+        self.license_ids = license_ids
+
+    def fields(self) -> ComposeResult:
+        count = len(self.license_ids)
+        yield Static(f"{count:,} license{'s' if count != 1 else ''}: an expired support extends from today, "
+                     "a running one from its end date.", classes="form-about")
+        yield Label(f"Years (1 to {MAX_SUPPORT_YEARS})")
+        yield Input("1", type="integer", id="extend-years", max_length=1)
+        yield Static("", id="form-quote")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.requote()
+
+    def wanted(self) -> int:
+        text = self.query_one("#extend-years", Input).value.strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_SUPPORT_YEARS:
+            raise ValidationFailed("Years", {"years": f"a whole number from 1 to {MAX_SUPPORT_YEARS}"})
+        return int(text)
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        if self.is_mounted:
+            self.requote()
+
+    async def quote_for(self, client: Any, years: int) -> Quote:
+        return await client.quote_support(self.license_ids, years)  # type: ignore[no-any-return]
+
+    async def apply(self, client: Any, years: int, key: str) -> BatchResult:
+        return await client.extend_support(self.license_ids, years, idempotency_key=key)  # type: ignore[no-any-return]
+
+    def confirmation(self, years: int) -> str:
+        count = len(self.license_ids)
+        return (f"Extend the support of {count:,} license{'s' if count != 1 else ''} "
+                f"by {years} year{'s' if years != 1 else ''}?")
+
+
+class DateRangeScreen(FormScreen):
+    """Licenses whose support ends between two dates (either may be left empty)."""
+
+    TITLE_TEXT = "Support ends between"
+    HINT = "ctrl+s or enter: show · escape: cancel"
+
+    def __init__(self, wanted: LicenseFilter) -> None:
+        super().__init__()
+        self.wanted = wanted
+
+    def fields(self) -> ComposeResult:
+        yield Label("From (YYYY-MM-DD, empty: no start)")
+        yield Input(str(self.wanted.support_from or ""), placeholder="2026-01-01", id="range-from")
+        yield Label("To (YYYY-MM-DD, empty: no end)")
+        yield Input(str(self.wanted.support_to or ""), placeholder="2026-12-31", id="range-to")
+
+    def action_submit(self) -> None:
+        values = {name: self.query_one(f"#range-{name}", Input).value.strip() or None for name in ("from", "to")}
+        try:
+            wanted = build(LicenseFilter, **(self.wanted.model_dump(exclude={"support", "support_from", "support_to"})
+                                             | {"support_from": values["from"], "support_to": values["to"]}))
+        except ValidationFailed as error:
+            names = {"support_from": "From", "support_to": "To", "body": "Dates"}
+            self.refused(error, names)
+            return
+        self.dismiss(wanted)
+
+
+# -- facets -------------------------------------------------------------------------------------
+
+FACET_LABELS = {"product": "Product", "edition": "Edition", "term": "Term", "status": "Status"}
+STATUS_WORDS = {LicenseStatus.ASSIGNED.value: "assigned", LicenseStatus.ACTIVATED.value: "activated",
+                LicenseStatus.TRIAL_ENDED.value: "trial ended", LicenseStatus.TERM_ENDED.value: "term ended"}
+
+
+def facet_value(wanted: LicenseFilter, facet: str) -> str | None:
+    value = {"product": wanted.product_id, "edition": wanted.edition_id, "term": wanted.term,
+             "status": wanted.status}[facet]
+    return None if value is None else str(value)
+
+
+def facet_name(facet: str, value: str, catalog: Catalog | None) -> str:
+    if facet == "product" and catalog and catalog.find(value):
+        return catalog.product(value).name
+    if facet == "edition" and catalog:
+        return next((e.name for p in catalog.products for e in p.editions if e.id == value), value)
+    if facet == "status":
+        return STATUS_WORDS.get(value, value)
+    return value
+
+
+def with_facet(wanted: LicenseFilter, facet: str, value: str | None) -> LicenseFilter:
+    field = {"product": "product_id", "edition": "edition_id", "term": "term", "status": "status"}[facet]
+    return build(LicenseFilter, **(wanted.model_dump() | {field: value}))
+
+
+class FacetScreen(PortalCalls, ModalScreen[LicenseFilter | None]):
+    """Product, edition, term and status, each with how many licenses it would show; enter
+    picks the value under the cursor (or any), tab goes to the next facet."""
+
+    CSS_PATH = style("license_forms.tcss")
+    BINDINGS = commands.bindings("facets")
+
+    def __init__(self, wanted: LicenseFilter, catalog: Catalog | None) -> None:
+        super().__init__()
+        self.wanted, self.catalog = wanted, catalog
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="facets"):
+            yield Static("Filter by · enter picks · tab next facet · escape closes", id="form-title")
+            yield Problem(id="facets-problem")
+            with Grid(id="facet-grid"):
+                for facet, label in FACET_LABELS.items():
+                    with Vertical(classes="facet"):
+                        yield Static(label, classes="facet-title")
+                        yield OptionList(Option(Text("counting …", style="dim"), disabled=True), id=f"facet-{facet}")
+
+    def on_mount(self) -> None:
+        self.query_one("#facet-product", OptionList).focus()
+        self._count()
+
+    @work(exclusive=True, group="load")
+    async def _count(self) -> None:
+        wanted = self.wanted
+        counts = await self.call_portal(lambda client: client.license_facets(wanted))
+        if counts is not None:
+            self._show(counts)
+
+    def _show(self, counts: LicenseFacets) -> None:
+        by_facet = {"product": counts.products, "edition": counts.editions, "term": counts.terms,
+                    "status": counts.statuses}
+        for facet, values in by_facet.items():
+            chosen = facet_value(self.wanted, facet)
+            lister = self.query_one(f"#facet-{facet}", OptionList)
+            lister.clear_options()
+            total = sum(values.values())
+            lister.add_option(Option(self._label("any", total, chosen is None), id=f"{facet}:"))
+            for value, count in sorted(values.items(), key=lambda item: facet_name(facet, item[0], self.catalog)):
+                lister.add_option(Option(self._label(facet_name(facet, value, self.catalog), count, value == chosen),
+                                         id=f"{facet}:{value}"))
+            if chosen is not None and chosen not in values:  # chosen, but nothing left under the other facets
+                lister.add_option(Option(self._label(facet_name(facet, chosen, self.catalog), 0, True),
+                                         id=f"{facet}:{chosen}"))
+            index = next((i for i, option in enumerate(lister.options) if option.id == f"{facet}:{chosen or ''}"), 0)
+            lister.highlighted = index
+
+    @staticmethod
+    def _label(name: str, count: int, chosen: bool) -> Text:
+        return Text.assemble(("● " if chosen else "  ", "bold"), (name, "bold" if chosen else ""),
+                             (f"  {count:,}", "dim"))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        facet, _, value = (event.option.id or "").partition(":")
+        if facet in FACET_LABELS:
+            self.dismiss(with_facet(self.wanted, facet, value or None))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def facets_text(wanted: LicenseFilter, catalog: Catalog | None) -> Text:
+    """The chosen facets in a line, or how to choose some."""
+    chosen = [(FACET_LABELS[facet].lower(), facet_name(facet, value, catalog)) for facet in FACET_LABELS
+              if (value := facet_value(wanted, facet)) is not None]
+    if wanted.trial_ending:
+        chosen.append(("trials", "ending within 7 days"))
+    if not chosen:
+        return Text("all products · f: facets", style="dim")
+    return Text(" · ".join(f"{name}: {value}" for name, value in chosen), style="bold")
+

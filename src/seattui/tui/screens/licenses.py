@@ -1,0 +1,143 @@
+"""The licenses screen (`l`): every license of the organization, however many, filtered as you
+type and by facets, sorted by any column, with the row under the cursor in full below.
+Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded), and
+force a license off its device (`D`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import work
+
+from seattui.domain.catalog import ProductKind
+from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
+from seattui.domain.money import format_credits
+from seattui.tui import commands
+from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
+from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
+from seattui.tui.screens.base import plural
+from seattui.tui.styles import style
+from seattui.tui.widgets.paged_table import Column, PagedTable
+
+
+class LicensesScreen(LicenseListScreen):
+    SCOPE = "licenses"
+    CSS_PATH = style("licenses.tcss")
+    BINDINGS = commands.bindings(SCOPE)
+    PRESETS: ClassVar[dict[str, LicenseFilter]] = {
+        "trials_ending": LicenseFilter(trial_ending=True),
+        "trials_ended": LicenseFilter(status=LicenseStatus.TRIAL_ENDED),
+    }
+
+    def columns(self, width: int) -> list[Column]:
+        columns = [
+            *license_columns(),
+            Column(LicenseSort.STATUS.value, "Status", width=17 if width >= MEDIUM else 14),
+            support_column(width),
+        ]
+        if width >= MEDIUM:
+            columns[4:4] = [Column(LicenseSort.TERM.value, "Term", width=9), Column(LicenseSort.CUSTOMER.value, "Customer")]
+        if width >= WIDE:
+            columns.insert(6, Column("comment", "Comment", sortable=False))
+        return columns
+
+    def caption(self) -> str:
+        return "Licenses"
+
+    def scope_text(self) -> Text:
+        return facets_text(self.filter, self.text.catalog)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_facets(self) -> None:
+        def chosen(wanted: LicenseFilter | None) -> None:
+            if wanted is not None:
+                self.set_filter(wanted)
+
+        self.app.push_screen(FacetScreen(self.filter, self.text.catalog), chosen)
+
+    def on_paged_table_selected(self, message: PagedTable.Selected) -> None:
+        if self.check_action("edit", ()):  # enter edits, for those who may
+            self.action_edit()
+
+    def action_edit(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+        self.app.push_screen(EditScreen(license, self.text), self._changed)
+
+    def action_upgrade(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+        product = self.text.catalog.find(license.product_id) if self.text.catalog else None
+        if product is None or product.kind is not ProductKind.PERPETUAL:
+            name = product.name if product else license.product_id
+            self.notify(f"{name} licenses are not upgraded here; seat plans change on the employees screen.",
+                        severity="warning")
+            return
+        self.app.push_screen(UpgradeScreen(license, product, self.text), self._upgraded)
+
+    def _changed(self, license: License | None) -> None:
+        if license is not None:
+            self.table.replace_row(license)
+            self.notify(f"License {license.id} saved.")
+
+    def _upgraded(self, license: License | None) -> None:
+        if license is not None:
+            self.table.replace_row(license)
+            self.notify(f"License {license.id} is now {self.text.describe(license)}.")
+            self.run_worker(self.seattui.refresh_balance(), group="load")
+
+    def action_delete(self) -> None:
+        ids = self.target_ids()
+        if ids:
+            self._delete(ids)
+
+    @work(exclusive=True, group="write")
+    async def _delete(self, ids: list[int]) -> None:
+        # The portal's plan first: it refuses a batch holding an activated license, naming the device.
+        quote = await self.call_portal(lambda client: client.quote_deletion(ids))
+        if quote is None:
+            return
+        title = f"Delete {plural(len(ids), 'license')}?"
+        shown = [row for row in self.table.rows if row.id in set(ids)][:4]
+        details = Text("".join(f"{row.key} · {self.text.describe(row)}\n" for row in shown))
+        if len(ids) > len(shown):
+            details.append(f"and {len(ids) - len(shown):,} more\n")
+        details.append("They are gone for good; their keys stay.\n", style="dim")
+        refund = quote_text(quote, refund=True) if quote.lines else Text("Nothing was paid: no refund.")
+        if not await self.confirm(title, Group(details, refund), confirm="Delete"):
+            return
+        result: BatchResult | None = await self.change(lambda client, key: client.delete_licenses(ids, idempotency_key=key))
+        if result is None:
+            return
+        self.table.remove_keys(ids)
+        refund = f"; {format_credits(-result.amount)} credits refunded" if result.amount else ""
+        self.notify(f"Deleted {plural(result.count, 'license')}{refund}.")
+        self.seattui.balance = result.balance_after
+        self._show_summary()
+
+    def action_release_device(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+        if license.device is None:
+            self.notify(f"License {license.id} is not activated on any device.", severity="warning")
+            return
+        self._release(license)
+
+    @work(exclusive=True, group="write")
+    async def _release(self, license: License) -> None:
+        assert license.device is not None
+        device = license.device.hostname or license.device.fingerprint
+        details = (f"The licensed software on {device} stops being licensed at its next check, and another "
+                   f"device may then activate {license.key}. The audit records that you did this.")
+        if not await self.confirm(f"Deactivate license {license.id} from {device}?", details, confirm="Deactivate"):
+            return
+        released = await self.change(lambda client, _key: client.release_device(license.id))
+        if released is not None:
+            self.table.replace_row(released)
+            self.notify(f"License {license.id} is no longer activated on {device}.")

@@ -1,0 +1,113 @@
+"""Device activation, the licensed software's side: one device at a time, distinct refusals for
+an unknown key and an ended trial, the admin seeing the device, and rate limits per key and
+per client address that hold across portal instances sharing a database."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from seattui.client import PortalClient
+from seattui.domain.errors import ActivatedElsewhere, NotLicensed, RateLimited, TrialEnded, UnknownKey, ValidationFailed
+from seattui.domain.licensing import ActivationRequest, DeviceRequest, LicenseStatus, Term
+from seattui.portal.app import create_app
+
+import harness as test_harness
+from harness import PortalHarness, running_portal
+from license_setup import a_license
+
+
+def device(key: str, name: str, product: str = "remotedesk") -> ActivationRequest:
+    return ActivationRequest(key=key, product_id=product, fingerprint=f"machine-{name}-fp", hostname=name)
+
+
+def same(request: ActivationRequest) -> DeviceRequest:
+    return DeviceRequest(key=request.key, product_id=request.product_id, fingerprint=request.fingerprint)
+
+
+async def test_a_license_runs_on_one_device_until_it_is_deactivated(harness: PortalHarness) -> None:
+    license = await a_license(harness, quantity=1)
+    software = harness.client()  # no session: the key is the credential
+    first, second = device(license.key, "pc-1"), device(license.key.lower(), "pc-2")
+    status = await software.activate(first)
+    assert (status.activated_here, status.status, status.edition_id) == (True, LicenseStatus.ACTIVATED, "standard")
+    assert (await software.activate(first)).activated_here  # again from the same machine: fine
+    with pytest.raises(ActivatedElsewhere, match="pc-1"):
+        await software.activate(second)
+    assert not (await software.check_activation(same(second))).activated_here
+    assert (await software.check_activation(same(first))).activated_here
+
+    admin = await harness.login("acme-admin")
+    shown = await admin.license(license.id)
+    assert (shown.device.hostname, shown.device.fingerprint) == ("pc-1", "machine-pc-1-fp")
+
+    assert not (await software.deactivate(same(first))).activated_here
+    assert not (await software.deactivate(same(first))).activated_here  # a repeated release changes nothing
+    assert (await software.activate(second)).activated_here
+    actions = [(e.action, e.actor) for e in (await admin.audit(limit=4)).items if e.object_id == license.id]
+    assert actions == [("license.activate", "device"), ("license.deactivate", "device"), ("license.activate", "device")]
+
+
+async def test_unknown_keys_ended_trials_and_missing_products_are_refused_distinctly(harness: PortalHarness) -> None:
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=3, quantity=1)
+    software = harness.client()
+    with pytest.raises(UnknownKey) as unknown:
+        await software.activate(device("ZZZZ-ZZZZ-ZZZZ-ZZZZ", "pc-1"))
+    assert unknown.value.code == "unknown_key"
+    with pytest.raises(NotLicensed):
+        await software.activate(device(trial.key, "pc-1", product="mailguard"))
+    with pytest.raises(NotLicensed):
+        await software.activate(device(trial.key, "pc-1", product="workspace"))
+    assert (await software.activate(device(trial.key, "pc-1"))).trial_ends_on == trial.trial_ends_on
+    harness.clock.advance(days=4)
+    with pytest.raises(TrialEnded, match="ended on") as ended:
+        await software.check_activation(same(device(trial.key, "pc-1")))
+    assert ended.value.code == "trial_ended"
+    with pytest.raises(TrialEnded):
+        await software.activate(device(trial.key, "pc-2"))
+    with pytest.raises(ValidationFailed) as bad:
+        await software.request("POST", "/api/v1/activation/activate",
+                               body={"key": "nope", "product_id": "remotedesk", "fingerprint": "x"})
+    assert {"key", "fingerprint"} <= set(bad.value.fields)
+
+
+async def test_a_key_with_a_permanent_license_and_a_trial_activates_the_permanent_first(harness: PortalHarness) -> None:
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=10, quantity=1)
+    permanent = await a_license(harness, key=trial.key, quantity=1)
+    software = harness.client()
+    await software.activate(device(trial.key, "pc-1"))
+    await software.activate(device(trial.key, "pc-2"))
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(permanent.id)).device.hostname == "pc-1"
+    assert (await owner.license(trial.id)).device.hostname == "pc-2"
+    with pytest.raises(ActivatedElsewhere):
+        await software.activate(device(trial.key, "pc-3"))
+
+
+def from_address(harness_app: object, address: str) -> PortalClient:
+    transport = httpx.ASGITransport(app=harness_app, raise_app_exceptions=False, client=(address, 40000))
+    return PortalClient(transport=transport, retries=0)
+
+
+async def test_calls_are_limited_per_key_and_per_address_across_portal_instances(database_url: str) -> None:
+    async with running_portal(database_url, activation_limit=3) as harness:
+        license = await a_license(harness, quantity=1)
+        other = create_app(test_harness.test_settings(database_url, harness.clock, activation_limit=3))
+        async with other.router.lifespan_context(other):
+            one, two, guesser = (from_address(harness.app, "10.0.0.1"), from_address(other, "10.0.0.2"),
+                                 from_address(other, "10.0.0.3"))
+            await one.activate(device(license.key, "pc-1"))
+            await two.check_activation(same(device(license.key, "pc-1")))
+            await one.check_activation(same(device(license.key, "pc-1")))
+            with pytest.raises(RateLimited) as limited:  # the key's 4th call, over two instances
+                await two.check_activation(same(device(license.key, "pc-1")))
+            assert 0 < limited.value.details["retry_after"] <= 60
+            for guess in ("AAAA-AAAA-AAAA-AAA1", "AAAA-AAAA-AAAA-AAA2", "AAAA-AAAA-AAAA-AAA3"):
+                with pytest.raises(UnknownKey):
+                    await guesser.activate(device(guess, "pc-9"))
+            with pytest.raises(RateLimited):  # the address's 4th call, each key new
+                await guesser.activate(device("AAAA-AAAA-AAAA-AAA4", "pc-9"))
+            harness.clock.advance(minutes=1)
+            assert (await two.check_activation(same(device(license.key, "pc-1")))).activated_here
+            for client in (one, two, guesser):
+                await client.aclose()

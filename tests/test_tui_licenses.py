@@ -1,0 +1,257 @@
+"""The licenses and support screens with Pilot: filtering as you type and by facets, the
+upgrade with its quote and confirmation, edits, deletes refused while activated and refunded
+otherwise, a forced deactivation, the batch support extension, and the dashboard's lists."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from seattui.domain.dates import add_years
+from seattui.domain.licensing import LicenseStatus, Term
+from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.screens.dashboard import DashboardScreen
+from seattui.tui.screens.license_forms import DateRangeScreen, EditScreen, ExtendScreen, FacetScreen, UpgradeScreen
+from seattui.tui.screens.licenses import LicensesScreen
+from seattui.tui.screens.support import SupportScreen
+
+from harness import PortalHarness
+from license_setup import a_license, on_device
+from tui_support import make_app, screen_text, type_text, until, until_screen, until_text
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """The app's tests run on SQLite; the portal's own tests cover PostgreSQL."""
+    return sqlite_url
+
+
+async def open_list(pilot: Any, key: str, screen_type: type) -> Any:
+    await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.summary is not None,
+                what="the dashboard")
+    await pilot.press(key)
+    screen = await until_screen(pilot, screen_type)
+    await until(pilot, lambda: screen.loaded and screen.text.catalog is not None, what="the list")
+    return screen
+
+
+def keys_shown(screen: Any) -> list[str]:
+    return [row.key for row in screen.table.rows]
+
+
+async def app_for(harness: PortalHarness, login: str = "acme-owner") -> Any:
+    return make_app(harness, token=(await harness.login(login)).token)
+
+
+async def test_the_list_filters_as_you_type_and_by_facets(harness: PortalHarness) -> None:
+    contoso = await a_license(harness, quantity=1, customer_email="it@contoso.example")
+    fabrikam = await a_license(harness, product_id="mailguard", edition_id="basic", quantity=1,
+                               customer_email="it@fabrikam.example")
+    other = await a_license(harness, product_id="sitewatch", quantity=1, comment="fabrikam branch")
+    app = await app_for(harness, "acme-viewer")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "l", LicensesScreen)
+        assert sorted(keys_shown(screen)) == sorted([contoso.key, fabrikam.key, other.key])
+        await pilot.press("slash")
+        await type_text(pilot, "fabri")
+        await until(pilot, lambda: screen.loaded and sorted(keys_shown(screen)) == sorted([fabrikam.key, other.key]),
+                    what="the filtered rows")
+        await until_text(pilot, "Licenses · 2 licenses")
+        await pilot.press("escape")  # out of the filter box, the filter stays
+        assert screen.table.has_focus and screen.filter.q == "fabri"
+        await pilot.press("f")
+        facets = await until_screen(pilot, FacetScreen)
+        await until_text(pilot, "MailGuard  1")
+        assert "RemoteDesk" not in screen_text(app)  # counted under the text filter
+        await pilot.press("down", "enter")  # the first product after "any": MailGuard
+        await until(pilot, lambda: app.screen is screen and screen.loaded and keys_shown(screen) == [fabrikam.key],
+                    what="the facet applied")
+        assert facets is not screen and "product: MailGuard" in screen_text(app)
+        await pilot.press("escape")  # clears the filter and the facets
+        await until(pilot, lambda: screen.loaded and len(keys_shown(screen)) == 3, what="every license again")
+        assert screen.query_one("#list-filter").value == ""
+
+
+async def test_an_upgrade_shows_its_quote_and_is_charged_after_the_confirmation(harness: PortalHarness) -> None:
+    license = await a_license(harness, quantity=2)
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "l", LicensesScreen)
+        await pilot.press("u")
+        await until_screen(pilot, UpgradeScreen)
+        await until_text(pilot, "Raise the edition or the quantity")
+        await pilot.press("backspace")
+        await type_text(pilot, "3")
+        await until_text(pilot, "Cost 49.00 credits · balance 902.00 → 853.00")
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, ConfirmScreen)
+        assert "Upgrade license" in screen_text(app) and "3 users" in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: app.screen is screen and screen.table.rows[0].quantity == 3, what="the upgrade")
+        await until_text(pilot, "853.00 credits")
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(license.id)).quantity == 3
+    assert (await owner.balance()).balance == Decimal("853.00")
+
+
+async def test_an_upgrade_down_is_explained_and_charges_nothing(harness: PortalHarness) -> None:
+    await a_license(harness, quantity=5)
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot, "l", LicensesScreen)
+        await pilot.press("u")
+        await until_screen(pilot, UpgradeScreen)
+        await pilot.press("backspace")
+        await type_text(pilot, "4")
+        await until_text(pilot, "Quantity: cannot go")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, UpgradeScreen)  # no confirmation, the typed 4 still there
+        assert app.screen.query_one("#upgrade-quantity").value == "4"
+    assert (await (await harness.login("acme-owner")).balance()).balance == Decimal("755.00")
+
+
+async def test_an_edit_keeps_what_was_typed_until_it_is_valid(harness: PortalHarness) -> None:
+    license = await a_license(harness, quantity=1, customer_email="old@contoso.example")
+    app = await app_for(harness, "acme-op")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "l", LicensesScreen)
+        await pilot.press("e")
+        dialog = await until_screen(pilot, EditScreen)
+        dialog.query_one("#edit-email").value = "not an email"
+        await pilot.press("ctrl+s")
+        await until_text(pilot, "Customer email:")
+        assert app.screen is dialog and dialog.query_one("#edit-email").value == "not an email"
+        dialog.query_one("#edit-email").value = "new@contoso.example"
+        dialog.query_one("#edit-comment").value = "renewal in May"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen and screen.table.rows[0].comment == "renewal in May")
+        await until_text(pilot, "new@contoso.example")
+        assert "Upgrade" not in screen_text(app).split("\n")[-1]  # operators do not buy
+    edited = await (await harness.login("acme-op")).license(license.id)
+    assert (edited.customer_email, edited.comment) == ("new@contoso.example", "renewal in May")
+
+
+async def test_delete_is_refused_while_activated_naming_the_device(harness: PortalHarness) -> None:
+    license = await a_license(harness, quantity=2)
+    await on_device(harness, license, "reception-pc")
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "l", LicensesScreen)
+        await until_text(pilot, "on reception-pc")
+        await pilot.press("delete")
+        await until_text(pilot, "is activated on reception-pc")
+        assert app.screen is screen and keys_shown(screen) == [license.key]
+    assert (await (await harness.login("acme-owner")).license(license.id)).device is not None
+
+
+async def test_deleting_the_marked_licenses_refunds_them_after_the_confirmation(harness: PortalHarness) -> None:
+    first, second = await a_license(harness, quantity=2), await a_license(harness, quantity=1)
+    kept = await a_license(harness, quantity=1)
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "l", LicensesScreen)
+        for row in list(screen.table.rows):  # space marks and moves on; down skips the one kept
+            await pilot.press("space" if row.id in (first.id, second.id) else "down")
+        await pilot.press("delete")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Delete 2 licenses?")
+        assert "Refund 147.00 credits · balance 804.00 → 951.00" in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: keys_shown(screen) == [kept.key], what="the rows gone")
+        await until_text(pilot, "951.00 credits")  # the balance, refunded
+    owner = await harness.login("acme-owner")
+    assert (await owner.balance()).balance == Decimal("951.00")
+
+
+async def test_an_admin_forces_a_deactivation_and_a_viewer_cannot(harness: PortalHarness) -> None:
+    license = await a_license(harness, quantity=1)
+    await on_device(harness, license, "old-laptop")
+    viewer = await app_for(harness, "acme-viewer")
+    async with viewer.run_test(size=SIZE) as pilot:
+        await open_list(pilot, "l", LicensesScreen)
+        await pilot.press("D", "enter", "e")
+        await pilot.pause()
+        assert isinstance(viewer.screen, LicensesScreen)  # neither a confirmation nor the edit dialog
+        assert "Deactivate" not in screen_text(viewer) and "e Edit" not in screen_text(viewer)
+    app = await app_for(harness, "acme-admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "l", LicensesScreen)
+        await pilot.press("D")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Deactivate license")
+        await pilot.press("y")
+        await until(pilot, lambda: screen.table.rows[0].status is LicenseStatus.ASSIGNED, what="the release")
+        await until_text(pilot, "not activated on a device")
+
+
+async def test_support_of_the_marked_licenses_is_extended_in_one_batch(harness: PortalHarness) -> None:
+    expired = await a_license(harness, quantity=2)
+    harness.clock.advance(days=300)
+    running = await a_license(harness, quantity=1, product_id="sitewatch")
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=30, quantity=1)
+    harness.clock.advance(days=100)
+    today = harness.clock.now.date()
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "s", SupportScreen)
+        assert keys_shown(screen) == [expired.key, running.key]  # permanent only, earliest end first
+        assert trial.key not in screen_text(app)
+        await until_text(pilot, "35 days ago")
+        await pilot.press("space", "space", "x")
+        await until_screen(pilot, ExtendScreen)
+        await pilot.press("backspace")
+        await type_text(pilot, "2")
+        await until_text(pilot, "Cost 66.50 credits")  # 2 users x 2 years x 12.25 + 1 site x 2 x 8.75
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Extend the support of 2 licenses by 2 years?")
+        await pilot.press("y")
+        await until_text(pilot, "800.50 credits")  # the balance after
+        await pilot.press("1")  # expired only: none left
+        await until(pilot, lambda: screen.loaded and keys_shown(screen) == [], what="no expired support")
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(expired.id)).support_ends_on == add_years(today, 2)
+    assert (await owner.license(running.id)).support_ends_on == add_years(running.support_ends_on, 2)
+
+
+async def test_the_dashboards_figures_open_the_lists_behind_them(harness: PortalHarness) -> None:
+    ended = await a_license(harness, term=Term.TRIAL, trial_days=2, quantity=1)
+    await a_license(harness, quantity=1)
+    harness.clock.advance(days=3)
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.summary is not None)
+        await pilot.press("down", "enter")  # "trials have ended"
+        screen = await until_screen(pilot, LicensesScreen)
+        await until(pilot, lambda: screen.loaded and keys_shown(screen) == [ended.key], what="the ended trials")
+        await pilot.press("d")
+        await until_screen(pilot, DashboardScreen)
+        await pilot.press("down", "enter")  # "support ended": none yet
+        support = await until_screen(pilot, SupportScreen)
+        await until(pilot, lambda: support.loaded and keys_shown(support) == [], what="no expired support")
+        await until_text(pilot, "Support expired · 0 licenses")
+
+
+async def test_a_custom_support_range_says_what_is_wrong_with_a_date(harness: PortalHarness) -> None:
+    early = await a_license(harness, quantity=1)
+    harness.clock.advance(days=40)
+    late = await a_license(harness, quantity=1, product_id="sitewatch")
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "s", SupportScreen)
+        assert keys_shown(screen) == [early.key, late.key]
+        await pilot.press("3")
+        dialog = await until_screen(pilot, DateRangeScreen)
+        await type_text(pilot, "2027-13-01")
+        await pilot.press("enter", "enter")
+        await until_text(pilot, "From:")
+        assert app.screen is dialog  # the typed date stays to be fixed
+        dialog.query_one("#range-from").value = str(late.support_ends_on)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen and screen.loaded and keys_shown(screen) == [late.key],
+                    what="the range applied")
+        await until_text(pilot, f"Support ends {late.support_ends_on} to …")
