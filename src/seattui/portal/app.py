@@ -11,6 +11,7 @@ from fastapi import FastAPI
 import seattui
 from seattui.portal.http import BodySizeLimit, install_error_handlers
 from seattui.portal.routes import audit, catalog, credits, dashboard, health, licenses, session, subscriptions
+from seattui.portal.routes import employees, seats
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -43,5 +44,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, session, catalog, credits, dashboard, licenses, subscriptions, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (employees, seats):  # #6: employees and seats
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -199,6 +199,9 @@ employees = Table(
     UniqueConstraint("org_id", "email", name="uq_employees_org_id_email"),
     Index("ix_employees_org_id_department", "org_id", "department", "id"),
     Index("ix_employees_org_id_id", "org_id", "id"),
+    # The employees screen sorts by name and by status without sorting 100,000 rows.
+    Index("ix_employees_org_id_name", "org_id", "name", "id"),
+    Index("ix_employees_org_id_status", "org_id", "status", "id"),
 )
 
 seats = Table(
@@ -210,8 +213,30 @@ seats = Table(
     Column("product_id", String(64), nullable=False),
     Column("employee_id", Id, ForeignKey("employees.id"), nullable=False, index=True),
     Column("assigned_at", UTCDateTime, nullable=False),
+    # Raised by every move: undoing a batch checks that its seats are as the batch left them.
+    Column("version", Integer, nullable=False, server_default="1"),
     # An employee holds at most one seat of a product.
     UniqueConstraint("org_id", "product_id", "employee_id", name="uq_seats_employee_product"),
+)
+
+# A batch of seat moves, applied whole; `moves` keeps [seat id, product, from, to, version
+# after] for each, which is what undoing it needs.
+seat_batches = Table(
+    "seat_batches",
+    metadata,
+    _id(),
+    _org(),
+    Column("batch_id", String(36), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", Id, ForeignKey("users.id")),
+    Column("actor", String(64), nullable=False),
+    Column("move_count", Integer, nullable=False),
+    Column("products", JSON, nullable=False),
+    Column("moves", JSON, nullable=False),
+    Column("undoes", String(36)),
+    Column("undone_by", String(36)),
+    Index("ix_seat_batches_org_id_id", "org_id", "id"),
 )
 
 audit_entries = Table(
