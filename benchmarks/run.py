@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ["credits", "startup"]
+BENCHMARKS = ["credits", "startup", "reassign_10k"]
 
 
 def main(argv: list[str]) -> int:

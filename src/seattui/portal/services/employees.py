@@ -28,21 +28,15 @@ from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.paging import keyset_page
 from seattui.portal.services import audit
+from seattui.portal.store.sets import among
 from seattui.portal.store.tables import employees, organizations, seats
 
-# Well under SQLite's 32,766 bound variables per statement.
-CHUNK = 5000
 SORT_COLUMNS = {
     EmployeeSort.NAME: employees.c.name,
     EmployeeSort.EMAIL: employees.c.email,
     EmployeeSort.DEPARTMENT: employees.c.department,
     EmployeeSort.STATUS: employees.c.status,
 }
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def from_row(row: Any, held: Sequence[str] = ()) -> Employee:
@@ -64,13 +58,12 @@ async def lock_seats(tx: Tx) -> None:
 
 async def seats_held(tx: Tx, employee_ids: Sequence[int]) -> dict[int, list[str]]:
     held: dict[int, list[str]] = {}
-    for chunk in chunks(list(employee_ids)):
-        rows = await tx.conn.execute(
-            select(seats.c.employee_id, seats.c.product_id).where(seats.c.org_id == tx.org_id,
-                                                                 seats.c.employee_id.in_(chunk))
-        )
-        for employee_id, product_id in rows:
-            held.setdefault(employee_id, []).append(product_id)
+    rows = await tx.conn.execute(
+        select(seats.c.employee_id, seats.c.product_id).where(
+            seats.c.org_id == tx.org_id, among(tx.conn, seats.c.employee_id, employee_ids))
+    )
+    for employee_id, product_id in rows:
+        held.setdefault(employee_id, []).append(product_id)
     return held
 
 
@@ -149,13 +142,10 @@ async def matching_ids(tx: Tx, chosen: EmployeeFilter, *, sort: EmployeeSort, de
 
 
 async def rows_by_id(tx: Tx, employee_ids: Iterable[int], *, columns: Sequence[Any] = ()) -> dict[int, Any]:
-    wanted = sorted(set(employee_ids))
-    found: dict[int, Any] = {}
     query = select(*columns) if columns else select(employees)
-    for chunk in chunks(wanted):
-        for row in await tx.conn.execute(query.where(employees.c.org_id == tx.org_id, employees.c.id.in_(chunk))):
-            found[row.id] = row
-    return found
+    rows = await tx.conn.execute(
+        query.where(employees.c.org_id == tx.org_id, among(tx.conn, employees.c.id, set(employee_ids))))
+    return {row.id: row for row in rows}
 
 
 async def lookup(tx: Tx, employee_ids: Sequence[int]) -> list[Employee]:
@@ -168,14 +158,11 @@ async def lookup(tx: Tx, employee_ids: Sequence[int]) -> list[Employee]:
 
 
 async def _emails_on_file(tx: Tx, emails: Sequence[str]) -> dict[str, int]:
-    taken: dict[str, int] = {}
-    for chunk in chunks(list(emails)):
-        rows = await tx.conn.execute(
-            select(employees.c.email, employees.c.id).where(employees.c.org_id == tx.org_id,
-                                                            employees.c.email.in_(chunk))
-        )
-        taken.update({email: employee_id for email, employee_id in rows})
-    return taken
+    rows = await tx.conn.execute(
+        select(employees.c.email, employees.c.id).where(
+            employees.c.org_id == tx.org_id, among(tx.conn, employees.c.email, set(emails)))
+    )
+    return {email: employee_id for email, employee_id in rows}
 
 
 async def _insert(tx: Tx, people: Sequence[EmployeeFields]) -> list[int]:
@@ -245,11 +232,11 @@ async def depart(tx: Tx, employee_ids: Sequence[int]) -> EmployeeIds:
     await lock_seats(tx)  # a batch being checked sees them active or departed, not both
     people = await lookup(tx, employee_ids)
     leaving = [person for person in people if person.status is EmployeeStatus.ACTIVE]
-    for chunk in chunks([person.id for person in leaving]):
-        await tx.conn.execute(
-            update(employees).where(employees.c.org_id == tx.org_id, employees.c.id.in_(chunk))
-            .values(status=EmployeeStatus.DEPARTED.value)
-        )
+    await tx.conn.execute(
+        update(employees).where(employees.c.org_id == tx.org_id,
+                                among(tx.conn, employees.c.id, [person.id for person in leaving]))
+        .values(status=EmployeeStatus.DEPARTED.value)
+    )
     await audit.record_many(tx, [
         {"action": "employee.depart", "object_type": "employee", "object_id": person.id,
          "summary": f"{person.name} <{person.email}> departed", "details": {"seats": list(person.seats)}}

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.catalog import ProductKind
 from seattui.domain.errors import BatchRefused, Conflict, NotFound, SeatsExhausted, UndoRefused, ValidationFailed
@@ -26,7 +27,6 @@ from seattui.domain.seating import (
     BatchKind,
     BatchOutcome,
     MoveRequest,
-    PlannedMove,
     SeatBatch,
     SeatChange,
     SeatPool,
@@ -35,8 +35,9 @@ from seattui.domain.seating import (
 from seattui.portal.context import Tx
 from seattui.portal.paging import id_cursor_page
 from seattui.portal.services import audit
-from seattui.portal.services.employees import chunks, lock_seats, rows_by_id
+from seattui.portal.services.employees import lock_seats, rows_by_id
 from seattui.portal.services.licenses import license_query, status_of
+from seattui.portal.store.sets import among
 from seattui.portal.store.tables import employees, licenses, seat_batches, seats
 
 SEAT_TERMS = (Term.FLEXIBLE.value, Term.ANNUAL.value)
@@ -118,7 +119,7 @@ async def assign(tx: Tx, request: SeatRequest) -> SeatChange:
     for pool in free:
         taken, wanted = wanted[: pool.free], wanted[pool.free :]
         rows += [{"org_id": tx.org_id, "license_id": pool.license_id, "product_id": request.product_id,
-                  "employee_id": employee_id, "assigned_at": tx.now, "version": 1} for employee_id in taken]
+                  "employee_id": employee_id, "assigned_at": tx.now} for employee_id in taken]
     seat_ids = list((await tx.conn.execute(insert(seats).returning(seats.c.id), rows)).scalars())
     await audit.record_many(tx, [
         {"action": "seat.assign", "object_type": "seat", "object_id": seat_id,
@@ -144,8 +145,8 @@ async def unassign(tx: Tx, request: SeatRequest) -> SeatChange:
     if problems:
         raise Conflict("No seat was taken back: " + "; ".join(problems[:5]) + ".", {"problems": problems[:100]})
     taken = [holders[(employee_id, request.product_id)] for employee_id in wanted]
-    for chunk in chunks([seat.id for seat in taken]):
-        await tx.conn.execute(delete(seats).where(seats.c.org_id == tx.org_id, seats.c.id.in_(chunk)))
+    await tx.conn.execute(delete(seats).where(seats.c.org_id == tx.org_id,
+                                              among(tx.conn, seats.c.id, [seat.id for seat in taken])))
     await audit.record_many(tx, [
         {"action": "seat.unassign", "object_type": "seat", "object_id": seat.id,
          "summary": f"{request.product_id} seat taken back from {people[seat.employee_id].email}",
@@ -161,17 +162,22 @@ async def _people(tx: Tx, employee_ids: Sequence[int]) -> dict[int, Any]:
 
 async def _holders(tx: Tx, employee_ids: Sequence[int], product_ids: Sequence[str]) -> dict[tuple[int, str], Any]:
     """The seats these employees hold, by (employee, product)."""
-    found: dict[tuple[int, str], Any] = {}
-    query = select(seats.c.id, seats.c.employee_id, seats.c.product_id, seats.c.license_id, seats.c.version)
+    query = select(seats.c.id, seats.c.employee_id, seats.c.product_id, seats.c.license_id, seats.c.last_batch).where(
+        seats.c.org_id == tx.org_id, among(tx.conn, seats.c.employee_id, set(employee_ids)))
     if product_ids:
         query = query.where(seats.c.product_id.in_(sorted(set(product_ids))))
-    for chunk in chunks(sorted(set(employee_ids))):
-        for row in await tx.conn.execute(query.where(seats.c.org_id == tx.org_id, seats.c.employee_id.in_(chunk))):
-            found[(row.employee_id, row.product_id)] = row
-    return found
+    return {(row.employee_id, row.product_id): row for row in await tx.conn.execute(query)}
 
 
 # -- batches ------------------------------------------------------------------------------
+#
+# Applying a batch is optimistic: when every move names its people by id and its product,
+# the moves go straight to one executemany guarded by the store (the giver's seat must be
+# there, the receiver may hold none by the unique constraint) and a count of what moved.
+# Anything else, or a guard that trips, rolls back to a savepoint and takes the slow path
+# that checks each move and says why each refused one is refused.
+
+Triple = tuple[str, int, int]  # product, giver, receiver
 
 
 @dataclass
@@ -184,19 +190,24 @@ class _Move:
     given_to: str
     seat: Any = None
     problem: str | None = None
-    expected_version: int | None = None  # an undo's: the seat as the batch left it
 
-    def planned(self) -> PlannedMove:
-        return PlannedMove(
-            index=self.index, product_id=self.product_id, seat_id=self.seat.id if self.seat is not None else None,
-            from_id=self.giver.id if self.giver is not None else None,
-            from_name=self.giver.name if self.giver is not None else "",
-            from_email=self.giver.email if self.giver is not None else self.given_from,
-            to_id=self.receiver.id if self.receiver is not None else None,
-            to_name=self.receiver.name if self.receiver is not None else "",
-            to_email=self.receiver.email if self.receiver is not None else self.given_to,
-            problem=self.problem,
-        )
+    def planned(self) -> dict[str, Any]:
+        """The move as a PlannedMove's fields: a batch of 10,000 is validated in one call."""
+        giver, receiver = self.giver, self.receiver
+        return {
+            "index": self.index, "product_id": self.product_id,
+            "seat_id": self.seat.id if self.seat is not None else None,
+            "from_id": giver.id if giver is not None else None,
+            "from_name": giver.name if giver is not None else "",
+            "from_email": giver.email if giver is not None else self.given_from,
+            "to_id": receiver.id if receiver is not None else None,
+            "to_name": receiver.name if receiver is not None else "",
+            "to_email": receiver.email if receiver is not None else self.given_to,
+            "problem": self.problem,
+        }
+
+    def triple(self) -> Triple:
+        return self.product_id, self.giver.id, self.receiver.id
 
 
 @dataclass
@@ -212,9 +223,9 @@ async def _resolve_people(tx: Tx, requests: Sequence[MoveRequest]) -> _People:
     ids = {r.from_id for r in requests} | {r.to_id for r in requests}
     emails = sorted(({r.from_email for r in requests} | {r.to_email for r in requests}) - {None})  # type: ignore[arg-type]
     people = _People(by_id=await _people(tx, [i for i in ids if i is not None]))
-    for chunk in chunks(emails):
+    if emails:
         for row in await tx.conn.execute(
-            select(*_PEOPLE).where(employees.c.org_id == tx.org_id, employees.c.email.in_(chunk))
+            select(*_PEOPLE).where(employees.c.org_id == tx.org_id, among(tx.conn, employees.c.email, emails))
         ):
             people.by_email[row.email] = row
             people.by_id.setdefault(row.id, row)
@@ -227,7 +238,7 @@ async def _plan(tx: Tx, requests: Sequence[MoveRequest]) -> list[_Move]:
     givers = [p.id for r in requests if (p := people.find(r.from_id, r.from_email)) is not None]
     receivers = [p.id for r in requests if (p := people.find(r.to_id, r.to_email)) is not None]
     asked = {r.product_id for r in requests if r.product_id}
-    everything = any(r.product_id is None for r in requests)
+    everything = any(not r.product_id for r in requests)
     held = await _holders(tx, givers + receivers, [] if everything else sorted(asked))
     products_of: dict[int, list[str]] = {}
     for employee_id, product_id in sorted(held):
@@ -239,25 +250,27 @@ async def _plan(tx: Tx, requests: Sequence[MoveRequest]) -> list[_Move]:
         receiver = people.find(request.to_id, request.to_email)
         base = {"index": index, "giver": giver, "receiver": receiver,
                 "given_from": request.giver(), "given_to": request.receiver()}
-        if request.product_id is not None:
-            products = [request.product_id]
+        if unnamed := request.unnamed():
+            moves.append(_Move(product_id=request.product_id or "", problem=unnamed, **base))
+        elif request.product_id:
+            moves.append(_Move(product_id=request.product_id, seat=held.get((giver.id, request.product_id))
+                               if giver else None, **base))
         elif giver is not None and products_of.get(giver.id):
-            products = products_of[giver.id]
+            moves += [_Move(product_id=product_id, seat=held[(giver.id, product_id)], **base)
+                      for product_id in products_of[giver.id]]
         else:
             reason = (f"{giver.name} holds no seats" if giver is not None
                       else f"there is no employee {request.giver()} in your organization")
             moves.append(_Move(product_id="", problem=reason, **base))
-            continue
-        moves += [_Move(product_id=product_id, seat=held.get((giver.id, product_id)) if giver else None, **base)
-                  for product_id in products]
-    _check(tx, moves, held, undoing=False)
+    _check(tx, moves, held)
     return moves
 
 
-def _check(tx: Tx, moves: list[_Move], held: dict[tuple[int, str], Any], *, undoing: bool) -> None:
+def _check(tx: Tx, moves: list[_Move], held: dict[tuple[int, str], Any]) -> None:
     """Give each move the first rule it breaks. `held` is every seat the batch's people hold."""
     seat_moved_at: dict[int, int] = {}
     received_at: dict[tuple[int, str], int] = {}
+    not_seat_product = {product: _seat_product(tx, product) for product in {move.product_id for move in moves}}
     for number, move in enumerate(moves, start=1):
         if move.problem:
             continue
@@ -266,17 +279,13 @@ def _check(tx: Tx, moves: list[_Move], held: dict[tuple[int, str], Any], *, undo
             move.problem = f"there is no employee {move.given_from} in your organization"
         elif receiver is None:
             move.problem = f"there is no employee {move.given_to} in your organization"
-        elif (reason := _seat_product(tx, product)) is not None:
+        elif (reason := not_seat_product[product]) is not None:
             move.problem = reason
         elif giver.id == receiver.id:
             move.problem = f"{giver.name} would give a seat to themselves"
         elif move.seat is None:
-            move.problem = (f"the {product} seat is no longer {giver.name}'s" if undoing
-                            else f"{giver.name} holds no {product} seat")
-        elif move.expected_version is not None and move.seat.version != move.expected_version:
-            move.problem = f"{giver.name}'s {product} seat was moved again since this batch"
-        elif receiver.status != EmployeeStatus.ACTIVE.value and not undoing:
-            # Undo gives seats back to whoever held them, departed or not.
+            move.problem = f"{giver.name} holds no {product} seat"
+        elif receiver.status != EmployeeStatus.ACTIVE.value:
             move.problem = f"{receiver.name} has departed"
         elif (receiver.id, product) in held:
             move.problem = f"{receiver.name} already holds a {product} seat"
@@ -289,44 +298,103 @@ def _check(tx: Tx, moves: list[_Move], held: dict[tuple[int, str], Any], *, undo
             received_at[(receiver.id, product)] = number
 
 
+def _direct(tx: Tx, requests: Sequence[MoveRequest]) -> list[Triple] | None:
+    """The moves as they stand, if the store's guards alone can check them: ids and a seat
+    product on every move, each seat and each receiver once, nobody on both sides."""
+    triples: list[Triple] = []
+    for request in requests:
+        if request.from_id is None or request.to_id is None or not request.product_id:
+            return None
+        triples.append((request.product_id, request.from_id, request.to_id))
+    givers = {(product, giver) for product, giver, _ in triples}
+    receivers = {(product, receiver) for product, _, receiver in triples}
+    if len(givers) != len(triples) or len(receivers) != len(triples) or givers & receivers:
+        return None
+    if any(_seat_product(tx, product) for product in {product for product, _, _ in triples}):
+        return None
+    return triples
+
+
+async def _move(tx: Tx, triples: list[Triple], batch_id: str, *, receivers_active: bool,
+                guard_batch: str | None = None) -> bool:
+    """Move every seat or none: False (and nothing changed) if a guard trips. Each giver's seat
+    must be there (and, undoing, still as `guard_batch` left it); each receiver must be one of
+    the organization's (active) employees and hold no seat of the product (unique constraint)."""
+    # Plain driver parameters: SQLAlchemy's processing of 10,000 parameter sets would take
+    # longer than the database's work. The statement is this one, nothing else.
+    dialect = tx.conn.dialect
+    numbered = iter(range(1, 99))
+    mark = (lambda: "?") if dialect.paramstyle == "qmark" else (lambda: f"${next(numbered)}")
+    statement = (f"UPDATE seats SET employee_id = {mark()}, last_batch = {mark()}, assigned_at = {mark()} "
+                 f"WHERE org_id = {mark()} AND product_id = {mark()} AND employee_id = {mark()} "
+                 f"AND EXISTS (SELECT 1 FROM employees WHERE employees.id = {mark()} "
+                 f"AND employees.org_id = {mark()} AND employees.status IN ({mark()}, {mark()}))")
+    assigned_at = seats.c.assigned_at.type.bind_processor(dialect)(tx.now)  # type: ignore[misc]
+    statuses = (EmployeeStatus.ACTIVE.value,) * 2 if receivers_active else (EmployeeStatus.ACTIVE.value,
+                                                                            EmployeeStatus.DEPARTED.value)
+    if guard_batch is not None:
+        statement += f" AND last_batch = {mark()}"
+    guard = (guard_batch,) if guard_batch is not None else ()
+    rows = [(receiver, batch_id, assigned_at, tx.org_id, product, giver, receiver, tx.org_id, *statuses, *guard)
+            for product, giver, receiver in triples]
+    savepoint = await tx.conn.begin_nested()
+    try:
+        await tx.conn.exec_driver_sql(statement, rows)
+        count = await tx.conn.scalar(
+            select(func.count()).where(seats.c.org_id == tx.org_id, seats.c.last_batch == batch_id))
+    except IntegrityError:  # a receiver holds a seat of the product already
+        await savepoint.rollback()
+        return False
+    if count != len(triples):
+        await savepoint.rollback()
+        return False
+    await savepoint.commit()
+    return True
+
+
 async def reassign(tx: Tx, requests: Sequence[MoveRequest], *, dry_run: bool) -> BatchOutcome:
     """Check the batch whole; unless it is a dry run, apply every move or refuse them all."""
     tx.actor.require(Permission.ASSIGN)
-    if not dry_run:
-        await lock_seats(tx)
-    moves = await _plan(tx, requests)
-    planned = [move.planned() for move in moves]
     if dry_run:
-        return BatchOutcome(moves=planned)
-    if any(move.problem for move in moves):
-        refused = [move for move in planned if move.problem]
+        moves = await _plan(tx, requests)
+        passing = [move.product_id for move in moves if not move.problem]
+        return BatchOutcome.model_validate({"count": len(passing), "products": _per_product(passing),
+                                            "moves": [move.planned() for move in moves]})
+    await lock_seats(tx)
+    batch_id = tx.batch_id = tx.batch_id or str(uuid.uuid4())
+    direct = _direct(tx, requests)
+    if direct is not None and await _move(tx, direct, batch_id, receivers_active=True):
+        return await _record(tx, direct, BatchKind.REASSIGN)
+    moves = await _plan(tx, requests)
+    refused = [move.planned() for move in moves if move.problem]
+    if refused:
         raise BatchRefused(
-            f"{len(refused)} of {len(planned)} moves are refused, so none was applied: "
-            + "; ".join(f"move {m.index + 1}: {m.problem}" for m in refused[:3])
+            f"{len(refused)} of {len(moves)} moves are refused, so none was applied: "
+            + "; ".join(f"move {m['index'] + 1}: {m['problem']}" for m in refused[:3])
             + ("; ..." if len(refused) > 3 else "."),
-            {"moves": [move.model_dump() for move in refused], "total": len(planned)},
+            {"moves": refused, "total": len(moves)},
         )
-    return await _apply(tx, moves, planned, BatchKind.REASSIGN, undoes=None)
+    triples = [move.triple() for move in moves]
+    if not await _move(tx, triples, batch_id, receivers_active=True):
+        raise Conflict("The seats changed while the batch was being checked; nothing was moved. Try again.")
+    return await _record(tx, triples, BatchKind.REASSIGN)
 
 
-async def _apply(
-    tx: Tx, moves: list[_Move], planned: list[PlannedMove], kind: BatchKind, *, undoes: str | None
-) -> BatchOutcome:
-    batch_id = tx.batch_id or str(uuid.uuid4())
-    tx.batch_id = batch_id
-    await tx.conn.execute(
-        update(seats)
-        .where(seats.c.id == bindparam("seat"), seats.c.org_id == tx.org_id)
-        .values(employee_id=bindparam("to"), version=seats.c.version + 1, assigned_at=tx.now),
-        [{"seat": move.seat.id, "to": move.receiver.id} for move in moves],
-    )
-    products = dict(sorted(Counter(move.product_id for move in moves).items()))
+def _per_product(products: Sequence[str]) -> dict[str, int]:
+    return dict(sorted(Counter(products).items()))
+
+
+async def _record(tx: Tx, triples: list[Triple], kind: BatchKind, *, undoes: str | None = None) -> BatchOutcome:
+    """The batch row (what undoing it needs) and its audit entry: one for the batch, since
+    its moves are in the batch row and 10,000 audit rows would cost more than the moves."""
+    batch_id = tx.batch_id or ""
+    products = _per_product([product for product, _, _ in triples])
     row_id = (
         await tx.conn.execute(
             insert(seat_batches).values(
                 org_id=tx.org_id, batch_id=batch_id, kind=kind.value, at=tx.now, actor_id=tx.actor.user_id,
-                actor=tx.actor.login, move_count=len(moves), products=products, undoes=undoes,
-                moves=[[m.seat.id, m.product_id, m.giver.id, m.receiver.id, m.seat.version + 1] for m in moves],
+                actor=tx.actor.login, move_count=len(triples), products=products, undoes=undoes,
+                moves=triples,
             ).returning(seat_batches.c.id)
         )
     ).scalar_one()
@@ -337,51 +405,53 @@ async def _apply(
         )
     verb = "Undid" if kind is BatchKind.UNDO else "Reassigned"
     counts = ", ".join(f"{product} {count}" for product, count in products.items())
-    await audit.record(tx, f"seat.batch.{kind.value}", "seat_batch", row_id,
-                       f"{verb} {len(moves)} seat(s) ({counts})" + (f", undoing batch {undoes}" if undoes else ""),
-                       {"products": products, "undoes": undoes})
-    action = f"seat.{kind.value}"
-    await audit.record_many(tx, [
-        {"action": action, "object_type": "seat", "object_id": move.seat.id,
-         "summary": f"{move.product_id} seat from {move.giver.email} to {move.receiver.email}",
-         "details": {"product_id": move.product_id, "from": move.giver.id, "to": move.receiver.id}}
-        for move in moves
-    ])
-    return BatchOutcome(batch_id=batch_id, kind=kind, applied=True, undoes=undoes, moves=planned)
+    await audit.record(tx, f"seat.{kind.value}", "seat_batch", row_id,
+                       f"{verb} {len(triples)} seat(s) ({counts})" + (f", undoing batch {undoes}" if undoes else ""),
+                       {"moves": len(triples), "products": products, "undoes": undoes})
+    return BatchOutcome(batch_id=batch_id, kind=kind, applied=True, undoes=undoes, count=len(triples),
+                        products=products)
 
 
 async def undo(tx: Tx, batch_id: str) -> BatchOutcome:
-    """Apply the inverse batch; refused whole if any of its seats changed since."""
+    """Apply the inverse batch; refused whole if any of its seats changed since. Seats go back
+    to whoever held them, departed or not."""
     tx.actor.require(Permission.ASSIGN)
     await lock_seats(tx)
     batch = await _batch_row(tx, batch_id)
     if batch.undone_by:
         raise UndoRefused(f"Batch {batch_id} was undone already, by batch {batch.undone_by}.",
                           {"undone_by": batch.undone_by, "moves": []})
-    recorded = batch.moves
-    people = await _people(tx, [m[2] for m in recorded] + [m[3] for m in recorded])
-    held = await _holders(tx, list(people), sorted({m[1] for m in recorded}))
-    seat_now = {row.id: row for row in held.values()}
-    moves = []
-    for index, (seat_id, product_id, giver_id, receiver_id, version) in enumerate(recorded):
-        receiver, giver = people.get(giver_id), people.get(receiver_id)  # inverse: back to the giver
-        seat = seat_now.get(seat_id)
-        moves.append(_Move(
-            index=index, product_id=product_id, giver=giver, receiver=receiver,
-            given_from=f"employee {receiver_id}", given_to=f"employee {giver_id}",
-            seat=seat if seat is not None and seat.employee_id == receiver_id else None,
-            expected_version=version,
-        ))
-    _check(tx, moves, held, undoing=True)
-    planned = [move.planned() for move in moves]
-    refused = [move for move in planned if move.problem]
-    if refused:
-        raise UndoRefused(
-            f"Batch {batch_id} cannot be undone: {len(refused)} of its {len(moves)} seats changed since. "
-            + "; ".join(move.problem or "" for move in refused[:3]) + ("; ..." if len(refused) > 3 else "."),
-            {"moves": [move.model_dump() for move in refused], "total": len(moves)},
-        )
-    return await _apply(tx, moves, planned, BatchKind.UNDO, undoes=batch_id)
+    inverse: list[Triple] = [(product, receiver, giver) for product, giver, receiver in batch.moves]
+    tx.batch_id = tx.batch_id or str(uuid.uuid4())
+    if await _move(tx, inverse, tx.batch_id, receivers_active=False, guard_batch=batch_id):
+        return await _record(tx, inverse, BatchKind.UNDO, undoes=batch_id)
+    refused = await _why_not_undone(tx, inverse, batch_id)
+    raise UndoRefused(
+        f"Batch {batch_id} cannot be undone: {len(refused)} of its {len(inverse)} seats changed since. "
+        + "; ".join(move["problem"] for move in refused[:3]) + ("; ..." if len(refused) > 3 else "."),
+        {"moves": refused, "total": len(inverse)},
+    )
+
+
+async def _why_not_undone(tx: Tx, inverse: list[Triple], batch_id: str) -> list[dict[str, Any]]:
+    people = await _people(tx, [giver for _, giver, _ in inverse] + [receiver for _, _, receiver in inverse])
+    held = await _holders(tx, list(people), sorted({product for product, _, _ in inverse}))
+    refused = []
+    for index, (product, holder, owner) in enumerate(inverse):
+        move = _Move(index=index, product_id=product, giver=people.get(holder), receiver=people.get(owner),
+                     given_from=f"employee {holder}", given_to=f"employee {owner}", seat=held.get((holder, product)))
+        holder_name = move.giver.name if move.giver is not None else f"employee {holder}"
+        if move.seat is None:
+            move.problem = f"the {product} seat is no longer {holder_name}'s"
+        elif move.seat.last_batch != batch_id:
+            move.problem = f"{holder_name}'s {product} seat was moved again since this batch"
+        elif (owner, product) in held:
+            owner_name = move.receiver.name if move.receiver is not None else f"employee {owner}"
+            move.problem = f"{owner_name} holds another {product} seat now"
+        else:
+            continue
+        refused.append(move.planned())
+    return refused
 
 
 async def _batch_row(tx: Tx, batch_id: str) -> Any:

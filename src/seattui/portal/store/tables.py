@@ -213,14 +213,16 @@ seats = Table(
     Column("product_id", String(64), nullable=False),
     Column("employee_id", Id, ForeignKey("employees.id"), nullable=False, index=True),
     Column("assigned_at", UTCDateTime, nullable=False),
-    # Raised by every move: undoing a batch checks that its seats are as the batch left them.
-    Column("version", Integer, nullable=False, server_default="1"),
+    # The batch that moved the seat last: undoing a batch checks that its seats are still
+    # where it left them (a seat moved away and back belongs to a later batch).
+    Column("last_batch", String(36)),
     # An employee holds at most one seat of a product.
     UniqueConstraint("org_id", "product_id", "employee_id", name="uq_seats_employee_product"),
+    Index("ix_seats_org_id_last_batch", "org_id", "last_batch"),
 )
 
-# A batch of seat moves, applied whole; `moves` keeps [seat id, product, from, to, version
-# after] for each, which is what undoing it needs.
+# A batch of seat moves, applied whole; `moves` keeps [product, from, to] for each, which
+# is what undoing it needs.
 seat_batches = Table(
     "seat_batches",
     metadata,

@@ -44,13 +44,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_employees_org_id_status', ['org_id', 'status', 'id'], unique=False)
 
     with op.batch_alter_table('seats', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
-
+        batch_op.add_column(sa.Column('last_batch', sa.String(length=36), nullable=True))
+        batch_op.create_index('ix_seats_org_id_last_batch', ['org_id', 'last_batch'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('seats', schema=None) as batch_op:
-        batch_op.drop_column('version')
+        batch_op.drop_index('ix_seats_org_id_last_batch')
+        batch_op.drop_column('last_batch')
 
     with op.batch_alter_table('employees', schema=None) as batch_op:
         batch_op.drop_index('ix_employees_org_id_status')
