@@ -3,6 +3,7 @@ them. A batch is validated whole: every move is applied, or none and each refuse
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from pydantic import ConfigDict, Field, StringConstraints, ValidationError
 from seattui.domain.base import DomainModel
 from seattui.domain.csvfile import RowProblem, read_rows
 from seattui.domain.licensing import Term
+from seattui.domain.people import Employee
 from seattui.domain.validation import field_messages
 
 MAX_MOVES = 50_000
@@ -172,3 +174,45 @@ def parse_plan(text: str) -> tuple[list[tuple[int, MoveRequest]], list[RowProble
         moves.append((row.line, move))
     problems.sort(key=lambda problem: problem.line)
     return moves, problems
+
+
+# -- pairing givers with receivers, as the app builds a batch -------------------------------
+
+
+def _local(giver: Employee, product_id: str, problem: str) -> PlannedMove:
+    """A move the app could not even form; index -1: it never reaches the portal."""
+    return PlannedMove(index=-1, product_id=product_id, from_id=giver.id, from_name=giver.name,
+                       from_email=giver.email, problem=problem)
+
+
+def pair_in_order(givers: Sequence[Employee], receivers: Sequence[Employee],
+                  products: Collection[str]) -> tuple[list[MoveRequest], list[PlannedMove]]:
+    """The i-th giver's seats (of the chosen products) go to the i-th receiver."""
+    moves: list[MoveRequest] = []
+    unpaired: list[PlannedMove] = []
+    for position, giver in enumerate(givers):
+        receiver = receivers[position] if position < len(receivers) else None
+        for product_id in sorted(set(giver.seats) & set(products)):
+            if receiver is None:
+                unpaired.append(_local(giver, product_id, f"no receiver marked for {giver.name}: mark "
+                                                          f"{len(givers) - len(receivers)} more, in order"))
+            else:
+                moves.append(MoveRequest(from_id=giver.id, to_id=receiver.id, product_id=product_id))
+    return moves, unpaired
+
+
+def pair_by_product(givers: Sequence[Employee], receivers: Mapping[str, Sequence[Employee]],
+                    where: str) -> tuple[list[MoveRequest], list[PlannedMove]]:
+    """For each product, its holders among the givers, in order, hand their seats to that
+    product's receivers, in order (the first N without a seat of it, `where`)."""
+    moves: list[MoveRequest] = []
+    unpaired: list[PlannedMove] = []
+    for product_id, candidates in sorted(receivers.items()):
+        holders = [giver for giver in givers if product_id in giver.seats]
+        for position, giver in enumerate(holders):
+            if position < len(candidates):
+                moves.append(MoveRequest(from_id=giver.id, to_id=candidates[position].id, product_id=product_id))
+            else:
+                unpaired.append(_local(giver, product_id, f"only {len(candidates)} active employee(s) without a "
+                                                          f"{product_id} seat {where}"))
+    return moves, unpaired

@@ -42,9 +42,15 @@ def _dashboard() -> Screen[None]:
     return DashboardScreen()
 
 
+def _employees() -> Screen[None]:
+    from seattui.tui.screens.employees import EmployeesScreen
+
+    return EmployeesScreen()
+
+
 # Each built screen is a mode of its own, imported when first opened: the first frame
 # pays only for the connect screen.
-SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {"dashboard": _dashboard}
+SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {"dashboard": _dashboard, "employees": _employees}
 WRITE_GROUP = "write"
 
 

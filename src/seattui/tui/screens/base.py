@@ -4,9 +4,9 @@ portal calls that turn errors into words on the screen."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from seattui.domain import errors
 from seattui.tui import commands
@@ -18,10 +18,16 @@ if TYPE_CHECKING:
     from seattui.tui.app import SeattuiApp
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-class PortalScreen(Screen[None]):
+class PortalCalls:
+    """A screen's commands and portal calls; shared by full screens and modal dialogs."""
+
     SCOPE: ClassVar[str] = ""
+    app: Any
+    query: Any
+    notify: Any
 
     @property
     def seattui(self) -> SeattuiApp:
@@ -38,14 +44,21 @@ class PortalScreen(Screen[None]):
         return found.first() if found else None
 
     async def call_portal(
-        self, call: Callable[[PortalClient], Awaitable[T]], *, retry_key: str = "r"
+        self,
+        call: Callable[[PortalClient], Awaitable[T]],
+        *,
+        retry_key: str = "r",
+        raising: tuple[type[errors.SeattuiError], ...] = (),
     ) -> T | None:
-        """Call the portal from a worker; on failure say why on this screen and return None."""
+        """Call the portal from a worker; on failure say why on this screen and return None.
+        Errors in `raising` (a refusal the screen shows in its own way) reach the caller."""
         problem = self.problem()
         try:
             result = await self.seattui.portal_call(call)
         except errors.Unauthenticated:
             return None  # the session ended; the app is back at the login
+        except raising:
+            raise
         except Exception as error:  # every failure becomes words on the screen
             message, hint = describe(error, retry_key=retry_key)
             if problem is not None:
@@ -64,3 +77,12 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 def ids(*names: Any) -> str:
     return " ".join(f"#{name}" for name in names)
+
+
+class PortalScreen(PortalCalls, Screen[None]):
+    pass
+
+
+class PortalModal(PortalCalls, ModalScreen[R], Generic[R]):
+    """A dialog that calls the portal itself, so its errors show inside it and what was
+    typed stays."""

@@ -251,7 +251,7 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         return Strip(segments).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # the scrollbar keeps its own column
         if y == 0:
             return self._header_strip(width)
         index = self.scroll_offset.y + y - 1
