@@ -105,7 +105,10 @@ class PreviewScreen(PortalScreen):
             plan = BatchOutcome()
         self.plan = plan
         self.apply_key = str(uuid.uuid4())
-        self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
+        table = self.query_one(PagedTable)
+        table.reset(list(enumerate(self.moves, start=1)))
+        # The first conflict under the cursor: the line below the list says it in full.
+        table.cursor_row = next((i for i, move in enumerate(self.moves) if move.problem), 0)
         self._summarize()
 
     def _summarize(self) -> None:

@@ -101,7 +101,7 @@ class SeatBatchesScreen(PortalScreen):
         counts = ", ".join(f"{product} {count:,}" for product, count in batch.products.items())
         if not await self.app.push_screen_wait(ConfirmScreen(
                 f"Undo batch {short(batch.batch_id)}?",
-                f"{plural(batch.moves, 'seat')} ({counts}) go back to whoever held them before "
+                f"{plural(batch.moves, 'seat')} ({counts}) will go back to whoever held them before "
                 f"{batch.at:%Y-%m-%d %H:%M}. Refused whole if any of them changed since.", confirm="Undo")):
             return
         key = str(uuid.uuid4())
