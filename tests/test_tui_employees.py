@@ -57,7 +57,7 @@ async def test_filter_as_you_type_and_the_department_facet(harness: PortalHarnes
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_employees(pilot, 14)
         await until_text(pilot, "14 employees")
-        assert "2 Support" in " ".join(screen_text(app).split())
+        await until(pilot, lambda: "2 Support" in " ".join(screen_text(app).split()), what="the facet")
         await pilot.press("slash")
         await type_text(pilot, "000001")
         await until(pilot, lambda: [e.name for e in screen.employees.table.rows] == [person(1)])

@@ -199,8 +199,9 @@ employees = Table(
     UniqueConstraint("org_id", "email", name="uq_employees_org_id_email"),
     Index("ix_employees_org_id_department", "org_id", "department", "id"),
     Index("ix_employees_org_id_id", "org_id", "id"),
-    # The employees screen sorts by name and by status without sorting 100,000 rows.
-    Index("ix_employees_org_id_name", "org_id", "name", "id"),
+    # The employees screen lists by name: covering the filtered columns, a filter typed over
+    # 100,000 employees walks the index alone and reads only the rows that match.
+    Index("ix_employees_org_id_name", "org_id", "name", "id", "email", "department", "status"),
     Index("ix_employees_org_id_status", "org_id", "status", "id"),
 )
 

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -26,6 +27,7 @@ from seattui.tui.widgets.status_bar import StatusBar
 ALL = "all"
 STATUSES: tuple[EmployeeStatus | None, ...] = (None, EmployeeStatus.ACTIVE, EmployeeStatus.DEPARTED)
 NARROW = 100  # below this many columns the department facet shows only while it is used
+FACET_DELAY = 0.25
 NAMES_SHOWN = 8
 
 
@@ -43,6 +45,7 @@ class EmployeesScreen(PortalScreen):
         super().__init__()
         self.total: int | None = None
         self.departments: list[DepartmentCount] = []
+        self._facet_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -82,7 +85,11 @@ class EmployeesScreen(PortalScreen):
     def _loaded(self, event: EmployeeList.Loaded) -> None:
         self.total = event.total
         self._summary()
-        self._load_facet()
+        # The facet counts every match: it waits until the typing pauses, and never holds up
+        # the rows.
+        if self._facet_timer is not None:
+            self._facet_timer.stop()
+        self._facet_timer = self.set_timer(FACET_DELAY, self._load_facet)
 
     @on(PagedTable.MarksChanged)
     def _marks(self) -> None:

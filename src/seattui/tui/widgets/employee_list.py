@@ -17,7 +17,9 @@ from textual.widgets import Input
 from seattui.domain.people import Employee, EmployeeFilter, EmployeeSort, EmployeeStatus
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 
-FIRST_PAGE = 100  # enough for any screen; the rest follows as the cursor goes down
+# More than a tall terminal shows plus the table's prefetch distance, so the first page
+# does not ask for the second at once; the rest follows as the cursor goes down.
+FIRST_PAGE = 200
 PAGE = 500
 COLUMNS = (
     Column("name", "Name", min_width=10),
@@ -30,11 +32,8 @@ ORDER = Column("order", "#", width=3, justify="right", sortable=False)
 
 
 class EmployeeList(Vertical):
-    DEFAULT_CSS = """
-    EmployeeList { height: 1fr; }
-    EmployeeList > Input { border: none; height: 1; padding: 0 1; background: $boost; }
-    EmployeeList > Input:focus { background: $primary 30%; }
-    """
+    """Styled in app.tcss: a DEFAULT_CSS would make Textual parse every stylesheet again the
+    first time the list is shown."""
 
     class Loaded(Message):
         """A new first page arrived (a new filter, sort or reload)."""
@@ -51,6 +50,7 @@ class EmployeeList(Vertical):
         self.order: list[int] = []  # the marked ids, in the order they were marked
         self._position: dict[Hashable, int] = {}
         self._generation = 0
+        self.shown = 0  # first pages shown so far: what a test or a benchmark waits on
         self._cursor: str | None = None
         self._empty_text = empty_text or "No employee matches."
 
@@ -105,6 +105,7 @@ class EmployeeList(Vertical):
             return
         self._cursor = page.next_cursor
         self.table.reset(page.items, total=page.total, has_more=page.next_cursor is not None)
+        self.shown += 1
         self.post_message(self.Loaded(self, page.total))
 
     @on(PagedTable.NeedMore)

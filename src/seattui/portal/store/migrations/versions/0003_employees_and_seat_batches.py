@@ -40,7 +40,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_seat_batches_org_id_id', ['org_id', 'id'], unique=False)
 
     with op.batch_alter_table('employees', schema=None) as batch_op:
-        batch_op.create_index('ix_employees_org_id_name', ['org_id', 'name', 'id'], unique=False)
+        batch_op.create_index('ix_employees_org_id_name', ['org_id', 'name', 'id', 'email', 'department', 'status'], unique=False)
         batch_op.create_index('ix_employees_org_id_status', ['org_id', 'status', 'id'], unique=False)
 
     with op.batch_alter_table('seats', schema=None) as batch_op:
