@@ -135,7 +135,7 @@ async def test_the_preview_lists_every_move_and_each_conflict_then_applies_and_u
         assert rows == [(person(0), person(6), None),
                         (person(1), person(3), f"{person(3)} already holds a workspace seat"),
                         (person(2), person(5), None)]
-        await pilot.press("down")  # the line under the list says the move under the cursor in full
+        # The cursor starts on the first conflict; the line under the list says it in full.
         await until_text(pilot, f"2: workspace from {person(1)} <person000001@acme.example> to {person(3)} "
                                 f"<person000003@acme.example>: {person(3)} already holds a workspace seat")
         await pilot.press("enter")
