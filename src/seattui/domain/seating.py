@@ -165,7 +165,7 @@ def parse_plan(text: str) -> tuple[list[tuple[int, MoveRequest]], list[RowProble
             continue
         try:
             move = MoveRequest(from_email=values["from_email"], to_email=values["to_email"],
-                               product_id=values["product"])
+                               product_id=values["product"] or None)
         except ValidationError as error:
             fields = field_messages(error.errors())
             reason = "; ".join(message if field == "body" else f"{field}: {message}" for field, message in fields.items())
