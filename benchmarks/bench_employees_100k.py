@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from harness import figure, scratch_env
+from harness import BENCH_LOGIN, figure, scratch_env, seed_workforce
 
 PEOPLE = 100_000
 SEATS = 10_000
@@ -28,28 +28,6 @@ SIZE = (120, 40)
 TYPED = "olga 0042"  # matches fewer rows with each key, down to a handful
 CURSOR_MOVES = 200
 OPENINGS = 3
-ORG, LOGIN, PASSWORD = "Bench Org", "bench", "bench password 1"
-
-
-async def _seed(database: Path) -> str:
-    from seattui.domain.accounts import Credentials, NewOrganization
-    from seattui.portal.context import Tx
-    from seattui.portal.runtime import Portal
-    from seattui.portal.seed import add_workforce
-    from seattui.portal.services import accounts, auth
-    from seattui.wiring import portal_settings
-
-    portal = Portal(portal_settings(database))
-    await portal.start()
-    try:
-        async with portal.store.write() as conn:
-            org = await accounts.create_organization(
-                portal, conn, NewOrganization(organization_name=ORG, owner_login=LOGIN, password=PASSWORD))
-            await add_workforce(Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now()),
-                                people=PEOPLE, seats_bought=SEATS)
-        return (await auth.login(portal, Credentials(login=LOGIN, password=PASSWORD))).token
-    finally:
-        await portal.close()
 
 
 def _text(app: Any) -> str:
@@ -94,7 +72,7 @@ async def _ours(database: Path, token: str, *, measure_all: bool) -> tuple[float
     from seattui.tui.app import SeattuiApp
     from seattui.wiring import EmbeddedConnector
 
-    save_profile("bench", Profile(portal="embedded", login=LOGIN, database=str(database)))
+    save_profile("bench", Profile(portal="embedded", login=BENCH_LOGIN, database=str(database)))
     save_token("bench", token)
     connector = EmbeddedConnector(database)
     app = SeattuiApp(lambda _profile: connector, profile_name="bench")
@@ -195,7 +173,7 @@ def run() -> Iterator[dict[str, Any]]:
     with scratch_env() as (root, env):
         os.environ.update({key: env[key] for key in ("SEATTUI_CONFIG", "SEATTUI_DATA_DIR")})
         database = root / "employees.db"
-        token = asyncio.run(_seed(database))
+        token = asyncio.run(seed_workforce(database, PEOPLE, SEATS))
         # The app started afresh each time: the screen's first opening is what is timed.
         opened = [asyncio.run(_ours(database, token, measure_all=False))[0] for _ in range(OPENINGS - 1)]
         last = asyncio.run(_ours(database, token, measure_all=True))

@@ -16,34 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import figure, median, scratch_env, serving
+from harness import BENCH_LOGIN, BENCH_PASSWORD, figure, median, scratch_env, seed_workforce, serving
 
 MOVES = 10_000
 RUNS = 5
-ORG, LOGIN, PASSWORD = "Bench Org", "bench", "bench password 1"
 RAW_UPDATE = ("UPDATE seats SET employee_id = {0}, last_batch = {1}, assigned_at = {2} "
               "WHERE org_id = {3} AND product_id = {4} AND employee_id = {5}")
-
-
-async def _seed(database: str) -> None:
-    """An organization with 2 x MOVES employees, the first half holding a workspace seat."""
-    from seattui.domain.accounts import NewOrganization
-    from seattui.portal.context import Tx
-    from seattui.portal.runtime import Portal
-    from seattui.portal.seed import add_workforce
-    from seattui.portal.services import accounts
-    from seattui.wiring import portal_settings
-
-    portal = Portal(portal_settings(database))
-    await portal.start()
-    try:
-        async with portal.store.write() as conn:
-            org = await accounts.create_organization(
-                portal, conn, NewOrganization(organization_name=ORG, owner_login=LOGIN, password=PASSWORD))
-            await add_workforce(Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now()),
-                                people=2 * MOVES, seats_bought=MOVES)
-    finally:
-        await portal.close()
 
 
 async def _end_to_end(url: str) -> list[float]:
@@ -51,7 +29,7 @@ async def _end_to_end(url: str) -> list[float]:
     from seattui.domain.seating import MoveRequest
 
     async with PortalClient(url, timeout=120) as client:
-        await client.login(LOGIN, PASSWORD)
+        await client.login(BENCH_LOGIN, BENCH_PASSWORD)
         ids = await client.employee_ids()
         ids.sort()
         seated, free = ids[:MOVES], ids[MOVES : 2 * MOVES]
@@ -134,7 +112,7 @@ async def _create_database(admin: str, name: str, *, drop: bool = False) -> None
 
 
 def _measure(database: str, env: dict[str, str], raw: Any) -> tuple[float, float]:
-    asyncio.run(_seed(database))
+    asyncio.run(seed_workforce(database, 2 * MOVES, MOVES))
     with serving(database, env) as url:
         ours = median(asyncio.run(_end_to_end(url)))
     return ours, median(raw())

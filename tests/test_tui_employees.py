@@ -117,6 +117,16 @@ async def mark_receivers(pilot: Any, reassign: ReassignScreen, names: list[str])
         await pilot.press("space")
 
 
+async def preview_of(pilot: Any, rows: int, givers: int, receivers: list[str]) -> PreviewScreen:
+    """The first `givers` employees' seats, previewed for `receivers` marked in that order."""
+    reassign = await start_reassign(pilot, await open_employees(pilot, rows), givers)
+    await mark_receivers(pilot, reassign, receivers)
+    await pilot.press("p")
+    preview: PreviewScreen = await until_screen(pilot, PreviewScreen)
+    await until(pilot, lambda: preview.plan is not None, what="the dry run")
+    return preview
+
+
 async def test_the_preview_lists_every_move_and_each_conflict_then_applies_and_undoes(harness: PortalHarness) -> None:
     ids = await staff(harness, 8, 4)  # person(0..3) hold seats
     app, client = await app_for(harness)
@@ -184,12 +194,7 @@ async def test_too_few_receivers_are_conflicts_in_the_preview(harness: PortalHar
     await staff(harness, 6, 3)
     app, _ = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_employees(pilot, 6)
-        reassign = await start_reassign(pilot, screen, 3)
-        await mark_receivers(pilot, reassign, [person(4)])
-        await pilot.press("p")
-        preview: PreviewScreen = await until_screen(pilot, PreviewScreen)
-        await until(pilot, lambda: preview.plan is not None)
+        preview = await preview_of(pilot, 6, 3, [person(4)])
         assert [m.problem for m in preview.moves] == [
             None, f"no receiver marked for {person(1)}: mark 2 more, in order",
             f"no receiver marked for {person(2)}: mark 2 more, in order"]
@@ -199,12 +204,7 @@ async def test_an_undo_is_refused_when_a_seat_moved_since(harness: PortalHarness
     ids = await staff(harness, 4, 1)
     app, client = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_employees(pilot, 4)
-        reassign = await start_reassign(pilot, screen, 1)
-        await mark_receivers(pilot, reassign, [person(2)])
-        await pilot.press("p")
-        preview: PreviewScreen = await until_screen(pilot, PreviewScreen)
-        await until(pilot, lambda: preview.plan is not None)
+        preview = await preview_of(pilot, 4, 1, [person(2)])
         await pilot.press("enter")
         await until(pilot, lambda: preview.applied is not None)
         await client.reassign([move(ids[2], ids[3])])  # someone else moves the seat on

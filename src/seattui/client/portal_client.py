@@ -294,8 +294,8 @@ class PortalClient:
                                descending=str(descending).lower(), cursor=cursor, limit=limit)
 
     async def departments(self, chosen: EmployeeFilter | None = None) -> list[DepartmentCount]:
+        """How many employees match in each department (the filter's own department aside)."""
         params = self._filter_params(chosen)
-        params.pop("department")
         response = await self.request("GET", f"{API}/employees/departments", params=params)
         return _parse_list(DepartmentCount, response)
 

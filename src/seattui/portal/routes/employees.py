@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from seattui.domain.paging import Page
@@ -23,59 +25,45 @@ from seattui.portal.services import employees
 router = APIRouter(tags=["employees"])
 
 
-def _filter(q: str, department: str | None, status: EmployeeStatus | None, without_seat: str | None) -> EmployeeFilter:
+def _chosen(
+    q: str = Query("", max_length=200, description="words, each found in the name, email or department"),
+    department: str | None = Query(None, max_length=80),
+    status: EmployeeStatus | None = None,
+    without_seat: str | None = Query(None, max_length=64, description="only those without a seat of this product"),
+) -> EmployeeFilter:
     return EmployeeFilter(text=q, department=department, status=status, without_seat=without_seat)
 
 
-Text = Query("", max_length=200, description="words, each found in the name, email or department")
-Department = Query(None, max_length=80)
-WithoutSeat = Query(None, max_length=64, description="only employees without a seat of this product")
+Chosen = Annotated[EmployeeFilter, Depends(_chosen)]
 
 
 @router.get("/employees")
 async def list_employees(
     request: Request,
     actor: CurrentActor,
-    q: str = Text,
-    department: str | None = Department,
-    status: EmployeeStatus | None = None,
-    without_seat: str | None = WithoutSeat,
+    chosen: Chosen,
     sort: EmployeeSort = EmployeeSort.NAME,
     descending: bool = False,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=500),
 ) -> Page[Employee]:
     """One page; the first page also tells how many employees match in all."""
-    chosen = _filter(q, department, status, without_seat)
     return await read(request, actor, lambda tx: employees.list_page(
         tx, chosen, sort=sort, descending=descending, cursor=cursor, limit=limit))
 
 
 @router.get("/employees/departments")
-async def departments(
-    request: Request,
-    actor: CurrentActor,
-    q: str = Text,
-    status: EmployeeStatus | None = None,
-    without_seat: str | None = WithoutSeat,
-) -> list[DepartmentCount]:
-    chosen = _filter(q, None, status, without_seat)
+async def departments(request: Request, actor: CurrentActor, chosen: Chosen) -> list[DepartmentCount]:
+    """How many employees match in each department (a department asked for is not applied)."""
     return await read(request, actor, lambda tx: employees.departments(tx, chosen))
 
 
 @router.get("/employees/ids")
 async def matching_ids(
-    request: Request,
-    actor: CurrentActor,
-    q: str = Text,
-    department: str | None = Department,
-    status: EmployeeStatus | None = None,
-    without_seat: str | None = WithoutSeat,
-    sort: EmployeeSort = EmployeeSort.NAME,
+    request: Request, actor: CurrentActor, chosen: Chosen, sort: EmployeeSort = EmployeeSort.NAME,
     descending: bool = False,
 ) -> EmployeeIds:
     """Every matching employee's id, in the list's order (what "mark all" marks)."""
-    chosen = _filter(q, department, status, without_seat)
     return EmployeeIds(ids=await read(request, actor, lambda tx: employees.matching_ids(
         tx, chosen, sort=sort, descending=descending)))
 

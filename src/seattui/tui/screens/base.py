@@ -86,3 +86,12 @@ class PortalScreen(PortalCalls, Screen[None]):
 class PortalModal(PortalCalls, ModalScreen[R], Generic[R]):
     """A dialog that calls the portal itself, so its errors show inside it and what was
     typed stays."""
+
+
+def focus_next(screen: Any, names: list[str], current: str | None) -> bool:
+    """Enter in a form: focus the field after `current`; False when it was the last one."""
+    index = names.index(current or names[0])
+    if index + 1 < len(names):
+        screen.query_one(f"#{names[index + 1]}").focus()
+        return True
+    return False

@@ -12,7 +12,7 @@ from seattui.domain.errors import ValidationFailed
 from seattui.domain.people import Employee, EmployeeFields
 from seattui.domain.validation import build
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalModal
+from seattui.tui.screens.base import PortalModal, focus_next
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 
@@ -46,11 +46,7 @@ class EmployeeForm(PortalModal[Employee | None]):
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        names = [name for name, *_ in FIELDS]
-        index = names.index(event.input.id or names[0])
-        if index + 1 < len(names):
-            self.query_one(f"#{names[index + 1]}", Input).focus()
-        else:
+        if not focus_next(self, [name for name, *_ in FIELDS], event.input.id):
             self.action_save()
 
     @on(Button.Pressed)
