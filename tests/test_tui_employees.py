@@ -12,6 +12,7 @@ import pytest
 from seattui.client import PortalClient
 from seattui.domain.people import EmployeeFilter
 from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.screens.employee_import import ImportScreen
 from seattui.tui.screens.employees import EmployeesScreen
 from seattui.tui.screens.reassign import ReassignScreen
 from seattui.tui.screens.reassign_preview import PreviewScreen
@@ -279,14 +280,15 @@ async def test_an_import_with_bad_rows_lists_them_and_imports_nothing(harness: P
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_employees(pilot, 1)
         await pilot.press("i")
-        await type_text(pilot, str(tmp_path / "missing.csv"))
+        path = (await until_screen(pilot, ImportScreen)).query_one("#import-path")
+        path.value = str(tmp_path / "missing.csv")  # typed key by key, a long path takes seconds
         await pilot.press("enter")
         await until_text(pilot, "Cannot read")
-        app.screen.query_one("#import-path").value = str(bad)
+        path.value = str(bad)
         await pilot.press("enter")
         await until_text(pilot, "Nothing was imported: 2 row(s) of people.csv are wrong")
         assert shows(app, "line 3: email:") and shows(app, "line 4: name:")
         assert (await client.employees()).total == 1
-        app.screen.query_one("#import-path").value = str(good)
+        path.value = str(good)
         await pilot.press("enter")
         await until(pilot, lambda: len(screen.employees.table.rows) == 2, what="the imported employee")

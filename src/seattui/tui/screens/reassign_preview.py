@@ -133,7 +133,11 @@ class PreviewScreen(PortalScreen):
         self.refresh_bindings()
 
     def action_drop_conflicts(self) -> None:
-        """Leave out the marked moves, or else every move with a conflict, and check again."""
+        """Leave out the marked moves, or else every move with a conflict, and check again;
+        with no answer from the portal yet, check again (the retry key)."""
+        if self.plan is None:
+            self._check()
+            return
         table = self.query_one(PagedTable)
         dropped = [move for number, move in table.rows if number in table.marked] or self.conflicts
         if not dropped:
