@@ -100,7 +100,7 @@ async def test_one_bad_move_refuses_the_whole_batch_with_a_reason_per_refused_mo
 
 
 @pytest.mark.parametrize("trips", ["giver holds none", "receiver holds one", "receiver departed"])
-async def test_each_guard_of_the_store_refuses_the_whole_batch_and_says_why(harness: PortalHarness, trips: str) -> None:
+async def test_each_set_wise_check_refuses_the_whole_batch_and_says_why(harness: PortalHarness, trips: str) -> None:
     ids = await staff(harness, 5, 3)
     operator = await harness.login("acme-op")
     await operator.depart_employees([ids[4]])

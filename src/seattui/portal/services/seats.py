@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.catalog import ProductKind
 from seattui.domain.errors import BatchRefused, Conflict, NotFound, SeatsExhausted, UndoRefused, ValidationFailed
@@ -171,11 +170,11 @@ async def _holders(tx: Tx, employee_ids: Sequence[int], product_ids: Sequence[st
 
 # -- batches ------------------------------------------------------------------------------
 #
-# Applying a batch is optimistic: when every move names its people by id and its product,
-# the moves go straight to one executemany guarded by the store (the giver's seat must be
-# there, the receiver may hold none by the unique constraint) and a count of what moved.
-# Anything else, or a guard that trips, rolls back to a savepoint and takes the slow path
-# that checks each move and says why each refused one is refused.
+# Applying a batch is checked set-wise first: when every move names its people by id and its
+# product, a few counts tell whether every giver holds the seat and every receiver is an
+# active employee holding none; then one executemany moves them all. Anything else takes the
+# slow path that checks each move and says why each refused one is refused. Everything runs
+# under the organization's seat lock, so nothing changes between the check and the moves.
 
 Triple = tuple[str, int, int]  # product, giver, receiver
 
@@ -315,41 +314,46 @@ def _direct(tx: Tx, requests: Sequence[MoveRequest]) -> list[Triple] | None:
     return triples
 
 
-async def _move(tx: Tx, triples: list[Triple], batch_id: str, *, receivers_active: bool,
-                guard_batch: str | None = None) -> bool:
-    """Move every seat or none: False (and nothing changed) if a guard trips. Each giver's seat
-    must be there (and, undoing, still as `guard_batch` left it); each receiver must be one of
-    the organization's (active) employees and hold no seat of the product (unique constraint)."""
+async def _guards_hold(tx: Tx, triples: list[Triple], *, receivers_active: bool,
+                       guard_batch: str | None = None) -> bool:
+    """Every giver holds the product's seat (undoing: still as `guard_batch` left it), every
+    receiver is one of the organization's (active) employees and holds none."""
+    receivers = {receiver for _, _, receiver in triples}
+    known = select(func.count()).where(employees.c.org_id == tx.org_id, among(tx.conn, employees.c.id, receivers))
+    if receivers_active:
+        known = known.where(employees.c.status == EmployeeStatus.ACTIVE.value)
+    if await tx.conn.scalar(known) != len(receivers):
+        return False
+    for product in sorted({product for product, _, _ in triples}):
+        givers = [giver for p, giver, _ in triples if p == product]
+        takers = [receiver for p, _, receiver in triples if p == product]
+        seats_of = select(func.count()).where(seats.c.org_id == tx.org_id, seats.c.product_id == product)
+        held = seats_of.where(among(tx.conn, seats.c.employee_id, givers))
+        if guard_batch is not None:
+            held = held.where(seats.c.last_batch == guard_batch)
+        if await tx.conn.scalar(held) != len(givers):
+            return False
+        if await tx.conn.scalar(seats_of.where(among(tx.conn, seats.c.employee_id, takers))):
+            return False
+    return True
+
+
+async def _move(tx: Tx, triples: list[Triple], batch_id: str) -> None:
+    """Move every seat, once _guards_hold said they may; the count is a last check."""
     # Plain driver parameters: SQLAlchemy's processing of 10,000 parameter sets would take
     # longer than the database's work. The statement is this one, nothing else.
     dialect = tx.conn.dialect
     numbered = iter(range(1, 99))
     mark = (lambda: "?") if dialect.paramstyle == "qmark" else (lambda: f"${next(numbered)}")
     statement = (f"UPDATE seats SET employee_id = {mark()}, last_batch = {mark()}, assigned_at = {mark()} "
-                 f"WHERE org_id = {mark()} AND product_id = {mark()} AND employee_id = {mark()} "
-                 f"AND EXISTS (SELECT 1 FROM employees WHERE employees.id = {mark()} "
-                 f"AND employees.org_id = {mark()} AND employees.status IN ({mark()}, {mark()}))")
+                 f"WHERE org_id = {mark()} AND product_id = {mark()} AND employee_id = {mark()}")
     assigned_at = seats.c.assigned_at.type.bind_processor(dialect)(tx.now)  # type: ignore[misc]
-    statuses = (EmployeeStatus.ACTIVE.value,) * 2 if receivers_active else (EmployeeStatus.ACTIVE.value,
-                                                                            EmployeeStatus.DEPARTED.value)
-    if guard_batch is not None:
-        statement += f" AND last_batch = {mark()}"
-    guard = (guard_batch,) if guard_batch is not None else ()
-    rows = [(receiver, batch_id, assigned_at, tx.org_id, product, giver, receiver, tx.org_id, *statuses, *guard)
-            for product, giver, receiver in triples]
-    savepoint = await tx.conn.begin_nested()
-    try:
-        await tx.conn.exec_driver_sql(statement, rows)
-        count = await tx.conn.scalar(
-            select(func.count()).where(seats.c.org_id == tx.org_id, seats.c.last_batch == batch_id))
-    except IntegrityError:  # a receiver holds a seat of the product already
-        await savepoint.rollback()
-        return False
-    if count != len(triples):
-        await savepoint.rollback()
-        return False
-    await savepoint.commit()
-    return True
+    await tx.conn.exec_driver_sql(
+        statement, [(receiver, batch_id, assigned_at, tx.org_id, product, giver) for product, giver, receiver in triples])
+    moved = await tx.conn.scalar(
+        select(func.count()).where(seats.c.org_id == tx.org_id, seats.c.last_batch == batch_id))
+    if moved != len(triples):  # the whole transaction rolls back
+        raise Conflict("The seats changed while the batch was being applied; nothing was moved. Try again.")
 
 
 async def reassign(tx: Tx, requests: Sequence[MoveRequest], *, dry_run: bool) -> BatchOutcome:
@@ -363,7 +367,8 @@ async def reassign(tx: Tx, requests: Sequence[MoveRequest], *, dry_run: bool) ->
     await lock_seats(tx)
     batch_id = tx.batch_id = tx.batch_id or str(uuid.uuid4())
     direct = _direct(tx, requests)
-    if direct is not None and await _move(tx, direct, batch_id, receivers_active=True):
+    if direct is not None and await _guards_hold(tx, direct, receivers_active=True):
+        await _move(tx, direct, batch_id)
         return await _record(tx, direct, BatchKind.REASSIGN)
     moves = await _plan(tx, requests)
     refused = [move.planned() for move in moves if move.problem]
@@ -375,8 +380,7 @@ async def reassign(tx: Tx, requests: Sequence[MoveRequest], *, dry_run: bool) ->
             {"moves": refused, "total": len(moves)},
         )
     triples = [move.triple() for move in moves]
-    if not await _move(tx, triples, batch_id, receivers_active=True):
-        raise Conflict("The seats changed while the batch was being checked; nothing was moved. Try again.")
+    await _move(tx, triples, batch_id)
     return await _record(tx, triples, BatchKind.REASSIGN)
 
 
@@ -423,7 +427,8 @@ async def undo(tx: Tx, batch_id: str) -> BatchOutcome:
                           {"undone_by": batch.undone_by, "moves": []})
     inverse: list[Triple] = [(product, receiver, giver) for product, giver, receiver in batch.moves]
     tx.batch_id = tx.batch_id or str(uuid.uuid4())
-    if await _move(tx, inverse, tx.batch_id, receivers_active=False, guard_batch=batch_id):
+    if await _guards_hold(tx, inverse, receivers_active=False, guard_batch=batch_id):
+        await _move(tx, inverse, tx.batch_id)
         return await _record(tx, inverse, BatchKind.UNDO, undoes=batch_id)
     refused = await _why_not_undone(tx, inverse, batch_id)
     raise UndoRefused(
