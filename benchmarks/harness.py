@@ -83,3 +83,30 @@ def serving(database: Path, env: dict[str, str]) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+BENCH_ORG, BENCH_LOGIN, BENCH_PASSWORD = "Bench Org", "bench", "bench password 1"
+
+
+async def seed_workforce(database: str | Path, people: int, seats: int) -> str:
+    """An organization with `people` employees, the first `seats` holding a workspace seat;
+    returns a session token of its owner (BENCH_LOGIN)."""
+    from seattui.domain.accounts import Credentials, NewOrganization
+    from seattui.portal.context import Tx
+    from seattui.portal.runtime import Portal
+    from seattui.portal.seed import add_workforce
+    from seattui.portal.services import accounts, auth
+    from seattui.wiring import portal_settings
+
+    portal = Portal(portal_settings(database))
+    await portal.start()
+    try:
+        async with portal.store.write() as conn:
+            org = await accounts.create_organization(
+                portal, conn, NewOrganization(organization_name=BENCH_ORG, owner_login=BENCH_LOGIN,
+                                              password=BENCH_PASSWORD))
+            await add_workforce(Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now()),
+                                people=people, seats_bought=seats)
+        return (await auth.login(portal, Credentials(login=BENCH_LOGIN, password=BENCH_PASSWORD))).token
+    finally:
+        await portal.close()

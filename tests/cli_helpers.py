@@ -27,7 +27,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serving(database: Path | str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(

@@ -235,3 +235,84 @@ class TestSupport:
         database, token = demo
         app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
         assert snap_compare(app, terminal_size=size, run_before=opened("s", SupportScreen, "space", "space"))
+
+
+# -- #6: employees and seats ----------------------------------------------------------------
+
+DEPARTED_THEN_RECEIVERS = ("t", "t")  # the departed employees, who all hold seats in the demo
+RECEIVERS = ("down", "down", "down", "space", "down", "space", "space", "space", "space", "down", "down", "space")
+
+
+async def _employees_ready(pilot: Any) -> Any:
+    from seattui.tui.screens.employees import EmployeesScreen
+
+    await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+    await pilot.press("e")
+    screen = await until_screen(pilot, EmployeesScreen)
+    await until(pilot, lambda: screen.employees.table.rows and screen.departments, what="the employees")
+    return screen
+
+
+async def _to_preview(pilot: Any) -> Any:
+    from seattui.tui.screens.reassign import ReassignScreen
+    from seattui.tui.screens.reassign_preview import PreviewScreen
+
+    screen = await _employees_ready(pilot)
+    await pilot.press(*DEPARTED_THEN_RECEIVERS)
+    await until(pilot, lambda: len(screen.employees.table.rows) == 6, what="the departed")
+    await pilot.press("ctrl+a")
+    await until(pilot, lambda: len(screen.employees.table.marked) == 6)
+    await pilot.press("r")
+    reassign = await until_screen(pilot, ReassignScreen)
+    await until(pilot, lambda: len(reassign.receivers.table.rows) > 12, what="the receivers")
+    await pilot.press(*RECEIVERS)
+    await pilot.press("p")
+    preview = await until_screen(pilot, PreviewScreen)
+    await until(pilot, lambda: preview.plan is not None, what="the dry run")
+    return preview
+
+
+def _ready(wait: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    async def run_before(pilot: Any) -> None:
+        await wait(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+class TestEmployees:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_employees(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=_ready(_employees_ready))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_preview_with_a_conflict(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=_ready(_to_preview))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_result(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int], tmp_path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+        import itertools
+        import types
+        import uuid
+
+        numbers = itertools.count(1)  # batch ids the picture can keep
+        monkeypatch.setattr("seattui.portal.routes.seats.uuid",
+                            types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(numbers))))
+        copy = tmp_path / "demo.db"  # the batch changes seats: not in the shared demo
+        copy.write_bytes(demo[0].read_bytes())
+
+        async def applied(pilot: Any) -> None:
+            preview = await _to_preview(pilot)
+            await pilot.press("x")
+            await until(pilot, lambda: preview.plan is not None and not preview.conflicts, what="no conflicts")
+            await pilot.press("enter")
+            await until(pilot, lambda: preview.applied is not None, what="the batch")
+
+        app = make_app(connector=connector(copy), token=demo[1], login=DEMO_LOGIN)
+        assert snap_compare(app, terminal_size=size, run_before=_ready(applied))

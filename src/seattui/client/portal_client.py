@@ -43,7 +43,18 @@ from seattui.domain.licensing import (
     SupportExtension,
 )
 from seattui.domain.paging import Page
+from seattui.domain.people import (
+    DepartmentCount,
+    Employee,
+    EmployeeFields,
+    EmployeeFilter,
+    EmployeeIds,
+    EmployeeImport,
+    EmployeeSort,
+    ImportResult,
+)
 from seattui.domain.pricing import Quote
+from seattui.domain.seating import BatchOutcome, MoveRequest, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest
 from seattui.domain.validation import build
 
 M = TypeVar("M", bound=BaseModel)
@@ -421,6 +432,100 @@ class PortalClient:
 
     # -- employees and seats -----------------------------------------------------------------
 
+    @staticmethod
+    def _filter_params(chosen: EmployeeFilter | None) -> dict[str, Any]:
+        chosen = chosen or EmployeeFilter()
+        return {"q": chosen.text or None, "department": chosen.department,
+                "status": chosen.status.value if chosen.status else None, "without_seat": chosen.without_seat}
+
+    async def employees(
+        self,
+        chosen: EmployeeFilter | None = None,
+        *,
+        sort: EmployeeSort = EmployeeSort.NAME,
+        descending: bool = False,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Employee]:
+        """A page of employees; the first page's `total` counts every match."""
+        return await self._get("/employees", Page[Employee], **self._filter_params(chosen), sort=sort.value,
+                               descending=str(descending).lower(), cursor=cursor, limit=limit)
+
+    async def departments(self, chosen: EmployeeFilter | None = None) -> list[DepartmentCount]:
+        """How many employees match in each department (the filter's own department aside)."""
+        params = self._filter_params(chosen)
+        response = await self.request("GET", f"{API}/employees/departments", params=params)
+        return _parse_list(DepartmentCount, response)
+
+    async def employee_ids(
+        self, chosen: EmployeeFilter | None = None, *, sort: EmployeeSort = EmployeeSort.NAME, descending: bool = False
+    ) -> list[int]:
+        """Every matching employee's id in the list's order (for "mark all")."""
+        found = await self._get("/employees/ids", EmployeeIds, **self._filter_params(chosen), sort=sort.value,
+                                descending=str(descending).lower())
+        return found.ids
+
+    async def lookup_employees(self, employee_ids: list[int]) -> list[Employee]:
+        response = await self.request("POST", f"{API}/employees/lookup", body=EmployeeIds(ids=employee_ids))
+        return _parse_list(Employee, response)
+
+    async def employee(self, employee_id: int) -> Employee:
+        return await self._get(f"/employees/{employee_id}", Employee)
+
+    async def add_employee(self, person: EmployeeFields, *, idempotency_key: str | None = None) -> Employee:
+        added: Employee = await self._send("POST", "/employees", Employee, person, idempotency_key=idempotency_key)
+        return added
+
+    async def edit_employee(self, employee_id: int, person: EmployeeFields) -> Employee:
+        edited: Employee = await self._send("PUT", f"/employees/{employee_id}", Employee, person)
+        return edited
+
+    async def depart_employees(self, employee_ids: list[int]) -> list[int]:
+        """Mark employees departed; returns those who were active until now."""
+        departed: EmployeeIds = await self._send("POST", "/employees/departures", EmployeeIds,
+                                                 EmployeeIds(ids=employee_ids))
+        return departed.ids
+
+    async def import_employees(self, csv_text: str, *, idempotency_key: str | None = None) -> ImportResult:
+        """Import a CSV file (name, email, department): every row or, with ImportRefused, none."""
+        result: ImportResult = await self._send("POST", "/employees/import", ImportResult,
+                                                EmployeeImport(csv=csv_text), idempotency_key=idempotency_key,
+                                                timeout=max(self.timeout, 60.0))
+        return result
+
+    async def seat_pools(self) -> list[SeatPool]:
+        return _parse_list(SeatPool, await self.request("GET", f"{API}/seats/pools"))
+
+    async def assign_seats(self, employee_ids: list[int], product_id: str, license_id: int | None = None) -> SeatChange:
+        change: SeatChange = await self._send(
+            "POST", "/seats", SeatChange, SeatRequest(employee_ids=employee_ids, product_id=product_id,
+                                                      license_id=license_id))
+        return change
+
+    async def unassign_seats(self, employee_ids: list[int], product_id: str) -> SeatChange:
+        change: SeatChange = await self._send(
+            "POST", "/seats/unassign", SeatChange, SeatRequest(employee_ids=employee_ids, product_id=product_id))
+        return change
+
+    async def reassign(
+        self, moves: list[MoveRequest], *, dry_run: bool = False, idempotency_key: str | None = None
+    ) -> BatchOutcome:
+        """Check (dry_run) or apply a batch of seat moves whole. Applying raises BatchRefused,
+        with each refused move in `details["moves"]`, and changes nothing if any move is refused."""
+        outcome: BatchOutcome = await self._send(
+            "POST", "/seat-batches", BatchOutcome, ReassignRequest(moves=moves, dry_run=dry_run),
+            idempotency_key=idempotency_key, timeout=max(self.timeout, 120.0))
+        return outcome
+
+    async def undo_batch(self, batch_id: str, *, idempotency_key: str | None = None) -> BatchOutcome:
+        """Apply the inverse batch; UndoRefused if any of its seats changed since."""
+        outcome: BatchOutcome = await self._send("POST", f"/seat-batches/{batch_id}/undo", BatchOutcome,
+                                                 idempotency_key=idempotency_key, timeout=max(self.timeout, 120.0))
+        return outcome
+
+    async def seat_batches(self, *, cursor: str | None = None, limit: int = 50) -> Page[SeatBatch]:
+        return await self._get("/seat-batches", Page[SeatBatch], cursor=cursor, limit=limit)
+
     # -- audit -------------------------------------------------------------------------------
 
     async def audit(
@@ -429,14 +534,25 @@ class PortalClient:
         return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id)
 
 
+def _unreadable() -> errors.PortalFault:
+    return errors.PortalFault(
+        "The portal answered with data this version of seattui cannot read; "
+        "check that the app and the portal are the same version."
+    )
+
+
 def _parse(model: type[M], response: httpx.Response) -> M:
     try:
         return model.model_validate_json(response.content)
     except ValidationError:
-        raise errors.PortalFault(
-            "The portal answered with data this version of seattui cannot read; "
-            "check that the app and the portal are the same version."
-        ) from None
+        raise _unreadable() from None
+
+
+def _parse_list(model: type[M], response: httpx.Response) -> list[M]:
+    try:
+        return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
+    except ValidationError:
+        raise _unreadable() from None
 
 
 def _reason(error: Exception) -> str:

@@ -48,6 +48,19 @@ class ValidationFailed(SeattuiError):
         return dict(self.details.get("fields", {}))
 
 
+class ImportRefused(ValidationFailed):
+    """A file with bad rows, refused whole; `details["rows"]` gives each bad row's line and reason."""
+
+    code = "import_refused"
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        SeattuiError.__init__(self, message, {"rows": rows})
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self.details.get("rows", []))
+
+
 class NotFound(SeattuiError):
     code = "not_found"
 
@@ -105,12 +118,14 @@ class SeatsExhausted(Conflict):
 
 
 class BatchRefused(Conflict):
-    """A batch validated whole and refused; `details["refusals"]` gives a reason per item."""
+    """A batch validated whole and refused; `details["moves"]` gives each refused move and why."""
 
     code = "batch_refused"
 
 
 class UndoRefused(Conflict):
+    """An undo refused whole; `details["moves"]` gives each move that cannot go back and why."""
+
     code = "undo_refused"
 
 

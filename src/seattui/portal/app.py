@@ -16,9 +16,11 @@ from seattui.portal.routes import (
     catalog,
     credits,
     dashboard,
+    employees,
     health,
     keys,
     licenses,
+    seats,
     session,
     subscriptions,
     support,
@@ -54,7 +56,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.state.portal = portal
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, session, catalog, credits, dashboard, licenses, subscriptions, audit,
-                   keys, support, activation):
+    for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
+                   activation, employees, seats, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -9,14 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from seattui.domain.accounts import NewOrganization
+from seattui.domain.catalog import SeatPlan
 from seattui.domain.roles import Role
 from seattui.domain.keys import RANDOM_ALPHABET, format_key
 from seattui.domain.licensing import LicenseOrder, NewActivationKey, SubscriptionOrder, Term
 from seattui.domain.people import EmployeeFields
+from seattui.domain.seating import SeatRequest
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
-from seattui.portal.services import accounts, employees, keys, licenses, subscriptions
+from seattui.portal.services import accounts, employees, keys, licenses, seats, subscriptions
+from seattui.portal.store.tables import employees as employee_table
 
 DEMO_ORGANIZATION = "Northwind IT Services"
 DEMO_LOGIN = "admin"
@@ -96,6 +101,7 @@ async def seed_demo(portal: Portal) -> DemoCredentials | None:
             if order.term is not Term.TRIAL and rng.random() < 0.45:
                 host = f"{order.customer_email.split('@')[0] if order.customer_email else 'host'}-{rng.randint(1, 99):02d}"
                 await licenses.bind_device(tx, created.id, f"fp-{rng.getrandbits(64):016x}", host)
+        await _seats(Tx(conn=conn, actor=org, catalog=portal.catalog, now=now - timedelta(days=3)))
     return credentials
 
 
@@ -179,3 +185,46 @@ def _history(rng: random.Random, key_texts: list[str], now: datetime) -> list[tu
         events.append((now - timedelta(days=days_ago), Decimal(amount)))
     events.sort(key=lambda event: event[0])
     return events
+
+
+# -- #6: employees and seats --------------------------------------------------------------
+
+SEATED_DEPARTMENTS = ("Engineering", "Support", "Sales")
+DEPARTED_WITH_SEATS = 6
+
+
+async def _seats(tx: Tx) -> None:
+    """Workspace seats for Engineering, Support and Sales, as far as the 180 bought go, and a
+    few of those people departed since, so their seats wait to be reassigned."""
+    rows = (await tx.conn.execute(
+        select(employee_table.c.id, employee_table.c.department)
+        .where(employee_table.c.org_id == tx.org_id).order_by(employee_table.c.id)
+    )).all()
+    seated = [row.id for row in rows if row.department in SEATED_DEPARTMENTS]
+    free = sum(pool.free for pool in await seats.pools(tx) if pool.product_id == "workspace" and pool.live)
+    seated = seated[:free]
+    await seats.assign(tx, SeatRequest(employee_ids=seated, product_id="workspace"))
+    await employees.depart(tx, seated[5 :: len(seated) // DEPARTED_WITH_SEATS][:DEPARTED_WITH_SEATS])
+
+
+async def add_workforce(tx: Tx, *, people: int, seats_bought: int, domain: str = "staff.example",
+                        product_id: str = "workspace") -> list[int]:
+    """Many employees (for benchmarks and load tests), seats of a seat product bought on annual
+    licenses (paid with credits granted for it) and given to the first `seats_bought` of them."""
+    names = [f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]} {i:06d}" for i in range(people)]
+    departments = list(_DEPARTMENTS)
+    ids = await employees.add_many(tx, [
+        EmployeeFields(name=name, email=f"person{i:06d}@{domain}", department=departments[i % len(departments)])
+        for i, name in enumerate(names)
+    ])
+    offer = tx.catalog.product(product_id).seat_plan(SeatPlan.ANNUAL)
+    remaining = seats_bought
+    while remaining > 0:
+        quantity = min(remaining, offer.max_seats)
+        await accounts.opening_grant(tx, offer.price_per_seat * quantity, "Credits for workforce seats")
+        key = await keys.create(tx, NewActivationKey(name=f"Workforce {product_id}"))
+        await licenses.create(tx, LicenseOrder(key=key.key, product_id=product_id, term=Term.ANNUAL, quantity=quantity))
+        remaining -= quantity
+    if seats_bought:
+        await seats.assign(tx, SeatRequest(employee_ids=ids[:seats_bought], product_id=product_id))
+    return ids

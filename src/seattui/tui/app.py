@@ -5,6 +5,7 @@ portal call takes: in a worker, with a login modal when the session runs out."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import gc
 import logging
 from dataclasses import replace
@@ -38,45 +39,24 @@ ConnectorFactory = Callable[[Profile], "PortalConnector"]
 START = "start"
 
 
-def _dashboard() -> Screen[None]:
-    from seattui.tui.screens.dashboard import DashboardScreen
+def _lazy(module: str, screen: str) -> Callable[[], Screen[Any]]:
+    """A screen built from its module, imported when the screen first opens."""
 
-    return DashboardScreen()
+    def build() -> Screen[Any]:
+        return getattr(importlib.import_module(f"seattui.tui.screens.{module}"), screen)()  # type: ignore[no-any-return]
 
-
-def _keys() -> Screen[None]:
-    from seattui.tui.screens.keys import KeysScreen
-
-    return KeysScreen()
-
-
-def _assign() -> Screen[None]:
-    from seattui.tui.screens.assign import AssignScreen
-
-    return AssignScreen()
-
-
-def _licenses() -> Screen[None]:
-    from seattui.tui.screens.licenses import LicensesScreen
-
-    return LicensesScreen()
-
-
-def _support() -> Screen[None]:
-    from seattui.tui.screens.support import SupportScreen
-
-    return SupportScreen()
+    return build
 
 
 # Each built screen is a mode of its own, imported when first opened: the first frame
 # pays only for the connect screen.
 SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {
-    "dashboard": _dashboard,
-    # issue 4
-    "keys": _keys,
-    "assign": _assign,
-    "licenses": _licenses,
-    "support": _support,
+    "dashboard": _lazy("dashboard", "DashboardScreen"),
+    "keys": _lazy("keys", "KeysScreen"),
+    "assign": _lazy("assign", "AssignScreen"),
+    "licenses": _lazy("licenses", "LicensesScreen"),
+    "support": _lazy("support", "SupportScreen"),
+    "employees": _lazy("employees", "EmployeesScreen"),
 }
 WRITE_GROUP = "write"
 

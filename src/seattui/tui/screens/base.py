@@ -4,7 +4,7 @@ portal calls that turn errors into words on the screen."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from textual.screen import ModalScreen, Screen
 
@@ -90,3 +90,12 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 def ids(*names: Any) -> str:
     return " ".join(f"#{name}" for name in names)
+
+
+def focus_next(screen: Any, names: list[str], current: str | None) -> bool:
+    """Enter in a form: focus the field after `current`; False when it was the last one."""
+    index = names.index(current or names[0])
+    if index + 1 < len(names):
+        screen.query_one(f"#{names[index + 1]}").focus()
+        return True
+    return False

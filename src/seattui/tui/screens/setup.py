@@ -13,7 +13,7 @@ from seattui.domain.accounts import NewOrganization
 from seattui.domain.validation import build
 from seattui.tui import commands
 from seattui.tui.problems import describe
-from seattui.tui.screens.base import PortalScreen
+from seattui.tui.screens.base import PortalScreen, focus_next
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
@@ -51,11 +51,7 @@ class SetupScreen(PortalScreen):
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        names = [name for name, *_ in FIELDS]
-        index = names.index(event.input.id or names[0])
-        if index + 1 < len(names):
-            self.query_one(f"#{names[index + 1]}", Input).focus()
-        else:
+        if not focus_next(self, [name for name, *_ in FIELDS], event.input.id):
             self.action_create()
 
     @on(Button.Pressed, "#create")

@@ -1,0 +1,63 @@
+"""Seats: pools per license, assign and unassign, batches of moves (checked or applied whole), undo."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from seattui.domain.paging import Page
+from seattui.domain.seating import BatchOutcome, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest
+from seattui.portal.api import CurrentActor, mutate, read
+from seattui.portal.services import seats
+
+router = APIRouter(tags=["seats"])
+BatchId = Path(max_length=36)
+
+
+@router.get("/seats/pools")
+async def pools(request: Request, actor: CurrentActor) -> list[SeatPool]:
+    """Each seat license: seats bought and assigned."""
+    return await read(request, actor, seats.pools)
+
+
+@router.post("/seats", status_code=201, response_model=SeatChange)
+async def assign(wanted: SeatRequest, request: Request, actor: CurrentActor) -> Response:
+    return await mutate(request, actor, lambda tx: seats.assign(tx, wanted), status_code=201)
+
+
+@router.post("/seats/unassign", response_model=SeatChange)
+async def unassign(wanted: SeatRequest, request: Request, actor: CurrentActor) -> Response:
+    return await mutate(request, actor, lambda tx: seats.unassign(tx, wanted))
+
+
+@router.post("/seat-batches", status_code=201, response_model=BatchOutcome)
+async def reassign(batch: ReassignRequest, request: Request, actor: CurrentActor) -> Response:
+    """Check a batch of moves whole (dry_run: changes nothing, answers 200) or apply it in one
+    transaction: every move, or none and 409 batch_refused with each refused move's reason."""
+    if batch.dry_run:
+        outcome = await read(request, actor, lambda tx: seats.reassign(tx, batch.moves, dry_run=True))
+        return Response(outcome.model_dump_json(), media_type="application/json")
+    return await mutate(request, actor, lambda tx: seats.reassign(tx, batch.moves, dry_run=False),
+                        status_code=201, batch_id=str(uuid.uuid4()))
+
+
+@router.get("/seat-batches")
+async def batches(
+    request: Request, actor: CurrentActor, cursor: str | None = None, limit: int = Query(50, ge=1, le=500)
+) -> Page[SeatBatch]:
+    """Applied batches, newest first."""
+    return await read(request, actor, lambda tx: seats.batches(tx, cursor=cursor, limit=limit))
+
+
+@router.get("/seat-batches/{batch_id}")
+async def batch(request: Request, actor: CurrentActor, batch_id: str = BatchId) -> SeatBatch:
+    return await read(request, actor, lambda tx: seats.batch(tx, batch_id))
+
+
+@router.post("/seat-batches/{batch_id}/undo", status_code=201, response_model=BatchOutcome)
+async def undo(request: Request, actor: CurrentActor, batch_id: str = BatchId) -> Response:
+    """Apply the inverse batch; 409 undo_refused if any of the batch's seats changed since."""
+    return await mutate(request, actor, lambda tx: seats.undo(tx, batch_id), status_code=201,
+                        batch_id=str(uuid.uuid4()))

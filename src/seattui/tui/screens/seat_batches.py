@@ -1,0 +1,121 @@
+"""The seat batches applied, newest first: when, who, how many moves of which products, and
+whether a batch was undone. `u` undoes the batch under the cursor with an inverse batch."""
+
+from __future__ import annotations
+
+import uuid
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Footer, Static
+
+from seattui.domain.errors import UndoRefused
+from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refused_moves
+from seattui.tui import commands
+from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.screens.reassign_preview import short
+from seattui.tui.styles import style
+from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
+from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.status_bar import StatusBar
+
+PAGE = 100
+COLUMNS = (
+    Column("at", "When", width=16, sortable=False),
+    Column("batch", "Batch", width=8, sortable=False),
+    Column("kind", "Kind", width=13, sortable=False),
+    Column("moves", "Moves", width=7, justify="right", sortable=False),
+    Column("products", "Products", min_width=10, sortable=False),
+    Column("actor", "By", width=12, sortable=False),
+    Column("state", "Undone by", min_width=9, sortable=False),
+)
+
+
+class SeatBatchesScreen(PortalScreen):
+    SCOPE = "batches"
+    CSS_PATH = style("seat_batches.tcss")
+    BINDINGS = commands.bindings(SCOPE)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cursor: str | None = None
+        self.changed = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Static("Seat batches, newest first. u undoes the batch under the cursor.", id="batches-title")
+        yield Problem(id="batches-problem")
+        yield PagedTable(COLUMNS, row_key=lambda batch: batch.batch_id, cells=self._cells,
+                         empty_text="No seat batch yet: reassign seats from the employees screen (r).",
+                         sort=("none", False), id="batches")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PagedTable).focus()
+        self.action_refresh()
+
+    @staticmethod
+    def _cells(batch: SeatBatch) -> list[Cell]:
+        products = ", ".join(f"{product} {count:,}" for product, count in batch.products.items())
+        kind = batch.kind.value + (f" {short(batch.undoes)}" if batch.kind is BatchKind.UNDO else "")
+        state = Text(short(batch.undone_by), style="dim") if batch.undone_by else ""
+        return [batch.at.strftime("%Y-%m-%d %H:%M"), short(batch.batch_id), kind, f"{batch.moves:,}", products,
+                batch.actor, state]
+
+    def action_refresh(self) -> None:
+        self._load(more=False)
+
+    @on(PagedTable.NeedMore)
+    def _more(self) -> None:
+        self._load(more=True)
+
+    @work(exclusive=True, group="load")
+    async def _load(self, more: bool) -> None:
+        table = self.query_one(PagedTable)
+        cursor = self.cursor if more else None
+        page = await self.call_portal(lambda client: client.seat_batches(cursor=cursor, limit=PAGE),
+                                      retry_key="ctrl+r")
+        if page is None:
+            table.loading_more = False
+            return
+        self.cursor = page.next_cursor
+        if more:
+            table.append(page.items, has_more=page.next_cursor is not None)
+        else:
+            table.reset(page.items, has_more=page.next_cursor is not None)
+
+    def action_undo(self) -> None:
+        batch = self.query_one(PagedTable).current
+        if batch is None:
+            return
+        if batch.undone_by:
+            self.query_one(Problem).say(f"Batch {short(batch.batch_id)} was undone already, by batch "
+                                        f"{short(batch.undone_by)}.")
+            return
+        self._undo(batch)
+
+    @work(exclusive=True, group="write")
+    async def _undo(self, batch: SeatBatch) -> None:
+        counts = ", ".join(f"{product} {count:,}" for product, count in batch.products.items())
+        if not await self.app.push_screen_wait(ConfirmScreen(
+                f"Undo batch {short(batch.batch_id)}?",
+                f"{plural(batch.moves, 'seat')} ({counts}) will go back to whoever held them before "
+                f"{batch.at:%Y-%m-%d %H:%M}. Refused whole if any of them changed since.", confirm="Undo")):
+            return
+        key = str(uuid.uuid4())
+        try:
+            outcome = await self.call_portal(lambda client: client.undo_batch(batch.batch_id, idempotency_key=key),
+                                             retry_key="u", raising=(UndoRefused,))
+        except UndoRefused as refused:
+            moves = refused_moves(refused.details)
+            self.query_one(Problem).say(f"Not undone: {refusal_summary(moves) or refused.message}", "Nothing changed.")
+            return
+        if outcome is not None:
+            self.changed = True
+            self.notify(f"Undid batch {short(batch.batch_id)}: {plural(outcome.count, 'seat')} went back.")
+            self.action_refresh()
+
+    def action_dismiss(self) -> None:
+        self.dismiss(self.changed)

@@ -1,0 +1,182 @@
+"""Employees in a paged table under a filter box: the portal filters, sorts and pages them as
+you type (exclusive workers drop stale answers), and the marks are remembered in the order
+they were made, which is the order a reassignment pairs givers with receivers."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input
+
+from seattui.domain.people import Employee, EmployeeFilter, EmployeeSort, EmployeeStatus
+from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
+
+# More than a tall terminal shows plus the table's prefetch distance, so the first page
+# does not ask for the second at once; the rest follows as the cursor goes down.
+FIRST_PAGE = 200
+PAGE = 500
+COLUMNS = (
+    Column("name", "Name", min_width=10),
+    Column("email", "Email", min_width=10),
+    Column("department", "Department", width=12),
+    Column("status", "Status", width=8),
+    Column("seats", "Seats", width=10, sortable=False),
+)
+ORDER = Column("order", "#", width=3, justify="right", sortable=False)
+
+
+class EmployeeList(Vertical):
+    """Styled in app.tcss: a DEFAULT_CSS would make Textual parse every stylesheet again the
+    first time the list is shown."""
+
+    class Loaded(Message):
+        """A new first page arrived (a new filter, sort or reload)."""
+
+        def __init__(self, employees: EmployeeList, total: int | None) -> None:
+            super().__init__()
+            self.employees, self.total = employees, total
+
+    def __init__(self, *, chosen: EmployeeFilter | None = None, numbered: bool = False, empty_text: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.chosen = chosen or EmployeeFilter()
+        self.numbered = numbered
+        self.order: list[int] = []  # the marked ids, in the order they were marked
+        self._position: dict[Hashable, int] = {}
+        self._generation = 0
+        self.shown = 0  # first pages shown so far: what a test or a benchmark waits on
+        self._cursor: str | None = None
+        self._empty_text = empty_text or "No employee matches."
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ filter: words of the name, email or department", id=f"{self.id}-filter")
+        columns = (ORDER, *COLUMNS) if self.numbered else COLUMNS
+        yield PagedTable(columns, row_key=lambda employee: employee.id, cells=self._cells,
+                         empty_text=self._empty_text, sort=("name", False), id=f"{self.id}-table")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @property
+    def table(self) -> PagedTable[Employee]:
+        return self.query_one(PagedTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one(Input)
+
+    def _cells(self, employee: Employee) -> list[Cell]:
+        status = Text(employee.status.value, style="dim" if employee.status is EmployeeStatus.DEPARTED else "")
+        seats = ", ".join(employee.seats) if employee.seats else Text("·", style="dim")
+        cells: list[Cell] = [employee.name, employee.email, employee.department, status, seats]
+        if self.numbered:
+            position = self._position.get(employee.id)
+            cells.insert(0, str(position + 1) if position is not None else "")
+        return cells
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def refilter(self, **changes: Any) -> None:
+        self.chosen = self.chosen.model_copy(update=changes)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the first page again; pages of an older filter still on their way are dropped."""
+        self._generation += 1
+        self.workers.cancel_group(self, "load-more")
+        self._load(self._generation)
+
+    def _sort(self) -> tuple[EmployeeSort, bool]:
+        return EmployeeSort(self.table.sort_column), self.table.sort_descending
+
+    @work(exclusive=True, group="load")
+    async def _load(self, generation: int) -> None:
+        sort, descending = self._sort()
+        chosen = self.chosen
+        page = await self.screen.call_portal(  # type: ignore[attr-defined]
+            lambda client: client.employees(chosen, sort=sort, descending=descending, limit=FIRST_PAGE))
+        if page is None or generation != self._generation:
+            return
+        self._cursor = page.next_cursor
+        self.table.reset(page.items, total=page.total, has_more=page.next_cursor is not None)
+        self.shown += 1
+        self.post_message(self.Loaded(self, page.total))
+
+    @on(PagedTable.NeedMore)
+    def _need_more(self, event: PagedTable.NeedMore) -> None:
+        event.stop()
+        self._more(self._generation)
+
+    @work(group="load-more")
+    async def _more(self, generation: int) -> None:
+        sort, descending = self._sort()
+        chosen, cursor = self.chosen, self._cursor
+        page = await self.screen.call_portal(  # type: ignore[attr-defined]
+            lambda client: client.employees(chosen, sort=sort, descending=descending, cursor=cursor, limit=PAGE))
+        if generation != self._generation:
+            return
+        if page is None:
+            self.table.loading_more = False  # the problem is said; scrolling asks again
+            return
+        self._cursor = page.next_cursor
+        self.table.append(page.items, has_more=page.next_cursor is not None)
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.refilter(text=event.value.strip())
+
+    @on(Input.Submitted)
+    def _to_table(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    @on(PagedTable.SortChanged)
+    def _sorted(self, event: PagedTable.SortChanged) -> None:
+        event.stop()
+        self.reload()
+
+    # -- marks, in order ---------------------------------------------------------------------
+
+    @on(PagedTable.MarkAllRequested)
+    def _mark_all(self, event: PagedTable.MarkAllRequested) -> None:
+        event.stop()
+        self._fetch_all_ids()
+
+    @work(exclusive=True, group="mark-all")
+    async def _fetch_all_ids(self) -> None:
+        sort, descending = self._sort()
+        chosen = self.chosen
+        ids = await self.screen.call_portal(  # type: ignore[attr-defined]
+            lambda client: client.employee_ids(chosen, sort=sort, descending=descending))
+        if ids is None:
+            return
+        known = set(self.order)
+        self.order += [employee_id for employee_id in ids if employee_id not in known]
+        self.table.mark_keys(ids)
+
+    @on(PagedTable.MarksChanged)
+    def _marks_changed(self, event: PagedTable.MarksChanged) -> None:
+        marked = self.table.marked
+        kept = [key for key in self.order if key in marked]
+        new = marked.difference(kept)
+        if len(new) == 1:
+            kept += new  # type: ignore[arg-type]
+        elif new:  # a range: in the order the rows stand
+            rows = {row.id: index for index, row in enumerate(self.table.rows) if row.id in new}
+            kept += sorted(new, key=lambda key: rows.get(key, len(rows)))  # type: ignore[arg-type]
+        self.order = kept
+        self._position = {key: index for index, key in enumerate(kept)}
+
+    def marked_in_order(self) -> list[int]:
+        """The marked ids in marking order, or the cursor row's id when nothing is marked."""
+        if self.order:
+            return list(self.order)
+        current = self.table.current
+        return [current.id] if current is not None else []
