@@ -129,10 +129,11 @@ def _seed(database: Path, org_id: int) -> None:
         )
         first = raw.execute("SELECT min(id) FROM activation_keys WHERE org_id = ?", (org_id,)).fetchone()[0]
         now = created.strftime(STORED)
+        step = KEYS // LICENSED
         raw.executemany(
-            "INSERT INTO licenses (org_id, key_id, product_id, edition_id, term, quantity, paid, created_at, "
-            "updated_at, addons, comment) VALUES (?, ?, 'remotedesk', 'standard', 'permanent', 1, 4900, ?, ?, '', '')",
-            [(org_id, first + n * (KEYS // LICENSED), now, now) for n in range(LICENSED)],
+            "INSERT INTO licenses (org_id, key_id, key, product_id, edition_id, term, quantity, paid, created_at, "
+            "updated_at, addons, comment) VALUES (?, ?, ?, 'remotedesk', 'standard', 'permanent', 1, 4900, ?, ?, '', '')",
+            [(org_id, first + n * step, format_key(f"BK{n * step:014d}"), now, now) for n in range(LICENSED)],
         )
 
 
