@@ -203,10 +203,6 @@ class LicenseListScreen(PortalScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        # A new screen takes its styles when it mounts. Textual (8.2) also counts a mode's new
-        # screen as "styles out of date" and re-parses every stylesheet of the app twice when
-        # it first opens, some 40 ms; this says it is up to date, which it is.
-        self._css_update_count = self.app._css_update_count
         self.filter = self.BASE_FILTER
         self.text = LicenseText()
         self.next_cursor: str | None = None
