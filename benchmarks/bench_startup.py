@@ -1,6 +1,10 @@
 """Startup of the terminal app on an embedded demo database, already logged in: time to the
 first frame and to the dashboard showing its data, against a minimal Textual app that draws
-one static line, measured in the same run. Targets: first frame <= 1.3x, data <= 2x."""
+one static line, measured in the same run. Targets: first frame <= 1.3x, data <= 2x.
+
+"Data shown" is the balance on screen. From the second start on, the dashboard first shows the
+figures of the last session (marked "as of ..."), then the portal's: `fresh_data_ms` is when
+the portal's own figures are on screen (the caption "credits on <date>")."""
 
 from __future__ import annotations
 
@@ -37,16 +41,21 @@ def run() -> Iterator[dict[str, Any]]:
                        env=env, check=True, capture_output=True)
         balance = subprocess.run([SEATTUI, "--profile", "demo", "credits"], env=env, check=True,
                                  capture_output=True, text=True).stdout.split(": ")[1].strip()
-        ours_first, ours_data, minimal_first = [], [], []
+        ours_first, ours_data, ours_fresh, minimal_first = [], [], [], []
         for _ in range(RUNS):  # interleaved, so both see the same machine load
-            first, data = time_to_texts([SEATTUI, "--profile", "demo"], ["seattui", balance], env)
+            first, data, fresh = time_to_texts(
+                [SEATTUI, "--profile", "demo"], ["seattui", balance, "credits on "], env
+            )
             ours_first.append(first)
             ours_data.append(data)
+            ours_fresh.append(fresh)
             (minimal,) = time_to_texts([sys.executable, "-c", MINIMAL_APP], ["minimal textual app"], env)
             minimal_first.append(minimal)
     base = median(minimal_first) * 1000
     first_ms, data_ms = median(ours_first) * 1000, median(ours_data) * 1000
+    fresh_ms = median(ours_fresh) * 1000
     yield figure("first_frame_ms", first_ms, "ms", baseline=base)
     yield figure("data_shown_ms", data_ms, "ms", baseline=base)
+    yield figure("fresh_data_ms", fresh_ms, "ms", baseline=base)
     yield figure("first_frame_ratio", first_ms / base, "x", target=1.3)
     yield figure("data_shown_ratio", data_ms / base, "x", target=2.0)

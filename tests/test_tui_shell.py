@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from seattui.client import PortalClient
+from seattui.tui.app import SeattuiApp
 from seattui.config import load_config, load_token
 from seattui.domain.money import format_credits
 from seattui.portal.seed import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
@@ -317,3 +318,59 @@ async def test_keys_can_be_remapped_by_command_id(harness: PortalHarness) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: on_dashboard(app))
         assert "f5 Refresh" in screen_text(app).replace("  ", " ")
+
+
+async def test_a_new_start_shows_the_last_figures_at_once_then_the_portals(harness: PortalHarness) -> None:
+    token = (await harness.login("acme-owner")).token
+    first = make_app(harness, token=token)
+    async with first.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_dashboard(first) and first.screen.fresh)
+    vendor = await harness.login("vendor-admin")
+    await vendor.grant_credits(harness.world.org_ids["Acme"], Decimal("25.00"))
+
+    class Slow(HarnessConnector):
+        """A portal that is slow to open, as the embedded one is on a cold start."""
+
+        gate = asyncio.Event()
+
+        async def open(self, token: str | None) -> PortalClient:
+            await self.gate.wait()
+            return await super().open(token)
+
+    connector = Slow(harness)
+    again = SeattuiApp(lambda _profile: connector, profile_name="test")
+    async with again.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, DashboardScreen), what="the dashboard at once")
+        await until_text(pilot, "As of")
+        assert "1,000.00 credits" in screen_text(again)  # the last session's figures
+        connector.gate.set()
+        await until(pilot, lambda: again.screen.fresh, what="the portal's figures")
+        await until_text(pilot, "1,025.00 credits")
+        assert "As of" not in screen_text(again)
+
+
+async def test_logging_out_forgets_the_last_figures(harness: PortalHarness) -> None:
+    from seattui.tui import last_seen
+
+    token = (await harness.login("acme-owner")).token
+    app = make_app(harness, token=token)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_dashboard(app) and app.screen.fresh)
+        assert last_seen.load("test", "test portal") is not None
+        await app.run_action("logout")
+        await until_screen(pilot, LoginScreen)
+    assert last_seen.load("test", "test portal") is None
+
+
+async def test_last_figures_with_a_revoked_session_ask_for_the_password(harness: PortalHarness) -> None:
+    client = await harness.login("acme-owner")
+    app = make_app(harness, token=client.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_dashboard(app) and app.screen.fresh)
+    await client.logout()  # elsewhere: the token saved in the profile no longer works
+    again = SeattuiApp(lambda _profile: HarnessConnector(harness), profile_name="test")
+    async with again.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, ReloginScreen), what="the login modal")
+        await pilot.press("escape")
+        await until_screen(pilot, LoginScreen)
+        assert "1,000.00" not in screen_text(again)

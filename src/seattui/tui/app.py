@@ -21,7 +21,7 @@ from textual.worker import WorkerState
 from seattui.config import Config, Profile, load_config, load_token, save_profile, save_token
 from seattui.domain import errors
 from seattui.domain.roles import Permission
-from seattui.tui import commands
+from seattui.tui import commands, last_seen
 from seattui.tui.palette import SeattuiCommands
 from seattui.tui.screens.connect import ConnectScreen
 from seattui.tui.styles import style
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from seattui.client import PortalClient
     from seattui.client.connector import PortalConnector
     from seattui.domain.accounts import Me, Session
+    from seattui.domain.dashboard import Dashboard
+    from seattui.tui.last_seen import LastSeen
     from seattui.domain.catalog import Catalog
 
 T = TypeVar("T")
@@ -88,6 +90,8 @@ class SeattuiApp(App[None]):
         self.connector: PortalConnector = connector_factory(self.profile)
         self.client: PortalClient | None = None
         self.me: Me | None = None
+        # The last session's dashboard while this session's is on its way (see last_seen.py).
+        self.last_seen: LastSeen | None = None
         self._relogin: asyncio.Future[bool] | None = None
         self._catalog: Catalog | None = None
         self.theme = "textual-dark"
@@ -138,8 +142,13 @@ class SeattuiApp(App[None]):
 
     # -- the session ----------------------------------------------------------------------
 
-    def begin_session(self, me: Me, session: Session | None = None) -> None:
-        """Someone is logged in: remember the token, show the dashboard."""
+    def begin_session(self, me: Me, session: Session | None = None, *, seen: LastSeen | None = None) -> None:
+        """Someone is logged in: remember the token, show the dashboard.
+
+        With `seen`, the session is the saved one, not yet checked: the dashboard shows the last
+        session's figures at once and checks the session with its first request.
+        """
+        self.last_seen = seen
         if session is not None:
             save_token(self.profile_name, session.token)
             self.profile = replace(self.profile, login=me.user.login)
@@ -153,7 +162,18 @@ class SeattuiApp(App[None]):
         gc.set_threshold(20_000, 20, 20)
         self.switch_mode("dashboard")
 
+    def confirm_session(self, me: Me) -> None:
+        """The saved session still works: who we are now, from the portal."""
+        self.last_seen = None
+        self.me = me
+        self.session_info += 1
+
+    def remember_dashboard(self, summary: Dashboard) -> None:
+        if self.me is not None:
+            last_seen.save(self.profile_name, self.portal_description, self.me, summary)
+
     def _end_session(self) -> None:
+        self.last_seen = None
         self.me = None
         self.balance = None
         self._catalog = None
@@ -197,6 +217,10 @@ class SeattuiApp(App[None]):
                 future, self._relogin = self._relogin, None
             future.set_result(bool(result))
             if not result:
+                # The portal refused the saved session and the user gave up: forget it, or the
+                # next start would try it (and show its figures) again.
+                save_token(self.profile_name, None)
+                last_seen.forget(self.profile_name)
                 self.call_later(self._end_session)
             return bool(result)
         return await asyncio.shield(self._relogin)
@@ -296,6 +320,7 @@ class SeattuiApp(App[None]):
             self.notify(f"The portal did not confirm the logout ({error.message}); the token is forgotten here.",
                         severity="warning")
         save_token(self.profile_name, None)
+        last_seen.forget(self.profile_name)
         self._end_session()
         self.notify("Logged out.")
 

@@ -9,9 +9,9 @@ from textual.containers import Center, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from seattui.config import save_token
+from seattui.config import load_token, save_token
 from seattui.domain import errors
-from seattui.tui import commands
+from seattui.tui import commands, last_seen
 from seattui.tui.problems import describe
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
@@ -69,6 +69,10 @@ class ConnectScreen(PortalScreen):
     @work(exclusive=True, group="connect")
     async def _connect(self) -> None:
         app = self.seattui
+        if load_token(app.profile_name) and (seen := last_seen.load(app.profile_name, app.portal_description)):
+            self._stop_waiting()
+            app.begin_session(seen.me, seen=seen)  # the dashboard checks the session itself
+            return
         try:
             client = await app.open_client()
             if client.token:

@@ -53,6 +53,7 @@ class DashboardScreen(PortalScreen):
     def __init__(self) -> None:
         super().__init__()
         self.summary: Dashboard | None = None
+        self.fresh = False  # the figures came from the portal in this session, not the last one
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -75,6 +76,18 @@ class DashboardScreen(PortalScreen):
                             ("products-card", "Licenses by product"), ("attention-card", "At a glance")):
             self.query_one(f"#{card}").border_title = title
         self.query_one("#attention", OptionList).focus()
+        seen = self.seattui.last_seen
+        if seen is not None:
+            # The figures of the last session, at once and marked as such, until the portal answers.
+            as_of = f"{seen.saved_at.astimezone():%Y-%m-%d %H:%M}"
+            self.summary = seen.dashboard
+            self.seattui.balance = seen.dashboard.balance.balance
+            self._show(seen.dashboard, caption=f"credits as of {as_of}")
+            self.query_one(Problem).note(f"As of {as_of}: reading the portal …")
+            # Ask a moment after these figures are drawn: opening an embedded portal imports a
+            # lot on its own thread, which would keep the terminal writer from putting them out.
+            self.call_after_refresh(self.set_timer, 0.1, self.action_refresh)
+            return
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -84,18 +97,28 @@ class DashboardScreen(PortalScreen):
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
+        if self.seattui.last_seen is not None:
+            # Started from the last session's figures: check who we are before trusting them.
+            me = await self.call_portal(lambda client: client.me())
+            if me is None:
+                return
+            self.seattui.confirm_session(me)
         summary = await self.call_portal(lambda client: client.dashboard())
         for card in self.query(".card"):
             card.loading = False
         if summary is None:
             return
         self.summary = summary
+        self.fresh = True
         self.seattui.balance = summary.balance.balance
         self._show(summary)
+        self.seattui.remember_dashboard(summary)
 
-    def _show(self, summary: Dashboard) -> None:
+    def _show(self, summary: Dashboard, *, caption: str = "") -> None:
         self.query_one("#balance-digits", Digits).update(format_credits(summary.balance.balance))
-        self.query_one("#balance-caption", Static).update(f"{summary.balance.unit} on {summary.today.isoformat()}")
+        self.query_one("#balance-caption", Static).update(
+            caption or f"{summary.balance.unit} on {summary.today.isoformat()}"
+        )
         self.query_one("#ledger", Static).update(self._ledger_table(summary))
         self.query_one("#products", Static).update(self._products_table(summary))
         attention = self.query_one("#attention", OptionList)

@@ -12,8 +12,14 @@ class Problem(Static):
         self.display = False
 
     def say(self, message: str, hint: str = "") -> None:
+        self.remove_class("-note")
         self.update(f"{message} {hint}".strip())
         self.display = True
+
+    def note(self, message: str) -> None:
+        """Not a problem, but worth saying in the same place (figures that may be out of date)."""
+        self.say(message)
+        self.add_class("-note")
 
     def clear(self) -> None:
         self.update("")
