@@ -17,7 +17,6 @@ from seattui.tui.screens.employees import EmployeesScreen
 from seattui.tui.screens.reassign import ReassignScreen
 from seattui.tui.screens.reassign_preview import PreviewScreen
 from seattui.tui.screens.seat_batches import SeatBatchesScreen
-from seattui.tui.widgets.employee_list import EmployeeList
 
 from harness import PortalHarness
 from seat_support import holders, move, staff

@@ -283,7 +283,6 @@ async def test_a_permanent_license_with_add_ons_debits_the_quoted_cost(harness: 
 
 async def test_a_subscription_by_channels_through_the_wizard(harness: PortalHarness) -> None:
     async with wizard_on(harness, "Tailspin Toys") as (owner, pilot, wizard):
-        app = pilot.app
         await order(pilot, wizard, "connect", None, None)
         await until_text(pilot, "How many channels?")  # no edition and no quantity step
         for text in ("4", "", ""):
@@ -309,7 +308,6 @@ async def test_a_short_balance_stops_at_the_review_and_charges_nothing(harness: 
 
 async def test_going_back_two_steps_and_forward_again_keeps_every_answer(harness: PortalHarness) -> None:
     async with wizard_on(harness, "Contoso HQ") as (owner, pilot, wizard):
-        app = pilot.app
         await order(pilot, wizard, "remotedesk", "enterprise", "permanent", "7")
         await paste(pilot, "it@contoso.example")
         await pilot.press("escape", "escape")  # back to the quantity, then to the term

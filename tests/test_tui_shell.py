@@ -7,7 +7,6 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -17,7 +16,6 @@ from seattui.config import load_config, load_token
 from seattui.domain.money import format_credits
 from seattui.portal.seed import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 from seattui.portal.store.tables import licenses
-from seattui.tui.screens.connect import ConnectScreen
 from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.login import LoginScreen
 from seattui.tui.screens.relogin import ReloginScreen

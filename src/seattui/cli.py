@@ -12,7 +12,6 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

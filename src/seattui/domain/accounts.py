@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pydantic import ConfigDict, Field, field_validator
 from seattui.domain.base import DomainModel
-from seattui.domain.roles import OrgKind, Permission, Role, permissions_for
+from seattui.domain.roles import OrgKind, Permission, Role
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._@+-]{2,64}$"
 

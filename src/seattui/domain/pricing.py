@@ -6,7 +6,7 @@ hundredth once, on the line, half up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,10 @@ class PriceLine(DomainModel):
     amount: Credits
 
 
+def total(lines: Iterable[PriceLine]) -> Decimal:
+    return sum((line.amount for line in lines), ZERO)
+
+
 class Quote(DomainModel):
     """What a purchase costs against the current balance; quoting changes nothing."""
 
@@ -42,7 +46,7 @@ class Quote(DomainModel):
 
     @classmethod
     def build(cls, lines: list[PriceLine], balance: Decimal) -> Quote:
-        cost = sum((line.amount for line in lines), ZERO)
+        cost = total(lines)
         after = balance - cost
         return cls(
             lines=lines,
@@ -174,7 +178,7 @@ def upgrade_lines(product: Product, current: Configuration, target: Configuratio
     new_lines = configuration_lines(product, target)
     if current.term is Term.TRIAL:
         return new_lines
-    paid_for = sum((line.amount for line in configuration_lines(product, current)), ZERO)
+    paid_for = total(configuration_lines(product, current))
     return [
         *new_lines,
         PriceLine(

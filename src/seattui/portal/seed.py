@@ -18,7 +18,7 @@ from seattui.domain.keys import RANDOM_ALPHABET, format_key
 from seattui.domain.licensing import LicenseOrder, NewActivationKey, SubscriptionOrder, Term
 from seattui.domain.people import EmployeeFields
 from seattui.domain.seating import SeatRequest
-from seattui.portal.context import Actor, Tx
+from seattui.portal.context import Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.services import accounts, employees, keys, licenses, seats, subscriptions
 from seattui.portal.store.tables import employees as employee_table

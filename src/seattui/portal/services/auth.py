@@ -7,6 +7,7 @@ import hashlib
 import math
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -77,15 +78,7 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
             error = await _record_failure(conn, login_name, now, settings)
         else:
             await conn.execute(delete(login_failures).where(login_failures.c.login == login_name))
-            actor = Actor(
-                user_id=user.id,
-                login=user.login,
-                display_name=user.display_name,
-                role=Role(user.role),
-                org_id=user.org_id,
-                org_name=user.org_name,
-                org_kind=OrgKind(user.org_kind),
-            )
+            actor = _actor(user)
             token = TOKEN_PREFIX + secrets.token_urlsafe(32)
             expires_at = now + settings.token_ttl
             await conn.execute(
@@ -159,15 +152,7 @@ async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) 
         raise SessionExpired("You logged out of this session: log in again.")
     if row.expires_at <= now:
         raise SessionExpired("Your session has expired: log in again.")
-    return Actor(
-        user_id=row.id,
-        login=row.login,
-        display_name=row.display_name,
-        role=Role(row.role),
-        org_id=row.org_id,
-        org_name=row.org_name,
-        org_kind=OrgKind(row.org_kind),
-    )
+    return _actor(row)
 
 
 async def logout(tx: Tx, token: str) -> None:
@@ -177,3 +162,16 @@ async def logout(tx: Tx, token: str) -> None:
         .values(revoked_at=tx.now)
     )
     await audit.record(tx, "session.logout", "user", tx.actor.user_id, f"{tx.actor.login} logged out")
+
+
+def _actor(row: Any) -> Actor:
+    """Who a row of users joined with organizations (org_name, org_kind) is."""
+    return Actor(
+        user_id=row.id,
+        login=row.login,
+        display_name=row.display_name,
+        role=Role(row.role),
+        org_id=row.org_id,
+        org_name=row.org_name,
+        org_kind=OrgKind(row.org_kind),
+    )

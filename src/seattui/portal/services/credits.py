@@ -7,6 +7,7 @@ SQLite already serializes, so two debits never both see the same balance.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, Ledg
 from seattui.domain.errors import InsufficientCredits, NotFound
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
+from seattui.domain.pricing import PriceLine, total
 from seattui.portal.context import Tx
 from seattui.portal.paging import id_cursor_page
 from seattui.portal.services import audit
@@ -115,6 +117,14 @@ async def post_many(tx: Tx, entries: list[tuple[Decimal, LedgerReason, str, int,
     if rows:
         await tx.conn.execute(insert(ledger_entries), rows)
     return balances[-1] if balances else balance
+
+
+def covered(balance: Decimal, lines: Iterable[PriceLine]) -> Decimal:
+    """What `lines` cost, refused when the balance read under lock_balance() falls short."""
+    cost = total(lines)
+    if cost > balance:
+        raise insufficient(balance, cost)
+    return cost
 
 
 def insufficient(balance: Decimal, cost: Decimal) -> InsufficientCredits:

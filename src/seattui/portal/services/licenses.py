@@ -180,9 +180,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
     tx.actor.require(Permission.ASSIGN if order.term is Term.TRIAL else Permission.PURCHASE)
     balance = await credits.lock_balance(tx)  # first: serializes purchases and the one-live-trial rule
     product, key_row, lines = await _priced(tx, order)
-    cost = sum((line.amount for line in lines), ZERO)
-    if cost > balance:
-        raise credits.insufficient(balance, cost)
+    cost = credits.covered(balance, lines)
     license_id = (
         await tx.conn.execute(
             insert(licenses)
@@ -454,9 +452,7 @@ async def upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> License:
     license = await get(tx, license_id, lock=True)
     product, current, target = _upgrade_target(tx, license, wanted)
     tx.actor.require(Permission.PURCHASE if target.term is Term.PERMANENT else Permission.ASSIGN)
-    cost = sum((line.amount for line in upgrade_lines(product, current, target)), ZERO)
-    if cost > balance:
-        raise credits.insufficient(balance, cost)
+    cost = credits.covered(balance, upgrade_lines(product, current, target))
     values: dict[str, Any] = {
         "edition_id": target.edition_id, "addons": ",".join(target.addons), "quantity": target.quantity,
         "term": target.term.value, "paid": to_hundredths(license.paid + cost), "updated_at": tx.now,

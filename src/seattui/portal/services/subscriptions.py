@@ -13,7 +13,7 @@ from seattui.domain.dates import add_months
 from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Subscription, SubscriptionChange, SubscriptionOrder
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
-from seattui.domain.pricing import ZERO, PriceLine, Quote, channel_change_lines, subscription_lines
+from seattui.domain.pricing import PriceLine, Quote, channel_change_lines, subscription_lines
 from seattui.portal.context import Tx
 from seattui.portal.services import audit, credits, keys
 from seattui.portal.store.tables import activation_keys, subscriptions
@@ -65,9 +65,7 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
     tx.actor.require(Permission.PURCHASE)
     balance = await credits.lock_balance(tx)
     product, key_row, lines = await _priced(tx, order)
-    cost = sum((line.amount for line in lines), ZERO)
-    if cost > balance:
-        raise credits.insufficient(balance, cost)
+    cost = credits.covered(balance, lines)
     subscription_id = (
         await tx.conn.execute(
             insert(subscriptions)
@@ -117,9 +115,7 @@ async def change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Su
     tx.actor.require(Permission.PURCHASE)
     balance = await credits.lock_balance(tx)
     product, current, lines = await _change_priced(tx, subscription_id, wanted, lock=True)
-    cost = sum((line.amount for line in lines), ZERO)
-    if cost > balance:
-        raise credits.insufficient(balance, cost)
+    cost = credits.covered(balance, lines)
     await tx.conn.execute(
         update(subscriptions)
         .where(subscriptions.c.id == subscription_id)

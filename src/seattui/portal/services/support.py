@@ -16,7 +16,7 @@ from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_years
 from seattui.domain.licensing import BatchResult, License, SupportExtension, Term
 from seattui.domain.money import format_credits, to_hundredths
-from seattui.domain.pricing import ZERO, Configuration, Quote, support_batch_lines, support_lines
+from seattui.domain.pricing import ZERO, Configuration, Quote, support_batch_lines, support_lines, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.services import audit, credits
@@ -59,11 +59,10 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
     priced = await _extendable(tx, extension, lock=True)
     years = extension.years
     plural = "year" if years == 1 else "years"
-    costs = [sum((line.amount for line in support_lines(product, config, years)), ZERO)
-             for _, product, config in priced]
-    total = sum(costs, ZERO)
-    if total > balance:
-        raise credits.insufficient(balance, total)
+    costs = [total(support_lines(product, config, years)) for _, product, config in priced]
+    charged = sum(costs, ZERO)
+    if charged > balance:
+        raise credits.insufficient(balance, charged)
     changes: list[dict[str, Any]] = []
     ledger: list[tuple[Decimal, LedgerReason, str, int, str]] = []
     audits: list[dict[str, Any]] = []
@@ -86,4 +85,4 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
     )
     after = await credits.post_many(tx, ledger)
     await audit.record_many(tx, audits)
-    return BatchResult(batch_id=tx.batch_id or "", count=len(priced), amount=total, balance_after=after)
+    return BatchResult(batch_id=tx.batch_id or "", count=len(priced), amount=charged, balance_after=after)

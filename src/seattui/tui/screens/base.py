@@ -4,7 +4,7 @@ portal calls that turn errors into words on the screen."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.screen import ModalScreen, Screen
 

@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -31,7 +30,7 @@ from seattui.domain.licensing import (
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalCalls
+from seattui.tui.screens.base import PortalModal
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.license_list import LicenseText, quote_text
 from seattui.tui.styles import style
@@ -40,7 +39,7 @@ from seattui.tui.widgets.problem import Problem
 FORM = "form"
 
 
-class FormScreen(PortalCalls, ModalScreen[Any]):
+class FormScreen(PortalModal[Any]):
     """A dialog: fields, what the portal says about them, ctrl+s to go on, escape to leave."""
 
     CSS_PATH = style("license_forms.tcss")
@@ -384,7 +383,7 @@ def with_facet(wanted: LicenseFilter, facet: str, value: str | None) -> LicenseF
     return build(LicenseFilter, **(wanted.model_dump() | {field: value}))
 
 
-class FacetScreen(PortalCalls, ModalScreen[LicenseFilter | None]):
+class FacetScreen(PortalModal[LicenseFilter | None]):
     """Product, edition, term and status, each with how many licenses it would show; enter
     picks the value under the cursor (or any), tab goes to the next facet."""
 

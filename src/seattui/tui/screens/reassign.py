@@ -9,7 +9,6 @@ from collections import Counter
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
