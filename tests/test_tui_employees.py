@@ -4,6 +4,7 @@ with conflicts, apply with its batch, undo and a refused undo), roles, the forms
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,41 @@ async def test_too_few_receivers_are_conflicts_in_the_preview(harness: PortalHar
         assert [m.problem for m in preview.moves] == [
             None, f"no receiver marked for {person(1)}: mark 2 more, in order",
             f"no receiver marked for {person(2)}: mark 2 more, in order"]
+
+
+async def test_escape_stops_waiting_for_an_apply_and_enter_tells_what_happened_without_moving_twice(
+    harness: PortalHarness,
+) -> None:
+    ids = await staff(harness, 4, 2)
+    app, client = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        preview = await preview_of(pilot, 4, 2, [person(2), person(3)])
+        # The portal applies the batch but its answer is slow to come back, the first time.
+        portal = app.client
+        real_reassign, answered = portal.reassign, asyncio.Event()
+
+        async def slow_answer(*args: Any, **kwargs: Any) -> Any:
+            outcome = await real_reassign(*args, **kwargs)
+            if not kwargs.get("dry_run") and not answered.is_set():
+                answered.set()
+                await asyncio.Event().wait()
+            return outcome
+
+        portal.reassign = slow_answer  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await until_text(pilot, "Applying 2 moves in one batch")
+        await until(pilot, answered.is_set, what="the batch to be applied")
+        await pilot.press("escape")
+        await until_text(pilot, "Stopped waiting for the portal. The batch is one transaction")
+        assert isinstance(app.screen, PreviewScreen) and preview.applied is None
+        assert await holders(client) == {ids[2], ids[3]}
+        await pilot.press("enter")  # the same key again: the portal answers with the first result
+        await until(pilot, lambda: preview.applied is not None, what="the answer")
+        batch_id = preview.applied.batch_id if preview.applied else ""
+        await until_text(pilot, f"Applied. 2 moves in batch {batch_id}")
+        assert await holders(client) == {ids[2], ids[3]}
+        assert [entry.batch_id for entry in (await client.audit(limit=5)).items
+                if entry.action == "seat.reassign"] == [batch_id]
 
 
 async def test_an_undo_is_refused_when_a_seat_moved_since(harness: PortalHarness) -> None:

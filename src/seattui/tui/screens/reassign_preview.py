@@ -1,7 +1,10 @@
 """Reassign, step two: the portal checks the batch (a dry run) and every move is listed with
 its product, giver and receiver, each conflict with its reason. `enter` applies the whole
 batch in one transaction, with a progress bar; the result names the batch, and `u` undoes it
-with an inverse batch (refused if any of its seats changed since)."""
+with an inverse batch (refused if any of its seats changed since).
+
+escape while a batch is on its way stops waiting, not the batch: the portal applies it whole or
+not at all, and asking again with the same idempotency key tells which without applying it twice."""
 
 from __future__ import annotations
 
@@ -54,6 +57,8 @@ class PreviewScreen(PortalScreen):
         self.applied: BatchOutcome | None = None
         self.undone: BatchOutcome | None = None
         self.apply_key = str(uuid.uuid4())  # one per checked plan: retrying enter applies it once
+        self.undo_key = str(uuid.uuid4())  # one per applied batch, likewise
+        self.unsure = False  # escape stopped the wait for an apply or an undo: its outcome is unknown
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -126,7 +131,8 @@ class PreviewScreen(PortalScreen):
             moves, conflicts = len(self.moves), len(self.conflicts)
             line = Text(f"Preview: {plural(moves, 'move')}, ")
             line.append(plural(conflicts, "conflict"), style="bold red" if conflicts else "bold green")
-            line.append(". Nothing has changed yet. " + (
+            line.append(". Stopped waiting: enter sends the batch again; the portal applies it once at most." if self.unsure
+                        else ". Nothing has changed yet. " + (
                 "enter applies every move in one batch, or none; x drops the conflicts." if conflicts
                 else "enter applies every move in one batch."))
             summary.update(line)
@@ -185,6 +191,7 @@ class PreviewScreen(PortalScreen):
         self._apply()
 
     def _busy(self, text: str) -> None:
+        self.unsure = False
         self.query_one("#preview-summary", Static).update(text)
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
@@ -209,6 +216,7 @@ class PreviewScreen(PortalScreen):
             self._summarize()
             return
         self.applied = outcome
+        self.undo_key = str(uuid.uuid4())
         self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
         self._summarize()
         self.notify(f"Applied {plural(outcome.count, 'move')} in batch {short(outcome.batch_id)}.")
@@ -230,7 +238,7 @@ class PreviewScreen(PortalScreen):
                                                              confirm="Undo")):
             return
         self._busy(f"Undoing batch {short(batch_id)} …")
-        key = str(uuid.uuid4())
+        key = self.undo_key
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch_id, idempotency_key=key),
                                              retry_key="u", raising=(UndoRefused,))
@@ -247,4 +255,24 @@ class PreviewScreen(PortalScreen):
         self._summarize()
 
     def action_back(self) -> None:
-        self.dismiss(self.applied is not None)
+        if not self._stop_waiting():
+            self.dismiss(self.applied is not None)
+
+    def _stop_waiting(self) -> bool:
+        """escape during an apply or an undo: stop waiting for the portal's answer and say what
+        that means. False when nothing was on its way."""
+        running = [worker for worker in self.workers.cancel_group(self, "write") if worker.is_running]
+        if not running:
+            return False
+        self.query_one(ProgressBar).display = False
+        self.unsure = True
+        undoing = self.applied is not None
+        what, key = ("the undo", "u") if undoing else ("the batch", "enter")
+        self.query_one(Problem).say(
+            f"Stopped waiting for the portal. {what.capitalize()} is one transaction: it went through whole "
+            "or not at all.",
+            f"Press {key} to send it again: if it went through, the portal answers with that and does "
+            "nothing twice.",
+        )
+        self._summarize()
+        return True
