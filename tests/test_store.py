@@ -1,17 +1,21 @@
 """The store: migrations give exactly the tables the code declares, on SQLite and PostgreSQL,
-and the ledger refuses a negative balance whatever the code does."""
+and the ledger refuses a negative balance, or two entries in the same place, whatever the code
+does."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from seattui.portal.store import DatabaseUrlError, Store, database_url
+from seattui.portal.store.migrate import alembic_config
 from seattui.portal.store.tables import ledger_entries, metadata, organizations
 
 
@@ -36,9 +40,47 @@ async def test_the_ledger_refuses_a_negative_running_balance(database_url: str) 
                     insert(organizations).values(name="X", kind="reseller", created_at=now).returning(organizations.c.id)
                 )
             ).scalar_one()
-            await conn.execute(
-                insert(ledger_entries).values(org_id=org_id, at=now, amount=-100, balance_after=-100, reason="license")
-            )
+            await conn.execute(insert(ledger_entries).values(
+                org_id=org_id, sequence=1, at=now, amount=-100, balance_after=-100, reason="license"))
+    await store.dispose()
+
+
+async def test_the_ledger_refuses_two_entries_with_the_same_number(database_url: str) -> None:
+    """What two debits that read the same last entry would write: the second is refused."""
+    store = Store(database_url)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    async with store.write() as conn:
+        org_id = (await conn.execute(
+            insert(organizations).values(name="X", kind="reseller", created_at=now).returning(organizations.c.id)
+        )).scalar_one()
+        await conn.execute(insert(ledger_entries).values(
+            org_id=org_id, sequence=1, at=now, amount=100, balance_after=100, reason="grant"))
+    with pytest.raises(IntegrityError):
+        async with store.write() as conn:
+            await conn.execute(insert(ledger_entries).values(
+                org_id=org_id, sequence=2, at=now, amount=-60, balance_after=40, reason="license"))
+            await conn.execute(insert(ledger_entries).values(
+                org_id=org_id, sequence=2, at=now, amount=-60, balance_after=40, reason="license"))
+    async with store.read() as conn:
+        assert (await conn.execute(select(ledger_entries.c.amount))).scalars().all() == [100]
+    await store.dispose()
+
+
+async def test_migration_0005_numbers_the_existing_entries_of_each_organization(tmp_path: Any) -> None:
+    store = Store(tmp_path / "old.db")
+    async with store.write() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0004"))
+        for org in (1, 2):
+            await conn.execute(text(f"INSERT INTO organizations (id, name, kind, created_at) "
+                                    f"VALUES ({org}, 'O{org}', 'reseller', '2026-01-01')"))
+        for org, balance in ((1, 100), (2, 50), (1, 70), (1, 90), (2, 20)):
+            await conn.execute(text(f"INSERT INTO ledger_entries (org_id, at, amount, balance_after, reason, memo) "
+                                    f"VALUES ({org}, '2026-01-01', 0, {balance}, 'grant', '')"))
+    await store.migrate()
+    async with store.read() as conn:
+        rows = (await conn.execute(select(ledger_entries.c.org_id, ledger_entries.c.sequence,
+                                          ledger_entries.c.balance_after).order_by(ledger_entries.c.id))).all()
+        assert [tuple(row) for row in rows] == [(1, 1, 100), (2, 1, 50), (1, 2, 70), (1, 3, 90), (2, 2, 20)]
     await store.dispose()
 
 

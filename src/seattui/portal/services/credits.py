@@ -2,7 +2,9 @@
 each entry also keeps the running balance so reading it needs one row, not a scan.
 
 A debit first locks the organization's row (PostgreSQL) inside a write transaction that
-SQLite already serializes, so two debits never both see the same balance.
+SQLite already serializes, so two debits never both see the same balance. Should a code path
+ever forget that lock, entries are numbered per organization and the store refuses a number
+twice: the second debit fails instead of spending the same credits.
 """
 
 from __future__ import annotations
@@ -27,15 +29,20 @@ from seattui.portal.store.tables import ledger_entries, organizations, users
 
 
 async def balance_of(conn: AsyncConnection, org_id: int) -> Decimal:
+    return (await _last_entry(conn, org_id))[0]
+
+
+async def _last_entry(conn: AsyncConnection, org_id: int) -> tuple[Decimal, int]:
+    """The balance and the number of the organization's last ledger entry (0 before the first)."""
     row = (
         await conn.execute(
-            select(ledger_entries.c.balance_after)
+            select(ledger_entries.c.balance_after, ledger_entries.c.sequence)
             .where(ledger_entries.c.org_id == org_id)
-            .order_by(ledger_entries.c.id.desc())
+            .order_by(ledger_entries.c.sequence.desc())
             .limit(1)
         )
     ).first()
-    return from_hundredths(row.balance_after if row else 0)
+    return (from_hundredths(row.balance_after), row.sequence) if row else (Decimal("0.00"), 0)
 
 
 async def ledger_sum(conn: AsyncConnection, org_id: int) -> Decimal:
@@ -68,12 +75,13 @@ async def post(
     A debit that would take the balance below zero raises InsufficientCredits and writes nothing.
     """
     target = tx.org_id if org_id is None else org_id
-    balance = await balance_of(tx.conn, target)
+    balance, last = await _last_entry(tx.conn, target)
     after = balance + amount
     if after < 0:
         raise insufficient(balance, -amount)
     values: dict[str, Any] = {
         "org_id": target,
+        "sequence": last + 1,
         "at": tx.now,
         "amount": to_hundredths(amount),
         "balance_after": to_hundredths(after),
@@ -104,15 +112,16 @@ async def post_many(tx: Tx, entries: list[tuple[Decimal, LedgerReason, str, int,
 
     A debit that would take the balance below zero raises InsufficientCredits and writes nothing.
     """
-    balance = await balance_of(tx.conn, tx.org_id)
+    balance, last = await _last_entry(tx.conn, tx.org_id)
     balances = running_balances(balance, [amount for amount, *_ in entries])
     if balances and min(balances) < 0:
         raise insufficient(balance, -sum((amount for amount, *_ in entries), Decimal(0)))
     rows = [
-        {"org_id": tx.org_id, "at": tx.now, "amount": to_hundredths(amount), "balance_after": to_hundredths(after),
-         "reason": reason.value, "object_type": object_type, "object_id": object_id, "memo": memo[:500],
-         "actor_id": tx.actor.user_id, "batch_id": tx.batch_id}
-        for (amount, reason, object_type, object_id, memo), after in zip(entries, balances, strict=True)
+        {"org_id": tx.org_id, "sequence": last + number, "at": tx.now, "amount": to_hundredths(amount),
+         "balance_after": to_hundredths(after), "reason": reason.value, "object_type": object_type,
+         "object_id": object_id, "memo": memo[:500], "actor_id": tx.actor.user_id, "batch_id": tx.batch_id}
+        for number, ((amount, reason, object_type, object_id, memo), after)
+        in enumerate(zip(entries, balances, strict=True), start=1)
     ]
     if rows:
         await tx.conn.execute(insert(ledger_entries), rows)

@@ -116,6 +116,9 @@ ledger_entries = Table(
     metadata,
     _id(),
     _org(),
+    # 1, 2, 3 ... per organization: the entry a posting read as the last one decides this
+    # number, so two postings from the same balance collide here instead of both spending it.
+    Column("sequence", BigInteger, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
@@ -127,6 +130,7 @@ ledger_entries = Table(
     Column("batch_id", String(36)),
     # The last line of defence: whatever the code does, the store refuses a negative balance.
     CheckConstraint("balance_after >= 0", name="balance_not_negative"),
+    UniqueConstraint("org_id", "sequence"),
     Index("ix_ledger_entries_org_id_id", "org_id", "id"),
 )
 
