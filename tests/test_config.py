@@ -22,10 +22,10 @@ from seattui.config import (
 
 def test_profiles_round_trip_and_the_first_becomes_the_default() -> None:
     save_profile("work", Profile(portal="https://portal.example.com", login="alice"))
-    save_profile("lab", Profile(portal="embedded", database="/tmp/lab.db"))
+    save_profile("lab", Profile(portal="embedded", database="/tmp/lab.db", note="the lab portal"))
     config = load_config()
     assert config.default_profile == "work"
-    assert config.profile("lab") == Profile(portal="embedded", database="/tmp/lab.db")
+    assert config.profile("lab") == Profile(portal="embedded", database="/tmp/lab.db", note="the lab portal")
     assert config.profile().login == "alice"
     assert str(config_path()).startswith(os.environ["SEATTUI_CONFIG"].rsplit("/", 1)[0])
 

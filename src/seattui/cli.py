@@ -210,7 +210,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _run(_with_portal(database, work))
     print(f"login: {DEMO_LOGIN}")
     print(f"password: {DEMO_PASSWORD}", flush=True)
-    save_profile("demo", Profile(portal="embedded", login=DEMO_LOGIN, database=database))
+    # The app's screen hides what was printed: the login screen says it again.
+    note = f"Demo data: log in as {DEMO_LOGIN}, password {DEMO_PASSWORD}"
+    save_profile("demo", Profile(portal="embedded", login=DEMO_LOGIN, database=database, note=note))
     if args.seed_only:
         return EXIT_OK
     return run_terminal_app("demo")

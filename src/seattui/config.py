@@ -28,6 +28,8 @@ class Profile:
     login: str | None = None
     # Embedded only: the portal's SQLite file (or a database URL); default under the data dir.
     database: str | None = None
+    # A line the login screen shows under the profile (the demo's login and password).
+    note: str | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -78,13 +80,14 @@ class Config:
             if not isinstance(raw, dict):
                 problems.append(f"[profiles.{name}] should be a table")
                 continue
-            unknown = sorted(set(raw) - {"portal", "login", "database"})
+            unknown = sorted(set(raw) - {"portal", "login", "database", "note"})
             if unknown:
                 problems.append(f"[profiles.{name}] has unknown settings: {', '.join(unknown)}")
             profiles[name] = Profile(
                 portal=text(raw.get("portal", EMBEDDED), f"profiles.{name}.portal") or EMBEDDED,
                 login=text(raw.get("login"), f"profiles.{name}.login", optional=True),
                 database=text(raw.get("database"), f"profiles.{name}.database", optional=True),
+                note=text(raw.get("note"), f"profiles.{name}.note", optional=True),
             )
         keymap: dict[str, str] = {}
         raw_keymap = data.get("keymap", {})

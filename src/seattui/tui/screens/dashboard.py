@@ -4,6 +4,7 @@ term; what needs attention soon. `r` reads it all again; enter opens the list be
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.table import Table
 from rich.text import Text
@@ -79,10 +80,13 @@ class DashboardScreen(PortalScreen):
         seen = self.seattui.last_seen
         if seen is not None:
             # The figures of the last session, at once and marked as such, until the portal answers.
-            as_of = f"{seen.saved_at.astimezone():%Y-%m-%d %H:%M}"
+            saved = seen.saved_at.astimezone()
+            as_of = f"{saved:%Y-%m-%d %H:%M}"
+            # The caption is narrow: today's time alone, else the date.
+            short = f"{saved:%H:%M}" if saved.date() == datetime.now().astimezone().date() else f"{saved:%Y-%m-%d}"
             self.summary = seen.dashboard
             self.seattui.balance = seen.dashboard.balance.balance
-            self._show(seen.dashboard, caption=f"credits as of {as_of}")
+            self._show(seen.dashboard, caption=f"credits as of {short}")
             self.query_one(Problem).note(f"As of {as_of}: reading the portal …")
             # Ask a moment after these figures are drawn: opening an embedded portal imports a
             # lot on its own thread, which would keep the terminal writer from putting them out.

@@ -31,6 +31,8 @@ class LoginScreen(PortalScreen):
             with Vertical(id="login-form"):
                 yield Static("Log in", id="login-title")
                 yield Static(f"Profile {app.profile_name}: {app.portal_description}", id="login-profile")
+                if app.profile.note:
+                    yield Static(app.profile.note, id="login-note")
                 yield Label("Login")
                 yield Input(value=app.profile.login or "", placeholder="your login", id="login")
                 yield Label("Password", id="password-label")
