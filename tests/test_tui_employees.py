@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 from seattui.client import PortalClient
 from seattui.domain.people import EmployeeFilter
@@ -92,7 +93,7 @@ async def test_space_range_shift_arrows_mark_all_and_clear(harness: PortalHarnes
         await until_text(pilot, "8 marked")
         assert screen.employees.order == [row.id for row in table.rows[:8]]  # shift+down marks where it starts too
         await pilot.press("U")
-        assert table.marked == set()
+        assert not table.marked
         await pilot.press("slash")
         await type_text(pilot, "Sales")
         await until(pilot, lambda: len(table.rows) == 4, what="the Sales rows")
@@ -169,7 +170,19 @@ async def test_the_preview_lists_every_move_and_each_conflict_then_applies_and_u
         assert await holders(client) == set(ids[:4])
         await pilot.press("escape")
         await until_screen(pilot, EmployeesScreen)
-        assert screen.employees.table.marked == set()
+        assert not screen.employees.table.marked
+
+
+async def test_keys_typed_faster_than_the_app_draws_reassign_what_was_marked(harness: PortalHarness) -> None:
+    """space, space, r as one burst (a quick typist, a slow SSH link): r sees both marks."""
+    await staff(harness, 6, 4)
+    app, _ = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_employees(pilot, 6)
+        for key, character in (("space", " "), ("space", " "), ("r", "r")):
+            app.post_message(events.Key(key, character))
+        await until_screen(pilot, ReassignScreen)
+        await until_text(pilot, f"Reassign the seats of 2 employees: {person(0)}, {person(1)}")
 
 
 async def test_receivers_can_be_the_first_without_a_seat_in_a_department(harness: PortalHarness) -> None:

@@ -182,7 +182,7 @@ class KeysScreen(PortalScreen):
             if not await self.call_portal(delete, retry_key="delete"):
                 break  # the portal's reason is on the screen; the remaining keys stay
             deleted.append(key.id)
-        self.key_list.table.marked -= set(deleted)
+        self.key_list.table.unmark_keys(deleted)
         self.key_list.forget(deleted)
         if deleted:
             self.notify(f"Deleted {plural(len(deleted), 'key')}.", timeout=4)

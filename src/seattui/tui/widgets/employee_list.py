@@ -47,8 +47,7 @@ class EmployeeList(Vertical):
         super().__init__(id=id)
         self.chosen = chosen or EmployeeFilter()
         self.numbered = numbered
-        self.order: list[int] = []  # the marked ids, in the order they were marked
-        self._position: dict[Hashable, int] = {}
+        self._position: dict[Hashable, int] = {}  # a marked id's place in the marking order
         self._generation = 0
         self.shown = 0  # first pages shown so far: what a test or a benchmark waits on
         self._cursor: str | None = None
@@ -155,28 +154,23 @@ class EmployeeList(Vertical):
         chosen = self.chosen
         ids = await self.screen.call_portal(  # type: ignore[attr-defined]
             lambda client: client.employee_ids(chosen, sort=sort, descending=descending))
-        if ids is None:
-            return
-        known = set(self.order)
-        self.order += [employee_id for employee_id in ids if employee_id not in known]
-        self.table.mark_keys(ids)
+        if ids is not None:
+            self.table.mark_keys(ids)
+
+    @property
+    def order(self) -> list[int]:
+        """The marked ids, in the order they were marked."""
+        return list(self.table.marked)  # type: ignore[arg-type]
 
     @on(PagedTable.MarksChanged)
     def _marks_changed(self, event: PagedTable.MarksChanged) -> None:
-        marked = self.table.marked
-        kept = [key for key in self.order if key in marked]
-        new = marked.difference(kept)
-        if len(new) == 1:
-            kept += new  # type: ignore[arg-type]
-        elif new:  # a range: in the order the rows stand
-            rows = {row.id: index for index, row in enumerate(self.table.rows) if row.id in new}
-            kept += sorted(new, key=lambda key: rows.get(key, len(rows)))  # type: ignore[arg-type]
-        self.order = kept
-        self._position = {key: index for index, key in enumerate(kept)}
+        if self.numbered:  # the # column shows each mark's place
+            self._position = {key: index for index, key in enumerate(self.table.marked)}
+            self.table.redraw()
 
     def marked_in_order(self) -> list[int]:
         """The marked ids in marking order, or the cursor row's id when nothing is marked."""
-        if self.order:
-            return list(self.order)
+        if self.table.marked:
+            return self.order
         current = self.table.current
         return [current.id] if current is not None else []

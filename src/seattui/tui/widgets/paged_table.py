@@ -120,7 +120,9 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self.total: int | None = None
         self.has_more = False
         self.loading_more = False
-        self.marked: set[Hashable] = set()
+        # An ordered set (a dict's keys): the marks in the order they were made, which is the
+        # order a bulk action pairs them in. Read it at once: no message has to arrive first.
+        self.marked: dict[Hashable, None] = {}
         self.sort_column, self.sort_descending = sort if sort else (self.columns[0].key, False)
         self._index: dict[Hashable, int] = {}
         self._range_anchor: int | None = None
@@ -171,7 +173,8 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         gone = set(keys)
         self.rows = [row for row in self.rows if self._row_key(row) not in gone]
         self._index = {self._row_key(row): i for i, row in enumerate(self.rows)}
-        self.marked -= gone
+        for key in gone:
+            self.marked.pop(key, None)
         if self.total is not None:
             self.total = max(self.total - len(gone), 0)
         self._line_cache.clear()
@@ -202,7 +205,12 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         return [self.current] if self.current is not None else []
 
     def mark_keys(self, keys: Iterable[Hashable]) -> None:
-        self.marked |= set(keys)
+        self.marked.update(dict.fromkeys(keys))
+        self._marks_changed()
+
+    def unmark_keys(self, keys: Iterable[Hashable]) -> None:
+        for key in keys:
+            self.marked.pop(key, None)
         self._marks_changed()
 
     def clear_marks(self) -> None:
@@ -348,12 +356,12 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         if extend:
             step = 1 if self.cursor_row >= before else -1
             for index in range(before, self.cursor_row + step, step):
-                self.marked.add(self._row_key(self.rows[index]))
+                self.marked[self._row_key(self.rows[index])] = None
             self._marks_changed()
         elif self._range_anchor is not None:
             low, high = sorted((self._range_anchor, self.cursor_row))
             for index in range(low, high + 1):
-                self.marked.add(self._row_key(self.rows[index]))
+                self.marked[self._row_key(self.rows[index])] = None
             self._marks_changed()
 
     def action_cursor_down(self) -> None:
@@ -396,7 +404,10 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         if row is None:
             return
         key = self._row_key(row)
-        self.marked.symmetric_difference_update({key})
+        if key in self.marked:
+            del self.marked[key]
+        else:
+            self.marked[key] = None
         self._marks_changed()
         self._move(1)
 
@@ -404,7 +415,7 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         """`v`: start marking a range at the cursor; `v` again stops, keeping the marks."""
         if self._range_anchor is None and self.current is not None:
             self._range_anchor = self.cursor_row
-            self.marked.add(self._row_key(self.current))
+            self.marked[self._row_key(self.current)] = None
             self._marks_changed()
         else:
             self._range_anchor = None
