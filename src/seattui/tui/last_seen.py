@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,8 @@ def _path(profile: str) -> Path:
 
 
 def save(profile: str, portal: str, me: Me, dashboard: Dashboard, now: datetime | None = None) -> None:
+    import tempfile  # here, not at the top: the app's first frame does not wait for it
+
     path = _path(profile)
     record = {
         "format": FORMAT,
