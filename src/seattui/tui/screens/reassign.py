@@ -126,7 +126,7 @@ class ReassignScreen(PortalScreen):
         self.app.push_screen(PreviewScreen(moves, unpaired), self._previewed)
 
     async def _pair_with_marked(self, products: list[str]) -> tuple[list[MoveRequest], list[PlannedMove]] | None:
-        ids = list(self.receivers.order)
+        ids = self.receivers.order
         if not ids:
             self.query_one(Problem).say("Mark the employees who receive the seats (space), in order.",
                                         "Or press t to take the first ones without a seat in a department.")

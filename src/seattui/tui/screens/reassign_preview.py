@@ -131,8 +131,8 @@ class PreviewScreen(PortalScreen):
             moves, conflicts = len(self.moves), len(self.conflicts)
             line = Text(f"Preview: {plural(moves, 'move')}, ")
             line.append(plural(conflicts, "conflict"), style="bold red" if conflicts else "bold green")
-            line.append(". Stopped waiting: enter sends the batch again; the portal applies it once at most." if self.unsure
-                        else ". Nothing has changed yet. " + (
+            # Unsure: the problem line says what is known and what enter does.
+            line.append("." if self.unsure else ". Nothing has changed yet. " + (
                 "enter applies every move in one batch, or none; x drops the conflicts." if conflicts
                 else "enter applies every move in one batch."))
             summary.update(line)
