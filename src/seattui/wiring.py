@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from seattui.portal.settings import PortalSettings
 
 T = TypeVar("T")
+CLOSING_GRACE_SECONDS = 2
 
 
 def portal_settings(database: str | Path | None, **overrides: Any) -> PortalSettings:
@@ -117,7 +118,9 @@ async def _closing(stack: AsyncExitStack) -> None:
     running = [task for task in asyncio.all_tasks() if task is not current]
     for task in running:
         task.cancel()
-    await asyncio.gather(*running, return_exceptions=True)
+    if running:
+        # Bounded: a database driver that ignores the cancellation must not keep quit waiting.
+        await asyncio.wait(running, timeout=CLOSING_GRACE_SECONDS)
     await stack.aclose()
 
 
