@@ -16,7 +16,7 @@ from typing import Any
 from harness import SEATTUI, figure, median, scratch_env
 from terminal import time_to_texts
 
-RUNS = 7
+RUNS = 11  # the machines are shared: medians of more runs move less
 MINIMAL_APP = """
 from textual.app import App
 from textual.widgets import Static
@@ -52,10 +52,14 @@ def run() -> Iterator[dict[str, Any]]:
             (minimal,) = time_to_texts([sys.executable, "-c", MINIMAL_APP], ["minimal textual app"], env)
             minimal_first.append(minimal)
     base = median(minimal_first) * 1000
-    first_ms, data_ms = median(ours_first) * 1000, median(ours_data) * 1000
-    fresh_ms = median(ours_fresh) * 1000
-    yield figure("first_frame_ms", first_ms, "ms", baseline=base)
-    yield figure("data_shown_ms", data_ms, "ms", baseline=base)
-    yield figure("fresh_data_ms", fresh_ms, "ms", baseline=base)
-    yield figure("first_frame_ratio", first_ms / base, "x", target=1.3)
-    yield figure("data_shown_ratio", data_ms / base, "x", target=2.0)
+    yield figure("first_frame_ms", median(ours_first) * 1000, "ms", baseline=base)
+    yield figure("data_shown_ms", median(ours_data) * 1000, "ms", baseline=base)
+    yield figure("fresh_data_ms", median(ours_fresh) * 1000, "ms", baseline=base)
+    # Each start is compared with the minimal app's start next to it, which saw the same load
+    # (this machine's speed drifts by a third within minutes); the ratio is their median.
+    yield figure("first_frame_ratio", paired_ratio(ours_first, minimal_first), "x", target=1.3)
+    yield figure("data_shown_ratio", paired_ratio(ours_data, minimal_first), "x", target=2.0)
+
+
+def paired_ratio(ours: list[float], minimal: list[float]) -> float:
+    return median([mine / theirs for mine, theirs in zip(ours, minimal, strict=True)])

@@ -55,7 +55,10 @@ def scratch_env() -> Iterator[tuple[Path, dict[str, str]]]:
     """A temporary home for config, tokens and databases, so a benchmark touches nothing of yours."""
     with tempfile.TemporaryDirectory(prefix="seattui-bench-") as folder:
         root = Path(folder)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SEATTUI_", "TEXTUAL_"))}
+        # Bytecode is cached, as for anyone who installed seattui (pip compiles it): a machine
+        # that says not to write it would time Python compiling seattui on every start.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("SEATTUI_", "TEXTUAL_")) and k != "PYTHONDONTWRITEBYTECODE"}
         env |= {"SEATTUI_CONFIG": str(root / "config.toml"), "SEATTUI_DATA_DIR": str(root / "data")}
         yield root, env
 
