@@ -95,7 +95,7 @@ class TestDashboard:
     def test_dashboard(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
         database, token = demo
         app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
-        loaded = settled(DashboardScreen, lambda screen: screen.summary is not None)
+        loaded = settled(DashboardScreen, lambda screen: screen.view is not None)
         assert snap_compare(app, terminal_size=size, run_before=loaded)
 
     @pytest.mark.parametrize("size", SIZES)
@@ -103,7 +103,7 @@ class TestDashboard:
         database, token = demo
 
         async def run_before(pilot: Any) -> None:
-            await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
             await pilot.press("question_mark")
             await pilot.pause()
 
@@ -123,7 +123,7 @@ def on_keys(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
     async def run_before(pilot: Any) -> None:
         from seattui.tui.screens.keys import KeysScreen
 
-        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
         await pilot.press("k")
         await settled(KeysScreen, lambda screen: screen.key_list.table.total is not None)(pilot)
         if then is not None:
@@ -141,7 +141,7 @@ def list_ready(screen: Any) -> bool:
 def opened(key: str, screen_type: type, *presses: str) -> Callable[[Any], Any]:
     """From the dashboard, a list screen opened with `key`, loaded, after `presses`."""
     async def run_before(pilot: Any) -> None:
-        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
         await pilot.press(key)
         await settled(screen_type, list_ready)(pilot)
         if presses:
@@ -160,7 +160,7 @@ def at_step(step: str, **answers: str) -> Callable[[Any], Any]:
         from seattui.tui.assignment import Draft, Step
         from seattui.tui.screens.assign import AssignScreen
 
-        await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+        await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
         await pilot.press("a")
         wizard = await until_screen(pilot, AssignScreen)
         await until(pilot, lambda: wizard.catalog is not None and wizard.query_one("#assign-keys-table").rows)
@@ -246,7 +246,7 @@ RECEIVERS = ("down", "down", "down", "space", "down", "space", "space", "space",
 async def _employees_ready(pilot: Any) -> Any:
     from seattui.tui.screens.employees import EmployeesScreen
 
-    await settled(DashboardScreen, lambda screen: screen.summary is not None)(pilot)
+    await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
     await pilot.press("e")
     screen = await until_screen(pilot, EmployeesScreen)
     await until(pilot, lambda: screen.employees.table.rows and screen.departments, what="the employees")

@@ -41,7 +41,7 @@ def person(n: int) -> str:
 
 
 async def open_employees(pilot: Any, rows: int) -> EmployeesScreen:
-    await until(pilot, lambda: pilot.app.me is not None, what="the session")
+    await until(pilot, lambda: pilot.app.who is not None, what="the session")
     await pilot.press("e")
     screen: EmployeesScreen = await until_screen(pilot, EmployeesScreen)
     await until(pilot, lambda: len(screen.employees.table.rows) == rows, what=f"{rows} rows")

@@ -44,7 +44,7 @@ async def signed_in(harness: PortalHarness, login: str = "acme-owner") -> Portal
 
 
 async def on_dashboard(pilot: Any) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.summary is not None,
+    await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.view is not None,
                 what="the dashboard")
 
 

@@ -31,7 +31,7 @@ def database_url(sqlite_url: str) -> str:
 
 
 async def open_list(pilot: Any, key: str, screen_type: type) -> Any:
-    await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.summary is not None,
+    await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.view is not None,
                 what="the dashboard")
     await pilot.press(key)
     screen = await until_screen(pilot, screen_type)
@@ -227,7 +227,7 @@ async def test_the_dashboards_figures_open_the_lists_behind_them(harness: Portal
     harness.clock.advance(days=3)
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.summary is not None)
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.view is not None)
         await pilot.press("down", "enter")  # "trials have ended"
         screen = await until_screen(pilot, LicensesScreen)
         await until(pilot, lambda: screen.loaded and keys_shown(screen) == [ended.key], what="the ended trials")

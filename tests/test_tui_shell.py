@@ -4,6 +4,9 @@ that ends mid-work, the dashboard's figures, and the command registry's help, pa
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +37,7 @@ def database_url(sqlite_url: str) -> str:
 
 
 def on_dashboard(app: Any) -> bool:
-    return isinstance(app.screen, DashboardScreen) and app.screen.summary is not None
+    return isinstance(app.screen, DashboardScreen) and app.screen.view is not None
 
 
 async def test_logging_in_shows_the_dashboard_and_keeps_the_token(harness: PortalHarness) -> None:
@@ -202,7 +205,7 @@ async def test_giving_up_the_login_modal_returns_to_the_login(harness: PortalHar
         await until_screen(pilot, ReloginScreen)
         await pilot.press("escape")
         await until_screen(pilot, LoginScreen)
-        assert app.me is None
+        assert app.who is None
 
 
 async def test_first_run_creates_the_organization_and_logs_its_owner_in(database_url: str) -> None:
@@ -345,6 +348,47 @@ async def test_a_new_start_shows_the_last_figures_at_once_then_the_portals(harne
         await until(pilot, lambda: again.screen.fresh, what="the portal's figures")
         await until_text(pilot, "1,025.00 credits")
         assert "As of" not in screen_text(again)
+
+
+# Run in a process of its own: the tests have long imported everything.
+DRAW_LAST_FIGURES = """
+import asyncio, sys
+from seattui.tui.app import SeattuiApp
+
+class Unanswered:
+    description = "test portal"
+    async def open(self, token):
+        await asyncio.Event().wait()
+    async def close(self):
+        pass
+
+async def main():
+    app = SeattuiApp(lambda _profile: Unanswered(), profile_name="test")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.05)
+            text = "\\n".join(strip.text for strip in app.screen._compositor.render_strips())
+            if "As of" in text:
+                break
+        print(sorted(name for name in ("pydantic", "httpx", "fastapi", "sqlalchemy") if name in sys.modules))
+        print(text)
+
+asyncio.run(main())
+"""
+
+
+async def test_the_last_figures_are_drawn_before_pydantic_or_the_portal_is_loaded(harness: PortalHarness) -> None:
+    """Loading pydantic and the portal is most of a start; the last figures do not wait for it."""
+    token = (await harness.login("acme-owner")).token
+    first = make_app(harness, token=token)
+    async with first.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_dashboard(first) and first.screen.fresh)
+    drawn = subprocess.run([sys.executable, "-c", DRAW_LAST_FIGURES], capture_output=True, text=True, timeout=60,
+                           env=os.environ)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    loaded, _, screen = drawn.stdout.partition("\n")
+    assert loaded == "[]", f"imported before the last figures were drawn: {loaded}"
+    assert "1,000.00 credits" in screen and "trials end within 7 days" in screen and "Acme" in screen
 
 
 async def test_logging_out_forgets_the_last_figures(harness: PortalHarness) -> None:

@@ -29,9 +29,9 @@ from seattui.tui.styles import style
 if TYPE_CHECKING:
     from seattui.client import PortalClient
     from seattui.client.connector import PortalConnector
-    from seattui.domain.accounts import Me, Session
-    from seattui.domain.dashboard import Dashboard
+    from seattui.domain.accounts import Session
     from seattui.tui.last_seen import LastSeen
+    from seattui.tui.views import DashboardView, Who
     from seattui.domain.catalog import Catalog
 
 T = TypeVar("T")
@@ -65,7 +65,10 @@ WRITE_GROUP = "write"
 
 class SeattuiApp(App[None]):
     TITLE = "seattui"
-    CSS_PATH = style("app.tcss")
+    # The first screen's and the dashboard's styles come with the app's: every start shows
+    # one and lands on the other, and a screen that brings a stylesheet of its own makes
+    # Textual parse all of them again (10-20 ms each time).
+    CSS_PATH = [style("app.tcss"), style("connect.tcss"), style("dashboard.tcss")]
     MODES: ClassVar[dict[str, Any]] = {START: ConnectScreen, **SCREEN_FACTORIES}
     DEFAULT_MODE = START
     BINDINGS = commands.bindings(commands.APP)
@@ -89,7 +92,7 @@ class SeattuiApp(App[None]):
         self.profile: Profile = self.config.profile(self.profile_name)
         self.connector: PortalConnector = connector_factory(self.profile)
         self.client: PortalClient | None = None
-        self.me: Me | None = None
+        self.who: Who | None = None  # who is logged in; None until someone is
         # The last session's dashboard while this session's is on its way (see last_seen.py).
         self.last_seen: LastSeen | None = None
         self._relogin: asyncio.Future[bool] | None = None
@@ -104,7 +107,7 @@ class SeattuiApp(App[None]):
 
     @property
     def permissions(self) -> frozenset[Permission]:
-        return self.me.permissions if self.me else frozenset()
+        return self.who.permissions if self.who else frozenset()
 
     def on_mount(self) -> None:
         if self.config.keymap:
@@ -142,7 +145,7 @@ class SeattuiApp(App[None]):
 
     # -- the session ----------------------------------------------------------------------
 
-    def begin_session(self, me: Me, session: Session | None = None, *, seen: LastSeen | None = None) -> None:
+    def begin_session(self, who: Who, session: Session | None = None, *, seen: LastSeen | None = None) -> None:
         """Someone is logged in: remember the token, show the dashboard.
 
         With `seen`, the session is the saved one, not yet checked: the dashboard shows the last
@@ -151,30 +154,27 @@ class SeattuiApp(App[None]):
         self.last_seen = seen
         if session is not None:
             save_token(self.profile_name, session.token)
-            self.profile = replace(self.profile, login=me.user.login)
+            self.profile = replace(self.profile, login=who.login)
             save_profile(self.profile_name, self.profile)
-        self.me = me
+        self.who = who
         self.session_info += 1
-        # Everything imported by now lives as long as the app: keep it out of the garbage
-        # collector's full passes, and make those rarer (a drawn frame leaves thousands of
-        # short-lived objects); each stopped the app for 100-200 ms now and then.
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+        _settle_garbage_collection()
         self.switch_mode("dashboard")
 
-    def confirm_session(self, me: Me) -> None:
+    def confirm_session(self, who: Who) -> None:
         """The saved session still works: who we are now, from the portal."""
         self.last_seen = None
-        self.me = me
+        self.who = who
         self.session_info += 1
+        _settle_garbage_collection()  # again: the portal's modules were imported meanwhile
 
-    def remember_dashboard(self, summary: Dashboard) -> None:
-        if self.me is not None:
-            last_seen.save(self.profile_name, self.portal_description, self.me, summary)
+    def remember_dashboard(self, view: DashboardView) -> None:
+        if self.who is not None:
+            last_seen.save(self.profile_name, self.portal_description, self.who, view)
 
     def _end_session(self) -> None:
         self.last_seen = None
-        self.me = None
+        self.who = None
         self.balance = None
         self._catalog = None
         self.session_info += 1
@@ -229,7 +229,9 @@ class SeattuiApp(App[None]):
         save_token(self.profile_name, session.token)
         if self.client is not None:
             self.client.token = session.token
-        self.me = session.me
+        from seattui.tui.views import Who
+
+        self.who = Who.of(session.me)
         self.session_info += 1
 
     async def catalog(self) -> Catalog:
@@ -249,18 +251,18 @@ class SeattuiApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_screen":
-            if self.me is None:
+            if self.who is None:
                 return False
             entry = commands.screen_entry(str(parameters[0])) if parameters else None
             return entry is not None and commands.allowed(
                 commands.Command(entry.id, entry.title, action, needs=entry.needs), self.permissions
             )
         if action in ("logout", "jump"):
-            return self.me is not None
+            return self.who is not None
         return True
 
     def action_open_screen(self, screen_id: str) -> None:
-        if screen_id in SCREEN_FACTORIES and self.me is not None:
+        if screen_id in SCREEN_FACTORIES and self.who is not None:
             self.switch_mode(screen_id)
 
     def open_screen_with(self, screen_id: str, preset: str | None) -> None:
@@ -332,3 +334,11 @@ class SeattuiApp(App[None]):
                 await self.use_profile(*choice)
 
         self.push_screen(ProfilesScreen(self.profile_name), switch)
+
+
+def _settle_garbage_collection() -> None:
+    # Everything imported by now lives as long as the app: keep it out of the garbage
+    # collector's full passes, and make those rarer (a drawn frame leaves thousands of
+    # short-lived objects); each stopped the app for 100-200 ms now and then.
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

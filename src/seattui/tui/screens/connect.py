@@ -38,11 +38,17 @@ class ConnectScreen(PortalScreen):
 
     def on_screen_resume(self) -> None:
         # Back on top after a login or setup closed without a session: start over.
-        if self.attempted and self.seattui.me is None:
+        if self.attempted and self.seattui.who is None:
             self.reconnect()
 
     def reconnect(self) -> None:
         self.attempted = True
+        app = self.seattui
+        if load_token(app.profile_name) and (seen := last_seen.load(app.profile_name, app.portal_description)):
+            # The last session's figures, drawn now, before the portal is even opened; the
+            # dashboard checks the session with its first request.
+            app.begin_session(seen.who, seen=seen)
+            return
         self.query_one(Problem).clear()
         self._waited = 0
         self._show_waiting()
@@ -69,10 +75,6 @@ class ConnectScreen(PortalScreen):
     @work(exclusive=True, group="connect")
     async def _connect(self) -> None:
         app = self.seattui
-        if load_token(app.profile_name) and (seen := last_seen.load(app.profile_name, app.portal_description)):
-            self._stop_waiting()
-            app.begin_session(seen.me, seen=seen)  # the dashboard checks the session itself
-            return
         try:
             client = await app.open_client()
             if client.token:
@@ -82,8 +84,10 @@ class ConnectScreen(PortalScreen):
                     save_token(app.profile_name, None)
                     client.token = None
                 else:
+                    from seattui.tui.views import Who
+
                     self._stop_waiting()
-                    app.begin_session(me)
+                    app.begin_session(Who.of(me))
                     return
             needs_setup = (await client.setup_status()).needs_setup
         except Exception as error:

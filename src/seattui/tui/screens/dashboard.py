@@ -3,8 +3,8 @@ term; what needs attention soon. `r` reads it all again; enter opens the list be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -14,36 +14,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS, Dashboard
 from seattui.domain.money import format_credits
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
+from seattui.tui.views import DashboardView, Who
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
-
-@dataclass(frozen=True)
-class Figure:
-    count: int
-    text: str
-    target: str | None = None  # the screen with the list behind the figure
-    preset: str | None = None  # how that screen filters it
-
-
-def figures(summary: Dashboard) -> list[Figure]:
-    channels = sum(s.channels for s in summary.subscriptions)
-    subscriptions = sum(s.subscriptions for s in summary.subscriptions)
-    return [
-        Figure(summary.trials_ending, f"trials end within {TRIALS_ENDING_DAYS} days", "licenses", "trials_ending"),
-        Figure(summary.trials_ended, "trials have ended", "licenses", "trials_ended"),
-        Figure(summary.support_ended, "support ended", "support", "expired"),
-        Figure(summary.support_ending, f"support ends within {SUPPORT_ENDING_DAYS} days", "support", "ending"),
-        Figure(subscriptions, f"subscriptions, {plural(channels, 'channel')}", "keys", "subscriptions"),
-        Figure(summary.keys, "activation keys", "keys", "all"),
-        Figure(summary.licenses, "licenses", "licenses"),
-        Figure(summary.employees, "employees", "employees"),
-    ]
+if TYPE_CHECKING:
+    from seattui.domain.dashboard import Dashboard
 
 
 class DashboardScreen(PortalScreen):
@@ -53,7 +33,7 @@ class DashboardScreen(PortalScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.summary: Dashboard | None = None
+        self.view: DashboardView | None = None
         self.fresh = False  # the figures came from the portal in this session, not the last one
 
     def compose(self) -> ComposeResult:
@@ -84,8 +64,8 @@ class DashboardScreen(PortalScreen):
             as_of = f"{saved:%Y-%m-%d %H:%M}"
             # The caption is narrow: today's time alone, else the date.
             short = f"{saved:%H:%M}" if saved.date() == datetime.now().astimezone().date() else f"{saved:%Y-%m-%d}"
-            self.summary = seen.dashboard
-            self.seattui.balance = seen.dashboard.balance.balance
+            self.view = seen.dashboard
+            self.seattui.balance = seen.dashboard.balance
             self._show(seen.dashboard, caption=f"credits as of {short}")
             self.query_one(Problem).note(f"As of {as_of}: reading the portal …")
             # Ask a moment after these figures are drawn: opening an embedded portal imports a
@@ -96,7 +76,7 @@ class DashboardScreen(PortalScreen):
 
     def action_refresh(self) -> None:
         for card in self.query(".card"):
-            card.loading = self.summary is None
+            card.loading = self.view is None
         self._load()
 
     @work(exclusive=True, group="load")
@@ -106,29 +86,27 @@ class DashboardScreen(PortalScreen):
             me = await self.call_portal(lambda client: client.me())
             if me is None:
                 return
-            self.seattui.confirm_session(me)
-        summary = await self.call_portal(lambda client: client.dashboard())
+            self.seattui.confirm_session(Who.of(me))
+        summary: Dashboard | None = await self.call_portal(lambda client: client.dashboard())
         for card in self.query(".card"):
             card.loading = False
         if summary is None:
             return
-        self.summary = summary
+        self.view = DashboardView.of(summary)
         self.fresh = True
-        self.seattui.balance = summary.balance.balance
-        self._show(summary)
-        self.seattui.remember_dashboard(summary)
+        self.seattui.balance = self.view.balance
+        self._show(self.view)
+        self.seattui.remember_dashboard(self.view)
 
-    def _show(self, summary: Dashboard, *, caption: str = "") -> None:
-        self.query_one("#balance-digits", Digits).update(format_credits(summary.balance.balance))
-        self.query_one("#balance-caption", Static).update(
-            caption or f"{summary.balance.unit} on {summary.today.isoformat()}"
-        )
-        self.query_one("#ledger", Static).update(self._ledger_table(summary))
-        self.query_one("#products", Static).update(self._products_table(summary))
+    def _show(self, view: DashboardView, *, caption: str = "") -> None:
+        self.query_one("#balance-digits", Digits).update(format_credits(view.balance))
+        self.query_one("#balance-caption", Static).update(caption or f"{view.unit} on {view.today.isoformat()}")
+        self.query_one("#ledger", Static).update(self._ledger_table(view))
+        self.query_one("#products", Static).update(self._products_table(view))
         attention = self.query_one("#attention", OptionList)
         highlighted = attention.highlighted
         attention.clear_options()
-        for index, figure in enumerate(figures(summary)):
+        for index, figure in enumerate(view.figures):
             openable = commands.screen_entry(figure.target or "") is not None
             label = Text.assemble(
                 (f"{figure.count:>5,}  ", "bold" if figure.count else "dim"),
@@ -139,37 +117,37 @@ class DashboardScreen(PortalScreen):
         attention.highlighted = highlighted if highlighted is not None else 0
 
     @staticmethod
-    def _ledger_table(summary: Dashboard) -> Table:
+    def _ledger_table(view: DashboardView) -> Table:
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(no_wrap=True, style="dim")
         table.add_column(justify="right", no_wrap=True)
         table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        if not summary.recent_ledger:
+        if not view.ledger:
             table.add_row("", "", Text("No ledger entries yet.", style="dim"))
-        for entry in summary.recent_ledger:
-            amount = Text(f"{'+' if entry.amount > 0 else ''}{format_credits(entry.amount)}",
-                          style="green" if entry.amount > 0 else "")
-            table.add_row(entry.at.strftime("%Y-%m-%d"), amount, entry.memo or entry.reason.value)
+        for line in view.ledger:
+            amount = Text(f"{'+' if line.amount > 0 else ''}{format_credits(line.amount)}",
+                          style="green" if line.amount > 0 else "")
+            table.add_row(line.day.isoformat(), amount, line.memo)
         return table
 
     @staticmethod
-    def _products_table(summary: Dashboard) -> Table:
+    def _products_table(view: DashboardView) -> Table:
         table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
         table.add_column("Product", no_wrap=True, overflow="ellipsis", ratio=1)
         for heading in ("Perm", "Trial", "Seat", "Dev"):
             table.add_column(heading, justify="right", no_wrap=True)
-        if not summary.by_product:
+        if not view.products:
             table.add_row(Text("No licenses yet.", style="dim"), "", "", "", "")
-        for product in summary.by_product:
-            table.add_row(product.product_name, *(f"{n:,}" if n else "·" for n in (
+        for product in view.products:
+            table.add_row(product.name, *(f"{n:,}" if n else "·" for n in (
                 product.permanent, product.trials, product.seat_plans, product.activated)))
         return table
 
     def action_open_figure(self) -> None:
         attention = self.query_one("#attention", OptionList)
-        if self.summary is None or attention.highlighted is None:
+        if self.view is None or attention.highlighted is None:
             return
-        figure = figures(self.summary)[attention.highlighted]
+        figure = self.view.figures[attention.highlighted]
         if figure.target and commands.screen_entry(figure.target):
             self.seattui.open_screen_with(figure.target, figure.preset)
 

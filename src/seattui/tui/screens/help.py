@@ -45,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
             else:
                 (everywhere if on_app else here).append((key_of(app, command), command.description, command.help))
         jump = next(c for c in commands.commands_for(commands.APP) if c.id == "app.jump")
-        if getattr(app, "me", None) is not None:
+        if getattr(app, "who", None) is not None:
             everywhere.append((key_of(app, jump), jump.description, jump.help))
         sections = (
             (f"This screen: {entry.title}" if entry else "This screen", here),

@@ -15,6 +15,7 @@ from seattui.tui import commands
 from seattui.tui.problems import describe
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
+from seattui.tui.views import Who
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
@@ -96,4 +97,4 @@ class LoginScreen(PortalScreen):
             return
         problem.clear()
         self.dismiss()
-        self.seattui.begin_session(session.me, session)
+        self.seattui.begin_session(Who.of(session.me), session)

@@ -20,7 +20,8 @@ class ReloginScreen(ModalScreen[bool]):
     BINDINGS = commands.bindings("relogin")
 
     def compose(self) -> ComposeResult:
-        login = self.app.me.user.login if getattr(self.app, "me", None) else ""  # type: ignore[attr-defined]
+        who = getattr(self.app, "who", None)
+        login = who.login if who is not None else ""
         with Vertical(id="relogin"):
             yield Static("Your session has ended. Log in again to carry on; what you were doing is kept.",
                          id="relogin-title")

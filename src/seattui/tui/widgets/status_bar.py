@@ -24,10 +24,10 @@ class StatusBar(Widget):
         connector = getattr(app, "connector", None)
         if with_portal and connector is not None:
             parts.append((f"· {getattr(connector, 'url', None) or 'embedded'} ", "dim"))
-        me = getattr(app, "me", None)
-        if me is not None:
-            parts.append((f"· {me.organization.name} ", ""))
-            parts.append((f"· {me.user.login} ({me.user.role.value}) ", "dim"))
+        who = getattr(app, "who", None)
+        if who is not None:
+            parts.append((f"· {who.organization} ", ""))
+            parts.append((f"· {who.login} ({who.role.value}) ", "dim"))
         return parts
 
     def render(self) -> Text:
