@@ -318,7 +318,8 @@ async def test_keys_can_be_remapped_by_command_id(harness: PortalHarness) -> Non
     app.config = config
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: on_dashboard(app))
-        assert "f5 Refresh" in screen_text(app).replace("  ", " ")
+        # The footer is drawn a moment after the figures.
+        await until_text(pilot, "f5 Refresh")
 
 
 async def test_a_new_start_shows_the_last_figures_at_once_then_the_portals(harness: PortalHarness) -> None:
