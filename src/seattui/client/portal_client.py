@@ -42,6 +42,7 @@ from seattui.domain.licensing import (
     SubscriptionOrder,
     SupportExtension,
 )
+from seattui.domain.offline_licensing import DeviceFileText, FileCheck, LicenseFileText, OfflineAnswer, SigningKeys
 from seattui.domain.paging import Page
 from seattui.domain.people import (
     DepartmentCount,
@@ -397,6 +398,34 @@ class PortalClient:
 
     async def check_activation(self, request: DeviceRequest) -> ActivationStatus:
         return _parse(ActivationStatus, await self.request("POST", f"{API}/activation/check", body=request))
+
+    # -- license files (signed; verified offline by domain.license_file) -----------------------
+
+    async def signing_keys(self) -> SigningKeys:
+        """The portal's public signing keys; no session needed."""
+        return await self._get("/license-files/keys", SigningKeys)
+
+    async def license_file(self, license_id: int, *, machine: str | None = None) -> str:
+        """The license's signed file; with `machine`, a machine file for the device that holds it."""
+        return (await self.request("GET", f"{API}/licenses/{license_id}/file", params={"machine": machine})).text
+
+    async def subscription_file(self, subscription_id: int) -> str:
+        return (await self.request("GET", f"{API}/subscriptions/{subscription_id}/file")).text
+
+    async def offline_activate(self, request_text: str) -> OfflineAnswer:
+        """Activate the machine of a request file; the answer carries its machine file."""
+        return await self._send("POST", "/license-files/offline-activation", OfflineAnswer,
+                                build(DeviceFileText, request=request_text))
+
+    async def offline_deactivate(self, request_text: str) -> OfflineAnswer:
+        """Release the machine of a request file; the answer carries the signed release receipt."""
+        return await self._send("POST", "/license-files/offline-deactivation", OfflineAnswer,
+                                build(DeviceFileText, request=request_text))
+
+    async def check_license_file(self, file_text: str) -> FileCheck:
+        """Whether a file is still current (stale after a change, deleted, released)."""
+        return _parse(FileCheck, await self.request("POST", f"{API}/license-files/check",
+                                                    body=build(LicenseFileText, file=file_text)))
 
     # -- subscriptions -----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from seattui.portal.routes import (
     employees,
     health,
     keys,
+    license_files,
     licenses,
     seats,
     session,
@@ -57,6 +58,6 @@ def create_app(settings: PortalSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
-                   activation, employees, seats, audit):
+                   activation, employees, seats, audit, license_files):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

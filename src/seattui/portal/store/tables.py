@@ -307,6 +307,21 @@ audit_entries = Table(
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
 )
 
+# The portal's Ed25519 keys that sign license files. No route reads this table but for the
+# public half (services/license_files.py): the private key never leaves the portal. A retired
+# key still verifies what it signed before `retired_at`.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    _id(),
+    Column("kid", String(16), nullable=False, unique=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", String(64), nullable=False),  # raw, base64
+    Column("private_key", String(64), nullable=False),  # raw, base64
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime),
+)
+
 # Fixed-window counters in the database, so a limit holds across stateless portal instances.
 rate_counters = Table(
     "rate_counters",

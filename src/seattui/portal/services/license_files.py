@@ -1,0 +1,400 @@
+"""License files: the portal's Ed25519 signing keys (with ids and rotation), signed files for
+licenses and subscriptions, offline activation through request files, and the online check
+that tells a file made stale by a later change (upgrade, support, deletion).
+
+The private keys live in `signing_keys`, which no route reads but for the public half; they
+are never printed or logged. The files themselves are written and read by
+domain.license_file, which the licensed software can copy."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.catalog import Catalog
+from seattui.domain.errors import Conflict, NotFound, TrialEnded
+from seattui.domain.license_file import (
+    ALGORITHM,
+    DEFAULT_VALIDITY,
+    KIND_LICENSE,
+    KIND_RELEASE,
+    KIND_SUBSCRIPTION,
+    DeviceFileRequest,
+    LicenseFacts,
+    LicenseFileRefused,
+    PublicSigningKey,
+    at_second,
+    keyring_text,
+    kid_of,
+    parse_device_request,
+    public_bytes,
+    public_key,
+    read_license_file,
+    sign_license_file,
+)
+from seattui.domain.licensing import ActivationRequest, DeviceRequest, License, LicenseStatus, Subscription, Term
+from seattui.domain.offline_licensing import (
+    FileCheck,
+    FileVerdict,
+    NotActivatedHere,
+    OfflineAnswer,
+    RequestFileInvalid,
+    SigningKeyInfo,
+    SigningKeys,
+)
+from seattui.domain.roles import Permission
+from seattui.portal.context import Actor, Tx
+from seattui.portal.runtime import Portal
+from seattui.portal.services import activation, audit, keys, licenses, subscriptions
+from seattui.portal.store.tables import licenses as licenses_table
+from seattui.portal.store.tables import signing_keys
+from seattui.portal.store.tables import subscriptions as subscriptions_table
+
+# A retired key goes on verifying files stamped up to a minute after its rotation: another
+# portal instance may be signing with it at that very moment.
+ROTATION_GRACE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Signer:
+    kid: str
+    private_key: Ed25519PrivateKey = field(repr=False)
+
+
+@dataclass(frozen=True)
+class IssuedFile:
+    text: str
+    filename: str
+
+
+# -- signing keys ------------------------------------------------------------------------------------
+
+async def _current_row(conn: AsyncConnection) -> Any:
+    return (await conn.execute(
+        select(signing_keys).where(signing_keys.c.retired_at.is_(None)).order_by(signing_keys.c.id.desc()).limit(1)
+    )).first()
+
+
+async def _create(conn: AsyncConnection, now: datetime) -> str:
+    private = Ed25519PrivateKey.generate()
+    raw = public_bytes(private)
+    kid = kid_of(raw)
+    new_id = (await conn.execute(insert(signing_keys).values(
+        kid=kid, algorithm=ALGORITHM, public_key=base64.b64encode(raw).decode(),
+        private_key=base64.b64encode(private.private_bytes_raw()).decode(), created_at=now,
+    ).returning(signing_keys.c.id))).scalar_one()
+    await conn.execute(update(signing_keys).where(signing_keys.c.retired_at.is_(None), signing_keys.c.id < new_id)
+                       .values(retired_at=now + ROTATION_GRACE))
+    return kid
+
+
+async def ensure_signing_key(conn: AsyncConnection, now: datetime) -> str:
+    """The current key's id, creating the portal's first key if it has none (`seattui init`)."""
+    row = await _current_row(conn)
+    return row.kid if row is not None else await _create(conn, now)
+
+
+async def rotate(conn: AsyncConnection, now: datetime) -> str:
+    """A new current key; the old ones verify what they signed until those files expire."""
+    return await _create(conn, now)
+
+
+async def signer(portal: Portal) -> Signer:
+    """The key that signs now, created on first need for a portal set up before license files."""
+    async with portal.store.read() as conn:
+        row = await _current_row(conn)
+    if row is None:
+        async with portal.store.write() as conn:
+            await ensure_signing_key(conn, portal.now())
+            row = await _current_row(conn)
+    return Signer(kid=row.kid, private_key=Ed25519PrivateKey.from_private_bytes(base64.b64decode(row.private_key)))
+
+
+async def public_keys(conn: AsyncConnection) -> list[PublicSigningKey]:
+    """Every key's public half: the current one first, then the retired ones, newest first."""
+    rows = (await conn.execute(
+        select(signing_keys.c.kid, signing_keys.c.public_key, signing_keys.c.created_at, signing_keys.c.retired_at)
+        .order_by(signing_keys.c.retired_at.is_not(None), signing_keys.c.id.desc())
+    )).all()
+    return [public_key(row.kid, base64.b64decode(row.public_key), row.created_at, row.retired_at) for row in rows]
+
+
+async def published_keys(portal: Portal) -> SigningKeys:
+    current = await signer(portal)
+    async with portal.store.read() as conn:
+        found = await public_keys(conn)
+    return SigningKeys(
+        current=current.kid,
+        keys=[SigningKeyInfo(kid=key.kid, algorithm=ALGORITHM, public_key=base64.b64encode(key.public_key).decode(),
+                             created_at=key.created_at, retired_at=key.retired_at) for key in found],
+        text=keyring_text(found),
+    )
+
+
+# -- the facts of a license or a subscription -------------------------------------------------------
+
+def _end_of(day: date | None) -> datetime | None:
+    """A license that ends on a day runs through it (licenses.status_of)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) if day else None
+
+
+def _valid_until(issued: datetime, ends: datetime | None, *, machine: str | None) -> datetime | None:
+    """30 days, or the license's end if sooner; a machine file (a machine that cannot reach the
+    portal) runs to the license's end, and a permanent license's does not expire."""
+    if machine is not None:
+        return ends
+    return min(issued + DEFAULT_VALIDITY, ends) if ends else issued + DEFAULT_VALIDITY
+
+
+def license_facts(license: License, catalog: Catalog, now: datetime, *, machine: str | None = None,
+                  hostname: str = "", kind: str = KIND_LICENSE) -> LicenseFacts:
+    product = catalog.find(license.product_id)
+    issued = at_second(now)
+    ends = _end_of(license.trial_ends_on if license.term is Term.TRIAL else license.term_ends_on)
+    return LicenseFacts(
+        kind=kind, object_id=license.id, key=license.key, product_id=license.product_id,
+        product_name=product.name if product else license.product_id, edition_id=license.edition_id,
+        addons=tuple(sorted(license.addons)), quantity=license.quantity,
+        unit=product.unit.label(license.quantity) if product else "units", term=license.term.value,
+        trial_ends_on=license.trial_ends_on, support_ends_on=license.support_ends_on,
+        term_ends_on=license.term_ends_on, customer=license.customer_email, issued_at=issued,
+        valid_until=None if kind == KIND_RELEASE else _valid_until(issued, ends, machine=machine),
+        machine=machine, hostname=hostname if machine else "",
+    )
+
+
+def subscription_facts(subscription: Subscription, catalog: Catalog, now: datetime) -> LicenseFacts:
+    product = catalog.find(subscription.product_id)
+    issued = at_second(now)
+    return LicenseFacts(
+        kind=KIND_SUBSCRIPTION, object_id=subscription.id, key=subscription.key, product_id=subscription.product_id,
+        product_name=product.name if product else subscription.product_id, edition_id=None, addons=(),
+        quantity=subscription.channels,
+        unit=product.unit.label(subscription.channels) if product else "channels", term="monthly",
+        trial_ends_on=None, support_ends_on=None, term_ends_on=subscription.period_ends_on,
+        customer=subscription.customer_email, issued_at=issued,
+        valid_until=_valid_until(issued, _end_of(subscription.period_ends_on), machine=None),
+    )
+
+
+def _filename(facts: LicenseFacts) -> str:
+    machine = f"-{facts.machine[:16].replace(':', '')}" if facts.machine else ""
+    suffix = "release" if facts.kind == KIND_RELEASE else "license"
+    return f"{facts.key}-{facts.product_id}{machine}.{suffix}"
+
+
+def _issued(facts: LicenseFacts, signing: Signer) -> IssuedFile:
+    return IssuedFile(text=sign_license_file(facts, signing.private_key, signing.kid), filename=_filename(facts))
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+async def license_file(tx: Tx, signing: Signer, license_id: int, machine: str | None = None) -> IssuedFile:
+    """A license's file; with `machine`, a machine file for the device that holds its activation."""
+    tx.actor.require(Permission.READ)
+    license = await licenses.get(tx, license_id)
+    if license.status is LicenseStatus.TRIAL_ENDED:
+        raise TrialEnded(f"The trial of license {license_id} ended on {license.trial_ends_on}; "
+                         "there is nothing left to license.", {"license_id": license_id})
+    if license.status is LicenseStatus.TERM_ENDED:
+        raise Conflict(f"The term of license {license_id} ended on {license.term_ends_on}; renew it first.",
+                       {"license_id": license_id})
+    hostname = ""
+    if machine is not None:
+        device = license.device
+        if device is None or device.fingerprint != machine:
+            where = f"it is activated on {device.hostname or device.fingerprint}" if device else "it is not activated"
+            raise NotActivatedHere(
+                f"License {license_id} is not activated on machine {machine} ({where}). A machine file is for the "
+                "machine that holds the activation: activate it offline first "
+                "(seattui license offline-activate REQUEST -o RESPONSE).",
+                {"license_id": license_id, "fingerprint": machine},
+            )
+        hostname = device.hostname
+    return _issued(license_facts(license, tx.catalog, tx.now, machine=machine, hostname=hostname), signing)
+
+
+async def subscription_file(tx: Tx, signing: Signer, subscription_id: int) -> IssuedFile:
+    tx.actor.require(Permission.READ)
+    subscription = await subscriptions.get(tx, subscription_id)
+    return _issued(subscription_facts(subscription, tx.catalog, tx.now), signing)
+
+
+# -- offline activation: request files in, machine files and release receipts out ------------------
+
+def _request(text: str, action: str) -> DeviceFileRequest:
+    try:
+        request = parse_device_request(text)
+    except LicenseFileRefused as refused:
+        raise RequestFileInvalid(refused.message, {"request": refused.message}) from None
+    if request.action != action:
+        raise RequestFileInvalid(f"This is a request to {request.action}, not to {action}.",
+                                 {"request": f"action {request.action}"})
+    try:
+        # The same rules as the online endpoints': a key as typed, a fingerprint of 8 to 128 characters.
+        checked = ActivationRequest(key=request.key, product_id=request.product_id, fingerprint=request.fingerprint,
+                                    hostname=request.hostname)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise RequestFileInvalid(f"The request file is not valid: {problems}.", {"request": problems}) from None
+    return DeviceFileRequest(action=action, key=checked.key, product_id=checked.product_id,
+                             fingerprint=checked.fingerprint, hostname=checked.hostname)
+
+
+async def _held_by(tx: Tx, request: DeviceFileRequest) -> License | None:
+    row = (await tx.conn.execute(licenses.license_query().where(
+        licenses_table.c.org_id == tx.org_id, licenses_table.c.key == request.key,
+        licenses_table.c.product_id == request.product_id,
+        licenses_table.c.device_fingerprint == request.fingerprint,
+    ).order_by(licenses_table.c.id))).first()
+    return licenses.from_row(row, tx.today) if row is not None else None
+
+
+async def _any_of(tx: Tx, request: DeviceFileRequest) -> License:
+    row = (await tx.conn.execute(licenses.license_query().where(
+        licenses_table.c.org_id == tx.org_id, licenses_table.c.key == request.key,
+        licenses_table.c.product_id == request.product_id,
+    ).order_by(licenses_table.c.id.desc()))).first()
+    if row is None:
+        raise NotFound(f"The key {request.key} holds no license of {request.product_id}.",
+                       {"key": request.key, "product_id": request.product_id})
+    return licenses.from_row(row, tx.today)
+
+
+def _answer(license: License, request: DeviceFileRequest, issued: IssuedFile) -> OfflineAnswer:
+    return OfflineAnswer(license_id=license.id, key=license.key, product_id=license.product_id,
+                         fingerprint=request.fingerprint, hostname=request.hostname, file=issued.text,
+                         filename=issued.filename)
+
+
+def _offline_address(actor: Actor) -> str:
+    # Counted apart from the network's addresses: an administrator feeding request files.
+    return f"offline:{actor.login}"
+
+
+async def offline_activate(portal: Portal, actor: Actor, text: str) -> OfflineAnswer:
+    """Activate the license on the request's machine exactly as the online endpoint would (one
+    device at a time, refusals with the same codes), then sign a machine file for it."""
+    actor.require(Permission.ASSIGN)
+    request = _request(text, "activate")
+    async with portal.reading(actor) as tx:
+        await keys.find(tx, request.key)  # another organization's key is not found
+    await activation.activate(portal, _offline_address(actor), ActivationRequest(
+        key=request.key, product_id=request.product_id, fingerprint=request.fingerprint, hostname=request.hostname))
+    signing = await signer(portal)
+    async with portal.writing(actor) as tx:
+        license = await _held_by(tx, request)
+        if license is None:  # released again between the two transactions
+            raise Conflict("The activation was released while the machine file was being made; send the request "
+                           "again.", {"key": request.key})
+        await audit.record(
+            tx, "license.offline_activate", "license", license.id,
+            f"Machine file for license {license.id} on {license.key}, machine "
+            f"{request.hostname or request.fingerprint}, from a request file",
+            {"fingerprint": request.fingerprint, "hostname": request.hostname},
+        )
+        issued = _issued(license_facts(license, tx.catalog, tx.now, machine=request.fingerprint,
+                                       hostname=license.device.hostname if license.device else request.hostname),
+                         signing)
+    return _answer(license, request, issued)
+
+
+async def offline_deactivate(portal: Portal, actor: Actor, text: str) -> OfflineAnswer:
+    """Release the request's machine as the online deactivation would (repeating it is harmless)
+    and sign a receipt that it no longer holds the license."""
+    actor.require(Permission.ASSIGN)
+    request = _request(text, "deactivate")
+    async with portal.reading(actor) as tx:
+        await keys.find(tx, request.key)
+        held = await _held_by(tx, request)
+    await activation.deactivate(portal, _offline_address(actor), DeviceRequest(
+        key=request.key, product_id=request.product_id, fingerprint=request.fingerprint))
+    signing = await signer(portal)
+    async with portal.writing(actor) as tx:
+        license = await licenses.get(tx, held.id) if held is not None else await _any_of(tx, request)
+        await audit.record(
+            tx, "license.offline_deactivate", "license", license.id,
+            f"Release receipt for license {license.id} on {license.key}, machine "
+            f"{request.hostname or request.fingerprint}, from a request file",
+            {"fingerprint": request.fingerprint, "hostname": request.hostname, "was_held": held is not None},
+        )
+        issued = _issued(license_facts(license, tx.catalog, tx.now, machine=request.fingerprint,
+                                       hostname=request.hostname, kind=KIND_RELEASE), signing)
+    return _answer(license, request, issued)
+
+
+# -- the online check ---------------------------------------------------------------------------------
+
+_COMPARED = (("edition_id", "edition"), ("addons", "add-ons"), ("quantity", "quantity"), ("term", "term"),
+             ("trial_ends_on", "trial end"), ("support_ends_on", "support end"), ("term_ends_on", "term end"),
+             ("customer", "customer"))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
+    return "none" if value is None else str(value)
+
+
+async def check_file(portal: Portal, text: str) -> FileCheck:
+    """Whether a file is still what the portal would issue now. Needs no session: a file this
+    portal signed is proof enough of the key it carries."""
+    async with portal.store.read() as conn:
+        found = {key.kid: key for key in await public_keys(conn)}
+        try:
+            facts = read_license_file(text, found).facts
+        except LicenseFileRefused as refused:
+            return FileCheck(verdict=FileVerdict.INVALID, code=refused.code, message=refused.message)
+        now = portal.now()
+        current = await _current_facts(conn, portal.catalog, facts, now)
+    what = f"{'Subscription' if facts.kind == KIND_SUBSCRIPTION else 'License'} {facts.object_id} on {facts.key}"
+    until = f"until {facts.valid_until:%Y-%m-%d %H:%M} UTC" if facts.valid_until else "without end"
+    refetch = f"seattui license file {facts.key} --product {facts.product_id}"
+    if current is None:
+        return FileCheck(verdict=FileVerdict.DELETED, valid_until=facts.valid_until,
+                         message=f"{what} was deleted. The file still verifies offline {until}.")
+    license_now, held_by = current
+    changes = [f"{label}: {_shown(getattr(facts, name))} in the file, {_shown(getattr(license_now, name))} now"
+               for name, label in _COMPARED if getattr(facts, name) != getattr(license_now, name)]
+    if changes:
+        return FileCheck(verdict=FileVerdict.STALE, changes=changes, valid_until=facts.valid_until,
+                         message=f"{what} changed since the file was issued ({'; '.join(changes)}); "
+                                 f"fetch a new file ({refetch}).")
+    if facts.kind == KIND_RELEASE and held_by == facts.machine:
+        return FileCheck(verdict=FileVerdict.STALE, valid_until=facts.valid_until,
+                         message=f"{what} is activated on machine {facts.machine} again since this receipt.")
+    if facts.kind != KIND_RELEASE and facts.machine is not None and held_by != facts.machine:
+        return FileCheck(verdict=FileVerdict.RELEASED, valid_until=facts.valid_until,
+                         message=f"{what} is no longer activated on machine {facts.machine}; "
+                                 "this machine file no longer counts.")
+    if facts.valid_until is not None and now >= facts.valid_until:
+        return FileCheck(verdict=FileVerdict.EXPIRED, valid_until=facts.valid_until,
+                         message=f"The file expired on {facts.valid_until:%Y-%m-%d %H:%M} UTC; fetch a new file "
+                                 f"({refetch}).")
+    return FileCheck(verdict=FileVerdict.CURRENT, valid_until=facts.valid_until,
+                     message=f"{what} is as the file says; the file is valid {until}.")
+
+
+async def _current_facts(conn: AsyncConnection, catalog: Catalog, facts: LicenseFacts,
+                         now: datetime) -> tuple[LicenseFacts, str | None] | None:
+    """The facts the portal would sign now for the file's license, and the machine holding it."""
+    if facts.kind == KIND_SUBSCRIPTION:
+        row = (await conn.execute(subscriptions.subscription_query().where(
+            subscriptions_table.c.id == facts.object_id, subscriptions_table.c.product_id == facts.product_id))).first()
+        if row is None or row.key != facts.key:
+            return None
+        return subscription_facts(subscriptions.from_row(row), catalog, now), None
+    row = (await conn.execute(licenses.license_query().where(
+        licenses_table.c.id == facts.object_id, licenses_table.c.product_id == facts.product_id))).first()
+    # Ids may be reused after a deletion on SQLite: the key must match too.
+    if row is None or row.key != facts.key:
+        return None
+    license = licenses.from_row(row, now.date())
+    return license_facts(license, catalog, now), license.device.fingerprint if license.device else None
