@@ -121,7 +121,7 @@ def test_a_flipped_byte_anywhere_in_the_file_is_refused() -> None:
             assert code in ("malformed", "unknown_key", "bad_signature"), (position, line)
         else:
             assert code == "bad_signature", (position, line, code)
-    assert codes["bad_signature"] > 0.9 * block_end  # every byte was tried
+    assert codes["bad_signature"] > 0.8 * block_end  # every byte was tried; the markers are the rest
 
 
 def test_a_file_signed_by_another_key_is_refused_as_a_bad_signature() -> None:
