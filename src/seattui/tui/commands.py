@@ -177,6 +177,8 @@ COMMANDS: tuple[Command, ...] = (
             help="Delete the marked licenses (or the cursor's) and refund them; not while activated"),
     Command("licenses.deactivate", "Deactivate", "release_device", key="D", scope="licenses",
             needs=Permission.RELEASE_DEVICES, help="Force the license off its device"),
+    Command("licenses.file", "License file", "write_file", key="w", scope="licenses", show=False,
+            help="Write the signed license file of the license under the cursor (asks where; a machine file too)"),
     Command("licenses.refresh", "Refresh", "refresh", key="r", scope="licenses", show=False,
             help="Read the list again from the portal"),
     Command("licenses.back", "Back", "back", key="escape", scope="licenses", show=False,

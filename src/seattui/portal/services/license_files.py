@@ -16,10 +16,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import Catalog
-from seattui.domain.errors import Conflict, NotFound, TrialEnded
+from seattui.domain.errors import Conflict, NotFound, PortalUnavailable, TrialEnded
 from seattui.domain.license_file import (
     ALGORITHM,
     DEFAULT_VALIDITY,
@@ -86,10 +87,15 @@ async def _create(conn: AsyncConnection, now: datetime) -> str:
     private = Ed25519PrivateKey.generate()
     raw = public_bytes(private)
     kid = kid_of(raw)
-    new_id = (await conn.execute(insert(signing_keys).values(
-        kid=kid, algorithm=ALGORITHM, public_key=base64.b64encode(raw).decode(),
-        private_key=base64.b64encode(private.private_bytes_raw()).decode(), created_at=now,
-    ).returning(signing_keys.c.id))).scalar_one()
+    try:
+        new_id = (await conn.execute(insert(signing_keys).values(
+            kid=kid, algorithm=ALGORITHM, public_key=base64.b64encode(raw).decode(),
+            private_key=base64.b64encode(private.private_bytes_raw()).decode(), created_at=now,
+        ).returning(signing_keys.c.id))).scalar_one()
+    except DBAPIError:
+        # The driver's error quotes the statement's parameters, the private key among them:
+        # it must reach no log.
+        raise PortalUnavailable("The portal could not store a new signing key; try again.") from None
     await conn.execute(update(signing_keys).where(signing_keys.c.retired_at.is_(None), signing_keys.c.id < new_id)
                        .values(retired_at=now + ROTATION_GRACE))
     return kid

@@ -1,7 +1,7 @@
 """The licenses screen (`l`): every license of the organization, however many, filtered as you
 type and by facets, sorted by any column, with the row under the cursor in full below.
-Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded), and
-force a license off its device (`D`)."""
+Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded),
+force a license off its device (`D`), and write its signed license file (`w`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from seattui.domain.catalog import ProductKind
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
 from seattui.tui import commands
+from seattui.tui.screens.license_file_form import LicenseFileScreen
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
 from seattui.tui.screens.base import plural
@@ -141,3 +142,14 @@ class LicensesScreen(LicenseListScreen):
         if released is not None:
             self.table.replace_row(released)
             self.notify(f"License {license.id} is no longer activated on {device}.")
+
+    def action_write_file(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+
+        def written(path: str | None) -> None:
+            if path is not None:
+                self.notify(f"Wrote the license file of license {license.id} to {path}.")
+
+        self.app.push_screen(LicenseFileScreen(license, self.text), written)

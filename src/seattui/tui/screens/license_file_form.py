@@ -1,0 +1,69 @@
+"""Write a license's signed file (`w` on the licenses screen): asks where, and for a machine
+file, which machine; the portal signs it, the app writes it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Input, Label, Static
+
+from seattui.domain.licensing import License
+from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.license_list import LicenseText
+
+
+def default_path(license: License) -> str:
+    return str(Path.cwd() / f"{license.key}-{license.product_id}.license")
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+class LicenseFileScreen(FormScreen):
+    """Dismissed with the path written, or None."""
+
+    TITLE_TEXT = "Write the license file"
+    HINT = "ctrl+s: write · escape: cancel"
+
+    def __init__(self, license: License, text: LicenseText) -> None:
+        super().__init__()
+        self.license, self.text = license, text
+
+    def fields(self) -> ComposeResult:
+        yield Static(f"{self.license.key} · {self.text.describe(self.license)}", classes="form-about")
+        yield Label("Write to")
+        yield Input(default_path(self.license), id="file-path")
+        yield Label("Machine fingerprint (empty: any machine, valid 30 days)")
+        device = self.license.device
+        yield Input(device.fingerprint if device else "", placeholder="only the machine that holds the activation",
+                    id="file-machine")
+
+    def action_submit(self) -> None:
+        typed = self.query_one("#file-path", Input).value.strip()
+        if not typed:
+            self.say("Write to: type the path of the file to write.")
+            return
+        path = Path(typed).expanduser()
+        if path.is_dir():
+            path = path / Path(default_path(self.license)).name
+        if not path.parent.is_dir():
+            self.say(f"Write to: there is no folder {path.parent}; type a path in a folder that exists.")
+            return
+        self._write(path, self.query_one("#file-machine", Input).value.strip() or None)
+
+    @work(exclusive=True, group="write")
+    async def _write(self, path: Path, machine: str | None) -> None:
+        license_id = self.license.id
+        text = await self.call_portal(lambda client: client.license_file(license_id, machine=machine))
+        if text is None:
+            return
+        try:
+            await asyncio.to_thread(_write, path, text)
+        except OSError as error:
+            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
+            return
+        self.dismiss(str(path))
