@@ -1,5 +1,6 @@
 """`w` on the licenses screen writes the signed file of the license under the cursor where the
-user says; a machine file only for the machine that holds the activation."""
+user says (a machine file only for the machine that holds the activation); `A` activates a
+machine offline from its request file."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
-from seattui.domain.license_file import parse_keyring, verify_license_file
+from seattui.domain.license_file import DeviceFileRequest, device_request_text, parse_keyring, verify_license_file
+from seattui.domain.licensing import LicenseStatus
 from seattui.tui.screens.dashboard import DashboardScreen
-from seattui.tui.screens.license_file_form import LicenseFileScreen
+from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
 from seattui.tui.screens.licenses import LicensesScreen
 
 from harness import PortalHarness
@@ -87,3 +90,40 @@ async def test_a_folder_that_does_not_exist_is_said_in_the_dialog(harness: Porta
         await write_to(pilot, str(tmp_path / "missing" / "x.license"))
         await until_text(pilot, "there is no folder")
         assert isinstance(app.screen, LicenseFileScreen)
+
+
+async def test_A_activates_a_machine_offline_from_its_request_file(harness: PortalHarness, tmp_path: Path) -> None:
+    license = await a_license(harness, quantity=1)
+    request = tmp_path / "request.txt"
+    request.write_text(device_request_text(DeviceFileRequest(
+        action="activate", key=license.key, product_id="remotedesk", fingerprint="air-gap-0001", hostname="vault")))
+    response = tmp_path / "machine.license"
+    app = make_app(harness, token=(await harness.login("acme-op")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_licenses(pilot)
+        await pilot.press("A")
+        form = await until_screen(pilot, OfflineActivationScreen)
+        form.query_one("#offline-request", Input).value = str(request)
+        form.query_one("#offline-response", Input).value = str(response)
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, LicensesScreen)
+        await until(pilot, lambda: screen.loaded and screen.table.rows[0].status is LicenseStatus.ACTIVATED,
+                    what="the license on its device")
+    keys = parse_keyring((await harness.client().signing_keys()).text)
+    facts = verify_license_file(response.read_text(), keys, now=harness.clock.now, machine="air-gap-0001")
+    assert (facts.object_id, facts.hostname) == (license.id, "vault")
+
+
+async def test_a_viewer_cannot_activate_offline(harness: PortalHarness) -> None:
+    await a_license(harness)
+    app = make_app(harness, token=(await harness.login("acme-viewer")).token)
+    messages: list[Any] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        screen = await open_licenses(pilot)
+        assert screen.check_action("offline_activate", ()) is False
+        before = len(messages)
+        await pilot.press("A", "r")  # r: a refresh after it, so the A has been handled when it starts
+        await until(pilot, lambda: any(isinstance(m, events.Key) and m.key == "r" for m in messages[before:]),
+                    what="the keys to arrive")
+        assert isinstance(app.screen, LicensesScreen)
+        assert not any(isinstance(m, events.ScreenSuspend) for m in messages[before:])  # no dialog opened

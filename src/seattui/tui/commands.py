@@ -179,6 +179,8 @@ COMMANDS: tuple[Command, ...] = (
             needs=Permission.RELEASE_DEVICES, help="Force the license off its device"),
     Command("licenses.file", "License file", "write_file", key="w", scope="licenses", show=False,
             help="Write the signed license file of the license under the cursor (asks where; a machine file too)"),
+    Command("licenses.offline", "Offline activation", "offline_activate", key="A", scope="licenses", show=False,
+            needs=Permission.ASSIGN, help="Activate a machine that cannot reach the portal from its request file"),
     Command("licenses.refresh", "Refresh", "refresh", key="r", scope="licenses", show=False,
             help="Read the list again from the portal"),
     Command("licenses.back", "Back", "back", key="escape", scope="licenses", show=False,

@@ -67,3 +67,49 @@ class LicenseFileScreen(FormScreen):
             self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
             return
         self.dismiss(str(path))
+
+
+class OfflineActivationScreen(FormScreen):
+    """An offline activation from the licenses screen: the request file the licensed software
+    wrote in, its machine file out. Dismissed with the answer, or None."""
+
+    TITLE_TEXT = "Activate a machine offline"
+    HINT = "ctrl+s: activate and write the machine file · escape: cancel"
+
+    def fields(self) -> ComposeResult:
+        yield Static("The machine counts as activated as it would online: one device per license.",
+                     classes="form-about")
+        yield Label("Request file (written by the licensed software)")
+        yield Input(placeholder=str(Path.cwd() / "request.txt"), id="offline-request")
+        yield Label("Write the machine file to")
+        yield Input(str(Path.cwd() / "machine.license"), id="offline-response")
+
+    def action_submit(self) -> None:
+        request = Path(self.query_one("#offline-request", Input).value.strip()).expanduser()
+        response = Path(self.query_one("#offline-response", Input).value.strip()).expanduser()
+        if not request.is_file():
+            self.say(f"Request file: there is no file {request}; type the path of the request file.")
+            return
+        if not response.parent.is_dir() or response.is_dir():
+            self.say(f"Write the machine file to: {response} is not a file in a folder that exists.")
+            return
+        self._activate(request, response)
+
+    @work(exclusive=True, group="write")
+    async def _activate(self, request: Path, response: Path) -> None:
+        try:
+            text = await asyncio.to_thread(request.read_text, encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            self.say(f"Cannot read {request}: {getattr(error, 'strerror', None) or error}.")
+            return
+        answer = await self.call_portal(lambda client: client.offline_activate(text))
+        if answer is None:
+            return
+        try:
+            await asyncio.to_thread(_write, response, answer.file)
+        except OSError as error:
+            # Activated all the same; sending the request again answers the same machine file.
+            self.say(f"Activated, but cannot write {response}: {error.strerror or error}. Choose another path "
+                     "and press ctrl+s again.")
+            return
+        self.dismiss(answer)

@@ -1,7 +1,8 @@
 """The licenses screen (`l`): every license of the organization, however many, filtered as you
 type and by facets, sorted by any column, with the row under the cursor in full below.
 Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded),
-force a license off its device (`D`), and write its signed license file (`w`)."""
+force a license off its device (`D`), write its signed license file (`w`), and activate a
+machine offline from its request file (`A`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from textual import work
 from seattui.domain.catalog import ProductKind
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
+from seattui.domain.offline_licensing import OfflineAnswer
 from seattui.tui import commands
-from seattui.tui.screens.license_file_form import LicenseFileScreen
+from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
 from seattui.tui.screens.base import plural
@@ -153,3 +155,13 @@ class LicensesScreen(LicenseListScreen):
                 self.notify(f"Wrote the license file of license {license.id} to {path}.")
 
         self.app.push_screen(LicenseFileScreen(license, self.text), written)
+
+    def action_offline_activate(self) -> None:
+        def activated(answer: OfflineAnswer | None) -> None:
+            if answer is not None:
+                machine = answer.hostname or answer.fingerprint
+                self.notify(f"License {answer.license_id} on {answer.key} is activated on {machine}; its machine "
+                            "file is written.")
+                self.reload()  # the license now shows its device
+
+        self.app.push_screen(OfflineActivationScreen(), activated)
