@@ -24,6 +24,14 @@ def demo_portal(database: Path) -> tuple[str, str]:
             "ORDER BY id LIMIT 1").fetchone()
 
 
+def test_every_license_file_command_has_help() -> None:
+    for command in (("signing-key", "rotate"), ("signing-key", "public"), ("license", "file"),
+                    ("license", "offline-activate"), ("license", "offline-deactivate"), ("license", "request"),
+                    ("license", "verify")):
+        done = seattui(*command, "--help")
+        assert done.returncode == 0 and f"usage: seattui {' '.join(command)}" in done.stdout, command
+
+
 def private_keys(database: Path) -> list[str]:
     with sqlite3.connect(database) as conn:
         return [row[0] for row in conn.execute("SELECT private_key FROM signing_keys")]
