@@ -14,6 +14,7 @@ from textual import work
 from seattui.domain.catalog import ProductKind
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
+from seattui.tui import changes
 from seattui.tui import commands
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
@@ -117,8 +118,8 @@ class LicensesScreen(LicenseListScreen):
         self.table.remove_keys(ids)
         refund = f"; {format_credits(-result.amount)} credits refunded" if result.amount else ""
         self.notify(f"Deleted {plural(result.count, 'license')}{refund}.")
-        self.seattui.balance = result.balance_after
         self._show_summary()
+        self.seattui.announce_change(changes.PURCHASE, balance=result.balance_after)
 
     def action_release_device(self) -> None:
         license = self.table.current
@@ -141,3 +142,4 @@ class LicensesScreen(LicenseListScreen):
         if released is not None:
             self.table.replace_row(released)
             self.notify(f"License {license.id} is no longer activated on {device}.")
+            self.seattui.announce_change(changes.LICENSE_EDIT)
