@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import WorkerState
 
 from seattui.config import Config, Profile, load_config, load_token, save_profile, save_token
 from seattui.domain import errors
 from seattui.domain.roles import Permission
 from seattui.tui import commands, last_seen
+from seattui.tui.changes import Area
 from seattui.tui.palette import SeattuiCommands
 from seattui.tui.screens.connect import ConnectScreen
 from seattui.tui.styles import style
@@ -97,6 +99,9 @@ class SeattuiApp(App[None]):
         self.last_seen: LastSeen | None = None
         self._relogin: asyncio.Future[bool] | None = None
         self._catalog: Catalog | None = None
+        # Every change a screen makes is published here; screens showing what it touched
+        # subscribe (screens/base.py) and read that part again.
+        self.data_changed: Signal[frozenset[Area]] = Signal(self, "data_changed")
         self.theme = "textual-dark"
 
     # -- the profile and the connection ---------------------------------------------------
@@ -240,6 +245,19 @@ class SeattuiApp(App[None]):
         if self._catalog is None:
             self._catalog = await self.portal_call(lambda client: client.catalog())
         return self._catalog
+
+    def announce_change(self, areas: frozenset[Area] | set[Area], *, balance: Decimal | None = None) -> None:
+        """A change went through: every open screen that shows any of `areas` reads it again.
+
+        `balance` is the balance the portal answered with, when it did; else a change that
+        touched credits reads the header's balance again.
+        """
+        touched = frozenset(areas)
+        if balance is not None:
+            self.balance = balance
+        elif Area.CREDITS in touched and self.who is not None:
+            self.run_worker(self.refresh_balance(), group="balance", exclusive=True, exit_on_error=False)
+        self.data_changed.publish(touched)
 
     async def refresh_balance(self) -> None:
         try:

@@ -35,6 +35,7 @@ from seattui.domain.licensing import (
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
+from seattui.tui import changes
 from seattui.tui import commands
 from seattui.tui.assignment import (
     STEP_TITLES,
@@ -571,7 +572,7 @@ class AssignScreen(PortalScreen):
             self.refresh_bindings()
             return
         self.result = result
-        await self.seattui.refresh_balance()
+        self.seattui.announce_change(changes.PURCHASE)
         self._go(Step.DONE)
 
     def _show_done(self) -> None:

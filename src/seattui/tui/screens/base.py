@@ -10,6 +10,7 @@ from textual.screen import ModalScreen, Screen
 
 from seattui.domain import errors
 from seattui.tui import commands
+from seattui.tui.changes import Area
 from seattui.tui.problems import describe
 from seattui.tui.widgets.problem import Problem
 
@@ -77,14 +78,44 @@ class PortalCalls:
 
 
 class PortalScreen(PortalCalls, Screen[None]):
+    # The areas this screen shows (changes.py): a change to any of them makes it read them again.
+    SHOWS: ClassVar[frozenset[Area]] = frozenset()
+
     def __init__(self) -> None:
         super().__init__()
+        self.stale: frozenset[Area] = frozenset()
         # A new screen takes its styles when it mounts (its own stylesheet is read then, and
         # the app's re-parsed if it is new). Textual 8.2 also counts a mode's new screen as
         # "styles out of date" and re-parses every stylesheet again as it opens: 40-100 ms of
         # a list screen's first frame. This says it is up to date, which it is. (A private
         # attribute: textual is pinned below 9 in pyproject.toml.)
         self._css_update_count = self.app._css_update_count
+
+    def on_mount(self) -> None:
+        if self.SHOWS:
+            self.seattui.data_changed.subscribe(self, self.note_change)
+
+    def note_change(self, areas: frozenset[Area]) -> None:
+        touched = areas & self.SHOWS
+        if not touched:
+            return
+        self.stale |= touched
+        if self.app.screen is self:
+            self.apply_changes()
+
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.apply_changes()
+
+    def apply_changes(self) -> None:
+        areas, self.stale = self.stale, frozenset()
+        self.refresh_areas(areas)
+
+    def refresh_areas(self, areas: frozenset[Area]) -> None:
+        """Read again what a change touched; a screen that shows several parts reads only those."""
+        refresh = getattr(self, "action_refresh", None)
+        if refresh is not None:
+            refresh()
 
 
 class PortalModal(PortalCalls, ModalScreen[R]):

@@ -15,6 +15,7 @@ from textual.widgets import Digits, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain.money import format_credits
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 class DashboardScreen(PortalScreen):
     SCOPE = "dashboard"
+    SHOWS = frozenset(Area)  # every figure on it comes from one area or another
     CSS_PATH = style("dashboard.tcss")
     BINDINGS = commands.bindings(SCOPE)
 

@@ -15,6 +15,8 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seattui.domain.people import DepartmentCount, Employee, EmployeeStatus
+from seattui.tui import changes
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.screens.confirm import ConfirmScreen
@@ -37,6 +39,7 @@ def names(people: list[Employee]) -> str:
 
 
 class EmployeesScreen(PortalScreen):
+    SHOWS = frozenset({Area.EMPLOYEES})
     SCOPE = "employees"
     CSS_PATH = style("employees.tcss")
     BINDINGS = commands.bindings(SCOPE)
@@ -251,7 +254,7 @@ class EmployeesScreen(PortalScreen):
         if departed is not None:
             self.notify(f"Marked {plural(len(departed), 'employee')} departed.")
             self.employees.table.clear_marks()
-            self.employees.reload()
+            self.seattui.announce_change({changes.Area.EMPLOYEES})
 
     def action_assign(self) -> None:
         self._change_seats(take_back=False)
@@ -294,7 +297,7 @@ class EmployeesScreen(PortalScreen):
         if done is not None:
             verb = "Took back" if take_back else "Gave"
             self.notify(f"{verb} {plural(done.employees, product_id + ' seat')}.")
-            self.employees.reload()
+            self.seattui.announce_change({changes.Area.EMPLOYEES, changes.Area.SUBSCRIPTIONS})
 
     def action_batches(self) -> None:
         from seattui.tui.screens.seat_batches import SeatBatchesScreen

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import ActivationKey, KeyDetail, License, LicenseStatus, Subscription, Term
 from seattui.domain.money import format_credits
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.screens.keys import copy_key
@@ -57,6 +58,7 @@ def license_ends(license: License) -> str:
 
 
 class KeyDetailScreen(PortalScreen):
+    SHOWS = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
     SCOPE = "key"
     CSS_PATH = style("key_detail.tcss")
     BINDINGS = commands.bindings(SCOPE)

@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Input, Static
 
 from seattui.domain.licensing import ActivationKey, KeyHolds
+from seattui.tui import changes
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.styles import style
@@ -32,6 +34,7 @@ def copy_key(screen: PortalScreen, key: str) -> None:
 
 
 class KeysScreen(PortalScreen):
+    SHOWS = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
     SCOPE = "keys"
     CSS_PATH = style("keys.tcss")
     BINDINGS = commands.bindings(SCOPE)
@@ -186,3 +189,4 @@ class KeysScreen(PortalScreen):
         self.key_list.forget(deleted)
         if deleted:
             self.notify(f"Deleted {plural(len(deleted), 'key')}.", timeout=4)
+            self.seattui.announce_change({changes.Area.KEYS})

@@ -29,6 +29,7 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
+from seattui.tui import changes
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.screens.confirm import ConfirmScreen
@@ -117,6 +118,7 @@ class EditScreen(FormScreen):
         license_id = self.license.id
         edited = await self.call_portal(lambda client: client.edit_license(license_id, changes))
         if edited is not None:
+            self.seattui.announce_change(changes.LICENSE_EDIT)
             self.dismiss(edited)
 
 
@@ -202,6 +204,7 @@ class QuotedForm(FormScreen):
         key = self.idempotency_key  # the same for every try of this change: charged once
         result = await self.call_portal(lambda client: self.apply(client, wanted, key))
         if result is not None:
+            self.seattui.announce_change(changes.PURCHASE, balance=getattr(result, "balance_after", None))
             self.dismiss(result)
 
 

@@ -24,6 +24,7 @@ from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
+from seattui.tui.changes import Area
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.widgets.paged_table import Column, PagedTable
@@ -191,6 +192,7 @@ def quote_text(quote: Quote, *, refund: bool = False) -> Group:
 
 
 class LicenseListScreen(PortalScreen):
+    SHOWS = frozenset({Area.LICENSES})
     """A PagedTable of licenses fed by the portal page by page; subclasses say which columns,
     which base filter and which actions."""
 

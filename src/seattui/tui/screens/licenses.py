@@ -16,6 +16,7 @@ from seattui.domain.catalog import ProductKind
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
 from seattui.domain.offline_licensing import OfflineAnswer
+from seattui.tui import changes
 from seattui.tui import commands
 from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
@@ -120,8 +121,8 @@ class LicensesScreen(LicenseListScreen):
         self.table.remove_keys(ids)
         refund = f"; {format_credits(-result.amount)} credits refunded" if result.amount else ""
         self.notify(f"Deleted {plural(result.count, 'license')}{refund}.")
-        self.seattui.balance = result.balance_after
         self._show_summary()
+        self.seattui.announce_change(changes.PURCHASE, balance=result.balance_after)
 
     def action_release_device(self) -> None:
         license = self.table.current
@@ -144,6 +145,7 @@ class LicensesScreen(LicenseListScreen):
         if released is not None:
             self.table.replace_row(released)
             self.notify(f"License {license.id} is no longer activated on {device}.")
+            self.seattui.announce_change(changes.LICENSE_EDIT)
 
     def action_write_file(self) -> None:
         license = self.table.current
@@ -162,6 +164,6 @@ class LicensesScreen(LicenseListScreen):
                 machine = answer.hostname or answer.fingerprint
                 self.notify(f"License {answer.license_id} on {answer.key} is activated on {machine}; its machine "
                             "file is written.")
-                self.reload()  # the license now shows its device
+                self.seattui.announce_change(changes.LICENSE_EDIT)  # the license now shows its device
 
         self.app.push_screen(OfflineActivationScreen(), activated)

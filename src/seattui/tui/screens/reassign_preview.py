@@ -17,6 +17,7 @@ from textual.widgets import Footer, ProgressBar, Static
 
 from seattui.domain.errors import BatchRefused, UndoRefused
 from seattui.domain.seating import BatchOutcome, MoveRequest, PlannedMove, refusal_summary, refused_moves
+from seattui.tui import changes
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.screens.confirm import ConfirmScreen
@@ -216,6 +217,7 @@ class PreviewScreen(PortalScreen):
             self._summarize()
             return
         self.applied = outcome
+        self.seattui.announce_change(changes.SEAT_MOVES)
         self.undo_key = str(uuid.uuid4())
         self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
         self._summarize()
@@ -250,6 +252,7 @@ class PreviewScreen(PortalScreen):
         self.query_one(ProgressBar).display = False
         if outcome is not None:
             self.undone = outcome
+            self.seattui.announce_change(changes.SEAT_MOVES)
             self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
             self.notify(f"Undid batch {short(batch_id)}.")
         self._summarize()

@@ -12,6 +12,8 @@ from textual.widgets import Footer, Static
 
 from seattui.domain.errors import UndoRefused
 from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refused_moves
+from seattui.tui import changes
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.screens.confirm import ConfirmScreen
@@ -34,6 +36,7 @@ COLUMNS = (
 
 
 class SeatBatchesScreen(PortalScreen):
+    SHOWS = frozenset({Area.BATCHES})
     SCOPE = "batches"
     CSS_PATH = style("seat_batches.tcss")
     BINDINGS = commands.bindings(SCOPE)
@@ -114,6 +117,7 @@ class SeatBatchesScreen(PortalScreen):
             return
         if outcome is not None:
             self.changed = True
+            self.seattui.announce_change(changes.SEAT_MOVES)
             self.notify(f"Undid batch {short(batch.batch_id)}: {plural(outcome.count, 'seat')} went back.")
             self.action_refresh()
 
