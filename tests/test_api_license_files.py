@@ -148,6 +148,8 @@ async def test_offline_activation_counts_as_an_activation_and_answers_a_machine_
         await operator.offline_activate(request_file(license.key, fingerprint="second-air-gap"))
     again = await operator.offline_activate(request_file(license.key))  # the same machine again: its file again
     assert again.license_id == license.id
+    renewed = (await harness.client().check_license_file(answer.file)).file  # the machine renews online
+    assert verify_license_file(renewed, ring, now=harness.clock.now, machine=FINGERPRINT).hostname == "vault-pc"
     # A machine file can be fetched again for the machine that holds the activation, and only for it.
     assert "machine file" in await operator.license_file(license.id, machine=FINGERPRINT)
     with pytest.raises(NotActivatedHere, match="offline-activate"):
@@ -168,7 +170,8 @@ async def test_offline_deactivation_releases_the_machine_with_a_signed_receipt(h
         verify_license_file(receipt.file, ring, now=harness.clock.now)
     assert wrong_kind.value.code == "wrong_kind"
     assert (await operator.license(license.id)).device is None
-    assert (await operator.check_license_file(machine_file)).verdict is FileVerdict.RELEASED
+    released = await operator.check_license_file(machine_file)
+    assert released.verdict is FileVerdict.RELEASED and released.file is None  # no new file for a released machine
     assert (await operator.check_license_file(receipt.file)).verdict is FileVerdict.CURRENT
     # Repeating it is harmless, and another machine can now be activated.
     await operator.offline_deactivate(request_file(license.key, action="deactivate"))
@@ -203,6 +206,9 @@ async def test_a_change_to_the_license_makes_old_files_stale(harness: PortalHarn
     stale = await checker.check_license_file(before)
     assert stale.verdict is FileVerdict.STALE
     assert stale.changes == ["quantity: 10 in the file, 11 now"]
+    # The answer carries the new file, so software that can reach the portal now and then renews itself.
+    renewed = verify_license_file(stale.file, await keyring(harness), now=harness.clock.now)
+    assert (renewed.object_id, renewed.quantity) == (license.id, 11)
     upgraded = await admin.license_file(license.id)
     assert (await checker.check_license_file(upgraded)).verdict is FileVerdict.CURRENT
 
@@ -214,9 +220,25 @@ async def test_a_change_to_the_license_makes_old_files_stale(harness: PortalHarn
     await admin.delete_licenses([license.id])
     deleted = await checker.check_license_file(extended)
     assert deleted.verdict is FileVerdict.DELETED and "still verifies offline until" in deleted.message
+    assert deleted.file is None
     # As the README says: a deleted license's file still verifies until it expires.
     assert verify_license_file(extended, await keyring(harness), now=harness.clock.now).object_id == license.id
 
     tampered = extended.replace("Quantity:      11 users", "Quantity:      99 users")
     invalid = await checker.check_license_file(tampered)
     assert (invalid.verdict, invalid.code) == (FileVerdict.INVALID, "bad_signature")
+
+
+async def test_the_check_renews_an_expired_file_of_a_live_license_and_not_of_an_ended_trial(
+        harness: PortalHarness) -> None:
+    permanent = await a_license(harness)
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=5, quantity=1)
+    admin = await harness.login("acme-admin")
+    old, trial_file = await admin.license_file(permanent.id), await admin.license_file(trial.id)
+    harness.clock.advance(days=31)
+    checker = harness.client()
+    expired = await checker.check_license_file(old)
+    assert expired.verdict is FileVerdict.EXPIRED and "a new file comes with this answer" in expired.message
+    assert verify_license_file(expired.file, await keyring(harness), now=harness.clock.now).object_id == permanent.id
+    ended = await checker.check_license_file(trial_file)
+    assert ended.verdict is FileVerdict.EXPIRED and ended.file is None and "the license has ended" in ended.message

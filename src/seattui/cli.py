@@ -618,7 +618,9 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
 
         verdict = _run(_on_portal(args, check, session=False))
         if verdict.verdict.value != "current":
-            _fail(f"{args.file} verifies, but the portal says: {verdict.message}")
+            fetch = (f" Write the new one with: seattui license file {facts.key} --product {facts.product_id}"
+                     + (f" --machine {facts.machine}" if facts.machine else "") + " -o FILE.") if verdict.file else ""
+            _fail(f"{args.file} verifies, but the portal says: {verdict.message}{fetch}")
     print(f"{args.file}: valid, signed by the portal" + (" and current" if args.online else "") + ".")
     print(describe(facts))
     return EXIT_OK

@@ -67,13 +67,15 @@ class FileVerdict(StrEnum):
 
 
 class FileCheck(DomainModel):
-    """The online check of a license file: is it still what the portal would issue?"""
+    """The online check of a license file: is it still what the portal would issue? With the
+    file it would issue (for a current, stale or expired file of a live license)."""
 
     verdict: FileVerdict
     code: str = ""
     message: str
     changes: list[str] = []
     valid_until: datetime | None = None
+    file: str | None = None  # the file the portal issues now in its place, when the license is live
 
 
 class NotActivatedHere(Conflict):

@@ -350,8 +350,9 @@ def _shown(value: Any) -> str:
 
 
 async def check_file(portal: Portal, text: str) -> FileCheck:
-    """Whether a file is still what the portal would issue now. Needs no session: a file this
-    portal signed is proof enough of the key it carries."""
+    """Whether a file is still what the portal would issue now, with the file it would issue
+    (a changed, expiring or expired file is replaced so). Needs no session: a file this portal
+    signed is proof enough of the key it carries, which is all online activation asks for."""
     async with portal.store.read() as conn:
         found = {key.kid: key for key in await public_keys(conn)}
         try:
@@ -359,48 +360,59 @@ async def check_file(portal: Portal, text: str) -> FileCheck:
         except LicenseFileRefused as refused:
             return FileCheck(verdict=FileVerdict.INVALID, code=refused.code, message=refused.message)
         now = portal.now()
-        current = await _current_facts(conn, portal.catalog, facts, now)
+        current = await _now_of(conn, portal.catalog, facts, now)
     what = f"{'Subscription' if facts.kind == KIND_SUBSCRIPTION else 'License'} {facts.object_id} on {facts.key}"
     until = f"until {facts.valid_until:%Y-%m-%d %H:%M} UTC" if facts.valid_until else "without end"
-    refetch = f"seattui license file {facts.key} --product {facts.product_id}"
     if current is None:
         return FileCheck(verdict=FileVerdict.DELETED, valid_until=facts.valid_until,
                          message=f"{what} was deleted. The file still verifies offline {until}.")
-    license_now, held_by = current
-    changes = [f"{label}: {_shown(getattr(facts, name))} in the file, {_shown(getattr(license_now, name))} now"
-               for name, label in _COMPARED if getattr(facts, name) != getattr(license_now, name)]
+    renewed = _issued(current.facts, await signer(portal)).text if current.renewable else None
+    changes = [f"{label}: {_shown(getattr(facts, name))} in the file, {_shown(getattr(current.facts, name))} now"
+               for name, label in _COMPARED if getattr(facts, name) != getattr(current.facts, name)]
     if changes:
-        return FileCheck(verdict=FileVerdict.STALE, changes=changes, valid_until=facts.valid_until,
-                         message=f"{what} changed since the file was issued ({'; '.join(changes)}); "
-                                 f"fetch a new file ({refetch}).")
-    if facts.kind == KIND_RELEASE and held_by == facts.machine:
+        return FileCheck(verdict=FileVerdict.STALE, changes=changes, valid_until=facts.valid_until, file=renewed,
+                         message=f"{what} changed since the file was issued ({'; '.join(changes)})"
+                                 + ("; a new file comes with this answer." if renewed else "."))
+    if facts.kind == KIND_RELEASE and current.held_by == facts.machine:
         return FileCheck(verdict=FileVerdict.STALE, valid_until=facts.valid_until,
                          message=f"{what} is activated on machine {facts.machine} again since this receipt.")
-    if facts.kind != KIND_RELEASE and facts.machine is not None and held_by != facts.machine:
+    if facts.kind != KIND_RELEASE and facts.machine is not None and current.held_by != facts.machine:
         return FileCheck(verdict=FileVerdict.RELEASED, valid_until=facts.valid_until,
                          message=f"{what} is no longer activated on machine {facts.machine}; "
                                  "this machine file no longer counts.")
     if facts.valid_until is not None and now >= facts.valid_until:
-        return FileCheck(verdict=FileVerdict.EXPIRED, valid_until=facts.valid_until,
-                         message=f"The file expired on {facts.valid_until:%Y-%m-%d %H:%M} UTC; fetch a new file "
-                                 f"({refetch}).")
-    return FileCheck(verdict=FileVerdict.CURRENT, valid_until=facts.valid_until,
+        return FileCheck(verdict=FileVerdict.EXPIRED, valid_until=facts.valid_until, file=renewed,
+                         message=f"The file expired on {facts.valid_until:%Y-%m-%d %H:%M} UTC"
+                                 + ("; a new file comes with this answer." if renewed else "; the license has ended."))
+    return FileCheck(verdict=FileVerdict.CURRENT, valid_until=facts.valid_until, file=renewed,
                      message=f"{what} is as the file says; the file is valid {until}.")
 
 
-async def _current_facts(conn: AsyncConnection, catalog: Catalog, facts: LicenseFacts,
-                         now: datetime) -> tuple[LicenseFacts, str | None] | None:
-    """The facts the portal would sign now for the file's license, and the machine holding it."""
+@dataclass(frozen=True)
+class _Now:
+    facts: LicenseFacts  # what the portal would sign now, for the same machine
+    held_by: str | None  # the machine that holds the activation
+    renewable: bool  # a new file may be issued: a live license, and a machine file's machine holds it
+
+
+async def _now_of(conn: AsyncConnection, catalog: Catalog, facts: LicenseFacts, now: datetime) -> _Now | None:
+    """The file's license as it is now; None when it is gone."""
     if facts.kind == KIND_SUBSCRIPTION:
         row = (await conn.execute(subscriptions.subscription_query().where(
             subscriptions_table.c.id == facts.object_id, subscriptions_table.c.product_id == facts.product_id))).first()
         if row is None or row.key != facts.key:
             return None
-        return subscription_facts(subscriptions.from_row(row), catalog, now), None
+        return _Now(subscription_facts(subscriptions.from_row(row), catalog, now), None, renewable=True)
     row = (await conn.execute(licenses.license_query().where(
         licenses_table.c.id == facts.object_id, licenses_table.c.product_id == facts.product_id))).first()
     # Ids may be reused after a deletion on SQLite: the key must match too.
     if row is None or row.key != facts.key:
         return None
     license = licenses.from_row(row, now.date())
-    return license_facts(license, catalog, now), license.device.fingerprint if license.device else None
+    held_by = license.device.fingerprint if license.device else None
+    live = license.status in (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
+    on_machine = facts.machine is not None and held_by == facts.machine
+    current = license_facts(license, catalog, now, machine=facts.machine if on_machine else None,
+                            hostname=license.device.hostname if on_machine and license.device else "")
+    return _Now(current, held_by, renewable=live and facts.kind != KIND_RELEASE
+                and (facts.machine is None or on_machine))
