@@ -61,8 +61,8 @@ async def wizard_on(harness: PortalHarness, key_name: str, login: str = "acme-ow
 
 
 async def open_wizard(pilot: Any, key_name: str) -> AssignScreen:
-    """From the dashboard: `a`, then pick the key named `key_name` by filtering for it."""
-    await pilot.press("a")
+    """From the dashboard: `g a`, then pick the key named `key_name` by filtering for it."""
+    await pilot.press("g", "a")
     wizard: AssignScreen = await until_screen(pilot, AssignScreen)
     await until(pilot, lambda: wizard.catalog is not None, what="the catalog")
     await paste(pilot, key_name)
@@ -127,7 +127,7 @@ async def test_the_keys_screen_creates_copies_and_filters(harness: PortalHarness
     app = make_app(harness, token=owner.token)
     async with app.run_test(size=SIZE) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         keys: KeysScreen = await until_screen(pilot, KeysScreen)
         await until_text(pilot, "3 keys")
 
@@ -191,7 +191,7 @@ async def test_a_keys_detail_shows_what_it_holds_and_resizes_a_subscription(harn
     app = make_app(harness, token=owner.token)
     async with app.run_test(size=SIZE) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         await until_text(pilot, "Contoso HQ")
         await pilot.press("enter")
         detail = await until_screen(pilot, KeyDetailScreen)
@@ -199,7 +199,7 @@ async def test_a_keys_detail_shows_what_it_holds_and_resizes_a_subscription(harn
         assert "Connect Cloud" in screen_text(app)
         await pilot.press("tab")  # to the subscriptions
         await until(pilot, lambda: detail.subscription is not None)
-        await pilot.press("s")
+        await pilot.press("u")
         await until_text(pilot, "Change the channels")
         await pilot.press("5")  # replaces the 3 shown
         await until_text(pilot, "Connect Cloud, 2 more channels for 30 days")
@@ -227,7 +227,7 @@ async def test_the_dashboards_figures_open_the_keys_screen(harness: PortalHarnes
         keys = await until_screen(pilot, KeysScreen)
         await until_text(pilot, "1 key with subscriptions")
         assert keys.key_list.holds is KeyHolds.SUBSCRIPTIONS
-        await pilot.press("d")
+        await pilot.press("g", "d")
         await until_screen(pilot, DashboardScreen)
         attention.highlighted = 5  # activation keys
         await pilot.press("enter")
@@ -329,7 +329,7 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
     app = make_app(harness, token=owner.token)
     async with app.run_test(size=SIZE) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         keys = await until_screen(pilot, KeysScreen)
         await pilot.press("n")
         await until_screen(pilot, KeyFormScreen)

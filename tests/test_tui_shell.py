@@ -185,7 +185,7 @@ async def test_a_session_ending_mid_work_asks_for_the_password_and_keeps_the_scr
         harness.clock.advance(days=31)
         vendor = await harness.login("vendor-admin")
         await vendor.grant_credits(harness.world.org_ids["Acme"], Decimal("5.00"))
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await until_screen(pilot, ReloginScreen)
         await type_text(pilot, PASSWORD)
         await pilot.press("enter")
@@ -201,7 +201,7 @@ async def test_giving_up_the_login_modal_returns_to_the_login(harness: PortalHar
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: on_dashboard(app))
         harness.clock.advance(days=31)
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await until_screen(pilot, ReloginScreen)
         await pilot.press("escape")
         await until_screen(pilot, LoginScreen)

@@ -97,6 +97,7 @@ async def log_in(pilot: Pilot[Any], login: str, password: str) -> None:
     await until_screen(pilot, LoginScreen)
     login_input = pilot.app.screen.query_one("#login")
     login_input.value = ""
+    login_input.focus()
     await type_text(pilot, login)
     await pilot.press("enter")
     await until(pilot, lambda: pilot.app.screen.query_one("#password").display, what="the password field")

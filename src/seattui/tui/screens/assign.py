@@ -35,7 +35,7 @@ from seattui.domain.licensing import (
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
-from seattui.tui import changes
+from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
 from seattui.tui.assignment import (
     STEP_TITLES,
@@ -84,7 +84,7 @@ def email_problem(typed: str) -> str:
 class AssignScreen(PortalScreen):
     SCOPE = "assign"
     CSS_PATH = style("assign.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -572,7 +572,7 @@ class AssignScreen(PortalScreen):
             self.refresh_bindings()
             return
         self.result = result
-        self.seattui.announce_change(changes.PURCHASE)
+        self.seattui.announce_change(PURCHASE)
         self._go(Step.DONE)
 
     def _show_done(self) -> None:

@@ -48,7 +48,7 @@ class PortalCalls:
         self,
         call: Callable[[PortalClient], Awaitable[T]],
         *,
-        retry_key: str = "r",
+        retry_key: str = "ctrl+r",
         raising: tuple[type[errors.SeattuiError], ...] = (),
     ) -> T | None:
         """Call the portal from a worker; on failure say why on this screen and return None.

@@ -14,7 +14,7 @@ from seattui.domain import errors
 from seattui.domain.licensing import MAX_CHANNELS, Subscription
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import whole_number
-from seattui.tui import changes
+from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalModal, plural
 from seattui.tui.styles import style
@@ -112,5 +112,5 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         if changed is None:
             self.query_one("#confirm", Button).disabled = False  # ctrl+s retries with the same key
             return
-        self.seattui.announce_change(changes.PURCHASE)
+        self.seattui.announce_change(PURCHASE)
         self.dismiss(changed)

@@ -61,7 +61,7 @@ class KeyDetailScreen(PortalScreen):
     SHOWS = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
     SCOPE = "key"
     CSS_PATH = style("key_detail.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self, key: ActivationKey) -> None:
         super().__init__()

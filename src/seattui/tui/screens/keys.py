@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Input, Static
 
 from seattui.domain.licensing import ActivationKey, KeyHolds
-from seattui.tui import changes
 from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen, plural
@@ -37,7 +36,7 @@ class KeysScreen(PortalScreen):
     SHOWS = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
     SCOPE = "keys"
     CSS_PATH = style("keys.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -189,4 +188,4 @@ class KeysScreen(PortalScreen):
         self.key_list.forget(deleted)
         if deleted:
             self.notify(f"Deleted {plural(len(deleted), 'key')}.", timeout=4)
-            self.seattui.announce_change({changes.Area.KEYS})
+            self.seattui.announce_change({Area.KEYS})

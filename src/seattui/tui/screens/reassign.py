@@ -35,7 +35,7 @@ MODE_TEXT = {
 class ReassignScreen(PortalScreen):
     SCOPE = "reassign"
     CSS_PATH = style("reassign.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self, givers: list[Employee]) -> None:
         super().__init__()
