@@ -22,7 +22,7 @@ from seattui.domain.roles import OrgKind, Role
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
-from seattui.portal.services.licenses import from_row, get, license_query
+from seattui.portal.queries.licenses import from_row, get, license_query
 from seattui.portal.store.tables import activation_keys, licenses, organizations, rate_counters
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
