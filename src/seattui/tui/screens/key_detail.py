@@ -14,8 +14,8 @@ from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import ActivationKey, KeyDetail, License, LicenseStatus, Subscription, Term
 from seattui.domain.money import format_credits
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
-from seattui.tui.screens.keys import copy_key
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem

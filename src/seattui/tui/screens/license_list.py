@@ -24,7 +24,8 @@ from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.widgets.paged_table import Column, PagedTable
 from seattui.tui.widgets.problem import Problem

@@ -17,7 +17,7 @@ from seattui.domain.money import format_credits
 from seattui.tui import commands
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
-from seattui.tui.screens.base import plural
+from seattui.tui.formatting import plural
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
 

@@ -18,7 +18,8 @@ from textual.widgets import Footer, ProgressBar, Static
 from seattui.domain.errors import BatchRefused, UndoRefused
 from seattui.domain.seating import BatchOutcome, MoveRequest, PlannedMove, refusal_summary, refused_moves
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable

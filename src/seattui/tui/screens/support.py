@@ -11,7 +11,7 @@ from seattui.domain.dashboard import SUPPORT_ENDING_DAYS
 from seattui.domain.licensing import BatchResult, LicenseFilter, LicenseSort, SupportWindow, Term
 from seattui.domain.money import format_credits
 from seattui.tui import commands
-from seattui.tui.screens.base import plural
+from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import DateRangeScreen, ExtendScreen
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
 from seattui.tui.styles import style
