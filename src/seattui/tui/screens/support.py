@@ -14,7 +14,6 @@ from seattui.tui import commands
 from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import DateRangeScreen, ExtendScreen
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
-from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column
 
 PERMANENT = LicenseFilter(term=Term.PERMANENT)
@@ -22,7 +21,6 @@ PERMANENT = LicenseFilter(term=Term.PERMANENT)
 
 class SupportScreen(LicenseListScreen):
     SCOPE = "support"
-    CSS_PATH = style("support.tcss")
     BINDINGS = commands.bindings(SCOPE)
     BASE_FILTER = PERMANENT
     DEFAULT_SORT = (LicenseSort.SUPPORT, False)
