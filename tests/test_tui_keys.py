@@ -72,8 +72,8 @@ async def wizard_on(harness: PortalHarness, key_name: str, login: str = "acme-ow
 
 
 async def open_wizard(pilot: Any, key_name: str) -> AssignScreen:
-    """From the dashboard: `a`, then pick the key named `key_name` by filtering for it."""
-    await pilot.press("a")
+    """From the dashboard to the wizard, then pick the key named `key_name` by filtering for it."""
+    pilot.app.action_open_screen("assign")
     wizard: AssignScreen = await until_screen(pilot, AssignScreen)
     await until(pilot, lambda: wizard.catalog is not None, what="the catalog")
     await paste(pilot, key_name)
@@ -344,7 +344,7 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        pilot.app.action_open_screen("keys")
         keys = await until_screen(pilot, KeysScreen)
         await pilot.press("n")
         await until_screen(pilot, KeyFormScreen)
