@@ -105,6 +105,18 @@ async def test_a_device_holding_the_trial_moves_to_the_permanent_license_bought_
                      ("license.activate", trial.id)]
 
 
+async def test_a_device_whose_trial_ended_moves_to_the_permanent_license(harness: PortalHarness) -> None:
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=3, quantity=1)
+    software = harness.client()
+    await software.activate(device(trial.key, "pc-1"))
+    harness.clock.advance(days=4)
+    permanent = await a_license(harness, key=trial.key, quantity=1)
+    assert (await software.activate(device(trial.key, "pc-1"))).term is Term.PERMANENT
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(trial.id)).device is None  # so the ended trial can be deleted
+    assert (await owner.license(permanent.id)).device.hostname == "pc-1"
+
+
 async def test_among_equal_licenses_a_device_gets_the_most_recently_created_and_keeps_it(
     harness: PortalHarness,
 ) -> None:

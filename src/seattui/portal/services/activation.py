@@ -31,8 +31,8 @@ _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
 
 async def activate(portal: Portal, address: str, request: ActivationRequest) -> ActivationStatus:
     """Bind the key's best free license of the product to this machine, or say why not. A
-    machine that holds a trial moves to a permanent license bought on the key since, and the
-    trial is free again; otherwise it keeps the license it holds."""
+    machine that holds a trial (running or ended) moves to a permanent license bought on the key
+    since, and the trial is free again; otherwise it keeps the license it holds."""
     await _count_call(portal, request.key, address)
     async with portal.store.write() as conn:
         tx, found = await _licenses_of(portal, conn, request)
@@ -45,8 +45,9 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
         elif not free:
             _refuse_activation(request, found)
         chosen = max(free, key=_preference)
-        if here is not None:
-            await _release(tx, here, moved_to=chosen)
+        held = here or _active_here(found, request.fingerprint, live_only=False)  # or its trial that ended
+        if held is not None:
+            await _release(tx, held, moved_to=chosen)
         await conn.execute(
             update(licenses).where(licenses.c.id == chosen.id).values(
                 device_fingerprint=request.fingerprint, device_hostname=request.hostname, activated_at=tx.now,
