@@ -47,9 +47,9 @@ from seattui.tui.assignment import (
     term_label,
     terms_for,
 )
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.key_detail import license_ends, product_name
-from seattui.tui.screens.keys import copy_key
 from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Choices, Picks
 from seattui.tui.widgets.key_list import KeyList

@@ -122,10 +122,6 @@ class PortalModal(PortalCalls, ModalScreen[R]):
     """A dialog over a screen (a form, a quote) that calls the portal itself."""
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else (many or word + 's')}"
-
-
 def ids(*names: Any) -> str:
     return " ".join(f"#{name}" for name in names)
 

@@ -16,7 +16,8 @@ from seattui.domain.pricing import Quote
 from seattui.domain.validation import whole_number
 from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalModal, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import QuoteView

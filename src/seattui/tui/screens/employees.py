@@ -17,7 +17,8 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from seattui.domain.people import DepartmentCount, Employee, EmployeeStatus
 from seattui.tui.changes import Area
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import names, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.employee_list import EmployeeList
@@ -29,12 +30,6 @@ ALL = "all"
 STATUSES: tuple[EmployeeStatus | None, ...] = (None, EmployeeStatus.ACTIVE, EmployeeStatus.DEPARTED)
 NARROW = 100  # below this many columns the department facet shows only while it is used
 FACET_DELAY = 0.25
-NAMES_SHOWN = 8
-
-
-def names(people: list[Employee]) -> str:
-    shown = ", ".join(person.name for person in people[:NAMES_SHOWN])
-    return shown + (f" and {len(people) - NAMES_SHOWN} more" if len(people) > NAMES_SHOWN else "")
 
 
 class EmployeesScreen(PortalScreen):

@@ -15,8 +15,8 @@ from seattui.domain.licensing import ActivationKey, KeyDetail, License, LicenseS
 from seattui.domain.money import format_credits
 from seattui.tui.changes import Area
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
-from seattui.tui.screens.keys import copy_key
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem

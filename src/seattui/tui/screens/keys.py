@@ -13,7 +13,8 @@ from textual.widgets import Footer, Input, Static
 from seattui.domain.licensing import ActivationKey, KeyHolds
 from seattui.tui.changes import Area
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.key_list import KeyList
 from seattui.tui.widgets.paged_table import PagedTable
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
     from seattui.client import PortalClient
 
 PRESETS = {"subscriptions": KeyHolds.SUBSCRIPTIONS, "licenses": KeyHolds.LICENSES, "unused": KeyHolds.NOTHING}
-
-
-def copy_key(screen: PortalScreen, key: str) -> None:
-    """To the clipboard through the terminal (OSC 52), which reaches the local one over SSH."""
-    screen.app.copy_to_clipboard(key)
-    screen.notify(f"Copied {key} to the clipboard.", timeout=3)
 
 
 class KeysScreen(PortalScreen):

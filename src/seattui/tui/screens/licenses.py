@@ -15,16 +15,14 @@ from seattui.domain.licensing import BatchResult, License, LicenseFilter, Licens
 from seattui.domain.money import format_credits
 from seattui.tui.changes import LICENSE_EDIT, PURCHASE
 from seattui.tui import commands
+from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
-from seattui.tui.screens.base import plural
-from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
 class LicensesScreen(Upgrades, LicenseListScreen):
     SCOPE = "licenses"
-    CSS_PATH = style("licenses.tcss")
     BINDINGS = commands.screen_bindings(SCOPE)
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {
         "trials_ending": LicenseFilter(trial_ending=True),

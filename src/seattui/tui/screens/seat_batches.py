@@ -14,7 +14,8 @@ from seattui.domain.errors import UndoRefused
 from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refused_moves
 from seattui.tui.changes import Area, SEAT_MOVES
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.reassign_preview import short
 from seattui.tui.styles import style

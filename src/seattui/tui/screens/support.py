@@ -12,10 +12,9 @@ from seattui.domain.dashboard import SUPPORT_ENDING_DAYS
 from seattui.domain.licensing import BatchResult, LicenseFilter, LicenseSort, SupportWindow, Term
 from seattui.domain.money import format_credits
 from seattui.tui import commands
-from seattui.tui.screens.base import plural
+from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import DateRangeScreen, ExtendScreen, Upgrades
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
-from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column
 
 PERMANENT = LicenseFilter(term=Term.PERMANENT)
@@ -23,7 +22,6 @@ PERMANENT = LicenseFilter(term=Term.PERMANENT)
 
 class SupportScreen(Upgrades, LicenseListScreen):
     SCOPE = "support"
-    CSS_PATH = style("support.tcss")
     BINDINGS = commands.screen_bindings(SCOPE)
     BASE_FILTER = PERMANENT
     DEFAULT_SORT = (LicenseSort.SUPPORT, False)
