@@ -53,7 +53,8 @@ from seattui.domain.offline_licensing import (
 from seattui.domain.roles import Permission
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
-from seattui.portal.services import activation, audit, keys, licenses, subscriptions
+from seattui.portal.queries import keys, licenses, subscriptions
+from seattui.portal.services import activation, audit
 from seattui.portal.store.tables import licenses as licenses_table
 from seattui.portal.store.tables import signing_keys
 from seattui.portal.store.tables import subscriptions as subscriptions_table
