@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from seattui.domain.licensing import ActivationRequest, DeviceRequest
 from seattui.domain.offline_licensing import DeviceFileText, FileCheck, LicenseFileText, OfflineAnswer, SigningKeys
 from seattui.portal.api import CurrentActor, PortalDep, portal_of, read
-from seattui.portal.services import license_files
+from seattui.portal.services import activation, license_files
 from seattui.portal.services.license_files import IssuedFile
 
 router = APIRouter(tags=["license files"])
@@ -49,14 +50,25 @@ async def subscription_file(subscription_id: int, request: Request, actor: Curre
 
 @router.post("/license-files/offline-activation")
 async def offline_activation(body: DeviceFileText, request: Request, actor: CurrentActor) -> OfflineAnswer:
-    """Activate a machine that cannot reach the portal from its request file; answers its machine file."""
-    return await license_files.offline_activate(portal_of(request), actor, body.request)
+    """Activate a machine that cannot reach the portal from its request file, exactly as the
+    online activation would; answers its machine file."""
+    portal = portal_of(request)
+    wanted = await license_files.offline_request(portal, actor, body.request, "activate")
+    await activation.activate(portal, license_files.offline_address(actor), ActivationRequest(
+        key=wanted.key, product_id=wanted.product_id, fingerprint=wanted.fingerprint, hostname=wanted.hostname))
+    return await license_files.machine_file(portal, actor, wanted)
 
 
 @router.post("/license-files/offline-deactivation")
 async def offline_deactivation(body: DeviceFileText, request: Request, actor: CurrentActor) -> OfflineAnswer:
-    """Release a machine that cannot reach the portal from its request file; answers a signed receipt."""
-    return await license_files.offline_deactivate(portal_of(request), actor, body.request)
+    """Release a machine that cannot reach the portal from its request file, as the online
+    deactivation would (repeating it is harmless); answers a signed release receipt."""
+    portal = portal_of(request)
+    wanted = await license_files.offline_request(portal, actor, body.request, "deactivate")
+    held = await license_files.held_by(portal, actor, wanted)
+    await activation.deactivate(portal, license_files.offline_address(actor), DeviceRequest(
+        key=wanted.key, product_id=wanted.product_id, fingerprint=wanted.fingerprint))
+    return await license_files.release_receipt(portal, actor, wanted, held)
 
 
 @router.post("/license-files/check")

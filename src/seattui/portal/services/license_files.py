@@ -40,7 +40,7 @@ from seattui.domain.license_file import (
     read_license_file,
     sign_license_file,
 )
-from seattui.domain.licensing import ActivationRequest, DeviceRequest, License, LicenseStatus, Subscription, Term
+from seattui.domain.licensing import ActivationRequest, License, LicenseStatus, Subscription, Term
 from seattui.domain.offline_licensing import (
     FileCheck,
     FileVerdict,
@@ -54,7 +54,7 @@ from seattui.domain.roles import Permission
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.queries import keys, licenses, subscriptions
-from seattui.portal.services import activation, audit
+from seattui.portal.services import audit
 from seattui.portal.store.tables import licenses as licenses_table
 from seattui.portal.store.tables import signing_keys
 from seattui.portal.store.tables import subscriptions as subscriptions_table
@@ -281,24 +281,36 @@ def _answer(license: License, request: DeviceFileRequest, issued: IssuedFile) ->
                          filename=issued.filename)
 
 
-def _offline_address(actor: Actor) -> str:
-    # Counted apart from the network's addresses: an administrator feeding request files.
+def offline_address(actor: Actor) -> str:
+    """Where an offline activation's calls are counted: apart from the network's addresses, per
+    administrator feeding request files."""
     return f"offline:{actor.login}"
 
 
-async def offline_activate(portal: Portal, actor: Actor, text: str) -> OfflineAnswer:
-    """Activate the license on the request's machine exactly as the online endpoint would (one
-    device at a time, refusals with the same codes), then sign a machine file for it."""
+async def offline_request(portal: Portal, actor: Actor, text: str, action: str) -> DeviceFileRequest:
+    """A request file read and checked: the caller may assign licenses, the key is the caller's
+    organization's (another's is not found). The route then activates (or releases) the
+    machine through the activation service, exactly as online, and asks for the answer below."""
     actor.require(Permission.ASSIGN)
-    request = _request(text, "activate")
+    request = _request(text, action)
     async with portal.reading(actor) as tx:
-        await keys.find(tx, request.key)  # another organization's key is not found
-    await activation.activate(portal, _offline_address(actor), ActivationRequest(
-        key=request.key, product_id=request.product_id, fingerprint=request.fingerprint, hostname=request.hostname))
+        await keys.find(tx, request.key)
+    return request
+
+
+async def held_by(portal: Portal, actor: Actor, request: DeviceFileRequest) -> License | None:
+    """The license the request's machine holds now, if any."""
+    async with portal.reading(actor) as tx:
+        return await _held_by(tx, request)
+
+
+async def machine_file(portal: Portal, actor: Actor, request: DeviceFileRequest) -> OfflineAnswer:
+    """The machine file of the license the request's machine now holds, audited as an offline
+    activation."""
     signing = await signer(portal)
     async with portal.writing(actor) as tx:
         license = await _held_by(tx, request)
-        if license is None:  # released again between the two transactions
+        if license is None:  # released again between the activation and this
             raise Conflict("The activation was released while the machine file was being made; send the request "
                            "again.", {"key": request.key})
         await audit.record(
@@ -313,16 +325,10 @@ async def offline_activate(portal: Portal, actor: Actor, text: str) -> OfflineAn
     return _answer(license, request, issued)
 
 
-async def offline_deactivate(portal: Portal, actor: Actor, text: str) -> OfflineAnswer:
-    """Release the request's machine as the online deactivation would (repeating it is harmless)
-    and sign a receipt that it no longer holds the license."""
-    actor.require(Permission.ASSIGN)
-    request = _request(text, "deactivate")
-    async with portal.reading(actor) as tx:
-        await keys.find(tx, request.key)
-        held = await _held_by(tx, request)
-    await activation.deactivate(portal, _offline_address(actor), DeviceRequest(
-        key=request.key, product_id=request.product_id, fingerprint=request.fingerprint))
+async def release_receipt(portal: Portal, actor: Actor, request: DeviceFileRequest,
+                          held: License | None) -> OfflineAnswer:
+    """The signed receipt that the request's machine no longer holds the license (`held`: the
+    one it held before its release, if any), audited as an offline deactivation."""
     signing = await signer(portal)
     async with portal.writing(actor) as tx:
         license = await licenses.get(tx, held.id) if held is not None else await _any_of(tx, request)
