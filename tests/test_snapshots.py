@@ -227,6 +227,24 @@ class TestLicenses:
         assert snap_compare(app, terminal_size=size, run_before=opened("l", LicensesScreen, "down", "down", "down"))
 
 
+class TestLicenseFiles:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_write_dialog(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.license_file_form import LicenseFileScreen
+        from seattui.tui.screens.licenses import LicensesScreen
+
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+
+        async def run_before(pilot: Any) -> None:
+            # An activated license: the dialog offers its machine's fingerprint for a machine file.
+            await opened("l", LicensesScreen, "down", "down", "down")(pilot)
+            await pilot.press("w")
+            await settled(LicenseFileScreen)(pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 class TestSupport:
     @pytest.mark.parametrize("size", SIZES)
     def test_support(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:

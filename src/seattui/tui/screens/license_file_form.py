@@ -16,7 +16,8 @@ from seattui.tui.screens.license_list import LicenseText
 
 
 def default_path(license: License) -> str:
-    return str(Path.cwd() / f"{license.key}-{license.product_id}.license")
+    """In the folder seattui runs in, named after the key and the product."""
+    return f"{license.key}-{license.product_id}.license"
 
 
 def _write(path: Path, text: str) -> None:
@@ -39,8 +40,8 @@ class LicenseFileScreen(FormScreen):
         yield Input(default_path(self.license), id="file-path")
         yield Label("Machine fingerprint (empty: any machine, valid 30 days)")
         device = self.license.device
-        yield Input(device.fingerprint if device else "", placeholder="only the machine that holds the activation",
-                    id="file-machine")
+        hint = f"its device's is {device.fingerprint}" if device else "only the machine holding the activation"
+        yield Input(placeholder=hint, id="file-machine")
 
     def action_submit(self) -> None:
         typed = self.query_one("#file-path", Input).value.strip()
@@ -53,7 +54,7 @@ class LicenseFileScreen(FormScreen):
         if not path.parent.is_dir():
             self.say(f"Write to: there is no folder {path.parent}; type a path in a folder that exists.")
             return
-        self._write(path, self.query_one("#file-machine", Input).value.strip() or None)
+        self._write(path.absolute(), self.query_one("#file-machine", Input).value.strip() or None)
 
     @work(exclusive=True, group="write")
     async def _write(self, path: Path, machine: str | None) -> None:
@@ -80,13 +81,13 @@ class OfflineActivationScreen(FormScreen):
         yield Static("The machine counts as activated as it would online: one device per license.",
                      classes="form-about")
         yield Label("Request file (written by the licensed software)")
-        yield Input(placeholder=str(Path.cwd() / "request.txt"), id="offline-request")
+        yield Input(placeholder="request.txt", id="offline-request")
         yield Label("Write the machine file to")
-        yield Input(str(Path.cwd() / "machine.license"), id="offline-response")
+        yield Input("machine.license", id="offline-response")
 
     def action_submit(self) -> None:
         request = Path(self.query_one("#offline-request", Input).value.strip()).expanduser()
-        response = Path(self.query_one("#offline-response", Input).value.strip()).expanduser()
+        response = Path(self.query_one("#offline-response", Input).value.strip()).expanduser().absolute()
         if not request.is_file():
             self.say(f"Request file: there is no file {request}; type the path of the request file.")
             return
