@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from seattui.portal.store.tables import metadata
 
-__all__ = ["Store", "database_url", "metadata"]
+__all__ = ["Readiness", "SchemaTooNew", "Store", "database_url", "metadata"]
 
 # The newest migration; tests/test_store.py checks it against the migrations folder.
 SCHEMA_HEAD = "0005"
@@ -29,6 +29,27 @@ _MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 class DatabaseUrlError(ValueError):
     pass
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer seattui than this one."""
+
+
+class Readiness(NamedTuple):
+    """Whether this portal can serve the database: its schema version and what is missing."""
+
+    schema: str | None
+    missing_tables: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return self.schema == SCHEMA_HEAD and not self.missing_tables
+
+    def problem(self) -> str:
+        if self.schema != SCHEMA_HEAD:
+            return (f"The database's schema is at migration {self.schema or 'none'}, not {SCHEMA_HEAD}; "
+                    "the portal migrates it when it starts.")
+        return f"The database lacks the tables {', '.join(self.missing_tables)}; restore it from a backup."
 
 
 def database_url(text_or_path: str | Path) -> str:
@@ -107,6 +128,15 @@ class Store:
                 return None
             return await connection.scalar(text("SELECT version_num FROM alembic_version"))
 
+    async def readiness(self) -> Readiness:
+        """The schema version and the portal's tables the database lacks (one round trip each)."""
+        async with self.read() as connection:
+            present = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+            schema = None
+            if "alembic_version" in present:
+                schema = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        return Readiness(schema, sorted(set(metadata.tables) - present))
+
     async def migrate(self) -> None:
         """Bring the schema to the newest migration; safe when several instances start at once.
 
@@ -115,8 +145,14 @@ class Store:
         """
         if await self.schema_version() == SCHEMA_HEAD:
             return
-        from seattui.portal.store.migrate import upgrade_to_head
+        from seattui.portal.store.migrate import known_revision, upgrade_to_head
 
+        version = await self.schema_version()
+        if version is not None and not known_revision(version):
+            raise SchemaTooNew(
+                f"The database's schema is at migration {version}, newer than this seattui knows "
+                f"(its newest is {SCHEMA_HEAD}): upgrade seattui, or point it at another database."
+            )
         async with self.write() as connection:
             if not self.is_sqlite:
                 await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
