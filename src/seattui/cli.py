@@ -100,21 +100,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.catalog:
         overrides["catalog_path"] = args.catalog
     try:
-        app = create_app(portal_settings(database, **overrides))
+        settings = portal_settings(database, **overrides)
+        app = create_app(settings)
     except Exception as error:  # a bad catalog or database URL: say it and stop
         _fail(str(error), EXIT_USAGE)
+    _run(_ready_to_serve(settings))
     print(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
 
 
+async def _started_portal(settings: Any) -> Any:
+    """A started portal (schema migrated), or a one-line reason it cannot start."""
+    from seattui.portal.runtime import Portal
+    from seattui.portal.store import DatabaseUnavailable, DatabaseUrlError, SchemaTooNew
+
+    try:
+        portal = Portal(settings)
+    except DatabaseUrlError as error:
+        _fail(str(error), EXIT_USAGE)
+    try:
+        await portal.start()
+    except (DatabaseUnavailable, SchemaTooNew) as error:
+        await portal.close()
+        _fail(str(error))
+    return portal
+
+
+async def _ready_to_serve(settings: Any) -> None:
+    """Migrate and check the database before uvicorn starts, so a failure is one line."""
+    portal = await _started_portal(settings)
+    await portal.close()
+
+
 async def _with_portal(database: str | None, work: Callable[[Any], Awaitable[int]]) -> int:
     """Run an administration command directly on a portal's database."""
-    from seattui.portal.runtime import Portal
     from seattui.wiring import portal_settings
 
-    portal = Portal(portal_settings(database))
-    await portal.start()
+    portal = await _started_portal(portal_settings(database))
     try:
         return await work(portal)
     finally:
