@@ -66,18 +66,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def run_terminal_app(profile_name: str | None) -> int:
     """The full-screen app; the portal's logs go to a file so they never draw over it."""
-    import logging
-
     from seattui.config import ConfigError, data_dir, load_config
+    from seattui.logs import configure_app_logging
 
     try:
         config = load_config()
     except ConfigError as error:
         _fail(str(error), EXIT_USAGE)
-    log_file = data_dir() / "seattui.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=log_file, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_app_logging(data_dir() / "seattui.log")
     from seattui.tui.app import SeattuiApp
     from seattui.wiring import connector_for
 
@@ -92,21 +88,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from seattui.config import default_database
+    from seattui.logs import configure_portal_logging
     from seattui.portal.app import create_app
-    from seattui.wiring import portal_settings
 
     database = args.db or str(default_database())
     overrides: dict[str, Any] = {}
     if args.catalog:
         overrides["catalog_path"] = args.catalog
+    configure_portal_logging(args.log_level, args.log_format, args.access_log)
     try:
-        settings = portal_settings(database, **overrides)
-        app = create_app(settings)
+        settings = _serve_settings(args, database, overrides)
+        app = create_app(settings) if args.workers == 1 else None
     except Exception as error:  # a bad catalog or database URL: say it and stop
         _fail(str(error), EXIT_USAGE)
     _run(_ready_to_serve(settings))
     print(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    serving: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
+                               "log_config": None, "access_log": False}
+    if app is None:
+        _export_serve_options(args, database)
+        if args.metrics_port is not None:
+            from seattui.portal.metrics import serve_apart
+
+            serve_apart(args.host, args.metrics_port, None)
+        uvicorn.run("seattui.portal.app:create_app", factory=True, workers=args.workers, **serving)
+        return EXIT_OK
+    if args.metrics_port is not None:
+        from seattui.portal.metrics import serve_apart
+
+        serve_apart(args.host, args.metrics_port, app.state.metrics)
+    uvicorn.run(app, **serving)
     return EXIT_OK
 
 
@@ -239,6 +250,114 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.seed_only:
         return EXIT_OK
     return run_terminal_app("demo")
+
+
+# -- serve's options from the environment and a config file --------------------------------
+# Generic over the parser: every option of a command built with _configurable() is also read
+# from SEATTUI_<OPTION> and from the --config TOML file (flags win, then the environment), so
+# an option added later needs no code here.
+
+_NOT_OPTIONS = {"handler", "profile", "portal_config", "options_parser"}
+
+
+def _configurable(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", dest="portal_config", metavar="FILE",
+                         help="a TOML file of these options, named as the flags without -- "
+                              "(env SEATTUI_PORTAL_CONFIG); every option is also read from SEATTUI_<OPTION>, "
+                              "and flags win over the environment, which wins over the file")
+    command.set_defaults(options_parser=command)
+
+
+def _option_actions(command: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [action for action in command._actions
+            if action.option_strings and action.dest not in _NOT_OPTIONS and action.dest != argparse.SUPPRESS
+            and not isinstance(action, (argparse._HelpAction, argparse._VersionAction))]
+
+
+def _option_value(action: argparse.Action, raw: Any, source: str) -> Any:
+    """A value from the environment or the file, checked as argparse checks the flag's."""
+    from seattui.logs import TRUE_WORDS
+
+    flag = action.option_strings[-1] if isinstance(action, argparse.BooleanOptionalAction) else action.option_strings[0]
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word not in TRUE_WORDS + ("0", "false", "no", "off"):
+            _fail(f"{source}: {raw!r} is not a yes or no for {flag}; write true or false.", EXIT_USAGE)
+        return word in TRUE_WORDS
+    if isinstance(action, argparse._AppendAction):
+        items = raw if isinstance(raw, list) else [part.strip() for part in str(raw).split(",") if part.strip()]
+        return [_one_value(action, item, source) for item in items]
+    return _one_value(action, raw, source)
+
+
+def _one_value(action: argparse.Action, raw: Any, source: str) -> Any:
+    convert = action.type or str
+    try:
+        value = convert(str(raw))  # type: ignore[operator]
+    except (TypeError, ValueError, argparse.ArgumentTypeError):
+        _fail(f"{source}: {raw!r} is not a value {action.option_strings[0]} takes.", EXIT_USAGE)
+    if action.choices is not None and value not in action.choices:
+        choices = ", ".join(map(str, action.choices))
+        _fail(f"{source}: {raw!r} is not one of {choices}.", EXIT_USAGE)
+    return value
+
+
+def _apply_configured_defaults(command: argparse.ArgumentParser, config_file: str | None) -> None:
+    from seattui.portal.options import CONFIG_FILE_ENV, OptionsError, env_name, read_config_file
+
+    config_file = config_file or os.environ.get(CONFIG_FILE_ENV)
+    try:
+        from_file = read_config_file(config_file) if config_file else {}
+    except OptionsError as error:
+        _fail(str(error), EXIT_USAGE)
+    actions = _option_actions(command)
+    unknown = sorted(set(from_file) - {action.dest for action in actions})
+    if unknown:
+        known = ", ".join(sorted(action.option_strings[0].removeprefix("--") for action in actions))
+        _fail(f"{config_file}: unknown option(s) {', '.join(unknown)}; the options are {known}.", EXIT_USAGE)
+    defaults: dict[str, Any] = {}
+    for action in actions:
+        name = env_name(action.dest)
+        if name in os.environ:
+            defaults[action.dest] = _option_value(action, os.environ[name], name)
+        elif action.dest in from_file:
+            defaults[action.dest] = _option_value(action, from_file[action.dest], f"{config_file}: {action.dest}")
+    command.set_defaults(**defaults)
+
+
+def _serve_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: value for name, value in vars(args).items() if name not in _NOT_OPTIONS}
+
+
+def _serve_settings(args: argparse.Namespace, database: str, overrides: dict[str, Any]) -> Any:
+    from seattui.portal.options import settings_from_options
+    from seattui.wiring import portal_settings
+
+    made = portal_settings(database)  # a SQLite file's folder is created, the URL normalised
+    return settings_from_options({**_serve_options(args), "db": made.database_url}, metrics=args.metrics,
+                                 metrics_on_api=args.metrics_port is None, **overrides)
+
+
+def _export_serve_options(args: argparse.Namespace, database: str) -> None:
+    """Several workers are other processes, built by the app factory from the environment."""
+    from seattui.portal.metrics import MULTIPROCESS_ENV
+    from seattui.portal.options import env_name
+
+    for name, value in {**_serve_options(args), "db": database}.items():
+        if value is None:
+            continue
+        text_value = ("true" if value else "false") if isinstance(value, bool) else (
+            ",".join(map(str, value)) if isinstance(value, list) else str(value))
+        os.environ[env_name(name)] = text_value
+    if args.metrics and not os.environ.get(MULTIPROCESS_ENV):
+        import tempfile
+
+        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="seattui-metrics-")
+
+
+# -- the portal's data: backups, restores, copies between databases ------------------------
 
 
 # -- the profile's session ----------------------------------------------------------------
@@ -460,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help=f"{db_help}; default: a SQLite file under the data dir")
     serve.add_argument("--catalog", help="a product catalog TOML file instead of the default one")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _add_operations_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
 
     init = commands.add_parser("init", help="create the first organization and its owner",
@@ -526,8 +646,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_operations_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--log-format", default="text", choices=["text", "json"],
+                       help="text lines, or one JSON object a line (default: text)")
+    serve.add_argument("--access-log", action="store_true", help="a line for every request (no query strings)")
+    serve.add_argument("--metrics", action=argparse.BooleanOptionalAction, default=True,
+                       help="Prometheus metrics at /metrics (default: on)")
+    serve.add_argument("--metrics-port", type=int, metavar="PORT",
+                       help="serve /metrics on this port instead of the API's")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    _configurable(serve)
+
+
+def parse_args(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    """The command line, with the options of configurable commands from env and file too."""
+    parser = parser or build_parser()
+    args = parser.parse_args(argv)
+    command = getattr(args, "options_parser", None)
+    if command is not None:
+        _apply_configured_defaults(command, args.portal_config)
+        args = parser.parse_args(argv)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except CommandError as error:
+        print(f"seattui: {error}", file=sys.stderr)
+        return error.code
     try:
         return int(args.handler(args))
     except CommandError as error:
