@@ -80,6 +80,7 @@ def configure_portal_logging(level: str = "info", log_format: LogFormat = "text"
             "uvicorn.error": {"handlers": [], "propagate": True, "level": level_name},
             ACCESS_LOGGER: {"level": "INFO" if access_log else "WARNING"},
             "alembic.runtime.plugins": {"level": "WARNING"},  # a line per plugin at every start
+            "httpx": {"level": "WARNING"},  # URLs with their query strings
         },
         "root": {"handlers": ["stderr"], "level": level_name},
     })
