@@ -352,9 +352,14 @@ def _export_serve_options(args: argparse.Namespace, database: str) -> None:
             ",".join(map(str, value)) if isinstance(value, list) else str(value))
         os.environ[env_name(name)] = text_value
     if args.metrics and not os.environ.get(MULTIPROCESS_ENV):
+        import atexit
+        import shutil
         import tempfile
 
-        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="seattui-metrics-")
+        # The workers' figures, summed at each scrape; they start again from zero with serve.
+        folder = tempfile.mkdtemp(prefix="seattui-metrics-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ[MULTIPROCESS_ENV] = folder
 
 
 # -- the portal's data: backups, restores, copies between databases ------------------------
