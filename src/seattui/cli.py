@@ -365,6 +365,102 @@ def _export_serve_options(args: argparse.Namespace, database: str) -> None:
 # -- the portal's data: backups, restores, copies between databases ------------------------
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the portal's database while it runs (SQLite), or pg_dump's."""
+    from pathlib import Path
+
+    from seattui.config import default_database
+    from seattui.portal.store import DatabaseUrlError
+    from seattui.portal.store.backup import BackupError, backup_postgresql, backup_sqlite, sqlite_path
+
+    database = args.db or str(default_database())
+    output = Path(args.output).expanduser()
+    try:
+        path = sqlite_path(database)
+        if path is None:
+            backup_postgresql(database, output, replace=args.force)
+            print(f"Dumped the portal's PostgreSQL database to {output} (restore with pg_restore).")
+            return EXIT_OK
+        copy = backup_sqlite(path, output, replace=args.force)
+    except DatabaseUrlError as error:
+        _fail(str(error), EXIT_USAGE)
+    except BackupError as error:
+        _fail(str(error))
+    print(f"Backed up {path} to {copy.path} ({copy.size // 1024} KiB, schema {copy.schema or 'none'}, "
+          "integrity checked).")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from seattui.config import default_database
+    from seattui.portal.store import DatabaseUrlError
+    from seattui.portal.store.backup import BackupError, restore_sqlite, sqlite_path
+
+    database = args.db or str(default_database())
+    try:
+        path = sqlite_path(database)
+        if path is None:
+            _fail("seattui restore is for SQLite portals; a PostgreSQL dump goes back with "
+                  f"pg_restore --clean --no-owner --dbname=URL {args.backup}", EXIT_USAGE)
+        copy = restore_sqlite(Path(args.backup).expanduser(), path, replace=args.force)
+    except DatabaseUrlError as error:
+        _fail(str(error), EXIT_USAGE)
+    except BackupError as error:
+        _fail(str(error))
+    print(f"Restored {args.backup} into {copy.path} (schema {copy.schema}); start the portal on it.")
+    return EXIT_OK
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from seattui.portal.store import DatabaseUnavailable, DatabaseUrlError, SchemaTooNew
+    from seattui.portal.store.copy import CopyRefused, copy_database
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table:<22} {rows:>9} rows", flush=True)
+
+    try:
+        report = asyncio.run(copy_database(args.source, args.target, progress))
+    except DatabaseUrlError as error:
+        _fail(str(error), EXIT_USAGE)
+    except (CopyRefused, DatabaseUnavailable, SchemaTooNew) as error:
+        _fail(str(error))
+    print(f"Copied {report.total_rows} rows; row counts and the ledgers of {len(report.ledger)} "
+          "organization(s) match. Point the portal at the new database (--db).")
+    return EXIT_OK
+
+
+def _add_data_commands(commands: Any, db_help: str) -> None:
+    backup = commands.add_parser(
+        "backup", help="back up the portal's database, even while it runs",
+        description="Back up the portal's database. SQLite: a consistent copy in one file, taken while the "
+                    "portal runs and checked. PostgreSQL: pg_dump's custom format (pg_restore reads it).")
+    backup.add_argument("--db", help=f"{db_help}; default: the embedded portal's")
+    backup.add_argument("-o", "--output", required=True, metavar="FILE", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="put a SQLite backup back in place of the portal's database",
+        description="Restore a SQLite portal from a backup made by seattui backup (stop the portal first).")
+    restore.add_argument("backup", metavar="FILE", help="the backup file")
+    restore.add_argument("--db", help="the portal's SQLite file or sqlite:/// URL; default: the embedded portal's")
+    restore.add_argument("--force", action="store_true", help="replace the data of a database that exists")
+    restore.set_defaults(handler=cmd_restore)
+
+    db = commands.add_parser("db", help="move a portal's data between databases",
+                             description="Move a portal's data between databases.")
+    db_commands = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    copy = db_commands.add_parser(
+        "copy", help="copy every table into a new, empty database (SQLite to PostgreSQL)",
+        description="Copy every table of a portal, ids kept, into a freshly migrated, empty database; "
+                    "then check the row counts and each organization's ledger. Stop the portal first.")
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="the portal's database now")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="an empty database (postgresql://...)")
+    copy.set_defaults(handler=cmd_db_copy)
+
+
 # -- the profile's session ----------------------------------------------------------------
 
 
@@ -648,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     reassign.add_argument("--json", action="store_true",
                           help='print {"applied", "dry_run", "batch_id", "count", "products", "moves", "refused"}')
     reassign.set_defaults(handler=cmd_reassign)
+    _add_data_commands(commands, db_help)
     return parser
 
 
