@@ -1,7 +1,8 @@
 """A team's deployment, end to end: two `seattui serve` instances on one PostgreSQL database
 behind a reverse proxy (Caddy, from Debian's packages, started here on loopback only). Logins,
 balances and purchases go through the proxy to either instance; one instance stopping leaves
-the team working through the other."""
+the team working through the other. And TLS from a CA of the company's own: refused with a
+message that names SSL_CERT_FILE, trusted once it names the CA."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from cli_helpers import free_port, seattui
 from conftest import ON_CI, _drop_database, _with_database, postgres_admin_url, run_apart
 
 PASSWORD = "team password 123"
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def caddy() -> str:
@@ -91,6 +92,7 @@ def requests_served(metrics_url: str) -> float:
                if sample.name == "seattui_http_requests_total" and sample.labels["route"] == "/credits/balance")
 
 
+@pytest.mark.postgres
 def test_two_instances_behind_a_reverse_proxy(team_database: str, tmp_path: Path) -> None:
     caddy_binary = caddy()
     init = seattui("init", "--db", team_database, "--org", "Northwind IT", "--login", "alice",
@@ -142,3 +144,53 @@ def test_two_instances_behind_a_reverse_proxy(team_database: str, tmp_path: Path
 
         made = run_apart(buy_keys_then_lose_an_instance())
         assert len(set(made)) == 4
+
+
+def test_a_portal_behind_tls_from_a_company_ca_is_trusted_through_ssl_cert_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    caddy_binary = caddy()
+    database = tmp_path / "portal.db"
+    init = seattui("init", "--db", str(database), "--org", "Northwind IT", "--login", "alice",
+                   "--password-stdin", stdin=PASSWORD + "\n")
+    assert init.returncode == 0, init.stderr
+    port, tls_port = free_port(), free_port()
+    caddyfile = tmp_path / "Caddyfile"
+    # Caddy's own local CA stands in for the company's; it is not installed anywhere.
+    caddyfile.write_text(
+        "{\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n\tauto_https disable_redirects\n}\n"
+        f"https://127.0.0.1:{tls_port} {{\n\tbind 127.0.0.1\n\ttls internal\n"
+        f"\treverse_proxy 127.0.0.1:{port}\n}}\n")
+    data = tmp_path / "caddy-data"
+    caddy_env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(data), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    root = data / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+    portal = f"https://127.0.0.1:{tls_port}"
+    serve = [sys.executable, "-m", "seattui", "serve", "--db", str(database), "--port", str(port), "--log-level", "warning"]
+    with started(serve, f"http://127.0.0.1:{port}/api/v1/ready", "the portal"), \
+            started([caddy_binary, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
+                    f"http://127.0.0.1:{port}/api/v1/health", "caddy", env=caddy_env) as proxy:
+        deadline = time.monotonic() + 60
+        while not (root.exists() and answers_tls(f"{portal}/api/v1/ready", root)):
+            assert proxy.poll() is None and time.monotonic() < deadline, "caddy did not serve TLS"
+            time.sleep(0.2)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        refused = seattui("login", "--portal", portal, "--login", "alice", "--password-stdin", stdin=PASSWORD + "\n")
+        assert refused.returncode == 1
+        assert "is not trusted here" in refused.stderr and "SSL_CERT_FILE" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        monkeypatch.setenv("SSL_CERT_FILE", str(root))
+        login = seattui("login", "--portal", portal, "--login", "alice", "--password-stdin", stdin=PASSWORD + "\n")
+        assert login.returncode == 0, login.stderr
+        done = seattui("credits", "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["balance"] == "1000.00"
+
+
+def answers_tls(url: str, ca_file: Path) -> bool:
+    import ssl
+
+    try:
+        context = ssl.create_default_context(cafile=str(ca_file))
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:
+            return bool(response.status == 200)
+    except (OSError, ssl.SSLError):
+        return False
