@@ -123,12 +123,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _started_portal(settings: Any) -> Any:
     """A started portal (schema migrated), or a one-line reason it cannot start."""
+    from seattui.portal.catalog import CatalogError
     from seattui.portal.runtime import Portal
     from seattui.portal.store import DatabaseUnavailable, DatabaseUrlError, SchemaTooNew
 
     try:
         portal = Portal(settings)
-    except DatabaseUrlError as error:
+    except (DatabaseUrlError, CatalogError) as error:
         _fail(str(error), EXIT_USAGE)
     try:
         await portal.start()
