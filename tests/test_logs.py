@@ -109,3 +109,25 @@ def test_the_app_log_rotates_and_leaves_filter_text_out(tmp_path: Path) -> None:
     assert rotated == ["seattui.log", "seattui.log.1", "seattui.log.2"]
     assert all(path.stat().st_size <= 4000 for path in tmp_path.iterdir())
     assert "line 199 of a long session" in log_file.read_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_failure_inside_is_logged_with_its_request_id_and_incident(harness: PortalHarness) -> None:
+    configure_portal_logging("info", "json", access_log=True)
+    stream = captured_stderr()
+
+    @harness.app.get("/api/v1/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    transport = httpx.ASGITransport(app=harness.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as http:
+        answer = await http.get("/api/v1/broken", headers={"X-Request-ID": "req-500"})
+    assert answer.status_code == 500
+    incident = answer.json()["details"]["incident"]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failure = next(line for line in lines if line["level"] == "ERROR")
+    assert failure["request_id"] == "req-500"
+    assert incident in failure["message"] and "RuntimeError: a bug" in failure["exception"]
+    access = next(line for line in lines if line["logger"] == "seattui.access")
+    assert (access["request_id"], access["status"]) == ("req-500", 500)

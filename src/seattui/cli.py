@@ -96,6 +96,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.catalog:
         overrides["catalog_path"] = args.catalog
     configure_portal_logging(args.log_level, args.log_format, args.access_log)
+    if args.workers < 1:
+        _fail("--workers takes a number of processes, 1 or more.", EXIT_USAGE)
     try:
         settings = _serve_settings(args, database, overrides)
         app = create_app(settings) if args.workers == 1 else None
@@ -105,19 +107,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
     serving: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
                                "log_config": None, "access_log": False}
-    if app is None:
+    if app is None:  # the workers are processes of their own, built by the app factory
         _export_serve_options(args, database)
-        if args.metrics_port is not None:
-            from seattui.portal.metrics import serve_apart
-
-            serve_apart(args.host, args.metrics_port, None)
-        uvicorn.run("seattui.portal.app:create_app", factory=True, workers=args.workers, **serving)
-        return EXIT_OK
-    if args.metrics_port is not None:
+    if args.metrics and args.metrics_port is not None:
         from seattui.portal.metrics import serve_apart
 
-        serve_apart(args.host, args.metrics_port, app.state.metrics)
-    uvicorn.run(app, **serving)
+        serve_apart(args.metrics_host, args.metrics_port, app.state.metrics if app is not None else None)
+    if app is None:
+        uvicorn.run("seattui.portal.app:create_app", factory=True, workers=args.workers, **serving)
+    else:
+        uvicorn.run(app, **serving)
     return EXIT_OK
 
 
@@ -757,6 +756,8 @@ def _add_operations_arguments(serve: argparse.ArgumentParser) -> None:
                        help="Prometheus metrics at /metrics (default: on)")
     serve.add_argument("--metrics-port", type=int, metavar="PORT",
                        help="serve /metrics on this port instead of the API's")
+    serve.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                       help="the address of --metrics-port (default: 127.0.0.1, this machine only)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     _configurable(serve)
 
