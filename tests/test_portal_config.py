@@ -84,6 +84,19 @@ def test_a_config_file_with_an_unknown_option_lists_the_known_ones(
     assert "Cannot read the config file" in capsys.readouterr().err
 
 
+def test_serve_takes_portal_settings_by_name_from_the_file_and_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "portal.toml"
+    config.write_text('activation_limit = 7\nlogin_lock_after = 5\n')
+    monkeypatch.setenv("SEATTUI_LOGIN_LOCK_AFTER", "6")
+    args = cli.parse_args(["serve", "--config", str(config)])
+    settings = cli._serve_settings(args, str(tmp_path / "portal.db"), {})
+    assert (settings.activation_limit, settings.login_lock_after, settings.metrics) == (7, 6, True)
+    monkeypatch.setenv("SEATTUI_ACTIVATION_LIMIT", "many")
+    with pytest.raises(ValueError, match="activation_limit"):
+        cli._serve_settings(args, str(tmp_path / "portal.db"), {})
+
+
 def test_the_factory_reads_the_options_from_the_environment(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     config = tmp_path / "portal.toml"

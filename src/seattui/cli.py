@@ -305,7 +305,7 @@ def _one_value(action: argparse.Action, raw: Any, source: str) -> Any:
 
 
 def _apply_configured_defaults(command: argparse.ArgumentParser, config_file: str | None) -> None:
-    from seattui.portal.options import CONFIG_FILE_ENV, OptionsError, env_name, read_config_file
+    from seattui.portal.options import CONFIG_FILE_ENV, OptionsError, env_name, read_config_file, setting_names
 
     config_file = config_file or os.environ.get(CONFIG_FILE_ENV)
     try:
@@ -313,10 +313,12 @@ def _apply_configured_defaults(command: argparse.ArgumentParser, config_file: st
     except OptionsError as error:
         _fail(str(error), EXIT_USAGE)
     actions = _option_actions(command)
-    unknown = sorted(set(from_file) - {action.dest for action in actions})
+    # Beyond the flags, a file may set any portal setting by its name (activation_limit...).
+    unknown = sorted(set(from_file) - {action.dest for action in actions} - setting_names())
     if unknown:
         known = ", ".join(sorted(action.option_strings[0].removeprefix("--") for action in actions))
-        _fail(f"{config_file}: unknown option(s) {', '.join(unknown)}; the options are {known}.", EXIT_USAGE)
+        _fail(f"{config_file}: unknown option(s) {', '.join(unknown)}; the options are {known}, and the "
+              "portal's settings by name.", EXIT_USAGE)
     defaults: dict[str, Any] = {}
     for action in actions:
         name = env_name(action.dest)
@@ -335,9 +337,13 @@ def _serve_settings(args: argparse.Namespace, database: str, overrides: dict[str
     from seattui.portal.options import settings_from_options
     from seattui.wiring import portal_settings
 
+    from seattui.portal.options import options_from_environment
+
     made = portal_settings(database)  # a SQLite file's folder is created, the URL normalised
-    return settings_from_options({**_serve_options(args), "db": made.database_url}, metrics=args.metrics,
-                                 metrics_on_api=args.metrics_port is None, **overrides)
+    # As the app factory does: settings that are no flag come from the environment and file too.
+    given = {**options_from_environment(config_file=args.portal_config), **_serve_options(args),
+             "db": made.database_url}
+    return settings_from_options(given, metrics=args.metrics, metrics_on_api=args.metrics_port is None, **overrides)
 
 
 def _export_serve_options(args: argparse.Namespace, database: str) -> None:

@@ -47,15 +47,23 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return {str(key).replace("-", "_"): value for key, value in table.items()}
 
 
-def options_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Every option the environment gives, over those of the config file it names."""
+def options_from_environment(environ: Mapping[str, str] | None = None,
+                             config_file: str | Path | None = None) -> dict[str, Any]:
+    """Every option the environment gives, over those of the config file (the one given, or
+    the one SEATTUI_PORTAL_CONFIG names)."""
     environ = os.environ if environ is None else environ
     options: dict[str, Any] = {}
-    if environ.get(CONFIG_FILE_ENV):
-        options.update(read_config_file(environ[CONFIG_FILE_ENV]))
+    config_file = config_file or environ.get(CONFIG_FILE_ENV)
+    if config_file:
+        options.update(read_config_file(config_file))
     options.update({name[len(ENV_PREFIX):].lower(): value for name, value in environ.items()
                     if name.startswith(ENV_PREFIX) and name != CONFIG_FILE_ENV})
     return options
+
+
+def setting_names() -> set[str]:
+    """What a config file or SEATTUI_* variable may set besides serve's flags."""
+    return set(PortalSettings.model_fields) - _NOT_SETTINGS - set(OPTION_FIELDS.values())
 
 
 def _is_list(field: str) -> bool:
