@@ -4,6 +4,7 @@ embedded portal), on a port of their own, and summed over several worker process
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -96,12 +98,28 @@ def wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
             time.sleep(0.2)
 
 
-def test_several_workers_sum_into_one_exposition_on_its_own_port(sqlite_url: str) -> None:
+def activate_unknown_key(url: str) -> int:
+    body = json.dumps({"key": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "product_id": "remotedesk", "fingerprint": "machine-fp-0001",
+                       "hostname": "pc"}).encode()
+    request = urllib.request.Request(f"{url}/api/v1/activation/activate", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def test_several_workers_sum_into_one_exposition_on_its_own_port(sqlite_url: str, tmp_path: Path) -> None:
     port, metrics_port = free_port(), free_port()
+    config = tmp_path / "portal.toml"
+    # A window of a day (from midnight UTC), so the five calls below never straddle two.
+    config.write_text(f'workers = 2\nmetrics-port = {metrics_port}\nactivation_limit = 3\n'
+                      'activation_window = 86400\n')
     env = {name: value for name, value in os.environ.items() if name != "PROMETHEUS_MULTIPROC_DIR"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "seattui", "serve", "--db", sqlite_url, "--port", str(port), "--workers", "2",
-         "--metrics-port", str(metrics_port), "--log-level", "warning"],
+        [sys.executable, "-m", "seattui", "serve", "--db", sqlite_url, "--port", str(port), "--config", str(config),
+         "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -109,12 +127,16 @@ def test_several_workers_sum_into_one_exposition_on_its_own_port(sqlite_url: str
         for _ in range(30):
             with urllib.request.urlopen(f"{url}/api/v1/health", timeout=5):
                 pass
+        # The file's activation_limit reached both workers: the 4th call within the minute is refused.
+        assert [activate_unknown_key(url) for _ in range(5)] == [404, 404, 404, 429, 429]
         with pytest.raises(urllib.error.HTTPError) as not_here:
             urllib.request.urlopen(f"{url}/metrics", timeout=5)
         assert not_here.value.code == 404
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as answer:
             found = samples(answer.read().decode())
         assert value(found, "seattui_http_requests_total", method="GET", route="/health", status="200") == 30
+        assert value(found, "seattui_activation_calls_total", action="activate", outcome="unknown_key") == 3
+        assert value(found, "seattui_activation_calls_total", action="activate", outcome="rate_limited") == 2
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -334,10 +334,8 @@ def _serve_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _serve_settings(args: argparse.Namespace, database: str, overrides: dict[str, Any]) -> Any:
-    from seattui.portal.options import settings_from_options
+    from seattui.portal.options import options_from_environment, settings_from_options
     from seattui.wiring import portal_settings
-
-    from seattui.portal.options import options_from_environment
 
     made = portal_settings(database)  # a SQLite file's folder is created, the URL normalised
     # As the app factory does: settings that are no flag come from the environment and file too.
@@ -349,8 +347,10 @@ def _serve_settings(args: argparse.Namespace, database: str, overrides: dict[str
 def _export_serve_options(args: argparse.Namespace, database: str) -> None:
     """Several workers are other processes, built by the app factory from the environment."""
     from seattui.portal.metrics import MULTIPROCESS_ENV
-    from seattui.portal.options import env_name
+    from seattui.portal.options import CONFIG_FILE_ENV, env_name
 
+    if args.portal_config:  # the file's settings that are no flag
+        os.environ[CONFIG_FILE_ENV] = str(args.portal_config)
     for name, value in {**_serve_options(args), "db": database}.items():
         if value is None:
             continue
