@@ -56,12 +56,14 @@ def _check(conn: sqlite3.Connection, what: str) -> None:
 
 
 def _copy(source: sqlite3.Connection, target_path: Path, journal_mode: str) -> None:
-    target = sqlite3.connect(target_path)
+    target = sqlite3.connect(target_path, timeout=30)
     try:
         # pages=-1: the whole database in one step, so the copy is one snapshot of it.
         source.backup(target, pages=-1)
         target.execute(f"PRAGMA journal_mode={journal_mode}")
         _check(target, f"The copy {target_path}")
+    except sqlite3.Error as error:
+        raise BackupError(f"Cannot write {target_path}: {error}. If a portal has it open, stop it first.") from None
     finally:
         target.close()
 
