@@ -129,3 +129,14 @@ async def test_a_postgresql_portal_is_dumped_by_pg_dump(harness: PortalHarness, 
     listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=True)
     assert "TABLE DATA public ledger_entries" in listing.stdout
     assert "TABLE DATA public organizations" in listing.stdout
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    (["backup"], "while the portal runs"), (["restore"], "stop the portal first"), (["db", "copy"], "--from URL"),
+])
+def test_the_data_commands_explain_themselves(
+        command: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main([*command, "--help"])
+    assert done.value.code == 0
+    assert words in " ".join(capsys.readouterr().out.split())
