@@ -259,8 +259,14 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
                 text.pad_left(width - text.cell_len)
             else:
                 text.pad_right(width - text.cell_len)
+            if text.style:  # Rich renders a Text's own style only alongside spans: make it one
+                text.stylize_before(text.style)
+                text.style = ""
             text.stylize(style)
-            segments.extend(text.render(self.app.console))
+            # A Text without spans renders without a style, which Textual's monochrome filter
+            # (NO_COLOR) cannot read: such segments take the row's.
+            segments.extend(Segment(plain, segment_style or style)
+                            for plain, segment_style, _ in text.render(self.app.console))
             if index < len(self.columns) - 1:
                 segments.append(Segment(" " * SEPARATOR, style))
         return segments
@@ -291,8 +297,9 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
                     message = "Loading more …"
                 else:
                     message = ""
-                return Strip([Segment(f"  {message}", more)]).adjust_cell_length(width)
-            return Strip.blank(width)
+                return Strip([Segment(f"  {message}", more)]).adjust_cell_length(width, more)
+            # Every segment has a style: Textual's monochrome filter (NO_COLOR) reads each one's.
+            return Strip.blank(width, self.rich_style)
         row = self.rows[index]
         key = self._row_key(row)
         is_cursor = index == self.cursor_row
