@@ -3,6 +3,7 @@ test profile, waiting for what a person would wait for, and reading the screen a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -102,3 +103,23 @@ async def log_in(pilot: Pilot[Any], login: str, password: str) -> None:
     await until(pilot, lambda: pilot.app.screen.query_one("#password").display, what="the password field")
     await type_text(pilot, password)
     await pilot.press("enter")
+
+
+def slow_answers(client: PortalClient, method: str, seconds: float) -> None:
+    """Make one of the app's client methods slow, as a loaded portal is: the portal does the work
+    at once, its answer comes back `seconds` later."""
+    real = getattr(client, method)
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        answer = await real(*args, **kwargs)
+        await asyncio.sleep(seconds)
+        return answer
+
+    setattr(client, method, slow)
+
+
+def toasts(messages: list[Any]) -> list[str]:
+    """The notifications among the messages recorded with run_test(message_hook=messages.append)."""
+    from textual.notifications import Notify
+
+    return [str(message.notification.message) for message in messages if isinstance(message, Notify)]

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
 
 from seattui.domain import errors
 from seattui.tui import commands
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
+WRITE_GROUP = "write"  # the app's quit asks first while a worker of this group runs
 
 
 class PortalCalls:
@@ -38,7 +40,51 @@ class PortalCalls:
         command = commands.find(self.SCOPE, action)
         if command is not None and not commands.allowed(command, self.seattui.permissions):
             return False
+        if action in self.writes_running:
+            return None  # greyed out in the footer until the change it started is done
         return True
+
+    # -- changes ------------------------------------------------------------------------------
+
+    @property
+    def writes_running(self) -> set[str]:
+        """The actions whose change is on its way."""
+        running: set[str] | None = self.__dict__.get("_writes_running")
+        if running is None:
+            running = self.__dict__["_writes_running"] = set()
+        return running
+
+    def start_write(self, action: str, change: Callable[[], Awaitable[Any]]) -> bool:
+        """Run a change the user asked for with `action`'s key: in the app's write group (so `q`
+        asks before quitting), never exclusive, so no other action cancels it; that key is
+        greyed out until the change is done. False if that change is already on its way."""
+        running = self.writes_running
+        if action in running:
+            return False
+        running.add(action)
+        self.refresh_bindings()
+
+        async def write() -> None:
+            try:
+                await change()
+            finally:
+                running.discard(action)
+                self.refresh_bindings()
+
+        self.run_worker(write, group=WRITE_GROUP, name=action, exit_on_error=False)
+        return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker of the screen runs with exit_on_error=False: one that failed
+        unexpectedly is said here, in words, and the app goes on."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        message, hint = describe(event.worker.error)
+        problem = self.problem() if self.is_mounted else None  # type: ignore[attr-defined]
+        if problem is not None:
+            problem.say(message, hint)
+        else:
+            self.notify(f"{message} {hint}", severity="error", timeout=8)
 
     def problem(self) -> Problem | None:
         found = self.query(Problem)
