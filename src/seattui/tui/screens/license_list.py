@@ -351,6 +351,10 @@ class LicenseListScreen(PortalScreen):
     def action_refresh(self) -> None:
         self.reload()
 
+    def refresh_areas(self, areas: frozenset[Area]) -> None:
+        """After a change: the same list read again, the cursor staying on its row."""
+        self.reload(keep_place=True)
+
     def show_preset(self, preset: str) -> None:
         """A dashboard figure's list."""
         wanted = self.PRESETS.get(preset)

@@ -87,10 +87,9 @@ class LicensesScreen(LicenseListScreen):
             self.notify(f"License {license.id} saved.")
 
     def _upgraded(self, license: License | None) -> None:
-        if license is not None:
+        if license is not None:  # the dialog announced the change: the list and the balance follow
             self.table.replace_row(license)
             self.notify(f"License {license.id} is now {self.text.describe(license)}.")
-            self.run_worker(self.seattui.refresh_balance(), group="load")
 
     def action_delete(self) -> None:
         ids = self.target_ids()

@@ -78,7 +78,7 @@ class ReassignScreen(PortalScreen):
         else:
             self.receivers.table.focus()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="departments", exit_on_error=False)
     async def _load_departments(self) -> None:
         # With one product, the departments that have someone to receive it, and how many.
         only = next(iter(self.seats)) if len(self.seats) == 1 else None
@@ -106,7 +106,7 @@ class ReassignScreen(PortalScreen):
     def action_preview(self) -> None:
         self._preview()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="preview", exit_on_error=False)
     async def _preview(self) -> None:
         from seattui.tui.screens.reassign_preview import PreviewScreen
 

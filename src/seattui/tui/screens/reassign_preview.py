@@ -100,7 +100,7 @@ class PreviewScreen(PortalScreen):
 
     # -- the dry run -----------------------------------------------------------------------
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="check", exit_on_error=False)  # a new check supersedes the last
     async def _check(self) -> None:
         requests = self.requests
         if requests:
@@ -189,7 +189,7 @@ class PreviewScreen(PortalScreen):
         if not self.requests:
             problem.say("There is no move to apply.", "Press escape and choose receivers.")
             return
-        self._apply()
+        self.start_write("apply", self._apply)
 
     def _busy(self, text: str) -> None:
         self.unsure = False
@@ -198,7 +198,6 @@ class PreviewScreen(PortalScreen):
         bar.update(total=None, progress=0)
         bar.display = True
 
-    @work(exclusive=True, group="write")
     async def _apply(self) -> None:
         requests, key = self.requests, self.apply_key
         self._busy(f"Applying {plural(len(requests), 'move')} in one batch …")
@@ -225,9 +224,8 @@ class PreviewScreen(PortalScreen):
 
     def action_undo(self) -> None:
         if self.applied is not None and self.undone is None:
-            self._undo()
+            self.start_write("undo", self._undo)
 
-    @work(exclusive=True, group="write")
     async def _undo(self) -> None:
         assert self.applied is not None and self.applied.batch_id is not None
         batch_id = self.applied.batch_id

@@ -4,9 +4,9 @@ whether a batch was undone. `u` undoes the batch under the cursor with an invers
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
@@ -86,9 +86,8 @@ class SeatBatchesScreen(PortalScreen):
             self.query_one(Problem).say(f"Batch {short(batch.batch_id)} was undone already, by batch "
                                         f"{short(batch.undone_by)}.")
             return
-        self._undo(batch)
+        self.start_write("undo", partial(self._undo, batch))
 
-    @work(exclusive=True, group="write")
     async def _undo(self, batch: SeatBatch) -> None:
         counts = ", ".join(f"{product} {count:,}" for product, count in batch.products.items())
         if not await self.app.push_screen_wait(ConfirmScreen(
