@@ -304,3 +304,17 @@ async def test_a_slow_delete_goes_on_while_another_license_is_deactivated(harnes
                     what="the delete's toast")
         await until(pilot, lambda: screen.table.rows[0].device is None, what="the deactivation")
         assert greyed is None and screen.check_action("delete", ()) is True  # greyed out, then back
+
+
+async def test_the_detail_panel_wraps_everything_at_80_columns(harness: PortalHarness) -> None:
+    license = await a_license(harness, product_id="mailguard", edition_id="advanced", addons=("archiving",),
+                              quantity=5, customer_email="it@contoso.example", comment="renewal due in spring")
+    await on_device(harness, license, "reception-pc")
+    app = await app_for(harness)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_list(pilot, "licenses", LicensesScreen)
+        await until_text(pilot, "add-ons: archiving")
+        panel = screen_text(app).split("───", 1)[-1]
+        for part in ("MailGuard Advanced, 5 mailboxes, permanent", "it@contoso.example", "renewal due in spring",
+                     "support until", "fingerprint fp-reception-pc-0001", "activated"):
+            assert part in " ".join(panel.split()), part

@@ -138,12 +138,13 @@ class LicenseText:
         raise ValueError(f"no column {column!r}")
 
     def details(self, license: License | None) -> Group | Text:
-        """The detail panel: everything about the license under the cursor."""
+        """The detail panel: everything about the license under the cursor, wrapped to the
+        terminal's width rather than cut (the list shows fewer columns when it is narrow)."""
         if license is None:
             return Text("No license under the cursor.", style="dim")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(style="bold", no_wrap=True, width=9)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(ratio=1, overflow="fold")
         title = Text.assemble((license.key, "bold"), f"  license {license.id}",
                               (f" · {license.key_name}" if license.key_name else "", "dim"))
         addons = f" · add-ons: {', '.join(license.addons)}" if license.addons else ""
