@@ -12,7 +12,7 @@ import pytest
 from textual import events
 
 from seattui.client import PortalClient
-from seattui.domain.people import EmployeeFilter
+from seattui.domain.people import EmployeeFields, EmployeeFilter
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.employee_import import ImportScreen
 from seattui.tui.screens.employees import EmployeesScreen
@@ -340,3 +340,17 @@ async def test_an_import_with_bad_rows_lists_them_and_imports_nothing(harness: P
         path.value = str(good)
         await pilot.press("enter")
         await until(pilot, lambda: len(screen.employees.table.rows) == 2, what="the imported employee")
+
+
+async def test_the_preview_tells_namesakes_apart_by_their_email(harness: PortalHarness) -> None:
+    ids = await staff(harness, 4, 2)
+    app, client = await app_for(harness)
+    for employee_id, email in ((ids[0], "ada.tanaka@acme.example"), (ids[1], "ada.tanaka2@acme.example")):
+        await client.edit_employee(employee_id, EmployeeFields(name="Ada Tanaka", email=email, department="Sales"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        preview = await preview_of(pilot, 4, 2, [person(2), person(3)])
+        await until_text(pilot, "Preview: 2 moves, 0 conflicts")
+        lines = [line for line in screen_text(app).splitlines() if "workspace" in line]
+        assert any("ada.tanaka@acme.example" in line and person(2) in line for line in lines)
+        assert any("ada.tanaka2@acme.example" in line and person(3) in line for line in lines)
+        assert preview.namesakes == {"Ada Tanaka"}
