@@ -66,9 +66,9 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], bool], *, timeout: fl
 
 
 async def until_screen(pilot: Pilot[Any], screen_type: type, *, timeout: float = 15) -> Any:
-    """Wait until a screen of this type is on top and composed; return it."""
-    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted,
-                timeout=timeout, what=screen_type.__name__)
+    """Wait until a screen of this type is on top, composed and taking keys; return it."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted
+                and getattr(pilot.app.screen, "ready", True), timeout=timeout, what=screen_type.__name__)
     return pilot.app.screen
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from textual import events
+from textual._time import get_time  # the clock events are stamped with (textual pinned below 9)
+from textual.actions import SkipAction
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from seattui.domain import errors
@@ -124,6 +129,10 @@ class PortalCalls:
 
 
 class PortalScreen(PortalCalls, Screen[None]):
+    """A full screen of the app. Keys typed before it is ready (composed, mounted, focused) are
+    dropped rather than run against whatever has the focus then; `focus_input` moves the focus
+    into a text box at once, so the text typed right after the key that asked for it goes in."""
+
     # The areas this screen shows (changes.py): a change to any of them makes it read them again.
     SHOWS: ClassVar[frozenset[Area]] = frozenset()
 
@@ -136,10 +145,33 @@ class PortalScreen(PortalCalls, Screen[None]):
         # a list screen's first frame. This says it is up to date, which it is. (A private
         # attribute: textual is pinned below 9 in pyproject.toml.)
         self._css_update_count = self.app._css_update_count
+        self._ready_at: float | None = None  # when the screen began to take keys
 
     def on_mount(self) -> None:
         if self.SHOWS:
             self.seattui.data_changed.subscribe(self, self.note_change)
+        # After the focus its on_mount gave (Widget.focus waits for the app's next turn).
+        self.app.call_later(self._now_ready)
+
+    def _now_ready(self) -> None:
+        self._ready_at = get_time()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the screen takes keys (the ones typed before are dropped)."""
+        return self._ready_at is not None
+
+    def on_key(self, event: events.Key) -> None:
+        if self._ready_at is None or event.time < self._ready_at:
+            event.stop()  # typed before the screen was there to read it: it would hit the wrong target
+            event.prevent_default()
+
+    def focus_input(self, box: Widget) -> None:
+        """Focus a text box at once (a `priority` binding calls this): the keys typed after the
+        one that asked go into it. In a text box already, the key is text: it goes in."""
+        if isinstance(self.focused, Input) or not self.is_mounted:
+            raise SkipAction()
+        self.set_focus(box)
 
     def note_change(self, areas: frozenset[Area]) -> None:
         touched = areas & self.SHOWS

@@ -139,7 +139,7 @@ class EmployeesScreen(PortalScreen):
         self.employees.refilter(status=STATUSES[(current + 1) % len(STATUSES)])
 
     def action_focus_filter(self) -> None:
-        self.employees.filter_input.focus()
+        self.focus_input(self.employees.filter_input)
 
     def action_back(self) -> None:
         self.remove_class("-facet-open")

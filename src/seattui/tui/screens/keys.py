@@ -105,7 +105,7 @@ class KeysScreen(PortalScreen):
         self.key_list.table.focus()
 
     def action_filter(self) -> None:
-        self.key_list.filter_input.focus()
+        self.focus_input(self.key_list.filter_input)
 
     def action_back(self) -> None:
         key_list = self.key_list

@@ -335,7 +335,7 @@ class LicenseListScreen(PortalScreen):
         self.table.focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#list-filter", Input).focus()
+        self.focus_input(self.query_one("#list-filter", Input))
 
     def action_back(self) -> None:
         """escape: out of the filter box; then clear the filter; then back to the dashboard."""

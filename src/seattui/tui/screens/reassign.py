@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Footer, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -94,8 +95,9 @@ class ReassignScreen(PortalScreen):
         listing.highlighted = 0 if departments else None
 
     def action_focus_filter(self) -> None:
-        if self.mode == MARKED:
-            self.receivers.filter_input.focus()
+        if self.mode != MARKED:
+            raise SkipAction()
+        self.focus_input(self.receivers.filter_input)
 
     def action_back(self) -> None:
         if self.mode == MARKED and self.receivers.filter_input.has_focus:

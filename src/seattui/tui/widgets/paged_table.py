@@ -10,6 +10,7 @@ kept by row key, so they survive new pages, a new sort and edits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -22,6 +23,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker, WorkerState
 
 from seattui.domain.paging import Page
 from seattui.tui import commands
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from seattui.tui.widgets.paged_source import PagedSource
 
 R = TypeVar("R")
+log = logging.getLogger("seattui.tui")
 Cell = str | Text
 MARK_WIDTH = 2
 SEPARATOR = 1
@@ -152,6 +155,15 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
             self.reset(page.items, total=page.total, has_more=has_more, keep_place=message.keep_place)
         else:
             self.append(page.items, has_more=has_more)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The source's workers run with exit_on_error=False: one that failed unexpectedly
+        (its portal errors are said by the screen) leaves the list as it is, said in a toast."""
+        if event.state is WorkerState.ERROR:
+            self.loading_more = False
+            self.refresh()
+            log.error("a page of %s failed", self.id, exc_info=event.worker.error)
+            self.notify(f"The list could not be read ({event.worker.error}); the log has the details.", severity="error")
 
     # -- data, from the screen ------------------------------------------------------------
 
