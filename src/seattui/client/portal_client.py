@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -150,6 +151,13 @@ class PortalClient:
                     timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
                 )
             except httpx.ConnectError as error:
+                untrusted = _untrusted_certificate(error)
+                if untrusted is not None:  # trying again would not make it trusted
+                    raise errors.PortalUnavailable(
+                        f"The certificate of {self.where} is not trusted here ({untrusted}). If your "
+                        "company's CA signed it, set SSL_CERT_FILE to a CA bundle that holds that CA "
+                        "(for example /etc/ssl/certs/ca-certificates.crt), then retry."
+                    ) from None
                 # Never reached the portal: always safe to try again.
                 if attempt < self.retries:
                     attempt += 1
@@ -553,6 +561,16 @@ def _parse_list(model: type[M], response: httpx.Response) -> list[M]:
         return TypeAdapter(list[model]).validate_json(response.content)  # type: ignore[valid-type]
     except ValidationError:
         raise _unreadable() from None
+
+
+def _untrusted_certificate(error: BaseException) -> str | None:
+    """The verifier's words when TLS refused the portal's certificate (httpx wraps ssl's error)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "certificate verify failed")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _reason(error: Exception) -> str:

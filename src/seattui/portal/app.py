@@ -6,9 +6,14 @@ import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import FastAPI, Response
 
 import seattui
+from seattui.logs import TRUE_WORDS, configure_portal_logging
+from seattui.portal.observability import API_PREFIX, RequestObserver
+from seattui.portal.options import options_from_environment, settings_from_options
 from seattui.portal.http import BodySizeLimit, install_error_handlers
 from seattui.portal.routes import (
     activation,
@@ -28,7 +33,6 @@ from seattui.portal.routes import (
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
-API_PREFIX = "/api/v1"
 
 # FastAPI hands pydantic >= 2.12 a body parameter's alias in a way pydantic warns about
 # although the alias works (pydantic/pydantic#12356); the warning would only reach users'
@@ -36,7 +40,17 @@ API_PREFIX = "/api/v1"
 warnings.filterwarnings("ignore", message="The 'alias' attribute with value", module="pydantic")
 
 
-def create_app(settings: PortalSettings) -> FastAPI:
+def create_app(settings: PortalSettings | None = None) -> FastAPI:
+    """The portal's ASGI app. Without settings it is the factory process managers call
+    (`uvicorn --factory seattui.portal.app:create_app`): it reads `seattui serve`'s options
+    from SEATTUI_* variables and the SEATTUI_PORTAL_CONFIG file, logging included."""
+    if settings is None:
+        options = options_from_environment()
+        configure_portal_logging(str(options.get("log_level", "info")).lower(),
+                                 "json" if str(options.get("log_format", "text")).lower() == "json" else "text",
+                                 str(options.get("access_log", "")).lower() in TRUE_WORDS)
+        metrics = str(options.get("metrics", "true")).lower() in TRUE_WORDS
+        settings = settings_from_options(options, metrics=metrics, metrics_on_api=not options.get("metrics_port"))
     portal = Portal(settings)
 
     @asynccontextmanager
@@ -59,4 +73,20 @@ def create_app(settings: PortalSettings) -> FastAPI:
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
                    activation, employees, seats, audit):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.state.metrics = _install_metrics(app, portal) if settings.metrics else None
+    # Outermost, so the access line and the metrics see every answer, refusals included.
+    app.add_middleware(RequestObserver, metrics=app.state.metrics)
     return app
+
+
+def _install_metrics(app: FastAPI, portal: Portal) -> Any:
+    # prometheus-client only where metrics are wanted: the embedded portal starts without it.
+    from seattui.portal.metrics import CONTENT_TYPE, PortalMetrics
+
+    metrics = PortalMetrics()
+    metrics.watch_pool(portal.store.engine)
+    if portal.settings.metrics_on_api:
+        @app.get("/metrics", include_in_schema=False)
+        async def exposition() -> Response:
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+    return metrics

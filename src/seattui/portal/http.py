@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seattui.domain import errors
 from seattui.domain.validation import validation_failed
+from seattui.portal.observability import ERROR_CODE_KEY
 
 log = logging.getLogger("seattui.portal")
 
@@ -56,12 +57,15 @@ def error_response(error: errors.SeattuiError) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SeattuiError)
-    async def _domain(_request: Request, exc: errors.SeattuiError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.SeattuiError) -> JSONResponse:
+        request.scope[ERROR_CODE_KEY] = exc.code  # for the metrics of activation outcomes
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(validation_failed(exc.errors()))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        error = validation_failed(exc.errors())
+        request.scope[ERROR_CODE_KEY] = error.code
+        return error_response(error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

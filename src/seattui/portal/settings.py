@@ -31,4 +31,8 @@ class PortalSettings(BaseModel):
     # Device activation calls, per key and per client address, in each window.
     activation_limit: int = 30
     activation_window: timedelta = timedelta(minutes=1)
+    # Prometheus metrics: recorded at all, and served at /metrics on the API's own port (else
+    # `seattui serve --metrics-port` serves them apart). The embedded portal records none.
+    metrics: bool = False
+    metrics_on_api: bool = True
     clock: Callable[[], datetime] = Field(default=utc_now, exclude=True)

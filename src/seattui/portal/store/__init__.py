@@ -7,18 +7,20 @@ lock up front (BEGIN IMMEDIATE), on PostgreSQL services lock the organization's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seattui.portal.store.tables import metadata
 
-__all__ = ["Store", "database_url", "metadata"]
+__all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew", "Store", "database_url", "metadata"]
 
 # The newest migration; tests/test_store.py checks it against the migrations folder.
 SCHEMA_HEAD = "0005"
@@ -29,6 +31,52 @@ _MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 class DatabaseUrlError(ValueError):
     pass
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer seattui than this one."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or refuses this portal; the message says what to check."""
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for a message or a log line: without its password or driver name."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+
+
+def unavailable(error: BaseException, url: str) -> DatabaseUnavailable:
+    """One line saying why a database did not answer, from the driver's own words."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    words = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    where = shown_url(url)
+    if isinstance(cause, OSError) or "connect" in words.lower():
+        return DatabaseUnavailable(
+            f"Cannot reach the database {where}: {words}. Check that the server runs and that the URL's "
+            "host, port and database are right.")
+    return DatabaseUnavailable(f"The database {where} refused the portal: {words}.")
+
+
+class Readiness(NamedTuple):
+    """Whether this portal can serve the database: its schema version and what is missing."""
+
+    schema: str | None
+    missing_tables: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return self.schema == SCHEMA_HEAD and not self.missing_tables
+
+    def problem(self) -> str:
+        if self.schema != SCHEMA_HEAD:
+            return (f"The database's schema is at migration {self.schema or 'none'}, not {SCHEMA_HEAD}; "
+                    "the portal migrates it when it starts.")
+        return f"The database lacks the tables {', '.join(self.missing_tables)}; restore it from a backup."
 
 
 def database_url(text_or_path: str | Path) -> str:
@@ -57,6 +105,12 @@ def database_url(text_or_path: str | Path) -> str:
 class Store:
     def __init__(self, url: str | Path, *, echo: bool = False) -> None:
         self.url = database_url(url)
+        try:
+            make_url(self.url)
+        except (ArgumentError, ValueError):
+            raise DatabaseUrlError(
+                f"{shown_url(self.url)} is not a database URL: write sqlite:///PATH or "
+                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.") from None
         options: dict[str, Any] = {"echo": echo}
         if self.url.startswith("postgresql"):
             options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
@@ -107,16 +161,38 @@ class Store:
                 return None
             return await connection.scalar(text("SELECT version_num FROM alembic_version"))
 
+    async def readiness(self) -> Readiness:
+        """The schema version and the portal's tables the database lacks (one round trip each)."""
+        async with self.read() as connection:
+            present = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+            schema = None
+            if "alembic_version" in present:
+                schema = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        return Readiness(schema, sorted(set(metadata.tables) - present))
+
     async def migrate(self) -> None:
         """Bring the schema to the newest migration; safe when several instances start at once.
 
         A database already at the newest migration is left alone without loading Alembic,
-        which keeps the embedded portal's start quick.
+        which keeps the embedded portal's start quick. A database that cannot be reached
+        raises DatabaseUnavailable, one that a newer seattui migrated SchemaTooNew.
         """
+        try:
+            await self._migrate()
+        except (DBAPIError, OSError) as error:
+            raise unavailable(error, self.url) from error
+
+    async def _migrate(self) -> None:
         if await self.schema_version() == SCHEMA_HEAD:
             return
-        from seattui.portal.store.migrate import upgrade_to_head
+        from seattui.portal.store.migrate import known_revision, upgrade_to_head
 
+        version = await self.schema_version()
+        if version is not None and not known_revision(version):
+            raise SchemaTooNew(
+                f"The database's schema is at migration {version}, newer than this seattui knows "
+                f"(its newest is {SCHEMA_HEAD}): upgrade seattui, or point it at another database."
+            )
         async with self.write() as connection:
             if not self.is_sqlite:
                 await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 
@@ -16,3 +18,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
+
+
+def known_revision(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False

@@ -35,7 +35,7 @@ from seattui.domain.licensing import (
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
-from seattui.tui import changes
+from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
 from seattui.tui.assignment import (
     STEP_TITLES,
@@ -47,9 +47,9 @@ from seattui.tui.assignment import (
     term_label,
     terms_for,
 )
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.key_detail import license_ends, product_name
-from seattui.tui.screens.keys import copy_key
 from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Choices, Picks
 from seattui.tui.widgets.key_list import KeyList
@@ -84,7 +84,7 @@ def email_problem(typed: str) -> str:
 class AssignScreen(PortalScreen):
     SCOPE = "assign"
     CSS_PATH = style("assign.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -572,7 +572,7 @@ class AssignScreen(PortalScreen):
             self.refresh_bindings()
             return
         self.result = result
-        self.seattui.announce_change(changes.PURCHASE)
+        self.seattui.announce_change(PURCHASE)
         self._go(Step.DONE)
 
     def _show_done(self) -> None:

@@ -13,10 +13,10 @@ from textual.widgets import Footer, Static
 from seattui.domain.errors import UndoRefused
 from seattui.domain.paging import Page
 from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refused_moves
-from seattui.tui import changes
-from seattui.tui.changes import Area
+from seattui.tui.changes import Area, SEAT_MOVES
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.reassign_preview import short
 from seattui.tui.styles import style
@@ -41,7 +41,7 @@ class SeatBatchesScreen(PortalScreen):
     SHOWS = frozenset({Area.BATCHES})
     SCOPE = "batches"
     CSS_PATH = style("seat_batches.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,7 +49,7 @@ class SeatBatchesScreen(PortalScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield Static("Seat batches, newest first. u undoes the batch under the cursor.", id="batches-title")
+        yield Static("Seat batches, newest first. z undoes the batch under the cursor.", id="batches-title")
         yield Problem(id="batches-problem")
         table = PagedTable[SeatBatch](
             COLUMNS, row_key=lambda batch: batch.batch_id, cells=self._cells,
@@ -98,14 +98,14 @@ class SeatBatchesScreen(PortalScreen):
         key = str(uuid.uuid4())
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch.batch_id, idempotency_key=key),
-                                             retry_key="u", raising=(UndoRefused,))
+                                             retry_key="z", raising=(UndoRefused,))
         except UndoRefused as refused:
             moves = refused_moves(refused.details)
             self.query_one(Problem).say(f"Not undone: {refusal_summary(moves) or refused.message}", "Nothing changed.")
             return
         if outcome is not None:
             self.changed = True
-            self.seattui.announce_change(changes.SEAT_MOVES)
+            self.seattui.announce_change(SEAT_MOVES)
             self.notify(f"Undid batch {short(batch.batch_id)}: {plural(outcome.count, 'seat')} went back.")
 
     def action_dismiss(self) -> None:

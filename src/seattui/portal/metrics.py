@@ -1,0 +1,89 @@
+"""The portal's Prometheus metrics (prometheus-client): requests by route and status with
+their latency, device activation calls by outcome, and the database connections in use.
+
+Several worker processes (uvicorn --workers, gunicorn) share one exposition through the
+client's multiprocess mode: `PROMETHEUS_MULTIPROC_DIR` names an empty folder, set before the
+workers start (`seattui serve --workers N` does it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# From a cached read (about a millisecond) to a 10,000-move batch (seconds).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_ENV))
+
+
+class PortalMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("seattui_http_requests", "HTTP requests answered, by route and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("seattui_http_request_duration_seconds", "Time to answer a request, by route",
+                                 ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.activations = Counter("seattui_activation_calls", "Device activation calls, by action and outcome",
+                                   ["action", "outcome"], registry=self.registry)
+        self.pool_in_use = Gauge("seattui_db_connections_in_use", "Database connections checked out of the pool",
+                                 registry=self.registry, multiprocess_mode="livesum")
+        self.pool_capacity = Gauge("seattui_db_connections_max", "Connections the pool may open (size + overflow)",
+                                   registry=self.registry, multiprocess_mode="livesum")
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def observe_activation(self, action: str, outcome: str) -> None:
+        self.activations.labels(action, outcome).inc()
+
+    def watch_pool(self, engine: AsyncEngine) -> None:
+        pool: Any = engine.sync_engine.pool
+        self.pool_capacity.set(pool.size() + max(getattr(pool, "_max_overflow", 0), 0))
+
+        @event.listens_for(engine.sync_engine, "checkout")
+        def _checkout(*_args: Any) -> None:
+            self.pool_in_use.inc()
+
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _checkin(*_args: Any) -> None:
+            self.pool_in_use.dec()
+
+    def collecting_registry(self) -> CollectorRegistry:
+        """This process's registry, or, with several workers, one that reads them all."""
+        if not multiprocess_mode():
+            return self.registry
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.collecting_registry())
+
+
+def process_exited(pid: int) -> None:
+    """For gunicorn's `child_exit` hook: a dead worker's live gauges leave the sums."""
+    if multiprocess_mode():
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+def serve_apart(host: str, port: int, metrics: PortalMetrics | None) -> None:
+    """/metrics on a port of its own (a thread of this process), away from the API's."""
+    from prometheus_client import start_http_server
+
+    if metrics is not None:
+        registry = metrics.collecting_registry()
+    else:  # the workers are other processes: read them all
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(port, addr=host, registry=registry)
