@@ -134,7 +134,7 @@ async def test_departing_an_employee_keeps_the_cursor_and_shows_the_new_status(h
         await until(pilot, lambda: len(table.rows) == 6, what="the employees")
         await pilot.press("down", "down", "down")
         leaving = table.current
-        await pilot.press("x")
+        await pilot.press("d")  # departed
         await until_screen(pilot, ConfirmScreen)
         await pilot.press("y")
         await until(pilot, lambda: table.current is not None and table.current.status.value == "departed",

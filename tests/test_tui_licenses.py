@@ -182,6 +182,8 @@ async def test_an_admin_forces_a_deactivation_and_a_viewer_cannot(harness: Porta
     app = await app_for(harness, "acme-admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_list(pilot, "licenses", LicensesScreen)
+        # The saved session's role arrives with the portal's first answer; D waits for it.
+        await until(pilot, lambda: screen.check_action("release_device", ()) is True, what="an admin's keys")
         await pilot.press("D")
         await until_screen(pilot, ConfirmScreen)
         await until_text(pilot, "Deactivate license")
@@ -263,7 +265,7 @@ async def test_a_custom_support_range_says_what_is_wrong_with_a_date(harness: Po
 
 
 async def test_a_reload_and_mark_all_at_once_both_go_through(harness: PortalHarness) -> None:
-    """r then ctrl+a while the portal is slow: marking all does not cancel the reload, whose
+    """ctrl+r then ctrl+a while the portal is slow: marking all does not cancel the reload, whose
     first page arrives and is followed by the next."""
     for _ in range(70):  # more than the first page; trials cost nothing
         await a_license(harness, term=Term.TRIAL, trial_days=30, quantity=1)
@@ -273,7 +275,7 @@ async def test_a_reload_and_mark_all_at_once_both_go_through(harness: PortalHarn
         await until(pilot, lambda: len(screen.table.rows) == 70, what="every license")
         added = await a_license(harness, term=Term.TRIAL, trial_days=30, quantity=1)  # another administrator's
         slow_answers(app.client, "licenses", 0.3)
-        await pilot.press("r", "ctrl+a")
+        await pilot.press("ctrl+r", "ctrl+a")
         await until(pilot, lambda: screen.loaded and len(screen.table.rows) == 71, what="the list read again")
         assert added.key in keys_shown(screen)
         await until(pilot, lambda: len(screen.table.marked) == 71, what="every license marked")
