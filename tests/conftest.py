@@ -19,6 +19,9 @@ from seattui.portal.store import Store
 from harness import PortalHarness, copy_sqlite, running_portal
 
 POSTGRES_ENV = "SEATTUI_TEST_POSTGRES_URL"
+# `SEATTUI_TEST_NO_COLOR=1 pytest tests/test_tui_*.py` runs the app's tests with NO_COLOR set
+# (the snapshots are drawn in colour, so not those).
+NO_COLOR_RUN = "SEATTUI_TEST_NO_COLOR"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -60,6 +63,8 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     for name in list(os.environ):
         if (name.startswith("TEXTUAL_") and name != "TEXTUAL_SNAPSHOT_TEMPDIR") or name == "NO_COLOR":
             monkeypatch.delenv(name, raising=False)
+    if os.environ.get(NO_COLOR_RUN) == "1":  # the app's tests once more as a NO_COLOR terminal shows it
+        monkeypatch.setenv("NO_COLOR", "1")
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,14 @@ import pytest
 from textual import events
 
 from seattui.client import PortalClient
-from seattui.domain.people import EmployeeFilter
+from seattui.domain.people import EmployeeFields, EmployeeFilter
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.employee_import import ImportScreen
 from seattui.tui.screens.employees import EmployeesScreen
 from seattui.tui.screens.reassign import ReassignScreen
 from seattui.tui.screens.reassign_preview import PreviewScreen
 from seattui.tui.screens.seat_batches import SeatBatchesScreen
+from seattui.tui.widgets.paged_table import PagedTable
 
 from harness import PortalHarness
 from seat_support import holders, move, staff
@@ -42,7 +43,7 @@ def person(n: int) -> str:
 
 async def open_employees(pilot: Any, rows: int) -> EmployeesScreen:
     await until(pilot, lambda: pilot.app.who is not None, what="the session")
-    await pilot.press("g", "e")
+    pilot.app.action_open_screen("employees")
     screen: EmployeesScreen = await until_screen(pilot, EmployeesScreen)
     await until(pilot, lambda: len(screen.employees.table.rows) == rows, what=f"{rows} rows")
     return screen
@@ -340,3 +341,56 @@ async def test_an_import_with_bad_rows_lists_them_and_imports_nothing(harness: P
         path.value = str(good)
         await pilot.press("enter")
         await until(pilot, lambda: len(screen.employees.table.rows) == 2, what="the imported employee")
+
+
+async def test_the_preview_tells_namesakes_apart_by_their_email(harness: PortalHarness) -> None:
+    ids = await staff(harness, 4, 2)
+    app, client = await app_for(harness)
+    for employee_id, email in ((ids[0], "ada.tanaka@acme.example"), (ids[1], "ada.tanaka2@acme.example")):
+        await client.edit_employee(employee_id, EmployeeFields(name="Ada Tanaka", email=email, department="Sales"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        preview = await preview_of(pilot, 4, 2, [person(2), person(3)])
+        await until_text(pilot, "Preview: 2 moves, 0 conflicts")
+        lines = [line for line in screen_text(app).splitlines() if "workspace" in line]
+        assert any("ada.tanaka@acme.example" in line and person(2) in line for line in lines)
+        assert any("ada.tanaka2@acme.example" in line and person(3) in line for line in lines)
+        assert preview.namesakes == {"Ada Tanaka"}
+
+
+def burst(app: Any, text: str) -> None:
+    """Keys typed faster than the app handles them: all of them on their way at once."""
+    for character in text:
+        key = {"/": "slash", " ": "space"}.get(character, character)
+        app.post_message(events.Key(key, character))
+
+
+async def test_text_typed_in_a_burst_goes_to_the_filter_and_runs_no_command(harness: PortalHarness) -> None:
+    """In reassign, `/nora` typed at once: the filter gets "nora"; `o` does not sort, `a` opens
+    no wizard, `r` and `n` do nothing either."""
+    await staff(harness, 6, 2)
+    app, _ = await app_for(harness)
+    messages: list[Any] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        reassign = await start_reassign(pilot, await open_employees(pilot, 6), 1)
+        table = reassign.receivers.table
+        burst(app, "/nora")
+        await until(pilot, lambda: reassign.receivers.filter_input.value == "nora", what="the typed filter")
+        await pilot.pause()
+        assert app.screen is reassign and (table.sort_column, table.sort_descending) == ("name", False)
+        assert not [m for m in messages if isinstance(m, PagedTable.SortChanged)]
+
+
+async def test_keys_typed_before_a_screen_is_ready_run_no_command_there(harness: PortalHarness) -> None:
+    await staff(harness, 6, 2)
+    app, _ = await app_for(harness)
+    messages: list[Any] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        screen = await open_employees(pilot, 6)
+        burst(app, " r")  # mark, reassign ...
+        await until(pilot, lambda: isinstance(app.screen, ReassignScreen), what="the reassign screen")
+        burst(app, "oa")  # ... and these at once, as it opens
+        reassign = app.screen
+        await until(pilot, lambda: reassign.is_mounted and len(reassign.receivers.table.rows) > 0, what="the list")
+        await pilot.pause()
+        assert app.screen is reassign and screen.is_attached
+        assert not [m for m in messages if isinstance(m, PagedTable.SortChanged)]

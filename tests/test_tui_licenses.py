@@ -19,7 +19,7 @@ from seattui.tui.screens.support import SupportScreen
 
 from harness import PortalHarness
 from license_setup import a_license, on_device
-from tui_support import make_app, screen_text, type_text, until, until_screen, until_text
+from tui_support import make_app, screen_text, slow_answers, toasts, type_text, until, until_screen, until_text
 
 SIZE = (120, 40)
 
@@ -30,10 +30,10 @@ def database_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-async def open_list(pilot: Any, key: str, screen_type: type) -> Any:
+async def open_list(pilot: Any, screen_id: str, screen_type: type) -> Any:
     await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.view is not None,
                 what="the dashboard")
-    await pilot.press("g", key)
+    pilot.app.action_open_screen(screen_id)
     screen = await until_screen(pilot, screen_type)
     await until(pilot, lambda: screen.loaded and screen.text.catalog is not None, what="the list")
     return screen
@@ -54,7 +54,7 @@ async def test_the_list_filters_as_you_type_and_by_facets(harness: PortalHarness
     other = await a_license(harness, product_id="sitewatch", quantity=1, comment="fabrikam branch")
     app = await app_for(harness, "acme-viewer")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "l", LicensesScreen)
+        screen = await open_list(pilot, "licenses", LicensesScreen)
         assert sorted(keys_shown(screen)) == sorted([contoso.key, fabrikam.key, other.key])
         await pilot.press("slash")
         await type_text(pilot, "fabri")
@@ -80,7 +80,7 @@ async def test_an_upgrade_shows_its_quote_and_is_charged_after_the_confirmation(
     license = await a_license(harness, quantity=2)
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "l", LicensesScreen)
+        screen = await open_list(pilot, "licenses", LicensesScreen)
         await pilot.press("u")
         await until_screen(pilot, UpgradeScreen)
         await until_text(pilot, "Raise the edition or the quantity")
@@ -102,7 +102,7 @@ async def test_an_upgrade_down_is_explained_and_charges_nothing(harness: PortalH
     await a_license(harness, quantity=5)
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        await open_list(pilot, "l", LicensesScreen)
+        await open_list(pilot, "licenses", LicensesScreen)
         await pilot.press("u")
         await until_screen(pilot, UpgradeScreen)
         await pilot.press("backspace")
@@ -118,7 +118,7 @@ async def test_an_edit_keeps_what_was_typed_until_it_is_valid(harness: PortalHar
     license = await a_license(harness, quantity=1, customer_email="old@contoso.example")
     app = await app_for(harness, "acme-op")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "l", LicensesScreen)
+        screen = await open_list(pilot, "licenses", LicensesScreen)
         await pilot.press("e")
         dialog = await until_screen(pilot, EditScreen)
         dialog.query_one("#edit-email").value = "not an email"
@@ -140,7 +140,7 @@ async def test_delete_is_refused_while_activated_naming_the_device(harness: Port
     await on_device(harness, license, "reception-pc")
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "l", LicensesScreen)
+        screen = await open_list(pilot, "licenses", LicensesScreen)
         await until_text(pilot, "on reception-pc")
         await pilot.press("delete")
         await until_text(pilot, "is activated on reception-pc")
@@ -153,7 +153,7 @@ async def test_deleting_the_marked_licenses_refunds_them_after_the_confirmation(
     kept = await a_license(harness, quantity=1)
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "l", LicensesScreen)
+        screen = await open_list(pilot, "licenses", LicensesScreen)
         for row in list(screen.table.rows):  # space marks and moves on; down skips the one kept
             await pilot.press("space" if row.id in (first.id, second.id) else "down")
         await pilot.press("delete")
@@ -172,7 +172,7 @@ async def test_an_admin_forces_a_deactivation_and_a_viewer_cannot(harness: Porta
     await on_device(harness, license, "old-laptop")
     viewer = await app_for(harness, "acme-viewer")
     async with viewer.run_test(size=SIZE) as pilot:
-        await open_list(pilot, "l", LicensesScreen)
+        await open_list(pilot, "licenses", LicensesScreen)
         # D, enter and e do nothing for a viewer; `?` after them shows they were all handled.
         await pilot.press("D", "enter", "e", "question_mark")
         await until(pilot, lambda: type(viewer.screen).__name__ == "HelpScreen", what="the help")
@@ -181,7 +181,9 @@ async def test_an_admin_forces_a_deactivation_and_a_viewer_cannot(harness: Porta
         assert "Deactivate" not in screen_text(viewer) and "e Edit" not in screen_text(viewer)
     app = await app_for(harness, "acme-admin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "l", LicensesScreen)
+        screen = await open_list(pilot, "licenses", LicensesScreen)
+        # The saved session's role arrives with the portal's first answer; D waits for it.
+        await until(pilot, lambda: screen.check_action("release_device", ()) is True, what="an admin's keys")
         await pilot.press("D")
         await until_screen(pilot, ConfirmScreen)
         await until_text(pilot, "Deactivate license")
@@ -199,7 +201,7 @@ async def test_support_of_the_marked_licenses_is_extended_in_one_batch(harness: 
     today = harness.clock.now.date()
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "s", SupportScreen)
+        screen = await open_list(pilot, "support", SupportScreen)
         assert keys_shown(screen) == [expired.key, running.key]  # permanent only, earliest end first
         assert trial.key not in screen_text(app)
         await until_text(pilot, "35 days ago")
@@ -244,7 +246,7 @@ async def test_a_custom_support_range_says_what_is_wrong_with_a_date(harness: Po
     late = await a_license(harness, quantity=1, product_id="sitewatch")
     app = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_list(pilot, "s", SupportScreen)
+        screen = await open_list(pilot, "support", SupportScreen)
         assert keys_shown(screen) == [early.key, late.key]
         await pilot.press("3")
         dialog = await until_screen(pilot, DateRangeScreen)
@@ -257,3 +259,63 @@ async def test_a_custom_support_range_says_what_is_wrong_with_a_date(harness: Po
         await until(pilot, lambda: app.screen is screen and screen.loaded and keys_shown(screen) == [late.key],
                     what="the range applied")
         await until_text(pilot, f"Support ends {late.support_ends_on} to …")
+
+
+# -- work at once: nothing cancels what it should not ---------------------------------------
+
+
+async def test_a_reload_and_mark_all_at_once_both_go_through(harness: PortalHarness) -> None:
+    """ctrl+r then ctrl+a while the portal is slow: marking all does not cancel the reload, whose
+    first page arrives and is followed by the next."""
+    for _ in range(70):  # more than the first page; trials cost nothing
+        await a_license(harness, term=Term.TRIAL, trial_days=30, quantity=1)
+    app = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "licenses", LicensesScreen)
+        await until(pilot, lambda: len(screen.table.rows) == 70, what="every license")
+        added = await a_license(harness, term=Term.TRIAL, trial_days=30, quantity=1)  # another administrator's
+        slow_answers(app.client, "licenses", 0.3)
+        await pilot.press("ctrl+r", "ctrl+a")
+        await until(pilot, lambda: screen.loaded and len(screen.table.rows) == 71, what="the list read again")
+        assert added.key in keys_shown(screen)
+        await until(pilot, lambda: len(screen.table.marked) == 71, what="every license marked")
+
+
+async def test_a_slow_delete_goes_on_while_another_license_is_deactivated(harness: PortalHarness) -> None:
+    doomed = await a_license(harness, quantity=1)
+    bound = await a_license(harness, quantity=1)
+    await on_device(harness, bound, "old-laptop")
+    app = await app_for(harness)
+    messages: list[Any] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        screen = await open_list(pilot, "licenses", LicensesScreen)
+        slow_answers(app.client, "delete_licenses", 1)
+        screen.table.cursor_row = keys_shown(screen).index(doomed.key)
+        await pilot.press("delete")
+        await until_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: app.screen is screen, what="the confirmation closed")
+        greyed = screen.check_action("delete", ())  # while the delete is on its way
+        screen.table.cursor_row = keys_shown(screen).index(bound.key)
+        await pilot.press("D")
+        await until_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: keys_shown(screen) == [bound.key], what="the deleted license gone")
+        await until(pilot, lambda: "Deleted 1 license; 49.00 credits refunded." in toasts(messages),
+                    what="the delete's toast")
+        await until(pilot, lambda: screen.table.rows[0].device is None, what="the deactivation")
+        assert greyed is None and screen.check_action("delete", ()) is True  # greyed out, then back
+
+
+async def test_the_detail_panel_wraps_everything_at_80_columns(harness: PortalHarness) -> None:
+    license = await a_license(harness, product_id="mailguard", edition_id="advanced", addons=("archiving",),
+                              quantity=5, customer_email="it@contoso.example", comment="renewal due in spring")
+    await on_device(harness, license, "reception-pc")
+    app = await app_for(harness)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_list(pilot, "licenses", LicensesScreen)
+        await until_text(pilot, "add-ons: archiving")
+        panel = screen_text(app).split("───", 1)[-1]
+        for part in ("MailGuard Advanced, 5 mailboxes, permanent", "it@contoso.example", "renewal due in spring",
+                     "support until", "fingerprint fp-reception-pc-0001", "activated"):
+            assert part in " ".join(panel.split()), part

@@ -3,6 +3,7 @@ test profile, waiting for what a person would wait for, and reading the screen a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -68,9 +69,9 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], bool], *, timeout: fl
 
 
 async def until_screen(pilot: Pilot[Any], screen_type: type, *, timeout: float = 15) -> Any:
-    """Wait until a screen of this type is on top and composed; return it."""
-    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted,
-                timeout=timeout, what=screen_type.__name__)
+    """Wait until a screen of this type is on top, composed and taking keys; return it."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.is_mounted
+                and getattr(pilot.app.screen, "ready", True), timeout=timeout, what=screen_type.__name__)
     return pilot.app.screen
 
 
@@ -106,6 +107,26 @@ async def log_in(pilot: Pilot[Any], login: str, password: str) -> None:
     await until(pilot, lambda: pilot.app.screen.query_one("#password").display, what="the password field")
     await type_text(pilot, password)
     await pilot.press("enter")
+
+
+def slow_answers(client: PortalClient, method: str, seconds: float) -> None:
+    """Make one of the app's client methods slow, as a loaded portal is: the portal does the work
+    at once, its answer comes back `seconds` later."""
+    real = getattr(client, method)
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        answer = await real(*args, **kwargs)
+        await asyncio.sleep(seconds)
+        return answer
+
+    setattr(client, method, slow)
+
+
+def toasts(messages: list[Any]) -> list[str]:
+    """The notifications among the messages recorded with run_test(message_hook=messages.append)."""
+    from textual.notifications import Notify
+
+    return [str(message.notification.message) for message in messages if isinstance(message, Notify)]
 
 
 # -- "nothing happened", told by the messages the app posted (run_test(message_hook=...)) ---------

@@ -77,8 +77,10 @@ def run_terminal_app(profile_name: str | None) -> int:
     from seattui.tui.app import SeattuiApp
     from seattui.wiring import connector_for
 
-    SeattuiApp(connector_for, profile_name=profile_name, config=config).run()
-    return EXIT_OK
+    app = SeattuiApp(connector_for, profile_name=profile_name, config=config)
+    app.run()
+    # An app that ended on an error (Textual printed its traceback) is a failed command.
+    return EXIT_OK if not app.return_code else EXIT_REFUSED
 
 
 # -- portal operations --------------------------------------------------------------------

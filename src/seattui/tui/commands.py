@@ -34,6 +34,9 @@ class Command:
     needs: Permission | None = None
     show: bool = True  # in the footer
     key_display: str | None = None
+    # Resolved as the key arrives, before the keys typed after it are sent on: a key that moves
+    # the focus into an input (`/`) must have moved it before the text typed next arrives.
+    priority: bool = False
     args: tuple[object, ...] = ()  # the action's arguments
 
     @property
@@ -152,7 +155,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Take the highlighted choice and go on"),
     Command("picks.done", "Next", "done", key="enter", scope="picks",
             help="The add-ons are chosen: go on"),
-    Command("keys.filter", "Filter", "filter", key="slash", key_display="/", scope="keys",
+    Command("keys.filter", "Filter", "filter", key="slash", key_display="/", scope="keys", priority=True,
             help="Filter the keys by name or key as you type"),
     Command("keys.new", "New key", "new_key", key="n", scope="keys", needs=Permission.MANAGE_KEYS,
             help="Create a key: random, or typed by you"),
@@ -197,7 +200,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Forget every answer and start the wizard again"),
     # The licenses screen.
     Command("licenses.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="licenses",
-            help="Filter as you type: key, customer email or comment"),
+            priority=True, help="Filter as you type: key, customer email or comment"),
     Command("licenses.facets", "Facets", "facets", key="f", scope="licenses",
             show=False, help="Filter by product, edition, term and status, with counts"),
     Command("licenses.upgrade", "Upgrade", "upgrade", key="u", scope="licenses", needs=Permission.PURCHASE,
@@ -218,7 +221,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Leave the filter box, then clear the filter, then back to the dashboard"),
     # The support screen.
     Command("support.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="support",
-            help="Filter as you type: key, customer email or comment"),
+            priority=True, help="Filter as you type: key, customer email or comment"),
     Command("support.extend", "Extend", "extend", key="x", scope="support", needs=Permission.PURCHASE,
             help="Extend the support of the marked licenses (or the cursor's) by whole years"),
     Command("support.upgrade", "Upgrade", "upgrade", key="u", scope="support", needs=Permission.PURCHASE,
@@ -238,7 +241,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("facets.close", "Close", "cancel", key="escape", scope="facets", help="Keep the filter as it is"),
     # -- #6: employees and seats --------------------------------------------------------------
     Command("employees.filter", "Filter", "focus_filter", key="slash", scope="employees", key_display="/",
-            help="Filter as you type: words in the name, email or department"),
+            priority=True, help="Filter as you type: words in the name, email or department"),
     Command("employees.reassign", "Reassign", "reassign", key="r", scope="employees", needs=Permission.ASSIGN,
             help="Move the marked employees' seats to other employees (preview first)"),
     Command("employees.assign", "Seat", "assign", key="s", scope="employees", needs=Permission.ASSIGN,
@@ -269,7 +272,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("reassign.mode", "Targets", "next_mode", key="t", scope="reassign",
             help="Targets: employees you mark in order, or the first N without a seat in a department"),
     Command("reassign.filter", "Filter", "focus_filter", key="slash", scope="reassign", key_display="/",
-            help="Filter the target list as you type"),
+            priority=True, help="Filter the target list as you type"),
     Command("reassign.back", "Back", "back", key="escape", scope="reassign", help="Back to the employees"),
     Command("preview.apply", "Apply", "apply", key="enter", scope="preview", needs=Permission.ASSIGN,
             help="Apply every move in one batch: all of them or none"),
@@ -303,7 +306,7 @@ def bindings(scope: str) -> list[Binding]:
         action = command.invocation.removeprefix("app.") if scope == APP else command.invocation
         result.append(
             Binding(command.key, action, command.description, show=command.show, id=command.id,
-                    tooltip=command.help, key_display=command.key_display)
+                    tooltip=command.help, key_display=command.key_display, priority=command.priority)
         )
     return result
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from textual import events
+from textual._time import get_time  # the clock events are stamped with (textual pinned below 9)
+from textual.actions import SkipAction
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from seattui.domain import errors
 from seattui.tui import commands
@@ -20,6 +26,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
+WRITE_GROUP = "write"  # the app's quit asks first while a worker of this group runs
 
 
 class PortalCalls:
@@ -38,7 +45,51 @@ class PortalCalls:
         command = commands.find(self.SCOPE, action)
         if command is not None and not commands.allowed(command, self.seattui.permissions):
             return False
+        if action in self.writes_running:
+            return None  # greyed out in the footer until the change it started is done
         return True
+
+    # -- changes ------------------------------------------------------------------------------
+
+    @property
+    def writes_running(self) -> set[str]:
+        """The actions whose change is on its way."""
+        running: set[str] | None = self.__dict__.get("_writes_running")
+        if running is None:
+            running = self.__dict__["_writes_running"] = set()
+        return running
+
+    def start_write(self, action: str, change: Callable[[], Awaitable[Any]]) -> bool:
+        """Run a change the user asked for with `action`'s key: in the app's write group (so `q`
+        asks before quitting), never exclusive, so no other action cancels it; that key is
+        greyed out until the change is done. False if that change is already on its way."""
+        running = self.writes_running
+        if action in running:
+            return False
+        running.add(action)
+        self.refresh_bindings()
+
+        async def write() -> None:
+            try:
+                await change()
+            finally:
+                running.discard(action)
+                self.refresh_bindings()
+
+        self.run_worker(write, group=WRITE_GROUP, name=action, exit_on_error=False)
+        return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker of the screen runs with exit_on_error=False: one that failed
+        unexpectedly is said here, in words, and the app goes on."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        message, hint = describe(event.worker.error)
+        problem = self.problem() if self.is_mounted else None  # type: ignore[attr-defined]
+        if problem is not None:
+            problem.say(message, hint)
+        else:
+            self.notify(f"{message} {hint}", severity="error", timeout=8)
 
     def problem(self) -> Problem | None:
         found = self.query(Problem)
@@ -78,6 +129,10 @@ class PortalCalls:
 
 
 class PortalScreen(PortalCalls, Screen[None]):
+    """A full screen of the app. Keys typed before it is ready (composed, mounted, focused) are
+    dropped rather than run against whatever has the focus then; `focus_input` moves the focus
+    into a text box at once, so the text typed right after the key that asked for it goes in."""
+
     # The areas this screen shows (changes.py): a change to any of them makes it read them again.
     SHOWS: ClassVar[frozenset[Area]] = frozenset()
 
@@ -90,10 +145,33 @@ class PortalScreen(PortalCalls, Screen[None]):
         # a list screen's first frame. This says it is up to date, which it is. (A private
         # attribute: textual is pinned below 9 in pyproject.toml.)
         self._css_update_count = self.app._css_update_count
+        self._ready_at: float | None = None  # when the screen began to take keys
 
     def on_mount(self) -> None:
         if self.SHOWS:
             self.seattui.data_changed.subscribe(self, self.note_change)
+        # After the focus its on_mount gave (Widget.focus waits for the app's next turn).
+        self.app.call_later(self._now_ready)
+
+    def _now_ready(self) -> None:
+        self._ready_at = get_time()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the screen takes keys (the ones typed before are dropped)."""
+        return self._ready_at is not None
+
+    def on_key(self, event: events.Key) -> None:
+        if self._ready_at is None or event.time < self._ready_at:
+            event.stop()  # typed before the screen was there to read it: it would hit the wrong target
+            event.prevent_default()
+
+    def focus_input(self, box: Widget) -> None:
+        """Focus a text box at once (a `priority` binding calls this): the keys typed after the
+        one that asked go into it. In a text box already, the key is text: it goes in."""
+        if isinstance(self.focused, Input) or not self.is_mounted:
+            raise SkipAction()
+        self.set_focus(box)
 
     def note_change(self, areas: frozenset[Area]) -> None:
         touched = areas & self.SHOWS

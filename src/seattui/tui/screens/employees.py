@@ -4,6 +4,7 @@ back seats (s, S), mark them departed (d); add (n), edit (enter), import a CSV f
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -92,7 +93,7 @@ class EmployeesScreen(PortalScreen):
     def _marks(self) -> None:
         self._summary()
 
-    @work(exclusive=True, group="facet")
+    @work(exclusive=True, group="facet", exit_on_error=False)
     async def _load_facet(self) -> None:
         chosen = self.employees.chosen
         departments = await self.call_portal(lambda client: client.departments(chosen), retry_key="ctrl+r")
@@ -132,7 +133,7 @@ class EmployeesScreen(PortalScreen):
         self.employees.refilter(status=STATUSES[(current + 1) % len(STATUSES)])
 
     def action_focus_filter(self) -> None:
-        self.employees.filter_input.focus()
+        self.focus_input(self.employees.filter_input)
 
     def action_back(self) -> None:
         self.remove_class("-facet-open")
@@ -140,6 +141,10 @@ class EmployeesScreen(PortalScreen):
 
     def action_refresh(self) -> None:
         self.employees.reload()
+
+    def refresh_areas(self, areas: frozenset[Area]) -> None:
+        """After a change: the same list read again (the cursor on its row), then the facet."""
+        self.employees.reload(keep_place=True)
 
     def show_preset(self, preset: str) -> None:
         """A dashboard figure's list: "active" or "departed" employees."""
@@ -163,7 +168,7 @@ class EmployeesScreen(PortalScreen):
     def action_reassign(self) -> None:
         self._reassign()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="reassign", exit_on_error=False)
     async def _reassign(self) -> None:
         from seattui.tui.screens.reassign import ReassignScreen
 
@@ -180,9 +185,8 @@ class EmployeesScreen(PortalScreen):
         self.app.push_screen(ReassignScreen(holders), self._after_batch)
 
     def _after_batch(self, applied: bool | None) -> None:
-        if applied:
+        if applied:  # the batch was announced: the list is read again as this screen comes back
             self.employees.table.clear_marks()
-            self.employees.reload()
 
     def action_add(self) -> None:
         from seattui.tui.screens.employee_form import EmployeeForm
@@ -190,7 +194,6 @@ class EmployeesScreen(PortalScreen):
         def added(employee: Employee | None) -> None:
             if employee is not None:
                 self.notify(f"Added {employee.name}.")
-                self.employees.reload()
 
         self.app.push_screen(EmployeeForm(None), added)
 
@@ -219,14 +222,13 @@ class EmployeesScreen(PortalScreen):
         def imported(added: int | None) -> None:
             if added is not None:
                 self.notify(f"Imported {plural(added, 'employee')}.")
-                self.employees.reload()
 
         self.app.push_screen(ImportScreen(), imported)
 
     def action_depart(self) -> None:
         self._depart()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="depart", exit_on_error=False)
     async def _depart(self) -> None:
         people = await self._targets()
         if people is None:
@@ -240,9 +242,8 @@ class EmployeesScreen(PortalScreen):
                    "them until you reassign them (r)." if seated else "None of them holds a seat."))
         if await self.app.push_screen_wait(ConfirmScreen(f"Mark {plural(len(leaving), 'employee')} departed?",
                                                          details, confirm="Departed")):
-            self._send_departures([person.id for person in leaving])
+            self.start_write("depart", partial(self._send_departures, [person.id for person in leaving]))
 
-    @work(exclusive=True, group="write")
     async def _send_departures(self, ids: list[int]) -> None:
         departed = await self.call_portal(lambda client: client.depart_employees(ids), retry_key="d")
         if departed is not None:
@@ -256,7 +257,7 @@ class EmployeesScreen(PortalScreen):
     def action_unassign(self) -> None:
         self._change_seats(take_back=True)
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="seats", exit_on_error=False)
     async def _change_seats(self, *, take_back: bool) -> None:
         from seattui.tui.screens.seat_pick import SeatPickScreen, choices
 
@@ -280,9 +281,8 @@ class EmployeesScreen(PortalScreen):
                 f"Take back the {product_id} seats of {plural(len(ids), 'employee')}?",
                 names([p for p in people if p.id in ids]) + ". The seats become free.", confirm="Take back")):
             return
-        self._send_seats(ids, product_id, take_back)
+        self.start_write("unassign" if take_back else "assign", partial(self._send_seats, ids, product_id, take_back))
 
-    @work(exclusive=True, group="write")
     async def _send_seats(self, ids: list[int], product_id: str, take_back: bool) -> None:
         def change(client: Any) -> Any:
             return client.unassign_seats(ids, product_id) if take_back else client.assign_seats(ids, product_id)

@@ -122,7 +122,7 @@ class KeyDetailScreen(PortalScreen):
     def action_refresh(self) -> None:
         self._load()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="load", exit_on_error=False)
     async def _load(self) -> None:
         if self.catalog is None:
             self.catalog = await self.call_portal(lambda client: client.catalog())
@@ -131,8 +131,9 @@ class KeyDetailScreen(PortalScreen):
             return
         self.detail = detail
         self._show_heading()
-        self.query_one("#key-licenses", PagedTable).reset(detail.licenses)
-        self.query_one("#key-subscriptions", PagedTable).reset(detail.subscriptions)
+        # Read again after a change: the cursor stays on its row.
+        self.query_one("#key-licenses", PagedTable).reset(detail.licenses, keep_place=True)
+        self.query_one("#key-subscriptions", PagedTable).reset(detail.subscriptions, keep_place=True)
         shown = len(detail.licenses)
         if shown < detail.key.license_count:
             self.query_one("#licenses-title", Static).update(
@@ -162,9 +163,8 @@ class KeyDetailScreen(PortalScreen):
         from seattui.tui.screens.key_form import KeyFormScreen
 
         def renamed(key: ActivationKey | None) -> None:
-            if key is not None:
+            if key is not None:  # the form announced the change, which reads the key again
                 self.key = key
-                self.action_refresh()
 
         self.app.push_screen(KeyFormScreen(self.detail.key if self.detail else self.key), renamed)
 

@@ -4,9 +4,10 @@ enter opens a key's licenses and subscriptions, `a` starts the wizard with the k
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Input, Static
 
@@ -91,17 +92,14 @@ class KeysScreen(PortalScreen):
     def on_paged_table_selected(self, message: PagedTable.Selected) -> None:
         from seattui.tui.screens.key_detail import KeyDetailScreen
 
-        def changed(_result: object) -> None:
-            self.key_list.reload()
-
-        self.app.push_screen(KeyDetailScreen(message.row), changed)
+        self.app.push_screen(KeyDetailScreen(message.row))
 
     @on(Input.Submitted, ".key-filter")
     def _filter_done(self) -> None:
         self.key_list.table.focus()
 
     def action_filter(self) -> None:
-        self.key_list.filter_input.focus()
+        self.focus_input(self.key_list.filter_input)
 
     def action_back(self) -> None:
         key_list = self.key_list
@@ -114,6 +112,9 @@ class KeysScreen(PortalScreen):
 
     def action_refresh(self) -> None:
         self.key_list.reload()
+
+    def refresh_areas(self, areas: frozenset[Area]) -> None:
+        self.key_list.reload(keep_place=True)
 
     def action_new_key(self) -> None:
         from seattui.tui.screens.key_form import KeyFormScreen
@@ -160,7 +161,7 @@ class KeysScreen(PortalScreen):
 
         def decide(yes: bool | None) -> None:
             if yes:
-                self._delete(free)
+                self.start_write("delete", partial(self._delete, free))
 
         self.app.push_screen(
             ConfirmScreen(f"Delete {plural(len(free), 'key')}?", f"{shown}.{skipped} This cannot be undone.",
@@ -168,7 +169,6 @@ class KeysScreen(PortalScreen):
             decide,
         )
 
-    @work(group="write")
     async def _delete(self, keys: list[ActivationKey]) -> None:
         deleted: list[int] = []
         for key in keys:

@@ -106,17 +106,17 @@ class EditScreen(FormScreen):
 
     def action_submit(self) -> None:
         try:
-            changes = build(LicenseEdit, customer_email=self.query_one("#edit-email", Input).value,
-                            comment=self.query_one("#edit-comment", Input).value)
+            edit = build(LicenseEdit, customer_email=self.query_one("#edit-email", Input).value,
+                         comment=self.query_one("#edit-comment", Input).value)
         except ValidationFailed as error:
             self.refused(error, {"customer_email": "Customer email", "comment": "Comment"})
             return
-        self._save(changes)
+        self._save(edit)
 
     @work(exclusive=True, group="write")
-    async def _save(self, changes: LicenseEdit) -> None:
+    async def _save(self, edit: LicenseEdit) -> None:
         license_id = self.license.id
-        edited = await self.call_portal(lambda client: client.edit_license(license_id, changes))
+        edited = await self.call_portal(lambda client: client.edit_license(license_id, edit))
         if edited is not None:
             self.seattui.announce_change(LICENSE_EDIT)
             self.dismiss(edited)

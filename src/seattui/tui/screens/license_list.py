@@ -5,7 +5,6 @@ in words (product and edition names from the catalog, status, support end)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -21,13 +20,14 @@ from textual.events import Resize
 from textual.widgets import Footer, Input, Static
 
 from seattui.domain.catalog import Catalog
-from seattui.domain.licensing import License, LicenseFilter, LicenseSort, LicenseStatus
+from seattui.domain.licensing import License, LicenseFilter, LicensePage, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
 from seattui.tui.changes import Area
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -140,12 +140,13 @@ class LicenseText:
         raise ValueError(f"no column {column!r}")
 
     def details(self, license: License | None) -> Group | Text:
-        """The detail panel: everything about the license under the cursor."""
+        """The detail panel: everything about the license under the cursor, wrapped to the
+        terminal's width rather than cut (the list shows fewer columns when it is narrow)."""
         if license is None:
             return Text("No license under the cursor.", style="dim")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(style="bold", no_wrap=True, width=9)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(ratio=1, overflow="fold")
         title = Text.assemble((license.key, "bold"), f"  license {license.id}",
                               (f" · {license.key_name}" if license.key_name else "", "dim"))
         addons = f" · add-ons: {', '.join(license.addons)}" if license.addons else ""
@@ -210,11 +211,8 @@ class LicenseListScreen(PortalScreen):
         super().__init__()
         self.filter = self.BASE_FILTER
         self.text = LicenseText()
-        self.next_cursor: str | None = None
-        self.generation = 0
-        self.loaded = False  # the first page of the current filter has arrived
         self.sort: tuple[LicenseSort, bool] = self.DEFAULT_SORT
-        self._mounted = asyncio.Event()
+        self._asked: tuple[LicenseFilter, tuple[LicenseSort, bool]] = (self.filter, self.sort)  # the request out
         self._composed = False
         self.detail_id: int | None = None  # the license the detail panel shows
 
@@ -234,9 +232,17 @@ class LicenseListScreen(PortalScreen):
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # Ask for the first page now: the portal reads it while the screen is being built.
+        sort, descending = self.sort
+        table = PagedTable[License](
+            self.columns(self.app.size.width), row_key=lambda license: license.id, cells=self.cells,
+            empty_text="No license matches.", sort=(sort.value, descending), id="list-table",
+        )
+        self._table = table
+        self.source = PagedSource(table, self._page, first_page=FIRST_PAGE, page=PAGE)
+        # Ask for the first page now: the portal reads it while the screen is being built (the
+        # table applies it once mounted).
         self._composed = True
-        self._load(self.generation, self.filter)
+        self.reload()
         self._load_catalog()
         yield StatusBar()
         with Horizontal(classes="list-bar"):
@@ -244,13 +250,6 @@ class LicenseListScreen(PortalScreen):
             yield Static("", id="list-scope")
         yield Static("", id="list-summary")
         yield Problem(id="list-problem")
-        sort, descending = self.sort
-        table = PagedTable[License](
-            self.columns(self.app.size.width), row_key=lambda license: license.id, cells=self.cells,
-            empty_text="No license matches.", sort=(sort.value, descending), id="list-table",
-        )
-        table.loading_more = True  # "Loading …" until the first page, not "No license matches."
-        self._table = table
         yield table
         yield Static("", id="list-detail")
         yield Footer()
@@ -259,67 +258,47 @@ class LicenseListScreen(PortalScreen):
     def table(self) -> PagedTable[License]:
         return self._table
 
+    @property
+    def loaded(self) -> bool:
+        """The first page of the current filter and sort is in the list."""
+        return self.source.loaded
+
     def on_mount(self) -> None:
         self._show_scope()
-        self._mounted.set()
 
     def on_resize(self, event: Resize) -> None:
         self.table.set_columns(self.columns(event.size.width))
 
     # -- loading ----------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Ask the portal for the first page of the current filter and sort."""
-        self.generation += 1
-        self.loaded = False
-        self.workers.cancel_group(self, "more")
-        self._show_scope()
-        self.table.loading_more = not self.table.rows
-        self._load(self.generation, self.filter)
+    def reload(self, *, keep_place: bool = False) -> None:
+        """Ask the portal for the first page of the current filter and sort (with `keep_place`,
+        the same list again after a change, the cursor staying on its row)."""
+        self._asked = (self.filter, self.sort)
+        if self.is_mounted:
+            self._show_scope()
+        self.source.reload(keep_place=keep_place)
 
-    @work(exclusive=True, group="load")
-    async def _load(self, generation: int, wanted: LicenseFilter) -> None:
-        sort, descending = self.sort
-        page = await self.call_portal(lambda client: client.licenses(wanted, sort=sort, descending=descending,
-                                                                       limit=FIRST_PAGE))
-        await self._mounted.wait()  # the first page may come before the screen is built
-        if page is None or generation != self.generation:
-            return
-        table = self.table
-        self.next_cursor = page.next_cursor
-        self.loaded = True
-        self.text.today = page.today
-        table.reset(page.items, total=page.total, has_more=page.next_cursor is not None)
-        self._show_summary()
+    async def _page(self, cursor: str | None, limit: int) -> LicensePage | None:
+        wanted, (sort, descending) = self._asked
+        return await self.call_portal(lambda client: client.licenses(
+            wanted, sort=sort, descending=descending, cursor=cursor, limit=limit))
 
-    @work(exclusive=True, group="more")
-    async def _load_more(self, generation: int) -> None:
-        table, cursor = self.table, self.next_cursor
-        sort, descending = self.sort
-        wanted = self.filter
-        page = await self.call_portal(lambda client: client.licenses(
-            wanted, sort=sort, descending=descending, cursor=cursor, limit=PAGE))
-        if generation != self.generation:
-            return
-        if page is None:
-            table.loading_more = False
-            return
-        self.next_cursor = page.next_cursor
-        table.append(page.items, has_more=page.next_cursor is not None)
+    def on_paged_table_page_arrived(self, message: PagedTable.PageArrived) -> None:
+        page: LicensePage = message.page  # type: ignore[assignment]
+        if self.text.today != page.today:
+            self.text.today = page.today
+            self.table.redraw()
+        if message.first:
+            self._show_summary()
 
-    @work(exclusive=True, group="catalog")
+    @work(exclusive=True, group="catalog", exit_on_error=False)
     async def _load_catalog(self) -> None:
         catalog = await self.call_portal(lambda _client: self.seattui.catalog())
         if catalog is not None:
             self.text.catalog = catalog
             self.table.redraw()
             self._show_detail(self.table.current)
-
-    def on_paged_table_need_more(self, message: PagedTable.NeedMore) -> None:
-        if self.next_cursor is not None and self.loaded:
-            self._load_more(self.generation)
-        else:
-            message.table.loading_more = False
 
     def on_paged_table_sort_changed(self, message: PagedTable.SortChanged) -> None:
         self.sort = (LicenseSort(message.column), message.descending)
@@ -334,7 +313,8 @@ class LicenseListScreen(PortalScreen):
     def on_paged_table_mark_all_requested(self, message: PagedTable.MarkAllRequested) -> None:
         self._mark_all(self.filter)
 
-    @work(exclusive=True, group="load")
+    # Its own group: marking all must not cancel the list's own requests (a page being read).
+    @work(exclusive=True, group="mark-all", exit_on_error=False)
     async def _mark_all(self, wanted: LicenseFilter) -> None:
         found = await self.call_portal(lambda client: client.license_ids(wanted))
         if found is None:
@@ -358,7 +338,7 @@ class LicenseListScreen(PortalScreen):
         self.table.focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#list-filter", Input).focus()
+        self.focus_input(self.query_one("#list-filter", Input))
 
     def action_back(self) -> None:
         """escape: out of the filter box; then clear the filter; then back to the dashboard."""
@@ -375,6 +355,10 @@ class LicenseListScreen(PortalScreen):
     def action_refresh(self) -> None:
         self.reload()
 
+    def refresh_areas(self, areas: frozenset[Area]) -> None:
+        """After a change: the same list read again, the cursor staying on its row."""
+        self.reload(keep_place=True)
+
     def show_preset(self, preset: str) -> None:
         """A dashboard figure's list."""
         wanted = self.PRESETS.get(preset)
@@ -385,8 +369,7 @@ class LicenseListScreen(PortalScreen):
             self.query_one("#list-filter", Input).value = ""
             self.reload()
         elif self._composed:  # the first page of the old filter is on its way: ask again
-            self.generation += 1
-            self._load(self.generation, self.filter)
+            self.reload()
 
     def set_filter(self, wanted: LicenseFilter) -> None:
         if wanted != self.filter:

@@ -6,11 +6,11 @@ machine offline from its request file (`A`)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from rich.console import Group
 from rich.text import Text
-from textual import work
 
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
@@ -77,9 +77,8 @@ class LicensesScreen(Upgrades, LicenseListScreen):
     def action_delete(self) -> None:
         ids = self.target_ids()
         if ids:
-            self._delete(ids)
+            self.start_write("delete", partial(self._delete, ids))
 
-    @work(exclusive=True, group="write")
     async def _delete(self, ids: list[int]) -> None:
         # The portal's plan first: it refuses a batch holding an activated license, naming the device.
         quote = await self.call_portal(lambda client: client.quote_deletion(ids))
@@ -110,9 +109,8 @@ class LicensesScreen(Upgrades, LicenseListScreen):
         if license.device is None:
             self.notify(f"License {license.id} is not activated on any device.", severity="warning")
             return
-        self._release(license)
+        self.start_write("release_device", partial(self._release, license))
 
-    @work(exclusive=True, group="write")
     async def _release(self, license: License) -> None:
         assert license.device is not None
         device = license.device.hostname or license.device.fingerprint

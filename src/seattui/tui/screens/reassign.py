@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Footer, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -78,7 +79,7 @@ class ReassignScreen(PortalScreen):
         else:
             self.receivers.table.focus()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="departments", exit_on_error=False)
     async def _load_departments(self) -> None:
         # With one product, the departments that have someone to receive it, and how many.
         only = next(iter(self.seats)) if len(self.seats) == 1 else None
@@ -94,8 +95,9 @@ class ReassignScreen(PortalScreen):
         listing.highlighted = 0 if departments else None
 
     def action_focus_filter(self) -> None:
-        if self.mode == MARKED:
-            self.receivers.filter_input.focus()
+        if self.mode != MARKED:
+            raise SkipAction()
+        self.focus_input(self.receivers.filter_input)
 
     def action_back(self) -> None:
         if self.mode == MARKED and self.receivers.filter_input.has_focus:
@@ -106,7 +108,7 @@ class ReassignScreen(PortalScreen):
     def action_preview(self) -> None:
         self._preview()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="preview", exit_on_error=False)
     async def _preview(self) -> None:
         from seattui.tui.screens.reassign_preview import PreviewScreen
 

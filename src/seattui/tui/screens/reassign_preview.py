@@ -42,8 +42,21 @@ def short(batch_id: str | None) -> str:
     return (batch_id or "")[:8]
 
 
+WIDE = 140  # from this width every giver and receiver shows with the email
+
+
 def person(name: str, email: str) -> str:
     return name or email or "—"
+
+
+def namesakes(moves: list[PlannedMove]) -> set[str]:
+    """The names that stand for more than one employee among these moves."""
+    emails: dict[str, set[str]] = {}
+    for move in moves:
+        for name, email in ((move.from_name, move.from_email), (move.to_name, move.to_email)):
+            if name and email:
+                emails.setdefault(name, set()).add(email)
+    return {name for name, found in emails.items() if len(found) > 1}
 
 
 class PreviewScreen(PortalScreen):
@@ -61,6 +74,7 @@ class PreviewScreen(PortalScreen):
         self.apply_key = str(uuid.uuid4())  # one per checked plan: retrying enter applies it once
         self.undo_key = str(uuid.uuid4())  # one per applied batch, likewise
         self.unsure = False  # escape stopped the wait for an apply or an undo: its outcome is unknown
+        self.namesakes: set[str] = set()  # names shared by several people here: shown as emails
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -81,8 +95,17 @@ class PreviewScreen(PortalScreen):
         number, move = row
         state = "went back" if self.undone else "moved" if self.applied else "ok"
         conflict = Text(move.problem or "", style="bold red") if move.problem else Text(state, style="green")
-        return [str(number), move.product_id or "(all)", person(move.from_name, move.from_email),
-                person(move.to_name, move.to_email), conflict]
+        return [str(number), move.product_id or "(all)", self._who(move.from_name, move.from_email),
+                self._who(move.to_name, move.to_email), conflict]
+
+    def _who(self, name: str, email: str) -> str:
+        """A giver or a receiver: the name, with the email where it fits; the email alone
+        where two people of the batch share the name (it tells them apart)."""
+        if not name or not email:
+            return person(name, email)
+        if self.app.size.width >= WIDE:
+            return f"{name} <{email}>"
+        return email if name in self.namesakes else name
 
     @property
     def moves(self) -> list[PlannedMove]:
@@ -101,7 +124,7 @@ class PreviewScreen(PortalScreen):
 
     # -- the dry run -----------------------------------------------------------------------
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="check", exit_on_error=False)  # a new check supersedes the last
     async def _check(self) -> None:
         requests = self.requests
         if requests:
@@ -112,6 +135,7 @@ class PreviewScreen(PortalScreen):
             plan = BatchOutcome()
         self.plan = plan
         self.apply_key = str(uuid.uuid4())
+        self.namesakes = namesakes(self.moves)
         table = self.query_one(PagedTable)
         table.reset(list(enumerate(self.moves, start=1)))
         # The first conflict under the cursor: the line below the list says it in full.
@@ -190,7 +214,7 @@ class PreviewScreen(PortalScreen):
         if not self.requests:
             problem.say("There is no move to apply.", "Press escape and choose receivers.")
             return
-        self._apply()
+        self.start_write("apply", self._apply)
 
     def _busy(self, text: str) -> None:
         self.unsure = False
@@ -199,7 +223,6 @@ class PreviewScreen(PortalScreen):
         bar.update(total=None, progress=0)
         bar.display = True
 
-    @work(exclusive=True, group="write")
     async def _apply(self) -> None:
         requests, key = self.requests, self.apply_key
         self._busy(f"Applying {plural(len(requests), 'move')} in one batch …")
@@ -226,9 +249,8 @@ class PreviewScreen(PortalScreen):
 
     def action_undo(self) -> None:
         if self.applied is not None and self.undone is None:
-            self._undo()
+            self.start_write("undo", self._undo)
 
-    @work(exclusive=True, group="write")
     async def _undo(self) -> None:
         assert self.applied is not None and self.applied.batch_id is not None
         batch_id = self.applied.batch_id

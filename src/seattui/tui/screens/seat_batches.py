@@ -4,13 +4,14 @@ whether a batch was undone. `u` undoes the batch under the cursor with an invers
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from seattui.domain.errors import UndoRefused
+from seattui.domain.paging import Page
 from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refused_moves
 from seattui.tui.changes import Area, SEAT_MOVES
 from seattui.tui import commands
@@ -19,6 +20,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.reassign_preview import short
 from seattui.tui.styles import style
+from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
@@ -43,21 +45,27 @@ class SeatBatchesScreen(PortalScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cursor: str | None = None
         self.changed = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("Seat batches, newest first. z undoes the batch under the cursor.", id="batches-title")
         yield Problem(id="batches-problem")
-        yield PagedTable(COLUMNS, row_key=lambda batch: batch.batch_id, cells=self._cells,
-                         empty_text="No seat batch yet: reassign seats from the employees screen (r).",
-                         sort=("none", False), id="batches")
+        table = PagedTable[SeatBatch](
+            COLUMNS, row_key=lambda batch: batch.batch_id, cells=self._cells,
+            empty_text="No seat batch yet: reassign seats from the employees screen (r).",
+            sort=("none", False), id="batches")
+        self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
+        yield table
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(PagedTable).focus()
-        self.action_refresh()
+        self.source.reload()
+
+    async def _page(self, cursor: str | None, limit: int) -> Page[SeatBatch] | None:
+        return await self.call_portal(lambda client: client.seat_batches(cursor=cursor, limit=limit),
+                                      retry_key="ctrl+r")
 
     @staticmethod
     def _cells(batch: SeatBatch) -> list[Cell]:
@@ -68,26 +76,7 @@ class SeatBatchesScreen(PortalScreen):
                 batch.actor, state]
 
     def action_refresh(self) -> None:
-        self._load(more=False)
-
-    @on(PagedTable.NeedMore)
-    def _more(self) -> None:
-        self._load(more=True)
-
-    @work(exclusive=True, group="load")
-    async def _load(self, more: bool) -> None:
-        table = self.query_one(PagedTable)
-        cursor = self.cursor if more else None
-        page = await self.call_portal(lambda client: client.seat_batches(cursor=cursor, limit=PAGE),
-                                      retry_key="ctrl+r")
-        if page is None:
-            table.loading_more = False
-            return
-        self.cursor = page.next_cursor
-        if more:
-            table.append(page.items, has_more=page.next_cursor is not None)
-        else:
-            table.reset(page.items, has_more=page.next_cursor is not None)
+        self.source.reload(keep_place=True)
 
     def action_undo(self) -> None:
         batch = self.query_one(PagedTable).current
@@ -97,9 +86,8 @@ class SeatBatchesScreen(PortalScreen):
             self.query_one(Problem).say(f"Batch {short(batch.batch_id)} was undone already, by batch "
                                         f"{short(batch.undone_by)}.")
             return
-        self._undo(batch)
+        self.start_write("undo", partial(self._undo, batch))
 
-    @work(exclusive=True, group="write")
     async def _undo(self, batch: SeatBatch) -> None:
         counts = ", ".join(f"{product} {count:,}" for product, count in batch.products.items())
         if not await self.app.push_screen_wait(ConfirmScreen(
@@ -119,7 +107,6 @@ class SeatBatchesScreen(PortalScreen):
             self.changed = True
             self.seattui.announce_change(SEAT_MOVES)
             self.notify(f"Undid batch {short(batch.batch_id)}: {plural(outcome.count, 'seat')} went back.")
-            self.action_refresh()
 
     def action_dismiss(self) -> None:
         self.dismiss(self.changed)

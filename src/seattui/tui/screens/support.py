@@ -81,6 +81,5 @@ class SupportScreen(Upgrades, LicenseListScreen):
             return
         self.notify(f"Support extended for {plural(result.count, 'license')} for "
                     f"{format_credits(result.amount)} credits.")
-        self.seattui.balance = result.balance_after
+        # The dialog announced the change: the list is read again as this screen comes back.
         self.table.clear_marks()
-        self.reload()

@@ -1,5 +1,5 @@
 """Employees in a paged table under a filter box: the portal filters, sorts and pages them as
-you type (exclusive workers drop stale answers), and the marks are remembered in the order
+you type (the table's PagedSource drops stale answers), and the marks are remembered in the order
 they were made, which is the order a reassignment pairs givers with receivers."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from seattui.domain.people import Employee, EmployeeFilter, EmployeeSort, EmployeeStatus
+from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 
 # More than a tall terminal shows plus the table's prefetch distance, so the first page
@@ -48,16 +49,16 @@ class EmployeeList(Vertical):
         self.chosen = chosen or EmployeeFilter()
         self.numbered = numbered
         self._position: dict[Hashable, int] = {}  # a marked id's place in the marking order
-        self._generation = 0
-        self.shown = 0  # first pages shown so far: what a test or a benchmark waits on
-        self._cursor: str | None = None
+        self._asked: tuple[EmployeeFilter, EmployeeSort, bool] | None = None  # the request out
         self._empty_text = empty_text or "No employee matches."
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter: words of the name, email or department", id=f"{self.id}-filter")
         columns = (ORDER, *COLUMNS) if self.numbered else COLUMNS
-        yield PagedTable(columns, row_key=lambda employee: employee.id, cells=self._cells,
-                         empty_text=self._empty_text, sort=("name", False), id=f"{self.id}-table")
+        table = PagedTable[Employee](columns, row_key=lambda employee: employee.id, cells=self._cells,
+                                     empty_text=self._empty_text, sort=("name", False), id=f"{self.id}-table")
+        self.source = PagedSource(table, self._page, first_page=FIRST_PAGE, page=PAGE)
+        yield table
 
     def on_mount(self) -> None:
         self.reload()
@@ -85,46 +86,28 @@ class EmployeeList(Vertical):
         self.chosen = self.chosen.model_copy(update=changes)
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, *, keep_place: bool = False) -> None:
         """Read the first page again; pages of an older filter still on their way are dropped."""
-        self._generation += 1
-        self.workers.cancel_group(self, "load-more")
-        self._load(self._generation)
+        self._asked = (self.chosen, *self._sort())
+        self.source.reload(keep_place=keep_place)
+
+    @property
+    def shown(self) -> int:
+        """First pages shown so far: what a test or a benchmark waits on."""
+        return self.source.shown
 
     def _sort(self) -> tuple[EmployeeSort, bool]:
         return EmployeeSort(self.table.sort_column), self.table.sort_descending
 
-    @work(exclusive=True, group="load")
-    async def _load(self, generation: int) -> None:
-        sort, descending = self._sort()
-        chosen = self.chosen
-        page = await self.screen.call_portal(  # type: ignore[attr-defined]
-            lambda client: client.employees(chosen, sort=sort, descending=descending, limit=FIRST_PAGE))
-        if page is None or generation != self._generation:
-            return
-        self._cursor = page.next_cursor
-        self.table.reset(page.items, total=page.total, has_more=page.next_cursor is not None)
-        self.shown += 1
-        self.post_message(self.Loaded(self, page.total))
+    async def _page(self, cursor: str | None, limit: int) -> Any:
+        chosen, sort, descending = self._asked or (self.chosen, *self._sort())
+        return await self.screen.call_portal(  # type: ignore[attr-defined]
+            lambda client: client.employees(chosen, sort=sort, descending=descending, cursor=cursor, limit=limit))
 
-    @on(PagedTable.NeedMore)
-    def _need_more(self, event: PagedTable.NeedMore) -> None:
-        event.stop()
-        self._more(self._generation)
-
-    @work(group="load-more")
-    async def _more(self, generation: int) -> None:
-        sort, descending = self._sort()
-        chosen, cursor = self.chosen, self._cursor
-        page = await self.screen.call_portal(  # type: ignore[attr-defined]
-            lambda client: client.employees(chosen, sort=sort, descending=descending, cursor=cursor, limit=PAGE))
-        if generation != self._generation:
-            return
-        if page is None:
-            self.table.loading_more = False  # the problem is said; scrolling asks again
-            return
-        self._cursor = page.next_cursor
-        self.table.append(page.items, has_more=page.next_cursor is not None)
+    @on(PagedTable.PageArrived)
+    def _arrived(self, message: PagedTable.PageArrived) -> None:
+        if message.first:
+            self.post_message(self.Loaded(self, message.page.total))
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
@@ -148,7 +131,7 @@ class EmployeeList(Vertical):
         event.stop()
         self._fetch_all_ids()
 
-    @work(exclusive=True, group="mark-all")
+    @work(exclusive=True, group="mark-all", exit_on_error=False)
     async def _fetch_all_ids(self) -> None:
         sort, descending = self._sort()
         chosen = self.chosen

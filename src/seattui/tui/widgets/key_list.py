@@ -1,9 +1,8 @@
 """The activation keys of the organization as a filterable, sortable table, a page at a time
 from the portal: used by the keys screen and by the wizard's first step.
 
-Typing in the filter asks the portal again at each keystroke; the exclusive worker cancels
-the request the next keystroke made stale, and a page that arrives for an older filter is
-dropped, never appended.
+Typing in the filter asks the portal again at each keystroke (the table's PagedSource: the
+request of the next keystroke supersedes the last, and a page for an older filter is dropped).
 """
 
 from __future__ import annotations
@@ -12,12 +11,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from seattui.domain.licensing import ActivationKey, KeyHolds, KeySort
+from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 
 if TYPE_CHECKING:
@@ -57,16 +57,17 @@ class KeyList(Vertical):
         super().__init__(id=id, classes="key-list")
         self.columns = [*KEY_COLUMNS, CREATED_COLUMN] if with_created else list(KEY_COLUMNS)
         self.holds: KeyHolds | None = None
-        self._generation = 0
-        self._cursor: str | None = None
         self._shown_for: tuple[str, KeyHolds | None] | None = None  # the filter the rows answer
+        self._asked_for: tuple[str, KeyHolds | None] | None = None  # the filter of the request out
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter by name or key", id=f"{self.id}-filter", classes="key-filter")
-        yield PagedTable[ActivationKey](
+        table = PagedTable[ActivationKey](
             self.columns, row_key=lambda key: key.id, cells=key_cells, sort=("created", True),
             empty_text="No keys here yet.", id=f"{self.id}-table",
         )
+        self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
+        yield table
         yield Static("", classes="key-count")
 
     @property
@@ -86,43 +87,25 @@ class KeyList(Vertical):
         """Whether the rows shown answer the filter as typed now (not one keystroke ago)."""
         return self._shown_for == (self.filter_text, self.holds)
 
-    def reload(self) -> None:
-        self._generation += 1
-        self._load_first(self._generation)
+    def reload(self, *, keep_place: bool = False) -> None:
+        self._asked_for = (self.filter_text, self.holds)
+        self.source.reload(keep_place=keep_place)
 
     def _portal_screen(self) -> PortalScreen:
         return self.screen  # type: ignore[return-value]
 
-    def _page(self, cursor: str | None) -> Any:
-        table = self.table
-        return lambda client: client.keys(
-            query=self.filter_text, holds=self.holds, sort=KeySort(table.sort_column),
-            descending=table.sort_descending, cursor=cursor, limit=PAGE,
-        )
+    async def _page(self, cursor: str | None, limit: int) -> Any:
+        table, (query, holds) = self.table, self._asked_for or ("", None)
+        return await self._portal_screen().call_portal(lambda client: client.keys(
+            query=query, holds=holds, sort=KeySort(table.sort_column), descending=table.sort_descending,
+            cursor=cursor, limit=limit))
 
-    @work(exclusive=True, group="load")
-    async def _load_first(self, generation: int) -> None:
-        table = self.table
-        if not table.rows:
-            table.loading_more = True
-            table.refresh()
-        page = await self._portal_screen().call_portal(self._page(None))
-        if page is None or generation != self._generation:
-            table.loading_more = False
-            return
-        self._cursor = page.next_cursor
-        table.empty_text = "No keys match the filter." if self.filter_text or self.holds else "No keys yet."
-        table.reset(page.items, total=page.total, has_more=page.next_cursor is not None)
-        self._shown_for = (self.filter_text, self.holds)
-        self._say_count()
-
-    @work(group="load")
-    async def _load_more(self, generation: int, cursor: str) -> None:
-        page = await self._portal_screen().call_portal(self._page(cursor))
-        if page is None or generation != self._generation:
-            return
-        self._cursor = page.next_cursor
-        self.table.append(page.items, has_more=page.next_cursor is not None)
+    @on(PagedTable.PageArrived)
+    def _arrived(self, message: PagedTable.PageArrived) -> None:
+        if message.first:
+            self._shown_for = self._asked_for
+            self.table.empty_text = "No keys match the filter." if self.filter_text or self.holds else "No keys yet."
+            self._say_count()
 
     def _say_count(self) -> None:
         total = self.table.total or 0
@@ -136,26 +119,11 @@ class KeyList(Vertical):
         event.stop()
         self.reload()
 
-    def on_paged_table_need_more(self, message: PagedTable.NeedMore) -> None:
-        message.stop()
-        if self._cursor is not None:
-            self._load_more(self._generation, self._cursor)
-
     def on_paged_table_mark_all_requested(self, message: PagedTable.MarkAllRequested) -> None:
-        message.stop()
-        self._mark_all(self._generation)
-
-    @work(exclusive=True, group="marks")  # a group of its own: a new filter's load goes on
-    async def _mark_all(self, generation: int) -> None:
         """ctrl+a: every key the filter matches, so the rest of the pages are loaded first."""
+        message.stop()
         table = self.table
-        while self._cursor is not None:
-            page = await self._portal_screen().call_portal(self._page(self._cursor))
-            if page is None or generation != self._generation:
-                return
-            self._cursor = page.next_cursor
-            table.append(page.items, has_more=page.next_cursor is not None)
-        table.mark_keys(key.id for key in table.rows)
+        self.source.load_all(lambda: table.mark_keys(key.id for key in table.rows))
 
     def on_paged_table_sort_changed(self, message: PagedTable.SortChanged) -> None:
         message.stop()

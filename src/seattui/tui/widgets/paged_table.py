@@ -1,17 +1,19 @@
 """A table for lists of any length: rows arrive a page at a time from the portal and only
 the visible lines are drawn (Textual's line API), so 100,000 rows scroll like 100.
 
-The table never calls the portal. It asks for more rows with a `NeedMore` message when the
-cursor nears the end of what it holds; the screen fetches the next page in a worker and
-appends it. Marks (space, a range with `v` or shift+arrows, all filtered rows, clear) are
+The table never calls the portal. Its `PagedSource` (paged_source.py) does, in workers, and
+delivers each page as a `PageArrived` message; the table applies the pages of the source's
+current request and drops older ones, then lets the message go on to the screen. When the
+cursor nears the end of what it holds, the table asks its source for the next page. Marks (space, a range with `v` or shift+arrows, all filtered rows, clear) are
 kept by row key, so they survive new pages, a new sort and edits.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -21,10 +23,16 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker, WorkerState
 
+from seattui.domain.paging import Page
 from seattui.tui import commands
 
+if TYPE_CHECKING:
+    from seattui.tui.widgets.paged_source import PagedSource
+
 R = TypeVar("R")
+log = logging.getLogger("seattui.tui")
 Cell = str | Text
 MARK_WIDTH = 2
 SEPARATOR = 1
@@ -73,15 +81,17 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
             super().__init__()
             self.table, self.row = table, row
 
-    class NeedMore(Message):
-        """The cursor is near the end of the loaded rows and the portal has more."""
+    @dataclass
+    class PageArrived(Message):
+        """A page from the table's source: the first of a request (its rows replace the table's)
+        or the next. The table applies it if it answers the source's current request (its
+        generation), and drops it otherwise; an applied page goes on to the screen."""
 
-        def __init__(self, table: PagedTable[Any]) -> None:
-            super().__init__()
-            self.table = table
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, PagedTable.NeedMore) and message.table is self.table
+        table: PagedTable[Any]
+        generation: int
+        page: Page[Any]
+        first: bool
+        keep_place: bool = False  # the same list read again: the cursor stays on its row
 
     class MarksChanged(Message):
         def __init__(self, table: PagedTable[Any], count: int) -> None:
@@ -128,19 +138,63 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self._range_anchor: int | None = None
         self._widths: list[int] = []
         self._line_cache: dict[tuple[Any, ...], Strip] = {}
+        self.source: PagedSource[R] | None = None  # set by the source that feeds the table
+
+    # -- pages, from the source -----------------------------------------------------------
+
+    def on_paged_table_page_arrived(self, message: PageArrived) -> None:
+        source = self.source
+        if message.table is not self:
+            return
+        if source is None or message.generation != source.generation:
+            message.stop()  # an answer to a request since superseded: nobody sees it
+            return
+        source.applied(message)
+        page, has_more = message.page, message.page.next_cursor is not None
+        if message.first:
+            self.reset(page.items, total=page.total, has_more=has_more, keep_place=message.keep_place)
+        else:
+            self.append(page.items, has_more=has_more)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The source's workers run with exit_on_error=False: one that failed unexpectedly
+        (its portal errors are said by the screen) leaves the list as it is, said in a toast."""
+        if event.state is WorkerState.ERROR:
+            self.loading_more = False
+            self.refresh()
+            log.error("a page of %s failed", self.id, exc_info=event.worker.error)
+            self.notify(f"The list could not be read ({event.worker.error}); the log has the details.", severity="error")
 
     # -- data, from the screen ------------------------------------------------------------
 
-    def reset(self, rows: Iterable[R], *, total: int | None = None, has_more: bool = False) -> None:
-        """New results (a new filter or sort): the cursor goes back to the top; marks stay."""
+    def reset(self, rows: Iterable[R], *, total: int | None = None, has_more: bool = False,
+              keep_place: bool = False) -> None:
+        """New results (a new filter or sort): the cursor goes back to the top; marks stay.
+
+        With `keep_place` (the same list read again after a change) the cursor stays on its
+        row, or where it was if that row is gone, and the view does not scroll; when the
+        rows cover the whole list, the marks of rows no longer in it go.
+        """
+        before_key = self._row_key(self.current) if keep_place and self.current is not None else None
+        before_row, before_top, before = self.cursor_row, self.scroll_offset.y, set(self._index)
         self.rows = list(rows)
         self._index = {self._row_key(row): i for i, row in enumerate(self.rows)}
         self.total, self.has_more, self.loading_more = total, has_more, False
         self._range_anchor = None
         self._line_cache.clear()
         self._resize_virtual()
-        self.scroll_to(y=0, animate=False)
-        self.cursor_row = 0
+        if keep_place:
+            if not has_more:
+                gone = [key for key in before if key not in self._index and key in self.marked]
+                for key in gone:
+                    del self.marked[key]
+                if gone:
+                    self.post_message(self.MarksChanged(self, len(self.marked)))
+            self.scroll_to(y=before_top, animate=False)
+            self.cursor_row = self._index.get(before_key, min(before_row, max(len(self.rows) - 1, 0)))
+        else:
+            self.scroll_to(y=0, animate=False)
+            self.cursor_row = 0
         # The next page after these rows are drawn: fetching it must not hold up their frame.
         self.call_after_refresh(self._maybe_need_more)
 
@@ -259,8 +313,14 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
                 text.pad_left(width - text.cell_len)
             else:
                 text.pad_right(width - text.cell_len)
+            if text.style:  # Rich renders a Text's own style only alongside spans: make it one
+                text.stylize_before(text.style)
+                text.style = ""
             text.stylize(style)
-            segments.extend(text.render(self.app.console))
+            # A Text without spans renders without a style, which Textual's monochrome filter
+            # (NO_COLOR) cannot read: such segments take the row's.
+            segments.extend(Segment(plain, segment_style or style)
+                            for plain, segment_style, _ in text.render(self.app.console))
             if index < len(self.columns) - 1:
                 segments.append(Segment(" " * SEPARATOR, style))
         return segments
@@ -291,8 +351,9 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
                     message = "Loading more …"
                 else:
                     message = ""
-                return Strip([Segment(f"  {message}", more)]).adjust_cell_length(width)
-            return Strip.blank(width)
+                return Strip([Segment(f"  {message}", more)]).adjust_cell_length(width, more)
+            # Every segment has a style: Textual's monochrome filter (NO_COLOR) reads each one's.
+            return Strip.blank(width, self.rich_style)
         row = self.rows[index]
         key = self._row_key(row)
         is_cursor = index == self.cursor_row
@@ -341,12 +402,11 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self._maybe_need_more()
 
     def _maybe_need_more(self) -> None:
-        if not self.has_more or self.loading_more:
+        if not self.has_more or self.loading_more or self.source is None:
             return
         ahead = len(self.rows) - max(self.cursor_row, self.scroll_offset.y + self.size.height)
         if ahead < PREFETCH_ROWS:
-            self.loading_more = True
-            self.post_message(self.NeedMore(self))
+            self.source.more()
 
     def _move(self, delta: int, *, extend: bool = False) -> None:
         if not self.rows:
