@@ -127,3 +127,22 @@ async def test_a_new_session_asks_for_the_catalog_again(harness: PortalHarness) 
         wizard = await until_screen(pilot, AssignScreen)
         assert wizard is not first
         await until(pilot, lambda: wizard.catalog is not None and wizard.catalog.products, what="the products")
+
+
+async def test_escape_on_employees_leaves_the_filter_then_clears_it_then_goes_to_the_dashboard(
+        harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.view is not None)
+        await pilot.press("g", "e")
+        screen = await until_screen(pilot, EmployeesScreen)
+        await pilot.press("slash", *"nobody")
+        await until(pilot, lambda: screen.employees.chosen.text == "nobody", what="the filter")
+        await pilot.press("escape")  # out of the filter box
+        await until(pilot, lambda: screen.focused is screen.employees.table, what="the list focused")
+        await pilot.press("escape")  # the filter cleared
+        await until(pilot, lambda: screen.employees.chosen.text == "", what="the filter cleared")
+        assert isinstance(app.screen, EmployeesScreen)
+        await pilot.press("escape")
+        await until_screen(pilot, DashboardScreen)

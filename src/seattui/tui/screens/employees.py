@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from seattui.domain.people import DepartmentCount, Employee, EmployeeStatus
+from seattui.domain.people import DepartmentCount, Employee, EmployeeFilter, EmployeeStatus
 from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.formatting import names, plural
@@ -136,8 +136,15 @@ class EmployeesScreen(PortalScreen):
         self.focus_input(self.employees.filter_input)
 
     def action_back(self) -> None:
-        self.remove_class("-facet-open")
-        self.employees.table.focus()
+        """escape: out of the filter or the departments; then show everyone; then to the dashboard."""
+        if self.has_class("-facet-open") or self.focused is not self.employees.table:
+            self.remove_class("-facet-open")
+            self.employees.table.focus()
+        elif self.employees.chosen != EmployeeFilter():
+            self.employees.filter_input.value = ""
+            self.employees.refilter(**EmployeeFilter().model_dump())
+        else:
+            self.seattui.action_open_screen("dashboard")
 
     def action_refresh(self) -> None:
         self.employees.reload()

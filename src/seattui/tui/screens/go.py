@@ -56,9 +56,10 @@ class GoScreen(ModalScreen[str | None]):
         self.dismiss(screen_id if any(entry.id == screen_id for entry in self.screens) else None)
 
     def on_key(self, event: events.Key) -> None:
-        # A key that names no screen closes the box rather than waiting for another.
-
-        if event.key not in self.letters() and event.key != "escape":
+        # A key that names no screen closes the box rather than waiting for another. Until
+        # the box's bindings are active (a key typed right after `g`), its bindings decide.
+        letters = self.letters()
+        if letters and event.key not in letters and event.key != "escape":
             event.stop()
             event.prevent_default()
             self.dismiss(None)
