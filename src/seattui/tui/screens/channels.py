@@ -3,6 +3,8 @@ share of the month already paid; fewer channels refund nothing), confirm."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import uuid
 
 from textual import on, work
@@ -96,9 +98,8 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         if self.quote is None or not self.quote.affordable or self.quoted_channels is None:
             return
         self.query_one("#confirm", Button).disabled = True
-        self._change(self.quoted_channels, self.idempotency_key)
+        self.start_write("confirm", partial(self._change, self.quoted_channels, self.idempotency_key))
 
-    @work(exclusive=True, group="write")
     async def _change(self, channels: int, idempotency_key: str) -> None:
         self.query_one(Problem).say("Changing …")
         try:

@@ -3,7 +3,9 @@ a refusal (an email already on file) shows here and what was typed stays."""
 
 from __future__ import annotations
 
-from textual import on, work
+from functools import partial
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
@@ -68,9 +70,8 @@ class EmployeeForm(PortalModal[Employee | None]):
                 if field in values:
                     self.query_one(f"#{field}-problem", Static).update(message)
             return
-        self._save(person)
+        self.start_write("save", partial(self._save, person))
 
-    @work(exclusive=True, group="write")
     async def _save(self, person: EmployeeFields) -> None:
         employee = self.employee
         saved = await self.call_portal(

@@ -3,10 +3,12 @@ none: a file with bad rows lists each one with its line and reason, and nothing 
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncio
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
@@ -50,9 +52,8 @@ class ImportScreen(PortalModal[int | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
-            self._import(Path(event.value.strip()).expanduser())
+            self.start_write("import", partial(self._import, Path(event.value.strip()).expanduser()))
 
-    @work(exclusive=True, group="write")
     async def _import(self, path: Path) -> None:
         rows = self.query_one("#import-rows")
         rows.display = False

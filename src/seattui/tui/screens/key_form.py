@@ -3,7 +3,9 @@ for one. Answers with the key the portal saved, or None when cancelled."""
 
 from __future__ import annotations
 
-from textual import on, work
+from functools import partial
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
@@ -116,9 +118,8 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
                 typed.focus()
                 return
             key = typed.value
-        self._save(name, key)
+        self.start_write("save", partial(self._save, name, key))
 
-    @work(group="write")
     async def _save(self, name: str, key: str | None) -> None:
         problem = self.query_one(Problem)
         problem.say("Saving …")

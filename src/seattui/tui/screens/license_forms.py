@@ -4,6 +4,8 @@ ask for a confirmation with the exact cost before anything is charged."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import uuid
 from typing import Any, ClassVar
 
@@ -111,9 +113,8 @@ class EditScreen(FormScreen):
         except ValidationFailed as error:
             self.refused(error, {"customer_email": "Customer email", "comment": "Comment"})
             return
-        self._save(edit)
+        self.start_write("submit", partial(self._save, edit))
 
-    @work(exclusive=True, group="write")
     async def _save(self, edit: LicenseEdit) -> None:
         license_id = self.license.id
         edited = await self.call_portal(lambda client: client.edit_license(license_id, edit))
@@ -194,9 +195,8 @@ class QuotedForm(FormScreen):
         if not self.quote.affordable:
             self.say("Not enough credits for this; nothing was charged. Make the change smaller or ask for credits.")
             return
-        self._confirm_and_apply(wanted, self.quote)
+        self.start_write("submit", partial(self._confirm_and_apply, wanted, self.quote))
 
-    @work(exclusive=True, group="write")
     async def _confirm_and_apply(self, wanted: Any, quote: Quote) -> None:
         details = quote_text(quote)
         if not await self.app.push_screen_wait(ConfirmScreen(self.confirmation(wanted), details, confirm=self.CONFIRM)):
