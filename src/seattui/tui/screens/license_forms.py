@@ -4,18 +4,18 @@ ask for a confirmation with the exact cost before anything is charged."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
+from textual.reactive import reactive
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain.catalog import Catalog, Product
-from seattui.domain.errors import ValidationFailed
+from seattui.domain.errors import ValidationFailed, field_words
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
     BatchResult,
@@ -31,11 +31,13 @@ from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
 from seattui.tui import changes
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.screens.confirm import ConfirmScreen
-from seattui.tui.screens.license_list import LicenseText, quote_text
+from seattui.tui.screens.license_list import LicenseText
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.quote_view import LICENSE_CHANGE, Payment, quote_renderable, shortfall_words
 
 FORM = "form"
 
@@ -47,6 +49,14 @@ class FormScreen(PortalModal[Any]):
     BINDINGS = commands.bindings(FORM)
     TITLE_TEXT: ClassVar[str] = ""
     HINT: ClassVar[str] = "ctrl+s: save · escape: cancel"
+
+    # ctrl+s is greyed out while the change it sent is on its way.
+    saving: reactive[bool] = reactive(False, bindings=True, init=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit" and self.saving:
+            return False
+        return super().check_action(action, parameters)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
@@ -82,9 +92,9 @@ class FormScreen(PortalModal[Any]):
         raise NotImplementedError
 
     def refused(self, error: ValidationFailed, names: dict[str, str]) -> None:
-        """A field's problem in words that name the field as the dialog labels it."""
-        parts = [f"{names.get(field, field)}: {message}" for field, message in error.fields.items()]
-        self.say("; ".join(parts) or error.message)
+        """Each field's problem, named as the dialog labels the field."""
+        parts = [f"{names.get(field) or field_words(field)}: {message}" for field, message in error.fields.items()]
+        self.say(". ".join(part.rstrip(".") for part in parts) + "." if parts else error.message)
 
 
 class EditScreen(FormScreen):
@@ -106,17 +116,23 @@ class EditScreen(FormScreen):
 
     def action_submit(self) -> None:
         try:
-            changes = build(LicenseEdit, customer_email=self.query_one("#edit-email", Input).value,
-                            comment=self.query_one("#edit-comment", Input).value)
+            edit = build(LicenseEdit, customer_email=self.query_one("#edit-email", Input).value,
+                         comment=self.query_one("#edit-comment", Input).value)
         except ValidationFailed as error:
             self.refused(error, {"customer_email": "Customer email", "comment": "Comment"})
             return
-        self._save(changes)
+        if self.saving:
+            return
+        self.saving = True
+        self._save(edit)
 
-    @work(exclusive=True, group="write")
-    async def _save(self, changes: LicenseEdit) -> None:
+    @work(group="write")  # never cancelled by anything else
+    async def _save(self, edit: LicenseEdit) -> None:
         license_id = self.license.id
-        edited = await self.call_portal(lambda client: client.edit_license(license_id, changes))
+        try:
+            edited = await self.call_portal(lambda client: client.edit_license(license_id, edit))
+        finally:
+            self.saving = False
         if edited is not None:
             self.seattui.announce_change(changes.LICENSE_EDIT)
             self.dismiss(edited)
@@ -128,11 +144,12 @@ class QuotedForm(FormScreen):
 
     HINT = "ctrl+s: review and confirm · escape: cancel"
     CONFIRM = "Pay"
+    PAYMENT: ClassVar[Payment] = LICENSE_CHANGE
 
     def __init__(self) -> None:
         super().__init__()
         self.quote: Quote | None = None
-        self.idempotency_key = str(uuid.uuid4())
+        self.request_keys = RequestKeys()  # the same key for every try of the same change
 
     def wanted(self) -> Any:
         """What the fields ask for, validated (ValidationFailed names the field)."""
@@ -169,14 +186,14 @@ class QuotedForm(FormScreen):
 
     FIELD_NAMES: ClassVar[dict[str, str]] = {}
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="quote")  # the newest edit supersedes the last
     async def _quote(self, wanted: Any) -> None:
         quote = await self.call_portal(lambda client: self.quote_for(client, wanted))
         if quote is None:
             self.query_one("#form-quote", Static).update("")
             return
         self.quote = quote
-        self.query_one("#form-quote", Static).update(quote_text(quote))
+        self.query_one("#form-quote", Static).update(quote_renderable(quote, self.PAYMENT))
 
     def action_submit(self) -> None:
         try:
@@ -192,18 +209,26 @@ class QuotedForm(FormScreen):
             self.say("Wait for the quote, then press ctrl+s again.")
             return
         if not self.quote.affordable:
-            self.say("Not enough credits for this; nothing was charged. Make the change smaller or ask for credits.")
+            self.say(shortfall_words(self.quote))
             return
+        self.saving = True
         self._confirm_and_apply(wanted, self.quote)
 
-    @work(exclusive=True, group="write")
+    @work(group="write")  # never cancelled by anything else; ctrl+s is greyed out meanwhile
     async def _confirm_and_apply(self, wanted: Any, quote: Quote) -> None:
-        details = quote_text(quote)
+        try:
+            await self._apply_confirmed(wanted, quote)
+        finally:
+            self.saving = False
+
+    async def _apply_confirmed(self, wanted: Any, quote: Quote) -> None:
+        details = quote_renderable(quote, self.PAYMENT)
         if not await self.app.push_screen_wait(ConfirmScreen(self.confirmation(wanted), details, confirm=self.CONFIRM)):
             return
-        key = self.idempotency_key  # the same for every try of this change: charged once
+        key = self.request_keys.key_for(wanted)  # the same for every try of this change: charged once
         result = await self.call_portal(lambda client: self.apply(client, wanted, key))
         if result is not None:
+            self.request_keys.succeeded(wanted)
             self.seattui.announce_change(changes.PURCHASE, balance=getattr(result, "balance_after", None))
             self.dismiss(result)
 

@@ -8,8 +8,6 @@ not at all, and asking again with the same idempotency key tells which without a
 
 from __future__ import annotations
 
-import uuid
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +17,7 @@ from seattui.domain.errors import BatchRefused, UndoRefused
 from seattui.domain.seating import BatchOutcome, MoveRequest, PlannedMove, refusal_summary, refused_moves
 from seattui.tui import changes
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalScreen, plural
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
@@ -57,8 +56,7 @@ class PreviewScreen(PortalScreen):
         self.plan: BatchOutcome | None = None
         self.applied: BatchOutcome | None = None
         self.undone: BatchOutcome | None = None
-        self.apply_key = str(uuid.uuid4())  # one per checked plan: retrying enter applies it once
-        self.undo_key = str(uuid.uuid4())  # one per applied batch, likewise
+        self.request_keys = RequestKeys()  # one key per plan and per undo: retrying enter applies it once
         self.unsure = False  # escape stopped the wait for an apply or an undo: its outcome is unknown
 
     def compose(self) -> ComposeResult:
@@ -110,7 +108,6 @@ class PreviewScreen(PortalScreen):
         else:
             plan = BatchOutcome()
         self.plan = plan
-        self.apply_key = str(uuid.uuid4())
         table = self.query_one(PagedTable)
         table.reset(list(enumerate(self.moves, start=1)))
         # The first conflict under the cursor: the line below the list says it in full.
@@ -200,7 +197,8 @@ class PreviewScreen(PortalScreen):
 
     @work(exclusive=True, group="write")
     async def _apply(self) -> None:
-        requests, key = self.requests, self.apply_key
+        requests = self.requests
+        key = self.request_keys.key_for("reassign", requests)
         self._busy(f"Applying {plural(len(requests), 'move')} in one batch …")
         try:
             outcome = await self.call_portal(lambda client: client.reassign(requests, idempotency_key=key),
@@ -218,7 +216,6 @@ class PreviewScreen(PortalScreen):
             return
         self.applied = outcome
         self.seattui.announce_change(changes.SEAT_MOVES)
-        self.undo_key = str(uuid.uuid4())
         self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
         self._summarize()
         self.notify(f"Applied {plural(outcome.count, 'move')} in batch {short(outcome.batch_id)}.")
@@ -240,7 +237,7 @@ class PreviewScreen(PortalScreen):
                                                              confirm="Undo")):
             return
         self._busy(f"Undoing batch {short(batch_id)} …")
-        key = self.undo_key
+        key = self.request_keys.key_for("undo", batch_id)
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch_id, idempotency_key=key),
                                              retry_key="u", raising=(UndoRefused,))
