@@ -10,10 +10,12 @@ from typing import Any
 from harness import PYTHON, SEATTUI, figure, median, scratch_env, serving, wall_time
 
 RUNS = 9
+SMOKE_RUNS = 1
 PASSWORD = "benchmark-password"
 
 
-def run() -> Iterator[dict[str, Any]]:
+def run(smoke: bool = False) -> Iterator[dict[str, Any]]:
+    runs = SMOKE_RUNS if smoke else RUNS
     with scratch_env() as (root, env):
         database = root / "portal.db"
         subprocess.run(
@@ -33,7 +35,7 @@ def run() -> Iterator[dict[str, Any]]:
             )
             ours: list[float] = []
             plain: list[float] = []
-            for _ in range(RUNS):  # interleaved, so both see the same machine load
+            for _ in range(runs):  # interleaved, so both see the same machine load
                 ours.append(wall_time([SEATTUI, "credits", "--json"], env, expect='"1234.50"'))
                 plain.append(wall_time([PYTHON, "-c", baseline_script], env, expect='"1234.50"'))
     ours_ms, plain_ms = median(ours) * 1000, median(plain) * 1000

@@ -33,15 +33,17 @@ from seattui.domain.keys import format_key
 KEYS = 100_000
 LICENSED = 20_000
 RUNS = 15
+SMOKE = {"keys": 2_000, "licensed": 400, "runs": 2}
 PASSWORD = "benchmark-password"
 STORED = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps a timestamp in SQLite
 
 
-def run() -> Iterator[dict[str, Any]]:
-    yield from asyncio.run(_run())
+def run(smoke: bool = False) -> Iterator[dict[str, Any]]:
+    size = SMOKE if smoke else {"keys": KEYS, "licensed": LICENSED, "runs": RUNS}
+    yield from asyncio.run(_run(**size))
 
 
-async def _run() -> list[dict[str, Any]]:
+async def _run(*, keys: int, licensed: int, runs: int) -> list[dict[str, Any]]:
     import httpx
 
     from seattui.client import PortalClient
@@ -64,17 +66,17 @@ async def _run() -> list[dict[str, Any]]:
                     Decimal("100000000"),
                 )
             org_id = org.org_id
-            _seed(database, org_id)
+            _seed(database, org_id, keys, licensed)
             client = PortalClient(transport=httpx.ASGITransport(app=app))
             await client.login("bench", PASSWORD)
 
-            first_page = await _median_ms(lambda: client.keys(limit=100))
-            filtered = await _median_ms(lambda: client.keys(query="customer 4242", limit=100))
+            first_page = await _median_ms(lambda: client.keys(limit=100), runs)
+            filtered = await _median_ms(lambda: client.keys(query="customer 4242", limit=100), runs)
             raw = sqlite3.connect(database)
             raw_page = _raw_ms(raw, "SELECT * FROM activation_keys WHERE org_id = ? ORDER BY created_at DESC, id DESC "
-                                    "LIMIT 101", (org_id,))
+                                    "LIMIT 101", (org_id,), runs)
             raw_filter = _raw_ms(raw, "SELECT * FROM activation_keys WHERE org_id = ? AND name LIKE ? "
-                                      "ORDER BY created_at DESC, id DESC LIMIT 101", (org_id, "%customer 4242%"))
+                                      "ORDER BY created_at DESC, id DESC LIMIT 101", (org_id, "%customer 4242%"), runs)
             raw.close()
 
             key = (await client.create_key("purchases")).key
@@ -85,7 +87,7 @@ async def _run() -> list[dict[str, Any]]:
                 await client.quote_license(order)
                 await client.create_license(order)
 
-            purchase = await _median_ms(review_and_confirm)
+            purchase = await _median_ms(review_and_confirm, runs)
 
             # Another organization with credits for exactly 10 of these purchases.
             async with portal.store.write() as conn:
@@ -117,40 +119,41 @@ async def _run() -> list[dict[str, Any]]:
     ]
 
 
-def _seed(database: Path, org_id: int) -> None:
-    """100,000 keys and 20,000 licenses in two executemany calls, through plain sqlite3."""
+def _seed(database: Path, org_id: int, keys: int, licensed: int) -> None:
+    """`keys` keys (100,000) and `licensed` licenses (20,000) in two executemany calls, through
+    plain sqlite3."""
     created = datetime(2026, 1, 1, tzinfo=UTC)
     with sqlite3.connect(database) as raw:
         raw.executemany(
             "INSERT INTO activation_keys (org_id, key, name, created_at) VALUES (?, ?, ?, ?)",
             [(org_id, format_key(f"BK{n:014d}"), f"Customer {n}",
               (created + timedelta(seconds=n)).strftime(STORED))
-             for n in range(KEYS)],
+             for n in range(keys)],
         )
         first = raw.execute("SELECT min(id) FROM activation_keys WHERE org_id = ?", (org_id,)).fetchone()[0]
         now = created.strftime(STORED)
-        step = KEYS // LICENSED
+        step = keys // licensed
         raw.executemany(
             "INSERT INTO licenses (org_id, key_id, key, product_id, edition_id, term, quantity, paid, created_at, "
             "updated_at, addons, comment) VALUES (?, ?, ?, 'remotedesk', 'standard', 'permanent', 1, 4900, ?, ?, '', '')",
-            [(org_id, first + n * step, format_key(f"BK{n * step:014d}"), now, now) for n in range(LICENSED)],
+            [(org_id, first + n * step, format_key(f"BK{n * step:014d}"), now, now) for n in range(licensed)],
         )
 
 
-async def _median_ms(call: Any) -> float:
+async def _median_ms(call: Any, runs: int) -> float:
     await call()  # warm: imports, statement caches
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         start = time.perf_counter()
         await call()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
 
 
-def _raw_ms(raw: sqlite3.Connection, sql: str, parameters: tuple[Any, ...]) -> float:
+def _raw_ms(raw: sqlite3.Connection, sql: str, parameters: tuple[Any, ...], runs: int) -> float:
     raw.execute(sql, parameters).fetchall()
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         start = time.perf_counter()
         raw.execute(sql, parameters).fetchall()
         times.append(time.perf_counter() - start)

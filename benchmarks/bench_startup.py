@@ -17,6 +17,7 @@ from harness import SEATTUI, figure, median, scratch_env
 from terminal import time_to_texts
 
 RUNS = 11  # the machines are shared: medians of more runs move less
+SMOKE_RUNS = 1
 MINIMAL_APP = """
 from textual.app import App
 from textual.widgets import Static
@@ -32,7 +33,8 @@ Minimal().run()
 """
 
 
-def run() -> Iterator[dict[str, Any]]:
+def run(smoke: bool = False) -> Iterator[dict[str, Any]]:
+    runs = SMOKE_RUNS if smoke else RUNS
     with scratch_env() as (root, env):
         database = root / "demo.db"
         subprocess.run([SEATTUI, "demo", "--db", str(database), "--seed-only"], env=env, check=True,
@@ -42,7 +44,7 @@ def run() -> Iterator[dict[str, Any]]:
         balance = subprocess.run([SEATTUI, "--profile", "demo", "credits"], env=env, check=True,
                                  capture_output=True, text=True).stdout.split(": ")[1].strip()
         ours_first, ours_data, ours_fresh, minimal_first = [], [], [], []
-        for _ in range(RUNS):  # interleaved, so both see the same machine load
+        for _ in range(runs):  # interleaved, so both see the same machine load
             first, data, fresh = time_to_texts(
                 [SEATTUI, "--profile", "demo"], ["seattui", balance, "credits on "], env
             )

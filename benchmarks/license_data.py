@@ -17,7 +17,7 @@ from seattui.domain.keys import RANDOM_ALPHABET, format_key
 from seattui.domain.money import to_hundredths
 from seattui.portal.runtime import Portal
 from seattui.portal.services import accounts
-from seattui.portal.services.licenses import search_text
+from seattui.portal.queries.licenses import search_text
 from seattui.portal.store.tables import activation_keys, license_search, licenses
 from seattui.wiring import portal_settings
 

@@ -84,6 +84,58 @@ async def test_a_key_with_a_permanent_license_and_a_trial_activates_the_permanen
         await software.activate(device(trial.key, "pc-3"))
 
 
+async def test_a_device_holding_the_trial_moves_to_the_permanent_license_bought_on_the_same_key(
+    harness: PortalHarness,
+) -> None:
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=10, quantity=1)
+    software = harness.client()
+    assert (await software.activate(device(trial.key, "pc-1"))).term is Term.TRIAL
+    permanent = await a_license(harness, key=trial.key, quantity=1)  # bought later, on the same key
+    status = await software.activate(device(trial.key, "pc-1"))
+    assert (status.term, status.activated_here, status.support_ends_on) == (
+        Term.PERMANENT, True, permanent.support_ends_on)
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(permanent.id)).device.hostname == "pc-1"
+    assert (await owner.license(trial.id)).device is None  # the trial is free for another device
+    assert (await software.check_activation(same(device(trial.key, "pc-1")))).term is Term.PERMANENT
+    assert (await software.activate(device(trial.key, "pc-2"))).term is Term.TRIAL
+    moves = [(e.action, e.object_id) for e in reversed((await owner.audit(limit=200)).items)  # newest first
+             if e.action in ("license.activate", "license.deactivate")]
+    assert moves == [("license.activate", trial.id), ("license.deactivate", trial.id), ("license.activate", permanent.id),
+                     ("license.activate", trial.id)]
+
+
+async def test_a_device_whose_trial_ended_moves_to_the_permanent_license(harness: PortalHarness) -> None:
+    trial = await a_license(harness, term=Term.TRIAL, trial_days=3, quantity=1)
+    software = harness.client()
+    await software.activate(device(trial.key, "pc-1"))
+    harness.clock.advance(days=4)
+    permanent = await a_license(harness, key=trial.key, quantity=1)
+    assert (await software.activate(device(trial.key, "pc-1"))).term is Term.PERMANENT
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(trial.id)).device is None  # so the ended trial can be deleted
+    assert (await owner.license(permanent.id)).device.hostname == "pc-1"
+
+
+async def test_among_equal_licenses_a_device_gets_the_most_recently_created_and_keeps_it(
+    harness: PortalHarness,
+) -> None:
+    older = await a_license(harness, quantity=1)
+    newer = await a_license(harness, key=older.key, quantity=1)
+    software = harness.client()
+    await software.activate(device(older.key, "pc-1"))
+    owner = await harness.login("acme-owner")
+    assert (await owner.license(newer.id)).device.hostname == "pc-1"
+    await software.deactivate(same(device(older.key, "pc-1")))
+    await software.activate(device(older.key, "pc-2"))  # the newer again, now for pc-2
+    await software.activate(device(older.key, "pc-1"))
+    assert (await owner.license(older.id)).device.hostname == "pc-1"
+    await software.deactivate(same(device(older.key, "pc-2")))
+    await software.activate(device(older.key, "pc-1"))  # a license as good is free: pc-1 keeps its own
+    assert (await owner.license(older.id)).device.hostname == "pc-1"
+    assert (await owner.license(newer.id)).device is None
+
+
 def from_address(harness_app: object, address: str) -> PortalClient:
     transport = httpx.ASGITransport(app=harness_app, raise_app_exceptions=False, client=(address, 40000))
     return PortalClient(transport=transport, retries=0)

@@ -124,7 +124,7 @@ def on_keys(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
         from seattui.tui.screens.keys import KeysScreen
 
         await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         await settled(KeysScreen, lambda screen: screen.key_list.table.total is not None)(pilot)
         if then is not None:
             await then(pilot)
@@ -142,7 +142,7 @@ def opened(key: str, screen_type: type, *presses: str) -> Callable[[Any], Any]:
     """From the dashboard, a list screen opened with `key`, loaded, after `presses`."""
     async def run_before(pilot: Any) -> None:
         await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
-        await pilot.press(key)
+        await pilot.press("g", key)
         await settled(screen_type, list_ready)(pilot)
         if presses:
             await pilot.press(*presses)
@@ -161,7 +161,7 @@ def at_step(step: str, **answers: str) -> Callable[[Any], Any]:
         from seattui.tui.screens.assign import AssignScreen
 
         await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
-        await pilot.press("a")
+        await pilot.press("g", "a")
         wizard = await until_screen(pilot, AssignScreen)
         await until(pilot, lambda: wizard.catalog is not None and wizard.query_one("#assign-keys-table").rows)
         draft = Draft()
@@ -248,7 +248,7 @@ async def _employees_ready(pilot: Any) -> Any:
     from seattui.tui.screens.employees import EmployeesScreen
 
     await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
-    await pilot.press("e")
+    await pilot.press("g", "e")
     screen = await until_screen(pilot, EmployeesScreen)
     await until(pilot, lambda: screen.employees.table.rows and screen.departments, what="the employees")
     return screen
@@ -310,7 +310,7 @@ class TestEmployees:
 
         async def applied(pilot: Any) -> None:
             preview = await _to_preview(pilot)
-            await pilot.press("x")
+            await pilot.press("delete")
             await until(pilot, lambda: preview.plan is not None and not preview.conflicts, what="no conflicts")
             await pilot.press("enter")
             await until(pilot, lambda: preview.applied is not None, what="the batch")

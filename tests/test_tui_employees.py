@@ -42,7 +42,7 @@ def person(n: int) -> str:
 
 async def open_employees(pilot: Any, rows: int) -> EmployeesScreen:
     await until(pilot, lambda: pilot.app.who is not None, what="the session")
-    await pilot.press("e")
+    await pilot.press("g", "e")
     screen: EmployeesScreen = await until_screen(pilot, EmployeesScreen)
     await until(pilot, lambda: len(screen.employees.table.rows) == rows, what=f"{rows} rows")
     return screen
@@ -153,7 +153,7 @@ async def test_the_preview_lists_every_move_and_each_conflict_then_applies_and_u
         await pilot.press("enter")
         await until_text(pilot, "1 move has a conflict, and a batch applies whole or not at all")
         assert await holders(client) == set(ids[:4])
-        await pilot.press("x")
+        await pilot.press("delete")
         await until_text(pilot, "Preview: 2 moves, 0 conflicts")
         await pilot.press("enter")
         await until(pilot, lambda: preview.applied is not None, what="the batch")
@@ -162,7 +162,7 @@ async def test_the_preview_lists_every_move_and_each_conflict_then_applies_and_u
         assert await holders(client) == {ids[1], ids[3], ids[6], ids[5]}
         (entry,) = (await client.audit(batch_id=batch_id)).items
         assert entry.summary == "Reassigned 2 seat(s) (workspace 2)"
-        await pilot.press("u")
+        await pilot.press("z")
         await until_text(pilot, f"Undo batch {batch_id[:8]}?")
         await pilot.press("y")
         await until(pilot, lambda: preview.undone is not None, what="the undo")
@@ -257,7 +257,7 @@ async def test_an_undo_is_refused_when_a_seat_moved_since(harness: PortalHarness
         await pilot.press("enter")
         await until(pilot, lambda: preview.applied is not None)
         await client.reassign([move(ids[2], ids[3])])  # someone else moves the seat on
-        await pilot.press("u")
+        await pilot.press("z")
         await until_screen(pilot, ConfirmScreen)
         await pilot.press("y")
         await until_text(pilot, "The batch was not undone: the workspace seat is no longer")
@@ -270,8 +270,8 @@ async def test_viewers_see_no_reassign_or_seat_keys(harness: PortalHarness) -> N
     async with app.run_test(size=SIZE) as pilot:
         await open_employees(pilot, 3)
         footer = screen_text(app).splitlines()[-1]
-        assert "Reassign" not in footer and "Seat" not in footer and "Add" not in footer
-        await pilot.press("space", "r", "a", "x")
+        assert "Reassign" not in footer and "Seat" not in footer and "New" not in footer
+        await pilot.press("space", "r", "n", "d")
         await pilot.pause()
         assert isinstance(app.screen, EmployeesScreen)
 
@@ -285,12 +285,12 @@ async def test_the_batches_list_undoes_a_batch(harness: PortalHarness) -> None:
         await pilot.press("b")
         batches: SeatBatchesScreen = await until_screen(pilot, SeatBatchesScreen)
         await until_text(pilot, (batch.batch_id or "")[:8])
-        await pilot.press("u")
+        await pilot.press("z")
         await until_screen(pilot, ConfirmScreen)
         await pilot.press("y")
         await until(pilot, lambda: len(batches.query_one("#batches").rows) == 2, what="the undo batch listed")
         assert await holders(client) == {ids[0]}
-        await pilot.press("down", "u")  # the first batch, below the undo batch
+        await pilot.press("down", "z")  # the first batch, below the undo batch
         await until_text(pilot, "was undone already")
         await pilot.press("escape")
         await until_screen(pilot, EmployeesScreen)
@@ -301,7 +301,7 @@ async def test_the_form_says_what_is_wrong_and_keeps_what_was_typed(harness: Por
     app, client = await app_for(harness)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_employees(pilot, 1)
-        await pilot.press("a")
+        await pilot.press("n")
         await type_text(pilot, "Grace Hopper")
         await pilot.press("enter")
         await type_text(pilot, "grace-at-navy")

@@ -26,9 +26,19 @@ from seattui.tui.screens.keys import KeysScreen
 from seattui.tui.widgets.key_list import KeyList
 
 from textual import events
+from textual.message import Message
 
 from harness import PortalHarness
-from tui_support import make_app, screen_text, type_text, until, until_screen, until_text
+from tui_support import (
+    changes_started,
+    keys_pressed,
+    make_app,
+    screen_text,
+    type_text,
+    until,
+    until_screen,
+    until_text,
+)
 
 SIZE = (100, 32)
 
@@ -49,20 +59,21 @@ async def on_dashboard(pilot: Any) -> None:
 
 
 @asynccontextmanager
-async def wizard_on(harness: PortalHarness, key_name: str, login: str = "acme-owner") -> AsyncIterator[
-        tuple[PortalClient, Any, AssignScreen]]:
-    """The app logged in as `login`, on the wizard, the key step answered with a new key."""
+async def wizard_on(harness: PortalHarness, key_name: str, login: str = "acme-owner", *,
+                    messages: list[Message] | None = None) -> AsyncIterator[tuple[PortalClient, Any, AssignScreen]]:
+    """The app logged in as `login`, on the wizard, the key step answered with a new key; every
+    message the app posts goes to `messages`, if given."""
     client = await signed_in(harness, login)
     await client.create_key(key_name)
     app = make_app(harness, token=client.token)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=messages.append if messages is not None else None) as pilot:
         await on_dashboard(pilot)
         yield client, pilot, await open_wizard(pilot, key_name)
 
 
 async def open_wizard(pilot: Any, key_name: str) -> AssignScreen:
-    """From the dashboard: `a`, then pick the key named `key_name` by filtering for it."""
-    await pilot.press("a")
+    """From the dashboard: `g a`, then pick the key named `key_name` by filtering for it."""
+    await pilot.press("g", "a")
     wizard: AssignScreen = await until_screen(pilot, AssignScreen)
     await until(pilot, lambda: wizard.catalog is not None, what="the catalog")
     await paste(pilot, key_name)
@@ -127,7 +138,7 @@ async def test_the_keys_screen_creates_copies_and_filters(harness: PortalHarness
     app = make_app(harness, token=owner.token)
     async with app.run_test(size=SIZE) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         keys: KeysScreen = await until_screen(pilot, KeysScreen)
         await until_text(pilot, "3 keys")
 
@@ -191,7 +202,7 @@ async def test_a_keys_detail_shows_what_it_holds_and_resizes_a_subscription(harn
     app = make_app(harness, token=owner.token)
     async with app.run_test(size=SIZE) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         await until_text(pilot, "Contoso HQ")
         await pilot.press("enter")
         detail = await until_screen(pilot, KeyDetailScreen)
@@ -199,7 +210,7 @@ async def test_a_keys_detail_shows_what_it_holds_and_resizes_a_subscription(harn
         assert "Connect Cloud" in screen_text(app)
         await pilot.press("tab")  # to the subscriptions
         await until(pilot, lambda: detail.subscription is not None)
-        await pilot.press("s")
+        await pilot.press("u")
         await until_text(pilot, "Change the channels")
         await pilot.press("5")  # replaces the 3 shown
         await until_text(pilot, "Connect Cloud, 2 more channels for 30 days")
@@ -227,7 +238,7 @@ async def test_the_dashboards_figures_open_the_keys_screen(harness: PortalHarnes
         keys = await until_screen(pilot, KeysScreen)
         await until_text(pilot, "1 key with subscriptions")
         assert keys.key_list.holds is KeyHolds.SUBSCRIPTIONS
-        await pilot.press("d")
+        await pilot.press("g", "d")
         await until_screen(pilot, DashboardScreen)
         attention.highlighted = 5  # activation keys
         await pilot.press("enter")
@@ -294,13 +305,16 @@ async def test_a_subscription_by_channels_through_the_wizard(harness: PortalHarn
 
 
 async def test_a_short_balance_stops_at_the_review_and_charges_nothing(harness: PortalHarness) -> None:
-    async with wizard_on(harness, "Contoso HQ") as (owner, pilot, wizard):
+    messages: list[Message] = []
+    async with wizard_on(harness, "Contoso HQ", messages=messages) as (owner, pilot, wizard):
         app = pilot.app
         await order(pilot, wizard, "vaultbackup", "datacenter", "permanent", "5", "", "")
         await until_text(pilot, "Not enough credits: 200.00 short")
         assert not wizard.quote.affordable and "y Confirm" not in screen_text(app)
+        messages.clear()
         await pilot.press("y", "y")
-        await pilot.pause(0.2)
+        assert keys_pressed(messages) == ["y", "y"]  # both arrived,
+        assert changes_started(app, messages) == []  # and neither started a purchase
         assert wizard.result is None and app.screen is wizard
     assert (await owner.balance()).balance == Decimal("1000.00")
     assert (await owner.keys()).items[0].license_count == 0
@@ -327,9 +341,10 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
     that does not fit is stopped at the review with the shortfall."""
     owner = await signed_in(harness)
     app = make_app(harness, token=owner.token)
-    async with app.run_test(size=SIZE) as pilot:
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await on_dashboard(pilot)
-        await pilot.press("k")
+        await pilot.press("g", "k")
         keys = await until_screen(pilot, KeysScreen)
         await pilot.press("n")
         await until_screen(pilot, KeyFormScreen)
@@ -360,8 +375,9 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
         await pilot.press("a")
         await order(pilot, wizard, "remotedesk", "enterprise", "permanent", "10", "", "")
         await until_text(pilot, f"Not enough credits: {format_credits(Decimal('1490.00') - balance)} short")
+        messages.clear()
         await pilot.press("y")
-        await pilot.pause(0.2)
+        assert keys_pressed(messages) == ["y"] and changes_started(app, messages) == []
         assert wizard.result is None and "The balance is short: this cannot be confirmed" in screen_text(app)
     assert (await owner.balance()).balance == Decimal("450.30")
     detail = await owner.key((await owner.keys()).items[0].id)

@@ -20,6 +20,8 @@ from seattui.domain.money import format_credits
 from seattui.portal.seed import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 from seattui.portal.store.tables import licenses
 from seattui.tui.screens.dashboard import DashboardScreen
+from seattui.tui.screens.help import HelpScreen
+from seattui.tui.screens.licenses import LicensesScreen
 from seattui.tui.screens.login import LoginScreen
 from seattui.tui.screens.relogin import ReloginScreen
 from seattui.tui.screens.setup import SetupScreen
@@ -123,8 +125,9 @@ async def test_an_unreachable_portal_is_a_message_with_a_retry_key(harness: Port
         await until_text(pilot, "Cannot reach the portal at http://127.0.0.1:9")
         assert "ctrl+r to retry" in screen_text(app)
         await pilot.press("question_mark")  # the app stays responsive meanwhile
-        await until_text(pilot, "Retry")
+        await until_text(pilot, "Try to reach the portal again")  # the help of ctrl+r, only in `?`
         await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="the help to close")
         app.client = None  # the retry opens the connector again
         connector.up = True
         await pilot.press("ctrl+r")
@@ -150,7 +153,7 @@ async def test_a_portal_that_hangs_is_cut_off_and_the_app_stays_responsive(harne
         async with app.run_test(size=SIZE) as pilot:
             await until_text(pilot, "Connecting to test")
             await pilot.press("question_mark")
-            await until_text(pilot, "Help")  # drawn while the portal hangs
+            await until_text(pilot, "Help · escape closes")  # drawn while the portal hangs
             await pilot.press("escape")
             await until_text(pilot, "did not answer within 0.5 s")
     finally:
@@ -185,7 +188,7 @@ async def test_a_session_ending_mid_work_asks_for_the_password_and_keeps_the_scr
         harness.clock.advance(days=31)
         vendor = await harness.login("vendor-admin")
         await vendor.grant_credits(harness.world.org_ids["Acme"], Decimal("5.00"))
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await until_screen(pilot, ReloginScreen)
         await type_text(pilot, PASSWORD)
         await pilot.press("enter")
@@ -201,7 +204,7 @@ async def test_giving_up_the_login_modal_returns_to_the_login(harness: PortalHar
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: on_dashboard(app))
         harness.clock.advance(days=31)
-        await pilot.press("r")
+        await pilot.press("ctrl+r")
         await until_screen(pilot, ReloginScreen)
         await pilot.press("escape")
         await until_screen(pilot, LoginScreen)
@@ -285,7 +288,11 @@ async def test_jump_goes_to_a_screen_by_name_and_says_so_when_there_is_none(harn
         await type_text(pilot, "nowhere")
         await pilot.press("enter")
         await until_text(pilot, "No screen called 'nowhere'")
-        app.screen.query_one("#jump-input").value = ":dash"
+        app.screen.query_one("#jump-input").value = ":lic"  # a name's start is enough
+        await pilot.press("enter")
+        await until_screen(pilot, LicensesScreen)
+        await pilot.press("colon")
+        await type_text(pilot, "dashboard")
         await pilot.press("enter")
         await until_screen(pilot, DashboardScreen)
 

@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
+from textual.message import Message
 from textual.pilot import Pilot
+from textual.worker import Worker
 
 from seattui.client import PortalClient
 from seattui.config import Profile, save_profile, save_token
@@ -97,8 +100,31 @@ async def log_in(pilot: Pilot[Any], login: str, password: str) -> None:
     await until_screen(pilot, LoginScreen)
     login_input = pilot.app.screen.query_one("#login")
     login_input.value = ""
+    login_input.focus()
     await type_text(pilot, login)
     await pilot.press("enter")
     await until(pilot, lambda: pilot.app.screen.query_one("#password").display, what="the password field")
     await type_text(pilot, password)
     await pilot.press("enter")
+
+
+# -- "nothing happened", told by the messages the app posted (run_test(message_hook=...)) ---------
+
+def keys_pressed(messages: list[Message]) -> list[str]:
+    """The keys the app received, once each (a key event is dispatched again on each widget it
+    passes): proof that a key whose effect is "nothing" did arrive."""
+    seen: dict[int, str] = {}
+    for message in messages:
+        if isinstance(message, events.Key):
+            seen.setdefault(id(message), message.key)
+    return list(seen.values())
+
+
+def changes_started(app: SeattuiApp, messages: list[Message]) -> list[str]:
+    """The changes (workers of the "write" group) that are running, or that reported a state:
+    a change started by a key is in the app's workers the moment the key's action runs, and
+    posts its state from then on."""
+    reported = [message.worker.name for message in messages
+                if isinstance(message, Worker.StateChanged) and message.worker.group == "write"]
+    running = [worker.name for worker in app.workers if worker.group == "write"]
+    return reported + running

@@ -5,6 +5,7 @@ portal call takes: in a worker, with a login modal when the session runs out."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import gc
 import logging
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual.app import App
+from textual.app import App, UnknownModeError
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -52,15 +53,10 @@ def _lazy(module: str, screen: str) -> Callable[[], Screen[Any]]:
     return build
 
 
-# Each built screen is a mode of its own, imported when first opened: the first frame
-# pays only for the connect screen.
+# Each screen of the registry is a mode of its own, imported when first opened: the first
+# frame pays only for the connect screen.
 SCREEN_FACTORIES: dict[str, Callable[[], Screen[Any]]] = {
-    "dashboard": _lazy("dashboard", "DashboardScreen"),
-    "keys": _lazy("keys", "KeysScreen"),
-    "assign": _lazy("assign", "AssignScreen"),
-    "licenses": _lazy("licenses", "LicensesScreen"),
-    "support": _lazy("support", "SupportScreen"),
-    "employees": _lazy("employees", "EmployeesScreen"),
+    entry.id: _lazy(entry.module, entry.screen) for entry in commands.SCREENS
 }
 WRITE_GROUP = "write"
 
@@ -184,8 +180,13 @@ class SeattuiApp(App[None]):
         self._catalog = None
         self.session_info += 1
         self.switch_mode(START)
+        # Back to the first screen alone: a login or setup left from before would sit under
+        # the one the next connection opens, and take what is typed for it.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        # Fresh screens for the next session: nothing one session read is shown to the next.
         for name, factory in SCREEN_FACTORIES.items():
-            if name in self._modes:
+            with contextlib.suppress(UnknownModeError):
                 self.remove_mode(name)
             self.add_mode(name, factory)
         start = self.get_screen_stack_base()
@@ -269,13 +270,10 @@ class SeattuiApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_screen":
-            if self.who is None:
-                return False
             entry = commands.screen_entry(str(parameters[0])) if parameters else None
-            return entry is not None and commands.allowed(
-                commands.Command(entry.id, entry.title, action, needs=entry.needs), self.permissions
-            )
-        if action in ("logout", "jump"):
+            return self.who is not None and entry is not None and (
+                entry.needs is None or entry.needs in self.permissions)
+        if action in ("logout", "jump", "go"):
             return self.who is not None
         return True
 
@@ -297,6 +295,18 @@ class SeattuiApp(App[None]):
             self.screen.dismiss()
             return
         self.push_screen(HelpScreen(self.screen))
+
+    def action_go(self) -> None:
+        from seattui.tui.screens.go import GoScreen
+
+        if isinstance(self.screen, GoScreen):
+            return
+
+        def go(screen_id: str | None) -> None:
+            if screen_id:
+                self.action_open_screen(screen_id)
+
+        self.push_screen(GoScreen(self.permissions), go)
 
     def action_jump(self) -> None:
         from seattui.tui.screens.jump import JumpScreen

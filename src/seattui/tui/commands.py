@@ -1,8 +1,14 @@
 """One registry of commands: it feeds the key bindings (and so the footer), the `?` help,
-the command palette and the `:` jump box. No key is declared anywhere else.
+the command palette, the `g` go-to box and the `:` jump box. No key is declared anywhere else.
 
 A command belongs to the app (everywhere) or to one screen. Its action runs on that owner.
 Keys can be remapped by id in the config's [keymap] table (Textual's keymap).
+
+The key scheme: a screen is reached by `g` then its letter (or `:name`, or ctrl+p), never by a
+bare letter, so a letter pressed on a screen only ever acts on that screen. The same letter
+means the same thing wherever it is bound: `/` filter, `space` mark, `n` new, `e` edit,
+`a` assign, `c` copy, `u` upgrade or change, `z` undo, `delete` delete, ctrl+r read again,
+`escape` back one level (out of a field, then a filter, then to the dashboard).
 """
 
 from __future__ import annotations
@@ -21,45 +27,67 @@ APP = "app"
 class Command:
     id: str
     description: str
-    action: str
+    action: str  # the action's name on its owner (the app's with an "app." prefix)
     key: str | None = None  # None: found through the palette only
     scope: str = APP
     help: str = ""
     needs: Permission | None = None
     show: bool = True  # in the footer
     key_display: str | None = None
+    args: tuple[object, ...] = ()  # the action's arguments
+
+    @property
+    def name(self) -> str:
+        """The action's name on the object that runs it."""
+        return self.action.removeprefix("app.")
+
+    @property
+    def invocation(self) -> str:
+        """The action as Textual runs it: the name, and its arguments in Python syntax."""
+        arguments = f"({', '.join(repr(arg) for arg in self.args)})" if self.args else ""
+        return f"{self.action}{arguments}"
 
 
 @dataclass(frozen=True)
 class ScreenEntry:
-    """A built screen: its id (also its `:` name), key and title."""
+    """A built screen: its id (also its `:` name), its letter after `g`, its title, and the
+    class that builds it (imported when it first opens, so the first frame pays for none)."""
 
     id: str
     key: str
     title: str
     help: str
+    module: str  # under seattui.tui.screens
+    screen: str  # the class in that module
     needs: Permission | None = None
 
 
 # The screens that exist. A screen is listed here once it is built, not before.
 SCREENS: tuple[ScreenEntry, ...] = (
-    ScreenEntry("dashboard", "d", "Dashboard", "Balance, ledger, licenses and what needs attention"),
-    # issue 4: activation keys and the assignment wizard
-    ScreenEntry("keys", "k", "Activation keys", "Keys with their licenses and subscriptions: create, copy, assign"),
+    ScreenEntry("dashboard", "d", "Dashboard", "Balance, ledger, licenses and what needs attention",
+                "dashboard", "DashboardScreen"),
+    ScreenEntry("keys", "k", "Activation keys", "Keys with their licenses and subscriptions: create, copy, assign",
+                "keys", "KeysScreen"),
     ScreenEntry("assign", "a", "Assign a license", "The wizard: key, product, edition, term, quantity, customer, "
-                "review with the credit check", needs=Permission.ASSIGN),
-    ScreenEntry("licenses", "l", "Licenses", "Every license: filter, facets, upgrade, edit, delete, devices"),
-    ScreenEntry("support", "s", "Support", "Licenses by end of support; extend many at once"),
-    ScreenEntry("employees", "e", "Employees", "Employees and their seats; bulk seat reassignment"),
+                "review with the credit check", "assign", "AssignScreen", needs=Permission.ASSIGN),
+    ScreenEntry("licenses", "l", "Licenses", "Every license: filter, facets, upgrade, edit, delete, devices",
+                "licenses", "LicensesScreen"),
+    ScreenEntry("support", "s", "Support", "Licenses by end of support; extend or upgrade many at once",
+                "support", "SupportScreen"),
+    ScreenEntry("employees", "e", "Employees", "Employees and their seats; bulk seat reassignment",
+                "employees", "EmployeesScreen"),
 )
 
 
 def _screen_commands() -> list[Command]:
+    # In the `g` box (scope "go"), each under its letter; the palette lists them as the app's.
     return [
-        # Not in the footer: with a screen's own keys there is no room at 80 columns; `?`,
-        # ctrl+p and `:` list them.
-        Command(f"screen.{entry.id}", entry.title, f"app.open_screen('{entry.id}')", key=entry.key,
-                help=entry.help, needs=entry.needs, show=False)
+        Command(f"go.{entry.id}", entry.title, "pick", key=entry.key, scope="go", help=entry.help,
+                needs=entry.needs, args=(entry.id,))
+        for entry in SCREENS
+    ] + [
+        Command(f"screen.{entry.id}", f"Go to {entry.title.lower()}", "app.open_screen", help=entry.help,
+                needs=entry.needs, args=(entry.id,))
         for entry in SCREENS
     ]
 
@@ -67,9 +95,12 @@ def _screen_commands() -> list[Command]:
 COMMANDS: tuple[Command, ...] = (
     Command("app.help", "Help", "app.help", key="question_mark", key_display="?",
             help="The keys and commands of this screen"),
+    Command("app.go", "Go to", "app.go", key="g",
+            help="Go to another screen: g, then its letter (g l licenses, g e employees, g d dashboard)"),
     Command("app.jump", "Jump", "app.jump", key="colon", key_display=":", show=False,
             help="Jump to a screen by name: :dashboard, :keys, :licenses ..."),
     *_screen_commands(),
+    Command("go.close", "Back", "dismiss", key="escape", scope="go", args=(None,)),
     Command("app.quit", "Quit", "app.quit_app", key="q", help="Quit seattui (asks first if a change is running)"),
     Command("app.logout", "Log out", "app.logout", help="Revoke this session and return to the login"),
     Command("app.profiles", "Switch profile", "app.switch_profile", help="Log in to another portal or as someone else"),
@@ -80,11 +111,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("login.profiles", "Profiles", "profiles", key="f2", scope="login", help="Pick or add a profile"),
     Command("setup.create", "Create", "create", key="ctrl+s", scope="setup",
             help="Create the organization and its owner"),
-    Command("confirm.yes", "Yes", "answer(True)", key="y", scope="confirm"),
-    Command("confirm.no", "No", "answer(False)", key="n,escape", scope="confirm"),
+    Command("confirm.yes", "Yes", "answer", args=(True,), key="y", scope="confirm"),
+    Command("confirm.no", "No", "answer", args=(False,), key="n,escape", scope="confirm"),
     Command("help.close", "Close", "dismiss", key="escape,q", scope="help"),
-    Command("jump.close", "Back", "dismiss(None)", key="escape", scope="jump"),
-    Command("profiles.close", "Back", "dismiss(None)", key="escape", scope="profiles"),
+    Command("jump.close", "Back", "dismiss", args=(None,), key="escape", scope="jump"),
+    Command("profiles.close", "Back", "dismiss", args=(None,), key="escape", scope="profiles"),
     Command("relogin.cancel", "Log out", "give_up", key="escape", scope="relogin",
             help="Give up this session and return to the login"),
     # Every table of rows (keys, licenses, support, employees) shares these.
@@ -109,7 +140,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Sort by the next column"),
     Command("table.reverse", "Reverse", "reverse_sort", key="O", scope="table", show=False,
             help="Reverse the sort order"),
-    Command("dashboard.refresh", "Refresh", "refresh", key="r", scope="dashboard",
+    Command("dashboard.refresh", "Refresh", "refresh", key="ctrl+r", scope="dashboard",
             help="Read every figure again from the portal"),
     Command("dashboard.open", "Open", "open_figure", key="enter", scope="dashboard", show=False,
             help="Open the list behind the figure under the cursor"),
@@ -130,27 +161,27 @@ COMMANDS: tuple[Command, ...] = (
     Command("keys.assign", "Assign", "assign", key="a", scope="keys", needs=Permission.ASSIGN,
             help="Start the assignment wizard with this key filled in"),
     Command("keys.rename", "Rename", "rename", key="e", scope="keys", needs=Permission.MANAGE_KEYS,
-            help="Give the key under the cursor another name"),
+            show=False, help="Give the key under the cursor another name"),
     Command("keys.delete", "Delete", "delete", key="delete", scope="keys", needs=Permission.MANAGE_KEYS,
-            help="Delete the marked keys (or the one under the cursor) that hold nothing"),
-    Command("keys.refresh", "Refresh", "refresh", key="r", scope="keys", show=False,
+            show=False, help="Delete the marked keys (or the one under the cursor) that hold nothing"),
+    Command("keys.refresh", "Refresh", "refresh", key="ctrl+r", scope="keys", show=False,
             help="Read the keys again from the portal"),
     Command("keys.back", "Back", "back", key="escape", scope="keys", show=False,
             help="Leave the filter, then show every key, then back to the dashboard"),
     Command("key.copy", "Copy", "copy_key", key="c", scope="key", help="Copy the key to the clipboard"),
     Command("key.assign", "Assign", "assign", key="a", scope="key", needs=Permission.ASSIGN,
             help="Assign a license to this key"),
-    Command("key.channels", "Channels", "change_channels", key="s", scope="key", needs=Permission.PURCHASE,
+    Command("key.channels", "Channels", "change_channels", key="u", scope="key", needs=Permission.PURCHASE,
             help="Change the channels of the subscription under the cursor"),
     Command("key.rename", "Rename", "rename", key="e", scope="key", needs=Permission.MANAGE_KEYS,
             help="Give the key another name"),
-    Command("key.refresh", "Refresh", "refresh", key="r", scope="key", show=False),
+    Command("key.refresh", "Refresh", "refresh", key="ctrl+r", scope="key", show=False),
     Command("key.back", "Back", "dismiss", key="escape", scope="key", help="Back to the list of keys"),
     Command("keyform.save", "Save", "save", key="ctrl+s", scope="keyform", help="Create (or rename) the key"),
-    Command("keyform.cancel", "Cancel", "dismiss(None)", key="escape", scope="keyform"),
+    Command("keyform.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="keyform"),
     Command("channels.confirm", "Confirm", "confirm", key="ctrl+s", scope="channels",
             help="Change the channels for the cost shown"),
-    Command("channels.cancel", "Cancel", "dismiss(None)", key="escape", scope="channels"),
+    Command("channels.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="channels"),
     Command("assign.next", "Next", "next", key="enter", scope="assign",
             help="Keep this answer and go to the next step"),
     Command("assign.back", "Back", "back", key="escape", scope="assign",
@@ -168,7 +199,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("licenses.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="licenses",
             help="Filter as you type: key, customer email or comment"),
     Command("licenses.facets", "Facets", "facets", key="f", scope="licenses",
-            help="Filter by product, edition, term and status, with counts"),
+            show=False, help="Filter by product, edition, term and status, with counts"),
     Command("licenses.upgrade", "Upgrade", "upgrade", key="u", scope="licenses", needs=Permission.PURCHASE,
             help="Edition up, quantity up, add-ons, or a trial made permanent, with a quote"),
     Command("licenses.edit", "Edit", "edit", key="e", scope="licenses", needs=Permission.ASSIGN,
@@ -176,8 +207,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("licenses.delete", "Delete", "delete", key="delete", scope="licenses", needs=Permission.PURCHASE,
             help="Delete the marked licenses (or the cursor's) and refund them; not while activated"),
     Command("licenses.deactivate", "Deactivate", "release_device", key="D", scope="licenses",
-            needs=Permission.RELEASE_DEVICES, help="Force the license off its device"),
-    Command("licenses.refresh", "Refresh", "refresh", key="r", scope="licenses", show=False,
+            needs=Permission.RELEASE_DEVICES, show=False, help="Force the license off its device"),
+    Command("licenses.refresh", "Refresh", "refresh", key="ctrl+r", scope="licenses", show=False,
             help="Read the list again from the portal"),
     Command("licenses.back", "Back", "back", key="escape", scope="licenses", show=False,
             help="Leave the filter box, then clear the filter, then back to the dashboard"),
@@ -186,12 +217,14 @@ COMMANDS: tuple[Command, ...] = (
             help="Filter as you type: key, customer email or comment"),
     Command("support.extend", "Extend", "extend", key="x", scope="support", needs=Permission.PURCHASE,
             help="Extend the support of the marked licenses (or the cursor's) by whole years"),
-    Command("support.expired", "Expired", "expired", key="1", scope="support", help="Support that has ended"),
-    Command("support.ending", "Ending", "ending", key="2", scope="support", help="Support ending within 30 days"),
-    Command("support.dates", "Dates", "dates", key="3", scope="support", help="Support ending between two dates"),
+    Command("support.upgrade", "Upgrade", "upgrade", key="u", scope="support", needs=Permission.PURCHASE,
+            help="Edition up, quantity up or add-ons for the license under the cursor, with a quote"),
+    Command("support.expired", "Expired", "expired", key="1", scope="support", show=False, help="Support that has ended"),
+    Command("support.ending", "Ending", "ending", key="2", scope="support", show=False, help="Support ending within 30 days"),
+    Command("support.dates", "Dates", "dates", key="3", scope="support", show=False, help="Support ending between two dates"),
     Command("support.all", "All", "all", key="4", scope="support", show=False,
             help="Every permanent license, by end of support"),
-    Command("support.refresh", "Refresh", "refresh", key="r", scope="support", show=False,
+    Command("support.refresh", "Refresh", "refresh", key="ctrl+r", scope="support", show=False,
             help="Read the list again from the portal"),
     Command("support.back", "Back", "back", key="escape", scope="support", show=False,
             help="Leave the filter box, then clear the filter, then back to the dashboard"),
@@ -208,17 +241,17 @@ COMMANDS: tuple[Command, ...] = (
             help="Give the marked employees (or the one under the cursor) a seat of a product"),
     Command("employees.unassign", "Take seat", "unassign", key="S", scope="employees", needs=Permission.ASSIGN,
             show=False, help="Take back a product's seat from the marked employees"),
-    Command("employees.add", "Add", "add", key="a", scope="employees", needs=Permission.MANAGE_EMPLOYEES,
+    Command("employees.add", "New", "add", key="n", scope="employees", needs=Permission.MANAGE_EMPLOYEES,
             help="Add an employee"),
     Command("employees.edit", "Edit", "edit", key="enter", scope="employees", needs=Permission.MANAGE_EMPLOYEES,
             show=False, help="Edit the employee under the cursor"),
-    Command("employees.depart", "Departed", "depart", key="x", scope="employees", needs=Permission.MANAGE_EMPLOYEES,
-            help="Mark the marked employees (or the one under the cursor) departed; they keep their seats"),
+    Command("employees.depart", "Departed", "depart", key="d", scope="employees", needs=Permission.MANAGE_EMPLOYEES,
+            show=False, help="Mark the marked employees (or the one under the cursor) departed; they keep their seats"),
     Command("employees.import", "Import", "import_file", key="i", scope="employees",
             needs=Permission.MANAGE_EMPLOYEES, show=False,
             help="Import employees from a CSV file (name, email, department): every row or none"),
     Command("employees.batches", "Batches", "batches", key="b", scope="employees",
-            help="The seat batches applied, newest first; u undoes one"),
+            show=False, help="The seat batches applied, newest first; z undoes one"),
     Command("employees.facet", "Departments", "departments", key="f", scope="employees", show=False,
             help="Pick a department (the facet shows how many match in each)"),
     Command("employees.status", "Status", "next_status", key="t", scope="employees", show=False,
@@ -236,20 +269,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("reassign.back", "Back", "back", key="escape", scope="reassign", help="Back to the employees"),
     Command("preview.apply", "Apply", "apply", key="enter", scope="preview", needs=Permission.ASSIGN,
             help="Apply every move in one batch: all of them or none"),
-    Command("preview.drop", "Drop", "drop_conflicts", key="x", scope="preview",
+    Command("preview.drop", "Leave out", "drop_conflicts", key="delete", scope="preview",
             help="Leave out the marked moves, or else those with a conflict, and check the rest again"),
-    Command("preview.undo", "Undo batch", "undo", key="u", scope="preview", needs=Permission.ASSIGN,
+    Command("preview.undo", "Undo batch", "undo", key="z", scope="preview", needs=Permission.ASSIGN,
             help="Undo the applied batch with an inverse batch (refused if its seats changed since)"),
     Command("preview.back", "Back", "back", key="escape", scope="preview",
             help="Back one step; while a batch is on its way, stop waiting for its answer"),
-    Command("batches.undo", "Undo batch", "undo", key="u", scope="batches", needs=Permission.ASSIGN,
+    Command("batches.undo", "Undo batch", "undo", key="z", scope="batches", needs=Permission.ASSIGN,
             help="Undo the batch under the cursor (refused if its seats changed since)"),
     Command("batches.refresh", "Refresh", "refresh", key="ctrl+r", scope="batches", show=False),
     Command("batches.back", "Back", "dismiss", key="escape", scope="batches", help="Back to the employees"),
     Command("employee_form.save", "Save", "save", key="ctrl+s", scope="employee_form", help="Save the employee"),
-    Command("employee_form.cancel", "Cancel", "dismiss(None)", key="escape", scope="employee_form"),
-    Command("import.cancel", "Close", "dismiss(None)", key="escape", scope="import"),
-    Command("seat_pick.cancel", "Cancel", "dismiss(None)", key="escape", scope="seat_pick"),
+    Command("employee_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="employee_form"),
+    Command("import.cancel", "Close", "dismiss", args=(None,), key="escape", scope="import"),
+    Command("seat_pick.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="seat_pick"),
 )
 
 
@@ -263,7 +296,7 @@ def bindings(scope: str) -> list[Binding]:
     for command in commands_for(scope):
         if command.key is None:
             continue
-        action = command.action.removeprefix("app.") if scope == APP else command.action
+        action = command.invocation.removeprefix("app.") if scope == APP else command.invocation
         result.append(
             Binding(command.key, action, command.description, show=command.show, id=command.id,
                     tooltip=command.help, key_display=command.key_display)
@@ -271,12 +304,22 @@ def bindings(scope: str) -> list[Binding]:
     return result
 
 
+def screen_bindings(scope: str) -> list[Binding]:
+    """A full screen's bindings: `?` first, so the footer always has room for it, then its own."""
+    help_command = next(command for command in COMMANDS if command.id == "app.help")
+    return [Binding(help_command.key or "", help_command.action, help_command.description, id=help_command.id,
+                    tooltip=help_command.help, key_display=help_command.key_display), *bindings(scope)]
+
+
 def find(scope: str, action: str) -> Command | None:
     for command in commands_for(scope):
-        name = command.action.removeprefix("app.") if scope == APP else command.action
-        if name == action or name.split("(")[0] == action:
+        if (command.name if scope == APP else command.action) == action:
             return command
     return None
+
+
+def by_id(command_id: str) -> Command | None:
+    return next((command for command in COMMANDS if command.id == command_id), None)
 
 
 def allowed(command: Command | None, permissions: Iterable[Permission]) -> bool:

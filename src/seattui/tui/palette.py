@@ -29,16 +29,13 @@ def available(screen: Screen[object]) -> Iterator[tuple[Command, bool]]:
     permissions = getattr(app, "permissions", frozenset())
     scope = getattr(screen, "SCOPE", None)
     for command in commands.commands_for(commands.APP):
-        if command.id == "app.jump":
-            continue
-        name = command.action.removeprefix("app.")
-        action, _, raw = name.partition("(")
-        parameters = tuple(part.strip("' )") for part in raw.split(",")) if raw else ()
-        if commands.allowed(command, permissions) and app.check_action(action, parameters) is not False:
+        if command.id in ("app.jump", "app.go"):
+            continue  # boxes of their own; the palette lists the screens themselves
+        if commands.allowed(command, permissions) and app.check_action(command.name, command.args) is not False:
             yield command, True
     if scope:
         for command in commands.commands_for(scope):
-            if commands.allowed(command, permissions) and screen.check_action(command.action, ()) is not False:
+            if commands.allowed(command, permissions) and screen.check_action(command.action, command.args) is not False:
                 yield command, False
 
 
@@ -54,7 +51,7 @@ class SeattuiCommands(Provider):
 
     def _run(self, command: Command, on_app: bool) -> None:
         target = self.app if on_app else self.screen
-        self.app.call_later(target.run_action, command.action)
+        self.app.call_later(target.run_action, command.invocation)
 
     async def discover(self) -> Hits:
         for display, help_text, command, on_app in self._choices():

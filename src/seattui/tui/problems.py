@@ -9,7 +9,7 @@ from seattui.domain import errors
 log = logging.getLogger("seattui.tui")
 
 
-def describe(error: BaseException, *, retry_key: str = "r") -> tuple[str, str]:
+def describe(error: BaseException, *, retry_key: str = "ctrl+r") -> tuple[str, str]:
     """(what happened, what to do) for an error raised by a portal call."""
     if isinstance(error, errors.PortalUnavailable):
         return error.message, f"Press {retry_key} to retry."

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from seattui.domain.roles import Permission, Role
-from seattui.tui.screens.base import plural
+from seattui.tui.formatting import plural
 
 if TYPE_CHECKING:
     from seattui.domain.accounts import Me

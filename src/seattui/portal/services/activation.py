@@ -22,7 +22,7 @@ from seattui.domain.roles import OrgKind, Role
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
-from seattui.portal.services.licenses import from_row, get, license_query
+from seattui.portal.queries.licenses import from_row, get, license_query
 from seattui.portal.store.tables import activation_keys, licenses, organizations, rate_counters
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -30,18 +30,24 @@ _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
 
 
 async def activate(portal: Portal, address: str, request: ActivationRequest) -> ActivationStatus:
-    """Bind the key's license of the product to this machine, or say why not."""
+    """Bind the key's best free license of the product to this machine, or say why not. A
+    machine that holds a trial (running or ended) moves to a permanent license bought on the key
+    since, and the trial is free again; otherwise it keeps the license it holds."""
     await _count_call(portal, request.key, address)
     async with portal.store.write() as conn:
         tx, found = await _licenses_of(portal, conn, request)
         here = _active_here(found, request.fingerprint)
-        if here is not None:
-            return _status(here, activated_here=True)
         free = [license for license in found if license.status is LicenseStatus.ASSIGNED]
-        if not free:
+        if here is not None:
+            free = [license for license in free if _better_term(license, here)]
+            if not free:
+                return _status(here, activated_here=True)
+        elif not free:
             _refuse_activation(request, found)
-        # A permanent license before a trial, then the oldest.
-        chosen = min(free, key=lambda license: (license.term is not Term.PERMANENT, license.id))
+        chosen = max(free, key=_preference)
+        held = here or _active_here(found, request.fingerprint, live_only=False)  # or its trial that ended
+        if held is not None:
+            await _release(tx, held, moved_to=chosen)
         await conn.execute(
             update(licenses).where(licenses.c.id == chosen.id).values(
                 device_fingerprint=request.fingerprint, device_hostname=request.hostname, activated_at=tx.now,
@@ -64,17 +70,26 @@ async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> Ac
         here = _active_here(found, request.fingerprint, live_only=False)
         if here is None:
             return _status(_best(found), activated_here=False)
-        await conn.execute(
-            update(licenses).where(licenses.c.id == here.id).values(
-                device_fingerprint=None, device_hostname=None, activated_at=None, updated_at=tx.now)
-        )
-        assert here.device is not None
-        await audit.record(
-            tx, "license.deactivate", "license", here.id,
-            f"License {here.id} on {here.key} deactivated by {here.device.hostname or here.device.fingerprint}",
-            {"fingerprint": here.device.fingerprint, "hostname": here.device.hostname, "forced": False},
-        )
+        await _release(tx, here)
         return _status(await get(tx, here.id), activated_here=False)
+
+
+async def _release(tx: Tx, license: License, *, moved_to: License | None = None) -> None:
+    """Free a license from the device that holds it, at that device's request (or as it moves
+    to a better license of the key)."""
+    device = license.device
+    assert device is not None
+    await tx.conn.execute(
+        update(licenses).where(licenses.c.id == license.id).values(
+            device_fingerprint=None, device_hostname=None, activated_at=None, updated_at=tx.now)
+    )
+    await audit.record(
+        tx, "license.deactivate", "license", license.id,
+        f"License {license.id} on {license.key} deactivated by {device.hostname or device.fingerprint}"
+        + (f": it moved to the {moved_to.term.value} license {moved_to.id}" if moved_to is not None else ""),
+        {"fingerprint": device.fingerprint, "hostname": device.hostname, "forced": False}
+        | ({"moved_to": moved_to.id} if moved_to is not None else {}),
+    )
 
 
 async def check(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
@@ -98,9 +113,19 @@ def _active_here(found: list[License], fingerprint: str, *, live_only: bool = Tr
                  and (license.status in _LIVE or not live_only)), None)
 
 
+def _preference(license: License) -> tuple[bool, datetime, int]:
+    """Which of a key's licenses of a product a device should run: a permanent license over a
+    trial, then the most recently created (the customer's latest purchase)."""
+    return license.term is Term.PERMANENT, license.created_at, license.id
+
+
+def _better_term(license: License, than: License) -> bool:
+    return license.term is Term.PERMANENT and than.term is not Term.PERMANENT
+
+
 def _best(found: list[License]) -> License:
     """The license a status answer describes when this machine holds none."""
-    return min(found, key=lambda license: (license.status not in _LIVE, license.term is not Term.PERMANENT, license.id))
+    return max(found, key=lambda license: (license.status in _LIVE, *_preference(license)))
 
 
 def _refuse_activation(request: DeviceRequest, found: list[License]) -> None:

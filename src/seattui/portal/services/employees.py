@@ -4,7 +4,7 @@ with a filter and a department facet, added one by one or from a CSV file (all r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exists, func, insert, or_, select, update
@@ -27,9 +27,10 @@ from seattui.domain.people import (
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.paging import keyset_page
+from seattui.portal.queries.employees import lock_seats, rows_by_id
 from seattui.portal.services import audit
 from seattui.portal.store.sets import among
-from seattui.portal.store.tables import employees, organizations, seats
+from seattui.portal.store.tables import employees, seats
 
 SORT_COLUMNS = {
     EmployeeSort.NAME: employees.c.name,
@@ -49,11 +50,6 @@ def from_row(row: Any, held: Sequence[str] = ()) -> Employee:
         created_at=row.created_at,
         seats=tuple(sorted(held)),
     )
-
-
-async def lock_seats(tx: Tx) -> None:
-    """Serialize the organization's seat changes (PostgreSQL; SQLite writers already are)."""
-    await tx.conn.execute(select(organizations.c.id).where(organizations.c.id == tx.org_id).with_for_update())
 
 
 async def seats_held(tx: Tx, employee_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -144,13 +140,6 @@ async def matching_ids(tx: Tx, chosen: EmployeeFilter, *, sort: EmployeeSort, de
     order = (column.desc(), employees.c.id.desc()) if descending else (column.asc(), employees.c.id.asc())
     rows = await tx.conn.execute(select(employees.c.id).where(*_conditions(tx, chosen)).order_by(*order))
     return list(rows.scalars())
-
-
-async def rows_by_id(tx: Tx, employee_ids: Iterable[int], *, columns: Sequence[Any] = ()) -> dict[int, Any]:
-    query = select(*columns) if columns else select(employees)
-    rows = await tx.conn.execute(
-        query.where(employees.c.org_id == tx.org_id, among(tx.conn, employees.c.id, set(employee_ids))))
-    return {row.id: row for row in rows}
 
 
 async def lookup(tx: Tx, employee_ids: Sequence[int]) -> list[Employee]:

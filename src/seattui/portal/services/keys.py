@@ -9,8 +9,8 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from seattui.domain.errors import KeyInUse, KeyTaken, NotFound, PortalFault
-from seattui.domain.keys import generate_key, parse_key
+from seattui.domain.errors import KeyInUse, KeyTaken, PortalFault
+from seattui.domain.keys import generate_key
 from seattui.domain.licensing import (
     ActivationKey,
     KeyDetail,
@@ -23,7 +23,9 @@ from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.paging import keyset_page
-from seattui.portal.services import audit, licenses, subscriptions
+from seattui.portal.queries import licenses, subscriptions
+from seattui.portal.queries.keys import from_row, get, key_query
+from seattui.portal.services import audit
 from seattui.portal.store.tables import activation_keys
 from seattui.portal.store.tables import licenses as licenses_table
 from seattui.portal.store.tables import subscriptions as subscriptions_table
@@ -36,30 +38,6 @@ _SORTS = {
     KeySort.KEY: activation_keys.c.key,
     KeySort.NAME: activation_keys.c.name,
 }
-
-
-def _attached(table: Any, label: str) -> Any:
-    """How many rows of `table` hang on each key (answered by the key_id index)."""
-    return select(func.count()).where(table.c.key_id == activation_keys.c.id).scalar_subquery().label(label)
-
-
-def _key_query() -> Any:
-    return select(
-        activation_keys,
-        _attached(licenses_table, "license_count"),
-        _attached(subscriptions_table, "subscription_count"),
-    )
-
-
-def from_row(row: Any) -> ActivationKey:
-    return ActivationKey(
-        id=row.id,
-        key=row.key,
-        name=row.name,
-        created_at=row.created_at,
-        license_count=row.license_count or 0,
-        subscription_count=row.subscription_count or 0,
-    )
 
 
 async def _key_exists(tx: Tx, key: str) -> bool:
@@ -96,19 +74,6 @@ async def create(tx: Tx, new: NewActivationKey) -> ActivationKey:
         raise KeyTaken(f"The key {key} is taken; try again.", {"key": key}) from None
     await audit.record(tx, "key.create", "activation_key", key_id, f"Created key {key}", {"name": new.name})
     return ActivationKey(id=key_id, key=key, name=new.name, created_at=tx.now)
-
-
-async def find(tx: Tx, key_text: str) -> Any:
-    """The key's row in the caller's organization; another organization's key is not found."""
-    key = parse_key(key_text)
-    row = (
-        await tx.conn.execute(
-            select(activation_keys).where(activation_keys.c.key == key, activation_keys.c.org_id == tx.org_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"There is no activation key {key} in your organization.", {"key": key})
-    return row
 
 
 def _matching(text: str, dialect: str) -> Any:
@@ -153,7 +118,7 @@ async def list_keys(
         conditions.append(_holding(holds))
     return await keyset_page(
         tx.conn,
-        _key_query().where(*conditions),
+        key_query().where(*conditions),
         sort=_SORTS[sort],
         id_column=activation_keys.c.id,
         descending=descending,
@@ -162,14 +127,6 @@ async def list_keys(
         convert=from_row,
         count=select(func.count()).select_from(activation_keys).where(*conditions),
     )
-
-
-async def get(tx: Tx, key_id: int, *, lock: bool = False) -> ActivationKey:
-    query = _key_query().where(activation_keys.c.id == key_id, activation_keys.c.org_id == tx.org_id)
-    row = (await tx.conn.execute(query.with_for_update(of=activation_keys) if lock else query)).first()
-    if row is None:
-        raise NotFound(f"There is no activation key {key_id} in your organization.", {"key_id": key_id})
-    return from_row(row)
 
 
 async def _newest_on(tx: Tx, query: Any, table: Any, key_id: int) -> list[Any]:

@@ -15,11 +15,10 @@ from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS
 from seattui.domain.dates import add_months
-from seattui.domain.errors import BatchRefused, Conflict, LicenseActivated, NotFound, TrialExists, ValidationFailed
+from seattui.domain.errors import Conflict, LicenseActivated, TrialExists, ValidationFailed
 from seattui.domain.licensing import (
     MAX_BATCH,
     BatchResult,
-    Device,
     License,
     LicenseBatch,
     LicenseEdit,
@@ -34,7 +33,7 @@ from seattui.domain.licensing import (
     SupportWindow,
     Term,
 )
-from seattui.domain.money import format_credits, from_hundredths, to_hundredths
+from seattui.domain.money import format_credits, to_hundredths
 from seattui.domain.pricing import (
     DAYS_IN_BILLING_MONTH,
     SUPPORT_MONTHS_INCLUDED,
@@ -47,86 +46,31 @@ from seattui.domain.pricing import (
 )
 from seattui.portal.context import Tx
 from seattui.portal.paging import along_the_sort, keyset_page
-from seattui.portal.services import audit, credits, keys
+from seattui.portal.queries.keys import find as find_key
+from seattui.portal.queries.licenses import (
+    batch_licenses,
+    configuration_of,
+    from_row,
+    get,
+    license_query,
+    search_text,
+)
+from seattui.portal.refusals import refuse
+from seattui.portal.services import audit, credits
 from seattui.portal.store.tables import (
     LICENSE_CUSTOMER,
     LICENSE_DEVICE,
     LICENSE_EDITION,
     LICENSE_SUPPORT_END,
-    activation_keys,
     license_search,
     licenses,
     seats,
 )
 
-LICENSE_COLUMNS = [licenses, activation_keys.c.name.label("key_name")]
-
-
-def license_query() -> Any:
-    return select(*LICENSE_COLUMNS).join(activation_keys, activation_keys.c.id == licenses.c.key_id)
-
-
-def status_of(term: Term, trial_ends_on: date | None, term_ends_on: date | None, activated: bool, today: date) -> LicenseStatus:
-    if term is Term.TRIAL and trial_ends_on is not None and trial_ends_on < today:
-        return LicenseStatus.TRIAL_ENDED
-    if term is Term.ANNUAL and term_ends_on is not None and term_ends_on < today:
-        return LicenseStatus.TERM_ENDED
-    return LicenseStatus.ACTIVATED if activated else LicenseStatus.ASSIGNED
-
-
-def from_row(row: Any, today: date) -> License:
-    term = Term(row.term)
-    device = (
-        Device(fingerprint=row.device_fingerprint, hostname=row.device_hostname or "", activated_at=row.activated_at)
-        if row.device_fingerprint
-        else None
-    )
-    return License(
-        id=row.id,
-        key=row.key,
-        key_name=row.key_name,
-        product_id=row.product_id,
-        edition_id=row.edition_id,
-        addons=tuple(addon for addon in row.addons.split(",") if addon),
-        term=term,
-        quantity=row.quantity,
-        status=status_of(term, row.trial_ends_on, row.term_ends_on, device is not None, today),
-        trial_ends_on=row.trial_ends_on,
-        support_ends_on=row.support_ends_on,
-        term_ends_on=row.term_ends_on,
-        seat_cap=row.seat_cap,
-        customer_email=row.customer_email,
-        comment=row.comment,
-        device=device,
-        paid=from_hundredths(row.paid),
-        created_at=row.created_at,
-    )
-
-
-def configuration_of(license: License | Any) -> Configuration:
-    addons = license.addons if isinstance(license, License) else tuple(a for a in license.addons.split(",") if a)
-    return Configuration(
-        term=Term(license.term), edition_id=license.edition_id, addons=tuple(sorted(addons)), quantity=license.quantity
-    )
-
-
-def search_text(key: str, customer_email: str | None, comment: str) -> str:
-    """What the lists' text filter finds a license by (license_search)."""
-    return f"{key} {customer_email or ''} {comment}".lower()
-
-
 def _order_configuration(order: LicenseOrder) -> Configuration:
     return Configuration(
         term=order.term, edition_id=order.edition_id, addons=tuple(sorted(order.addons)), quantity=order.quantity
     )
-
-
-async def get(tx: Tx, license_id: int, *, lock: bool = False) -> License:
-    query = license_query().where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
-    row = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).first()
-    if row is None:
-        raise NotFound(f"There is no license {license_id} in your organization.", {"license_id": license_id})
-    return from_row(row, tx.today)
 
 
 async def _check_trial_rule(tx: Tx, key_id: int, product: Product, key: str) -> None:
@@ -152,7 +96,7 @@ async def _priced(tx: Tx, order: LicenseOrder) -> tuple[Product, Any, list[Price
     """Validate an order whole, as quote and create both must, and price it."""
     product = tx.catalog.product(order.product_id)
     lines = configuration_lines(product, _order_configuration(order))
-    key_row = await keys.find(tx, order.key)
+    key_row = await find_key(tx, order.key)
     if order.term is Term.TRIAL:
         await _check_trial_rule(tx, key_row.id, product, key_row.key)
     return product, key_row, lines
@@ -496,35 +440,6 @@ async def release_device(tx: Tx, license_id: int) -> License:
 
 
 # -- batches: all of them or none --------------------------------------------------------------
-
-async def batch_licenses(tx: Tx, batch: LicenseBatch, *, lock: bool = False) -> list[License]:
-    """The batch's licenses, every one of them in the caller's organization, or NotFound."""
-    query = license_query().where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids))
-    rows = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).all()
-    found = [from_row(row, tx.today) for row in rows]
-    missing = sorted(set(batch.license_ids) - {license.id for license in found})
-    if missing:
-        shown = ", ".join(str(license_id) for license_id in missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise NotFound(
-            f"{len(missing)} of these licenses are not in your organization (ids {shown}); "
-            "they may have been deleted meanwhile: refresh the list.",
-            {"license_ids": missing[:100]},
-        )
-    return sorted(found, key=lambda license: license.id)
-
-
-def refuse(refusals: list[dict[str, Any]], single: Conflict | None = None) -> None:
-    """Refuse a whole batch with a reason per license; a batch of one gets its own error."""
-    if not refusals:
-        return
-    if single is not None:
-        raise single
-    shown = "; ".join(refusal["reason"] for refusal in refusals[:3]) + (" …" if len(refusals) > 3 else "")
-    raise BatchRefused(
-        f"Nothing was changed: {len(refusals)} of the licenses cannot be included. {shown}",
-        {"refusals": refusals[:MAX_BATCH]},
-    )
-
 
 async def _deletable(tx: Tx, batch: LicenseBatch, *, lock: bool) -> list[License]:
     found = await batch_licenses(tx, batch, lock=lock)

@@ -34,8 +34,8 @@ from seattui.domain.seating import (
 from seattui.portal.context import Tx
 from seattui.portal.paging import id_cursor_page
 from seattui.portal.services import audit
-from seattui.portal.services.employees import lock_seats, rows_by_id
-from seattui.portal.services.licenses import license_query, status_of
+from seattui.portal.queries.employees import lock_seats, rows_by_id
+from seattui.portal.queries.licenses import license_query, status_of
 from seattui.portal.store.sets import among
 from seattui.portal.store.tables import employees, licenses, seat_batches, seats
 

@@ -4,54 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from seattui.domain.roles import Permission
 from seattui.domain.catalog import Product
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_months
-from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Subscription, SubscriptionChange, SubscriptionOrder
-from seattui.domain.money import format_credits, from_hundredths, to_hundredths
+from seattui.domain.money import format_credits, to_hundredths
 from seattui.domain.pricing import PriceLine, Quote, channel_change_lines, subscription_lines
 from seattui.portal.context import Tx
-from seattui.portal.services import audit, credits, keys
-from seattui.portal.store.tables import activation_keys, subscriptions
-
-
-def subscription_query() -> Any:
-    return select(subscriptions, activation_keys.c.key).join(
-        activation_keys, activation_keys.c.id == subscriptions.c.key_id
-    )
-
-
-def from_row(row: Any) -> Subscription:
-    return Subscription(
-        id=row.id,
-        key=row.key,
-        product_id=row.product_id,
-        channels=row.channels,
-        started_on=row.started_on,
-        period_ends_on=row.period_ends_on,
-        customer_email=row.customer_email,
-        comment=row.comment,
-        paid=from_hundredths(row.paid),
-        created_at=row.created_at,
-    )
-
-
-async def get(tx: Tx, subscription_id: int, *, lock: bool = False) -> Subscription:
-    query = subscription_query().where(subscriptions.c.id == subscription_id, subscriptions.c.org_id == tx.org_id)
-    row = (await tx.conn.execute(query.with_for_update(of=subscriptions) if lock else query)).first()
-    if row is None:
-        raise NotFound(f"There is no subscription {subscription_id} in your organization.", {"id": subscription_id})
-    return from_row(row)
+from seattui.portal.queries.keys import find as find_key
+from seattui.portal.queries.subscriptions import get
+from seattui.portal.services import audit, credits
+from seattui.portal.store.tables import subscriptions
 
 
 async def _priced(tx: Tx, order: SubscriptionOrder) -> tuple[Product, Any, list[PriceLine]]:
     product = tx.catalog.product(order.product_id)
     lines = subscription_lines(product, order.channels)
-    key_row = await keys.find(tx, order.key)
+    key_row = await find_key(tx, order.key)
     return product, key_row, lines
 
 

@@ -20,7 +20,8 @@ from seattui.domain.pricing import ZERO, Configuration, Quote, support_batch_lin
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.services import audit, credits
-from seattui.portal.services.licenses import batch_licenses, configuration_of, refuse
+from seattui.portal.queries.licenses import batch_licenses, configuration_of
+from seattui.portal.refusals import refuse
 from seattui.portal.store.tables import licenses
 
 

@@ -30,9 +30,9 @@ from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.licensing import ActivationKey, License, LicenseOrder, Subscription, SubscriptionOrder, Term
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
-from seattui.tui import changes, commands
+from seattui.tui import commands
 from seattui.tui.assignment import STEP_TITLES, Draft, Step, held_already, steps_for
-from seattui.tui.changes import Area
+from seattui.tui.changes import PURCHASE, Area
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.assign_steps import (
     QUESTIONS,
@@ -47,9 +47,9 @@ from seattui.tui.screens.assign_steps import (
     TermStep,
     WizardStep,
 )
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.key_detail import license_ends, product_name
-from seattui.tui.screens.keys import copy_key
 from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Picks
 from seattui.tui.widgets.paged_table import PagedTable
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 # them wait for the step they were meant for (TypedAhead), wherever the focus was.
 MOVES = ("next", "back")
 BINDINGS = [replace(binding, priority=True) if binding.action in MOVES else binding
-            for binding in commands.bindings("assign")]
+            for binding in commands.screen_bindings("assign")]
 
 
 def payment_for(product: Product) -> Payment:
@@ -425,7 +425,7 @@ class AssignScreen(PortalScreen):
             self.balance_after = None  # the header reads it again; the result says what was paid
         self.result = result
         self.confirming = False
-        self.seattui.announce_change(changes.PURCHASE, balance=self.balance_after)
+        self.seattui.announce_change(PURCHASE, balance=self.balance_after)
         self._show(Step.DONE)
 
     def _done(self) -> None:

@@ -48,7 +48,7 @@ class PortalCalls:
         self,
         call: Callable[[PortalClient], Awaitable[T]],
         *,
-        retry_key: str = "r",
+        retry_key: str = "ctrl+r",
         raising: tuple[type[errors.SeattuiError], ...] = (),
     ) -> T | None:
         """Call the portal from a worker; on failure say why on this screen and return None.
@@ -120,10 +120,6 @@ class PortalScreen(PortalCalls, Screen[None]):
 
 class PortalModal(PortalCalls, ModalScreen[R]):
     """A dialog over a screen (a form, a quote) that calls the portal itself."""
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 def ids(*names: Any) -> str:

@@ -13,10 +13,11 @@ from seattui.domain import errors
 from seattui.domain.licensing import MAX_CHANNELS, Subscription
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import whole_number
-from seattui.tui import changes
+from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
 from seattui.tui.idempotency import RequestKeys
-from seattui.tui.screens.base import PortalModal, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, QuoteView
@@ -126,5 +127,5 @@ class ChannelsScreen(PortalModal[Subscription | None]):
             self.query_one("#confirm", Button).disabled = False  # ctrl+s retries with the same key
             return
         self.request_keys.succeeded(self.subscription.id, channels)
-        self.seattui.announce_change(changes.PURCHASE)
+        self.seattui.announce_change(PURCHASE)
         self.dismiss(changed)

@@ -22,7 +22,7 @@ from seattui.tui.widgets.status_bar import StatusBar
 class ConnectScreen(PortalScreen):
     SCOPE = "start"
     CSS_PATH = style("connect.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -109,4 +109,4 @@ class ConnectScreen(PortalScreen):
         self.reconnect()
 
     def action_profiles(self) -> None:
-        self.app.run_action("switch_profile")
+        self.seattui.action_switch_profile()

@@ -31,7 +31,7 @@ class DashboardScreen(PortalScreen):
     SCOPE = "dashboard"
     SHOWS = frozenset(Area)  # every figure on it comes from one area or another
     CSS_PATH = style("dashboard.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, Static
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.people import Employee, EmployeeFields
 from seattui.domain.validation import build
-from seattui.tui import changes
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalModal, focus_next
 from seattui.tui.styles import style
@@ -77,5 +77,5 @@ class EmployeeForm(PortalModal[Employee | None]):
             lambda client: client.edit_employee(employee.id, person) if employee else client.add_employee(person),
             retry_key="ctrl+s")
         if saved is not None:
-            self.seattui.announce_change({changes.Area.EMPLOYEES})
+            self.seattui.announce_change({Area.EMPLOYEES})
             self.dismiss(saved)

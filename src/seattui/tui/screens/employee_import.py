@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from seattui.domain.csvfile import RowProblem, problems_text
 from seattui.domain.errors import ImportRefused
-from seattui.tui import changes
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
@@ -72,5 +72,5 @@ class ImportScreen(PortalModal[int | None]):
             rows.display = True
             return
         if result is not None:
-            self.seattui.announce_change({changes.Area.EMPLOYEES})
+            self.seattui.announce_change({Area.EMPLOYEES})
             self.dismiss(result.added)

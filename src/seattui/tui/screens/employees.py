@@ -1,6 +1,6 @@
 """Employees: filter as you type, a department facet, the seats each one holds. Mark rows
 (space, v, shift+arrows, ctrl+a, U) and act on them: reassign their seats (r), give or take
-back seats (s, S), mark them departed (x); add (a), edit (enter), import a CSV file (i)."""
+back seats (s, S), mark them departed (d); add (n), edit (enter), import a CSV file (i)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seattui.domain.people import DepartmentCount, Employee, EmployeeStatus
-from seattui.tui import changes
 from seattui.tui.changes import Area
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import names, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.employee_list import EmployeeList
@@ -30,19 +30,13 @@ ALL = "all"
 STATUSES: tuple[EmployeeStatus | None, ...] = (None, EmployeeStatus.ACTIVE, EmployeeStatus.DEPARTED)
 NARROW = 100  # below this many columns the department facet shows only while it is used
 FACET_DELAY = 0.25
-NAMES_SHOWN = 8
-
-
-def names(people: list[Employee]) -> str:
-    shown = ", ".join(person.name for person in people[:NAMES_SHOWN])
-    return shown + (f" and {len(people) - NAMES_SHOWN} more" if len(people) > NAMES_SHOWN else "")
 
 
 class EmployeesScreen(PortalScreen):
     SHOWS = frozenset({Area.EMPLOYEES})
     SCOPE = "employees"
     CSS_PATH = style("employees.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -159,7 +153,7 @@ class EmployeesScreen(PortalScreen):
         loaded, after ctrl+a), or the one under the cursor."""
         ids = self.employees.marked_in_order()
         if not ids:
-            self.query_one(Problem).say("There is nobody in the list.", "Clear the filter (/) or add someone (a).")
+            self.query_one(Problem).say("There is nobody in the list.", "Clear the filter (/) or add someone (n).")
             return None
         loaded = {row.id: row for row in self.employees.table.rows}
         if all(employee_id in loaded for employee_id in ids):
@@ -250,11 +244,11 @@ class EmployeesScreen(PortalScreen):
 
     @work(exclusive=True, group="write")
     async def _send_departures(self, ids: list[int]) -> None:
-        departed = await self.call_portal(lambda client: client.depart_employees(ids), retry_key="x")
+        departed = await self.call_portal(lambda client: client.depart_employees(ids), retry_key="d")
         if departed is not None:
             self.notify(f"Marked {plural(len(departed), 'employee')} departed.")
             self.employees.table.clear_marks()
-            self.seattui.announce_change({changes.Area.EMPLOYEES})
+            self.seattui.announce_change({Area.EMPLOYEES})
 
     def action_assign(self) -> None:
         self._change_seats(take_back=False)
@@ -297,7 +291,7 @@ class EmployeesScreen(PortalScreen):
         if done is not None:
             verb = "Took back" if take_back else "Gave"
             self.notify(f"{verb} {plural(done.employees, product_id + ' seat')}.")
-            self.seattui.announce_change({changes.Area.EMPLOYEES, changes.Area.SUBSCRIPTIONS})
+            self.seattui.announce_change({Area.EMPLOYEES, Area.SUBSCRIPTIONS})
 
     def action_batches(self) -> None:
         from seattui.tui.screens.seat_batches import SeatBatchesScreen

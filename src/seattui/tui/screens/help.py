@@ -44,9 +44,11 @@ class HelpScreen(ModalScreen[None]):
                 palette_only.append(("ctrl+p", command.description, command.help))
             else:
                 (everywhere if on_app else here).append((key_of(app, command), command.description, command.help))
-        jump = next(c for c in commands.commands_for(commands.APP) if c.id == "app.jump")
         if getattr(app, "who", None) is not None:
-            everywhere.append((key_of(app, jump), jump.description, jump.help))
+            for command_id in ("app.go", "app.jump"):
+                command = commands.by_id(command_id)
+                assert command is not None
+                everywhere.append((key_of(app, command), command.description, command.help))
         sections = (
             (f"This screen: {entry.title}" if entry else "This screen", here),
             ("Everywhere", everywhere),

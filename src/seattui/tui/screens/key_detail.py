@@ -15,8 +15,8 @@ from seattui.domain.licensing import ActivationKey, KeyDetail, License, LicenseS
 from seattui.domain.money import format_credits
 from seattui.tui.changes import Area
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
-from seattui.tui.screens.keys import copy_key
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -61,7 +61,7 @@ class KeyDetailScreen(PortalScreen):
     SHOWS = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
     SCOPE = "key"
     CSS_PATH = style("key_detail.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self, key: ActivationKey) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from seattui.domain import errors
 from seattui.domain.keys import EXAMPLE_KEY, InvalidActivationKey, parse_key
 from seattui.domain.licensing import MAX_NAME, ActivationKey
-from seattui.tui import changes
+from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
@@ -145,5 +145,5 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         finally:
             self._saving = False
         if saved is not None:
-            self.seattui.announce_change({changes.Area.KEYS})
+            self.seattui.announce_change({Area.KEYS})
             self.dismiss(saved)

@@ -11,10 +11,10 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Input, Static
 
 from seattui.domain.licensing import ActivationKey, KeyHolds
-from seattui.tui import changes
 from seattui.tui.changes import Area
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import copy_key, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.key_list import KeyList
 from seattui.tui.widgets.paged_table import PagedTable
@@ -27,17 +27,11 @@ if TYPE_CHECKING:
 PRESETS = {"subscriptions": KeyHolds.SUBSCRIPTIONS, "licenses": KeyHolds.LICENSES, "unused": KeyHolds.NOTHING}
 
 
-def copy_key(screen: PortalScreen, key: str) -> None:
-    """To the clipboard through the terminal (OSC 52), which reaches the local one over SSH."""
-    screen.app.copy_to_clipboard(key)
-    screen.notify(f"Copied {key} to the clipboard.", timeout=3)
-
-
 class KeysScreen(PortalScreen):
     SHOWS = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
     SCOPE = "keys"
     CSS_PATH = style("keys.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -190,4 +184,4 @@ class KeysScreen(PortalScreen):
         self.key_list.forget(deleted)
         if deleted:
             self.notify(f"Deleted {plural(len(deleted), 'key')}.", timeout=4)
-            self.seattui.announce_change({changes.Area.KEYS})
+            self.seattui.announce_change({Area.KEYS})

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from seattui.domain.catalog import Catalog, Product
+from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.errors import ValidationFailed, field_words
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
@@ -29,7 +29,7 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
-from seattui.tui import changes
+from seattui.tui.changes import LICENSE_EDIT, PURCHASE
 from seattui.tui import commands
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
@@ -134,7 +134,7 @@ class EditScreen(FormScreen):
         finally:
             self.saving = False
         if edited is not None:
-            self.seattui.announce_change(changes.LICENSE_EDIT)
+            self.seattui.announce_change(LICENSE_EDIT)
             self.dismiss(edited)
 
 
@@ -229,7 +229,7 @@ class QuotedForm(FormScreen):
         result = await self.call_portal(lambda client: self.apply(client, wanted, key))
         if result is not None:
             self.request_keys.succeeded(wanted)
-            self.seattui.announce_change(changes.PURCHASE, balance=getattr(result, "balance_after", None))
+            self.seattui.announce_change(PURCHASE, balance=getattr(result, "balance_after", None))
             self.dismiss(result)
 
 
@@ -485,3 +485,29 @@ def facets_text(wanted: LicenseFilter, catalog: Catalog | None) -> Text:
         return Text("all products · f: facets", style="dim")
     return Text(" · ".join(f"{name}: {value}" for name, value in chosen), style="bold")
 
+
+class Upgrades:
+    """`u` on a list of licenses (the licenses and the support screens): edition up, quantity
+    up, add-ons, or a trial made permanent, for the license under the cursor."""
+
+    table: Any
+    text: LicenseText
+    app: Any
+    notify: Any
+
+    def action_upgrade(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+        product = self.text.catalog.find(license.product_id) if self.text.catalog else None
+        if product is None or product.kind is not ProductKind.PERPETUAL:
+            name = product.name if product else license.product_id
+            self.notify(f"{name} licenses are not upgraded here; seat plans change on the employees screen.",
+                        severity="warning")
+            return
+        self.app.push_screen(UpgradeScreen(license, product, self.text), self._upgraded)
+
+    def _upgraded(self, license: License | None) -> None:
+        if license is not None:
+            self.table.replace_row(license)
+            self.notify(f"License {license.id} is now {self.text.describe(license)}.")

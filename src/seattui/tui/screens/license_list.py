@@ -24,8 +24,10 @@ from seattui.domain.licensing import License, LicenseFilter, LicenseSort, Licens
 from seattui.domain.money import format_credits
 from seattui.tui.changes import Area
 from seattui.tui.idempotency import RequestKeys
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.formatting import plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
@@ -174,6 +176,7 @@ class LicenseListScreen(PortalScreen):
     """A PagedTable of licenses fed by the portal page by page; subclasses say which columns,
     which base filter and which actions."""
 
+    CSS_PATH = style("license_list.tcss")  # one layout for both lists
     # The table has the focus from the start: focusing it later would build the footer twice.
     AUTO_FOCUS = "#list-table"
     BASE_FILTER: ClassVar[LicenseFilter] = LicenseFilter()

@@ -11,23 +11,20 @@ from rich.console import Group
 from rich.text import Text
 from textual import work
 
-from seattui.domain.catalog import ProductKind
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
-from seattui.tui import changes
+from seattui.tui.changes import LICENSE_EDIT, PURCHASE
 from seattui.tui import commands
-from seattui.tui.screens.license_forms import EditScreen, FacetScreen, UpgradeScreen, facets_text
+from seattui.tui.formatting import plural
+from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
 from seattui.tui.widgets.quote_view import REFUND, quote_renderable
-from seattui.tui.screens.base import plural
-from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
-class LicensesScreen(LicenseListScreen):
+class LicensesScreen(Upgrades, LicenseListScreen):
     SCOPE = "licenses"
-    CSS_PATH = style("licenses.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {
         "trials_ending": LicenseFilter(trial_ending=True),
         "trials_ended": LicenseFilter(status=LicenseStatus.TRIAL_ENDED),
@@ -70,28 +67,10 @@ class LicensesScreen(LicenseListScreen):
             return
         self.app.push_screen(EditScreen(license, self.text), self._changed)
 
-    def action_upgrade(self) -> None:
-        license = self.table.current
-        if license is None:
-            return
-        product = self.text.catalog.find(license.product_id) if self.text.catalog else None
-        if product is None or product.kind is not ProductKind.PERPETUAL:
-            name = product.name if product else license.product_id
-            self.notify(f"{name} licenses are not upgraded here; seat plans change on the employees screen.",
-                        severity="warning")
-            return
-        self.app.push_screen(UpgradeScreen(license, product, self.text), self._upgraded)
-
     def _changed(self, license: License | None) -> None:
         if license is not None:
             self.table.replace_row(license)
             self.notify(f"License {license.id} saved.")
-
-    def _upgraded(self, license: License | None) -> None:
-        if license is not None:
-            self.table.replace_row(license)
-            self.notify(f"License {license.id} is now {self.text.describe(license)}.")
-            self.run_worker(self.seattui.refresh_balance(), group="load")
 
     def action_delete(self) -> None:
         ids = self.target_ids()
@@ -121,7 +100,7 @@ class LicensesScreen(LicenseListScreen):
         refund = f"; {format_credits(-result.amount)} credits refunded" if result.amount else ""
         self.notify(f"Deleted {plural(result.count, 'license')}{refund}.")
         self._show_summary()
-        self.seattui.announce_change(changes.PURCHASE, balance=result.balance_after)
+        self.seattui.announce_change(PURCHASE, balance=result.balance_after)
 
     def action_release_device(self) -> None:
         license = self.table.current
@@ -144,4 +123,4 @@ class LicensesScreen(LicenseListScreen):
         if released is not None:
             self.table.replace_row(released)
             self.notify(f"License {license.id} is no longer activated on {device}.")
-            self.seattui.announce_change(changes.LICENSE_EDIT)
+            self.seattui.announce_change(LICENSE_EDIT)

@@ -23,7 +23,7 @@ from seattui.tui.widgets.status_bar import StatusBar
 class LoginScreen(PortalScreen):
     SCOPE = "login"
     CSS_PATH = style("login.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def compose(self) -> ComposeResult:
         app = self.seattui
@@ -43,11 +43,14 @@ class LoginScreen(PortalScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._show_password(False)
         login = self.query_one("#login", Input)
-        login.focus()
+        # A remembered login: straight to the password (the login stays editable above it),
+        # so typing the login again cannot append to it.
+        self._show_password(bool(login.value))
         if login.value:
-            login.action_end()
+            self.query_one("#password", Input).focus()
+        else:
+            login.focus()
 
     def _show_password(self, shown: bool) -> None:
         self.query_one("#password-label").display = shown
@@ -63,7 +66,9 @@ class LoginScreen(PortalScreen):
         self.query_one("#password", Input).focus()
 
     @on(Input.Changed, "#login")
-    def _login_changed(self) -> None:
+    def _login_changed(self, event: Input.Changed) -> None:
+        if event.value == (self.seattui.profile.login or "") and self.query_one("#password", Input).display:
+            return  # the pre-filled login arriving, not an edit
         self._show_password(False)
         self.query_one("#password", Input).value = ""
 
@@ -76,7 +81,7 @@ class LoginScreen(PortalScreen):
             self._log_in()
 
     def action_profiles(self) -> None:
-        self.app.run_action("switch_profile")
+        self.seattui.action_switch_profile()
 
     @work(exclusive=True, group="login")
     async def _log_in(self) -> None:

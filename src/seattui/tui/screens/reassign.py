@@ -16,8 +16,8 @@ from seattui.domain.paging import Page
 from seattui.domain.people import Employee, EmployeeFilter, EmployeeSort, EmployeeStatus
 from seattui.domain.seating import MoveRequest, PlannedMove, pair_by_product, pair_in_order
 from seattui.tui import commands
-from seattui.tui.screens.base import PortalScreen, plural
-from seattui.tui.screens.employees import names
+from seattui.tui.formatting import names, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.employee_list import PAGE, EmployeeList
 from seattui.tui.widgets.problem import Problem
@@ -35,7 +35,7 @@ MODE_TEXT = {
 class ReassignScreen(PortalScreen):
     SCOPE = "reassign"
     CSS_PATH = style("reassign.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self, givers: list[Employee]) -> None:
         super().__init__()

@@ -15,10 +15,11 @@ from textual.widgets import Footer, ProgressBar, Static
 
 from seattui.domain.errors import BatchRefused, UndoRefused
 from seattui.domain.seating import BatchOutcome, MoveRequest, PlannedMove, refusal_summary, refused_moves
-from seattui.tui import changes
+from seattui.tui.changes import SEAT_MOVES
 from seattui.tui import commands
+from seattui.tui.formatting import plural
 from seattui.tui.idempotency import RequestKeys
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
@@ -47,7 +48,7 @@ def person(name: str, email: str) -> str:
 class PreviewScreen(PortalScreen):
     SCOPE = "preview"
     CSS_PATH = style("reassign_preview.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self, moves: list[MoveRequest], unpaired: list[PlannedMove]) -> None:
         super().__init__()
@@ -102,7 +103,7 @@ class PreviewScreen(PortalScreen):
     async def _check(self) -> None:
         requests = self.requests
         if requests:
-            plan = await self.call_portal(lambda client: client.reassign(requests, dry_run=True), retry_key="x")
+            plan = await self.call_portal(lambda client: client.reassign(requests, dry_run=True), retry_key="delete")
             if plan is None:
                 return
         else:
@@ -124,14 +125,14 @@ class PreviewScreen(PortalScreen):
             counts = ", ".join(f"{product} {count:,}" for product, count in self.applied.products.items())
             summary.update(Text.assemble(
                 ("Applied. ", "bold green"), f"{plural(self.applied.count, 'move')} in batch "
-                f"{self.applied.batch_id} ({counts}). u undoes the batch; escape: back to the list"))
+                f"{self.applied.batch_id} ({counts}). z undoes the batch; escape: back to the list"))
         else:
             moves, conflicts = len(self.moves), len(self.conflicts)
             line = Text(f"Preview: {plural(moves, 'move')}, ")
             line.append(plural(conflicts, "conflict"), style="bold red" if conflicts else "bold green")
             # Unsure: the problem line says what is known and what enter does.
             line.append("." if self.unsure else ". Nothing has changed yet. " + (
-                "enter applies every move in one batch, or none; x drops the conflicts." if conflicts
+                "enter applies every move in one batch, or none; delete leaves the conflicts out." if conflicts
                 else "enter applies every move in one batch."))
             summary.update(line)
         self.refresh_bindings()
@@ -181,7 +182,7 @@ class PreviewScreen(PortalScreen):
         problem = self.query_one(Problem)
         if self.conflicts:
             problem.say(f"{plural(len(self.conflicts), 'move has a conflict', 'moves have conflicts')}, and a batch "
-                        "applies whole or not at all.", "Press x to leave them out, or escape to change the receivers.")
+                        "applies whole or not at all.", "Press delete to leave them out, or escape to change the receivers.")
             return
         if not self.requests:
             problem.say("There is no move to apply.", "Press escape and choose receivers.")
@@ -215,7 +216,7 @@ class PreviewScreen(PortalScreen):
             self._summarize()
             return
         self.applied = outcome
-        self.seattui.announce_change(changes.SEAT_MOVES)
+        self.seattui.announce_change(SEAT_MOVES)
         self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
         self._summarize()
         self.notify(f"Applied {plural(outcome.count, 'move')} in batch {short(outcome.batch_id)}.")
@@ -240,7 +241,7 @@ class PreviewScreen(PortalScreen):
         key = self.request_keys.key_for("undo", batch_id)
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch_id, idempotency_key=key),
-                                             retry_key="u", raising=(UndoRefused,))
+                                             retry_key="z", raising=(UndoRefused,))
         except UndoRefused as refused:
             moves = refused_moves(refused.details)
             self.query_one(Problem).say(f"The batch was not undone: {refusal_summary(moves) or refused.message}",
@@ -249,7 +250,7 @@ class PreviewScreen(PortalScreen):
         self.query_one(ProgressBar).display = False
         if outcome is not None:
             self.undone = outcome
-            self.seattui.announce_change(changes.SEAT_MOVES)
+            self.seattui.announce_change(SEAT_MOVES)
             self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
             self.notify(f"Undid batch {short(batch_id)}.")
         self._summarize()

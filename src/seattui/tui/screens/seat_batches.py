@@ -10,11 +10,11 @@ from textual.widgets import Footer, Static
 
 from seattui.domain.errors import UndoRefused
 from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refused_moves
-from seattui.tui import changes
-from seattui.tui.changes import Area
+from seattui.tui.changes import Area, SEAT_MOVES
 from seattui.tui import commands
+from seattui.tui.formatting import plural
 from seattui.tui.idempotency import RequestKeys
-from seattui.tui.screens.base import PortalScreen, plural
+from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.reassign_preview import short
 from seattui.tui.styles import style
@@ -38,7 +38,7 @@ class SeatBatchesScreen(PortalScreen):
     SHOWS = frozenset({Area.BATCHES})
     SCOPE = "batches"
     CSS_PATH = style("seat_batches.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,7 +48,7 @@ class SeatBatchesScreen(PortalScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield Static("Seat batches, newest first. u undoes the batch under the cursor.", id="batches-title")
+        yield Static("Seat batches, newest first. z undoes the batch under the cursor.", id="batches-title")
         yield Problem(id="batches-problem")
         yield PagedTable(COLUMNS, row_key=lambda batch: batch.batch_id, cells=self._cells,
                          empty_text="No seat batch yet: reassign seats from the employees screen (r).",
@@ -110,14 +110,14 @@ class SeatBatchesScreen(PortalScreen):
         key = self.request_keys.key_for("undo", batch.batch_id)
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch.batch_id, idempotency_key=key),
-                                             retry_key="u", raising=(UndoRefused,))
+                                             retry_key="z", raising=(UndoRefused,))
         except UndoRefused as refused:
             moves = refused_moves(refused.details)
             self.query_one(Problem).say(f"Not undone: {refusal_summary(moves) or refused.message}", "Nothing changed.")
             return
         if outcome is not None:
             self.changed = True
-            self.seattui.announce_change(changes.SEAT_MOVES)
+            self.seattui.announce_change(SEAT_MOVES)
             self.notify(f"Undid batch {short(batch.batch_id)}: {plural(outcome.count, 'seat')} went back.")
             self.action_refresh()
 

@@ -31,7 +31,7 @@ FIELDS = (
 class SetupScreen(PortalScreen):
     SCOPE = "setup"
     CSS_PATH = style("setup.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()

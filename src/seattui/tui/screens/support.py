@@ -1,6 +1,7 @@
 """The support screen (`s`): permanent licenses by end of support, earliest first: all, expired
 (`1`), ending within 30 days (`2`) or between two dates (`3`). `x` extends the support of the
-marked licenses (or the cursor's) by whole years: one quote, one confirmation, one transaction."""
+marked licenses (or the cursor's) by whole years: one quote, one confirmation, one transaction;
+`u` upgrades the license under the cursor (edition, quantity, add-ons), as on the licenses screen."""
 
 from __future__ import annotations
 
@@ -11,19 +12,17 @@ from seattui.domain.dashboard import SUPPORT_ENDING_DAYS
 from seattui.domain.licensing import BatchResult, LicenseFilter, LicenseSort, SupportWindow, Term
 from seattui.domain.money import format_credits
 from seattui.tui import commands
-from seattui.tui.screens.base import plural
-from seattui.tui.screens.license_forms import DateRangeScreen, ExtendScreen
+from seattui.tui.formatting import plural
+from seattui.tui.screens.license_forms import DateRangeScreen, ExtendScreen, Upgrades
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
-from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column
 
 PERMANENT = LicenseFilter(term=Term.PERMANENT)
 
 
-class SupportScreen(LicenseListScreen):
+class SupportScreen(Upgrades, LicenseListScreen):
     SCOPE = "support"
-    CSS_PATH = style("support.tcss")
-    BINDINGS = commands.bindings(SCOPE)
+    BINDINGS = commands.screen_bindings(SCOPE)
     BASE_FILTER = PERMANENT
     DEFAULT_SORT = (LicenseSort.SUPPORT, False)
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {

@@ -1,0 +1,96 @@
+"""Licenses as stored: the query every license read starts from, its row mapper and status,
+and the reads by id that other areas share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from seattui.domain.errors import NotFound
+from seattui.domain.licensing import Device, License, LicenseBatch, LicenseStatus, Term
+from seattui.domain.money import from_hundredths
+from seattui.domain.pricing import Configuration
+from seattui.portal.context import Tx
+from seattui.portal.store.tables import activation_keys, licenses
+
+LICENSE_COLUMNS = [licenses, activation_keys.c.name.label("key_name")]
+
+
+def license_query() -> Any:
+    return select(*LICENSE_COLUMNS).join(activation_keys, activation_keys.c.id == licenses.c.key_id)
+
+
+def status_of(term: Term, trial_ends_on: date | None, term_ends_on: date | None, activated: bool, today: date) -> LicenseStatus:
+    if term is Term.TRIAL and trial_ends_on is not None and trial_ends_on < today:
+        return LicenseStatus.TRIAL_ENDED
+    if term is Term.ANNUAL and term_ends_on is not None and term_ends_on < today:
+        return LicenseStatus.TERM_ENDED
+    return LicenseStatus.ACTIVATED if activated else LicenseStatus.ASSIGNED
+
+
+def from_row(row: Any, today: date) -> License:
+    term = Term(row.term)
+    device = (
+        Device(fingerprint=row.device_fingerprint, hostname=row.device_hostname or "", activated_at=row.activated_at)
+        if row.device_fingerprint
+        else None
+    )
+    return License(
+        id=row.id,
+        key=row.key,
+        key_name=row.key_name,
+        product_id=row.product_id,
+        edition_id=row.edition_id,
+        addons=tuple(addon for addon in row.addons.split(",") if addon),
+        term=term,
+        quantity=row.quantity,
+        status=status_of(term, row.trial_ends_on, row.term_ends_on, device is not None, today),
+        trial_ends_on=row.trial_ends_on,
+        support_ends_on=row.support_ends_on,
+        term_ends_on=row.term_ends_on,
+        seat_cap=row.seat_cap,
+        customer_email=row.customer_email,
+        comment=row.comment,
+        device=device,
+        paid=from_hundredths(row.paid),
+        created_at=row.created_at,
+    )
+
+
+def configuration_of(license: License | Any) -> Configuration:
+    addons = license.addons if isinstance(license, License) else tuple(a for a in license.addons.split(",") if a)
+    return Configuration(
+        term=Term(license.term), edition_id=license.edition_id, addons=tuple(sorted(addons)), quantity=license.quantity
+    )
+
+
+def search_text(key: str, customer_email: str | None, comment: str) -> str:
+    """What the lists' text filter finds a license by (license_search)."""
+    return f"{key} {customer_email or ''} {comment}".lower()
+
+
+async def get(tx: Tx, license_id: int, *, lock: bool = False) -> License:
+    query = license_query().where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
+    row = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).first()
+    if row is None:
+        raise NotFound(f"There is no license {license_id} in your organization.", {"license_id": license_id})
+    return from_row(row, tx.today)
+
+
+
+async def batch_licenses(tx: Tx, batch: LicenseBatch, *, lock: bool = False) -> list[License]:
+    """The batch's licenses, every one of them in the caller's organization, or NotFound."""
+    query = license_query().where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids))
+    rows = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).all()
+    found = [from_row(row, tx.today) for row in rows]
+    missing = sorted(set(batch.license_ids) - {license.id for license in found})
+    if missing:
+        shown = ", ".join(str(license_id) for license_id in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise NotFound(
+            f"{len(missing)} of these licenses are not in your organization (ids {shown}); "
+            "they may have been deleted meanwhile: refresh the list.",
+            {"license_ids": missing[:100]},
+        )
+    return sorted(found, key=lambda license: license.id)
