@@ -16,6 +16,7 @@ from seattui.domain.errors import PortalUnavailable
 from seattui.tui.assignment import Step
 from seattui.tui.screens.assign import AssignScreen
 from seattui.tui.screens.dashboard import DashboardScreen
+from seattui.tui.widgets.key_list import KeyList
 
 from harness import PortalHarness
 from license_setup import a_license
@@ -49,7 +50,8 @@ async def on_wizard(pilot: Any, key_name: str) -> AssignScreen:
     wizard: AssignScreen = await until_screen(pilot, AssignScreen)
     await until(pilot, lambda: wizard.catalog is not None, what="the catalog")
     await paste(pilot, key_name)
-    await until(pilot, lambda: (row := wizard.query_one("#assign-keys-table").current) is not None
+    await until(pilot, lambda: wizard.query_one(KeyList).up_to_date
+                and (row := wizard.query_one("#assign-keys-table").current) is not None
                 and row.name == key_name, what=f"the key {key_name}")
     await pilot.press("enter")
     await until_text(pilot, "Which product?")
@@ -226,7 +228,8 @@ async def test_the_review_says_the_key_already_holds_the_product(harness: Portal
         await pilot.press("escape", "escape", "escape", "escape", "escape", "escape")
         await until_text(pilot, "Which key?")
         wizard.query_one("#assign-keys-filter").value = "Fabrikam"
-        await until(pilot, lambda: (row := wizard.query_one("#assign-keys-table").current) is not None
+        await until(pilot, lambda: wizard.query_one(KeyList).up_to_date
+                    and (row := wizard.query_one("#assign-keys-table").current) is not None
                     and row.name == "Fabrikam Lab", what="the other key")
         await pilot.press("enter")
         await to_review(pilot, wizard)

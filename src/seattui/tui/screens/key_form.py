@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from seattui.domain import errors
@@ -13,6 +14,7 @@ from seattui.domain.keys import EXAMPLE_KEY, InvalidActivationKey, parse_key
 from seattui.domain.licensing import MAX_NAME, ActivationKey
 from seattui.tui.changes import Area
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
@@ -37,7 +39,7 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         super().__init__()
         self.existing = existing
         self.initial_name = existing.name if existing else name
-        self._saving = False
+        self.request_keys = RequestKeys()  # a retried create makes one key, not two
 
     def compose(self) -> ComposeResult:
         renaming = self.existing is not None
@@ -105,9 +107,17 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
     def _cancel_pressed(self) -> None:
         self.dismiss(None)
 
+    # ctrl+s is greyed out while the key is being saved: a second press would make a second key.
+    saving: reactive[bool] = reactive(False, bindings=True, init=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save" and self.saving:
+            return False
+        return super().check_action(action, parameters)
+
     def action_save(self) -> None:
-        if self._saving:
-            return  # a second ctrl+s while the first is on its way would make a second key
+        if self.saving:
+            return
         name = self.query_one("#key-name", Input).value
         key = None
         if self.custom:
@@ -116,6 +126,7 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
                 typed.focus()
                 return
             key = typed.value
+        self.saving = True
         self._save(name, key)
 
     @work(group="write")
@@ -123,11 +134,11 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         problem = self.query_one(Problem)
         problem.say("Saving …")
         existing = self.existing
-        self._saving = True
+        idempotency_key = self.request_keys.key_for(name, key)
         try:
             saved = await self.call_portal(
                 (lambda client: client.rename_key(existing.id, name)) if existing is not None
-                else (lambda client: client.create_key(name, key)),
+                else (lambda client: client.create_key(name, key, idempotency_key=idempotency_key)),
                 retry_key="ctrl+s",
                 raising=(errors.KeyTaken, errors.ValidationFailed),
             )
@@ -143,7 +154,7 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
             problem.say(invalid.message)
             return
         finally:
-            self._saving = False
+            self.saving = False
         if saved is not None:
             self.seattui.announce_change({Area.KEYS})
             self.dismiss(saved)
