@@ -23,6 +23,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
 
 from seattui.domain import errors
@@ -96,6 +97,8 @@ class AssignScreen(PortalScreen):
         self._preset: str | None = None
         self._ready = False  # composed and showing its first step
         self._mode = ""  # the app's mode this screen is the base of
+        self._keys_stale = True  # the key list is read when the key step shows
+        self._key_wait: Timer | None = None  # an enter waiting for the keys matching the filter
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -115,7 +118,6 @@ class AssignScreen(PortalScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self._load_catalog()
-        self.query_one(KeyStep).keys.reload()
         self._show(Step.KEY)
         self._ready = True
         self._mode = self.app.current_mode
@@ -179,7 +181,9 @@ class AssignScreen(PortalScreen):
 
     def refresh_areas(self, areas: frozenset[Area]) -> None:
         if Area.KEYS in areas:
-            self.query_one(KeyStep).keys.reload()
+            self._keys_stale = self.step is not Step.KEY  # a hidden list is read when its step shows
+            if not self._keys_stale:
+                self.query_one(KeyStep).keys.reload()
         if Area.CREDITS in areas and self.step is Step.REVIEW and not self.confirming and self.order is not None:
             self._show(Step.REVIEW)  # the balance moved: quote again
 
@@ -190,6 +194,9 @@ class AssignScreen(PortalScreen):
         self.query_one(Problem).clear()
         self.query_one(ContentSwitcher).current = f"step-{step.value}"
         unit = self.unit(step)
+        if step is Step.KEY and self._keys_stale:
+            self._keys_stale = False
+            unit.keys.reload()
         if isinstance(unit, WizardStep):
             unit.load(self.draft, self.offer)
         elif step is Step.REVIEW:
@@ -250,6 +257,9 @@ class AssignScreen(PortalScreen):
         if not isinstance(unit, WizardStep):
             return
         problem = self.query_one(Problem)
+        if isinstance(unit, KeyStep) and not unit.keys.up_to_date:
+            self._wait_for_keys(unit)
+            return
         try:
             unit.save(self.draft, self.offer)
         except errors.ValidationFailed as invalid:
@@ -265,6 +275,24 @@ class AssignScreen(PortalScreen):
             return
         steps = steps_for(product)
         self._show(steps[steps.index(self.step) + 1])
+
+    def _wait_for_keys(self, step: KeyStep) -> None:
+        """enter while the keys matching the filter as typed are on their way: it is meant for
+        them, so it takes the first of them once they show (never a row of an older filter)."""
+        self.query_one(Problem).note(f"Finding the keys matching {step.keys.filter_text!r} …; "
+                                     "enter takes the first of them when they show.")
+        if self._key_wait is None:
+            self._key_wait = self.set_interval(0.05, self._keys_found)
+
+    def _keys_found(self) -> None:
+        step = self.query_one(KeyStep)
+        if self.step is Step.KEY and not step.keys.up_to_date:
+            return
+        if self._key_wait is not None:
+            self._key_wait.stop()
+            self._key_wait = None
+        if self.step is Step.KEY:
+            self._next()
 
     def _back(self) -> None:
         unit = self.unit(self.step)
