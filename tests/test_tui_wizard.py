@@ -112,6 +112,12 @@ async def test_keys_typed_in_a_burst_reach_the_step_they_were_aimed_at(harness: 
         assert (wizard.draft.customer_email, wizard.draft.comment) == ("it@contoso.example", "desk")
         await until_text(pilot, "Quantity  5 users")
 
+        await pilot.press("escape", "escape")  # back on the quantity: 0 is refused, and the field stays as typed
+        await until(pilot, lambda: wizard.step is Step.QUANTITY, what="the quantity step")
+        burst(pilot, "0", "enter", "7")
+        await until(pilot, lambda: wizard.query_one("#quantity").value == "07", what="the 7 after the 0")
+        assert wizard.step is Step.QUANTITY and "from 1 to 100,000" in screen_text(app)
+
 
 # -- one worker group per job -------------------------------------------------------------------
 

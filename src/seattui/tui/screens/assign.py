@@ -35,19 +35,7 @@ from seattui.tui import commands
 from seattui.tui.assignment import STEP_TITLES, Draft, Step, held_already, steps_for
 from seattui.tui.changes import PURCHASE, Area
 from seattui.tui.idempotency import RequestKeys
-from seattui.tui.screens.assign_steps import (
-    QUESTIONS,
-    CustomerStep,
-    DoneStep,
-    EditionStep,
-    KeyStep,
-    Offer,
-    ProductStep,
-    QuantityStep,
-    ReviewStep,
-    TermStep,
-    WizardStep,
-)
+from seattui.tui.screens.assign_steps import QUESTIONS, DoneStep, KeyStep, Offer, ProductStep, ReviewStep, WizardStep
 from seattui.tui.formatting import copy_key, plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.key_detail import license_ends, product_name

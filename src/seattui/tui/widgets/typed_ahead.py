@@ -25,6 +25,7 @@ from textual.binding import BindingsMap
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.widget import Widget
+from textual.widgets import Input
 
 Held = events.Key | events.Paste | Callable[[], None]
 
@@ -84,7 +85,10 @@ class TypedAhead(Widget, can_focus=True):
         """Every key sent to the field being left has arrived: move, then hand on the held keys."""
         source, self.source = self.source, None
         screen = self.screen
-        screen.set_focus(source if source is not None and source.is_attached else None, scroll_visible=False)
+        if source is not None and source.is_attached:
+            self._refocus(source)  # `then` sees the field it was called from
+        else:
+            screen.set_focus(None, scroll_visible=False)
         self.holding = False
         then()
         while self.held and not self.holding:
@@ -94,6 +98,17 @@ class TypedAhead(Widget, can_focus=True):
                 (focused if focused is not None else screen).post_message(item)
             else:
                 self.after_typed(item)
+
+
+    def _refocus(self, field: Widget) -> None:
+        """The field being left, focused again as it was: a text field keeps its cursor rather
+        than selecting all its text (which the next key typed would replace)."""
+        if isinstance(field, Input) and field.select_on_focus:
+            field.select_on_focus = False
+            self.screen.set_focus(field, scroll_visible=False)
+            field.call_later(setattr, field, "select_on_focus", True)  # after its Focus event
+            return
+        self.screen.set_focus(field, scroll_visible=False)
 
 
 def _bindings(node: DOMNode) -> BindingsMap:
