@@ -164,11 +164,12 @@ def at_step(step: str, **answers: str) -> Callable[[Any], Any]:
         await pilot.press("g", "a")
         wizard = await until_screen(pilot, AssignScreen)
         await until(pilot, lambda: wizard.catalog is not None and wizard.query_one("#assign-keys-table").rows)
+        draft = Draft()
         if answers:
             key = wizard.query_one("#assign-keys-table").rows[0]
             term = Term(answers.pop("term")) if "term" in answers else None
-            wizard.draft = Draft(key=key.key, key_name=key.name, term=term, **answers)
-        wizard._go(Step(step))
+            draft = Draft(key=key.key, key_name=key.name, term=term, **answers)
+        wizard.resume(draft, Step(step))
         if step == "review":
             await until(pilot, lambda: wizard.quote is not None, what="the quote")
         await pilot.app.workers.wait_for_complete()

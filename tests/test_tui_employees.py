@@ -307,7 +307,7 @@ async def test_the_form_says_what_is_wrong_and_keeps_what_was_typed(harness: Por
         await pilot.press("enter")
         await type_text(pilot, "grace-at-navy")
         await pilot.press("ctrl+s")
-        await until_text(pilot, "not a valid email address")
+        await until_text(pilot, "Not a valid email address (an email address must have an @-sign): type one like")
         form = app.screen
         form.query_one("#email").value = "person000000@acme.example"  # someone else's
         await pilot.press("ctrl+s")

@@ -23,7 +23,6 @@ from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.key_detail import KeyDetailScreen
 from seattui.tui.screens.key_form import KeyFormScreen
 from seattui.tui.screens.keys import KeysScreen
-from seattui.tui.widgets.key_list import KeyList
 
 from textual import events
 from textual.message import Message
@@ -384,7 +383,7 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
     assert (len(detail.licenses), len(detail.subscriptions)) == (2, 1)
 
 
-async def test_enter_never_picks_a_key_left_over_from_before_the_last_keystroke(
+async def test_enter_takes_the_first_key_of_the_filter_as_typed_never_one_left_over_from_before(
     harness: PortalHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner = await signed_in(harness)
@@ -401,13 +400,11 @@ async def test_enter_never_picks_a_key_left_over_from_before_the_last_keystroke(
 
         monkeypatch.setattr(PortalClient, "keys", slow_keys)
         wizard.query_one("#assign-keys-filter").value = "Fabrikam"
-        await pilot.press("enter")  # the list still shows Contoso HQ
-        await until_text(pilot, "Still finding the keys matching 'Fabrikam'")
-        assert wizard.step is Step.KEY
+        await pilot.press("enter")  # the list still shows Contoso HQ: enter waits for Fabrikam's keys
+        await until_text(pilot, "Finding the keys matching 'Fabrikam'")
+        assert wizard.step is Step.KEY and wizard.draft.key_name == "Contoso HQ"
         gate.set()
-        await until(pilot, lambda: wizard.query_one(KeyList).up_to_date)
-        await pilot.press("enter")
-        await until_text(pilot, "Which product?")
+        await until_text(pilot, "Which product?")  # no second enter needed
         assert wizard.draft.key_name == "Fabrikam Lab"
 
 

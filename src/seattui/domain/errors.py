@@ -9,6 +9,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def field_words(name: str) -> str:
+    """A field's name as words, for messages: customer_email -> Customer email."""
+    words = name.replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 class SeattuiError(Exception):
     code: ClassVar[str] = "error"
     _by_code: ClassVar[dict[str, type[SeattuiError]]] = {}

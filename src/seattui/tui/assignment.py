@@ -16,8 +16,11 @@ from seattui.domain.licensing import (
     MAX_CHANNELS,
     MAX_QUANTITY,
     MAX_TRIAL_DAYS,
+    KeyDetail,
+    License,
     LicenseEdit,
     LicenseOrder,
+    LicenseStatus,
     SubscriptionOrder,
     Term,
 )
@@ -102,6 +105,7 @@ def product_allowed(product: Product, permissions: frozenset[Permission]) -> boo
 class Draft:
     key: str = ""
     key_name: str = ""
+    key_id: int | None = None  # known once the key was picked from a list or looked up
     product_id: str = ""
     edition_id: str = ""
     addons: tuple[str, ...] = ()
@@ -218,3 +222,32 @@ class Draft:
 def _count(text: str, product: Product) -> str:
     typed = text.strip()
     return f"{typed} {product.unit.label(1) if typed == '1' else product.unit.value}"
+
+
+LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
+
+
+def held_already(detail: KeyDetail, product: Product) -> str:
+    """What the key already holds of this product, in words, to say before paying for another
+    beside it; '' when it holds none."""
+    licenses = [license for license in detail.licenses if license.product_id == product.id and license.status in LIVE]
+    subscriptions = [sub for sub in detail.subscriptions if sub.product_id == product.id]
+    held = [f"license {license.id} ({_license_words(license, product)})" for license in licenses]
+    held += [f"subscription {sub.id} ({sub.channels:,} channel{'' if sub.channels == 1 else 's'})"
+             for sub in subscriptions]
+    if not held:
+        return ""
+    instead = ("change its channels on the key's page (keys screen, enter) instead" if subscriptions
+               else "to add users, raise the edition or make a trial permanent, upgrade that license "
+               "(licenses screen) instead")
+    return (f"{detail.key.key} already holds {product.name}: {', '.join(held)}. This one is added beside "
+            f"it, not in its place; {instead}.")
+
+
+def _license_words(license: License, product: Product) -> str:
+    edition = next((e.name for e in product.editions if e.id == license.edition_id), "")
+    count = f"{license.quantity:,} {product.unit.label(1) if license.quantity == 1 else product.unit.value}"
+    if license.term is Term.TRIAL:
+        ends = f", to {license.trial_ends_on:%Y-%m-%d}" if license.trial_ends_on else ""
+        return " ".join(filter(None, ["trial", edition])) + f", {count}{ends}"
+    return ", ".join(filter(None, [license.term.value, edition, count]))

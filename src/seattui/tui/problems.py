@@ -15,10 +15,12 @@ def describe(error: BaseException, *, retry_key: str = "ctrl+r") -> tuple[str, s
         return error.message, f"Press {retry_key} to retry."
     if isinstance(error, errors.PermissionDenied):
         return error.message, ""
-    if isinstance(error, errors.ValidationFailed) and error.fields and "fields:" not in error.message:
-        # A rule's summary ("never downgraded") and, after it, which field broke it and how.
-        fields = "; ".join(f"{field}: {why}" for field, why in error.fields.items())
-        return error.message, fields[:1].upper() + fields[1:] + "."
+    if isinstance(error, errors.ValidationFailed):
+        # A rule's summary ("never downgraded") and, after it, each field it names that the
+        # summary does not already explain, by the field's name in words.
+        unsaid = [f"{errors.field_words(field)}: {why.rstrip('.')}." for field, why in error.fields.items()
+                  if field != "body" and why not in error.message]
+        return error.message, " ".join(unsaid)
     if isinstance(error, errors.SeattuiError):
         return error.message, ""
     log.exception("unexpected error in the terminal app", exc_info=error)

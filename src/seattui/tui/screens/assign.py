@@ -1,103 +1,92 @@
 """The assignment wizard: key, product, edition (and add-ons), term, quantity, customer, review.
 
-enter goes to the next step and escape to the previous one; every answer lives in one Draft,
-so going back and forward keeps them all. The review asks the portal for a quote (balance,
-cost, balance after); when the balance is short it says by how much and confirming is
-impossible. Confirming sends the order with one idempotency key per review, so a double
-press or a retry never charges twice; the result shows the key ready to copy.
+enter goes to the next step and escape to the previous one; each step is a unit
+(assign_steps.py) that loads its answer from the one Draft and saves it back, so going back
+and forward keeps them all. Keys typed while a step changes go to the step they were aimed at
+(widgets/typed_ahead.py). The review asks the portal for a quote (balance, cost, balance
+after, how it is paid and what can come back) and says what the key already holds of the
+product; when the balance is short it says by how much and confirming is impossible.
+Confirming sends the order with one idempotency key per order (tui/idempotency.py), so a
+double press or a retry never charges twice; the result shows the key ready to copy.
 """
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+from contextlib import suppress
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
+from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import ContentSwitcher, Footer, Input, Label, OptionList, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
 
 from seattui.domain import errors
 from seattui.domain.catalog import Catalog, Product, ProductKind
-from seattui.domain.licensing import (
-    MAX_COMMENT,
-    ActivationKey,
-    License,
-    LicenseEdit,
-    LicenseOrder,
-    Subscription,
-    SubscriptionOrder,
-    Term,
-)
+from seattui.domain.licensing import ActivationKey, License, LicenseOrder, Subscription, SubscriptionOrder, Term
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
-from seattui.domain.validation import build
-from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
-from seattui.tui.assignment import (
-    STEP_TITLES,
-    Draft,
-    Step,
-    product_allowed,
-    steps_for,
-    term_allowed,
-    term_label,
-    terms_for,
-)
+from seattui.tui.assignment import STEP_TITLES, Draft, Step, held_already, steps_for
+from seattui.tui.changes import PURCHASE, Area
+from seattui.tui.idempotency import RequestKeys
+from seattui.tui.screens.assign_steps import QUESTIONS, DoneStep, KeyStep, Offer, ProductStep, ReviewStep, WizardStep
 from seattui.tui.formatting import copy_key, plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.key_detail import license_ends, product_name
 from seattui.tui.styles import style
-from seattui.tui.widgets.choices import Choices, Picks
-from seattui.tui.widgets.key_list import KeyList
+from seattui.tui.widgets.choices import Picks
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
-from seattui.tui.widgets.quote_view import QuoteView
+from seattui.tui.widgets.quote_view import LICENSE, SUBSCRIPTION, Payment
 from seattui.tui.widgets.status_bar import StatusBar
+from seattui.tui.widgets.typed_ahead import TypedAhead
 
-NEEDS_PURCHASE = " (buying needs an owner or an admin)"
-# The wizard's text fields, the draft's attribute for each, and the step each is on.
-TEXT_FIELDS = {"trial-days": "trial_days", "channels": "channels", "quantity": "quantity",
-               "customer-email": "customer_email", "comment": "comment"}
-FIELD_STEPS = {"trial-days": Step.TERM, "channels": Step.TERM, "quantity": Step.QUANTITY,
-               "customer-email": Step.CUSTOMER, "comment": Step.CUSTOMER}
-# Where enter moves the focus before it leaves a step: the next field of the same step.
-FIELD_ORDER = {
-    "edition-choices": "addon-picks",
-    "term-choices": "trial-days",
-    "customer-email": "comment",
-}
+if TYPE_CHECKING:
+    from seattui.client import PortalClient
+
+# enter and escape move between steps at the moment they are pressed, so the keys typed after
+# them wait for the step they were meant for (TypedAhead), wherever the focus was.
+MOVES = ("next", "back")
+BINDINGS = [replace(binding, priority=True) if binding.action in MOVES else binding
+            for binding in commands.screen_bindings("assign")]
 
 
-def email_problem(typed: str) -> str:
-    """What is wrong with an email as typed so far; nothing while it is empty or valid."""
-    try:
-        build(LicenseEdit, customer_email=typed)
-    except errors.ValidationFailed as invalid:
-        return invalid.fields.get("customer_email", invalid.message)
-    return ""
+def payment_for(product: Product) -> Payment:
+    return SUBSCRIPTION if product.kind is ProductKind.SUBSCRIPTION else LICENSE
 
 
 class AssignScreen(PortalScreen):
     SCOPE = "assign"
     CSS_PATH = style("assign.tcss")
-    BINDINGS = commands.screen_bindings(SCOPE)
+    BINDINGS = BINDINGS
+    # A purchase elsewhere moves the balance a review shows; a new key belongs in the key list.
+    SHOWS = frozenset({Area.CREDITS, Area.KEYS})
+    AUTO_FOCUS = ""  # each step focuses its own field, never one of a hidden step
+
+    # What the footer offers follows these (reactive bindings), never a hand-called refresh.
+    step: reactive[Step] = reactive(Step.KEY, bindings=True, init=False)
+    quote: reactive[Quote | None] = reactive(None, bindings=True, init=False)
+    confirming: reactive[bool] = reactive(False, bindings=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
         self.draft = Draft()
         self.catalog: Catalog | None = None
-        self.step = Step.KEY
         self.order: LicenseOrder | SubscriptionOrder | None = None
-        self.quote: Quote | None = None
-        self.review_token: tuple[str, str] | None = None  # (the order as sent, its idempotency key)
+        self.request_keys = RequestKeys()
         self.result: License | Subscription | None = None
-        self.confirming = False
-        self._ready = False
+        self.balance_after: Any = None  # the balance the portal reported after the purchase
         self._preset: str | None = None
+        self._ready = False  # composed and showing its first step
+        self._mode = ""  # the app's mode this screen is the base of
+        self._keys_stale = True  # the key list is read when the key step shows
+        self._key_wait: Timer | None = None  # an enter waiting for the keys matching the filter
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -106,93 +95,51 @@ class AssignScreen(PortalScreen):
         yield Static("", id="assign-steps")
         yield Static("", id="assign-answers")
         with ContentSwitcher(initial="step-key", id="assign-body"):
-            with Vertical(id="step-key"):
-                yield Static("Which key? Type to filter, enter picks, ctrl+n creates one.", classes="step-title")
-                yield KeyList(with_created=False, id="assign-keys")
-            with Vertical(id="step-product"):
-                yield Static("Which product?", classes="step-title")
-                yield Choices(id="product-choices")
-                yield Static("", id="product-about", classes="step-hint")
-            with Vertical(id="step-edition"):
-                yield Static("Which edition?", classes="step-title")
-                yield Choices(id="edition-choices")
-                yield Static("Add-ons: space adds or removes one", id="addons-title", classes="step-title")
-                yield Picks(id="addon-picks")
-            with Vertical(id="step-term"):
-                yield Static("Which term?", id="term-title", classes="step-title")
-                yield Choices(id="term-choices")
-                with Horizontal(id="trial-days-row", classes="field-row"):
-                    yield Label("Trial days (1-30)")
-                    yield Input(type="integer", max_length=4, id="trial-days")
-                with Horizontal(id="channels-row", classes="field-row"):
-                    yield Label("Channels")
-                    yield Input(type="integer", max_length=7, id="channels")
-            with Vertical(id="step-quantity"):
-                yield Static("How many?", classes="step-title")
-                with Horizontal(classes="field-row"):
-                    yield Label("", id="quantity-label")
-                    yield Input(type="integer", max_length=7, id="quantity")
-                yield Static("", id="quantity-hint", classes="step-hint")
-            with Vertical(id="step-customer"):
-                yield Static("Who is it for?", classes="step-title")
-                yield Label("Customer email (optional)")
-                yield Input(placeholder="it@customer.example", max_length=254, id="customer-email")
-                yield Static("", id="email-feedback")
-                yield Label("Comment (optional)")
-                yield Input(placeholder="what it is for", max_length=MAX_COMMENT, id="comment")
-            with VerticalScroll(id="step-review"):
-                yield Static("", id="review-title", classes="step-title")
-                yield Static("", id="review-order")
-                yield QuoteView(id="review-quote")
-            with Vertical(id="step-done"):
-                yield Static("", id="done-title", classes="step-title")
-                yield Static("", id="done-key")
-                yield Static("", id="done-details")
+            for unit in QUESTIONS:
+                yield unit(id=f"step-{unit.STEP.value}")
+            yield ReviewStep(id="step-review")
+            yield DoneStep(id="step-done")
         yield Problem(id="assign-problem")
+        yield TypedAhead()
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self._load_catalog()
-        self.query_one(KeyList).reload()
-        self._go(Step.KEY)
+        self._show(Step.KEY)
         self._ready = True
+        self._mode = self.app.current_mode
+        self.app.mode_change_signal.subscribe(self, self._mode_changed)
         if self._preset is not None:
             self.show_preset(self._preset)
 
-    @work(group="load")
+    @property
+    def offer(self) -> Offer:
+        return Offer(self.catalog, self.seattui.permissions)
+
+    @property
+    def product(self) -> Product | None:
+        return self.offer.product(self.draft)
+
+    def unit(self, step: Step) -> Any:
+        return self.query_one(f"#step-{step.value}")
+
+    @work(group="catalog")
     async def _load_catalog(self) -> None:
         catalog = await self.call_portal(lambda client: client.catalog())
         if catalog is None:
             return
         self.catalog = catalog
-        products = self.query_one("#product-choices", Choices)
-        permissions = self.seattui.permissions
-        for product in catalog.products:
-            label = Text(product.name, style="bold")
-            label.append(f"  {self._product_line(product)}", style="dim")
-            allowed = product_allowed(product, permissions)
-            if not allowed:
-                label.append(NEEDS_PURCHASE, style="dim")
-            products.add_option(Option(label, id=product.id, disabled=not allowed))
-        products.highlight_id(self.draft.product_id or None)
-        self._go(self.step)
+        self.query_one(ProductStep).offer(self.offer)
+        if self.step is not Step.KEY:
+            self._show(self.step)
 
-    @staticmethod
-    def _product_line(product: Product) -> str:
-        unit = product.unit.label(1)
-        if product.kind is ProductKind.SUBSCRIPTION:
-            price = format_credits(product.channel_price_per_month or 0)
-            return f"subscription by {product.unit.value}, {price} a month each"
-        if product.kind is ProductKind.SEAT:
-            return f"per {unit}, flexible or annual seat plans"
-        low = min(edition.unit_price for edition in product.editions)
-        return f"per {unit}, from {format_credits(low)}" + (", with add-ons" if product.addons else "")
+    # -- opening it -----------------------------------------------------------------------
 
-    @property
-    def product(self) -> Product | None:
-        return self.catalog.find(self.draft.product_id) if self.catalog and self.draft.product_id else None
-
-    # -- moving between steps -------------------------------------------------------------
+    def resume(self, draft: Draft, step: Step) -> None:
+        """Show `step` with these answers: a key picked elsewhere, another license on the same key."""
+        self._start_over(draft)
+        self._show(step)
 
     def show_preset(self, key: str) -> None:
         """Open on a key (from the keys screen): the key step is answered."""
@@ -200,29 +147,51 @@ class AssignScreen(PortalScreen):
             self._preset = key
             return
         self._preset = None
-        if self.step is Step.DONE:
-            self.draft = Draft()
-        self.draft.key, self.draft.key_name = key, ""
+        draft = Draft() if self.step is Step.DONE else self.draft
+        draft.key, draft.key_name, draft.key_id = key, "", None
+        self.resume(draft, Step.PRODUCT)
         self._name_key(key)
-        self._go(Step.PRODUCT)
 
-    @work(group="load")
+    @work(group="key-name", exclusive=True)  # a newer preset supersedes the last
     async def _name_key(self, key: str) -> None:
         page = await self.call_portal(lambda client: client.keys(query=key, limit=1))
-        if page and page.items and page.items[0].key == key:
-            self.draft.key_name = page.items[0].name
+        if page and page.items and page.items[0].key == key and self.draft.key == key:
+            self.draft.key_name, self.draft.key_id = page.items[0].name, page.items[0].id
             self._show_progress()
+            if self.step is Step.REVIEW:
+                self.query_one(ReviewStep).show_order(self._review_answers())
 
-    # Focus moves at once (Screen.set_focus), not after a refresh (Widget.focus): keys typed
-    # quickly after a step changes go to the new step's field, not the old one.
+    def _mode_changed(self, mode: str) -> None:
+        # Left for another screen (a dialog over it is no mode change) with a finished
+        # assignment shown: coming back starts a new one, not the finished one and its balance.
+        if mode != self._mode and self.step is Step.DONE:
+            self.resume(Draft(), Step.KEY)
 
-    def _go(self, step: Step) -> None:
+    def refresh_areas(self, areas: frozenset[Area]) -> None:
+        if Area.KEYS in areas:
+            self._keys_stale = self.step is not Step.KEY  # a hidden list is read when its step shows
+            if not self._keys_stale:
+                self.query_one(KeyStep).keys.reload()
+        if Area.CREDITS in areas and self.step is Step.REVIEW and not self.confirming and self.order is not None:
+            self._show(Step.REVIEW)  # the balance moved: quote again
+
+    # -- moving between steps -------------------------------------------------------------
+
+    def _show(self, step: Step) -> None:
         self.step = step
         self.query_one(Problem).clear()
         self.query_one(ContentSwitcher).current = f"step-{step.value}"
-        getattr(self, f"_show_{step.value}")()
+        unit = self.unit(step)
+        if step is Step.KEY and self._keys_stale:
+            self._keys_stale = False
+            unit.keys.reload()
+        if isinstance(unit, WizardStep):
+            unit.load(self.draft, self.offer)
+        elif step is Step.REVIEW:
+            self._review()
+        else:
+            self._done()
         self._show_progress()
-        self.refresh_bindings()
 
     def _show_progress(self) -> None:
         product = self.product
@@ -245,37 +214,23 @@ class AssignScreen(PortalScreen):
         # The review and the result show every answer themselves.
         shown.display = bool(answers) and self.step not in (Step.REVIEW, Step.DONE)
 
-    def _steps(self) -> list[Step]:
-        return steps_for(self.product)
-
-    def _sync_answers(self) -> None:
-        """Read the step's widgets into the draft before leaving it: keys typed quickly can
-        reach the next-step binding before the fields' change messages reach the screen, and
-        a list rebuilt with the same option on top sends no highlight message at all."""
-        for field_id, name in TEXT_FIELDS.items():
-            if FIELD_STEPS[field_id] is self.step:
-                setattr(self.draft, name, self.query_one(f"#{field_id}", Input).value)
-        if self.step is Step.PRODUCT:
-            option = self.query_one("#product-choices", Choices).highlighted_option
-            product = self.catalog.find(option.id or "") if self.catalog and option else None
-            if product is not None:
-                self.draft.choose_product(product, self.seattui.permissions)
-        elif self.step is Step.EDITION:
-            option = self.query_one("#edition-choices", Choices).highlighted_option
-            if option is not None and option.id:
-                self.draft.edition_id = option.id
-        elif self.step is Step.TERM and self.query_one("#term-choices").display:
-            option = self.query_one("#term-choices", Choices).highlighted_option
-            if option is not None and option.id and not option.disabled:
-                self.draft.term = Term(option.id)
-
-    # enter reaches the step as the focused widget's own message (a list's selection, a
-    # field's submission, the table's open), in order with the keys typed before it: "10"
-    # then enter orders 10. The screen's enter binding serves only where nothing takes enter.
-
     def action_next(self) -> None:
-        self._next()
+        self.query_one(TypedAhead).after_typed(self._next)
 
+    def action_back(self) -> None:
+        self.query_one(TypedAhead).after_typed(self._back)
+
+    @on(TypedAhead.Reached)
+    def _typed_ahead_reached(self, message: TypedAhead.Reached) -> None:
+        message.stop()
+        self.query_one(TypedAhead).reached(message.then)
+
+    async def on_key(self, event: events.Key) -> None:
+        if await self.query_one(TypedAhead).settle(event):
+            event.stop()
+            event.prevent_default()
+
+    # A click on a choice (or a remapped enter reaching a field) answers the step as enter does.
     @on(OptionList.OptionSelected)
     @on(Input.Submitted)
     @on(PagedTable.Selected)
@@ -286,55 +241,70 @@ class AssignScreen(PortalScreen):
             self._next()
 
     def _next(self) -> None:
-        self._sync_answers()
-        focused = self.focused.id if self.focused else None
-        follow = FIELD_ORDER.get(focused or "")
-        if follow and self._field_next(focused or "", follow):
+        unit = self.unit(self.step)
+        if not isinstance(unit, WizardStep):
             return
-        if self.step is Step.KEY and not self._pick_key():
+        problem = self.query_one(Problem)
+        if isinstance(unit, KeyStep) and not unit.keys.up_to_date:
+            self._wait_for_keys(unit)
             return
         try:
-            self.draft.check(self.step, self.product, self.seattui.permissions)
+            unit.save(self.draft, self.offer)
         except errors.ValidationFailed as invalid:
-            self.query_one(Problem).say(invalid.message)
+            problem.say(invalid.message)
             return
-        steps = self._steps()
-        self._go(steps[steps.index(self.step) + 1])
-
-    def _field_next(self, focused: str, follow: str) -> bool:
-        """Move to the step's next field first where it has one that matters now."""
+        if unit.next_field(self.draft, self.offer):
+            return
         product = self.product
-        if focused == "edition-choices" and not (product and product.addons):
-            return False
-        if focused == "term-choices" and self.draft.term is not Term.TRIAL:
-            return False
-        self.set_focus(self.query_one(f"#{follow}"))
-        return True
+        try:
+            self.draft.check(self.step, product, self.seattui.permissions)
+        except errors.ValidationFailed as invalid:
+            problem.say(invalid.message)
+            return
+        steps = steps_for(product)
+        self._show(steps[steps.index(self.step) + 1])
 
-    def _pick_key(self) -> bool:
-        """Take the highlighted key, but never one left over from before the last keystroke."""
-        key_list = self.query_one(KeyList)
-        if not key_list.up_to_date:
-            self.query_one(Problem).say(f"Still finding the keys matching {key_list.filter_text!r}; "
-                                        "press enter again when they show.")
-            return False
-        current = key_list.table.current
-        if current is not None:
-            self.draft.key, self.draft.key_name = current.key, current.name
-        return True
+    def _wait_for_keys(self, step: KeyStep) -> None:
+        """enter while the keys matching the filter as typed are on their way: it is meant for
+        them, so it takes the first of them once they show (never a row of an older filter)."""
+        self.query_one(Problem).note(f"Finding the keys matching {step.keys.filter_text!r} …; "
+                                     "enter takes the first of them when they show.")
+        if self._key_wait is None:
+            self._key_wait = self.set_interval(0.05, self._keys_found)
 
-    def action_back(self) -> None:
-        self._sync_answers()
+    def _keys_found(self) -> None:
+        step = self.query_one(KeyStep)
+        if self.step is Step.KEY and not step.keys.up_to_date:
+            return
+        if self._key_wait is not None:
+            self._key_wait.stop()
+            self._key_wait = None
+        if self.step is Step.KEY:
+            self._next()
+
+    def _back(self) -> None:
+        unit = self.unit(self.step)
+        if isinstance(unit, WizardStep):
+            with suppress(errors.ValidationFailed):  # a key list still loading: nothing to keep
+                unit.save(self.draft, self.offer)
         if self.step is Step.DONE:
-            self._start_over()
+            self.resume(Draft(), Step.KEY)
             self.seattui.action_open_screen("dashboard")
             return
-        steps = self._steps()
+        steps = steps_for(self.product)
         index = steps.index(self.step)
         if index == 0:
             self.seattui.action_open_screen("dashboard")
             return
-        self._go(steps[index - 1])
+        self._show(steps[index - 1])
+
+    @on(OptionList.OptionHighlighted, "#product-choices")
+    def _product_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        product = self.catalog.find(event.option.id or "") if self.catalog else None
+        self.query_one(ProductStep).describe(product)
+        if self.step is Step.PRODUCT:
+            self.query_one(ProductStep).save(self.draft, self.offer)
+            self._show_progress()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         available = {
@@ -348,234 +318,133 @@ class AssignScreen(PortalScreen):
         }.get(action, True)
         return available and super().check_action(action, parameters)
 
-    def _start_over(self, key: str = "", key_name: str = "") -> None:
-        self.draft = Draft(key=key, key_name=key_name)
-        self.result, self.quote, self.review_token = None, None, None
-        products = self.query_one("#product-choices", Choices)
-        products.highlight_id(None)
+    def _start_over(self, draft: Draft) -> None:
+        self.draft = draft
+        self.result, self.quote, self.order, self.balance_after = None, None, None, None
+        self.request_keys = RequestKeys()
 
     def action_restart(self) -> None:
-        self._start_over()
-        self._go(Step.KEY)
+        self.resume(Draft(), Step.KEY)
 
     def action_again(self) -> None:
-        self._start_over(self.draft.key, self.draft.key_name)
-        self._go(Step.PRODUCT)
-
-    # -- the steps ------------------------------------------------------------------------
-
-    def _show_key(self) -> None:
-        key_list = self.query_one(KeyList)
-        if self.draft.key:
-            self.set_focus(key_list.table)
-        else:
-            self.set_focus(key_list.filter_input)
+        """Another license on the same key."""
+        self.resume(Draft(key=self.draft.key, key_name=self.draft.key_name, key_id=self.draft.key_id), Step.PRODUCT)
 
     def action_new_key(self) -> None:
         from seattui.tui.screens.key_form import KeyFormScreen
 
+        keys = self.query_one(KeyStep).keys
+
         def created(key: ActivationKey | None) -> None:
             if key is not None:
-                self.query_one(KeyList).show_new(key)
-                self.draft.key, self.draft.key_name = key.key, key.name
-                self._go(Step.PRODUCT)
+                keys.show_new(key)
+                self.draft.key, self.draft.key_name, self.draft.key_id = key.key, key.name, key.id
+                self._show(Step.PRODUCT)
 
-        self.app.push_screen(KeyFormScreen(name=self.query_one(KeyList).filter_text), created)
-
-    def _show_product(self) -> None:
-        products = self.query_one("#product-choices", Choices)
-        products.highlight_id(self.draft.product_id or None)
-        self.set_focus(products)
-
-    @on(OptionList.OptionHighlighted, "#product-choices")
-    def _product_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        product = self.catalog.find(event.option.id or "") if self.catalog else None
-        if product is None:
-            return
-        self.draft.choose_product(product, self.seattui.permissions)
-        self.query_one("#product-about", Static).update(product.description)
-        if self.step is Step.PRODUCT:
-            self._show_progress()
-
-    def _show_edition(self) -> None:
-        product = self.product
-        if product is None:
-            return
-        editions = self.query_one("#edition-choices", Choices)
-        editions.clear_options()
-        unit = product.unit.label(1)
-        for edition in product.editions:
-            label = Text(edition.name, style="bold")
-            label.append(f"  {format_credits(edition.unit_price)} per {unit}, support "
-                         f"{format_credits(edition.support_price_per_year)} a year", style="dim")
-            editions.add_option(Option(label, id=edition.id))
-        editions.highlight_id(self.draft.edition_id or None)
-        picks = self.query_one("#addon-picks", Picks)
-        picks.clear_options()
-        for addon in product.addons:
-            picks.add_option((f"{addon.name}  {format_credits(addon.unit_price)} per {unit}", addon.id,
-                              addon.id in self.draft.addons))
-        picks.highlighted = 0 if product.addons else None
-        for widget in ("#addons-title", "#addon-picks"):
-            self.query_one(widget).display = bool(product.addons)
-        self.set_focus(editions)
-
-    @on(OptionList.OptionHighlighted, "#edition-choices")
-    def _edition_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id:
-            self.draft.edition_id = event.option.id
-
-    @on(SelectionList.SelectedChanged, "#addon-picks")
-    def _addons_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
-        self.draft.addons = tuple(sorted(event.selection_list.selected))
-
-    def _show_term(self) -> None:
-        product = self.product
-        if product is None:
-            return
-        subscription = product.kind is ProductKind.SUBSCRIPTION
-        terms = self.query_one("#term-choices", Choices)
-        terms.display = not subscription
-        self.query_one("#channels-row").display = subscription
-        for field_id in ("trial-days", "channels"):
-            field = self.query_one(f"#{field_id}", Input)
-            field.value = getattr(self.draft, TEXT_FIELDS[field_id])
-        if subscription:
-            price = format_credits(product.channel_price_per_month or 0)
-            self.query_one("#term-title", Static).update(
-                f"Monthly subscription: {price} credits per channel (concurrent session) a month. How many channels?")
-            self.query_one("#trial-days-row").display = False
-            self.set_focus(self.query_one("#channels", Input))
-            return
-        self.query_one("#term-title", Static).update("Which term?")
-        terms.clear_options()
-        permissions = self.seattui.permissions
-        for term in terms_for(product):
-            allowed = term_allowed(term, permissions)
-            label = term_label(product, term) + ("" if allowed else NEEDS_PURCHASE)
-            terms.add_option(Option(label, id=term.value, disabled=not allowed))
-        terms.highlight_id(self.draft.term.value if self.draft.term else None)
-        self.query_one("#trial-days-row").display = self.draft.term is Term.TRIAL
-        self.set_focus(terms)
-
-    @on(OptionList.OptionHighlighted, "#term-choices")
-    def _term_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id:
-            self.draft.term = Term(event.option.id)
-            self.query_one("#trial-days-row").display = self.draft.term is Term.TRIAL
-
-    def _show_quantity(self) -> None:
-        product = self.product
-        if product is None:
-            return
-        self.query_one("#quantity-label", Label).update(product.unit.value.capitalize())
-        hint = f"{product.name} is licensed per {product.unit.label(1)}."
-        if self.draft.term in (Term.FLEXIBLE, Term.ANNUAL):
-            hint += " " + term_label(product, self.draft.term) + "."
-        self.query_one("#quantity-hint", Static).update(hint)
-        field = self.query_one("#quantity", Input)
-        field.value = self.draft.quantity
-        self.set_focus(field)  # selects the number: typing replaces it
-
-    def _show_customer(self) -> None:
-        self.query_one("#customer-email", Input).value = self.draft.customer_email
-        self.query_one("#comment", Input).value = self.draft.comment
-        self.set_focus(self.query_one("#customer-email", Input))
-
-    @on(Input.Changed)
-    def _typed(self, event: Input.Changed) -> None:
-        name = TEXT_FIELDS.get(event.input.id or "")
-        if name is not None:
-            setattr(self.draft, name, event.value)
-        if event.input.id == "customer-email":
-            self.query_one("#email-feedback", Static).update(email_problem(event.value))
+        self.app.push_screen(KeyFormScreen(name=keys.filter_text), created)
 
     # -- review and result ----------------------------------------------------------------
 
-    def _show_review(self) -> None:
+    def _review_answers(self) -> list[tuple[str, str]]:
+        answers = self.draft.answers(self.product, Step.REVIEW)
+        if self.draft.comment.strip():
+            answers.append(("Comment", self.draft.comment.strip()))
+        return answers
+
+    def _review(self) -> None:
         product = self.product
-        view = self.query_one(QuoteView)
+        review = self.query_one(ReviewStep)
         self.quote = None
         if product is None:
             return
         try:
             order = self.draft.order(product)
         except errors.ValidationFailed as invalid:
-            view.clear()
+            review.clear()
             self.query_one(Problem).say(invalid.message + " Go back (escape) to fix it.")
             return
         self.order = order
-        sent = order.model_dump_json()
-        if self.review_token is None or self.review_token[0] != sent:
-            self.review_token = (sent, str(uuid.uuid4()))
-        self.query_one("#review-title", Static).update("Review.")
-        self.query_one("#review-order", Static).update(self._order_table(product))
-        view.waiting()
-        self.set_focus(self.query_one("#step-review"))
-        self._quote(order)
+        review.title("Review.")
+        review.show_order(self._review_answers())
+        review.waiting()
+        self.set_focus(review)
+        self._quote(order, product)
 
-    def _order_table(self, product: Product) -> Table:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column()
-        for title, value in self.draft.answers(product, Step.REVIEW):
-            table.add_row(title, value)
-        if self.draft.comment.strip():
-            table.add_row("Comment", self.draft.comment.strip())
-        return table
+    @work(exclusive=True, group="quote")  # a newer review supersedes the last
+    async def _quote(self, order: LicenseOrder | SubscriptionOrder, product: Product) -> None:
+        draft = self.draft
 
-    @work(exclusive=True, group="load")
-    async def _quote(self, order: LicenseOrder | SubscriptionOrder) -> None:
-        quote = await self.call_portal(
-            lambda client: client.quote_license(order) if isinstance(order, LicenseOrder)
-            else client.quote_subscription(order)  # type: ignore[arg-type]
-        )
-        view = self.query_one(QuoteView)
-        if quote is None:
-            view.clear()
+        async def quote_and_holdings(client: PortalClient) -> tuple[Quote, str]:
+            return await asyncio.gather(
+                client.quote_license(order) if isinstance(order, LicenseOrder)
+                else client.quote_subscription(order),
+                self._held_already(client, draft, product),
+            )
+
+        answer = await self.call_portal(quote_and_holdings)
+        review = self.query_one(ReviewStep)
+        if answer is None:
+            review.clear()
             return
-        self.quote = quote
+        quote, held = answer
         self.seattui.balance = quote.balance
-        view.show_quote(quote)
-        self.query_one("#review-title", Static).update(
+        review.show_held(held)
+        review.show_quote(quote, payment_for(product))
+        review.title(
             "Review. The balance is short: this cannot be confirmed." if not quote.affordable
             else "Review. y confirms: it is created; nothing is charged." if not quote.cost
             else "Review. y confirms: it is created and the cost debited in one step.")
-        self.refresh_bindings()
+        self.quote = quote
+
+    @staticmethod
+    async def _held_already(client: PortalClient, draft: Draft, product: Product) -> str:
+        """What the key already holds of the product, said before the user pays for another."""
+        key_id = draft.key_id
+        if key_id is None:
+            page = await client.keys(query=draft.key, limit=1)
+            found = [key for key in page.items if key.key == draft.key]
+            if not found:
+                return ""
+            key_id = draft.key_id = found[0].id
+        return held_already(await client.key(key_id), product)
 
     def action_confirm(self) -> None:
-        if self.order is None or self.review_token is None:
+        if self.order is None or self.quote is None:
             return
         self.confirming = True
-        self.refresh_bindings()
-        self.query_one("#review-title", Static).update("Creating …")
-        self._create(self.order, self.review_token[1])
+        self.query_one(ReviewStep).title("Creating …")
+        self._create(self.order, self.request_keys.key_for(self.order))
 
-    @work(exclusive=True, group="write")
+    @work(group="write")  # never cancelled by anything else; y is greyed out while it runs
     async def _create(self, order: LicenseOrder | SubscriptionOrder, idempotency_key: str) -> None:
         try:
             result = await self.call_portal(
                 lambda client: client.create_license(order, idempotency_key=idempotency_key)
                 if isinstance(order, LicenseOrder)
-                else client.create_subscription(order, idempotency_key=idempotency_key),  # type: ignore[arg-type]
+                else client.create_subscription(order, idempotency_key=idempotency_key),
                 retry_key="y",
                 raising=(errors.InsufficientCredits,),
             )
         except errors.InsufficientCredits as short:
             self.confirming = False
-            self._show_review()  # the balance moved since the quote: quote again
+            self._show(Step.REVIEW)  # the balance moved since the quote: quote again
             self.query_one(Problem).say(short.message)
             return
-        self.confirming = False
         if result is None:
-            self.query_one("#review-title", Static).update("Review. y tries again, safely: it is charged once.")
-            self.refresh_bindings()
+            self.confirming = False
+            self.query_one(ReviewStep).title("Review. y tries again, safely: it is charged once.")
             return
+        self.request_keys.succeeded(order)
+        try:
+            self.balance_after = (await self.seattui.portal_call(lambda client: client.balance())).balance
+        except errors.SeattuiError:
+            self.balance_after = None  # the header reads it again; the result says what was paid
         self.result = result
-        self.seattui.announce_change(PURCHASE)
-        self._go(Step.DONE)
+        self.confirming = False
+        self.seattui.announce_change(PURCHASE, balance=self.balance_after)
+        self._show(Step.DONE)
 
-    def _show_done(self) -> None:
+    def _done(self) -> None:
         result, product = self.result, self.product
         if result is None or product is None:
             return
@@ -593,12 +462,10 @@ class AssignScreen(PortalScreen):
             title = f"Subscription {result.id} is on the key."
             what = [product.name, plural(result.channels, "channel"), f"paid to {result.period_ends_on:%Y-%m-%d}"]
         paid = f"Paid {format_credits(result.paid)} credits"
-        if self.seattui.balance is not None:
-            paid += f"; the balance is now {format_credits(self.seattui.balance)}"
-        self.query_one("#done-title", Static).update(title)
-        self.query_one("#done-key", Static).update(Text(result.key, style="bold"))
-        self.query_one("#done-details", Static).update(
-            ", ".join(what) + f".\n{paid}.\n\nc copies the key · a assigns another to this key · escape: the dashboard")
+        if self.balance_after is not None:
+            paid += f"; the balance is now {format_credits(self.balance_after)}"
+        self.query_one(DoneStep).show(title, result.key, ", ".join(what) + f".\n{paid}.\n\n"
+                                      "c copies the key · a assigns another to this key · escape: the dashboard")
         self.set_focus(None)
 
     def action_copy_key(self) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from functools import partial
 
-import uuid
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
 
 from seattui.domain import errors
@@ -18,11 +17,12 @@ from seattui.domain.pricing import Quote
 from seattui.domain.validation import whole_number
 from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
-from seattui.tui.widgets.quote_view import QuoteView
+from seattui.tui.widgets.quote_view import SUBSCRIPTION, QuoteView
 
 
 class ChannelsScreen(PortalModal[Subscription | None]):
@@ -30,14 +30,15 @@ class ChannelsScreen(PortalModal[Subscription | None]):
     CSS_PATH = style("channels.tcss")
     BINDINGS = commands.bindings(SCOPE)
 
+    changing: reactive[bool] = reactive(False, bindings=True, init=False)  # ctrl+s is greyed out meanwhile
+
     def __init__(self, subscription: Subscription, product_name: str) -> None:
         super().__init__()
         self.subscription = subscription
         self.product_name = product_name
         self.quote: Quote | None = None
         self.quoted_channels: int | None = None
-        # One idempotency key per quoted size: a retry or a double press never charges twice.
-        self.idempotency_key = ""
+        self.request_keys = RequestKeys()  # a retry or a double press never charges twice
 
     def compose(self) -> ComposeResult:
         current = self.subscription
@@ -74,16 +75,15 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         self.query_one(QuoteView).waiting()
         self._quote(channels)
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="quote")  # the newest size typed supersedes the last
     async def _quote(self, channels: int) -> None:
         quote = await self.call_portal(lambda client: client.quote_channels(self.subscription.id, channels))
         if quote is None:
             self.query_one(QuoteView).clear()
             return
         self.quote, self.quoted_channels = quote, channels
-        self.idempotency_key = str(uuid.uuid4())
-        self.query_one(QuoteView).show_quote(quote)
-        self.query_one("#confirm", Button).disabled = not quote.affordable
+        self.query_one(QuoteView).show_quote(quote, SUBSCRIPTION)
+        self.query_one("#confirm", Button).disabled = not quote.affordable or self.changing
 
     @on(Input.Submitted, "#channels-input")
     @on(Button.Pressed, "#confirm")
@@ -95,12 +95,20 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         self.dismiss(None)
 
     def action_confirm(self) -> None:
-        if self.quote is None or not self.quote.affordable or self.quoted_channels is None:
+        if self.quote is None or not self.quote.affordable or self.quoted_channels is None or self.changing:
             return
         self.query_one("#confirm", Button).disabled = True
-        self.start_write("confirm", partial(self._change, self.quoted_channels, self.idempotency_key))
+        self.changing = True
+        channels = self.quoted_channels
+        self.start_write("confirm", partial(self._change, channels, self.request_keys.key_for(self.subscription.id, channels)))
 
     async def _change(self, channels: int, idempotency_key: str) -> None:
+        try:
+            await self._send_change(channels, idempotency_key)
+        finally:
+            self.changing = False
+
+    async def _send_change(self, channels: int, idempotency_key: str) -> None:
         self.query_one(Problem).say("Changing …")
         try:
             changed = await self.call_portal(
@@ -114,5 +122,6 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         if changed is None:
             self.query_one("#confirm", Button).disabled = False  # ctrl+s retries with the same key
             return
+        self.request_keys.succeeded(self.subscription.id, channels)
         self.seattui.announce_change(PURCHASE)
         self.dismiss(changed)

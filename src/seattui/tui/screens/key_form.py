@@ -15,6 +15,7 @@ from seattui.domain.keys import EXAMPLE_KEY, InvalidActivationKey, parse_key
 from seattui.domain.licensing import MAX_NAME, ActivationKey
 from seattui.tui.changes import Area
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
@@ -39,7 +40,7 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         super().__init__()
         self.existing = existing
         self.initial_name = existing.name if existing else name
-        self._saving = False
+        self.request_keys = RequestKeys()  # a retried create makes one key, not two
 
     def compose(self) -> ComposeResult:
         renaming = self.existing is not None
@@ -108,8 +109,6 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         self.dismiss(None)
 
     def action_save(self) -> None:
-        if self._saving:
-            return  # a second ctrl+s while the first is on its way would make a second key
         name = self.query_one("#key-name", Input).value
         key = None
         if self.custom:
@@ -124,11 +123,11 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         problem = self.query_one(Problem)
         problem.say("Saving …")
         existing = self.existing
-        self._saving = True
+        idempotency_key = self.request_keys.key_for(name, key)
         try:
             saved = await self.call_portal(
                 (lambda client: client.rename_key(existing.id, name)) if existing is not None
-                else (lambda client: client.create_key(name, key)),
+                else (lambda client: client.create_key(name, key, idempotency_key=idempotency_key)),
                 retry_key="ctrl+s",
                 raising=(errors.KeyTaken, errors.ValidationFailed),
             )
@@ -143,8 +142,6 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
         except errors.ValidationFailed as invalid:
             problem.say(invalid.message)
             return
-        finally:
-            self._saving = False
         if saved is not None:
             self.seattui.announce_change({Area.KEYS})
             self.dismiss(saved)

@@ -153,11 +153,12 @@ class KeysScreen(PortalScreen):
         free = [key for key in targets if not key.in_use]
         if not free:
             self.query_one(Problem).say(
-                f"{plural(len(held), 'key')} hold licenses or subscriptions and cannot be deleted; "
-                "a key is deleted only while nothing is attached to it.")
+                f"{plural(len(held), 'key')} {'holds' if len(held) == 1 else 'hold'} licenses or subscriptions "
+                "and cannot be deleted: delete or move what is on a key first, then delete the key.")
             return
         shown = ", ".join(key.key for key in free[:6]) + (" …" if len(free) > 6 else "")
-        skipped = f" {plural(len(held), 'key')} that hold licenses or subscriptions stay." if held else ""
+        skipped = (f" {plural(len(held), 'key')} that {'holds' if len(held) == 1 else 'hold'} licenses or "
+                   f"subscriptions {'stays' if len(held) == 1 else 'stay'}." if held else "")
 
         def decide(yes: bool | None) -> None:
             if yes:

@@ -5,8 +5,6 @@ ask for a confirmation with the exact cost before anything is charged."""
 from __future__ import annotations
 
 from functools import partial
-
-import uuid
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -17,7 +15,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain.catalog import Catalog, Product, ProductKind
-from seattui.domain.errors import ValidationFailed
+from seattui.domain.errors import ValidationFailed, field_words
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
     BatchResult,
@@ -33,11 +31,13 @@ from seattui.domain.pricing import Quote
 from seattui.domain.validation import build
 from seattui.tui.changes import LICENSE_EDIT, PURCHASE
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.screens.confirm import ConfirmScreen
-from seattui.tui.screens.license_list import LicenseText, quote_text
+from seattui.tui.screens.license_list import LicenseText
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.quote_view import LICENSE_CHANGE, Payment, quote_renderable, shortfall_words
 
 FORM = "form"
 
@@ -84,9 +84,9 @@ class FormScreen(PortalModal[Any]):
         raise NotImplementedError
 
     def refused(self, error: ValidationFailed, names: dict[str, str]) -> None:
-        """A field's problem in words that name the field as the dialog labels it."""
-        parts = [f"{names.get(field, field)}: {message}" for field, message in error.fields.items()]
-        self.say("; ".join(parts) or error.message)
+        """Each field's problem, named as the dialog labels the field."""
+        parts = [f"{names.get(field) or field_words(field)}: {message}" for field, message in error.fields.items()]
+        self.say(". ".join(part.rstrip(".") for part in parts) + "." if parts else error.message)
 
 
 class EditScreen(FormScreen):
@@ -129,11 +129,12 @@ class QuotedForm(FormScreen):
 
     HINT = "ctrl+s: review and confirm · escape: cancel"
     CONFIRM = "Pay"
+    PAYMENT: ClassVar[Payment] = LICENSE_CHANGE
 
     def __init__(self) -> None:
         super().__init__()
         self.quote: Quote | None = None
-        self.idempotency_key = str(uuid.uuid4())
+        self.request_keys = RequestKeys()  # the same key for every try of the same change
 
     def wanted(self) -> Any:
         """What the fields ask for, validated (ValidationFailed names the field)."""
@@ -170,14 +171,14 @@ class QuotedForm(FormScreen):
 
     FIELD_NAMES: ClassVar[dict[str, str]] = {}
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="quote")  # the newest edit supersedes the last
     async def _quote(self, wanted: Any) -> None:
         quote = await self.call_portal(lambda client: self.quote_for(client, wanted))
         if quote is None:
             self.query_one("#form-quote", Static).update("")
             return
         self.quote = quote
-        self.query_one("#form-quote", Static).update(quote_text(quote))
+        self.query_one("#form-quote", Static).update(quote_renderable(quote, self.PAYMENT))
 
     def action_submit(self) -> None:
         try:
@@ -193,17 +194,18 @@ class QuotedForm(FormScreen):
             self.say("Wait for the quote, then press ctrl+s again.")
             return
         if not self.quote.affordable:
-            self.say("Not enough credits for this; nothing was charged. Make the change smaller or ask for credits.")
+            self.say(shortfall_words(self.quote))
             return
         self.start_write("submit", partial(self._confirm_and_apply, wanted, self.quote))
 
     async def _confirm_and_apply(self, wanted: Any, quote: Quote) -> None:
-        details = quote_text(quote)
+        details = quote_renderable(quote, self.PAYMENT)
         if not await self.app.push_screen_wait(ConfirmScreen(self.confirmation(wanted), details, confirm=self.CONFIRM)):
             return
-        key = self.idempotency_key  # the same for every try of this change: charged once
+        key = self.request_keys.key_for(wanted)  # the same for every try of this change: charged once
         result = await self.call_portal(lambda client: self.apply(client, wanted, key))
         if result is not None:
+            self.request_keys.succeeded(wanted)
             self.seattui.announce_change(PURCHASE, balance=getattr(result, "balance_after", None))
             self.dismiss(result)
 
@@ -459,7 +461,6 @@ def facets_text(wanted: LicenseFilter, catalog: Catalog | None) -> Text:
     if not chosen:
         return Text("all products · f: facets", style="dim")
     return Text(" · ".join(f"{name}: {value}" for name, value in chosen), style="bold")
-
 
 
 class Upgrades:

@@ -5,7 +5,6 @@ in words (product and edition names from the catalog, status, support end)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,8 +21,8 @@ from textual.widgets import Footer, Input, Static
 from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import License, LicenseFilter, LicensePage, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
-from seattui.domain.pricing import Quote
 from seattui.tui.changes import Area
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
@@ -173,27 +172,6 @@ class LicenseText:
         return grid
 
 
-def quote_text(quote: Quote, *, refund: bool = False) -> Group:
-    """A quote as the dialogs and confirmations show it: its lines, then the balance before
-    and after (and the shortfall, if any)."""
-    lines = Table.grid(padding=(0, 2))
-    lines.add_column(justify="right", no_wrap=True)
-    lines.add_column(ratio=1)
-    sign = -1 if refund else 1
-    for line in quote.lines[:8]:
-        lines.add_row(format_credits(sign * line.amount), line.description)
-    if len(quote.lines) > 8:
-        rest = sum((line.amount for line in quote.lines[8:]), start=quote.cost * 0)
-        lines.add_row(format_credits(sign * rest), f"and {len(quote.lines) - 8:,} more")
-    what = "Refund" if refund else "Cost"
-    total = Text(f"{what} {format_credits(sign * quote.cost)} credits · balance {format_credits(quote.balance)} → "
-                 f"{format_credits(quote.balance_after)}", style="bold")
-    if not quote.affordable:
-        total.append(f"\nNot enough credits: {format_credits(quote.shortfall)} short. Nothing will be charged.",
-                     style="bold red")
-    return Group(lines, total)
-
-
 class LicenseListScreen(PortalScreen):
     SHOWS = frozenset({Area.LICENSES})
     """A PagedTable of licenses fed by the portal page by page; subclasses say which columns,
@@ -211,6 +189,7 @@ class LicenseListScreen(PortalScreen):
         super().__init__()
         self.filter = self.BASE_FILTER
         self.text = LicenseText()
+        self.request_keys = RequestKeys()
         self.sort: tuple[LicenseSort, bool] = self.DEFAULT_SORT
         self._asked: tuple[LicenseFilter, tuple[LicenseSort, bool]] = (self.filter, self.sort)  # the request out
         self._composed = False
@@ -409,7 +388,11 @@ class LicenseListScreen(PortalScreen):
     async def confirm(self, title: str, details: RenderableType, *, confirm: str) -> bool:
         return bool(await self.app.push_screen_wait(ConfirmScreen(title, details, confirm=confirm)))  # type: ignore[arg-type]
 
-    async def change(self, call: Callable[[PortalClient, str], Awaitable[Any]]) -> Any:
-        """A change with one idempotency key for all its tries, so a retry never applies it twice."""
-        key = str(uuid.uuid4())
-        return await self.call_portal(lambda client: call(client, key))
+    async def change(self, body: tuple[object, ...], call: Callable[[PortalClient, str], Awaitable[Any]]) -> Any:
+        """A change under the idempotency key of its request body (tui/idempotency.py): every
+        try of the same body has the same key, so a retry never applies it twice."""
+        key = self.request_keys.key_for(*body)
+        result = await self.call_portal(lambda client: call(client, key))
+        if result is not None:
+            self.request_keys.succeeded(*body)
+        return result

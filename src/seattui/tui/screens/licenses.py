@@ -20,7 +20,8 @@ from seattui.tui import commands
 from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
 from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
-from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, quote_text, support_column
+from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
+from seattui.tui.widgets.quote_view import REFUND, quote_renderable
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
@@ -90,10 +91,11 @@ class LicensesScreen(Upgrades, LicenseListScreen):
         if len(ids) > len(shown):
             details.append(f"and {len(ids) - len(shown):,} more\n")
         details.append("They are gone for good; their keys stay.\n", style="dim")
-        refund = quote_text(quote, refund=True) if quote.lines else Text("Nothing was paid: no refund.")
+        refund = quote_renderable(quote, REFUND, refund=True) if quote.lines else Text("Nothing was paid: no refund.")
         if not await self.confirm(title, Group(details, refund), confirm="Delete"):
             return
-        result: BatchResult | None = await self.change(lambda client, key: client.delete_licenses(ids, idempotency_key=key))
+        result: BatchResult | None = await self.change(("delete", ids),
+                                                        lambda client, key: client.delete_licenses(ids, idempotency_key=key))
         if result is None:
             return
         self.table.remove_keys(ids)
@@ -118,7 +120,7 @@ class LicensesScreen(Upgrades, LicenseListScreen):
                    f"device may then activate {license.key}. The audit records that you did this.")
         if not await self.confirm(f"Deactivate license {license.id} from {device}?", details, confirm="Deactivate"):
             return
-        released = await self.change(lambda client, _key: client.release_device(license.id))
+        released = await self.change(("release", license.id), lambda client, _key: client.release_device(license.id))
         if released is not None:
             self.table.replace_row(released)
             self.notify(f"License {license.id} is no longer activated on {device}.")

@@ -8,8 +8,6 @@ not at all, and asking again with the same idempotency key tells which without a
 
 from __future__ import annotations
 
-import uuid
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +18,7 @@ from seattui.domain.seating import BatchOutcome, MoveRequest, PlannedMove, refus
 from seattui.tui.changes import SEAT_MOVES
 from seattui.tui import commands
 from seattui.tui.formatting import plural
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
@@ -71,8 +70,7 @@ class PreviewScreen(PortalScreen):
         self.plan: BatchOutcome | None = None
         self.applied: BatchOutcome | None = None
         self.undone: BatchOutcome | None = None
-        self.apply_key = str(uuid.uuid4())  # one per checked plan: retrying enter applies it once
-        self.undo_key = str(uuid.uuid4())  # one per applied batch, likewise
+        self.request_keys = RequestKeys()  # one key per plan and per undo: retrying enter applies it once
         self.unsure = False  # escape stopped the wait for an apply or an undo: its outcome is unknown
         self.namesakes: set[str] = set()  # names shared by several people here: shown as emails
 
@@ -134,7 +132,6 @@ class PreviewScreen(PortalScreen):
         else:
             plan = BatchOutcome()
         self.plan = plan
-        self.apply_key = str(uuid.uuid4())
         self.namesakes = namesakes(self.moves)
         table = self.query_one(PagedTable)
         table.reset(list(enumerate(self.moves, start=1)))
@@ -224,7 +221,8 @@ class PreviewScreen(PortalScreen):
         bar.display = True
 
     async def _apply(self) -> None:
-        requests, key = self.requests, self.apply_key
+        requests = self.requests
+        key = self.request_keys.key_for("reassign", requests)
         self._busy(f"Applying {plural(len(requests), 'move')} in one batch …")
         try:
             outcome = await self.call_portal(lambda client: client.reassign(requests, idempotency_key=key),
@@ -242,7 +240,6 @@ class PreviewScreen(PortalScreen):
             return
         self.applied = outcome
         self.seattui.announce_change(SEAT_MOVES)
-        self.undo_key = str(uuid.uuid4())
         self.query_one(PagedTable).reset(list(enumerate(self.moves, start=1)))
         self._summarize()
         self.notify(f"Applied {plural(outcome.count, 'move')} in batch {short(outcome.batch_id)}.")
@@ -263,7 +260,7 @@ class PreviewScreen(PortalScreen):
                                                              confirm="Undo")):
             return
         self._busy(f"Undoing batch {short(batch_id)} …")
-        key = self.undo_key
+        key = self.request_keys.key_for("undo", batch_id)
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch_id, idempotency_key=key),
                                              retry_key="z", raising=(UndoRefused,))

@@ -3,7 +3,6 @@ whether a batch was undone. `u` undoes the batch under the cursor with an invers
 
 from __future__ import annotations
 
-import uuid
 from functools import partial
 
 from rich.text import Text
@@ -16,6 +15,7 @@ from seattui.domain.seating import BatchKind, SeatBatch, refusal_summary, refuse
 from seattui.tui.changes import Area, SEAT_MOVES
 from seattui.tui import commands
 from seattui.tui.formatting import plural
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.reassign_preview import short
@@ -46,6 +46,7 @@ class SeatBatchesScreen(PortalScreen):
     def __init__(self) -> None:
         super().__init__()
         self.changed = False
+        self.request_keys = RequestKeys()  # one key per undone batch: a retry undoes it once
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -95,7 +96,7 @@ class SeatBatchesScreen(PortalScreen):
                 f"{plural(batch.moves, 'seat')} ({counts}) will go back to whoever held them before "
                 f"{batch.at:%Y-%m-%d %H:%M}. Refused whole if any of them changed since.", confirm="Undo")):
             return
-        key = str(uuid.uuid4())
+        key = self.request_keys.key_for("undo", batch.batch_id)
         try:
             outcome = await self.call_portal(lambda client: client.undo_batch(batch.batch_id, idempotency_key=key),
                                              retry_key="z", raising=(UndoRefused,))
