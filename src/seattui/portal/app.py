@@ -30,6 +30,7 @@ from seattui.portal.routes import (
     subscriptions,
     support,
 )
+from seattui.portal.mailer import delivery_for
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -56,9 +57,15 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await portal.start()
+        # The outbox is delivered beside the requests, never inside one.
+        delivery = app.state.mail_delivery = delivery_for(portal)
+        if delivery is not None:
+            delivery.start()
         try:
             yield
         finally:
+            if delivery is not None:
+                await delivery.stop()
             await portal.close()
 
     app = FastAPI(

@@ -23,7 +23,7 @@ from seattui.portal.store import database_url
 
 ENV_PREFIX = "SEATTUI_"
 CONFIG_FILE_ENV = "SEATTUI_PORTAL_CONFIG"
-OPTION_FIELDS = {"db": "database_url", "catalog": "catalog_path"}
+OPTION_FIELDS = {"db": "database_url", "catalog": "catalog_path", "smtp": "smtp_url"}
 _NOT_SETTINGS = {"clock"}
 
 
@@ -88,5 +88,12 @@ def settings_from_options(options: Mapping[str, Any], **fixed: Any) -> PortalSet
     try:
         return PortalSettings(**values)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise OptionsError(f"Bad portal option: {problems}.") from None
+        problems = "; ".join(_problem(e) for e in error.errors())
+        raise OptionsError(f"Bad portal option: {problems.rstrip('.')}.") from None
+
+
+def _problem(error: Any) -> str:
+    # A rule across options (an SMTP server needs a sender) has no location of its own.
+    message = str(error["msg"]).removeprefix("Value error, ")
+    where = ".".join(map(str, error["loc"]))
+    return f"{where}: {message}" if where else message
