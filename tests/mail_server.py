@@ -28,6 +28,7 @@ class Inbox:
     refuse_recipients: dict[str, str] = field(default_factory=dict)  # address -> SMTP answer
     logins: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse_recipients:
@@ -40,7 +41,14 @@ class Inbox:
         with self._lock:
             self.received.append(message)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        with self._arrived:
+            self._arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 60) -> bool:
+        """Block until `count` mails arrived in all (for a portal in another process or thread)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
 
     def message_ids(self) -> list[str]:
         with self._lock:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +22,7 @@ from seattui.portal.runtime import Portal
 from seattui.portal.services import outbox
 from seattui.portal.smtp import SmtpUrlError, smtp_server
 
-from cli_helpers import seattui
+from cli_helpers import seattui, serving
 import harness as portal_harness
 from harness import PortalHarness, running_portal
 from mail_server import Inbox, MailServer, free_port, password_checker
@@ -313,3 +316,85 @@ def test_serve_explains_a_missing_sender_and_a_bad_smtp_url(tmp_path: Any) -> No
     assert done.returncode == 2 and "--mail-from" in done.stderr and "Traceback" not in done.stderr
     done = seattui("serve", "--db", database, "--smtp", "mail.example", "--mail-from", SENDER)
     assert done.returncode == 2 and "smtp://HOST:PORT" in done.stderr
+
+
+async def write_mails(database: str, count: int) -> list[str]:
+    """Mail written into a portal's database as a cause's transaction would (no clock of a test)."""
+    from seattui.portal.store import Store
+
+    store = Store(database)
+    try:
+        async with store.write() as conn:
+            return [await outbox.enqueue(conn, None, f"user{number}@acme.example", f"Mail {number}", "Hello",
+                                         cause=f"test mail {number}") for number in range(count)]
+    finally:
+        await store.dispose()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_seattui_serve_delivers_the_outbox(tmp_path: Any, mail_server: MailServer, workers: int) -> None:
+    database = str(tmp_path / "portal.db")
+    done = seattui("init", "--db", database, "--org", "Initech", "--login", "peter", "--password-stdin",
+                   stdin="owner password 123\n")
+    assert done.returncode == 0, done.stderr
+    sent = await write_mails(database, 12)
+    # The flag, and the generic layer's SEATTUI_* variables for the rest.
+    with serving(database, "--smtp", mail_server.url, "--workers", str(workers),
+                 env={"SEATTUI_MAIL_FROM": SENDER, "SEATTUI_MAIL_POLL_SECONDS": "0.1"}):
+        assert await asyncio.to_thread(mail_server.inbox.wait_for, 12), "serve delivered no mail"
+        listed = seattui("outbox", "--json", "--db", database)
+    assert sorted(mail_server.inbox.message_ids()) == sorted(sent)
+    assert json.loads(listed.stdout) == []
+    assert {sender for sender, _ in mail_server.inbox.envelopes} == {SENDER}
+
+
+async def test_the_embedded_portal_delivers_with_the_smtp_settings_of_the_environment(
+        tmp_path: Any, mail_server: MailServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seattui.wiring import EmbeddedConnector
+
+    database = str(tmp_path / "embedded.db")
+    monkeypatch.setenv("SEATTUI_SMTP", mail_server.url)
+    monkeypatch.setenv("SEATTUI_MAIL_FROM", SENDER)
+    monkeypatch.setenv("SEATTUI_MAIL_POLL_SECONDS", "0.05")
+    connector = EmbeddedConnector(database)
+    try:
+        app = await connector.start()
+        assert app.state.mail_delivery is not None
+        [message_id] = await write_mails(f"sqlite:///{database}", 1)
+        assert await asyncio.to_thread(mail_server.inbox.wait_for, 1), "the embedded portal delivered nothing"
+    finally:
+        await connector.close()
+    assert mail_server.inbox.message_ids() == [message_id]
+
+
+def self_signed_certificate(folder: Any) -> tuple[str, str]:
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+async def test_starttls_and_login_against_a_server_that_requires_them(
+        harness: PortalHarness, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test server's certificate")
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    server = MailServer(inbox, tls_context=context, require_starttls=True,
+                        authenticator=password_checker({"portal": "pw"}, inbox), auth_required=True).start()
+    url = f"smtp://portal:pw@127.0.0.1:{server.port}"
+    try:
+        without_tls = await enqueue(harness)
+        assert await delivery(harness.portal, url).deliver_due() == 0
+        assert "STARTTLS" in ((await status_of(harness, without_tls)).last_error or "").upper()
+        harness.clock.advance(minutes=1)
+        # The portal trusts the server's certificate the way the README says: SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        secure = MailDelivery(harness.portal, smtp_server(url, starttls=True, timeout=5), SENDER)
+        assert await secure.deliver_due() == 1
+    finally:
+        server.stop()
+    assert inbox.message_ids() == [without_tls] and inbox.logins == ["portal"]

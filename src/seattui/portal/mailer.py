@@ -49,6 +49,11 @@ def _connect(server: SmtpServer) -> smtplib.SMTP:
         if server.security == "starttls":
             smtp.starttls(context=context)
         if server.username:
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("auth"):
+                hint = ("it offers STARTTLS: add --smtp-starttls" if smtp.has_extn("starttls") and server.security == "none"
+                        else "leave the user out of --smtp")
+                raise smtplib.SMTPNotSupportedError(f"the SMTP server offers no login here; {hint}")
             smtp.login(server.username, server.password or "")
     except BaseException:
         smtp.close()

@@ -97,3 +97,15 @@ def _problem(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     where = ".".join(map(str, error["loc"]))
     return f"{where}: {message}" if where else message
+
+
+# What the embedded portal takes from the environment (and the config file), as serve does:
+# it has no flags, and without an SMTP server its mail waits in the outbox.
+MAIL_SETTINGS = ("smtp_url", "smtp_starttls", "smtp_password", "smtp_timeout", "mail_from", "mail_poll_seconds")
+
+
+def mail_settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """SEATTUI_SMTP, SEATTUI_MAIL_FROM, SEATTUI_SMTP_PASSWORD ... as PortalSettings fields."""
+    options = options_from_environment(environ)
+    values = {OPTION_FIELDS.get(name, name): value for name, value in options.items()}
+    return {name: values[name] for name in MAIL_SETTINGS if values.get(name) not in (None, "")}
