@@ -398,3 +398,25 @@ async def test_starttls_and_login_against_a_server_that_requires_them(
     finally:
         server.stop()
     assert inbox.message_ids() == [without_tls] and inbox.logins == ["portal"]
+
+
+async def test_deliveries_are_counted_in_the_metrics(sqlite_url: str) -> None:
+    import httpx
+
+    server = MailServer()  # down at first
+    async with running_portal(sqlite_url, smtp_url=server.url, mail_from=SENDER, mail_poll_seconds=0.02,
+                              metrics=True) as harness:
+        task: MailDelivery = harness.app.state.mail_delivery
+        await enqueue(harness)
+        await asyncio.wait_for(task.until_passes(task.passes + 2), timeout=30)
+        server.start()
+        try:
+            harness.clock.advance(minutes=1)
+            assert await asyncio.to_thread(server.inbox.wait_for, 1, 30)
+            await asyncio.wait_for(task.until_passes(task.passes + 1), timeout=30)  # the mark is counted too
+        finally:
+            server.stop()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=harness.app), base_url="http://p") as http:
+            text = (await http.get("/metrics")).text
+    assert 'seattui_mail_deliveries_total{outcome="retry"} 1.0' in text
+    assert 'seattui_mail_deliveries_total{outcome="sent"} 1.0' in text

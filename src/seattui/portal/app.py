@@ -58,7 +58,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await portal.start()
         # The outbox is delivered beside the requests, never inside one.
-        delivery = app.state.mail_delivery = delivery_for(portal)
+        metrics = app.state.metrics
+        delivery = app.state.mail_delivery = delivery_for(portal, metrics.observe_mail if metrics else None)
         if delivery is not None:
             delivery.start()
         try:

@@ -12,9 +12,11 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from seattui.domain.mail import MailStatus
 from seattui.portal.runtime import Portal
 from seattui.portal.services import outbox
 from seattui.portal.services.outbox import ClaimedMail
@@ -85,8 +87,9 @@ class MailDelivery:
     """Delivers the outbox while the portal runs: `start()` in the lifespan, `stop()` at its end."""
 
     def __init__(self, portal: Portal, server: SmtpServer, sender: str, *, poll_seconds: float = 5.0,
-                 batch: int = 20) -> None:
+                 batch: int = 20, observe: Callable[[str], None] | None = None) -> None:
         self.portal = portal
+        self._observe = observe or (lambda outcome: None)  # the metrics' counter, when they are on
         self.server = server
         self.sender = sender
         self.poll_seconds = poll_seconds
@@ -125,6 +128,7 @@ class MailDelivery:
                 # with the same Message-ID: delivery is at least once.
                 async with store.write() as conn:
                     await outbox.mark_sent(conn, mail.id, self.portal.now())
+                self._observe("sent")
                 sent += 1
         finally:
             await asyncio.to_thread(_quit, smtp)
@@ -135,6 +139,7 @@ class MailDelivery:
         async with self.portal.store.write() as conn:
             for mail in mails:
                 status = await outbox.mark_not_sent(conn, mail, self.portal.now(), reason, permanent=permanent)
+                self._observe("failed" if status is MailStatus.FAILED else "retry")
                 log.warning("mail %s to %s not sent (try %d, now %s): %s", mail.message_id, mail.to,
                             mail.attempts, status.value, reason)
 
@@ -172,7 +177,7 @@ class MailDelivery:
             await self._pass_done.wait_for(lambda: self.passes >= count)
 
 
-def delivery_for(portal: Portal) -> MailDelivery | None:
+def delivery_for(portal: Portal, observe: Callable[[str], None] | None = None) -> MailDelivery | None:
     """The delivery task the portal's settings ask for, or None (no SMTP server: mail waits)."""
     settings = portal.settings
     if not settings.smtp_url or not settings.mail_from:
@@ -180,4 +185,4 @@ def delivery_for(portal: Portal) -> MailDelivery | None:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     server = smtp_server(settings.smtp_url, starttls=settings.smtp_starttls, password=password,
                          timeout=settings.smtp_timeout)
-    return MailDelivery(portal, server, settings.mail_from, poll_seconds=settings.mail_poll_seconds)
+    return MailDelivery(portal, server, settings.mail_from, poll_seconds=settings.mail_poll_seconds, observe=observe)
