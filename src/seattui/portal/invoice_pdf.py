@@ -67,9 +67,8 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
             self.set_y(-14)
             self.set_font(family, "", 8)
             self.set_text_color(110)
-            self.cell(0, 6, clean(f"Invoice {doc.number}"), align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 6, f"Page {self.page_no()} of {pages}", align="R")
+            # Left-aligned: the page count's alias is wider than the count that replaces it.
+            self.cell(0, 6, clean(f"Invoice {doc.number}") + f"  ·  Page {self.page_no()} of {pages}", align="L")
 
     pdf = InvoicePdf(orientation="portrait", unit="mm", format="A4")
     if font is not None:
