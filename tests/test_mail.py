@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -140,7 +141,7 @@ async def test_a_dead_mail_server_delays_mail_and_loses_none(harness: PortalHarn
 
 async def test_retries_back_off_and_end_as_failed_with_the_last_error(harness: PortalHarness) -> None:
     assert [outbox.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
-    assert outbox.retry_delay(20) == outbox.LONGEST_RETRY
+    assert outbox.retry_delay(20) == outbox.retry_delay(outbox.MAX_ATTEMPTS) == outbox.LONGEST_RETRY
     message_id = await enqueue(harness)
     worker = delivery(harness.portal, f"smtp://127.0.0.1:{free_port()}")
     for _ in range(outbox.MAX_ATTEMPTS):
@@ -151,6 +152,18 @@ async def test_retries_back_off_and_end_as_failed_with_the_last_error(harness: P
     assert await worker.deliver_due() == 0
     shown = seattui("outbox", "--db", harness.portal.settings.database_url)
     assert f"failed after {outbox.MAX_ATTEMPTS} tries" in shown.stdout and "last error:" in shown.stdout
+
+    # Once the operator has fixed the cause, the failed mail goes out again.
+    retried = seattui("outbox", "--retry-failed", "--db", harness.portal.settings.database_url)
+    assert retried.returncode == 0 and "1 failed mail(s) will be tried again" in retried.stdout
+    harness.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the command ran on the real clock
+    server = MailServer().start()
+    try:
+        assert await delivery(harness.portal, server.url).deliver_due() == 1
+        assert server.inbox.message_ids() == [message_id]
+    finally:
+        server.stop()
+    assert (await status_of(harness, message_id)).status is MailStatus.SENT
 
 
 async def test_a_recipient_the_server_refuses_for_good_is_failed_at_once(harness: PortalHarness) -> None:

@@ -378,6 +378,12 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from seattui.portal.services import outbox
 
     async def work(portal: Any) -> int:
+        if args.retry_failed:
+            async with portal.store.write() as conn:
+                count = await outbox.retry_failed(conn, portal.now())
+            print(f"{count} failed mail(s) will be tried again by the running portal." if count
+                  else "No mail had failed.")
+            return EXIT_OK
         async with portal.store.read() as conn:
             mails = await outbox.undelivered(conn)
         if args.json:
@@ -724,6 +730,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="List the portal's mail that is waiting for the SMTP server or "
                                               "failed, with the last error of each.")
     waiting.add_argument("--json", action="store_true", help="print a JSON list (fields as in the README)")
+    waiting.add_argument("--retry-failed", action="store_true",
+                         help="put the failed mail back in line (after fixing the SMTP settings or an address)")
     waiting.add_argument("--db", help=f"{db_help}; default: the embedded portal's")
     waiting.set_defaults(handler=cmd_outbox)
 

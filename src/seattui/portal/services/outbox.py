@@ -22,11 +22,12 @@ from seattui.domain.errors import ValidationFailed
 from seattui.domain.mail import MAX_ATTACHMENT_BYTES, MAX_BODY, MAX_SUBJECT, MailAttachment, MailStatus, OutboxMail
 from seattui.portal.store.tables import outbox_attachments, outbox_mails
 
-# Retries wait 30 s, 1, 2, 4 ... minutes, at most an hour; after 12 attempts (about 5 hours of
-# a dead mail server) the mail is marked failed and `seattui outbox` shows its last error.
+# Retries wait 30 s, 1, 2, 4 ... minutes, then an hour; after 80 attempts (three days of a dead
+# mail server) the mail is marked failed, `seattui outbox` shows its last error, and
+# `seattui outbox --retry-failed` sends it on its way again.
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 80
 # A claimed mail is not offered to another delivery task for this long: longer than one SMTP
 # exchange can take (the client's timeout), so only a delivery that died is taken over.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -138,7 +139,7 @@ async def mark_sent(conn: AsyncConnection, mail_id: int, now: datetime) -> None:
 
 def retry_delay(attempts: int) -> timedelta:
     """How long after its `attempts`-th failed try a mail is tried again."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    return min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 16)), LONGEST_RETRY)  # 2**16 x 30 s > an hour
 
 
 async def mark_not_sent(conn: AsyncConnection, mail: ClaimedMail, now: datetime, error: str, *,
@@ -149,6 +150,13 @@ async def mark_not_sent(conn: AsyncConnection, mail: ClaimedMail, now: datetime,
     await conn.execute(update(outbox_mails).where(outbox_mails.c.id == mail.id).values(
         status=status.value, last_error=error[:500], next_attempt_at=now + retry_delay(mail.attempts)))
     return status
+
+
+async def retry_failed(conn: AsyncConnection, now: datetime) -> int:
+    """Put every failed mail back in line, to be tried at once from its first attempt again."""
+    result = await conn.execute(update(outbox_mails).where(outbox_mails.c.status == MailStatus.FAILED.value).values(
+        status=MailStatus.WAITING.value, attempts=0, next_attempt_at=now))
+    return int(result.rowcount or 0)
 
 
 async def undelivered(conn: AsyncConnection, statuses: Iterable[MailStatus] = (MailStatus.WAITING, MailStatus.FAILED),
