@@ -71,14 +71,17 @@ def _quit(smtp: smtplib.SMTP) -> None:
 
 
 def _reason(error: BaseException) -> tuple[str, bool]:
-    """What went wrong, in one line, and whether trying again cannot help (a 5xx answer)."""
+    """What went wrong, in one line, and whether trying this mail again cannot help: a 5xx
+    answer to its recipient or its content. A refused connection, login or sender is the
+    portal's setup, retried until the operator fixes it."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, answer = next(iter(error.recipients.values()))
         return f"recipient refused: {code} {answer.decode(errors='replace')}", code >= 500
     if isinstance(error, smtplib.SMTPResponseException):
         answer = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
-        permanent = error.smtp_code >= 500 and not isinstance(error, smtplib.SMTPAuthenticationError)
-        return f"{error.smtp_code} {answer}".strip(), permanent
+        permanent = error.smtp_code >= 500 and isinstance(error, smtplib.SMTPDataError)
+        what = "sender refused: " if isinstance(error, smtplib.SMTPSenderRefused) else ""
+        return f"{what}{error.smtp_code} {answer}".strip(), permanent
     words = str(error).strip() or type(error).__name__
     return f"{type(error).__name__}: {words}" if isinstance(error, OSError) else words, False
 
@@ -114,7 +117,12 @@ class MailDelivery:
         try:
             for index, mail in enumerate(mails):
                 try:
-                    await asyncio.to_thread(smtp.send_message, build_message(mail, self.sender))
+                    message = build_message(mail, self.sender)
+                except (ValueError, TypeError) as error:  # enqueue checks what it can; never retry this
+                    await self._not_sent([mail], error, permanent=True)
+                    continue
+                try:
+                    await asyncio.to_thread(smtp.send_message, message)
                 except smtplib.SMTPServerDisconnected as error:
                     await self._not_sent(mails[index:], error)  # the connection is gone: all the rest wait
                     return sent
@@ -134,8 +142,9 @@ class MailDelivery:
             await asyncio.to_thread(_quit, smtp)
         return sent
 
-    async def _not_sent(self, mails: list[ClaimedMail], error: BaseException) -> None:
-        reason, permanent = _reason(error)
+    async def _not_sent(self, mails: list[ClaimedMail], error: BaseException, *, permanent: bool = False) -> None:
+        reason, refused_for_good = _reason(error)
+        permanent = permanent or refused_for_good
         async with self.portal.store.write() as conn:
             for mail in mails:
                 status = await outbox.mark_not_sent(conn, mail, self.portal.now(), reason, permanent=permanent)
