@@ -27,12 +27,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database: Path | str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serving(database: Path | str, *options: str, env: dict[str, str] | None = None,
+            ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "seattui", "serve", "--db", str(database), "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ),
+        [sys.executable, "-m", "seattui", "serve", "--db", str(database), "--port", str(port), "--log-level", "warning",
+         *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 60

@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import seattui, serving
 
 OWNER_PASSWORD = "owner password 123"
-COMMANDS = ["serve", "init", "demo", "login", "logout", "credits", "grant", "useradd"]
+COMMANDS = ["serve", "init", "demo", "login", "logout", "credits", "grant", "useradd", "outbox"]
 
 
 def test_every_command_has_help() -> None:

@@ -372,6 +372,42 @@ def _export_serve_options(args: argparse.Namespace, database: str) -> None:
         os.environ[MULTIPROCESS_ENV] = folder
 
 
+# -- mail ----------------------------------------------------------------------------------
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """What the portal's mail delivery has not handed to the SMTP server yet, or gave up on."""
+    import json
+
+    from seattui.portal.services import outbox
+
+    async def work(portal: Any) -> int:
+        if args.retry_failed:
+            async with portal.store.write() as conn:
+                count = await outbox.retry_failed(conn, portal.now())
+            print(f"{count} failed mail(s) will be tried again by the running portal." if count
+                  else "No mail had failed.")
+            return EXIT_OK
+        async with portal.store.read() as conn:
+            mails = await outbox.undelivered(conn)
+        if args.json:
+            print(json.dumps([mail.model_dump(mode="json") for mail in mails], indent=2))
+            return EXIT_OK
+        if not mails:
+            print("The outbox is empty: every mail was sent.")
+            return EXIT_OK
+        for mail in mails:
+            when = mail.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC")
+            state = f"failed after {mail.attempts} tries" if mail.status == "failed" else (
+                f"waiting, try {mail.attempts + 1} at {when}")
+            print(f"{mail.id:>6}  {state}  to {mail.to}: {mail.subject} ({mail.cause})")
+            if mail.last_error:
+                print(f"        last error: {mail.last_error}")
+        return EXIT_OK
+
+    return _run(_with_portal(args.db, work))
+
+
 # -- the portal's data: backups, restores, copies between databases ------------------------
 
 
@@ -896,8 +932,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help=f"{db_help}; default: a SQLite file under the data dir")
     serve.add_argument("--catalog", help="a product catalog TOML file instead of the default one")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _add_mail_arguments(serve)
     _add_operations_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
+
+    waiting = commands.add_parser("outbox", help="list the mail waiting to be sent or given up on (operator)",
+                                  description="List the portal's mail that is waiting for the SMTP server or "
+                                              "failed, with the last error of each.")
+    waiting.add_argument("--json", action="store_true", help="print a JSON list (fields as in the README)")
+    waiting.add_argument("--retry-failed", action="store_true",
+                         help="put the failed mail back in line (after fixing the SMTP settings or an address)")
+    waiting.add_argument("--db", help=f"{db_help}; default: the embedded portal's")
+    waiting.set_defaults(handler=cmd_outbox)
 
     init = commands.add_parser("init", help="create the first organization and its owner",
                                description="Create the vendor and a reseller organization with its owner.")
@@ -1026,6 +1072,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=cmd_license_verify)
     _add_data_commands(commands, db_help)
     return parser
+
+
+def _add_mail_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--smtp", metavar="URL",
+                       help="deliver the outbox to this SMTP server: smtp://[USER@]HOST[:PORT], smtps:// for TLS; "
+                            "the password in the URL or SEATTUI_SMTP_PASSWORD (default: mail waits in the outbox)")
+    serve.add_argument("--smtp-starttls", action="store_true", help="switch the smtp:// connection to TLS (STARTTLS)")
+    serve.add_argument("--mail-from", metavar="ADDRESS", help="the sender address of the portal's mail")
 
 
 def _add_operations_arguments(serve: argparse.ArgumentParser) -> None:

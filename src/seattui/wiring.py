@@ -85,7 +85,8 @@ class EmbeddedConnector:
     async def _start(self) -> tuple[AsyncExitStack, Any]:
         # The portal's modules take a while to import: here, off the app's loop.
         create_app = importlib.import_module("seattui.portal.app").create_app
-        app = create_app(portal_settings(self.database, **self._settings))
+        mail = importlib.import_module("seattui.portal.options").mail_settings_from_environment()
+        app = create_app(portal_settings(self.database, **{**mail, **self._settings}))
         stack = AsyncExitStack()
         await stack.enter_async_context(app.router.lifespan_context(app))
         return stack, app

@@ -31,6 +31,7 @@ from seattui.portal.routes import (
     subscriptions,
     support,
 )
+from seattui.portal.mailer import delivery_for
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -57,9 +58,16 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await portal.start()
+        # The outbox is delivered beside the requests, never inside one.
+        metrics = app.state.metrics
+        delivery = app.state.mail_delivery = delivery_for(portal, metrics.observe_mail if metrics else None)
+        if delivery is not None:
+            delivery.start()
         try:
             yield
         finally:
+            if delivery is not None:
+                await delivery.stop()
             await portal.close()
 
     app = FastAPI(

@@ -35,6 +35,8 @@ class PortalMetrics:
                                  ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.activations = Counter("seattui_activation_calls", "Device activation calls, by action and outcome",
                                    ["action", "outcome"], registry=self.registry)
+        self.mail = Counter("seattui_mail_deliveries", "Tries to hand a mail to the SMTP server, by outcome "
+                            "(sent, retry, failed)", ["outcome"], registry=self.registry)
         self.pool_in_use = Gauge("seattui_db_connections_in_use", "Database connections checked out of the pool",
                                  registry=self.registry, multiprocess_mode="livesum")
         self.pool_capacity = Gauge("seattui_db_connections_max", "Connections the pool may open (size + overflow)",
@@ -46,6 +48,9 @@ class PortalMetrics:
 
     def observe_activation(self, action: str, outcome: str) -> None:
         self.activations.labels(action, outcome).inc()
+
+    def observe_mail(self, outcome: str) -> None:
+        self.mail.labels(outcome).inc()
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         pool: Any = engine.sync_engine.pool

@@ -23,7 +23,7 @@ from seattui.portal.store import database_url
 
 ENV_PREFIX = "SEATTUI_"
 CONFIG_FILE_ENV = "SEATTUI_PORTAL_CONFIG"
-OPTION_FIELDS = {"db": "database_url", "catalog": "catalog_path"}
+OPTION_FIELDS = {"db": "database_url", "catalog": "catalog_path", "smtp": "smtp_url"}
 _NOT_SETTINGS = {"clock"}
 
 
@@ -88,5 +88,24 @@ def settings_from_options(options: Mapping[str, Any], **fixed: Any) -> PortalSet
     try:
         return PortalSettings(**values)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise OptionsError(f"Bad portal option: {problems}.") from None
+        problems = "; ".join(_problem(e) for e in error.errors())
+        raise OptionsError(f"Bad portal option: {problems.rstrip('.')}.") from None
+
+
+def _problem(error: Any) -> str:
+    # A rule across options (an SMTP server needs a sender) has no location of its own.
+    message = str(error["msg"]).removeprefix("Value error, ")
+    where = ".".join(map(str, error["loc"]))
+    return f"{where}: {message}" if where else message
+
+
+# What the embedded portal takes from the environment (and the config file), as serve does:
+# it has no flags, and without an SMTP server its mail waits in the outbox.
+MAIL_SETTINGS = ("smtp_url", "smtp_starttls", "smtp_password", "smtp_timeout", "mail_from", "mail_poll_seconds")
+
+
+def mail_settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """SEATTUI_SMTP, SEATTUI_MAIL_FROM, SEATTUI_SMTP_PASSWORD ... as PortalSettings fields."""
+    options = options_from_environment(environ)
+    values = {OPTION_FIELDS.get(name, name): value for name, value in options.items()}
+    return {name: values[name] for name in MAIL_SETTINGS if values.get(name) not in (None, "")}

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from seattui.portal.smtp import smtp_server
 
 
 def utc_now() -> datetime:
@@ -35,4 +38,26 @@ class PortalSettings(BaseModel):
     # `seattui serve --metrics-port` serves them apart). The embedded portal records none.
     metrics: bool = False
     metrics_on_api: bool = True
+    # Mail: the outbox is delivered to this SMTP server (smtp://[USER[:PASSWORD]@]HOST[:PORT],
+    # smtps:// for TLS from the start) by a background task; without one, mail waits in the
+    # outbox. The password may come apart from the URL (SEATTUI_SMTP_PASSWORD).
+    smtp_url: str | None = None
+    smtp_starttls: bool = False
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = 30.0
+    mail_from: str | None = None
+    mail_poll_seconds: float = 5.0
     clock: Callable[[], datetime] = Field(default=utc_now, exclude=True)
+
+    @model_validator(mode="after")
+    def _mail_needs_a_sender(self) -> PortalSettings:
+        if self.smtp_url:
+            if not self.mail_from:
+                raise ValueError("an SMTP server needs a sender address: give --mail-from (SEATTUI_MAIL_FROM)")
+            smtp_server(self.smtp_url)  # a URL that names no server stops the portal at start
+        if self.mail_from:
+            try:
+                self.mail_from = validate_email(self.mail_from, check_deliverability=False).normalized
+            except EmailNotValidError as error:
+                raise ValueError(f"--mail-from {self.mail_from!r} is not an email address: {error}") from None
+        return self

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -343,4 +344,40 @@ idempotency_records = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),
+)
+
+
+# Mail waits here, written in the transaction of what causes it, until the portal's delivery
+# task has handed it to the SMTP server. `message_id` is fixed when the mail is written, so a
+# mail sent again after a crash between sending and marking carries the same Message-ID.
+outbox_mails = Table(
+    "outbox_mails",
+    metadata,
+    _id(),
+    Column("org_id", Id, ForeignKey("organizations.id")),
+    Column("message_id", String(255), nullable=False, unique=True),
+    Column("to_address", String(320), nullable=False),
+    Column("subject", String(998), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("cause", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # waiting, sent, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # When the mail may be tried next; a claim moves it past the sending, so a delivery that
+    # died half-way is taken up again once that time has passed.
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_mails_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+outbox_attachments = Table(
+    "outbox_attachments",
+    metadata,
+    _id(),
+    Column("mail_id", Id, ForeignKey("outbox_mails.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(127), nullable=False),
+    Column("content", LargeBinary, nullable=False),
 )
