@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, EmailStr, Field, ValidationError, field_validator
 
-from seattui.domain.base import DomainModel
+from seattui.domain.base import DomainModel, PlainText, RecordId
 from seattui.domain.csvfile import RowProblem, read_rows
 from seattui.domain.validation import field_messages
 
@@ -23,9 +23,9 @@ class EmployeeStatus(StrEnum):
 
 
 class EmployeeFields(DomainModel):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: PlainText = Field(min_length=1, max_length=MAX_NAME)
     email: EmailStr
-    department: str = Field(default="", max_length=MAX_DEPARTMENT)
+    department: PlainText = Field(default="", max_length=MAX_DEPARTMENT)
 
     @field_validator("name", "department", mode="before")
     @classmethod
@@ -61,10 +61,10 @@ class EmployeeFilter(DomainModel):
     """Which employees a list shows: words typed in the filter (each in the name, email or
     department), a department, a status, and those without a seat of a product."""
 
-    text: str = Field(default="", max_length=200)
-    department: str | None = Field(default=None, max_length=MAX_DEPARTMENT)
+    text: PlainText = Field(default="", max_length=200)
+    department: PlainText | None = Field(default=None, max_length=MAX_DEPARTMENT)
     status: EmployeeStatus | None = None
-    without_seat: str | None = Field(default=None, max_length=64)
+    without_seat: PlainText | None = Field(default=None, max_length=64)
 
 
 class DepartmentCount(DomainModel):
@@ -75,7 +75,7 @@ class DepartmentCount(DomainModel):
 class EmployeeIds(DomainModel):
     """Employees by id, in the order asked for or listed (mark all, departures, lookups)."""
 
-    ids: list[int] = Field(max_length=200_000)
+    ids: list[RecordId] = Field(max_length=200_000)
 
 
 class EmployeeImport(DomainModel):

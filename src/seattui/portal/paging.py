@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
+from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.paging import Page
 
@@ -31,12 +33,24 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not all(_storable(value) for value in values):
         raise ValidationFailed(
             "The page cursor is not one this portal handed out; start from the first page.",
             {"cursor": "invalid cursor"},
         )
     return values
+
+
+def _storable(value: Any) -> bool:
+    """A cursor value the store can compare with: a forged cursor's huge number or NUL byte
+    would make the database fail instead of the request being refused."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_RECORD_ID - 1 <= value <= MAX_RECORD_ID
+    if isinstance(value, str):
+        return "\x00" not in value
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def check_limit(limit: int) -> int:
