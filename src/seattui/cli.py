@@ -14,6 +14,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
+from seattui.domain.text import printable
+
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
 
@@ -28,6 +30,13 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _say(*values: object, sep: str = " ", end: str = "\n", file: Any = None, flush: bool = False) -> None:
+    """print(), with control characters shown harmlessly: names and messages come from the
+    portal, and an ESC in one must not reach the terminal (data stored before the portal
+    refused them, or another portal's)."""
+    print(printable(sep.join(str(value) for value in values), multiline=True), end=end, file=file, flush=flush)
 
 
 def _fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
@@ -103,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(portal_settings(database, **overrides))
     except Exception as error:  # a bad catalog or database URL: say it and stop
         _fail(str(error), EXIT_USAGE)
-    print(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
+    _say(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
 
@@ -143,9 +152,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     async def work(portal: Any) -> int:
         async with portal.store.write() as conn:
             await accounts.create_organization(portal, conn, new, opening)
-        print(f"Created {new.organization_name} with its owner {new.owner_login.lower()} "
+        _say(f"Created {new.organization_name} with its owner {new.owner_login.lower()} "
               f"and {format_credits(opening)} credits.")
-        print("Next: seattui serve, then seattui login --portal http://HOST:PORT --login "
+        _say("Next: seattui serve, then seattui login --portal http://HOST:PORT --login "
               f"{new.owner_login.lower()}")
         return EXIT_OK
 
@@ -170,7 +179,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
             tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now())
             await accounts.opening_grant(tx, amount, args.memo or "Credits from the portal's operator")
             balance = await credits.balance_of(conn, org.org_id)
-        print(f"{args.org}: +{format_credits(amount)} credits, balance {format_credits(balance)}.")
+        _say(f"{args.org}: +{format_credits(amount)} credits, balance {format_credits(balance)}.")
         return EXIT_OK
 
     return _run(_with_portal(args.db, work))
@@ -189,7 +198,7 @@ def cmd_useradd(args: argparse.Namespace) -> int:
             tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now())
             await accounts.add_user(tx, portal.hasher, login=args.login, password=password, role=Role(args.role),
                                     display_name=args.name or "")
-        print(f"Added {args.login.lower()} to {args.org} as {args.role}.")
+        _say(f"Added {args.login.lower()} to {args.org} as {args.role}.")
         return EXIT_OK
 
     return _run(_with_portal(args.db, work))
@@ -204,12 +213,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     async def work(portal: Any) -> int:
         seeded = await seed_demo(portal)
         if seeded is None:
-            print(f"The demo database {database} has data already; it was left as it is.", file=sys.stderr)
+            _say(f"The demo database {database} has data already; it was left as it is.", file=sys.stderr)
         return EXIT_OK
 
     _run(_with_portal(database, work))
-    print(f"login: {DEMO_LOGIN}")
-    print(f"password: {DEMO_PASSWORD}", flush=True)
+    _say(f"login: {DEMO_LOGIN}")
+    _say(f"password: {DEMO_PASSWORD}", flush=True)
     # The app's screen hides what was printed: the login screen says it again.
     note = f"Demo data: log in as {DEMO_LOGIN}, password {DEMO_PASSWORD}"
     save_profile("demo", Profile(portal="embedded", login=DEMO_LOGIN, database=database, note=note))
@@ -260,7 +269,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         save_profile(name, profile)
         save_token(name, session.token)
         me = session.me
-        print(f"Logged in to {connector.description} as {me.user.login} ({me.user.role.value}) "
+        _say(f"Logged in to {connector.description} as {me.user.login} ({me.user.role.value}) "
               f"of {me.organization.name}; profile {name!r}.")
         return EXIT_OK
 
@@ -275,7 +284,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
     name, profile = _profile(args)
     token = load_token(name)
     if token is None:
-        print(f"Profile {name!r} is not logged in.")
+        _say(f"Profile {name!r} is not logged in.")
         return EXIT_OK
 
     async def work() -> int:
@@ -284,7 +293,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
             async with await connector.open(token) as client:
                 await client.logout()
         except SeattuiError as error:
-            print(f"The portal did not confirm the logout ({error.message}); the token is forgotten here.",
+            _say(f"The portal did not confirm the logout ({error.message}); the token is forgotten here.",
                   file=sys.stderr)
         finally:
             await connector.close()
@@ -292,7 +301,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
     code = asyncio.run(work())
     save_token(name, None)
-    print(f"Logged out of profile {name!r}.")
+    _say(f"Logged out of profile {name!r}.")
     return code
 
 
@@ -316,11 +325,11 @@ def cmd_credits(args: argparse.Namespace) -> int:
         finally:
             await connector.close()
         if args.json:
-            print(balance.model_dump_json())
+            _say(balance.model_dump_json())
         else:
             from seattui.domain.money import format_credits
 
-            print(f"{balance.organization}: {format_credits(balance.balance)} {balance.unit}")
+            _say(f"{balance.organization}: {format_credits(balance.balance)} {balance.unit}")
         return EXIT_OK
 
     return _run(work())
@@ -380,7 +389,7 @@ def cmd_reassign(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        print(json.dumps(_plan_report(args.plan, dry_run, outcome, lines, refused)))
+        _say(json.dumps(_plan_report(args.plan, dry_run, outcome, lines, refused)))
     else:
         _print_plan(args.plan, dry_run, outcome, lines, refused, total=len(moves) + len(problems))
     return EXIT_OK if applied or (args.dry_run and not refused) else EXIT_REFUSED
@@ -403,19 +412,19 @@ def _plan_report(plan: str, dry_run: bool, outcome: Any, lines: list[int], refus
 def _print_plan(plan: str, dry_run: bool, outcome: Any, lines: list[int], refused: list[Any], *, total: int) -> None:
     if outcome is not None and outcome.applied:
         counts = ", ".join(f"{product} {count}" for product, count in outcome.products.items())
-        print(f"Applied {outcome.count} move(s) of {plan} in batch {outcome.batch_id} ({counts}).")
-        print("Undo it from the app: the employees screen (e), seat batches (b), u.")
+        _say(f"Applied {outcome.count} move(s) of {plan} in batch {outcome.batch_id} ({counts}).")
+        _say("Undo it from the app: the employees screen (e), seat batches (b), u.")
         return
     for move in outcome.moves if outcome else []:
         if not move.problem:
-            print(f"line {lines[move.index]:>4}  {move.product_id:<12} {move.from_name} <{move.from_email}>"
+            _say(f"line {lines[move.index]:>4}  {move.product_id:<12} {move.from_name} <{move.from_email}>"
                   f"  ->  {move.to_name} <{move.to_email}>")
     for problem in refused:
-        print(f"line {problem.line:>4}  refused: {problem.reason}")
+        _say(f"line {problem.line:>4}  refused: {problem.reason}")
     if refused:
-        print(f"{len(refused)} of {total} row(s) refused; nothing was changed. Fix those rows and run it again.")
+        _say(f"{len(refused)} of {total} row(s) refused; nothing was changed. Fix those rows and run it again.")
     elif dry_run:
-        print(f"Dry run: all {outcome.count if outcome else 0} move(s) would apply; nothing was changed.")
+        _say(f"Dry run: all {outcome.count if outcome else 0} move(s) would apply; nothing was changed.")
 
 
 # -- the parser ---------------------------------------------------------------------------
@@ -508,10 +517,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except CommandError as error:
-        print(f"seattui: {error}", file=sys.stderr)
+        _say(f"seattui: {error}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
-        print("seattui: interrupted", file=sys.stderr)
+        _say("seattui: interrupted", file=sys.stderr)
         return 130
 
 

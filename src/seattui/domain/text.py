@@ -14,6 +14,7 @@ import re
 _C0_AND_DEL = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_BUT_LINE_FEED = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}]")
 _CONTROL_BUT_LAYOUT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 
@@ -41,11 +42,13 @@ def refuse_control_characters(text: str) -> str:
     )
 
 
-def printable(text: str) -> str:
-    """`text` with every control character replaced by a visible stand-in, for a terminal."""
-    if _CONTROL.search(text) is None:
+def printable(text: str, *, multiline: bool = False) -> str:
+    """`text` with every control character replaced by a visible stand-in, for a terminal;
+    `multiline` keeps line feeds (a message of several lines)."""
+    pattern = _CONTROL_BUT_LINE_FEED if multiline else _CONTROL
+    if pattern.search(text) is None:
         return text
-    return _CONTROL.sub(_stand_in, text)
+    return pattern.sub(_stand_in, text)
 
 
 def _stand_in(match: re.Match[str]) -> str:

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from seattui.domain.text import printable
 from seattui.tui import commands
 
 R = TypeVar("R")
@@ -253,7 +254,12 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
     def _row_segments(self, cells: Sequence[Cell], widths: list[int], style: Style) -> list[Segment]:
         segments: list[Segment] = []
         for index, (cell, width, column) in enumerate(zip(cells, widths, self.columns, strict=False)):
-            text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+            # Stored text: no escape code reaches the terminal (before Text(), which drops BEL).
+            if isinstance(cell, Text):
+                text = cell.copy()
+                text.plain = printable(text.plain)
+            else:
+                text = Text(printable(str(cell)))
             text.truncate(width, overflow="ellipsis")
             if column.justify == "right":
                 text.pad_left(width - text.cell_len)
