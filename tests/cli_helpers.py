@@ -27,11 +27,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database: Path | str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serving(database: Path | str, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "seattui", "serve", "--db", str(database), "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "seattui", "serve", "--db", str(database), "--port", str(port), "--log-level", "warning",
+         *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ),
     )
     try:

@@ -102,8 +102,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from seattui.config import default_database
     from seattui.portal.app import create_app
+    from seattui.portal.server import TrustedProxyError, uvicorn_options
     from seattui.wiring import portal_settings
 
+    try:
+        options = uvicorn_options(trusted=args.trusted_proxy)
+    except TrustedProxyError as error:
+        _fail(str(error), EXIT_USAGE)
     database = args.db or str(default_database())
     overrides: dict[str, Any] = {}
     if args.catalog:
@@ -113,7 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except Exception as error:  # a bad catalog or database URL: say it and stop
         _fail(str(error), EXIT_USAGE)
     _say(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **options)
     return EXIT_OK
 
 
@@ -446,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help=f"{db_help}; default: a SQLite file under the data dir")
     serve.add_argument("--catalog", help="a product catalog TOML file instead of the default one")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
+                       help="a reverse proxy (IP address or network) whose X-Forwarded-For names the client; "
+                            "repeatable; by default no forwarded header is believed")
     serve.set_defaults(handler=cmd_serve)
 
     init = commands.add_parser("init", help="create the first organization and its owner",
