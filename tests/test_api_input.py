@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from seattui.domain.errors import ImportRefused, PermissionDenied, ValidationFailed
+from seattui.domain.errors import ImportRefused, PermissionDenied, PortalFault, ValidationFailed
 from seattui.domain.people import EmployeeFields
 from seattui.portal.store.tables import employees
 
@@ -226,3 +226,30 @@ async def test_a_name_stored_before_the_rule_still_reads_back(harness: PortalHar
         await conn.execute(update(employees).where(employees.c.id == added.id).values(name=HOSTILE_NAME))
     assert (await owner.employee(added.id)).name == HOSTILE_NAME
     assert [e.name for e in (await owner.employees()).items] == [HOSTILE_NAME]
+
+
+# -- the log: one line per refused input, a traceback only for a real fault ------------------
+
+async def test_refused_input_logs_one_line_and_a_fault_its_traceback(
+    harness: PortalHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await harness.login("acme-owner")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="seattui.portal"):
+        await refused(owner, "GET", f"/keys/{HUGE}")
+        await refused(owner, "POST", "/keys", body={"name": HOSTILE_NAME})
+        await refused(owner, "GET", "/employees", params={"q": "\u0000"})
+    lines = [record for record in caplog.records if record.name == "seattui.portal"]
+    assert [record.levelname for record in lines] == ["INFO"] * 3
+    assert not any(record.exc_info for record in lines)
+    assert lines[1].getMessage() == "refused POST /api/v1/keys: 422 validation_failed (name)"
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("seattui.portal.services.keys.list_keys", broken)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="seattui.portal"), pytest.raises(PortalFault):
+        await owner.keys()
+    faults = [record for record in caplog.records if record.name == "seattui.portal"]
+    assert len(faults) == 1 and faults[0].levelname == "ERROR" and faults[0].exc_info
