@@ -253,3 +253,25 @@ async def test_refused_input_logs_one_line_and_a_fault_its_traceback(
         await owner.keys()
     faults = [record for record in caplog.records if record.name == "seattui.portal"]
     assert len(faults) == 1 and faults[0].levelname == "ERROR" and faults[0].exc_info
+
+
+@pytest.mark.parametrize(("path", "sort", "values"), [
+    ("/licenses", "quantity", ["99999999999999999999999", 1]),
+    ("/licenses", "quantity", [1e300, 1]),
+    ("/licenses", "customer", [5, 1]),
+    ("/licenses", "support", [5, 1]),
+    ("/licenses", "created", ["yesterday", 1]),
+    ("/employees", "name", [[1], 1]),
+    ("/employees", "email", [5, 1]),
+    ("/keys", "created", [{"a": 1}, 1]),
+    ("/keys", "name", [5, 1]),
+    ("/employees", "name", [1e300, 1]),
+    ("/keys", "created", [1e300, 1]),
+    ("/licenses", "key", [True, 1]),
+])
+async def test_a_forged_cursor_of_the_wrong_type_for_its_sort_is_refused(
+    harness: PortalHarness, path: str, sort: str, values: list[Any]
+) -> None:
+    owner = await harness.login("acme-owner")
+    cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+    assert "cursor" in await refused(owner, "GET", path, params={"cursor": cursor, "sort": sort})

@@ -84,15 +84,26 @@ def _coerce(value: Any, column: ColumnElement[Any]) -> Any:
     """A cursor's JSON value back in the column's Python type (dates arrive as text)."""
     if value is None:
         return None
-    python_type = getattr(column.type, "python_type", None)
+    kind = getattr(column.type, "impl_instance", column.type)  # a TypeDecorator's own type says object
+    try:
+        python_type: Any = kind.python_type
+    except NotImplementedError:
+        python_type = None
     try:
         if python_type is date and isinstance(value, str):
             return date.fromisoformat(value)
         if python_type is datetime and isinstance(value, str):
-            return datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("a cursor's time has its time zone")
+            return value
         if python_type is int and not isinstance(value, int):
-            return int(value)
-    except (TypeError, ValueError, NotImplementedError):
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_RECORD_ID:
+            raise ValueError("beyond the store's integers")
+        if python_type in (int, str, date, datetime) and not isinstance(value, python_type):
+            raise TypeError("a forged cursor: the database would fail on this value")
+    except (TypeError, ValueError, OverflowError, NotImplementedError):
         raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"}) from None
     return value
 
