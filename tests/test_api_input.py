@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from seattui.domain.errors import ImportRefused, PermissionDenied, PortalFault, ValidationFailed
+from seattui.domain.errors import ImportRefused, InvalidCredentials, PermissionDenied, PortalFault, ValidationFailed
 from seattui.domain.people import EmployeeFields
 from seattui.portal.store.tables import employees
 
@@ -275,3 +275,13 @@ async def test_a_forged_cursor_of_the_wrong_type_for_its_sort_is_refused(
     owner = await harness.login("acme-owner")
     cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
     assert "cursor" in await refused(owner, "GET", path, params={"cursor": cursor, "sort": sort})
+
+
+async def test_text_that_lower_casing_lengthens_still_fits_its_column(harness: PortalHarness) -> None:
+    """"İ" lower-cases to two characters: a 64-character login or a long email would no
+    longer fit the store's column on PostgreSQL."""
+    with pytest.raises(InvalidCredentials):
+        await harness.client().login("İ" * 64, "a guess")
+    owner = await harness.login("acme-owner")
+    email = "İ" * 64 + "@" + ".".join(["d" * 59] * 3) + ".example"
+    assert "email" in await refused(owner, "POST", "/employees", body={"name": "Ann", "email": email})

@@ -13,6 +13,7 @@ from seattui.domain.validation import field_messages
 
 MAX_NAME = 120
 MAX_DEPARTMENT = 80
+MAX_EMAIL = 254
 MAX_IMPORT_BYTES = 3 * 1024 * 1024
 CSV_COLUMNS = ("name", "email", "department")
 
@@ -35,7 +36,10 @@ class EmployeeFields(DomainModel):
     @field_validator("email", mode="after")
     @classmethod
     def _lower(cls, value: str) -> str:
-        return value.lower()
+        lowered = value.lower()
+        if len(lowered) > MAX_EMAIL:  # lower-casing can lengthen: "İ" becomes "i̇"
+            raise ValueError(f"an email address has at most {MAX_EMAIL} characters")
+        return lowered
 
 
 class Employee(DomainModel):

@@ -58,7 +58,8 @@ def _blocked(failures: int, until: datetime, now: datetime, settings: PortalSett
 async def login(portal: Portal, credentials: Credentials) -> Session:
     settings = portal.settings
     now = portal.now()
-    login_name = credentials.login.strip().lower()
+    # Lower-casing can lengthen a name ("İ"); no login is longer than the column anyway.
+    login_name = credentials.login.strip().lower()[:64]
     # A try is counted as a failure before its password is checked, in a transaction that
     # serializes tries of the same login (row lock; SQLite's write lock), so however many
     # arrive at once, at most login_lock_after of them reach the slow check in a window.
