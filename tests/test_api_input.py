@@ -5,6 +5,7 @@ type, empty and broken CSV files. Each is a 422 naming the field (or the bad row
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from seattui.domain.errors import ImportRefused, InvalidCredentials, PermissionDenied, PortalFault, ValidationFailed
+from seattui.domain.errors import Conflict, ImportRefused, InvalidCredentials, PermissionDenied, PortalFault, ValidationFailed
 from seattui.domain.people import EmployeeFields
 from seattui.portal.store.tables import employees
 
@@ -285,3 +286,12 @@ async def test_text_that_lower_casing_lengthens_still_fits_its_column(harness: P
     owner = await harness.login("acme-owner")
     email = "İ" * 64 + "@" + ".".join(["d" * 59] * 3) + ".example"
     assert "email" in await refused(owner, "POST", "/employees", body={"name": "Ann", "email": email})
+
+
+async def test_two_adds_of_one_email_at_once_are_one_employee_and_a_conflict(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    person = EmployeeFields(name="Ann Smith", email="ann@example.com")
+    answers = await asyncio.gather(*(owner.add_employee(person) for _ in range(6)), return_exceptions=True)
+    assert sum(not isinstance(answer, BaseException) for answer in answers) == 1
+    assert all(isinstance(answer, Conflict) for answer in answers if isinstance(answer, BaseException)), answers
+    assert (await owner.employees()).total == 1

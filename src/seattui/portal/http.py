@@ -7,7 +7,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,6 +89,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, IntegrityError):
+            # A unique or foreign key the checks had found free was taken by a change that
+            # committed meanwhile (two adds of one email at once): the caller's to retry.
+            return _refused(request, errors.Conflict(
+                "Another change got there first (the same name, email or key at the same moment); "
+                "nothing was changed: reload and try again."))
         if not isinstance(exc, (OperationalError, InterfaceError)) and not exc.connection_invalidated:
             # The database refused a statement (bad data, a broken constraint): the portal's
             # fault, not the database's absence, and the client must not retry it as a 503.
