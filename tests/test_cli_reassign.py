@@ -99,3 +99,19 @@ def test_bad_usage_and_unreadable_files_exit_with_2(tmp_path: Path) -> None:
     assert seattui("reassign", str(binary)).returncode == 2
     logged_out = seattui("reassign", write(tmp_path, "a@x.example,b@x.example,\n"))
     assert logged_out.returncode == 2 and "seattui login" in logged_out.stderr
+
+
+def test_a_name_with_terminal_escapes_is_printed_harmlessly(tmp_path: Path, portal_file: Path) -> None:
+    """A name stored before the portal refused control characters: the preview shows it with
+    visible stand-ins, and no ESC or BEL reaches the administrator's terminal."""
+    import sqlite3
+
+    hostile = "M\u001b]0;PWNED\u0007\u001b[2J"
+    with sqlite3.connect(portal_file) as connection:
+        connection.execute("UPDATE employees SET name = ? WHERE email = ?", (hostile, person(0)))
+    plan = write(tmp_path, f"{person(0)},{person(3)},workspace\n{person(0)},{person(4)},workspace\n")
+    preview = seattui("reassign", plan, "--dry-run")
+    assert preview.returncode == 1, preview.stderr
+    output = preview.stdout + preview.stderr
+    assert "\x1b" not in output and "\x07" not in output
+    assert "M␛]0;PWNED␇␛[2J <person000000@acme.example>  ->  " in preview.stdout

@@ -150,3 +150,41 @@ async def test_not_found_keeps_its_details() -> None:
         with pytest.raises(NotFound) as missing:
             await client.ledger()
     assert missing.value.details == {"id": 7}
+
+
+async def test_a_hanging_portal_is_given_up_on_after_the_timeout_not_after_every_retry() -> None:
+    """The retries after a timeout share its budget: the message "did not answer within
+    0.3 s" comes after one wait, not three."""
+    connections = 0
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with PortalClient(f"http://127.0.0.1:{port}", timeout=0.3, retries=2) as client:
+            with pytest.raises(PortalUnavailable, match="did not answer within 0.3 s"):
+                await client.balance()
+    finally:
+        server.close()
+    assert connections == 1
+
+
+async def test_an_address_that_does_not_answer_http_is_named_so() -> None:
+    async def ssh(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(ssh, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with PortalClient(f"http://127.0.0.1:{port}", retries=0) as client:
+            with pytest.raises(PortalUnavailable, match="did not answer as a web server") as refused:
+                await client.balance()
+    finally:
+        server.close()
+    assert "check the portal's address and port" in refused.value.message

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
+from seattui.domain.text import printable
+
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 T = TypeVar("T")
 
@@ -28,6 +30,13 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _say(*values: object, sep: str = " ", end: str = "\n", file: Any = None, flush: bool = False) -> None:
+    """print(), with control characters shown harmlessly: names and messages come from the
+    portal, and an ESC in one must not reach the terminal (data stored before the portal
+    refused them, or another portal's)."""
+    print(printable(sep.join(str(value) for value in values), multiline=True), end=end, file=file, flush=flush)
 
 
 def _fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
@@ -92,7 +101,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from seattui.config import default_database
     from seattui.logs import configure_portal_logging
     from seattui.portal.app import create_app
+    from seattui.portal.server import TrustedProxyError, uvicorn_options
 
+    try:
+        options = uvicorn_options(trusted=args.trusted_proxy)
+    except TrustedProxyError as error:
+        _fail(str(error), EXIT_USAGE)
     database = args.db or str(default_database())
     overrides: dict[str, Any] = {}
     if args.catalog:
@@ -106,9 +120,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except Exception as error:  # a bad catalog or database URL: say it and stop
         _fail(str(error), EXIT_USAGE)
     _run(_ready_to_serve(settings))
-    print(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
+    _say(f"seattui portal on http://{args.host}:{args.port} (database: {database})", flush=True)
     serving: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
-                               "log_config": None, "access_log": False}
+                               "log_config": None, "access_log": False,
+                               **options}
     if app is None:  # the workers are processes of their own, built by the app factory
         _export_serve_options(args, database)
     if args.metrics and args.metrics_port is not None:
@@ -180,10 +195,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         async with portal.store.write() as conn:
             await accounts.create_organization(portal, conn, new, opening)
             kid = await license_files.ensure_signing_key(conn, portal.now())
-        print(f"Created {new.organization_name} with its owner {new.owner_login.lower()} "
-              f"and {format_credits(opening)} credits.")
-        print(f"License files are signed with key {kid} (seattui signing-key public prints the public keys).")
-        print("Next: seattui serve, then seattui login --portal http://HOST:PORT --login "
+        _say(f"Created {new.organization_name} with its owner {new.owner_login.lower()} "
+             f"and {format_credits(opening)} credits.")
+        _say(f"License files are signed with key {kid} (seattui signing-key public prints the public keys).")
+        _say("Next: seattui serve, then seattui login --portal http://HOST:PORT --login "
               f"{new.owner_login.lower()}")
         return EXIT_OK
 
@@ -208,7 +223,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
             tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now())
             await accounts.opening_grant(tx, amount, args.memo or "Credits from the portal's operator")
             balance = await credits.balance_of(conn, org.org_id)
-        print(f"{args.org}: +{format_credits(amount)} credits, balance {format_credits(balance)}.")
+        _say(f"{args.org}: +{format_credits(amount)} credits, balance {format_credits(balance)}.")
         return EXIT_OK
 
     return _run(_with_portal(args.db, work))
@@ -227,7 +242,7 @@ def cmd_useradd(args: argparse.Namespace) -> int:
             tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now())
             await accounts.add_user(tx, portal.hasher, login=args.login, password=password, role=Role(args.role),
                                     display_name=args.name or "")
-        print(f"Added {args.login.lower()} to {args.org} as {args.role}.")
+        _say(f"Added {args.login.lower()} to {args.org} as {args.role}.")
         return EXIT_OK
 
     return _run(_with_portal(args.db, work))
@@ -242,12 +257,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     async def work(portal: Any) -> int:
         seeded = await seed_demo(portal)
         if seeded is None:
-            print(f"The demo database {database} has data already; it was left as it is.", file=sys.stderr)
+            _say(f"The demo database {database} has data already; it was left as it is.", file=sys.stderr)
         return EXIT_OK
 
     _run(_with_portal(database, work))
-    print(f"login: {DEMO_LOGIN}")
-    print(f"password: {DEMO_PASSWORD}", flush=True)
+    _say(f"login: {DEMO_LOGIN}")
+    _say(f"password: {DEMO_PASSWORD}", flush=True)
     # The app's screen hides what was printed: the login screen says it again.
     note = f"Demo data: log in as {DEMO_LOGIN}, password {DEMO_PASSWORD}"
     save_profile("demo", Profile(portal="embedded", login=DEMO_LOGIN, database=database, note=note))
@@ -549,7 +564,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         save_profile(name, profile)
         save_token(name, session.token)
         me = session.me
-        print(f"Logged in to {connector.description} as {me.user.login} ({me.user.role.value}) "
+        _say(f"Logged in to {connector.description} as {me.user.login} ({me.user.role.value}) "
               f"of {me.organization.name}; profile {name!r}.")
         return EXIT_OK
 
@@ -564,7 +579,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
     name, profile = _profile(args)
     token = load_token(name)
     if token is None:
-        print(f"Profile {name!r} is not logged in.")
+        _say(f"Profile {name!r} is not logged in.")
         return EXIT_OK
 
     async def work() -> int:
@@ -573,7 +588,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
             async with await connector.open(token) as client:
                 await client.logout()
         except SeattuiError as error:
-            print(f"The portal did not confirm the logout ({error.message}); the token is forgotten here.",
+            _say(f"The portal did not confirm the logout ({error.message}); the token is forgotten here.",
                   file=sys.stderr)
         finally:
             await connector.close()
@@ -581,7 +596,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
     code = asyncio.run(work())
     save_token(name, None)
-    print(f"Logged out of profile {name!r}.")
+    _say(f"Logged out of profile {name!r}.")
     return code
 
 
@@ -605,11 +620,11 @@ def cmd_credits(args: argparse.Namespace) -> int:
         finally:
             await connector.close()
         if args.json:
-            print(balance.model_dump_json())
+            _say(balance.model_dump_json())
         else:
             from seattui.domain.money import format_credits
 
-            print(f"{balance.organization}: {format_credits(balance.balance)} {balance.unit}")
+            _say(f"{balance.organization}: {format_credits(balance.balance)} {balance.unit}")
         return EXIT_OK
 
     return _run(work())
@@ -669,7 +684,7 @@ def cmd_reassign(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        print(json.dumps(_plan_report(args.plan, dry_run, outcome, lines, refused)))
+        _say(json.dumps(_plan_report(args.plan, dry_run, outcome, lines, refused)))
     else:
         _print_plan(args.plan, dry_run, outcome, lines, refused, total=len(moves) + len(problems))
     return EXIT_OK if applied or (args.dry_run and not refused) else EXIT_REFUSED
@@ -692,19 +707,19 @@ def _plan_report(plan: str, dry_run: bool, outcome: Any, lines: list[int], refus
 def _print_plan(plan: str, dry_run: bool, outcome: Any, lines: list[int], refused: list[Any], *, total: int) -> None:
     if outcome is not None and outcome.applied:
         counts = ", ".join(f"{product} {count}" for product, count in outcome.products.items())
-        print(f"Applied {outcome.count} move(s) of {plan} in batch {outcome.batch_id} ({counts}).")
-        print("Undo it from the app: the employees screen (e), seat batches (b), u.")
+        _say(f"Applied {outcome.count} move(s) of {plan} in batch {outcome.batch_id} ({counts}).")
+        _say("Undo it from the app: the employees screen (e), seat batches (b), u.")
         return
     for move in outcome.moves if outcome else []:
         if not move.problem:
-            print(f"line {lines[move.index]:>4}  {move.product_id:<12} {move.from_name} <{move.from_email}>"
+            _say(f"line {lines[move.index]:>4}  {move.product_id:<12} {move.from_name} <{move.from_email}>"
                   f"  ->  {move.to_name} <{move.to_email}>")
     for problem in refused:
-        print(f"line {problem.line:>4}  refused: {problem.reason}")
+        _say(f"line {problem.line:>4}  refused: {problem.reason}")
     if refused:
-        print(f"{len(refused)} of {total} row(s) refused; nothing was changed. Fix those rows and run it again.")
+        _say(f"{len(refused)} of {total} row(s) refused; nothing was changed. Fix those rows and run it again.")
     elif dry_run:
-        print(f"Dry run: all {outcome.count if outcome else 0} move(s) would apply; nothing was changed.")
+        _say(f"Dry run: all {outcome.count if outcome else 0} move(s) would apply; nothing was changed.")
 
 
 # -- license files: signing keys, files, offline activation, verification ----------------
@@ -932,6 +947,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help=f"{db_help}; default: a SQLite file under the data dir")
     serve.add_argument("--catalog", help="a product catalog TOML file instead of the default one")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
+                       help="a reverse proxy (IP address or network) whose X-Forwarded-For names the client; "
+                            "repeatable; by default no forwarded header is believed")
     _add_mail_arguments(serve)
     _add_operations_arguments(serve)
     serve.set_defaults(handler=cmd_serve)
@@ -1116,10 +1134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except CommandError as error:
-        print(f"seattui: {error}", file=sys.stderr)
+        _say(f"seattui: {error}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
-        print("seattui: interrupted", file=sys.stderr)
+        _say("seattui: interrupted", file=sys.stderr)
         return 130
 
 

@@ -141,6 +141,12 @@ class PortalClient:
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         safe_to_repeat = not mutating or "Idempotency-Key" in headers
         attempt = 0
+        # Retries after a timeout share one budget: "did not answer within 10 s" is said
+        # after 10 s, not after three tries of 10 s each.
+        waited = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + waited
+        budget: float | None = timeout
         while True:
             try:
                 response = await self._http.request(
@@ -149,7 +155,7 @@ class PortalClient:
                     content=content,
                     params=clean_params,
                     headers=headers,
-                    timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                    timeout=httpx.USE_CLIENT_DEFAULT if budget is None else budget,
                 )
             except httpx.ConnectError as error:
                 untrusted = _untrusted_certificate(error)
@@ -169,13 +175,20 @@ class PortalClient:
                     "(seattui serve) and the address in your profile, then retry."
                 ) from None
             except httpx.TimeoutException:
-                if safe_to_repeat and attempt < self.retries:
+                left = deadline - loop.time()
+                if safe_to_repeat and attempt < self.retries and left > min(1.0, waited / 10):
                     attempt += 1
+                    budget = left
                     continue
-                waited = self.timeout if timeout is None else timeout
                 raise errors.PortalUnavailable(
                     f"{self.where.capitalize()} did not answer within {waited:g} s. It may be "
                     "overloaded or stuck; retry in a moment."
+                ) from None
+            except httpx.ProtocolError as error:
+                # Something answers at that address, but not in HTTP (an SSH or mail server).
+                raise errors.PortalUnavailable(
+                    f"{self.where.capitalize()} did not answer as a web server ({_reason(error)}): "
+                    "check the portal's address and port in your profile."
                 ) from None
             except httpx.TransportError as error:
                 raise errors.PortalUnavailable(

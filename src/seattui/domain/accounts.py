@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pydantic import ConfigDict, Field, field_validator
-from seattui.domain.base import DomainModel
+from seattui.domain.base import DomainModel, PlainText
 from seattui.domain.roles import OrgKind, Permission, Role
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._@+-]{2,64}$"
@@ -39,7 +39,7 @@ class Me(DomainModel):
 
 
 class Credentials(DomainModel):
-    login: str = Field(min_length=1, max_length=64)
+    login: PlainText = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
@@ -54,9 +54,9 @@ class Session(DomainModel):
 class NewOrganization(DomainModel):
     """First run: an organization and its owner."""
 
-    organization_name: str = Field(min_length=2, max_length=120)
+    organization_name: PlainText = Field(min_length=2, max_length=120)
     owner_login: str = Field(pattern=LOGIN_PATTERN)
-    owner_name: str = Field(default="", max_length=120)
+    owner_name: PlainText = Field(default="", max_length=120)
     password: str = Field(min_length=10, max_length=256)
 
     @field_validator("organization_name", "owner_name")

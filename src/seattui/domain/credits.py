@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import ConfigDict, Field, field_validator
 
 from seattui.domain.money import CREDIT_UNIT
-from seattui.domain.base import Credits, DomainModel
+from seattui.domain.base import Credits, DomainModel, PlainText
 
 
 class LedgerReason(StrEnum):
@@ -42,18 +42,22 @@ class CreditBalance(DomainModel):
     unit: str = CREDIT_UNIT
 
 
+MAX_GRANT = Decimal("100000000")
+
+
 class CreditGrant(DomainModel):
     """The vendor adds credits to a reseller organization."""
 
-    amount: Credits
-    memo: str = Field(default="", max_length=500)
+    # A JSON string ("250.00") or number, never true, NaN or 1e30.
+    amount: Credits = Field(description="0.01 to 100000000.00 credits, at most two decimal places")
+    memo: PlainText = Field(default="", max_length=500)
 
     @field_validator("amount")
     @classmethod
     def _positive(cls, value: Decimal) -> Decimal:
         if value <= 0:
             raise ValueError("a grant adds credits: give an amount above zero")
-        if value > Decimal("100000000"):
+        if value > MAX_GRANT:
             raise ValueError("a grant is at most 100,000,000 credits")
         return value
 

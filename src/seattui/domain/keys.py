@@ -15,7 +15,8 @@ KEY_LENGTH = GROUPS * GROUP_LENGTH
 RANDOM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 EXAMPLE_KEY = "ABCD-EFGH-JKLM-NPQR"
 
-_VALID_CHARS = re.compile(r"[A-Z0-9]")
+_VALID_CHARS = re.compile(r"[A-Za-z0-9]")
+_SPACES = re.compile(r"[ \t\r\n]+")
 _FORMAT = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")
 
 
@@ -24,8 +25,9 @@ class InvalidActivationKey(ValueError):
 
 
 def parse_key(text: str) -> str:
-    """Normalize a typed key: upper-case it, drop spaces, accept it with or without dashes."""
-    compact = "".join(text.split()).upper()
+    """Normalize a typed key: drop spaces, accept it with or without dashes, check it as
+    typed, then upper-case it (upper-casing first would turn "\ufb00" into "FF")."""
+    compact = _SPACES.sub("", text)
     if "-" in compact:
         groups = compact.split("-")
         if len(groups) != GROUPS or any(len(group) != GROUP_LENGTH for group in groups):
@@ -45,7 +47,7 @@ def parse_key(text: str) -> str:
             f"An activation key has {KEY_LENGTH} letters or digits, like {EXAMPLE_KEY}; "
             f"this one has {len(compact)}."
         )
-    return format_key(compact)
+    return format_key(compact.upper())
 
 
 def format_key(compact: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import ConfigDict, EmailStr, Field, StrictBool, field_validator, model_validator
 
 from seattui.domain.keys import KeyText, parse_key
-from seattui.domain.base import Credits, DomainModel
+from seattui.domain.base import Count, Credits, DomainModel, PlainText, RecordId
 from seattui.domain.paging import Page
 
 MAX_TRIAL_DAYS = 30
@@ -33,7 +33,7 @@ class LicenseStatus(StrEnum):
 
 
 class KeyName(DomainModel):
-    name: str = Field(default="", max_length=MAX_NAME)
+    name: PlainText = Field(default="", max_length=MAX_NAME)
 
     @field_validator("name")
     @classmethod
@@ -116,7 +116,7 @@ class License(DomainModel):
 
 class _CustomerFields(DomainModel):
     customer_email: EmailStr | None = None
-    comment: str = Field(default="", max_length=MAX_COMMENT)
+    comment: PlainText = Field(default="", max_length=MAX_COMMENT)
 
     @field_validator("customer_email", mode="before")
     @classmethod
@@ -130,13 +130,13 @@ class LicenseOrder(_CustomerFields):
     """What the wizard asks for; the portal quotes it, then creates it against the credits."""
 
     key: KeyText
-    product_id: str = Field(min_length=1, max_length=64)
-    edition_id: str | None = Field(default=None, max_length=64)
-    addons: tuple[str, ...] = Field(default=(), max_length=20)
+    product_id: PlainText = Field(min_length=1, max_length=64)
+    edition_id: PlainText | None = Field(default=None, max_length=64)
+    addons: tuple[PlainText, ...] = Field(default=(), max_length=20)
     term: Term
-    trial_days: int | None = Field(default=None, ge=1, le=MAX_TRIAL_DAYS)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
-    seat_cap: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+    trial_days: Count | None = Field(default=None, ge=1, le=MAX_TRIAL_DAYS)
+    quantity: Count = Field(ge=1, le=MAX_QUANTITY)
+    seat_cap: Count | None = Field(default=None, ge=1, le=MAX_QUANTITY)
 
     @model_validator(mode="after")
     def _trial_has_days(self) -> LicenseOrder:
@@ -152,10 +152,10 @@ class LicenseOrder(_CustomerFields):
 class LicenseUpgrade(DomainModel):
     """Edition up, quantity up, add-ons added, or a trial made permanent; never down."""
 
-    edition_id: str | None = Field(default=None, max_length=64)
-    quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
-    addons: tuple[str, ...] | None = Field(default=None, max_length=20)
-    to_permanent: bool = False
+    edition_id: PlainText | None = Field(default=None, max_length=64)
+    quantity: Count | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+    addons: tuple[PlainText, ...] | None = Field(default=None, max_length=20)
+    to_permanent: StrictBool = False
 
 
 class LicenseEdit(_CustomerFields):
@@ -187,26 +187,26 @@ class KeyDetail(DomainModel):
 
 class SubscriptionOrder(_CustomerFields):
     key: KeyText
-    product_id: str = Field(min_length=1, max_length=64)
-    channels: int = Field(ge=1, le=MAX_CHANNELS)
+    product_id: PlainText = Field(min_length=1, max_length=64)
+    channels: Count = Field(ge=1, le=MAX_CHANNELS)
 
 
 class SubscriptionChange(DomainModel):
-    channels: int = Field(ge=1, le=MAX_CHANNELS)
+    channels: Count = Field(ge=1, le=MAX_CHANNELS)
 
 
 class DeviceRequest(DomainModel):
     """What the licensed software sends to check or release its activation on a machine."""
 
     key: KeyText
-    product_id: str = Field(min_length=1, max_length=64)
+    product_id: PlainText = Field(min_length=1, max_length=64)
     fingerprint: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9:._-]+$")
 
 
 class ActivationRequest(DeviceRequest):
     """What the licensed software sends when it starts on a machine."""
 
-    hostname: str = Field(default="", max_length=255)
+    hostname: PlainText = Field(default="", max_length=255)
 
 
 class ActivationStatus(DomainModel):
@@ -254,9 +254,9 @@ class LicenseFilter(DomainModel):
 
     model_config = ConfigDict(frozen=True)
 
-    q: str = Field(default="", max_length=MAX_FILTER_TEXT)  # in the key, customer email or comment
-    product_id: str | None = Field(default=None, max_length=64)
-    edition_id: str | None = Field(default=None, max_length=64)
+    q: PlainText = Field(default="", max_length=MAX_FILTER_TEXT)  # in the key, customer email or comment
+    product_id: PlainText | None = Field(default=None, max_length=64)
+    edition_id: PlainText | None = Field(default=None, max_length=64)
     term: Term | None = None
     status: LicenseStatus | None = None
     support: SupportWindow | None = None
@@ -306,7 +306,7 @@ class MatchingIds(DomainModel):
 
 
 class LicenseBatch(DomainModel):
-    license_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH)
+    license_ids: list[RecordId] = Field(min_length=1, max_length=MAX_BATCH)
 
     @field_validator("license_ids")
     @classmethod
@@ -315,7 +315,7 @@ class LicenseBatch(DomainModel):
 
 
 class SupportExtension(LicenseBatch):
-    years: int = Field(ge=1, le=MAX_SUPPORT_YEARS)
+    years: Count = Field(ge=1, le=MAX_SUPPORT_YEARS)
 
 
 class BatchResult(DomainModel):

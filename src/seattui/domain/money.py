@@ -6,12 +6,16 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 HUNDREDTH = Decimal("0.01")
+# Any amount, balance or price: its hundredths fit the store's 64-bit integers many times over.
+MAX_CREDITS = Decimal("999999999999.99")
 CREDIT_UNIT = "credits"
 
 
 def exact_hundredths(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("an amount of credits must be a finite number")
+    if abs(value) > MAX_CREDITS:
+        raise ValueError(f"an amount of credits is at most {MAX_CREDITS:,} (either way)")
     quantized = value.quantize(HUNDREDTH)
     if quantized != value:
         raise ValueError("an amount of credits has at most two decimal places")

@@ -7,12 +7,13 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, EmailStr, Field, ValidationError, field_validator
 
-from seattui.domain.base import DomainModel
+from seattui.domain.base import DomainModel, PlainText, RecordId
 from seattui.domain.csvfile import RowProblem, read_rows
 from seattui.domain.validation import field_messages
 
 MAX_NAME = 120
 MAX_DEPARTMENT = 80
+MAX_EMAIL = 254
 MAX_IMPORT_BYTES = 3 * 1024 * 1024
 CSV_COLUMNS = ("name", "email", "department")
 
@@ -23,9 +24,9 @@ class EmployeeStatus(StrEnum):
 
 
 class EmployeeFields(DomainModel):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: PlainText = Field(min_length=1, max_length=MAX_NAME)
     email: EmailStr
-    department: str = Field(default="", max_length=MAX_DEPARTMENT)
+    department: PlainText = Field(default="", max_length=MAX_DEPARTMENT)
 
     @field_validator("name", "department", mode="before")
     @classmethod
@@ -35,7 +36,10 @@ class EmployeeFields(DomainModel):
     @field_validator("email", mode="after")
     @classmethod
     def _lower(cls, value: str) -> str:
-        return value.lower()
+        lowered = value.lower()
+        if len(lowered) > MAX_EMAIL:  # lower-casing can lengthen: "İ" becomes "i̇"
+            raise ValueError(f"an email address has at most {MAX_EMAIL} characters")
+        return lowered
 
 
 class Employee(DomainModel):
@@ -61,10 +65,10 @@ class EmployeeFilter(DomainModel):
     """Which employees a list shows: words typed in the filter (each in the name, email or
     department), a department, a status, and those without a seat of a product."""
 
-    text: str = Field(default="", max_length=200)
-    department: str | None = Field(default=None, max_length=MAX_DEPARTMENT)
+    text: PlainText = Field(default="", max_length=200)
+    department: PlainText | None = Field(default=None, max_length=MAX_DEPARTMENT)
     status: EmployeeStatus | None = None
-    without_seat: str | None = Field(default=None, max_length=64)
+    without_seat: PlainText | None = Field(default=None, max_length=64)
 
 
 class DepartmentCount(DomainModel):
@@ -75,7 +79,7 @@ class DepartmentCount(DomainModel):
 class EmployeeIds(DomainModel):
     """Employees by id, in the order asked for or listed (mark all, departures, lookups)."""
 
-    ids: list[int] = Field(max_length=200_000)
+    ids: list[RecordId] = Field(max_length=200_000)
 
 
 class EmployeeImport(DomainModel):

@@ -8,19 +8,22 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-from seattui.domain.base import DomainModel
+from seattui.domain.base import DomainModel, PlainText, RecordId
 from seattui.domain.csvfile import RowProblem, read_rows
 from seattui.domain.licensing import Term
 from seattui.domain.people import Employee
+from seattui.domain.text import refuse_control_characters
 from seattui.domain.validation import field_messages
 
 MAX_MOVES = 50_000
 MAX_ASSIGN = 100_000
 PLAN_COLUMNS = ("from_email", "to_email", "product")
-Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=254)]
-ProductId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=254),
+                  AfterValidator(refuse_control_characters)]
+ProductId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64),
+                      AfterValidator(refuse_control_characters)]
 
 
 class SeatPool(DomainModel):
@@ -46,9 +49,9 @@ class SeatPool(DomainModel):
 class SeatRequest(DomainModel):
     """Give (or take back) a seat of a product for each of these employees."""
 
-    employee_ids: list[int] = Field(min_length=1, max_length=MAX_ASSIGN)
-    product_id: str = Field(min_length=1, max_length=64)
-    license_id: int | None = None  # assign only: which license's seats (default: any with free seats)
+    employee_ids: list[RecordId] = Field(min_length=1, max_length=MAX_ASSIGN)
+    product_id: PlainText = Field(min_length=1, max_length=64)
+    license_id: RecordId | None = None  # assign only: which license's seats (default: any with free seats)
 
 
 class SeatChange(DomainModel):
@@ -62,9 +65,9 @@ class MoveRequest(DomainModel):
 
     # Emails are only looked up, never stored, so a plain string does: an unknown one is a
     # refused move. Constraints, not Python validators: 10,000 moves parse in milliseconds.
-    from_id: int | None = None
+    from_id: RecordId | None = None
     from_email: Email | None = None
-    to_id: int | None = None
+    to_id: RecordId | None = None
     to_email: Email | None = None
     product_id: ProductId | None = None  # None or "": every seat the giver holds
 
@@ -85,7 +88,7 @@ class MoveRequest(DomainModel):
 
 class ReassignRequest(DomainModel):
     moves: list[MoveRequest] = Field(min_length=1, max_length=MAX_MOVES)
-    dry_run: bool = False
+    dry_run: StrictBool = False
 
 
 class PlannedMove(DomainModel):

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.errors import IdempotencyKeyReused, ValidationFailed
+from seattui.domain.roles import Permission
+from seattui.domain.text import control_characters, describe
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.services import auth
@@ -43,6 +46,19 @@ async def current_actor(
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 PortalDep = Annotated[Portal, Depends(portal_of)]
+# An id in a path: a number the store's 64-bit ids can hold, or 422 naming the parameter.
+PathId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
+
+
+def allowed(permission: Permission) -> Any:
+    """A route's dependency: the caller's role must grant `permission`. Dependencies run
+    before the body is validated, so a caller who may not act hears that first, whatever
+    the body holds."""
+
+    def check(actor: CurrentActor) -> None:
+        actor.require(permission)
+
+    return Depends(check)
 
 
 async def read(request: Request, actor: Actor, action: Callable[[Tx], Awaitable[T]]) -> T:
@@ -65,6 +81,11 @@ async def mutate(
         raise ValidationFailed(
             f"An Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters.",
             {"Idempotency-Key": f"1 to {MAX_IDEMPOTENCY_KEY} characters"},
+        )
+    if key is not None and control_characters(key):
+        raise ValidationFailed(
+            "An Idempotency-Key has no control characters; send a new key (a UUID will do).",
+            {"Idempotency-Key": f"control character {describe(control_characters(key)[0])}"},
         )
     if key is None or actor.user_id is None:
         async with portal.writing(actor, batch_id) as tx:

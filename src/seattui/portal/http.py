@@ -7,7 +7,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,17 +55,28 @@ def error_response(error: errors.SeattuiError) -> JSONResponse:
     )
 
 
+def _refused(request: Request, error: errors.SeattuiError) -> JSONResponse:
+    """A request refused for what it asked: one line in the log, no traceback (not a fault)."""
+    response = error_response(error)
+    fields = error.details.get("fields")
+    log.info("refused %s %s: %s %s%s", request.method, request.url.path, response.status_code, error.code,
+             f" ({', '.join(fields)})" if isinstance(fields, dict) and fields else "")
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SeattuiError)
     async def _domain(request: Request, exc: errors.SeattuiError) -> JSONResponse:
         request.scope[ERROR_CODE_KEY] = exc.code  # for the metrics of activation outcomes
-        return error_response(exc)
+        if isinstance(exc, errors.PortalUnavailable):
+            return error_response(exc)
+        return _refused(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         error = validation_failed(exc.errors())
         request.scope[ERROR_CODE_KEY] = error.code
-        return error_response(error)
+        return _refused(request, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -80,28 +91,52 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
-    async def _database(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("database error")
-        return error_response(
-            errors.PortalUnavailable(
-                "The portal cannot reach its database right now; try again in a moment, "
-                "and tell the portal's operator if it persists."
-            )
-        )
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, IntegrityError):
+            # A unique or foreign key the checks had found free was taken by a change that
+            # committed meanwhile (two adds of one email at once): the caller's to retry.
+            return _refused(request, errors.Conflict(
+                "Another change got there first (the same name, email or key at the same moment); "
+                "nothing was changed: reload and try again."))
+        if not isinstance(exc, (OperationalError, InterfaceError)) and not exc.connection_invalidated:
+            # The database refused a statement (bad data, a broken constraint): the portal's
+            # fault, not the database's absence, and the client must not retry it as a 503.
+            return _fault(request, exc)
+        return _unavailable(request, exc.orig or exc)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        incident = uuid.uuid4().hex[:12]
-        log.exception("unexpected error, incident %s", incident)
-        return error_response(
-            errors.PortalFault(
-                f"The portal failed inside (incident {incident}). Nothing was changed by the "
-                "failed request; try again, and report the incident if it repeats.",
-                {"incident": incident},
-            )
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # a driver's socket to the database
+            return _unavailable(request, exc)
+        return _fault(request, exc)
+
+
+def _unavailable(request: Request, reason: BaseException) -> JSONResponse:
+    """The database is unreachable, restarting or busy: the operator needs the reason in one
+    line, not a traceback; the client may retry."""
+    text = str(reason).strip()
+    log.error("database unavailable for %s %s: %s", request.method, request.url.path,
+              text.splitlines()[0] if text else type(reason).__name__)
+    return error_response(
+        errors.PortalUnavailable(
+            "The portal cannot reach its database right now; try again in a moment, "
+            "and tell the portal's operator if it persists."
         )
+    )
+
+
+def _fault(request: Request, exc: Exception) -> JSONResponse:
+    """A real fault of the portal: the traceback goes to the log with an incident number."""
+    incident = uuid.uuid4().hex[:12]
+    log.error("unexpected error in %s %s, incident %s", request.method, request.url.path, incident, exc_info=exc)
+    return error_response(
+        errors.PortalFault(
+            f"The portal failed inside (incident {incident}). Nothing was changed by the "
+            "failed request; try again, and report the incident if it repeats.",
+            {"incident": incident},
+        )
+    )
 
 
 class BodySizeLimit:

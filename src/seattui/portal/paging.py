@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
+from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.paging import Page
 
@@ -31,12 +33,24 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not all(_storable(value) for value in values):
         raise ValidationFailed(
             "The page cursor is not one this portal handed out; start from the first page.",
             {"cursor": "invalid cursor"},
         )
     return values
+
+
+def _storable(value: Any) -> bool:
+    """A cursor value the store can compare with: a forged cursor's huge number or NUL byte
+    would make the database fail instead of the request being refused."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_RECORD_ID - 1 <= value <= MAX_RECORD_ID
+    if isinstance(value, str):
+        return "\x00" not in value
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def check_limit(limit: int) -> int:
@@ -70,15 +84,26 @@ def _coerce(value: Any, column: ColumnElement[Any]) -> Any:
     """A cursor's JSON value back in the column's Python type (dates arrive as text)."""
     if value is None:
         return None
-    python_type = getattr(column.type, "python_type", None)
+    kind = getattr(column.type, "impl_instance", column.type)  # a TypeDecorator's own type says object
+    try:
+        python_type: Any = kind.python_type
+    except NotImplementedError:
+        python_type = None
     try:
         if python_type is date and isinstance(value, str):
             return date.fromisoformat(value)
         if python_type is datetime and isinstance(value, str):
-            return datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("a cursor's time has its time zone")
+            return value
         if python_type is int and not isinstance(value, int):
-            return int(value)
-    except (TypeError, ValueError, NotImplementedError):
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_RECORD_ID:
+            raise ValueError("beyond the store's integers")
+        if python_type in (int, str, date, datetime) and not isinstance(value, python_type):
+            raise TypeError("a forged cursor: the database would fail on this value")
+    except (TypeError, ValueError, OverflowError, NotImplementedError):
         raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"}) from None
     return value
 

@@ -12,6 +12,7 @@ from seattui.portal.context import Actor, Tx
 from seattui.portal.passwords import PasswordHasher
 from seattui.portal.settings import PortalSettings
 from seattui.portal.store import Store
+from seattui.portal.store.counters import CallCounter
 
 
 class Portal:
@@ -20,11 +21,14 @@ class Portal:
         self.catalog: Catalog = load_catalog(settings.catalog_path)
         self.store = Store(settings.database_url)
         self.hasher = PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+        self.calls = CallCounter(self.store)
 
     async def start(self) -> None:
         await self.store.migrate()
+        await self.calls.start()
 
     async def close(self) -> None:
+        await self.calls.close()
         await self.store.dispose()
 
     def now(self) -> datetime:

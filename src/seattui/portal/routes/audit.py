@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Request
 
 from seattui.domain.audit import AuditEntry
 from seattui.domain.paging import Page
+from seattui.domain.base import PlainText
 from seattui.portal.api import CurrentActor, read
 from seattui.portal.services import audit
 
@@ -16,6 +19,6 @@ async def entries(
     actor: CurrentActor,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    batch_id: str | None = Query(None, max_length=36),
+    batch_id: Annotated[PlainText | None, Query(max_length=36)] = None,
 ) -> Page[AuditEntry]:
     return await read(request, actor, lambda tx: audit.list_entries(tx, cursor=cursor, limit=limit, batch_id=batch_id))

@@ -5,7 +5,8 @@ from fastapi.responses import Response
 
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
 from seattui.domain.paging import Page
-from seattui.portal.api import CurrentActor, mutate, read
+from seattui.domain.roles import Permission
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
 from seattui.portal.services import credits
 
 router = APIRouter(tags=["credits"])
@@ -26,7 +27,8 @@ async def ledger(
     return await read(request, actor, lambda tx: credits.ledger(tx, cursor=cursor, limit=limit))
 
 
-@router.post("/organizations/{org_id}/credit-grants", status_code=201, response_model=LedgerEntry)
-async def grant(org_id: int, body: CreditGrant, request: Request, actor: CurrentActor) -> Response:
+@router.post("/organizations/{org_id}/credit-grants", status_code=201, response_model=LedgerEntry,
+             dependencies=[allowed(Permission.GRANT_CREDITS)])
+async def grant(org_id: PathId, body: CreditGrant, request: Request, actor: CurrentActor) -> Response:
     """Vendor only: add credits to one of the vendor's reseller organizations."""
     return await mutate(request, actor, lambda tx: credits.grant(tx, org_id, body), status_code=201)

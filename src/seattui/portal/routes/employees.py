@@ -19,17 +19,20 @@ from seattui.domain.people import (
     EmployeeStatus,
     ImportResult,
 )
-from seattui.portal.api import CurrentActor, mutate, read
+from seattui.domain.base import PlainText
+from seattui.domain.roles import Permission
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
 from seattui.portal.services import employees
 
 router = APIRouter(tags=["employees"])
+MAY_MANAGE = allowed(Permission.MANAGE_EMPLOYEES)
 
 
 def _chosen(
-    q: str = Query("", max_length=200, description="words, each found in the name, email or department"),
-    department: str | None = Query(None, max_length=80),
+    q: Annotated[PlainText, Query(max_length=200, description="words, each found in the name, email or department")] = "",
+    department: Annotated[PlainText | None, Query(max_length=80)] = None,
     status: EmployeeStatus | None = None,
-    without_seat: str | None = Query(None, max_length=64, description="only those without a seat of this product"),
+    without_seat: Annotated[PlainText | None, Query(max_length=64, description="only those without a seat of this product")] = None,
 ) -> EmployeeFilter:
     return EmployeeFilter(text=q, department=department, status=status, without_seat=without_seat)
 
@@ -74,18 +77,18 @@ async def lookup(wanted: EmployeeIds, request: Request, actor: CurrentActor) -> 
     return await read(request, actor, lambda tx: employees.lookup(tx, wanted.ids))
 
 
-@router.post("/employees", status_code=201, response_model=Employee)
+@router.post("/employees", status_code=201, response_model=Employee, dependencies=[MAY_MANAGE])
 async def add(person: EmployeeFields, request: Request, actor: CurrentActor) -> Response:
     return await mutate(request, actor, lambda tx: employees.add(tx, person), status_code=201)
 
 
-@router.post("/employees/import", status_code=201, response_model=ImportResult)
+@router.post("/employees/import", status_code=201, response_model=ImportResult, dependencies=[MAY_MANAGE])
 async def import_csv(upload: EmployeeImport, request: Request, actor: CurrentActor) -> Response:
     """Every row of the CSV file or none; each bad row is reported with its line and reason."""
     return await mutate(request, actor, lambda tx: employees.import_csv(tx, upload.csv), status_code=201)
 
 
-@router.post("/employees/departures", response_model=EmployeeIds)
+@router.post("/employees/departures", response_model=EmployeeIds, dependencies=[MAY_MANAGE])
 async def depart(leaving: EmployeeIds, request: Request, actor: CurrentActor) -> Response:
     """Mark employees departed (the answer names those who were active); they keep their
     seats until someone reassigns them."""
@@ -93,10 +96,10 @@ async def depart(leaving: EmployeeIds, request: Request, actor: CurrentActor) ->
 
 
 @router.get("/employees/{employee_id}")
-async def get(employee_id: int, request: Request, actor: CurrentActor) -> Employee:
+async def get(employee_id: PathId, request: Request, actor: CurrentActor) -> Employee:
     return await read(request, actor, lambda tx: employees.get(tx, employee_id))
 
 
-@router.put("/employees/{employee_id}", response_model=Employee)
-async def edit(employee_id: int, person: EmployeeFields, request: Request, actor: CurrentActor) -> Response:
+@router.put("/employees/{employee_id}", response_model=Employee, dependencies=[MAY_MANAGE])
+async def edit(employee_id: PathId, person: EmployeeFields, request: Request, actor: CurrentActor) -> Response:
     return await mutate(request, actor, lambda tx: employees.edit(tx, employee_id, person))

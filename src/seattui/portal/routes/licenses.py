@@ -23,11 +23,14 @@ from seattui.domain.licensing import (
     MatchingIds,
 )
 from seattui.domain.pricing import Quote
-from seattui.portal.api import CurrentActor, mutate, read
+from seattui.domain.roles import Permission
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
 from seattui.portal.paging import MAX_PAGE
 from seattui.portal.services import licenses
 
 router = APIRouter(tags=["licenses"])
+# Trials, edits and free changes need ASSIGN; the services ask for PURCHASE where credits move.
+MAY_ASSIGN = allowed(Permission.ASSIGN)
 Filter = Annotated[LicenseFilter, Query()]
 
 
@@ -37,7 +40,7 @@ async def quote(order: LicenseOrder, request: Request, actor: CurrentActor) -> Q
     return await read(request, actor, lambda tx: licenses.quote(tx, order))
 
 
-@router.post("/licenses", status_code=201, response_model=License)
+@router.post("/licenses", status_code=201, response_model=License, dependencies=[MAY_ASSIGN])
 async def create(order: LicenseOrder, request: Request, actor: CurrentActor) -> Response:
     """Create the license and debit its price in one transaction (Idempotency-Key honoured)."""
     return await mutate(request, actor, lambda tx: licenses.create(tx, order), status_code=201)
@@ -78,42 +81,43 @@ async def quote_deletion(batch: LicenseBatch, request: Request, actor: CurrentAc
     return await read(request, actor, lambda tx: licenses.quote_deletion(tx, batch))
 
 
-@router.post("/licenses/deletion", response_model=BatchResult)
+@router.post("/licenses/deletion", response_model=BatchResult, dependencies=[MAY_ASSIGN])
 async def delete_many(batch: LicenseBatch, request: Request, actor: CurrentActor) -> Response:
     """Delete licenses and refund them in one transaction: all of them or none."""
     return await mutate(request, actor, lambda tx: licenses.delete_licenses(tx, batch), batch_id=str(uuid.uuid4()))
 
 
 @router.get("/licenses/{license_id}")
-async def get(license_id: int, request: Request, actor: CurrentActor) -> License:
+async def get(license_id: PathId, request: Request, actor: CurrentActor) -> License:
     return await read(request, actor, lambda tx: licenses.get(tx, license_id))
 
 
-@router.patch("/licenses/{license_id}", response_model=License)
-async def edit(license_id: int, changes: LicenseEdit, request: Request, actor: CurrentActor) -> Response:
+@router.patch("/licenses/{license_id}", response_model=License, dependencies=[MAY_ASSIGN])
+async def edit(license_id: PathId, changes: LicenseEdit, request: Request, actor: CurrentActor) -> Response:
     """The customer's email and the comment."""
     return await mutate(request, actor, lambda tx: licenses.edit(tx, license_id, changes))
 
 
-@router.delete("/licenses/{license_id}", response_model=BatchResult)
-async def delete_one(license_id: int, request: Request, actor: CurrentActor) -> Response:
+@router.delete("/licenses/{license_id}", response_model=BatchResult, dependencies=[MAY_ASSIGN])
+async def delete_one(license_id: PathId, request: Request, actor: CurrentActor) -> Response:
     """Delete one license and refund what it cost; refused while it is activated on a device."""
     batch = LicenseBatch(license_ids=[license_id])
     return await mutate(request, actor, lambda tx: licenses.delete_licenses(tx, batch), batch_id=str(uuid.uuid4()))
 
 
 @router.post("/licenses/{license_id}/upgrade/quote")
-async def quote_upgrade(license_id: int, wanted: LicenseUpgrade, request: Request, actor: CurrentActor) -> Quote:
+async def quote_upgrade(license_id: PathId, wanted: LicenseUpgrade, request: Request, actor: CurrentActor) -> Quote:
     return await read(request, actor, lambda tx: licenses.quote_upgrade(tx, license_id, wanted))
 
 
-@router.post("/licenses/{license_id}/upgrade", response_model=License)
-async def upgrade(license_id: int, wanted: LicenseUpgrade, request: Request, actor: CurrentActor) -> Response:
+@router.post("/licenses/{license_id}/upgrade", response_model=License, dependencies=[MAY_ASSIGN])
+async def upgrade(license_id: PathId, wanted: LicenseUpgrade, request: Request, actor: CurrentActor) -> Response:
     """Upgrade and pay the difference in one transaction (Idempotency-Key honoured)."""
     return await mutate(request, actor, lambda tx: licenses.upgrade(tx, license_id, wanted))
 
 
-@router.post("/licenses/{license_id}/deactivation", response_model=License)
-async def release_device(license_id: int, request: Request, actor: CurrentActor) -> Response:
+@router.post("/licenses/{license_id}/deactivation", response_model=License,
+             dependencies=[allowed(Permission.RELEASE_DEVICES)])
+async def release_device(license_id: PathId, request: Request, actor: CurrentActor) -> Response:
     """An admin forces the license off its device."""
     return await mutate(request, actor, lambda tx: licenses.release_device(tx, license_id))

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from seattui.domain.paging import Page
 from seattui.domain.seating import BatchOutcome, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest
-from seattui.portal.api import CurrentActor, mutate, read
+from seattui.domain.base import PlainText
+from seattui.domain.roles import Permission
+from seattui.portal.api import CurrentActor, allowed, mutate, read
 from seattui.portal.services import seats
 
 router = APIRouter(tags=["seats"])
-BatchId = Path(max_length=36)
+BatchId = Annotated[PlainText, Path(max_length=36)]
+MAY_ASSIGN = allowed(Permission.ASSIGN)
 
 
 @router.get("/seats/pools")
@@ -22,17 +26,17 @@ async def pools(request: Request, actor: CurrentActor) -> list[SeatPool]:
     return await read(request, actor, seats.pools)
 
 
-@router.post("/seats", status_code=201, response_model=SeatChange)
+@router.post("/seats", status_code=201, response_model=SeatChange, dependencies=[MAY_ASSIGN])
 async def assign(wanted: SeatRequest, request: Request, actor: CurrentActor) -> Response:
     return await mutate(request, actor, lambda tx: seats.assign(tx, wanted), status_code=201)
 
 
-@router.post("/seats/unassign", response_model=SeatChange)
+@router.post("/seats/unassign", response_model=SeatChange, dependencies=[MAY_ASSIGN])
 async def unassign(wanted: SeatRequest, request: Request, actor: CurrentActor) -> Response:
     return await mutate(request, actor, lambda tx: seats.unassign(tx, wanted))
 
 
-@router.post("/seat-batches", status_code=201, response_model=BatchOutcome)
+@router.post("/seat-batches", status_code=201, response_model=BatchOutcome, dependencies=[MAY_ASSIGN])
 async def reassign(batch: ReassignRequest, request: Request, actor: CurrentActor) -> Response:
     """Check a batch of moves whole (dry_run: changes nothing, answers 200) or apply it in one
     transaction: every move, or none and 409 batch_refused with each refused move's reason."""
@@ -52,12 +56,13 @@ async def batches(
 
 
 @router.get("/seat-batches/{batch_id}")
-async def batch(request: Request, actor: CurrentActor, batch_id: str = BatchId) -> SeatBatch:
+async def batch(batch_id: BatchId, request: Request, actor: CurrentActor) -> SeatBatch:
     return await read(request, actor, lambda tx: seats.batch(tx, batch_id))
 
 
-@router.post("/seat-batches/{batch_id}/undo", status_code=201, response_model=BatchOutcome)
-async def undo(request: Request, actor: CurrentActor, batch_id: str = BatchId) -> Response:
+@router.post("/seat-batches/{batch_id}/undo", status_code=201, response_model=BatchOutcome,
+             dependencies=[MAY_ASSIGN])
+async def undo(batch_id: BatchId, request: Request, actor: CurrentActor) -> Response:
     """Apply the inverse batch; 409 undo_refused if any of the batch's seats changed since."""
     return await mutate(request, actor, lambda tx: seats.undo(tx, batch_id), status_code=201,
                         batch_id=str(uuid.uuid4()))

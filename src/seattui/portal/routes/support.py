@@ -10,7 +10,8 @@ from fastapi.responses import Response
 
 from seattui.domain.licensing import BatchResult, SupportExtension
 from seattui.domain.pricing import Quote
-from seattui.portal.api import CurrentActor, mutate, read
+from seattui.domain.roles import Permission
+from seattui.portal.api import CurrentActor, allowed, mutate, read
 from seattui.portal.services import support
 
 router = APIRouter(tags=["support"])
@@ -22,7 +23,7 @@ async def quote(extension: SupportExtension, request: Request, actor: CurrentAct
     return await read(request, actor, lambda tx: support.quote(tx, extension))
 
 
-@router.post("/support/extensions", response_model=BatchResult)
+@router.post("/support/extensions", response_model=BatchResult, dependencies=[allowed(Permission.PURCHASE)])
 async def extend(extension: SupportExtension, request: Request, actor: CurrentActor) -> Response:
     """Extend every license's support and pay for it in one transaction, or change nothing."""
     return await mutate(request, actor, lambda tx: support.extend(tx, extension), batch_id=str(uuid.uuid4()))

@@ -2,17 +2,16 @@
 fingerprint, without a session. A license runs on one device at a time; an unknown key, a key
 without the product and an ended trial are refused with codes of their own.
 
-Calls are counted per key and per client address in the database (rate_counters), so the
-limits hold however many portal instances answer."""
+Calls are counted per key and per client address (store/counters.py), so the limits hold
+however many portal instances answer; counting, refusals and repeats take no write
+transaction of the store, which on SQLite would hold every other writer up."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import ProductKind
@@ -23,7 +22,7 @@ from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.queries.licenses import from_row, get, license_query
-from seattui.portal.store.tables import activation_keys, licenses, organizations, rate_counters
+from seattui.portal.store.tables import activation_keys, licenses, organizations
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
@@ -34,6 +33,14 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
     machine that holds a trial (running or ended) moves to a permanent license bought on the key
     since, and the trial is free again; otherwise it keeps the license it holds."""
     await _count_call(portal, request.key, address)
+    # Read first: a refusal or a repeat takes no write transaction (on SQLite, the whole file).
+    async with portal.store.read() as conn:
+        _, seen = await _licenses_of(portal, conn, request, lock=False)
+    here = _active_here(seen, request.fingerprint)
+    if here is not None:
+        return _status(here, activated_here=True)
+    if not any(license.status is LicenseStatus.ASSIGNED for license in seen):
+        _refuse_activation(request, seen)
     async with portal.store.write() as conn:
         tx, found = await _licenses_of(portal, conn, request)
         here = _active_here(found, request.fingerprint)
@@ -65,6 +72,10 @@ async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> Ac
     """Release the license this machine holds; a machine that holds none changes nothing, so
     the licensed software may safely repeat the call."""
     await _count_call(portal, request.key, address)
+    async with portal.store.read() as conn:
+        _, seen = await _licenses_of(portal, conn, request, lock=False)
+    if _active_here(seen, request.fingerprint, live_only=False) is None:
+        return _status(_best(seen), activated_here=False)
     async with portal.store.write() as conn:
         tx, found = await _licenses_of(portal, conn, request)
         here = _active_here(found, request.fingerprint, live_only=False)
@@ -191,30 +202,17 @@ async def _licenses_of(
 # -- rate limits ------------------------------------------------------------------------------------
 
 async def _count_call(portal: Portal, key: str, address: str) -> None:
-    """Count the call against its key and its address in a transaction of its own, committed
-    even when the call is then refused (so guessing keys is limited too)."""
+    """Count the call against its key and its address before it is answered, so guessing
+    keys is limited too (store/counters.py: off the store's write lock, across instances)."""
     settings = portal.settings
     now = portal.now()
     window = settings.activation_window
     start = _EPOCH + window * ((now - _EPOCH) // window)
-    async with portal.store.write() as conn:
-        hits = [await _hit(conn, bucket, start) for bucket in (f"activation:key:{key}", f"activation:address:{address}")]
-        # Old windows go as new ones come; the index on window_start keeps this cheap.
-        await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < start - window))
-    if max(hits) > settings.activation_limit:
+    buckets = [f"activation:key:{key}", f"activation:address:{address}"]
+    hits = await portal.calls.hit(buckets, start, settings.activation_limit, keep_after=start - window)
+    if hits > settings.activation_limit:
         wait = max(1, math.ceil((start + window - now).total_seconds()))
         raise RateLimited(
             f"Too many activation calls for this key or from this address: try again in {wait} seconds.",
             {"retry_after": wait},
         )
-
-
-async def _hit(conn: AsyncConnection, bucket: str, start: datetime) -> int:
-    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(rate_counters).values(bucket=bucket[:200], window_start=start, hits=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[rate_counters.c.bucket, rate_counters.c.window_start],
-        set_={"hits": rate_counters.c.hits + 1},
-    ).returning(rate_counters.c.hits)
-    return int((await conn.execute(statement)).scalar_one())
-

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.accounts import Credentials, Session
@@ -57,9 +58,13 @@ def _blocked(failures: int, until: datetime, now: datetime, settings: PortalSett
 async def login(portal: Portal, credentials: Credentials) -> Session:
     settings = portal.settings
     now = portal.now()
-    login_name = credentials.login.strip().lower()
-    async with portal.store.read() as conn:
-        failure = (await conn.execute(select(login_failures).where(login_failures.c.login == login_name))).first()
+    # Lower-casing can lengthen a name ("İ"); no login is longer than the column anyway.
+    login_name = credentials.login.strip().lower()[:64]
+    # A try is counted as a failure before its password is checked, in a transaction that
+    # serializes tries of the same login (row lock; SQLite's write lock), so however many
+    # arrive at once, at most login_lock_after of them reach the slow check in a window.
+    async with portal.store.write() as conn:
+        failed = await _claim_try(conn, login_name, now, settings)
         user = (
             await conn.execute(
                 select(users, organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
@@ -67,54 +72,60 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
                 .where(users.c.login == login_name)
             )
         ).first()
-    if failure and failure.blocked_until and failure.blocked_until > now:
-        raise _blocked(failure.failures, failure.blocked_until, now, settings)
 
     # The password check runs outside any transaction: it is slow on purpose.
     valid = await portal.hasher.verify(user.password_hash if user else None, credentials.password)
+    if not valid:
+        raise failed
 
     async with portal.store.write() as conn:
-        if not valid:
-            error = await _record_failure(conn, login_name, now, settings)
-        else:
-            await conn.execute(delete(login_failures).where(login_failures.c.login == login_name))
-            actor = _actor(user)
-            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-            expires_at = now + settings.token_ttl
-            await conn.execute(
-                insert(api_tokens).values(
-                    user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
-                )
+        # Success forgets the failures, but never a lock that other tries set meanwhile.
+        await conn.execute(
+            delete(login_failures).where(
+                login_failures.c.login == login_name, login_failures.c.failures < settings.login_lock_after
             )
-            tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
-            await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
-            return Session(token=token, expires_at=expires_at, me=actor.me())
-    # Committed above so the failure counts; now tell the caller.
-    raise error
+        )
+        actor = _actor(user)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = now + settings.token_ttl
+        await conn.execute(
+            insert(api_tokens).values(
+                user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
+            )
+        )
+        tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
+        await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
+        return Session(token=token, expires_at=expires_at, me=actor.me())
 
 
-async def _record_failure(
+async def _claim_try(
     conn: AsyncConnection, login_name: str, now: datetime, settings: PortalSettings
 ) -> SeattuiError:
+    """Count one try of the login as failed, or refuse it while the login waits or is locked.
+    Returns the error the try answers if its password turns out wrong."""
+    # The row exists before it is locked: concurrent first tries then wait on one row instead
+    # of racing to insert it (PostgreSQL's unique violation).
+    await conn.execute(
+        _insert_ignoring_duplicate(conn).values(login=login_name, failures=0, last_failed_at=now, blocked_until=None)
+    )
     row = (
         await conn.execute(select(login_failures).where(login_failures.c.login == login_name).with_for_update())
-    ).first()
-    fresh_start = (
-        row is None
-        or now - row.last_failed_at > settings.login_failure_window
-        or row.failures >= settings.login_lock_after
-    )
+    ).one()
+    if row.blocked_until is not None and row.blocked_until > now:
+        raise _blocked(row.failures, row.blocked_until, now, settings)
+    # A lock that has run out, or failures older than the window, start the count again.
+    fresh_start = now - row.last_failed_at > settings.login_failure_window or row.failures >= settings.login_lock_after
     failures = 1 if fresh_start else row.failures + 1
     blocked_until: datetime | None = None
     if failures >= settings.login_lock_after:
         blocked_until = now + settings.login_lock
     elif failures >= settings.login_throttle_after:
         blocked_until = now + timedelta(seconds=min(2 ** (failures - settings.login_throttle_after), 60))
-    values = {"failures": failures, "last_failed_at": now, "blocked_until": blocked_until}
-    if row is None:
-        await conn.execute(insert(login_failures).values(login=login_name, **values))
-    else:
-        await conn.execute(update(login_failures).where(login_failures.c.login == login_name).values(**values))
+    await conn.execute(
+        update(login_failures)
+        .where(login_failures.c.login == login_name)
+        .values(failures=failures, last_failed_at=now, blocked_until=blocked_until)
+    )
     if failures >= settings.login_lock_after:
         assert blocked_until is not None
         return _blocked(failures, blocked_until, now, settings)
@@ -123,6 +134,11 @@ async def _record_failure(
         "Wrong login or password." + (f" {left} more failed tries lock this login." if left <= 5 else ""),
         {"tries_left": left},
     )
+
+
+def _insert_ignoring_duplicate(conn: AsyncConnection) -> Any:
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(login_failures).on_conflict_do_nothing(index_elements=[login_failures.c.login])
 
 
 async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) -> Actor:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import BigInteger, String, any_, bindparam, func, select
+from sqlalchemy import BigInteger, String, any_, bindparam, false, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -16,6 +16,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 def among(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[int] | Collection[str]) -> ColumnElement[bool]:
     listed = list(values)
+    if not listed:
+        # Nothing is among no values; PostgreSQL could not even type an empty array.
+        return false()
     if conn.dialect.name == "postgresql":
         element = String() if listed and isinstance(listed[0], str) else BigInteger()
         return column == any_(bindparam(None, listed, type_=ARRAY(element)))

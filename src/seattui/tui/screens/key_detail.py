@@ -10,6 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from seattui.domain.text import printable
 from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import ActivationKey, KeyDetail, License, LicenseStatus, Subscription, Term
 from seattui.domain.money import format_credits
@@ -91,7 +92,7 @@ class KeyDetailScreen(PortalScreen):
 
     def _show_heading(self) -> None:
         key = self.detail.key if self.detail else self.key
-        heading = Text.assemble((key.key, "bold"), "  ", key.name or ("(no name)", "dim"),
+        heading = Text.assemble((key.key, "bold"), "  ", printable(key.name) or ("(no name)", "dim"),
                                 (f"  · created {key.created_at:%Y-%m-%d}", "dim"))
         self.query_one("#key-heading", Static).update(heading)
         self.query_one("#licenses-title", Static).update(f"Licenses ({key.license_count:,})")

@@ -18,6 +18,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.widgets import Footer, Input, Static
 
+from seattui.domain.text import printable
 from seattui.domain.catalog import Catalog
 from seattui.domain.licensing import License, LicenseFilter, LicensePage, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
@@ -147,11 +148,12 @@ class LicenseText:
         grid.add_column(style="bold", no_wrap=True, width=9)
         grid.add_column(ratio=1, overflow="fold")
         title = Text.assemble((license.key, "bold"), f"  license {license.id}",
-                              (f" · {license.key_name}" if license.key_name else "", "dim"))
-        addons = f" · add-ons: {', '.join(license.addons)}" if license.addons else ""
+                              (f" · {printable(license.key_name)}" if license.key_name else "", "dim"))
+        addons = printable(f" · add-ons: {', '.join(license.addons)}") if license.addons else ""
         grid.add_row("License", Text.assemble(title, "  ", self.describe(license), addons))
-        customer = license.customer_email or "no customer email"
-        grid.add_row("Customer", Text.assemble(customer, ("  · ", "dim"), license.comment or Text("no comment", "dim")))
+        customer = printable(license.customer_email or "no customer email")
+        grid.add_row("Customer", Text.assemble(customer, ("  · ", "dim"),
+                                               printable(license.comment) or Text("no comment", "dim")))
         terms = []
         if license.trial_ends_on:
             terms.append(f"trial ends {license.trial_ends_on}")
@@ -164,7 +166,7 @@ class LicenseText:
         grid.add_row("Terms", " · ".join(terms))
         if license.device is not None:
             device = license.device
-            grid.add_row("Device", Text.assemble((device.hostname or "unnamed", "green"),
+            grid.add_row("Device", Text.assemble((printable(device.hostname) or "unnamed", "green"),
                                                  f"  fingerprint {device.fingerprint}",
                                                  f"  activated {device.activated_at:%Y-%m-%d %H:%M}"))
         else:

@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, ProgressBar, Static
 
+from seattui.domain.text import printable
 from seattui.domain.errors import BatchRefused, UndoRefused
 from seattui.domain.seating import BatchOutcome, MoveRequest, PlannedMove, refusal_summary, refused_moves
 from seattui.tui.changes import SEAT_MOVES
@@ -193,11 +194,11 @@ class PreviewScreen(PortalScreen):
             detail.update("")
             return
         number, move = event.row
-        line = Text(f"{number}: {move.product_id or 'all seats'} from {move.from_name} <{move.from_email}> "
-                    f"to {move.to_name} <{move.to_email}>" if move.to_email else
-                    f"{number}: {move.product_id} from {move.from_name} <{move.from_email}>")
+        line = Text(printable(f"{number}: {move.product_id or 'all seats'} from {move.from_name} <{move.from_email}> "
+                              f"to {move.to_name} <{move.to_email}>" if move.to_email else
+                              f"{number}: {move.product_id} from {move.from_name} <{move.from_email}>"))
         if move.problem:
-            line.append(f": {move.problem}", style="bold red")
+            line.append(printable(f": {move.problem}"), style="bold red")
         detail.update(line)
 
     def action_apply(self) -> None:

@@ -26,6 +26,7 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from seattui.domain.paging import Page
+from seattui.domain.text import printable
 from seattui.tui import commands
 
 if TYPE_CHECKING:
@@ -307,7 +308,12 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
     def _row_segments(self, cells: Sequence[Cell], widths: list[int], style: Style) -> list[Segment]:
         segments: list[Segment] = []
         for index, (cell, width, column) in enumerate(zip(cells, widths, self.columns, strict=False)):
-            text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+            # Stored text: no escape code reaches the terminal (before Text(), which drops BEL).
+            if isinstance(cell, Text):
+                text = cell.copy()
+                text.plain = printable(text.plain)
+            else:
+                text = Text(printable(str(cell)))
             text.truncate(width, overflow="ellipsis")
             if column.justify == "right":
                 text.pad_left(width - text.cell_len)

@@ -1,0 +1,65 @@
+"""Counting device activation calls costs the store's writers nothing: on SQLite, refused and
+repeated calls (unknown keys, the limit reached, a machine asking again) take no write
+transaction of the portal's database, whose write lock holds every owner's change up; the
+limit still holds across portal instances (tests/test_api_activation.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from seattui.domain.errors import RateLimited, UnknownKey
+from seattui.domain.licensing import ActivationRequest, DeviceRequest
+from seattui.portal.store.counters import CallCounter
+
+from harness import PortalHarness, running_portal
+from license_setup import a_license
+
+
+@contextmanager
+def write_transactions(harness: PortalHarness) -> Iterator[list[str]]:
+    """The write transactions (BEGIN IMMEDIATE) the portal's own SQLite file sees meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.strip().upper() == "BEGIN IMMEDIATE":
+            seen.append(statement)
+
+    engine = harness.portal.store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def machine(key: str) -> ActivationRequest:
+    return ActivationRequest(key=key, product_id="remotedesk", fingerprint="machine-pc-1-fp", hostname="pc-1")
+
+
+async def test_refused_and_repeated_calls_take_no_write_lock_of_the_portal(sqlite_url: str) -> None:
+    async with running_portal(sqlite_url, activation_limit=7) as harness:
+        license = await a_license(harness, quantity=1)
+        software = harness.client()
+        with write_transactions(harness) as writes:
+            await software.activate(machine(license.key))
+        assert len(writes) == 1  # the one activation that changes something writes, once
+
+        with write_transactions(harness) as writes:
+            await software.activate(machine(license.key))  # again from the same machine
+            await software.check_activation(DeviceRequest(key=license.key, product_id="remotedesk",
+                                                          fingerprint="machine-pc-1-fp"))
+            await software.deactivate(DeviceRequest(key=license.key, product_id="remotedesk",
+                                                    fingerprint="machine-pc-2-fp"))  # holds nothing
+            for n in range(3):
+                with pytest.raises(UnknownKey):
+                    await software.activate(machine(f"AAAA-AAAA-AAAA-AAA{n}"))
+            with pytest.raises(RateLimited):
+                await software.activate(machine("AAAA-AAAA-AAAA-AAA9"))
+        assert writes == []
+    assert CallCounter.sidecar_path(harness.portal.store) is not None
+    assert CallCounter.sidecar_path(harness.portal.store).exists()  # type: ignore[union-attr]
