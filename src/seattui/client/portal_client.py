@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import uuid
+from urllib.parse import quote
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
 from seattui.domain.audit import AuditEntry
+from seattui.domain.billing import Invoice, Order
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
 from seattui.domain.dashboard import Dashboard
@@ -269,6 +271,30 @@ class PortalClient:
             "POST", f"/organizations/{org_id}/credit-grants", LedgerEntry, build(CreditGrant, amount=amount, memo=memo)
         )
         return entry
+
+    # -- orders and invoices -----------------------------------------------------------------
+
+    async def orders(self, *, cursor: str | None = None, limit: int = 50) -> Page[Order]:
+        """Every paid change, newest first, with its lines."""
+        return await self._get("/orders", Page[Order], cursor=cursor, limit=limit)
+
+    async def order(self, order_id: int) -> Order:
+        return await self._get(f"/orders/{order_id}", Order)
+
+    async def invoices(self, *, unpaid: bool = False) -> list[Invoice]:
+        """Unpaid invoices (drafts included) first, then the paid ones; without their lines."""
+        page: Page[Invoice] = await self._get("/invoices", Page[Invoice], unpaid=unpaid)
+        return page.items
+
+    async def invoice(self, reference: str) -> Invoice:
+        """One invoice with its lines, by number (INV-2026-000123) or a draft's id."""
+        return await self._get(f"/invoices/{_path_part(reference)}", Invoice)
+
+    async def pay_invoice(self, reference: str, *, idempotency_key: str | None = None) -> Invoice:
+        """Pay a finalized invoice from credits. Pass the same idempotency_key to retry safely."""
+        paid: Invoice = await self._send("POST", f"/invoices/{_path_part(reference)}/payment", Invoice,
+                                         idempotency_key=idempotency_key)
+        return paid
 
     async def dashboard(self) -> Dashboard:
         return await self._get("/dashboard", Dashboard)
@@ -547,6 +573,10 @@ def _unreadable() -> errors.PortalFault:
         "The portal answered with data this version of seattui cannot read; "
         "check that the app and the portal are the same version."
     )
+
+
+def _path_part(text: str) -> str:
+    return quote(text.strip(), safe="")
 
 
 def _parse(model: type[M], response: httpx.Response) -> M:

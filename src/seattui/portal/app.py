@@ -23,8 +23,10 @@ from seattui.portal.routes import (
     dashboard,
     employees,
     health,
+    invoices,
     keys,
     licenses,
+    orders,
     seats,
     session,
     subscriptions,
@@ -71,7 +73,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
-                   activation, employees, seats, audit):
+                   activation, employees, seats, audit, orders, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.state.metrics = _install_metrics(app, portal) if settings.metrics else None
     # Outermost, so the access line and the metrics see every answer, refusals included.

@@ -1,0 +1,33 @@
+"""Invoices: unpaid first, one with its lines (by number, or a draft by its id), and paying
+one from credits (Idempotency-Key honoured)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from seattui.domain.billing import Invoice
+from seattui.domain.paging import Page
+from seattui.portal.api import CurrentActor, mutate, read
+from seattui.portal.services import billing
+
+router = APIRouter(tags=["billing"])
+Reference = Path(min_length=1, max_length=40, description="INV-2026-000123, or a draft's id")
+
+
+@router.get("/invoices")
+async def list_invoices(request: Request, actor: CurrentActor, unpaid: bool = False) -> Page[Invoice]:
+    """Unpaid (drafts and finalized) first, then the paid ones, newest first; without lines."""
+    found = await read(request, actor, lambda tx: billing.list_invoices(tx, unpaid=unpaid))
+    return Page[Invoice](items=found, next_cursor=None)
+
+
+@router.get("/invoices/{reference}")
+async def get_invoice(request: Request, actor: CurrentActor, reference: str = Reference) -> Invoice:
+    return await read(request, actor, lambda tx: billing.get_invoice(tx, reference))
+
+
+@router.post("/invoices/{reference}/payment", response_model=Invoice)
+async def pay(request: Request, actor: CurrentActor, reference: str = Reference) -> Response:
+    """Pay the invoice's whole amount from credits in one transaction."""
+    return await mutate(request, actor, lambda tx: billing.pay_invoice(tx, reference))
