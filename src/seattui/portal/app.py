@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +34,7 @@ from seattui.portal.routes import (
     subscriptions,
     support,
 )
+from seattui.portal.billing_run import keep_billing
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -58,9 +61,16 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await portal.start()
+        # The billing run, in the background and never in a request: at start, then when due.
+        billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every))
+                   if settings.billing_check_every is not None else None)
         try:
             yield
         finally:
+            if billing is not None:
+                billing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await billing
             await portal.close()
 
     app = FastAPI(

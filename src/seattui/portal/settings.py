@@ -35,4 +35,6 @@ class PortalSettings(BaseModel):
     # `seattui serve --metrics-port` serves them apart). The embedded portal records none.
     metrics: bool = False
     metrics_on_api: bool = True
+    # How often the background billing run checks whether a month is due (None: never; tests).
+    billing_check_every: timedelta | None = timedelta(hours=1)
     clock: Callable[[], datetime] = Field(default=utc_now, exclude=True)

@@ -86,13 +86,13 @@ async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
     if updated.rowcount == 0:
         await tx.conn.execute(insert(billing_terms).values(org_id=org_id, **values))
     await audit.record(
-        tx, "billing.terms", "organization", org_id, f"Payment terms: {_terms_words(terms)}",
+        tx, "billing.terms", "organization", org_id, f"Payment terms: {terms_words(terms)}",
         {"before": before.model_dump(mode="json"), "after": terms.model_dump(mode="json")},
     )
     return terms
 
 
-def _terms_words(terms: BillingTerms) -> str:
+def terms_words(terms: BillingTerms) -> str:
     if terms.terms is PaymentTerms.PREPAID:
         return "prepaid from credits"
     return (f"monthly invoice, credit limit {format_credits(terms.credit_limit)}, "
