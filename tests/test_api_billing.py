@@ -19,7 +19,7 @@ from seattui.domain.licensing import LicenseOrder, LicenseUpgrade, NewActivation
 from seattui.portal import billing_run
 from seattui.portal.billing_run import run_billing
 from seattui.portal.context import Tx
-from seattui.portal.services import accounts, billing, keys
+from seattui.portal.services import accounts, billing, keys, licenses
 from seattui.portal.store import Store
 from seattui.portal.store.tables import invoices, orders
 
@@ -252,3 +252,57 @@ async def test_another_organization_invoice_is_not_found(harness: PortalHarness)
         await globex.invoice("INV-2026-000001")
     with pytest.raises(NotFound):
         await globex.pay_invoice("INV-2026-000001")
+
+
+# -- refunds follow the catalog's policy ---------------------------------------------------
+
+async def test_a_permanent_license_is_refunded_within_14_days_and_not_after(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    early = await owner.create_license(permanent(await a_key(harness)))
+    late = await owner.create_license(permanent(await a_key(harness)))
+    quote = await owner.quote_deletion([early.id])
+    assert (quote.cost, quote.balance_after) == (-PRICE, Decimal("510.00"))
+    await owner.delete_licenses([early.id])
+    assert (await owner.balance()).balance == Decimal("510.00")
+    harness.clock.advance(days=15)
+    owner = await harness.login("acme-owner")
+    quote = await owner.quote_deletion([late.id])
+    [line] = quote.lines
+    assert line.amount == 0 and quote.balance_after == quote.balance
+    assert "refundable for 14 days after purchase; bought on 2026-03-02" in line.description
+    result = await owner.delete_licenses([late.id])
+    assert result.amount == 0
+    assert (await owner.balance()).balance == Decimal("510.00")
+
+
+async def test_a_license_once_activated_and_an_annual_seat_plan_are_not_refunded(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    used = await owner.create_license(permanent(await a_key(harness)))
+    async with harness.as_org("Acme") as tx:
+        await licenses.bind_device(tx, used.id, "fingerprint-1", "desk-1")
+        await licenses.release_device(tx, used.id)
+    annual = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace",
+                                                     term=Term.ANNUAL, quantity=2))
+    quote = await owner.quote_deletion([used.id, annual.id])
+    assert [line.amount for line in quote.lines] == [0, 0]
+    assert "once activated" in quote.lines[0].description and "not refundable" in quote.lines[1].description
+    before = (await owner.balance()).balance
+    await owner.delete_licenses([used.id, annual.id])
+    assert (await owner.balance()).balance == before
+
+
+async def test_the_refund_of_an_invoiced_order_is_a_credit_note_on_the_month_invoice(harness: PortalHarness) -> None:
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    owner = await harness.login("acme-owner")
+    kept = await owner.create_license(permanent(await a_key(harness), quantity=2))
+    returned = await owner.create_license(permanent(await a_key(harness)))
+    quote = await owner.quote_deletion([returned.id])
+    assert "credit note on the March invoice" in quote.lines[0].description
+    assert quote.balance_after == Decimal("1000.00")
+    await owner.delete_licenses([returned.id])
+    assert (await owner.balance()).balance == Decimal("1000.00")
+    [draft] = await owner.invoices()
+    invoice = await owner.invoice(str(draft.id))
+    assert invoice.total == kept.paid == Decimal("98.00")
+    assert [line.amount for line in invoice.lines] == [Decimal("98.00"), PRICE, -PRICE]
+    assert (await owner.orders()).items[0].kind is OrderKind.CREDIT_NOTE

@@ -38,18 +38,21 @@ from seattui.domain.billing import (
     Purchase,
     invoice_number,
     month_end,
+    month_name,
     month_start,
     payment_for,
     period_key,
 )
 from seattui.domain.credits import LedgerReason
 from seattui.domain.errors import Conflict, CreditLimitReached, NotFound
+from seattui.domain.licensing import License
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
 from seattui.domain.pricing import ZERO, PriceLine, Quote, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.paging import id_cursor_page
+from seattui.portal.queries.licenses import ever_activated
 from seattui.portal.services import audit, credits
 from seattui.portal.store.tables import (
     billing_terms,
@@ -238,6 +241,79 @@ async def next_number(conn: AsyncConnection, issued_on: date) -> str:
         await conn.execute(insert(invoice_series).values(name=SERIES, last_number=1))
         number = 1
     return invoice_number(issued_on.year, int(number))
+
+
+# -- refunds: as the catalog's policy says, to credits or as a credit note --------------------
+
+@dataclass(frozen=True)
+class Refund:
+    """What deleting one paid license gives back: the review's line, and how it is paid."""
+
+    license_id: int
+    line: PriceLine  # a negative amount, or zero with the reason it is not refundable
+    credits_back: Decimal
+    credit_note: Decimal
+
+
+async def refunds_for(tx: Tx, found: Sequence[License], what: dict[int, str]) -> list[Refund]:
+    """The refund of each paid license under its product's refund policy. What was put on a
+    monthly invoice comes back as a credit note on this month's invoice; the rest as credits."""
+    paid = [license for license in found if license.paid]
+    activated = await ever_activated(tx, [license.id for license in paid])
+    invoiced = dict((await tx.conn.execute(
+        select(order_lines.c.object_id, func.sum(order_lines.c.amount))
+        .select_from(order_lines.join(orders, orders.c.id == order_lines.c.order_id))
+        .where(orders.c.org_id == tx.org_id, orders.c.paid_with == PaymentMethod.INVOICE.value,
+               order_lines.c.object_type == "license", order_lines.c.object_id.in_([license.id for license in paid]))
+        .group_by(order_lines.c.object_id)
+    )).all()) if paid else {}
+    month = month_name(tx.today).split()[0]
+    refunds = []
+    for license in paid:
+        product = tx.catalog.find(license.product_id)
+        policy = product.refund_policy(license.term.value) if product else None
+        refusal = policy.refusal(bought_on=license.created_at.date(), today=tx.today,
+                                 activated=license.id in activated) if policy else None
+        if refusal:
+            line = PriceLine(description=f"No refund of license {license.id}: {what[license.id]}: {refusal}",
+                             quantity=1, unit_price=ZERO, amount=ZERO)
+            refunds.append(Refund(license.id, line, ZERO, ZERO))
+            continue
+        note = min(from_hundredths(int(invoiced.get(license.id) or 0)), license.paid)
+        back = license.paid - note
+        how = (f" (credit note on the {month} invoice)" if note and not back
+               else f" ({format_credits(note)} as a credit note on the {month} invoice)" if note else "")
+        line = PriceLine(description=f"Refund of license {license.id}: {what[license.id]}{how}", quantity=1,
+                         unit_price=-license.paid, amount=-license.paid)
+        refunds.append(Refund(license.id, line, back, note))
+    return refunds
+
+
+async def refund(tx: Tx, refunds: Sequence[Refund]) -> Decimal:
+    """Pay the refunds (under credits.lock_balance): credits back in the ledger, credit notes as
+    one order on this month's invoice. Returns the balance after."""
+    ledger: list[LedgerRow] = [(item.credits_back, LedgerReason.REFUND, "license", item.license_id,
+                                item.line.description) for item in refunds if item.credits_back]
+    balance = await credits.post_many(tx, ledger)
+    notes = [item for item in refunds if item.credit_note]
+    if notes:
+        invoice_id = await _open_invoice(tx)
+        amount = -sum((item.credit_note for item in notes), ZERO)
+        await tx.conn.execute(update(invoices).where(invoices.c.id == invoice_id)
+                              .values(total=invoices.c.total + to_hundredths(amount)))
+        order_id = (await tx.conn.execute(insert(orders).values(
+            org_id=tx.org_id, kind=OrderKind.CREDIT_NOTE.value, placed_at=tx.now, placed_by_id=tx.actor.user_id,
+            placed_by=tx.actor.login, paid_with=PaymentMethod.INVOICE.value, total=to_hundredths(amount),
+            invoice_id=invoice_id,
+        ).returning(orders.c.id))).scalar_one()
+        await tx.conn.execute(insert(order_lines), [
+            {"order_id": order_id, "position": position, "description": item.line.description[:500], "quantity": 1,
+             "unit_price": -to_hundredths(item.credit_note), "discount": 0, "amount": -to_hundredths(item.credit_note),
+             "service_start": tx.today, "service_end": tx.today, "object_type": "license",
+             "object_id": item.license_id}
+            for position, item in enumerate(notes, start=1)
+        ])
+    return balance
 
 
 # -- reading orders and invoices -------------------------------------------------------------

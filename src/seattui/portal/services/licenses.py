@@ -177,7 +177,8 @@ async def bind_device(tx: Tx, license_id: int, fingerprint: str, hostname: str) 
     await tx.conn.execute(
         licenses.update()
         .where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
-        .values(device_fingerprint=fingerprint, device_hostname=hostname, activated_at=tx.now, updated_at=tx.now)
+        .values(device_fingerprint=fingerprint, device_hostname=hostname, activated_at=tx.now, updated_at=tx.now,
+                first_activated_at=func.coalesce(licenses.c.first_activated_at, tx.now))
     )
 
 
@@ -480,19 +481,21 @@ async def _deletable(tx: Tx, batch: LicenseBatch, *, lock: bool) -> list[License
     return found
 
 
-def _refund_lines(tx: Tx, found: list[License]) -> list[PriceLine]:
-    return [
-        PriceLine(description=f"Refund of license {license.id}: {_what(license, tx.catalog.find(license.product_id))} "
-                              f"on {license.key}", quantity=1, unit_price=-license.paid, amount=-license.paid)
-        for license in found
-        if license.paid
-    ]
+async def _refunds(tx: Tx, found: list[License]) -> list[billing.Refund]:
+    """What deleting each paid license refunds, as its product's refund policy says."""
+    return await billing.refunds_for(
+        tx, found, {license.id: f"{_what(license, tx.catalog.find(license.product_id))} on {license.key}"
+                    for license in found})
 
 
 async def quote_deletion(tx: Tx, batch: LicenseBatch) -> Quote:
     """What deleting gives back (a negative cost); refused whole if one cannot be deleted."""
     found = await _deletable(tx, batch, lock=False)
-    return Quote.build(_refund_lines(tx, found), await credits.balance_of(tx.conn, tx.org_id))
+    refunds = await _refunds(tx, found)
+    balance = await credits.balance_of(tx.conn, tx.org_id)
+    # A credit note lowers the month's invoice, not the balance.
+    after = balance + sum((refund.credits_back for refund in refunds), ZERO)
+    return Quote.build([refund.line for refund in refunds], balance).model_copy(update={"balance_after": after})
 
 
 async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
@@ -500,21 +503,20 @@ async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
     tx.actor.require(Permission.ASSIGN)  # and PURCHASE below when something is refunded
     await credits.lock_balance(tx)
     found = await _deletable(tx, batch, lock=True)
-    refunds = _refund_lines(tx, found)
-    tx.actor.require(Permission.PURCHASE if refunds else Permission.ASSIGN)
+    refunds = await _refunds(tx, found)
+    refunded = {refund.license_id: refund.credits_back + refund.credit_note for refund in refunds}
+    tx.actor.require(Permission.PURCHASE if any(refunded.values()) else Permission.ASSIGN)
     await tx.conn.execute(delete(license_search).where(license_search.c.org_id == tx.org_id,
                                                        license_search.c.license_id.in_(batch.license_ids)))
     await tx.conn.execute(delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
-    balance = await credits.post_many(tx, [
-        (license.paid, LedgerReason.REFUND, "license", license.id, line.description)
-        for license, line in zip([license for license in found if license.paid], refunds, strict=True)
-    ])
+    balance = await billing.refund(tx, refunds)
     await audit.record_many(tx, [
         {"action": "license.delete", "object_type": "license", "object_id": license.id,
          "summary": f"Deleted license {license.id}: {_what(license, tx.catalog.find(license.product_id))} on {license.key}"
-                    + (f", refunded {format_credits(license.paid)} credits" if license.paid else ""),
-         "details": {"key": license.key, "product_id": license.product_id, "refund": f"{license.paid:.2f}"}}
+                    + (f", refunded {format_credits(refunded[license.id])} credits" if refunded.get(license.id) else ""),
+         "details": {"key": license.key, "product_id": license.product_id,
+                     "refund": f"{refunded.get(license.id, ZERO):.2f}"}}
         for license in found
     ])
-    refund = sum((license.paid for license in found), ZERO)
+    refund = sum(refunded.values(), ZERO)
     return BatchResult(batch_id=tx.batch_id or "", count=len(found), amount=-refund, balance_after=balance)

@@ -172,6 +172,9 @@ licenses = Table(
     Column("device_fingerprint", String(128)),
     Column("device_hostname", String(255)),
     Column("activated_at", UTCDateTime),
+    # The first activation ever (activated_at is cleared on deactivation): it ends the refund
+    # window of a policy that is void once activated.
+    Column("first_activated_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("quantity > 0", name="quantity_positive"),

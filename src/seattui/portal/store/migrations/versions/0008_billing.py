@@ -1,4 +1,5 @@
-"""billing: payment terms, orders, invoices and their number series, billing periods
+"""billing: payment terms, orders, invoices and their number series, billing periods;
+the first activation of a license (for refund policies)
 
 Revision ID: 0008
 Revises: 0005
@@ -18,6 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('licenses', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('first_activated_at', UTCDateTime(), nullable=True))
+    # A license activated now was activated at least since then.
+    op.execute("UPDATE licenses SET first_activated_at = activated_at WHERE activated_at IS NOT NULL")
     op.create_table('billing_periods',
     sa.Column('period_key', sa.String(length=7), nullable=False),
     sa.Column('finished_at', UTCDateTime(), nullable=False),
@@ -103,6 +108,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('licenses', schema=None) as batch_op:
+        batch_op.drop_column('first_activated_at')
     op.drop_index(op.f('ix_order_lines_order_id'), table_name='order_lines')
     op.drop_table('order_lines')
     op.drop_index('ix_orders_org_id_id', table_name='orders')
