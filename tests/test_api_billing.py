@@ -306,3 +306,20 @@ async def test_the_refund_of_an_invoiced_order_is_a_credit_note_on_the_month_inv
     assert invoice.total == kept.paid == Decimal("98.00")
     assert [line.amount for line in invoice.lines] == [Decimal("98.00"), PRICE, -PRICE]
     assert (await owner.orders()).items[0].kind is OrderKind.CREDIT_NOTE
+
+
+async def test_an_invoice_gives_the_fields_of_its_document(harness: PortalHarness) -> None:
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    owner = await harness.login("acme-owner")
+    await owner.create_license(permanent(await a_key(harness), reference_name="Front desk", po_number="PO-9"))
+    await bill(harness, date(2026, 4, 1))
+    async with harness.as_org("Acme") as tx:
+        fields = await billing.document_fields(tx, "INV-2026-000001")
+    assert set(fields) == {"number", "issued_on", "due_on", "period_start", "period_end", "po_number", "seller_name",
+                           "seller_address", "buyer_name", "buyer_address", "summary", "lines", "subtotal", "total",
+                           "paid", "due"}
+    assert (fields["buyer_name"], fields["summary"], fields["po_number"], fields["total"], fields["due"]) == (
+        "Acme", True, "PO-9", PRICE, PRICE)
+    [line] = fields["lines"]
+    assert set(line) == {"description", "service_start", "service_end", "quantity", "unit_price", "discount", "amount"}
+    assert line["description"].startswith("Front desk: RemoteDesk Standard") and line["amount"] == PRICE
