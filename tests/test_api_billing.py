@@ -323,3 +323,20 @@ async def test_an_invoice_gives_the_fields_of_its_document(harness: PortalHarnes
     [line] = fields["lines"]
     assert set(line) == {"description", "service_start", "service_end", "quantity", "unit_price", "discount", "amount"}
     assert line["description"].startswith("Front desk: RemoteDesk Standard") and line["amount"] == PRICE
+
+
+async def test_a_support_extension_on_monthly_terms_goes_on_the_invoice_or_is_paid_now(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    license = await owner.create_license(permanent(await a_key(harness)))
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    quote = await owner.quote_support([license.id], 1)
+    assert quote.payment is not None and quote.payment.summary == (
+        "On the March invoice: unpaid after 122.50, limit 5,000.00")
+    await owner.extend_support([license.id], 1, po_number="PO-S")
+    await owner.extend_support([license.id], 1, pay_from_credits=True)
+    assert (await owner.balance()).balance == Decimal("387.50")  # 1,000 - 490 - 122.50
+    [paid_now, invoiced, _] = (await owner.orders()).items
+    assert (invoiced.kind, invoiced.paid_with, invoiced.po_number, invoiced.total) == (
+        OrderKind.SUPPORT, PaymentMethod.INVOICE, "PO-S", Decimal("122.50"))
+    assert paid_now.paid_with is PaymentMethod.CREDITS
+    assert [line.service_end for line in invoiced.lines] == [date(2028, 3, 2)]

@@ -407,16 +407,19 @@ class PortalClient:
 
     # -- support -----------------------------------------------------------------------------
 
-    async def quote_support(self, license_ids: list[int], years: int) -> Quote:
-        extension = build(SupportExtension, license_ids=license_ids, years=years)
+    async def quote_support(self, license_ids: list[int], years: int, **purchase: Any) -> Quote:
+        """`purchase`: pay_from_credits, po_number, reference_name (domain.billing.Purchase)."""
+        extension = build(SupportExtension, license_ids=license_ids, years=years, **purchase)
         return _parse(Quote, await self.request("POST", f"{API}/support/quote", body=extension))
 
     async def extend_support(
-        self, license_ids: list[int], years: int, *, idempotency_key: str | None = None
+        self, license_ids: list[int], years: int, *, idempotency_key: str | None = None, **purchase: Any
     ) -> BatchResult:
-        """Extend the licenses' support by whole years in one transaction, all or none."""
+        """Extend the licenses' support by whole years in one transaction, all or none.
+        `purchase`: pay_from_credits, po_number, reference_name (domain.billing.Purchase)."""
         result: BatchResult = await self._send(
-            "POST", "/support/extensions", BatchResult, build(SupportExtension, license_ids=license_ids, years=years),
+            "POST", "/support/extensions", BatchResult,
+            build(SupportExtension, license_ids=license_ids, years=years, **purchase),
             idempotency_key=idempotency_key,
         )
         return result
