@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from seattui.domain.credits import LedgerReason
 from seattui.domain.errors import Conflict, CreditLimitReached, InsufficientCredits, NotFound
 from seattui.domain.licensing import LicenseOrder, LicenseUpgrade, NewActivationKey, SubscriptionOrder, Term
 from seattui.portal import billing_run
+from seattui.portal.app import create_app
 from seattui.portal.billing_run import run_billing
 from seattui.portal.context import Tx
 from seattui.portal.services import accounts, billing, keys, licenses
@@ -24,6 +25,7 @@ from seattui.portal.store import Store
 from seattui.portal.store.tables import invoices, orders
 
 from harness import PortalHarness
+from harness import test_settings as settings_for  # not collected as a test
 
 PRICE = Decimal("490.00")  # RemoteDesk Standard, 10 users
 
@@ -340,3 +342,20 @@ async def test_a_support_extension_on_monthly_terms_goes_on_the_invoice_or_is_pa
         OrderKind.SUPPORT, PaymentMethod.INVOICE, "PO-S", Decimal("122.50"))
     assert paid_now.paid_with is PaymentMethod.CREDITS
     assert [line.service_end for line in invoiced.lines] == [date(2028, 3, 2)]
+
+
+async def test_a_portal_starting_after_the_month_ended_runs_the_billing_run_in_the_background(
+    harness: PortalHarness,
+) -> None:
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    await (await harness.login("acme-owner")).create_license(permanent(await a_key(harness)))
+    harness.clock.advance(days=30)
+    app = create_app(settings_for(harness.portal.settings.database_url, harness.clock,
+                                  billing_check_every=timedelta(hours=1)))
+    async with app.router.lifespan_context(app):
+        for _ in range(600):  # the job runs beside the start, never inside a request: wait for it
+            if not await billing_run.is_due(harness.portal.store, harness.clock.now.date()):
+                break
+            await asyncio.sleep(0.05)
+        async with harness.portal.store.read() as conn:
+            assert await conn.scalar(select(invoices.c.number).where(invoices.c.kind == "summary")) == "INV-2026-000001"
