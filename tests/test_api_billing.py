@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from seattui.domain.billing import BillingTerms, InvoiceKind, InvoiceStatus, OrderKind, PaymentMethod, PaymentTerms
 from seattui.domain.credits import LedgerReason
-from seattui.domain.errors import Conflict, CreditLimitReached, InsufficientCredits, NotFound
+from seattui.domain.errors import Conflict, CreditLimitReached, InsufficientCredits, NotFound, ValidationFailed
 from seattui.domain.licensing import LicenseOrder, LicenseUpgrade, NewActivationKey, SubscriptionOrder, Term
 from seattui.portal import billing_run
 from seattui.portal.app import create_app
@@ -122,7 +122,7 @@ async def test_on_monthly_terms_an_order_goes_on_the_month_invoice_and_takes_eff
     license = await owner.create_license(permanent(key))
     assert license.paid == PRICE
     assert (await owner.balance()).balance == Decimal("1000.00")  # nothing debited
-    [draft] = await owner.invoices(unpaid=True)
+    [draft] = (await owner.invoices(unpaid=True)).items
     assert (draft.status, draft.number, draft.total, draft.period_start, draft.period_end) == (
         InvoiceStatus.DRAFT, None, PRICE, date(2026, 3, 1), date(2026, 3, 31))
     second = await owner.quote_license(permanent(await a_key(harness), quantity=11))
@@ -139,7 +139,7 @@ async def test_an_order_past_the_credit_limit_is_refused_with_the_amount_over_an
         await owner.create_license(permanent(await a_key(harness)))
     assert refused.value.details["over"] == "480.00"
     assert len((await owner.orders()).items) == 1
-    [draft] = await owner.invoices()
+    [draft] = (await owner.invoices()).items
     assert draft.total == PRICE
 
 
@@ -151,7 +151,7 @@ async def test_on_monthly_terms_the_buyer_may_pay_from_credits_now(harness: Port
     assert quote.payment is not None and quote.payment.summary == "Paid now from credits: balance after 510.00"
     await owner.create_license(order)
     assert (await owner.balance()).balance == Decimal("510.00")
-    assert [invoice.kind for invoice in await owner.invoices()] == [InvoiceKind.ORDER]
+    assert [invoice.kind for invoice in (await owner.invoices()).items] == [InvoiceKind.ORDER]
     with pytest.raises(InsufficientCredits, match="short"):
         await owner.create_license(permanent(await a_key(harness), quantity=20, pay_from_credits=True))
 
@@ -184,7 +184,7 @@ async def test_the_billing_run_finalizes_last_month_once_and_the_invoice_is_paid
     harness.clock.advance(days=30)  # April 1st
     owner = await harness.login("acme-owner")  # the old session has expired
     with pytest.raises(Conflict, match="still a draft"):
-        await owner.pay_invoice(str((await owner.invoices())[0].id))
+        await owner.pay_invoice(str(((await owner.invoices()).items)[0].id))
     assert await bill(harness, date(2026, 4, 1)) == ["INV-2026-000001"]
     assert await bill(harness, date(2026, 4, 1)) == []  # run again: nothing billed twice
     invoice = await owner.invoice("INV-2026-000001")
@@ -198,7 +198,7 @@ async def test_the_billing_run_finalizes_last_month_once_and_the_invoice_is_paid
     assert (await owner.balance()).balance == Decimal("412.00")
     entry = (await owner.ledger(limit=1)).items[0]
     assert (entry.amount, entry.reason, entry.object_type) == (Decimal("-588.00"), LedgerReason.INVOICE, "invoice")
-    assert await owner.invoices(unpaid=True) == []
+    assert (await owner.invoices(unpaid=True)).items == []
 
 
 async def test_two_instances_billing_at_once_give_one_invoice_per_organization_and_no_gap(
@@ -303,7 +303,7 @@ async def test_the_refund_of_an_invoiced_order_is_a_credit_note_on_the_month_inv
     assert quote.balance_after == Decimal("1000.00")
     await owner.delete_licenses([returned.id])
     assert (await owner.balance()).balance == Decimal("1000.00")
-    [draft] = await owner.invoices()
+    [draft] = (await owner.invoices()).items
     invoice = await owner.invoice(str(draft.id))
     assert invoice.total == kept.paid == Decimal("98.00")
     assert [line.amount for line in invoice.lines] == [Decimal("98.00"), PRICE, -PRICE]
@@ -359,3 +359,29 @@ async def test_a_portal_starting_after_the_month_ended_runs_the_billing_run_in_t
             await asyncio.sleep(0.05)
         async with harness.portal.store.read() as conn:
             assert await conn.scalar(select(invoices.c.number).where(invoices.c.kind == "summary")) == "INV-2026-000001"
+
+
+async def test_the_invoices_list_pages_the_paid_ones_after_every_unpaid_one(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    for _ in range(3):
+        await owner.create_license(permanent(await a_key(harness), quantity=1))
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    await owner.create_license(permanent(await a_key(harness), quantity=1))
+    first = await owner.invoices(limit=2)
+    assert [invoice.number for invoice in first.items] == [None, "INV-2026-000003", "INV-2026-000002"]
+    rest = await owner.invoices(cursor=first.next_cursor, limit=2)
+    assert [invoice.number for invoice in rest.items] == ["INV-2026-000001"] and rest.next_cursor is None
+
+
+async def test_a_long_po_number_or_invoice_reference_is_refused_with_what_to_fix(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    order = {"key": await a_key(harness), "product_id": "remotedesk", "edition_id": "standard",
+             "term": "permanent", "quantity": 1, "po_number": "P" * 81}
+    with pytest.raises(ValidationFailed) as refused:
+        await owner.request("POST", "/api/v1/licenses", body=order)
+    assert "po_number" in str(refused.value.fields)
+    with pytest.raises(NotFound, match="no invoice"):
+        await owner.invoice("INV-" + "9" * 30)
+    with pytest.raises(ValidationFailed):
+        await owner.invoice("X" * 41)
+    assert (await owner.orders()).items == []

@@ -765,7 +765,11 @@ def cmd_invoices(args: argparse.Namespace) -> int:
     import json
 
     async def work(client: Any) -> int:
-        found = await client.invoices(unpaid=args.unpaid)
+        page = await client.invoices(unpaid=args.unpaid)
+        found = list(page.items)
+        while page.next_cursor:
+            page = await client.invoices(cursor=page.next_cursor)
+            found.extend(page.items)
         if args.json:
             print(json.dumps([invoice.model_dump(mode="json", exclude={"lines"}) for invoice in found]))
         elif not found:

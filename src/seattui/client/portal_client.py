@@ -281,10 +281,13 @@ class PortalClient:
     async def order(self, order_id: int) -> Order:
         return await self._get(f"/orders/{order_id}", Order)
 
-    async def invoices(self, *, unpaid: bool = False) -> list[Invoice]:
-        """Unpaid invoices (drafts included) first, then the paid ones; without their lines."""
-        page: Page[Invoice] = await self._get("/invoices", Page[Invoice], unpaid=unpaid)
-        return page.items
+    async def invoices(self, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100) -> Page[Invoice]:
+        """The first page: every unpaid invoice (drafts included), then the paid ones, newest
+        first; pass next_cursor for more paid ones. Without their lines."""
+        params: dict[str, Any] = {"unpaid": unpaid, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return await self._get("/invoices", Page[Invoice], **params)
 
     async def invoice(self, reference: str) -> Invoice:
         """One invoice with its lines, by number (INV-2026-000123) or a draft's id."""

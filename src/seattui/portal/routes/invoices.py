@@ -3,7 +3,7 @@ one from credits (Idempotency-Key honoured)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from seattui.domain.billing import Invoice
@@ -16,10 +16,16 @@ Reference = Path(min_length=1, max_length=40, description="INV-2026-000123, or a
 
 
 @router.get("/invoices")
-async def list_invoices(request: Request, actor: CurrentActor, unpaid: bool = False) -> Page[Invoice]:
-    """Unpaid (drafts and finalized) first, then the paid ones, newest first; without lines."""
-    found = await read(request, actor, lambda tx: billing.list_invoices(tx, unpaid=unpaid))
-    return Page[Invoice](items=found, next_cursor=None)
+async def list_invoices(
+    request: Request,
+    actor: CurrentActor,
+    unpaid: bool = False,
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(100, ge=1, le=500),
+) -> Page[Invoice]:
+    """Every unpaid invoice (drafts and finalized) on the first page, then the paid ones,
+    newest first, a page at a time; without their lines."""
+    return await read(request, actor, lambda tx: billing.list_invoices(tx, unpaid=unpaid, cursor=cursor, limit=limit))
 
 
 @router.get("/invoices/{reference}")

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.billing import (
@@ -377,16 +377,21 @@ def _invoice(row: Any, today: date, lines: list[InvoiceLine] | None = None) -> I
     )
 
 
-async def list_invoices(tx: Tx, *, unpaid: bool = False) -> list[Invoice]:
-    """Unpaid first (drafts and finalized), oldest due first; then the paid ones, newest first."""
-    unpaid_first = case((invoices.c.status.in_(UNPAID), 0), else_=1)
-    query = select(invoices).where(invoices.c.org_id == tx.org_id)
+async def list_invoices(tx: Tx, *, unpaid: bool = False, cursor: str | None = None,
+                        limit: int = 100) -> Page[Invoice]:
+    """The first page holds every unpaid invoice (drafts and finalized, a few: oldest month
+    first), then the paid ones newest first, paged by id."""
+    base = select(invoices).where(invoices.c.org_id == tx.org_id)
+    first: list[Invoice] = []
+    if cursor is None:
+        rows = (await tx.conn.execute(base.where(invoices.c.status.in_(UNPAID))
+                                      .order_by(invoices.c.period_start, invoices.c.id))).all()
+        first = [_invoice(row, tx.today) for row in rows]
     if unpaid:
-        query = query.where(invoices.c.status.in_(UNPAID))
-    rows = (await tx.conn.execute(query.order_by(
-        unpaid_first, case((invoices.c.status.in_(UNPAID), invoices.c.period_start), else_=None),
-        invoices.c.id.desc()))).all()
-    return [_invoice(row, tx.today) for row in rows]
+        return Page[Invoice](items=first, next_cursor=None)
+    paid = await id_cursor_page(tx.conn, base.where(invoices.c.status == InvoiceStatus.PAID.value), invoices.c.id,
+                                cursor, limit, lambda row: _invoice(row, tx.today))
+    return Page[Invoice](items=first + paid.items, next_cursor=paid.next_cursor)
 
 
 async def _find_invoice(tx: Tx, reference: str, *, lock: bool = False) -> Any:
