@@ -385,3 +385,15 @@ async def test_a_long_po_number_or_invoice_reference_is_refused_with_what_to_fix
     with pytest.raises(ValidationFailed):
         await owner.invoice("X" * 41)
     assert (await owner.orders()).items == []
+
+
+async def test_an_order_after_its_month_was_billed_goes_on_the_next_month_draft(harness: PortalHarness) -> None:
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    owner = await harness.login("acme-owner")
+    await owner.create_license(permanent(await a_key(harness)))
+    assert await bill(harness, date(2026, 4, 1)) == ["INV-2026-000001"]  # March billed early
+    await owner.create_license(permanent(await a_key(harness), quantity=1))
+    march = await owner.invoice("INV-2026-000001")
+    assert march.total == PRICE
+    [draft] = [invoice for invoice in (await owner.invoices(unpaid=True)).items if invoice.number is None]
+    assert (draft.period_start, draft.total) == (date(2026, 4, 1), Decimal("49.00"))

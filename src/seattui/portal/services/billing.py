@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -219,15 +219,21 @@ async def place(
 
 
 async def _open_invoice(tx: Tx) -> int:
-    """The organization's draft for this month, made on its first order (under the org lock)."""
-    key = period_key(tx.today)
-    found = await tx.conn.scalar(select(invoices.c.id).where(invoices.c.org_id == tx.org_id,
-                                                             invoices.c.period_key == key))
-    if found is not None:
-        return int(found)
+    """The organization's draft for this month, made on its first order (under the org lock).
+    A month an operator already billed (`billing run --as-of` a later date) is closed: its
+    orders go on the next month's draft."""
+    month = month_start(tx.today)
+    while True:
+        found = (await tx.conn.execute(select(invoices.c.id, invoices.c.status).where(
+            invoices.c.org_id == tx.org_id, invoices.c.period_key == period_key(month)))).first()
+        if found is None:
+            break
+        if found.status == InvoiceStatus.DRAFT.value:
+            return int(found.id)
+        month = month_end(month) + timedelta(days=1)
     return int((await tx.conn.execute(insert(invoices).values(
-        org_id=tx.org_id, kind=InvoiceKind.SUMMARY.value, status=InvoiceStatus.DRAFT.value, period_key=key,
-        period_start=month_start(tx.today), period_end=month_end(tx.today), created_at=tx.now,
+        org_id=tx.org_id, kind=InvoiceKind.SUMMARY.value, status=InvoiceStatus.DRAFT.value, period_key=period_key(month),
+        period_start=month, period_end=month_end(month), created_at=tx.now,
     ).returning(invoices.c.id))).scalar_one())
 
 
