@@ -20,10 +20,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.billing import BillingRunReport, InvoiceStatus, invoice_number, month_start, period_key, previous_month_start
-from seattui.portal.services.billing import SERIES, drafts_to_finalize
+from seattui.portal.services.billing import drafts_to_finalize, take_numbers
 from seattui.portal.store import Store
 from seattui.portal.store.sets import among
-from seattui.portal.store.tables import billing_periods, billing_terms, invoice_series, invoices, order_lines, orders, organizations
+from seattui.portal.store.tables import billing_periods, billing_terms, invoices, order_lines, orders, organizations
 
 log = logging.getLogger("seattui.portal.billing")
 
@@ -60,14 +60,7 @@ async def _finalize_batch(store: Store, as_of: date) -> list[str]:
         due_days = dict((await conn.execute(
             select(billing_terms.c.org_id, billing_terms.c.due_days).where(among(conn, billing_terms.c.org_id, org_ids))
         )).all())
-        last = await conn.scalar(
-            update(invoice_series).where(invoice_series.c.name == SERIES)
-            .values(last_number=invoice_series.c.last_number + len(rows)).returning(invoice_series.c.last_number)
-        )
-        if last is None:
-            await conn.execute(insert(invoice_series).values(name=SERIES, last_number=len(rows)))
-            last = len(rows)
-        first = int(last) - len(rows) + 1
+        first = await take_numbers(conn, len(rows)) - len(rows) + 1
         changes: list[dict[str, Any]] = []
         for offset, row in enumerate(rows):
             amount = int(sums.get(row.id) or 0)

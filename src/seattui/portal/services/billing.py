@@ -21,6 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.billing import (
@@ -237,16 +239,26 @@ async def _open_invoice(tx: Tx) -> int:
     ).returning(invoices.c.id))).scalar_one())
 
 
+async def take_numbers(conn: AsyncConnection, count: int) -> int:
+    """Reserve the next `count` numbers of the series for this transaction; the last of them.
+
+    The row is made on first use (not by the migration, so a new database stays empty for
+    `seattui db copy`); two instances making it at once both go on with the one row."""
+    for _ in range(2):
+        last = await conn.scalar(
+            update(invoice_series).where(invoice_series.c.name == SERIES)
+            .values(last_number=invoice_series.c.last_number + count).returning(invoice_series.c.last_number)
+        )
+        if last is not None:
+            return int(last)
+        make = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        await conn.execute(make(invoice_series).values(name=SERIES, last_number=0).on_conflict_do_nothing())
+    raise RuntimeError("the invoice series row could not be made")
+
+
 async def next_number(conn: AsyncConnection, issued_on: date) -> str:
     """The next number of the portal's one series; held by this transaction until it ends."""
-    number = await conn.scalar(
-        update(invoice_series).where(invoice_series.c.name == SERIES)
-        .values(last_number=invoice_series.c.last_number + 1).returning(invoice_series.c.last_number)
-    )
-    if number is None:  # a database made without the migration's row
-        await conn.execute(insert(invoice_series).values(name=SERIES, last_number=1))
-        number = 1
-    return invoice_number(issued_on.year, int(number))
+    return invoice_number(issued_on.year, await take_numbers(conn, 1))
 
 
 # -- refunds: as the catalog's policy says, to credits or as a credit note --------------------

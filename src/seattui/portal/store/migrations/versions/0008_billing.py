@@ -102,9 +102,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_lines'))
     )
     op.create_index(op.f('ix_order_lines_order_id'), 'order_lines', ['order_id'], unique=False)
-    # The series' one row, there before any instance finalizes: none of them has to create it.
-    op.bulk_insert(sa.table('invoice_series', sa.column('name', sa.String()), sa.column('last_number', sa.BigInteger())),
-                   [{'name': 'INV', 'last_number': 0}])
 
 
 def downgrade() -> None:
