@@ -392,6 +392,8 @@ async def test_an_order_after_its_month_was_billed_goes_on_the_next_month_draft(
     owner = await harness.login("acme-owner")
     await owner.create_license(permanent(await a_key(harness)))
     assert await bill(harness, date(2026, 4, 1)) == ["INV-2026-000001"]  # March billed early
+    quote = await owner.quote_license(permanent(await a_key(harness), quantity=1))
+    assert quote.payment is not None and quote.payment.summary.startswith("On the April invoice")
     await owner.create_license(permanent(await a_key(harness), quantity=1))
     march = await owner.invoice("INV-2026-000001")
     assert march.total == PRICE

@@ -207,24 +207,24 @@ def payment_for(
     unpaid: Decimal,
     cost: Decimal,
     pay_from_credits: bool,
-    today: date,
+    month: date,
 ) -> Payment:
     """How an order of `cost` is paid under `terms`, and whether it may be placed.
 
     Prepaid, or monthly with pay_from_credits: from credits now. Monthly otherwise: on the
-    month's invoice, up to the credit limit on what is unpaid (drafts and open invoices)."""
+    invoice of `month` (a day in it), up to the credit limit on what is unpaid (drafts and open invoices)."""
     has_credits = balance > 0
     if terms.terms is PaymentTerms.PREPAID or pay_from_credits:
         after = balance - cost
         return Payment(method=PaymentMethod.CREDITS, summary=paid_now(after), balance_after=after,
                        may_pay_from_credits=terms.terms is PaymentTerms.MONTHLY and has_credits)
     unpaid_after = unpaid + cost
-    month = month_name(today)
+    name = month_name(month)
     return Payment(
         method=PaymentMethod.INVOICE,
-        summary=on_invoice(month, unpaid_after, terms.credit_limit),
+        summary=on_invoice(name, unpaid_after, terms.credit_limit),
         balance_after=balance,
-        invoice_month=month,
+        invoice_month=name,
         unpaid_after=unpaid_after,
         credit_limit=terms.credit_limit,
         over_limit=max(unpaid_after - terms.credit_limit, Decimal("0.00")),

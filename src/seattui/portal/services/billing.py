@@ -117,9 +117,11 @@ async def unpaid_total(conn: AsyncConnection, org_id: int) -> Decimal:
 
 async def _payment(tx: Tx, balance: Decimal, cost: Decimal, purchase: Purchase | None) -> Payment:
     terms = await terms_of(tx.conn, tx.org_id)
-    unpaid = await unpaid_total(tx.conn, tx.org_id) if terms.terms is PaymentTerms.MONTHLY else ZERO
+    monthly = terms.terms is PaymentTerms.MONTHLY
+    unpaid = await unpaid_total(tx.conn, tx.org_id) if monthly else ZERO
+    month = (await _invoice_month(tx))[0] if monthly else tx.today
     return payment_for(terms, balance=balance, unpaid=unpaid, cost=cost,
-                       pay_from_credits=bool(purchase and purchase.pay_from_credits), today=tx.today)
+                       pay_from_credits=bool(purchase and purchase.pay_from_credits), month=month)
 
 
 async def quote(tx: Tx, lines: list[PriceLine], purchase: Purchase | None = None) -> Quote:
@@ -220,19 +222,26 @@ async def place(
     return order_id
 
 
-async def _open_invoice(tx: Tx) -> int:
-    """The organization's draft for this month, made on its first order (under the org lock).
-    A month an operator already billed (`billing run --as-of` a later date) is closed: its
+async def _invoice_month(tx: Tx) -> tuple[date, int | None]:
+    """The month an order placed now is invoiced in, and its draft if there is one yet. A
+    month an operator already billed (`billing run --as-of` a later date) is closed: its
     orders go on the next month's draft."""
     month = month_start(tx.today)
     while True:
         found = (await tx.conn.execute(select(invoices.c.id, invoices.c.status).where(
             invoices.c.org_id == tx.org_id, invoices.c.period_key == period_key(month)))).first()
         if found is None:
-            break
+            return month, None
         if found.status == InvoiceStatus.DRAFT.value:
-            return int(found.id)
+            return month, int(found.id)
         month = month_end(month) + timedelta(days=1)
+
+
+async def _open_invoice(tx: Tx) -> int:
+    """The organization's draft of the month, made on its first order (under the org lock)."""
+    month, draft = await _invoice_month(tx)
+    if draft is not None:
+        return draft
     return int((await tx.conn.execute(insert(invoices).values(
         org_id=tx.org_id, kind=InvoiceKind.SUMMARY.value, status=InvoiceStatus.DRAFT.value, period_key=period_key(month),
         period_start=month, period_end=month_end(month), created_at=tx.now,
