@@ -132,8 +132,8 @@ async def test_csv_rows_with_control_characters_are_bad_rows(harness: PortalHarn
         await owner.import_employees(csv)
     lines = {row["line"]: row["reason"] for row in refusal.value.rows}
     assert sorted(lines) == [3, 4, 5]
-    assert lines[3].startswith("name: control characters U+001B, U+0007")
-    assert lines[4].startswith("department: control character U+202E")
+    assert lines[3].lower().startswith("name: control characters u+001b, u+0007")
+    assert lines[4].lower().startswith("department: control character u+202e")
     assert (await owner.employees()).total == 0
 
 

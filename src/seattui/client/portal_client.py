@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import uuid
+from urllib.parse import quote
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
 from seattui.domain.audit import AuditEntry
+from seattui.domain.billing import Invoice, Order
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
 from seattui.domain.dashboard import Dashboard
@@ -284,6 +286,33 @@ class PortalClient:
         )
         return entry
 
+    # -- orders and invoices -----------------------------------------------------------------
+
+    async def orders(self, *, cursor: str | None = None, limit: int = 50) -> Page[Order]:
+        """Every paid change, newest first, with its lines."""
+        return await self._get("/orders", Page[Order], cursor=cursor, limit=limit)
+
+    async def order(self, order_id: int) -> Order:
+        return await self._get(f"/orders/{order_id}", Order)
+
+    async def invoices(self, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100) -> Page[Invoice]:
+        """The first page: every unpaid invoice (drafts included), then the paid ones, newest
+        first; pass next_cursor for more paid ones. Without their lines."""
+        params: dict[str, Any] = {"unpaid": unpaid, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return await self._get("/invoices", Page[Invoice], **params)
+
+    async def invoice(self, reference: str) -> Invoice:
+        """One invoice with its lines, by number (INV-2026-000123) or a draft's id."""
+        return await self._get(f"/invoices/{_path_part(reference)}", Invoice)
+
+    async def pay_invoice(self, reference: str, *, idempotency_key: str | None = None) -> Invoice:
+        """Pay a finalized invoice from credits. Pass the same idempotency_key to retry safely."""
+        paid: Invoice = await self._send("POST", f"/invoices/{_path_part(reference)}/payment", Invoice,
+                                         idempotency_key=idempotency_key)
+        return paid
+
     async def dashboard(self) -> Dashboard:
         return await self._get("/dashboard", Dashboard)
 
@@ -395,16 +424,19 @@ class PortalClient:
 
     # -- support -----------------------------------------------------------------------------
 
-    async def quote_support(self, license_ids: list[int], years: int) -> Quote:
-        extension = build(SupportExtension, license_ids=license_ids, years=years)
+    async def quote_support(self, license_ids: list[int], years: int, **purchase: Any) -> Quote:
+        """`purchase`: pay_from_credits, po_number, reference_name (domain.billing.Purchase)."""
+        extension = build(SupportExtension, license_ids=license_ids, years=years, **purchase)
         return _parse(Quote, await self.request("POST", f"{API}/support/quote", body=extension))
 
     async def extend_support(
-        self, license_ids: list[int], years: int, *, idempotency_key: str | None = None
+        self, license_ids: list[int], years: int, *, idempotency_key: str | None = None, **purchase: Any
     ) -> BatchResult:
-        """Extend the licenses' support by whole years in one transaction, all or none."""
+        """Extend the licenses' support by whole years in one transaction, all or none.
+        `purchase`: pay_from_credits, po_number, reference_name (domain.billing.Purchase)."""
         result: BatchResult = await self._send(
-            "POST", "/support/extensions", BatchResult, build(SupportExtension, license_ids=license_ids, years=years),
+            "POST", "/support/extensions", BatchResult,
+            build(SupportExtension, license_ids=license_ids, years=years, **purchase),
             idempotency_key=idempotency_key,
         )
         return result
@@ -589,6 +621,10 @@ def _unreadable() -> errors.PortalFault:
         "The portal answered with data this version of seattui cannot read; "
         "check that the app and the portal are the same version."
     )
+
+
+def _path_part(text: str) -> str:
+    return quote(text.strip(), safe="")
 
 
 def _parse(model: type[M], response: httpx.Response) -> M:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -36,6 +37,33 @@ class SeatPlan(StrEnum):
     ANNUAL = "annual"
 
 
+class RefundPolicy(DomainModel):
+    """How long a purchase's price is refundable when it is deleted: for `days` after it was
+    bought (none: at any time; 0: never), and only while never activated on a device when
+    `until_activated`. Without a policy in the catalog a price is refundable at any time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    days: int | None = Field(default=None, ge=0, le=3650)
+    until_activated: bool = False
+
+    def refusal(self, *, bought_on: date, today: date, activated: bool) -> str | None:
+        """None when the price is refundable today, else why it is not, in words."""
+        if self.days == 0:
+            return "not refundable"
+        if self.until_activated and activated:
+            return "not refundable once activated on a device"
+        if self.days is not None and (today - bought_on).days > self.days:
+            return f"refundable for {self.days} days after purchase; bought on {bought_on.isoformat()}"
+        return None
+
+    def words(self) -> str:
+        if self.days == 0:
+            return "never refundable"
+        window = "refundable at any time" if self.days is None else f"refundable for {self.days} days"
+        return window + (" while not activated" if self.until_activated else "")
+
+
 class Edition(DomainModel):
     model_config = ConfigDict(frozen=True)
 
@@ -63,6 +91,7 @@ class SeatPlanOffer(DomainModel):
     plan: SeatPlan
     price_per_seat: Credits
     max_seats: int = Field(ge=1)
+    refund: RefundPolicy = RefundPolicy()
 
 
 class Product(DomainModel):
@@ -78,6 +107,7 @@ class Product(DomainModel):
     addons: tuple[Addon, ...] = ()
     channel_price_per_month: Credits | None = None
     seat_plans: tuple[SeatPlanOffer, ...] = ()
+    refund: RefundPolicy = RefundPolicy()
 
     @model_validator(mode="after")
     def _complete_for_its_kind(self) -> Product:
@@ -112,6 +142,13 @@ class Product(DomainModel):
             f"{self.name} has no add-on {addon_id!r}; choose from: {names}.",
             {"addons": f"unknown add-on {addon_id!r}; choose from: {names}"},
         )
+
+    def refund_policy(self, term: str) -> RefundPolicy:
+        """The policy of a license on `term`: its seat plan's, else the product's."""
+        for offer in self.seat_plans:
+            if offer.plan.value == term:
+                return offer.refund
+        return self.refund
 
     def seat_plan(self, plan: SeatPlan) -> SeatPlanOffer:
         for offer in self.seat_plans:

@@ -20,6 +20,7 @@ class LedgerReason(StrEnum):
     SUBSCRIPTION = "subscription"
     SEATS = "seats"
     REFUND = "refund"
+    INVOICE = "invoice"  # an invoice paid from credits
 
 
 class LedgerEntry(DomainModel):

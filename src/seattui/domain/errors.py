@@ -143,6 +143,12 @@ class InsufficientCredits(SeattuiError):
     code = "insufficient_credits"
 
 
+class CreditLimitReached(InsufficientCredits):
+    """On monthly invoice terms: the order would take the unpaid total past the credit limit."""
+
+    code = "credit_limit_reached"
+
+
 class Unauthenticated(SeattuiError):
     code = "unauthenticated"
 

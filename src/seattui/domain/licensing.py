@@ -9,6 +9,7 @@ from pydantic import ConfigDict, EmailStr, Field, StrictBool, field_validator, m
 
 from seattui.domain.keys import KeyText, parse_key
 from seattui.domain.base import Count, Credits, DomainModel, PlainText, RecordId
+from seattui.domain.billing import Purchase
 from seattui.domain.paging import Page
 
 MAX_TRIAL_DAYS = 30
@@ -126,7 +127,7 @@ class _CustomerFields(DomainModel):
         return value.strip() if isinstance(value, str) else value
 
 
-class LicenseOrder(_CustomerFields):
+class LicenseOrder(_CustomerFields, Purchase):
     """What the wizard asks for; the portal quotes it, then creates it against the credits."""
 
     key: KeyText
@@ -149,7 +150,7 @@ class LicenseOrder(_CustomerFields):
         return self
 
 
-class LicenseUpgrade(DomainModel):
+class LicenseUpgrade(Purchase):
     """Edition up, quantity up, add-ons added, or a trial made permanent; never down."""
 
     edition_id: PlainText | None = Field(default=None, max_length=64)
@@ -185,13 +186,13 @@ class KeyDetail(DomainModel):
     subscriptions: list[Subscription]
 
 
-class SubscriptionOrder(_CustomerFields):
+class SubscriptionOrder(_CustomerFields, Purchase):
     key: KeyText
     product_id: PlainText = Field(min_length=1, max_length=64)
     channels: Count = Field(ge=1, le=MAX_CHANNELS)
 
 
-class SubscriptionChange(DomainModel):
+class SubscriptionChange(Purchase):
     channels: Count = Field(ge=1, le=MAX_CHANNELS)
 
 
@@ -314,7 +315,7 @@ class LicenseBatch(DomainModel):
         return sorted(set(value))
 
 
-class SupportExtension(LicenseBatch):
+class SupportExtension(LicenseBatch, Purchase):
     years: Count = Field(ge=1, le=MAX_SUPPORT_YEARS)
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 
+from seattui.domain.billing import Payment
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.licensing import Term
@@ -43,6 +44,8 @@ class Quote(DomainModel):
     balance_after: Credits
     affordable: bool
     shortfall: Credits
+    # How the order would be paid (credits now, or the month's invoice), in the review's words.
+    payment: Payment | None = None
 
     @classmethod
     def build(cls, lines: list[PriceLine], balance: Decimal) -> Quote:

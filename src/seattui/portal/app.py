@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,14 +25,17 @@ from seattui.portal.routes import (
     dashboard,
     employees,
     health,
+    invoices,
     keys,
     license_files,
     licenses,
+    orders,
     seats,
     session,
     subscriptions,
     support,
 )
+from seattui.portal.billing_run import keep_billing
 from seattui.portal.mailer import delivery_for
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
@@ -58,14 +63,21 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await portal.start()
-        # The outbox is delivered beside the requests, never inside one.
+        # The outbox is delivered beside the requests, never inside one; the billing run too,
+        # at start, then when due.
         metrics = app.state.metrics
         delivery = app.state.mail_delivery = delivery_for(portal, metrics.observe_mail if metrics else None)
         if delivery is not None:
             delivery.start()
+        billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every))
+                   if settings.billing_check_every is not None else None)
         try:
             yield
         finally:
+            if billing is not None:
+                billing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await billing
             if delivery is not None:
                 await delivery.stop()
             await portal.close()
@@ -80,7 +92,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
-                   activation, employees, seats, audit, license_files):
+                   activation, employees, seats, audit, license_files, orders, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.state.metrics = _install_metrics(app, portal) if settings.metrics else None
     # Outermost, so the access line and the metrics see every answer, refusals included.

@@ -47,6 +47,8 @@ class PortalSettings(BaseModel):
     smtp_timeout: float = 30.0
     mail_from: str | None = None
     mail_poll_seconds: float = 5.0
+    # How often the background billing run checks whether a month is due (None: never; tests).
+    billing_check_every: timedelta | None = timedelta(hours=1)
     clock: Callable[[], datetime] = Field(default=utc_now, exclude=True)
 
     @model_validator(mode="after")

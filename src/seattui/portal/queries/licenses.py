@@ -94,3 +94,12 @@ async def batch_licenses(tx: Tx, batch: LicenseBatch, *, lock: bool = False) -> 
             {"license_ids": missing[:100]},
         )
     return sorted(found, key=lambda license: license.id)
+
+
+async def ever_activated(tx: Tx, license_ids: list[int]) -> set[int]:
+    """The licenses among these that were ever activated on a device (deactivated since or not)."""
+    if not license_ids:
+        return set()
+    return set((await tx.conn.execute(
+        select(licenses.c.id).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(license_ids),
+                                    licenses.c.first_activated_at.is_not(None)))).scalars())

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from seattui.domain.licensing import ActivationRequest, DeviceRequest
 from seattui.domain.offline_licensing import DeviceFileText, FileCheck, LicenseFileText, OfflineAnswer, SigningKeys
-from seattui.portal.api import CurrentActor, PortalDep, portal_of, read
+from seattui.portal.api import CurrentActor, PathId, PortalDep, portal_of, read
 from seattui.portal.services import activation, license_files
 from seattui.portal.services.license_files import IssuedFile
 
@@ -31,7 +31,7 @@ async def public_keys(portal: PortalDep) -> SigningKeys:
 
 @router.get("/licenses/{license_id}/file", response_class=Response,
             responses={200: {"content": {"text/plain": {}}, "description": "the signed license file"}})
-async def license_file(license_id: int, request: Request, actor: CurrentActor,
+async def license_file(license_id: PathId, request: Request, actor: CurrentActor,
                        machine: str | None = Fingerprint) -> Response:
     """The license's signed file: valid 30 days (or to the license's end); with `machine`, a
     machine file valid to the license's end."""
@@ -41,7 +41,7 @@ async def license_file(license_id: int, request: Request, actor: CurrentActor,
 
 @router.get("/subscriptions/{subscription_id}/file", response_class=Response,
             responses={200: {"content": {"text/plain": {}}, "description": "the signed subscription file"}})
-async def subscription_file(subscription_id: int, request: Request, actor: CurrentActor) -> Response:
+async def subscription_file(subscription_id: PathId, request: Request, actor: CurrentActor) -> Response:
     """The subscription's signed file, valid to the end of its paid period (at most 30 days)."""
     signing = await license_files.signer(portal_of(request))
     return _download(await read(request, actor,

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from seattui.domain.roles import Permission
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
+from seattui.domain.billing import OrderKind
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS
 from seattui.domain.dates import add_months
@@ -56,7 +57,8 @@ from seattui.portal.queries.licenses import (
     search_text,
 )
 from seattui.portal.refusals import refuse
-from seattui.portal.services import audit, credits
+from seattui.portal.services import audit, billing, credits
+from seattui.portal.services.billing import Charge
 from seattui.portal.store.tables import (
     LICENSE_CUSTOMER,
     LICENSE_DEVICE,
@@ -105,7 +107,7 @@ async def _priced(tx: Tx, order: LicenseOrder) -> tuple[Product, Any, list[Price
 async def quote(tx: Tx, order: LicenseOrder) -> Quote:
     """What the order costs against the balance now; changes nothing."""
     _, _, lines = await _priced(tx, order)
-    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+    return await billing.quote(tx, lines, order)
 
 
 def _term_dates(order: LicenseOrder, product: Product, today: date) -> dict[str, Any]:
@@ -124,7 +126,9 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
     tx.actor.require(Permission.ASSIGN if order.term is Term.TRIAL else Permission.PURCHASE)
     balance = await credits.lock_balance(tx)  # first: serializes purchases and the one-live-trial rule
     product, key_row, lines = await _priced(tx, order)
-    cost = credits.covered(balance, lines)
+    settlement = await billing.settle(tx, balance, lines, order)
+    cost = settlement.cost
+    term_dates = _term_dates(order, product, tx.today)
     license_id = (
         await tx.conn.execute(
             insert(licenses)
@@ -142,7 +146,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
                 paid=to_hundredths(cost),
                 created_at=tx.now,
                 updated_at=tx.now,
-                **_term_dates(order, product, tx.today),
+                **term_dates,
             )
             .returning(licenses.c.id)
         )
@@ -150,8 +154,12 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
     await tx.conn.execute(insert(license_search).values(
         org_id=tx.org_id, license_id=license_id, text=search_text(key_row.key, order.customer_email, order.comment)))
     what = f"{product.name} {order.term.value} license, {order.quantity} {product.unit.label(order.quantity)}"
-    await credits.debit(tx, cost, LedgerReason.LICENSE, object_type="license", object_id=license_id,
-                        memo=f"{what} on {key_row.key}")
+    service_end = term_dates.get("support_ends_on") or term_dates.get("term_ends_on")
+    await billing.place(
+        tx, settlement, OrderKind.PURCHASE,
+        [Charge(line, "license", license_id, tx.today, service_end) for line in lines],
+        [(-cost, LedgerReason.LICENSE, "license", license_id, f"{what} on {key_row.key}")], order,
+    )
     await audit.record(
         tx,
         "license.create",
@@ -169,7 +177,8 @@ async def bind_device(tx: Tx, license_id: int, fingerprint: str, hostname: str) 
     await tx.conn.execute(
         licenses.update()
         .where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
-        .values(device_fingerprint=fingerprint, device_hostname=hostname, activated_at=tx.now, updated_at=tx.now)
+        .values(device_fingerprint=fingerprint, device_hostname=hostname, activated_at=tx.now, updated_at=tx.now,
+                first_activated_at=func.coalesce(licenses.c.first_activated_at, tx.now))
     )
 
 
@@ -385,7 +394,7 @@ def _upgrade_target(tx: Tx, license: License, wanted: LicenseUpgrade) -> tuple[P
 async def quote_upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> Quote:
     """What the upgrade costs against the balance now; changes nothing."""
     product, current, target = _upgrade_target(tx, await get(tx, license_id), wanted)
-    return Quote.build(upgrade_lines(product, current, target), await credits.balance_of(tx.conn, tx.org_id))
+    return await billing.quote(tx, upgrade_lines(product, current, target), wanted)
 
 
 async def upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> License:
@@ -396,7 +405,9 @@ async def upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> License:
     license = await get(tx, license_id, lock=True)
     product, current, target = _upgrade_target(tx, license, wanted)
     tx.actor.require(Permission.PURCHASE if target.term is Term.PERMANENT else Permission.ASSIGN)
-    cost = credits.covered(balance, upgrade_lines(product, current, target))
+    lines = upgrade_lines(product, current, target)
+    settlement = await billing.settle(tx, balance, lines, wanted)
+    cost = settlement.cost
     values: dict[str, Any] = {
         "edition_id": target.edition_id, "addons": ",".join(target.addons), "quantity": target.quantity,
         "term": target.term.value, "paid": to_hundredths(license.paid + cost), "updated_at": tx.now,
@@ -406,7 +417,12 @@ async def upgrade(tx: Tx, license_id: int, wanted: LicenseUpgrade) -> License:
     await tx.conn.execute(update(licenses).where(licenses.c.id == license_id).values(**values))
     after = await get(tx, license_id)
     summary = f"Upgraded license {license_id} on {license.key}: {_what(license, product)} to {_what(after, product)}"
-    await credits.debit(tx, cost, LedgerReason.UPGRADE, object_type="license", object_id=license_id, memo=summary)
+    kind = OrderKind.ADDON if target.addons != current.addons and (target.edition_id, target.quantity, target.term) == (
+        current.edition_id, current.quantity, current.term) else OrderKind.UPGRADE
+    await billing.place(
+        tx, settlement, kind, [Charge(line, "license", license_id, tx.today, after.support_ends_on) for line in lines],
+        [(-cost, LedgerReason.UPGRADE, "license", license_id, summary)], wanted,
+    )
     await audit.record(
         tx, "license.upgrade", "license", license_id,
         summary + (f" for {format_credits(cost)} credits" if cost else ""),
@@ -465,19 +481,21 @@ async def _deletable(tx: Tx, batch: LicenseBatch, *, lock: bool) -> list[License
     return found
 
 
-def _refund_lines(tx: Tx, found: list[License]) -> list[PriceLine]:
-    return [
-        PriceLine(description=f"Refund of license {license.id}: {_what(license, tx.catalog.find(license.product_id))} "
-                              f"on {license.key}", quantity=1, unit_price=-license.paid, amount=-license.paid)
-        for license in found
-        if license.paid
-    ]
+async def _refunds(tx: Tx, found: list[License]) -> list[billing.Refund]:
+    """What deleting each paid license refunds, as its product's refund policy says."""
+    return await billing.refunds_for(
+        tx, found, {license.id: f"{_what(license, tx.catalog.find(license.product_id))} on {license.key}"
+                    for license in found})
 
 
 async def quote_deletion(tx: Tx, batch: LicenseBatch) -> Quote:
     """What deleting gives back (a negative cost); refused whole if one cannot be deleted."""
     found = await _deletable(tx, batch, lock=False)
-    return Quote.build(_refund_lines(tx, found), await credits.balance_of(tx.conn, tx.org_id))
+    refunds = await _refunds(tx, found)
+    balance = await credits.balance_of(tx.conn, tx.org_id)
+    # A credit note lowers the month's invoice, not the balance.
+    after = balance + sum((refund.credits_back for refund in refunds), ZERO)
+    return Quote.build([refund.line for refund in refunds], balance).model_copy(update={"balance_after": after})
 
 
 async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
@@ -485,21 +503,20 @@ async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
     tx.actor.require(Permission.ASSIGN)  # and PURCHASE below when something is refunded
     await credits.lock_balance(tx)
     found = await _deletable(tx, batch, lock=True)
-    refunds = _refund_lines(tx, found)
-    tx.actor.require(Permission.PURCHASE if refunds else Permission.ASSIGN)
+    refunds = await _refunds(tx, found)
+    refunded = {refund.license_id: refund.credits_back + refund.credit_note for refund in refunds}
+    tx.actor.require(Permission.PURCHASE if any(refunded.values()) else Permission.ASSIGN)
     await tx.conn.execute(delete(license_search).where(license_search.c.org_id == tx.org_id,
                                                        license_search.c.license_id.in_(batch.license_ids)))
     await tx.conn.execute(delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
-    balance = await credits.post_many(tx, [
-        (license.paid, LedgerReason.REFUND, "license", license.id, line.description)
-        for license, line in zip([license for license in found if license.paid], refunds, strict=True)
-    ])
+    balance = await billing.refund(tx, refunds)
     await audit.record_many(tx, [
         {"action": "license.delete", "object_type": "license", "object_id": license.id,
          "summary": f"Deleted license {license.id}: {_what(license, tx.catalog.find(license.product_id))} on {license.key}"
-                    + (f", refunded {format_credits(license.paid)} credits" if license.paid else ""),
-         "details": {"key": license.key, "product_id": license.product_id, "refund": f"{license.paid:.2f}"}}
+                    + (f", refunded {format_credits(refunded[license.id])} credits" if refunded.get(license.id) else ""),
+         "details": {"key": license.key, "product_id": license.product_id,
+                     "refund": f"{refunded.get(license.id, ZERO):.2f}"}}
         for license in found
     ])
-    refund = sum((license.paid for license in found), ZERO)
+    refund = sum(refunded.values(), ZERO)
     return BatchResult(batch_id=tx.batch_id or "", count=len(found), amount=-refund, balance_after=balance)

@@ -8,6 +8,7 @@ from sqlalchemy import insert, update
 
 from seattui.domain.roles import Permission
 from seattui.domain.catalog import Product
+from seattui.domain.billing import OrderKind
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_months
 from seattui.domain.licensing import Subscription, SubscriptionChange, SubscriptionOrder
@@ -16,7 +17,8 @@ from seattui.domain.pricing import PriceLine, Quote, channel_change_lines, subsc
 from seattui.portal.context import Tx
 from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.subscriptions import get
-from seattui.portal.services import audit, credits
+from seattui.portal.services import audit, billing, credits
+from seattui.portal.services.billing import Charge
 from seattui.portal.store.tables import subscriptions
 
 
@@ -29,7 +31,7 @@ async def _priced(tx: Tx, order: SubscriptionOrder) -> tuple[Product, Any, list[
 
 async def quote(tx: Tx, order: SubscriptionOrder) -> Quote:
     _, _, lines = await _priced(tx, order)
-    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+    return await billing.quote(tx, lines, order)
 
 
 async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
@@ -37,7 +39,8 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
     tx.actor.require(Permission.PURCHASE)
     balance = await credits.lock_balance(tx)
     product, key_row, lines = await _priced(tx, order)
-    cost = credits.covered(balance, lines)
+    settlement = await billing.settle(tx, balance, lines, order)
+    cost = settlement.cost
     subscription_id = (
         await tx.conn.execute(
             insert(subscriptions)
@@ -57,8 +60,11 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
         )
     ).scalar_one()
     what = f"{product.name} subscription, {order.channels} {product.unit.label(order.channels)}"
-    await credits.debit(tx, cost, LedgerReason.SUBSCRIPTION, object_type="subscription",
-                        object_id=subscription_id, memo=f"{what} on {key_row.key}")
+    await billing.place(
+        tx, settlement, OrderKind.SUBSCRIPTION,
+        [Charge(line, "subscription", subscription_id, tx.today, add_months(tx.today, 1)) for line in lines],
+        [(-cost, LedgerReason.SUBSCRIPTION, "subscription", subscription_id, f"{what} on {key_row.key}")], order,
+    )
     await audit.record(
         tx, "subscription.create", "subscription", subscription_id,
         f"{what} on {key_row.key} for {format_credits(cost)} credits",
@@ -79,7 +85,7 @@ async def _change_priced(
 async def quote_change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Quote:
     """What resizing costs now (see pricing.channel_change_lines); changes nothing."""
     _, _, lines = await _change_priced(tx, subscription_id, wanted)
-    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+    return await billing.quote(tx, lines, wanted)
 
 
 async def change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Subscription:
@@ -87,7 +93,8 @@ async def change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Su
     tx.actor.require(Permission.PURCHASE)
     balance = await credits.lock_balance(tx)
     product, current, lines = await _change_priced(tx, subscription_id, wanted, lock=True)
-    cost = credits.covered(balance, lines)
+    settlement = await billing.settle(tx, balance, lines, wanted)
+    cost = settlement.cost
     await tx.conn.execute(
         update(subscriptions)
         .where(subscriptions.c.id == subscription_id)
@@ -95,8 +102,12 @@ async def change(tx: Tx, subscription_id: int, wanted: SubscriptionChange) -> Su
     )
     what = (f"{product.name} subscription on {current.key}, {current.channels} to {wanted.channels} "
             f"{product.unit.label(wanted.channels)}")
-    await credits.debit(tx, cost, LedgerReason.SUBSCRIPTION, object_type="subscription",
-                        object_id=subscription_id, memo=lines[0].description + f" on {current.key}")
+    await billing.place(
+        tx, settlement, OrderKind.CHANNELS,
+        [Charge(line, "subscription", subscription_id, tx.today, current.period_ends_on) for line in lines],
+        [(-cost, LedgerReason.SUBSCRIPTION, "subscription", subscription_id, lines[0].description + f" on {current.key}")],
+        wanted,
+    )
     await audit.record(
         tx, "subscription.change", "subscription", subscription_id,
         what + (f" for {format_credits(cost)} credits" if cost else ""),

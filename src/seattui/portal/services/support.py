@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from seattui.domain.catalog import Product
+from seattui.domain.billing import OrderKind
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_years
 from seattui.domain.licensing import BatchResult, License, SupportExtension, Term
@@ -19,7 +20,8 @@ from seattui.domain.money import format_credits, to_hundredths
 from seattui.domain.pricing import ZERO, Configuration, Quote, support_batch_lines, support_lines, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
-from seattui.portal.services import audit, credits
+from seattui.portal.services import audit, billing, credits
+from seattui.portal.services.billing import Charge
 from seattui.portal.queries.licenses import batch_licenses, configuration_of
 from seattui.portal.refusals import refuse
 from seattui.portal.store.tables import licenses
@@ -50,7 +52,7 @@ async def quote(tx: Tx, extension: SupportExtension) -> Quote:
     """One quote for the whole batch; changes nothing."""
     priced = await _extendable(tx, extension, lock=False)
     lines = support_batch_lines([(product, config) for _, product, config in priced], extension.years)
-    return Quote.build(lines, await credits.balance_of(tx.conn, tx.org_id))
+    return await billing.quote(tx, lines, extension)
 
 
 async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
@@ -60,15 +62,18 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
     priced = await _extendable(tx, extension, lock=True)
     years = extension.years
     plural = "year" if years == 1 else "years"
-    costs = [total(support_lines(product, config, years)) for _, product, config in priced]
-    charged = sum(costs, ZERO)
-    if charged > balance:
-        raise credits.insufficient(balance, charged)
+    priced_lines = [support_lines(product, config, years) for _, product, config in priced]
+    costs = [total(lines) for lines in priced_lines]
+    settlement = await billing.settle(tx, balance, [line for lines in priced_lines for line in lines], extension)
+    charged = settlement.cost
     changes: list[dict[str, Any]] = []
     ledger: list[tuple[Decimal, LedgerReason, str, int, str]] = []
     audits: list[dict[str, Any]] = []
-    for (license, product, _), cost in zip(priced, costs, strict=True):
+    charges: list[Charge] = []
+    for (license, product, _), cost, lines in zip(priced, costs, priced_lines, strict=True):
         ends = new_support_end(license, tx.today, years)
+        starts = max(tx.today, license.support_ends_on or tx.today)
+        charges.extend(Charge(line, "license", license.id, starts, ends) for line in lines)
         changes.append({"license_id": license.id, "ends": ends, "new_paid": to_hundredths(license.paid + cost)})
         what = f"Support of license {license.id} ({product.name}) on {license.key} +{years} {plural}, to {ends}"
         if cost:
@@ -84,6 +89,7 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
         .values(support_ends_on=bindparam("ends"), paid=bindparam("new_paid"), updated_at=tx.now),
         changes,
     )
-    after = await credits.post_many(tx, ledger)
+    await billing.place(tx, settlement, OrderKind.SUPPORT, charges, ledger, extension)
+    after = await credits.balance_of(tx.conn, tx.org_id)
     await audit.record_many(tx, audits)
     return BatchResult(batch_id=tx.batch_id or "", count=len(priced), amount=charged, balance_after=after)

@@ -173,6 +173,9 @@ licenses = Table(
     Column("device_fingerprint", String(128)),
     Column("device_hostname", String(255)),
     Column("activated_at", UTCDateTime),
+    # The first activation ever (activated_at is cleared on deactivation): it ends the refund
+    # window of a policy that is void once activated.
+    Column("first_activated_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -380,4 +383,94 @@ outbox_attachments = Table(
     Column("filename", String(255), nullable=False),
     Column("content_type", String(127), nullable=False),
     Column("content", LargeBinary, nullable=False),
+)
+
+# -- billing: payment terms, orders and invoices ---------------------------------------------
+
+# How an organization pays; an organization without a row is prepaid.
+billing_terms = Table(
+    "billing_terms",
+    metadata,
+    Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("terms", String(16), nullable=False),
+    Column("credit_limit", BigInteger, nullable=False, server_default="0"),
+    Column("due_days", Integer, nullable=False, server_default="30"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    _id(),
+    _org(),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    # '2026-12' on the month's summary invoice: one per organization and month.
+    Column("period_key", String(7)),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("number", String(20), unique=True),  # given when finalized
+    Column("issued_on", Date),
+    Column("due_on", Date),
+    Column("total", BigInteger, nullable=False, server_default="0"),
+    Column("paid", BigInteger, nullable=False, server_default="0"),
+    Column("paid_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "period_key", name="uq_invoices_org_id_period_key"),
+    Index("ix_invoices_org_id_id", "org_id", "id"),
+    # The billing run finds the drafts of months that have ended.
+    Index("ix_invoices_status_period_start", "status", "period_start"),
+)
+
+# The portal's one series of invoice numbers: finalizing increments the row in its own
+# transaction, so a rolled-back finalization leaves no gap and two instances no duplicate.
+invoice_series = Table(
+    "invoice_series",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("last_number", BigInteger, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _id(),
+    _org(),
+    Column("kind", String(16), nullable=False),
+    Column("placed_at", UTCDateTime, nullable=False),
+    Column("placed_by_id", Id, ForeignKey("users.id")),
+    Column("placed_by", String(64), nullable=False),
+    Column("reference_name", String(120)),
+    Column("po_number", String(80)),
+    Column("paid_with", String(16), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
+    Index("ix_orders_org_id_id", "org_id", "id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    _id(),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("discount", BigInteger, nullable=False, server_default="0"),
+    Column("amount", BigInteger, nullable=False),
+    Column("service_start", Date),
+    Column("service_end", Date),
+    Column("object_type", String(32)),
+    Column("object_id", Id),
+)
+
+# A month the billing run has closed: written last, so a run killed half-way runs again.
+billing_periods = Table(
+    "billing_periods",
+    metadata,
+    Column("period_key", String(7), primary_key=True),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("finalized", Integer, nullable=False),
 )

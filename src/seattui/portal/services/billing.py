@@ -1,0 +1,520 @@
+"""Billing: every paid change is an order, paid from credits at once (its own invoice,
+finalized and paid) or put on the organization's monthly invoice up to its credit limit.
+
+The paid paths of the other services call `settle()` under the organization's lock (taken by
+credits.lock_balance) before they change anything, and `place()` after, in the same
+transaction: the order, its lines, the ledger debit or the invoice's new total commit with
+the change or not at all. Under that lock the unpaid total of an organization cannot move,
+so concurrent orders never take it past the limit.
+
+Invoice numbers come from one counter row (`invoice_series`) incremented in the finalizing
+transaction: a rollback gives the number back, and instances wait on the row's lock, so the
+series has no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seattui.domain.billing import (
+    BillingTerms,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    OrderKind,
+    OrderLine,
+    Payment,
+    PaymentMethod,
+    PaymentTerms,
+    Purchase,
+    invoice_number,
+    month_end,
+    month_name,
+    month_start,
+    payment_for,
+    period_key,
+)
+from seattui.domain.credits import LedgerReason
+from seattui.domain.errors import Conflict, CreditLimitReached, NotFound
+from seattui.domain.licensing import License
+from seattui.domain.money import format_credits, from_hundredths, to_hundredths
+from seattui.domain.paging import Page
+from seattui.domain.pricing import ZERO, PriceLine, Quote, total
+from seattui.domain.roles import Permission
+from seattui.portal.context import Tx
+from seattui.portal.paging import id_cursor_page
+from seattui.portal.queries.licenses import ever_activated
+from seattui.portal.services import audit, credits
+from seattui.portal.store.tables import (
+    billing_terms,
+    invoice_series,
+    invoices,
+    order_lines,
+    orders,
+    organizations,
+)
+
+SERIES = "INV"
+UNPAID = (InvoiceStatus.DRAFT.value, InvoiceStatus.OPEN.value)
+LedgerRow = tuple[Decimal, LedgerReason, str, int, str]
+
+
+# -- payment terms ---------------------------------------------------------------------------
+
+async def terms_of(conn: AsyncConnection, org_id: int) -> BillingTerms:
+    row = (await conn.execute(select(billing_terms).where(billing_terms.c.org_id == org_id))).first()
+    if row is None:
+        return BillingTerms()
+    return BillingTerms(terms=PaymentTerms(row.terms), credit_limit=from_hundredths(row.credit_limit),
+                        due_days=row.due_days)
+
+
+async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
+    """The portal's operator sets how the organization pays; takes effect on the next order."""
+    org_id = tx.org_id
+    await credits.lock_balance(tx)  # no order of the organization runs meanwhile
+    before = await terms_of(tx.conn, org_id)
+    values = {"terms": terms.terms.value, "credit_limit": to_hundredths(terms.credit_limit),
+              "due_days": terms.due_days, "updated_at": tx.now}
+    updated = await tx.conn.execute(update(billing_terms).where(billing_terms.c.org_id == org_id).values(**values))
+    if updated.rowcount == 0:
+        await tx.conn.execute(insert(billing_terms).values(org_id=org_id, **values))
+    await audit.record(
+        tx, "billing.terms", "organization", org_id, f"Payment terms: {terms_words(terms)}",
+        {"before": before.model_dump(mode="json"), "after": terms.model_dump(mode="json")},
+    )
+    return terms
+
+
+def terms_words(terms: BillingTerms) -> str:
+    if terms.terms is PaymentTerms.PREPAID:
+        return "prepaid from credits"
+    return (f"monthly invoice, credit limit {format_credits(terms.credit_limit)}, "
+            f"due in {terms.due_days} days")
+
+
+async def unpaid_total(conn: AsyncConnection, org_id: int) -> Decimal:
+    """What the organization owes on its drafts and finalized, unpaid invoices."""
+    owed = await conn.scalar(
+        select(func.coalesce(func.sum(invoices.c.total - invoices.c.paid), 0))
+        .where(invoices.c.org_id == org_id, invoices.c.status.in_(UNPAID))
+    )
+    return from_hundredths(int(owed or 0))
+
+
+# -- quoting and paying for an order ---------------------------------------------------------
+
+async def _payment(tx: Tx, balance: Decimal, cost: Decimal, purchase: Purchase | None) -> Payment:
+    terms = await terms_of(tx.conn, tx.org_id)
+    monthly = terms.terms is PaymentTerms.MONTHLY
+    unpaid = await unpaid_total(tx.conn, tx.org_id) if monthly else ZERO
+    month = (await _invoice_month(tx))[0] if monthly else tx.today
+    return payment_for(terms, balance=balance, unpaid=unpaid, cost=cost,
+                       pay_from_credits=bool(purchase and purchase.pay_from_credits), month=month)
+
+
+async def quote(tx: Tx, lines: list[PriceLine], purchase: Purchase | None = None) -> Quote:
+    """What the order costs and how it would be paid now; changes nothing."""
+    balance = await credits.balance_of(tx.conn, tx.org_id)
+    built = Quote.build(lines, balance)
+    payment = await _payment(tx, balance, built.cost, purchase)
+    if payment.method is PaymentMethod.INVOICE:
+        # On the invoice the balance is untouched; what can refuse it is the credit limit.
+        return built.model_copy(update={"payment": payment, "balance_after": balance,
+                                        "affordable": payment.over_limit == 0, "shortfall": ZERO})
+    return built.model_copy(update={"payment": payment})
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How an order is paid, decided under the organization's lock before anything changes."""
+
+    payment: Payment
+    cost: Decimal
+
+
+async def settle(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], purchase: Purchase | None) -> Settlement:
+    """Refuse the order (not enough credits, or past the credit limit) or say how it is paid.
+
+    Call after credits.lock_balance() in the transaction that makes the change."""
+    cost = total(lines)
+    payment = await _payment(tx, balance, cost, purchase)
+    if cost <= 0:  # free (a trial, fewer channels): nothing to refuse
+        pass
+    elif payment.method is PaymentMethod.CREDITS:
+        if cost > balance:
+            raise credits.insufficient(balance, cost)
+    elif payment.over_limit > 0:
+        assert payment.unpaid_after is not None and payment.credit_limit is not None
+        over = payment.over_limit
+        raise CreditLimitReached(
+            f"This order of {format_credits(cost)} would take the unpaid total to "
+            f"{format_credits(payment.unpaid_after)}, {format_credits(over)} over the credit limit of "
+            f"{format_credits(payment.credit_limit)}. Nothing was ordered; pay an open invoice, "
+            + ("pay this order from credits, " if payment.may_pay_from_credits else "")
+            + "or make the order smaller.",
+            {"cost": f"{cost:.2f}", "unpaid_after": f"{payment.unpaid_after:.2f}",
+             "credit_limit": f"{payment.credit_limit:.2f}", "over": f"{over:.2f}"},
+        )
+    return Settlement(payment=payment, cost=cost)
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One line of an order and what it paid for."""
+
+    line: PriceLine
+    object_type: str
+    object_id: int
+    service_start: date | None = None
+    service_end: date | None = None
+
+
+async def place(
+    tx: Tx,
+    settlement: Settlement,
+    kind: OrderKind,
+    charges: Sequence[Charge],
+    ledger: Sequence[LedgerRow],
+    purchase: Purchase | None,
+) -> int | None:
+    """Write the order and pay it as settled: the ledger entries (credits) or the month's
+    invoice. A free change is no order; returns the order's id."""
+    if not charges or all(charge.line.amount == 0 for charge in charges):
+        return None
+    cost = settlement.cost
+    if settlement.payment.method is PaymentMethod.CREDITS:
+        await credits.post_many(tx, [entry for entry in ledger if entry[0] != 0])
+        number = await next_number(tx.conn, tx.today)
+        invoice_id = (await tx.conn.execute(insert(invoices).values(
+            org_id=tx.org_id, kind=InvoiceKind.ORDER.value, status=InvoiceStatus.PAID.value,
+            period_start=tx.today, period_end=tx.today, number=number, issued_on=tx.today, due_on=tx.today,
+            total=to_hundredths(cost), paid=to_hundredths(cost), paid_at=tx.now, created_at=tx.now,
+        ).returning(invoices.c.id))).scalar_one()
+    else:
+        invoice_id = await _open_invoice(tx)
+        await tx.conn.execute(update(invoices).where(invoices.c.id == invoice_id)
+                              .values(total=invoices.c.total + to_hundredths(cost)))
+    order_id = (await tx.conn.execute(insert(orders).values(
+        org_id=tx.org_id, kind=kind.value, placed_at=tx.now, placed_by_id=tx.actor.user_id,
+        placed_by=tx.actor.login, reference_name=purchase.reference_name if purchase else None,
+        po_number=purchase.po_number if purchase else None, paid_with=settlement.payment.method.value,
+        total=to_hundredths(cost), invoice_id=invoice_id,
+    ).returning(orders.c.id))).scalar_one()
+    await tx.conn.execute(insert(order_lines), [
+        {"order_id": order_id, "position": position, "description": charge.line.description[:500],
+         "quantity": charge.line.quantity, "unit_price": to_hundredths(charge.line.unit_price), "discount": 0,
+         "amount": to_hundredths(charge.line.amount), "service_start": charge.service_start,
+         "service_end": charge.service_end, "object_type": charge.object_type, "object_id": charge.object_id}
+        for position, charge in enumerate(charges, start=1)
+    ])
+    return order_id
+
+
+async def _invoice_month(tx: Tx) -> tuple[date, int | None]:
+    """The month an order placed now is invoiced in, and its draft if there is one yet. A
+    month an operator already billed (`billing run --as-of` a later date) is closed: its
+    orders go on the next month's draft."""
+    month = month_start(tx.today)
+    while True:
+        found = (await tx.conn.execute(select(invoices.c.id, invoices.c.status).where(
+            invoices.c.org_id == tx.org_id, invoices.c.period_key == period_key(month)))).first()
+        if found is None:
+            return month, None
+        if found.status == InvoiceStatus.DRAFT.value:
+            return month, int(found.id)
+        month = month_end(month) + timedelta(days=1)
+
+
+async def _open_invoice(tx: Tx) -> int:
+    """The organization's draft of the month, made on its first order (under the org lock)."""
+    month, draft = await _invoice_month(tx)
+    if draft is not None:
+        return draft
+    return int((await tx.conn.execute(insert(invoices).values(
+        org_id=tx.org_id, kind=InvoiceKind.SUMMARY.value, status=InvoiceStatus.DRAFT.value, period_key=period_key(month),
+        period_start=month, period_end=month_end(month), created_at=tx.now,
+    ).returning(invoices.c.id))).scalar_one())
+
+
+async def take_numbers(conn: AsyncConnection, count: int) -> int:
+    """Reserve the next `count` numbers of the series for this transaction; the last of them.
+
+    The row is made on first use (not by the migration, so a new database stays empty for
+    `seattui db copy`); two instances making it at once both go on with the one row."""
+    for _ in range(2):
+        last = await conn.scalar(
+            update(invoice_series).where(invoice_series.c.name == SERIES)
+            .values(last_number=invoice_series.c.last_number + count).returning(invoice_series.c.last_number)
+        )
+        if last is not None:
+            return int(last)
+        make = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        await conn.execute(make(invoice_series).values(name=SERIES, last_number=0).on_conflict_do_nothing())
+    raise RuntimeError("the invoice series row could not be made")
+
+
+async def next_number(conn: AsyncConnection, issued_on: date) -> str:
+    """The next number of the portal's one series; held by this transaction until it ends."""
+    return invoice_number(issued_on.year, await take_numbers(conn, 1))
+
+
+# -- refunds: as the catalog's policy says, to credits or as a credit note --------------------
+
+@dataclass(frozen=True)
+class Refund:
+    """What deleting one paid license gives back: the review's line, and how it is paid."""
+
+    license_id: int
+    line: PriceLine  # a negative amount, or zero with the reason it is not refundable
+    credits_back: Decimal
+    credit_note: Decimal
+
+
+async def refunds_for(tx: Tx, found: Sequence[License], what: dict[int, str]) -> list[Refund]:
+    """The refund of each paid license under its product's refund policy. What was put on a
+    monthly invoice comes back as a credit note on this month's invoice; the rest as credits."""
+    paid = [license for license in found if license.paid]
+    activated = await ever_activated(tx, [license.id for license in paid])
+    invoiced = dict((await tx.conn.execute(
+        select(order_lines.c.object_id, func.sum(order_lines.c.amount))
+        .select_from(order_lines.join(orders, orders.c.id == order_lines.c.order_id))
+        .where(orders.c.org_id == tx.org_id, orders.c.paid_with == PaymentMethod.INVOICE.value,
+               order_lines.c.object_type == "license", order_lines.c.object_id.in_([license.id for license in paid]))
+        .group_by(order_lines.c.object_id)
+    )).all()) if paid else {}
+    month = month_name(tx.today).split()[0]
+    refunds = []
+    for license in paid:
+        product = tx.catalog.find(license.product_id)
+        policy = product.refund_policy(license.term.value) if product else None
+        refusal = policy.refusal(bought_on=license.created_at.date(), today=tx.today,
+                                 activated=license.id in activated) if policy else None
+        if refusal:
+            line = PriceLine(description=f"No refund of license {license.id}: {what[license.id]}: {refusal}",
+                             quantity=1, unit_price=ZERO, amount=ZERO)
+            refunds.append(Refund(license.id, line, ZERO, ZERO))
+            continue
+        note = min(from_hundredths(int(invoiced.get(license.id) or 0)), license.paid)
+        back = license.paid - note
+        how = (f" (credit note on the {month} invoice)" if note and not back
+               else f" ({format_credits(note)} as a credit note on the {month} invoice)" if note else "")
+        line = PriceLine(description=f"Refund of license {license.id}: {what[license.id]}{how}", quantity=1,
+                         unit_price=-license.paid, amount=-license.paid)
+        refunds.append(Refund(license.id, line, back, note))
+    return refunds
+
+
+async def refund(tx: Tx, refunds: Sequence[Refund]) -> Decimal:
+    """Pay the refunds (under credits.lock_balance): credits back in the ledger, credit notes as
+    one order on this month's invoice. Returns the balance after."""
+    ledger: list[LedgerRow] = [(item.credits_back, LedgerReason.REFUND, "license", item.license_id,
+                                item.line.description) for item in refunds if item.credits_back]
+    balance = await credits.post_many(tx, ledger)
+    notes = [item for item in refunds if item.credit_note]
+    if notes:
+        invoice_id = await _open_invoice(tx)
+        amount = -sum((item.credit_note for item in notes), ZERO)
+        await tx.conn.execute(update(invoices).where(invoices.c.id == invoice_id)
+                              .values(total=invoices.c.total + to_hundredths(amount)))
+        order_id = (await tx.conn.execute(insert(orders).values(
+            org_id=tx.org_id, kind=OrderKind.CREDIT_NOTE.value, placed_at=tx.now, placed_by_id=tx.actor.user_id,
+            placed_by=tx.actor.login, paid_with=PaymentMethod.INVOICE.value, total=to_hundredths(amount),
+            invoice_id=invoice_id,
+        ).returning(orders.c.id))).scalar_one()
+        await tx.conn.execute(insert(order_lines), [
+            {"order_id": order_id, "position": position, "description": item.line.description[:500], "quantity": 1,
+             "unit_price": -to_hundredths(item.credit_note), "discount": 0, "amount": -to_hundredths(item.credit_note),
+             "service_start": tx.today, "service_end": tx.today, "object_type": "license",
+             "object_id": item.license_id}
+            for position, item in enumerate(notes, start=1)
+        ])
+    return balance
+
+
+# -- reading orders and invoices -------------------------------------------------------------
+
+def _line(row: Any) -> OrderLine:
+    return OrderLine(
+        description=row.description, quantity=row.quantity, unit_price=from_hundredths(row.unit_price),
+        discount=from_hundredths(row.discount), amount=from_hundredths(row.amount),
+        service_start=row.service_start, service_end=row.service_end, object_type=row.object_type,
+        object_id=row.object_id,
+    )
+
+
+async def _lines_of(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    found: dict[int, list[OrderLine]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        rows = (await conn.execute(select(order_lines).where(order_lines.c.order_id.in_(order_ids))
+                                   .order_by(order_lines.c.order_id, order_lines.c.position))).all()
+        for row in rows:
+            found[row.order_id].append(_line(row))
+    return found
+
+
+def _order_query(tx: Tx) -> Any:
+    return (select(orders, invoices.c.number.label("invoice_number"))
+            .select_from(orders.join(invoices, invoices.c.id == orders.c.invoice_id))
+            .where(orders.c.org_id == tx.org_id))
+
+
+def _order(row: Any, lines: list[OrderLine]) -> Order:
+    return Order(
+        id=row.id, kind=OrderKind(row.kind), placed_at=row.placed_at, placed_by=row.placed_by,
+        reference_name=row.reference_name, po_number=row.po_number, paid_with=PaymentMethod(row.paid_with),
+        total=from_hundredths(row.total), invoice_number=row.invoice_number, lines=lines,
+    )
+
+
+async def list_orders(tx: Tx, *, cursor: str | None, limit: int) -> Page[Order]:
+    """The organization's orders, newest first, with their lines."""
+    page = await id_cursor_page(tx.conn, _order_query(tx), orders.c.id, cursor, limit, lambda row: row)
+    lines = await _lines_of(tx.conn, [row.id for row in page.items])
+    return Page[Order](items=[_order(row, lines[row.id]) for row in page.items], next_cursor=page.next_cursor)
+
+
+async def get_order(tx: Tx, order_id: int) -> Order:
+    row = (await tx.conn.execute(_order_query(tx).where(orders.c.id == order_id))).first()
+    if row is None:
+        raise NotFound(f"There is no order {order_id}.", {"order_id": order_id})
+    return _order(row, (await _lines_of(tx.conn, [order_id]))[order_id])
+
+
+def _invoice(row: Any, today: date, lines: list[InvoiceLine] | None = None) -> Invoice:
+    status = InvoiceStatus(row.status)
+    return Invoice(
+        id=row.id, number=row.number, kind=InvoiceKind(row.kind), status=status,
+        period_start=row.period_start, period_end=row.period_end, issued_on=row.issued_on, due_on=row.due_on,
+        total=from_hundredths(row.total), paid=from_hundredths(row.paid),
+        due=from_hundredths(row.total - row.paid), paid_at=row.paid_at,
+        overdue=status is InvoiceStatus.OPEN and row.due_on is not None and row.due_on < today,
+        lines=lines or [],
+    )
+
+
+async def list_invoices(tx: Tx, *, unpaid: bool = False, cursor: str | None = None,
+                        limit: int = 100) -> Page[Invoice]:
+    """The first page holds every unpaid invoice (drafts and finalized, a few: oldest month
+    first), then the paid ones newest first, paged by id."""
+    base = select(invoices).where(invoices.c.org_id == tx.org_id)
+    first: list[Invoice] = []
+    if cursor is None:
+        rows = (await tx.conn.execute(base.where(invoices.c.status.in_(UNPAID))
+                                      .order_by(invoices.c.period_start, invoices.c.id))).all()
+        first = [_invoice(row, tx.today) for row in rows]
+    if unpaid:
+        return Page[Invoice](items=first, next_cursor=None)
+    paid = await id_cursor_page(tx.conn, base.where(invoices.c.status == InvoiceStatus.PAID.value), invoices.c.id,
+                                cursor, limit, lambda row: _invoice(row, tx.today))
+    return Page[Invoice](items=first + paid.items, next_cursor=paid.next_cursor)
+
+
+async def _find_invoice(tx: Tx, reference: str, *, lock: bool = False) -> Any:
+    """An invoice by its number, or a draft (which has none yet) by its id."""
+    query = select(invoices).where(invoices.c.org_id == tx.org_id)
+    cleaned = reference.strip().upper()
+    if cleaned.isdigit():
+        query = query.where(invoices.c.id == int(cleaned))
+    else:
+        query = query.where(invoices.c.number == cleaned[:20])
+    row = (await tx.conn.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise NotFound(f"There is no invoice {reference[:40]}; `seattui invoices` lists them.",
+                       {"invoice": reference[:40]})
+    return row
+
+
+async def get_invoice(tx: Tx, reference: str) -> Invoice:
+    """An invoice with its lines: every line of every order on it."""
+    row = await _find_invoice(tx, reference)
+    placed = (await tx.conn.execute(select(orders.c.id, orders.c.reference_name)
+                                    .where(orders.c.invoice_id == row.id).order_by(orders.c.id))).all()
+    lines = await _lines_of(tx.conn, [order.id for order in placed])
+    return _invoice(row, tx.today, [
+        InvoiceLine(**line.model_dump(), order_id=order.id, reference_name=order.reference_name)
+        for order in placed for line in lines[order.id]
+    ])
+
+
+async def pay_invoice(tx: Tx, reference: str) -> Invoice:
+    """Pay a finalized invoice's whole amount from credits, in one transaction."""
+    tx.actor.require(Permission.PURCHASE)
+    balance = await credits.lock_balance(tx)
+    row = await _find_invoice(tx, reference, lock=True)
+    status = InvoiceStatus(row.status)
+    if status is InvoiceStatus.PAID:
+        raise Conflict(f"Invoice {row.number} is paid already.", {"invoice": row.number})
+    if status is InvoiceStatus.DRAFT:
+        raise Conflict(
+            f"The {row.period_start:%B %Y} invoice is still a draft; it is finalized at the start of the "
+            "next month and can be paid then.", {"invoice": row.id})
+    due = from_hundredths(row.total - row.paid)
+    if due > balance:
+        raise credits.insufficient(balance, due)
+    if due > 0:
+        await credits.post(tx, -due, LedgerReason.INVOICE, object_type="invoice", object_id=row.id,
+                           memo=f"Invoice {row.number}")
+    elif due < 0:  # a credit note larger than the month's orders: credited back
+        await credits.post(tx, -due, LedgerReason.REFUND, object_type="invoice", object_id=row.id,
+                           memo=f"Credit of invoice {row.number}")
+    await tx.conn.execute(update(invoices).where(invoices.c.id == row.id)
+                          .values(paid=row.total, status=InvoiceStatus.PAID.value, paid_at=tx.now))
+    await audit.record(tx, "invoice.pay", "invoice", row.id,
+                       f"Paid invoice {row.number}: {format_credits(due)} credits", {"amount": f"{due:.2f}"})
+    return await get_invoice(tx, row.number)
+
+
+# -- finalizing ------------------------------------------------------------------------------
+
+async def drafts_to_finalize(conn: AsyncConnection, as_of: date, *, limit: int) -> list[tuple[int, str]]:
+    """Drafts of months that ended before `as_of`'s month: (id, period key), oldest first."""
+    rows = (await conn.execute(
+        select(invoices.c.id, invoices.c.period_key)
+        .where(invoices.c.status == InvoiceStatus.DRAFT.value, invoices.c.period_start < month_start(as_of))
+        .order_by(invoices.c.period_start, invoices.c.id).limit(limit)
+    )).all()
+    return [(row.id, row.period_key) for row in rows]
+
+
+# -- the invoice as a document (the PDF renderer takes these fields) -------------------------
+
+async def document_fields(tx: Tx, reference: str) -> dict[str, Any]:
+    """The fields of domain.invoice_document.InvoiceDocument for one finalized invoice."""
+    invoice = await get_invoice(tx, reference)
+    if invoice.number is None:
+        raise Conflict("A draft has no document yet; it is finalized at the start of the next month.",
+                       {"invoice": invoice.id})
+    org = (await tx.conn.execute(select(organizations.c.name, organizations.c.parent_id)
+                                 .where(organizations.c.id == tx.org_id))).one()
+    seller = (await tx.conn.scalar(select(organizations.c.name).where(organizations.c.id == org.parent_id))
+              if org.parent_id else None) or org.name
+    po_numbers = (await tx.conn.execute(select(orders.c.po_number).where(
+        orders.c.invoice_id == invoice.id, orders.c.po_number.is_not(None)).distinct())).scalars().all()
+    subtotal = sum((line.amount + line.discount for line in invoice.lines), ZERO)
+    return {
+        "number": invoice.number, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
+        "period_start": invoice.period_start, "period_end": invoice.period_end,
+        "po_number": ", ".join(sorted(po_numbers)) or None,
+        "seller_name": seller, "seller_address": "", "buyer_name": org.name, "buyer_address": "",
+        "summary": invoice.kind is InvoiceKind.SUMMARY,
+        "lines": tuple(
+            {"description": (f"{line.reference_name}: " if line.reference_name else "") + line.description,
+             "service_start": line.service_start, "service_end": line.service_end, "quantity": line.quantity,
+             "unit_price": line.unit_price, "discount": line.discount, "amount": line.amount}
+            for line in invoice.lines
+        ),
+        "subtotal": subtotal, "total": invoice.total, "paid": invoice.paid, "due": invoice.due,
+    }
+
