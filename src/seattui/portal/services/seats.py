@@ -234,9 +234,10 @@ async def _resolve_people(tx: Tx, requests: Sequence[MoveRequest]) -> _People:
     return people
 
 
-async def _plan(tx: Tx, requests: Sequence[MoveRequest]) -> list[_Move]:
+async def _plan(tx: Tx, requests: Sequence[MoveRequest], people: _People | None = None) -> list[_Move]:
     """Every request as moves of single seats, each with the problem that refuses it, if any."""
-    people = await _resolve_people(tx, requests)
+    if people is None:
+        people = await _resolve_people(tx, requests)
     givers = [p.id for r in requests if (p := people.find(r.from_id, r.from_email)) is not None]
     receivers = [p.id for r in requests if (p := people.find(r.to_id, r.to_email)) is not None]
     asked = {r.product_id for r in requests if r.product_id}
@@ -300,14 +301,18 @@ def _check(tx: Tx, moves: list[_Move], held: dict[tuple[int, str], Any]) -> None
             received_at[(receiver.id, product)] = number
 
 
-def _direct(tx: Tx, requests: Sequence[MoveRequest]) -> list[Triple] | None:
-    """The moves as they stand, if the store's guards alone can check them: ids and a seat
-    product on every move, each seat and each receiver once, nobody on both sides."""
+def _direct(tx: Tx, requests: Sequence[MoveRequest], people: _People | None = None) -> list[Triple] | None:
+    """The moves as they stand, if the store's guards alone can check them: ids (or emails
+    that `people` found) and a seat product on every move, each seat and each receiver once,
+    nobody on both sides."""
+    by_email = people.by_email if people is not None else {}
     triples: list[Triple] = []
     for request in requests:
-        if request.from_id is None or request.to_id is None or not request.product_id:
+        giver = request.from_id if request.from_id is not None else getattr(by_email.get(request.from_email), "id", None)
+        receiver = request.to_id if request.to_id is not None else getattr(by_email.get(request.to_email), "id", None)
+        if giver is None or receiver is None or not request.product_id:
             return None
-        triples.append((request.product_id, request.from_id, request.to_id))
+        triples.append((request.product_id, giver, receiver))
     givers = {(product, giver) for product, giver, _ in triples}
     receivers = {(product, receiver) for product, _, receiver in triples}
     if len(givers) != len(triples) or len(receivers) != len(triples) or givers & receivers:
@@ -372,8 +377,13 @@ async def reassign(tx: Tx, requests: Sequence[MoveRequest], *, dry_run: bool) ->
     batch_id = tx.batch_id = tx.batch_id or str(uuid.uuid4())
     direct = _direct(tx, requests)
     async with custom_plans(tx.conn):
+        people = None
+        if direct is None and all(request.product_id for request in requests):
+            # Named by email (a plan file): found in one query, then checked set-wise too.
+            people = await _resolve_people(tx, requests)
+            direct = _direct(tx, requests, people)
         checked = direct is not None and await _guards_hold(tx, direct, receivers_active=True)
-        moves = [] if checked else await _plan(tx, requests)
+        moves = [] if checked else await _plan(tx, requests, people)
     if direct is not None and checked:
         await _move(tx, direct, batch_id)
         return await _record(tx, direct, BatchKind.REASSIGN)
