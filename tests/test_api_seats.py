@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import pytest
 
 from seattui.domain.errors import (
@@ -18,9 +19,9 @@ from seattui.domain.errors import (
     ValidationFailed,
 )
 from seattui.domain.people import EmployeeFields
-from seattui.domain.seating import MoveRequest, refused_moves
+from seattui.domain.seating import MAX_MOVES, MoveRequest, ReassignRequest, refused_moves
 
-from harness import PortalHarness
+from harness import PortalHarness, running_portal
 from seat_support import holders, move, staff
 
 
@@ -238,3 +239,59 @@ async def test_a_new_employee_gets_a_freed_seat(harness: PortalHarness) -> None:
     newcomer = await admin.add_employee(EmployeeFields(name="New", email="new@acme.example"))
     await admin.reassign([move(ids[0], newcomer.id)])
     assert (await admin.employee(newcomer.id)).seats == ("workspace",)
+
+
+# -- batches the size of a plan: one request, under a limit that says itself -----------------
+
+
+async def test_a_large_batch_travels_without_null_fields_and_fits_where_nulls_would_not(database_url: str) -> None:
+    moves = 3000
+    async with running_portal(database_url) as seeding:
+        ids = await staff(seeding, 2 * moves, moves)
+    batch = [move(giver, receiver) for giver, receiver in zip(ids[:moves], ids[moves:], strict=True)]
+    with_nulls = ReassignRequest(moves=batch).model_dump_json().encode()
+    # A limit between the two sizes: the batch fits only as the client sends it.
+    limit = (len(with_nulls) + len(ReassignRequest(moves=batch).model_dump_json(exclude_none=True))) // 2
+    async with running_portal(database_url, world=False, max_batch_body_bytes=limit) as harness:
+        operator = await harness.login("acme-op")
+        refused = await operator._http.post(
+            "/api/v1/seat-batches", content=ReassignRequest(moves=batch).model_dump_json().encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {operator.token}"})
+        assert refused.status_code == 413 and refused.json()["details"] == {"max_bytes": limit}
+        sent: list[bytes] = []
+
+        async def record(request: httpx.Request) -> None:
+            sent.append(request.content)
+
+        operator._http.event_hooks["request"].append(record)
+        outcome = await operator.reassign(batch)
+        assert outcome.applied and outcome.count == moves
+        (body,) = sent
+        assert len(body) <= limit < len(with_nulls) and b"null" not in body
+        assert len(body) < 0.7 * len(with_nulls)
+        pools = await operator.seat_pools()
+        assert sum(pool.assigned for pool in pools) == moves
+        assert (await operator.employee(ids[0])).seats == () and (await operator.employee(ids[-1])).seats == ("workspace",)
+
+
+async def test_a_seat_batch_may_be_larger_than_other_requests_and_each_limit_is_stated(harness: PortalHarness) -> None:
+    operator = await harness.login("acme-op")
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {operator.token}"}
+    five_mib = b"{" + b" " * (5 * 1024 * 1024) + b"}"
+    other = await operator._http.post("/api/v1/seats", content=five_mib, headers=headers)
+    assert other.status_code == 413 and other.json()["code"] == "payload_too_large"
+    assert "(4 MiB, 4,194,304 bytes)" in other.json()["message"]
+    batch = await operator._http.post("/api/v1/seat-batches", content=five_mib, headers=headers)
+    assert batch.status_code == 422 and "moves" in batch.json()["details"]["fields"]  # read, then found empty
+    huge = await operator._http.post("/api/v1/seat-batches", content=b"{" + b" " * (24 * 1024 * 1024) + b"}",
+                                     headers=headers)
+    assert huge.status_code == 413 and huge.json()["details"] == {"max_bytes": 24 * 1024 * 1024}
+    assert "(24 MiB, 25,165,824 bytes)" in huge.json()["message"]
+
+
+async def test_a_batch_of_more_moves_than_one_batch_takes_is_refused_with_the_limit(harness: PortalHarness) -> None:
+    operator = await harness.login("acme-op")
+    too_many = '{"moves": [' + ",".join(['{"from_id": 1, "to_id": 2}'] * (MAX_MOVES + 1)) + "]}"
+    response = await operator._http.post("/api/v1/seat-batches", content=too_many.encode(), headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {operator.token}"})
+    assert response.status_code == 422 and f"at most {MAX_MOVES:,}" in response.json()["message"]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from seattui.domain.seating import MAX_MOVES
+
 from harness import PASSWORD, running_portal
 from cli_helpers import seattui
 from seat_support import staff
@@ -99,6 +101,9 @@ def test_bad_usage_and_unreadable_files_exit_with_2(tmp_path: Path) -> None:
     assert seattui("reassign", str(binary)).returncode == 2
     logged_out = seattui("reassign", write(tmp_path, "a@x.example,b@x.example,\n"))
     assert logged_out.returncode == 2 and "seattui login" in logged_out.stderr
+    too_long = seattui("reassign", write(tmp_path, "a@x.example,b@x.example,\n" * (MAX_MOVES + 1)))
+    assert too_long.returncode == 2 and f"has {MAX_MOVES + 1:,} moves" in too_long.stderr
+    assert f"takes at most {MAX_MOVES:,}" in too_long.stderr
 
 
 def test_a_name_with_terminal_escapes_is_printed_harmlessly(tmp_path: Path, portal_file: Path) -> None:

@@ -639,7 +639,7 @@ def cmd_reassign(args: argparse.Namespace) -> int:
     from seattui.config import load_token
     from seattui.domain.csvfile import RowProblem
     from seattui.domain.errors import BatchRefused, Unauthenticated, ValidationFailed
-    from seattui.domain.seating import BatchOutcome, parse_plan, refused_moves
+    from seattui.domain.seating import MAX_MOVES, BatchOutcome, parse_plan, refused_moves
     from seattui.wiring import connector_for
 
     try:
@@ -653,6 +653,9 @@ def cmd_reassign(args: argparse.Namespace) -> int:
         _fail(f"{args.plan}: {error.message}", EXIT_USAGE)
     if not planned and not problems:
         _fail(f"{args.plan} has no moves under its header.", EXIT_USAGE)
+    if len(planned) > MAX_MOVES:
+        _fail(f"{args.plan} has {len(planned):,} moves; one batch, applied whole, takes at most {MAX_MOVES:,}. "
+              "Split the plan into files of at most that many rows.", EXIT_USAGE)
     name, profile = _profile(args)
     token = load_token(name)
     if token is None:

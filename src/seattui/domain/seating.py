@@ -17,7 +17,7 @@ from seattui.domain.people import Employee
 from seattui.domain.text import refuse_control_characters
 from seattui.domain.validation import field_messages
 
-MAX_MOVES = 50_000
+MAX_MOVES = 100_000  # a batch is applied whole, so a plan of this many moves is one request
 MAX_ASSIGN = 100_000
 PLAN_COLUMNS = ("from_email", "to_email", "product")
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=254),

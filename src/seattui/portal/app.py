@@ -90,7 +90,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     )
     app.state.portal = portal
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       larger={f"{API_PREFIX}/seat-batches": settings.max_batch_body_bytes})
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
                    activation, employees, seats, audit, license_files, orders, invoices):
         app.include_router(module.router, prefix=API_PREFIX)

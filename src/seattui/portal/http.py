@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -82,6 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return error_response(errors.NotFound("There is no such endpoint; see /docs for the API."))
+        if isinstance(exc, BodyTooLarge):
+            return too_large(exc.max_bytes)
         if exc.status_code == 413:
             return too_large(request.app.state.portal.settings.max_body_bytes)
         code = "method_not_allowed" if exc.status_code == 405 else "http_error"
@@ -139,20 +143,31 @@ def _fault(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-class BodySizeLimit:
-    """Refuses request bodies over a size before anything parses them."""
+class BodyTooLarge(StarletteHTTPException):
+    """A body that grew past its path's limit while it was read (the handler above answers)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413)
+        self.max_bytes = max_bytes
+
+
+class BodySizeLimit:
+    """Refuses request bodies over a size before anything parses them: `max_bytes`, or the
+    limit `larger` gives the request's path (a bulk request that must arrive whole)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await too_large(limit)(scope, receive, send)
             return
         seen = 0
 
@@ -161,21 +176,19 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    # An HTTPException passes through FastAPI's body parsing to the handler below.
-                    raise StarletteHTTPException(413)
+                if seen > limit:
+                    # An HTTPException passes through FastAPI's body parsing to the handler above.
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await too_large(self.max_bytes)(scope, receive, send)
-
 
 def too_large(max_bytes: int) -> JSONResponse:
+    size = f"{max_bytes / 1024 / 1024:g} MiB" if max_bytes >= 1024 * 1024 else f"{max_bytes // 1024} KiB"
     return error_response(
         errors.PayloadTooLarge(
-            f"The request is larger than the portal accepts ({max_bytes // 1024} KiB); "
+            f"The request is larger than the portal accepts here ({size}, {max_bytes:,} bytes); "
             "send it in smaller parts.",
             {"max_bytes": max_bytes},
         )

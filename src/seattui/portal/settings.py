@@ -30,7 +30,11 @@ class PortalSettings(BaseModel):
     # argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Request bodies: 4 MiB, except a batch of seat moves, which is applied whole and so cannot
+    # be split: up to MAX_MOVES (100,000) moves, named by email (about 110 bytes each) or by id.
+    # Parsed, a body takes about ten times its size in memory; the limit keeps that bounded.
     max_body_bytes: int = 4 * 1024 * 1024
+    max_batch_body_bytes: int = 24 * 1024 * 1024
     # Device activation calls, per key and per client address, in each window.
     activation_limit: int = 30
     activation_window: timedelta = timedelta(minutes=1)

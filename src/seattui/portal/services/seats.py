@@ -36,7 +36,7 @@ from seattui.portal.paging import id_cursor_page
 from seattui.portal.services import audit
 from seattui.portal.queries.employees import lock_seats, rows_by_id
 from seattui.portal.queries.licenses import license_query, status_of
-from seattui.portal.store.sets import among
+from seattui.portal.store.sets import among, custom_plans
 from seattui.portal.store.tables import employees, licenses, seat_batches, seats
 
 SEAT_TERMS = (Term.FLEXIBLE.value, Term.ANNUAL.value)
@@ -89,8 +89,9 @@ async def assign(tx: Tx, request: SeatRequest) -> SeatChange:
     if reason:
         raise ValidationFailed(reason[0].upper() + reason[1:] + ".", {"product_id": reason})
     await lock_seats(tx)
-    people = await _people(tx, request.employee_ids)
-    holders = await _holders(tx, request.employee_ids, [request.product_id])
+    async with custom_plans(tx.conn):
+        people = await _people(tx, request.employee_ids)
+        holders = await _holders(tx, request.employee_ids, [request.product_id])
     problems = []
     for employee_id in dict.fromkeys(request.employee_ids):
         person = people.get(employee_id)
@@ -133,8 +134,9 @@ async def unassign(tx: Tx, request: SeatRequest) -> SeatChange:
     """Take back each employee's seat of the product; one who holds none refuses them all."""
     tx.actor.require(Permission.ASSIGN)
     await lock_seats(tx)
-    people = await _people(tx, request.employee_ids)
-    holders = await _holders(tx, request.employee_ids, [request.product_id])
+    async with custom_plans(tx.conn):
+        people = await _people(tx, request.employee_ids)
+        holders = await _holders(tx, request.employee_ids, [request.product_id])
     wanted = list(dict.fromkeys(request.employee_ids))
     problems = [
         f"there is no employee {employee_id} in your organization" if employee_id not in people
@@ -144,8 +146,9 @@ async def unassign(tx: Tx, request: SeatRequest) -> SeatChange:
     if problems:
         raise Conflict("No seat was taken back: " + "; ".join(problems[:5]) + ".", {"problems": problems[:100]})
     taken = [holders[(employee_id, request.product_id)] for employee_id in wanted]
-    await tx.conn.execute(delete(seats).where(seats.c.org_id == tx.org_id,
-                                              among(tx.conn, seats.c.id, [seat.id for seat in taken])))
+    async with custom_plans(tx.conn):
+        await tx.conn.execute(delete(seats).where(seats.c.org_id == tx.org_id,
+                                                  among(tx.conn, seats.c.id, [seat.id for seat in taken])))
     await audit.record_many(tx, [
         {"action": "seat.unassign", "object_type": "seat", "object_id": seat.id,
          "summary": f"{request.product_id} seat taken back from {people[seat.employee_id].email}",
@@ -231,9 +234,10 @@ async def _resolve_people(tx: Tx, requests: Sequence[MoveRequest]) -> _People:
     return people
 
 
-async def _plan(tx: Tx, requests: Sequence[MoveRequest]) -> list[_Move]:
+async def _plan(tx: Tx, requests: Sequence[MoveRequest], people: _People | None = None) -> list[_Move]:
     """Every request as moves of single seats, each with the problem that refuses it, if any."""
-    people = await _resolve_people(tx, requests)
+    if people is None:
+        people = await _resolve_people(tx, requests)
     givers = [p.id for r in requests if (p := people.find(r.from_id, r.from_email)) is not None]
     receivers = [p.id for r in requests if (p := people.find(r.to_id, r.to_email)) is not None]
     asked = {r.product_id for r in requests if r.product_id}
@@ -297,14 +301,18 @@ def _check(tx: Tx, moves: list[_Move], held: dict[tuple[int, str], Any]) -> None
             received_at[(receiver.id, product)] = number
 
 
-def _direct(tx: Tx, requests: Sequence[MoveRequest]) -> list[Triple] | None:
-    """The moves as they stand, if the store's guards alone can check them: ids and a seat
-    product on every move, each seat and each receiver once, nobody on both sides."""
+def _direct(tx: Tx, requests: Sequence[MoveRequest], people: _People | None = None) -> list[Triple] | None:
+    """The moves as they stand, if the store's guards alone can check them: ids (or emails
+    that `people` found) and a seat product on every move, each seat and each receiver once,
+    nobody on both sides."""
+    by_email = people.by_email if people is not None else {}
     triples: list[Triple] = []
     for request in requests:
-        if request.from_id is None or request.to_id is None or not request.product_id:
+        giver = request.from_id if request.from_id is not None else getattr(by_email.get(request.from_email), "id", None)
+        receiver = request.to_id if request.to_id is not None else getattr(by_email.get(request.to_email), "id", None)
+        if giver is None or receiver is None or not request.product_id:
             return None
-        triples.append((request.product_id, request.from_id, request.to_id))
+        triples.append((request.product_id, giver, receiver))
     givers = {(product, giver) for product, giver, _ in triples}
     receivers = {(product, receiver) for product, _, receiver in triples}
     if len(givers) != len(triples) or len(receivers) != len(triples) or givers & receivers:
@@ -360,17 +368,25 @@ async def reassign(tx: Tx, requests: Sequence[MoveRequest], *, dry_run: bool) ->
     """Check the batch whole; unless it is a dry run, apply every move or refuse them all."""
     tx.actor.require(Permission.ASSIGN)
     if dry_run:
-        moves = await _plan(tx, requests)
+        async with custom_plans(tx.conn):
+            moves = await _plan(tx, requests)
         passing = [move.product_id for move in moves if not move.problem]
         return BatchOutcome.model_validate({"count": len(passing), "products": _per_product(passing),
                                             "moves": [move.planned() for move in moves]})
     await lock_seats(tx)
     batch_id = tx.batch_id = tx.batch_id or str(uuid.uuid4())
     direct = _direct(tx, requests)
-    if direct is not None and await _guards_hold(tx, direct, receivers_active=True):
+    async with custom_plans(tx.conn):
+        people = None
+        if direct is None and all(request.product_id for request in requests):
+            # Named by email (a plan file): found in one query, then checked set-wise too.
+            people = await _resolve_people(tx, requests)
+            direct = _direct(tx, requests, people)
+        checked = direct is not None and await _guards_hold(tx, direct, receivers_active=True)
+        moves = [] if checked else await _plan(tx, requests, people)
+    if direct is not None and checked:
         await _move(tx, direct, batch_id)
         return await _record(tx, direct, BatchKind.REASSIGN)
-    moves = await _plan(tx, requests)
     refused = [move.planned() for move in moves if move.problem]
     if refused:
         raise BatchRefused(
@@ -427,10 +443,12 @@ async def undo(tx: Tx, batch_id: str) -> BatchOutcome:
                           {"undone_by": batch.undone_by, "moves": []})
     inverse: list[Triple] = [(product, receiver, giver) for product, giver, receiver in batch.moves]
     tx.batch_id = tx.batch_id or str(uuid.uuid4())
-    if await _guards_hold(tx, inverse, receivers_active=False, guard_batch=batch_id):
+    async with custom_plans(tx.conn):
+        checked = await _guards_hold(tx, inverse, receivers_active=False, guard_batch=batch_id)
+        refused = [] if checked else await _why_not_undone(tx, inverse, batch_id)
+    if checked:
         await _move(tx, inverse, tx.batch_id)
         return await _record(tx, inverse, BatchKind.UNDO, undoes=batch_id)
-    refused = await _why_not_undone(tx, inverse, batch_id)
     raise UndoRefused(
         f"Batch {batch_id} cannot be undone: {len(refused)} of its {len(inverse)} seats changed since. "
         + "; ".join(move["problem"] for move in refused[:3]) + ("; ..." if len(refused) > 3 else "."),
