@@ -84,7 +84,7 @@ async def test_an_upgrade_retried_after_a_lost_answer_is_charged_once(
             await pilot.press("ctrl+s")
             await until_screen(pilot, ConfirmScreen)
             await pilot.press("y")
-            await until(pilot, lambda: bool(sent) and not dialog.saving, what="the upgrade's answer")
+            await until(pilot, lambda: bool(sent) and "submit" not in dialog.writes_running, what="the upgrade's answer")
             if app.screen is not dialog:
                 break
         await until(pilot, lambda: app.screen is screen, what="the dialog closed")
