@@ -68,6 +68,16 @@ async def test_ids_in_bodies_too_big_for_the_store_are_refused_naming_them(
     assert field in await refused(owner, "POST", path, body=body)
 
 
+@pytest.mark.parametrize("reference", [str(HUGE), "0", "\u00b2"])  # past the store, no id, a digit not 0-9
+async def test_an_invoice_reference_no_invoice_can_have_is_not_found(harness: PortalHarness, reference: str) -> None:
+    from seattui.domain.errors import NotFound
+
+    owner = await harness.login("acme-owner")
+    for method, path in (("GET", f"/invoices/{reference}"), ("POST", f"/invoices/{reference}/payment")):
+        with pytest.raises(NotFound):
+            await owner.request(method, f"{API}{path}")
+
+
 async def test_a_forged_cursor_with_a_huge_number_or_a_nul_is_refused(harness: PortalHarness) -> None:
     owner = await harness.login("acme-owner")
     for values in ([HUGE], ["a\u0000b", 1], ["Ann", HUGE]):

@@ -20,11 +20,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.billing import (
     BillingTerms,
     Invoice,
@@ -425,8 +426,10 @@ async def _find_invoice(tx: Tx, reference: str, *, lock: bool = False) -> Any:
     """An invoice by its number, or a draft (which has none yet) by its id."""
     query = select(invoices).where(invoices.c.org_id == tx.org_id)
     cleaned = reference.strip().upper()
-    if cleaned.isdigit():
-        query = query.where(invoices.c.id == int(cleaned))
+    if cleaned.isascii() and cleaned.isdigit():
+        # A draft's id; one past what the store can hold is no invoice (never an overflow).
+        draft_id = int(cleaned)
+        query = query.where(invoices.c.id == draft_id) if 1 <= draft_id <= MAX_RECORD_ID else query.where(false())
     else:
         query = query.where(invoices.c.number == cleaned[:20])
     row = (await tx.conn.execute(query.with_for_update() if lock else query)).first()
