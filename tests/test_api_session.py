@@ -112,7 +112,7 @@ async def test_oversized_and_missing_credentials_name_the_field(harness: PortalH
     assert "password" in refused.value.fields
     with pytest.raises(ValidationFailed) as refused:
         await harness.client().request("POST", "/api/v1/auth/login", body={"login": "acme-owner"})
-    assert refused.value.fields == {"password": "Field required"}
+    assert refused.value.fields == {"password": "Missing: it is required."}
 
 
 async def test_first_run_setup_creates_the_organization_once(database_url: str) -> None:

@@ -273,7 +273,7 @@ class LicenseFilter(DomainModel):
     @model_validator(mode="after")
     def _range_in_order(self) -> LicenseFilter:
         if self.support_from and self.support_to and self.support_from > self.support_to:
-            raise ValueError("support_from must be on or before support_to")
+            raise ValueError("the first date of the support range (support_from) must be on or before the last (support_to)")
         return self
 
     def query_params(self) -> dict[str, str]:

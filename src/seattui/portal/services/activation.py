@@ -37,9 +37,10 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
     async with portal.store.read() as conn:
         _, seen = await _licenses_of(portal, conn, request, lock=False)
     here = _active_here(seen, request.fingerprint)
-    if here is not None:
-        return _status(here, activated_here=True)
-    if not any(license.status is LicenseStatus.ASSIGNED for license in seen):
+    free = [license for license in seen if license.status is LicenseStatus.ASSIGNED]
+    if here is not None and not any(_better_term(license, here) for license in free):
+        return _status(here, activated_here=True)  # a repeat: nothing better to move to
+    if here is None and not free:
         _refuse_activation(request, seen)
     async with portal.store.write() as conn:
         tx, found = await _licenses_of(portal, conn, request)
