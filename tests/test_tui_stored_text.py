@@ -32,8 +32,8 @@ async def test_a_hostile_employee_name_is_drawn_with_visible_stand_ins(harness: 
         await conn.execute(update(employees).where(employees.c.id == ids[0]).values(name=HOSTILE))
     app = make_app(harness, token=(await harness.login("acme-op")).token)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.who is not None, what="the session")
-        await pilot.press("e")
+        await until(pilot, lambda: getattr(app.screen, "view", None) is not None, what="the dashboard")
+        await pilot.press("g", "e")
         await until_screen(pilot, EmployeesScreen)
         await until_text(pilot, SHOWN)
         assert "\x1b" not in screen_text(app) and "\x07" not in screen_text(app)
@@ -50,7 +50,7 @@ async def test_a_hostile_comment_is_drawn_harmlessly_in_the_list_and_the_detail(
     async with app.run_test(size=(200, 40)) as pilot:  # wide enough for the comment column
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.view is not None,
                     what="the dashboard")
-        await pilot.press("l")
+        await pilot.press("g", "l")
         await until_screen(pilot, LicensesScreen)
         await until_text(pilot, SHOWN + " \\u202eevil")
         shown = screen_text(app)
