@@ -56,7 +56,8 @@ async def _run(*, keys: int, licensed: int, runs: int) -> list[dict[str, Any]]:
 
     with tempfile.TemporaryDirectory(prefix="seattui-bench-") as folder:
         database = Path(folder) / "portal.db"
-        app = create_app(portal_settings(database, argon2_time_cost=1, argon2_memory_kib=64))
+        # No background billing run: it would write while the keys are seeded beside the portal.
+        app = create_app(portal_settings(database, argon2_time_cost=1, argon2_memory_kib=64, billing_check_every=None))
         async with app.router.lifespan_context(app):
             portal = app.state.portal
             async with portal.store.write() as conn:
