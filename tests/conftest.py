@@ -94,18 +94,12 @@ def postgres_admin_url() -> str:
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated template database; each test clones it (CREATE DATABASE ... TEMPLATE)."""
-    import asyncpg
 
     admin = postgres_admin_url()
     name = f"seattui_template_{uuid.uuid4().hex[:8]}"
 
     async def create() -> None:
-        conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        store = Store(_with_database(admin, name))
+        store = Store(await create_database(admin, name))
         await store.migrate()
         await store.dispose()
 
@@ -117,6 +111,18 @@ def postgres_template() -> Iterator[str]:
 def _with_database(url: str, database: str) -> str:
     base, _, _ = url.rpartition("/")
     return f"{base}/{database}"
+
+
+async def create_database(admin: str, name: str, template: str | None = None) -> str:
+    """A new PostgreSQL database (a copy of `template`, if named); its URL."""
+    import asyncpg
+
+    conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    finally:
+        await conn.close()
+    return _with_database(admin, name)
 
 
 async def _drop_database(admin: str, name: str) -> None:
@@ -135,17 +141,11 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "portal.db")
         return
-    import asyncpg
 
     template = request.getfixturevalue("postgres_template")
     admin = postgres_admin_url()
     name = f"seattui_test_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await conn.close()
-    yield _with_database(admin, name)
+    yield await create_database(admin, name, template)
     await _drop_database(admin, name)
 
 

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from seattui.client import PortalClient
@@ -16,7 +15,7 @@ from seattui.portal.seed import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 from seattui.portal.store.copy import CopyRefused, copy_database
 
 from cli_helpers import seattui
-from conftest import _drop_database, _with_database, postgres_admin_url
+from conftest import _drop_database, create_database, postgres_admin_url
 from harness import running_portal
 
 # Every read of the API that takes no id; those that do are read for every id listed.
@@ -29,12 +28,7 @@ READS = ["/auth/me", "/setup", "/catalog", "/credits/balance", "/credits/ledger"
 async def empty_postgres() -> AsyncIterator[str]:
     admin = postgres_admin_url()
     name = f"seattui_copy_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield _with_database(admin, name)
+    yield await create_database(admin, name)
     await _drop_database(admin, name)
 
 

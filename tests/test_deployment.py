@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from seattui.client import PortalClient
 
 from cli_helpers import free_port, seattui
-from conftest import ON_CI, _drop_database, _with_database, postgres_admin_url, run_apart
+from conftest import ON_CI, _drop_database, create_database, postgres_admin_url, run_apart
 
 PASSWORD = "team password 123"
 pytestmark = pytest.mark.slow
@@ -45,15 +44,7 @@ def team_database() -> Iterator[str]:
     admin = postgres_admin_url()
     name = f"seattui_team_{uuid.uuid4().hex[:10]}"
 
-    async def create() -> None:
-        conn = await asyncpg.connect(admin.replace("+asyncpg", ""))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    run_apart(create())
-    yield _with_database(admin, name)
+    yield run_apart(create_database(admin, name))
     run_apart(_drop_database(admin, name))
 
 
