@@ -1,0 +1,212 @@
+"""The `seattui` commands of one area."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from seattui.cli.common import (
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _profile, _run, _with_portal,
+)
+
+
+# -- invoices and billing ------------------------------------------------------------------
+
+
+def cmd_terms_set(args: argparse.Namespace) -> int:
+    """The operator sets an organization's payment terms, directly on the portal's database."""
+    from seattui.domain.billing import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, BillingTerms, PaymentTerms
+    from seattui.domain.money import parse_credits
+    from seattui.portal.context import Tx
+    from seattui.portal.services import accounts, billing
+
+    if args.terms == "prepaid":
+        if args.credit_limit is not None or args.due_days is not None:
+            _fail("prepaid takes neither --credit-limit nor --due-days.", EXIT_USAGE)
+        terms = BillingTerms()
+    else:
+        if args.credit_limit is None:
+            _fail("monthly needs --credit-limit AMOUNT (what may stay unpaid, like 5000).", EXIT_USAGE)
+        try:
+            limit = parse_credits(args.credit_limit)
+        except ValueError as error:
+            _fail(str(error), EXIT_USAGE)
+        due_days = DEFAULT_DUE_DAYS if args.due_days is None else args.due_days
+        if limit < 0 or not 0 <= due_days <= MAX_DUE_DAYS:
+            _fail(f"Give a credit limit of 0 or more and --due-days from 0 to {MAX_DUE_DAYS}.", EXIT_USAGE)
+        terms = BillingTerms(terms=PaymentTerms.MONTHLY, credit_limit=limit, due_days=due_days)
+
+    async def work(portal: Any) -> int:
+        async with portal.store.write() as conn:
+            org = await accounts.organization_by_name(conn, args.org)
+            await billing.set_terms(Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now()), terms)
+        print(f"{args.org}: {billing.terms_words(terms)}.")
+        return EXIT_OK
+
+    return _run(_with_portal(args.db, work))
+
+
+def cmd_billing_run(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from seattui.portal.billing_run import run_billing
+
+    as_of: date | None = None
+    if args.as_of:
+        try:
+            as_of = date.fromisoformat(args.as_of)
+        except ValueError:
+            _fail(f"--as-of takes a date like 2026-12-01, not {args.as_of!r}.", EXIT_USAGE)
+
+    async def work(portal: Any) -> int:
+        report = await run_billing(portal.store, as_of or portal.now().date(), portal.now)
+        if args.json:
+            print(report.model_dump_json())
+            return EXIT_OK
+        closed = ", ".join(report.periods) or "no new month"
+        print(f"Billing run as of {report.as_of}: closed {closed}; finalized {len(report.finalized)} invoices"
+              + (f" ({report.finalized[0]} to {report.finalized[-1]})" if report.finalized else "") + ".")
+        return EXIT_OK
+
+    return _run(_with_portal(args.db, work))
+
+
+async def _client_work(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    """Run `work(client)` with the profile's logged-in client."""
+    from seattui.config import load_token
+    from seattui.domain.errors import Unauthenticated
+    from seattui.wiring import connector_for
+
+    name, profile = _profile(args)
+    token = load_token(name)
+    if token is None:
+        _fail(f"Profile {name!r} is not logged in: run seattui login first.")
+    connector = connector_for(profile)
+    try:
+        async with await connector.open(token) as client:
+            return await work(client)
+    except Unauthenticated as error:
+        _fail(f"{error.message} (seattui login)")
+    finally:
+        await connector.close()
+
+
+def _invoice_row(invoice: Any) -> str:
+    from seattui.domain.money import format_credits
+
+    number = invoice.number or f"draft {invoice.id}"
+    period = f"{invoice.period_start} to {invoice.period_end}"
+    due = f"due {invoice.due_on}" if invoice.due_on and invoice.status.value == "open" else invoice.status.value
+    return (f"{number:<16} {invoice.kind.value:<8} {period:<25} {format_credits(invoice.total):>12}  "
+            f"{due}{'  OVERDUE' if invoice.overdue else ''}")
+
+
+def cmd_invoices(args: argparse.Namespace) -> int:
+    import json
+
+    async def work(client: Any) -> int:
+        page = await client.invoices(unpaid=args.unpaid)
+        found = list(page.items)
+        while page.next_cursor:
+            page = await client.invoices(cursor=page.next_cursor)
+            found.extend(page.items)
+        if args.json:
+            print(json.dumps([invoice.model_dump(mode="json", exclude={"lines"}) for invoice in found]))
+        elif not found:
+            print("No unpaid invoices." if args.unpaid else "No invoices yet.")
+        else:
+            for invoice in found:
+                print(_invoice_row(invoice))
+        return EXIT_OK
+
+    return _run(_client_work(args, work))
+
+
+def cmd_invoice_show(args: argparse.Namespace) -> int:
+    async def work(client: Any) -> int:
+        from seattui.domain.money import format_credits
+
+        invoice = await client.invoice(args.number)
+        if args.json:
+            print(invoice.model_dump_json())
+            return EXIT_OK
+        print(_invoice_row(invoice))
+        for line in invoice.lines:
+            period = f" ({line.service_start} to {line.service_end})" if line.service_start else ""
+            print(f"  {line.quantity:>5} x {format_credits(line.unit_price):>10}  {format_credits(line.amount):>12}  "
+                  f"{line.description}{period}")
+        print(f"  total {format_credits(invoice.total)}, paid {format_credits(invoice.paid)}, "
+              f"due {format_credits(invoice.due)}")
+        return EXIT_OK
+
+    return _run(_client_work(args, work))
+
+
+def cmd_invoice_pay(args: argparse.Namespace) -> int:
+    async def work(client: Any) -> int:
+        from seattui.domain.money import format_credits
+
+        invoice = await client.invoice(args.number)
+        balance = (await client.balance()).balance
+        if not args.yes:
+            if not sys.stdin.isatty():
+                _fail("Paying debits credits: confirm with --yes when there is no terminal to ask.", EXIT_USAGE)
+            answer = input(f"Pay {invoice.number or invoice.id} ({format_credits(invoice.due)} credits; balance "
+                           f"after {format_credits(balance - invoice.due)})? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing was paid.")
+                return EXIT_REFUSED
+        paid = await client.pay_invoice(args.number)
+        after = (await client.balance()).balance
+        print(f"Paid {paid.number}: {format_credits(invoice.due)} credits, balance {format_credits(after)}.")
+        return EXIT_OK
+
+    return _run(_client_work(args, work))
+
+
+def add_commands(commands: Any, db_help: str) -> None:
+    terms = commands.add_parser("terms", help="set an organization's payment terms (portal operator)",
+                                description="How an organization pays, set directly on the portal's database.")
+    terms_commands = terms.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    terms_set = terms_commands.add_parser(
+        "set", help="prepaid, or monthly invoice with a credit limit",
+        description="prepaid: orders are paid from credits at once. monthly: orders go on the month's invoice, "
+                    "refused past --credit-limit unpaid; the invoice is due --due-days after it is issued.")
+    terms_set.add_argument("terms", choices=["prepaid", "monthly"])
+    terms_set.add_argument("--org", required=True, help="the organization's name")
+    terms_set.add_argument("--credit-limit", help="monthly: what may stay unpaid, like 5000 or 2500.50")
+    terms_set.add_argument("--due-days", type=int, help="monthly: days to pay an invoice (default: 30)")
+    terms_set.add_argument("--db", help=db_help)
+    terms_set.set_defaults(handler=cmd_terms_set)
+
+    billing = commands.add_parser("billing", help="the billing run (portal operator)",
+                                  description="Billing jobs, directly on the portal's database.")
+    billing_commands = billing.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    run = billing_commands.add_parser(
+        "run", help="finalize the invoices of months that have ended",
+        description="Finalize every monthly invoice of a month before --as-of's month. Safe to run again, "
+                    "or from two places at once: each month is billed once.")
+    run.add_argument("--as-of", help="the date to bill as of, like 2026-12-01 (default: today)")
+    run.add_argument("--json", action="store_true", help='print {"as_of", "periods", "finalized", "already_billed"}')
+    run.add_argument("--db", help=db_help)
+    run.set_defaults(handler=cmd_billing_run)
+
+    invoices = commands.add_parser("invoices", help="list the organization's invoices",
+                                   description="Unpaid invoices first (drafts of this month included), then the rest.")
+    invoices.add_argument("--unpaid", action="store_true", help="only drafts and finalized, unpaid invoices")
+    invoices.add_argument("--json", action="store_true", help="print a JSON array of invoices (see the README)")
+    invoices.set_defaults(handler=cmd_invoices)
+
+    invoice = commands.add_parser("invoice", help="show or pay one invoice",
+                                  description="One invoice, by number (INV-2026-000123) or a draft's id.")
+    invoice_commands = invoice.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    show = invoice_commands.add_parser("show", help="the invoice with its lines")
+    show.add_argument("number", metavar="NUMBER")
+    show.add_argument("--json", action="store_true", help="print the invoice with its lines (see the README)")
+    show.set_defaults(handler=cmd_invoice_show)
+    pay = invoice_commands.add_parser("pay", help="pay the invoice from credits")
+    pay.add_argument("number", metavar="NUMBER")
+    pay.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    pay.set_defaults(handler=cmd_invoice_pay)

@@ -1,0 +1,118 @@
+"""The `seattui` commands of one area."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from seattui.cli.common import (
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _profile, _run, _say,
+)
+
+
+# -- seat reassignment from a plan file (#6) ---------------------------------------------
+
+
+def cmd_reassign(args: argparse.Namespace) -> int:
+    """Apply (or --dry-run) a CSV plan of seat moves whole: 0 applied (or a clean dry run),
+    1 refused with a reason per row, 2 bad usage or an unreadable file."""
+    from seattui.config import load_token
+    from seattui.domain.csvfile import RowProblem
+    from seattui.domain.errors import BatchRefused, Unauthenticated, ValidationFailed
+    from seattui.domain.seating import MAX_MOVES, BatchOutcome, parse_plan, refused_moves
+    from seattui.wiring import connector_for
+
+    try:
+        with open(args.plan, encoding="utf-8-sig", newline="") as plan_file:
+            text = plan_file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"Cannot read {args.plan}: {getattr(error, 'strerror', None) or error}.", EXIT_USAGE)
+    try:
+        planned, problems = parse_plan(text)
+    except ValidationFailed as error:
+        _fail(f"{args.plan}: {error.message}", EXIT_USAGE)
+    if not planned and not problems:
+        _fail(f"{args.plan} has no moves under its header.", EXIT_USAGE)
+    if len(planned) > MAX_MOVES:
+        _fail(f"{args.plan} has {len(planned):,} moves; one batch, applied whole, takes at most {MAX_MOVES:,}. "
+              "Split the plan into files of at most that many rows.", EXIT_USAGE)
+    name, profile = _profile(args)
+    token = load_token(name)
+    if token is None:
+        _fail(f"Profile {name!r} is not logged in: run seattui login first.", EXIT_USAGE)
+    lines = [line for line, _ in planned]
+    moves = [move for _, move in planned]
+    dry_run = args.dry_run or bool(problems)  # a file with bad rows is only ever checked
+
+    async def work() -> BatchOutcome | None:
+        if not moves:
+            return None
+        connector = connector_for(profile)
+        try:
+            async with await connector.open(token) as client:
+                return await client.reassign(moves, dry_run=dry_run)
+        except BatchRefused as error:
+            refused = refused_moves(error.details)
+            return BatchOutcome(moves=refused)
+        except Unauthenticated as error:
+            _fail(f"{error.message} (seattui login)")
+        finally:
+            await connector.close()
+
+    outcome = _run(work())
+    refused = problems + [RowProblem(line=lines[move.index], reason=move.problem)
+                          for move in (outcome.moves if outcome else []) if move.problem]
+    refused.sort(key=lambda problem: problem.line)
+    applied = outcome is not None and outcome.applied
+    if args.json:
+        import json
+
+        _say(json.dumps(_plan_report(args.plan, dry_run, outcome, lines, refused)))
+    else:
+        _print_plan(args.plan, dry_run, outcome, lines, refused, total=len(moves) + len(problems))
+    return EXIT_OK if applied or (args.dry_run and not refused) else EXIT_REFUSED
+
+
+def _plan_report(plan: str, dry_run: bool, outcome: Any, lines: list[int], refused: list[Any]) -> dict[str, Any]:
+    moves = [
+        {"line": lines[move.index], "product": move.product_id or None, "from_email": move.from_email,
+         "from_name": move.from_name, "to_email": move.to_email, "to_name": move.to_name, "problem": move.problem}
+        for move in (outcome.moves if outcome else [])
+    ]
+    return {
+        "plan": plan, "dry_run": dry_run, "applied": bool(outcome and outcome.applied),
+        "batch_id": outcome.batch_id if outcome else None, "count": outcome.count if outcome and not refused else 0,
+        "products": outcome.products if outcome and not refused else {}, "moves": moves,
+        "refused": [{"line": problem.line, "reason": problem.reason} for problem in refused],
+    }
+
+
+def _print_plan(plan: str, dry_run: bool, outcome: Any, lines: list[int], refused: list[Any], *, total: int) -> None:
+    if outcome is not None and outcome.applied:
+        counts = ", ".join(f"{product} {count}" for product, count in outcome.products.items())
+        _say(f"Applied {outcome.count} move(s) of {plan} in batch {outcome.batch_id} ({counts}).")
+        _say("Undo it from the app: the employees screen (e), seat batches (b), u.")
+        return
+    for move in outcome.moves if outcome else []:
+        if not move.problem:
+            _say(f"line {lines[move.index]:>4}  {move.product_id:<12} {move.from_name} <{move.from_email}>"
+                  f"  ->  {move.to_name} <{move.to_email}>")
+    for problem in refused:
+        _say(f"line {problem.line:>4}  refused: {problem.reason}")
+    if refused:
+        _say(f"{len(refused)} of {total} row(s) refused; nothing was changed. Fix those rows and run it again.")
+    elif dry_run:
+        _say(f"Dry run: all {outcome.count if outcome else 0} move(s) would apply; nothing was changed.")
+
+
+def add_commands(commands: Any, db_help: str) -> None:
+    reassign = commands.add_parser(
+        "reassign", help="move seats between employees from a CSV plan",
+        description="Move seats from a CSV plan with the columns from_email,to_email,product (product empty: "
+                    "every seat of from_email). The plan is applied whole or not at all. Exit codes: 0 applied "
+                    "(or a clean dry run), 1 refused with a reason per row, 2 bad usage or an unreadable file.")
+    reassign.add_argument("plan", metavar="PLAN.csv", help="the plan file")
+    reassign.add_argument("--dry-run", action="store_true", help="check the plan and print every move; change nothing")
+    reassign.add_argument("--json", action="store_true",
+                          help='print {"applied", "dry_run", "batch_id", "count", "products", "moves", "refused"}')
+    reassign.set_defaults(handler=cmd_reassign)
