@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.audit import AuditEntry
 from seattui.domain.paging import Page
 from seattui.portal.context import Tx
 from seattui.portal.paging import id_cursor_page
-from seattui.portal.store.tables import audit_entries
+from seattui.portal.store.audit_chain import GENESIS, as_stored, entry_hash
+from seattui.portal.store.tables import audit_chains, audit_entries, organizations
 
 
 async def record(
@@ -21,29 +26,40 @@ async def record(
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    await tx.conn.execute(
-        insert(audit_entries).values(
-            org_id=tx.org_id,
-            at=tx.now,
-            actor_id=tx.actor.user_id,
-            actor=tx.actor.login,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            summary=summary[:500],
-            details=details or {},
-            batch_id=tx.batch_id,
-        )
-    )
+    await record_many(tx, [{"action": action, "object_type": object_type, "object_id": object_id,
+                            "summary": summary, "details": details}])
 
 
 async def record_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
-    """Audit entries for a batch, written in one statement."""
+    """Audit entries, chained after the organization's last one and written in one statement."""
     if not rows:
         return
     base = {"org_id": tx.org_id, "at": tx.now, "actor_id": tx.actor.user_id, "actor": tx.actor.login,
             "batch_id": tx.batch_id}
-    await tx.conn.execute(insert(audit_entries), [base | row for row in rows])
+    seq, previous = await _claim_places(tx, len(rows))
+    chained = []
+    for row in rows:
+        seq += 1
+        entry = base | row | {"summary": (row.get("summary") or "")[:500], "details": as_stored(row.get("details")),
+                              "object_id": row.get("object_id"), "chain_seq": seq, "prev_hash": previous}
+        previous = entry["entry_hash"] = entry_hash(entry)
+        chained.append(entry)
+    await tx.conn.execute(insert(audit_entries), chained)
+    await tx.conn.execute(update(audit_chains).where(audit_chains.c.org_id == tx.org_id).values(hash=previous))
+
+
+async def _claim_places(tx: Tx, count: int) -> tuple[int, str]:
+    """Take `count` places at the end of the organization's chain: the last place before
+    them and its hash. The update locks the chain's row until the transaction ends, so a
+    concurrent writer of the same organization (on any instance) chains after this one."""
+    claim = (update(audit_chains).where(audit_chains.c.org_id == tx.org_id)
+             .values(seq=audit_chains.c.seq + count).returning(audit_chains.c.seq, audit_chains.c.hash))
+    row = (await tx.conn.execute(claim)).first()
+    if row is None:  # the organization's first entry: start its chain (a twin may do so too)
+        start = (pg_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert)(audit_chains)
+        await tx.conn.execute(start.values(org_id=tx.org_id, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        row = (await tx.conn.execute(claim)).one()
+    return row.seq - count, row.hash
 
 
 async def list_entries(
@@ -67,3 +83,68 @@ def _entry(row: Any) -> AuditEntry:
         details=row.details or {},
         batch_id=row.batch_id,
     )
+
+
+# -- the hash chain's check ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BrokenLink:
+    org_id: int
+    organization: str
+    entry_id: int | None  # None when entries at the end of the chain are gone
+    place: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    organizations: int
+    entries: int
+    broken: BrokenLink | None
+
+
+async def verify_chains(conn: AsyncConnection, *, chunk: int = 2000) -> ChainCheck:
+    """Walk every organization's chain in order and stop at the first broken link: an entry
+    whose content no longer gives its hash (edited), whose link does not name the hash of the
+    entry before it (that one replaced), or a place missing (deleted)."""
+    heads = {row.org_id: row for row in (await conn.execute(select(audit_chains))).all()}
+    names = dict((await conn.execute(select(organizations.c.id, organizations.c.name))).all())
+    with_entries = set((await conn.execute(select(audit_entries.c.org_id).distinct())).scalars())
+    checked = 0
+    org_ids = sorted(set(heads) | with_entries)
+    for org_id in org_ids:
+        def broken(entry_id: int | None, place: int, reason: str) -> ChainCheck:
+            link = BrokenLink(org_id, names.get(org_id, f"#{org_id}"), entry_id, place, reason)
+            return ChainCheck(len(org_ids), checked, link)
+
+        place, previous = 0, GENESIS
+        while True:
+            rows = (await conn.execute(
+                select(audit_entries).where(audit_entries.c.org_id == org_id, audit_entries.c.chain_seq > place)
+                .order_by(audit_entries.c.chain_seq).limit(chunk))).mappings().all()
+            for row in rows:
+                if row["chain_seq"] != place + 1:
+                    missing = (f"place {place + 1}" if row["chain_seq"] == place + 2
+                               else f"places {place + 1} to {row['chain_seq'] - 1}")
+                    return broken(row["id"], place + 1,
+                                  f"the entry at {missing} is missing (deleted): entry #{row['id']} is at place "
+                                  f"{row['chain_seq']}")
+                if row["prev_hash"] != previous:
+                    return broken(row["id"], row["chain_seq"],
+                                  f"entry #{row['id']} does not link to the entry before it: that entry was "
+                                  "changed or replaced, hash and all")
+                if entry_hash(row) != row["entry_hash"]:
+                    return broken(row["id"], row["chain_seq"],
+                                  f"entry #{row['id']} was changed after it was written (its content no longer "
+                                  "gives its hash)")
+                place, previous = row["chain_seq"], row["entry_hash"]
+                checked += 1
+            if len(rows) < chunk:
+                break
+        head = heads.get(org_id)
+        if head is None or head.seq != place or head.hash != previous:
+            last = head.seq if head is not None else "none"
+            return broken(None, place + 1,
+                          f"the chain ends at place {place} but its end was recorded at place {last}: "
+                          "the last entries were deleted")
+    return ChainCheck(len(org_ids), checked, None)

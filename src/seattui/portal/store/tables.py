@@ -307,8 +307,30 @@ audit_entries = Table(
     Column("summary", String(500), nullable=False, server_default=""),
     Column("details", JSON, nullable=False),
     Column("batch_id", String(36)),
+    # The hash chain (store/audit_chain.py): the entry's place in its organization's chain,
+    # the hash of the entry before it, and its own.
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
     Index("ix_audit_entries_org_id_id", "org_id", "id"),
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
+    Index("uq_audit_entries_org_id_chain_seq", "org_id", "chain_seq", unique=True),
+    # The audit screen: newest first, filtered by who, what or which object, over any range of dates.
+    Index("ix_audit_entries_org_id_at_id", "org_id", "at", "id"),
+    Index("ix_audit_entries_org_id_actor_at_id", "org_id", "actor", "at", "id"),
+    Index("ix_audit_entries_org_id_action_at_id", "org_id", "action", "at", "id"),
+    Index("ix_audit_entries_org_id_object_at_id", "org_id", "object_type", "object_id", "at", "id"),
+)
+
+# The end of each organization's audit chain: a writer claims places in the chain by updating
+# this row, which makes concurrent writers of one organization (on any portal instance) take
+# their turns, and tells `audit verify` that entries at the end were deleted.
+audit_chains = Table(
+    "audit_chains",
+    metadata,
+    Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
 )
 
 # The portal's Ed25519 keys that sign license files. No route reads this table but for the
