@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi_offline import FastAPIOffline
 
 import seattui
 from seattui.logs import TRUE_WORDS, configure_portal_logging
 from seattui.portal.observability import API_PREFIX, RequestObserver
 from seattui.portal.options import options_from_environment, settings_from_options
+from seattui.portal import openapi
 from seattui.portal.http import BodySizeLimit, install_error_handlers
 from seattui.portal.routes import (
     activation,
@@ -45,6 +47,14 @@ from seattui.portal.settings import PortalSettings
 # although the alias works (pydantic/pydantic#12356); the warning would only reach users'
 # terminals, so it is silenced here, narrowly.
 warnings.filterwarnings("ignore", message="The 'alias' attribute with value", module="pydantic")
+
+
+API_DESCRIPTION = (
+    "The seattui license portal. Log in with `login` and send the token as `Authorization: Bearer TOKEN`. "
+    "Every refusal is one JSON body, `{code, message, details}`, with the status saying its kind. "
+    "Lists are pages: pass the `next_cursor` of one page as `cursor` to get the next. "
+    "A change accepts an `Idempotency-Key` header, so a retry never charges twice."
+)
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
@@ -82,12 +92,17 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
                 await delivery.stop()
             await portal.close()
 
-    app = FastAPI(
+    # The docs pages load Swagger UI and ReDoc from files the portal serves itself
+    # (fastapi-offline ships them), so /docs works on a network without the internet.
+    app = FastAPIOffline(
         title="seattui license portal",
         version=seattui.__version__,
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        static_url="/docs/files",
     )
+    openapi.install(app)
     app.state.portal = portal
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
