@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
-from seattui.domain.audit import AuditEntry
+from seattui.domain.audit import AuditEntry, AuditFilter
 from seattui.domain.billing import Invoice, Order
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
@@ -58,7 +58,9 @@ from seattui.domain.people import (
     ImportResult,
 )
 from seattui.domain.pricing import Quote
-from seattui.domain.seating import BatchOutcome, MoveRequest, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest
+from seattui.domain.seating import (
+    BatchMove, BatchOutcome, MoveRequest, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest,
+)
 from seattui.domain.validation import build
 
 M = TypeVar("M", bound=BaseModel)
@@ -611,15 +613,22 @@ class PortalClient:
                                                  idempotency_key=idempotency_key, timeout=max(self.timeout, 120.0))
         return outcome
 
+    async def batch_moves(self, batch_id: str, *, cursor: str | None = None, limit: int = 200) -> Page[BatchMove]:
+        return await self._get(f"/seat-batches/{quote(batch_id, safe='')}/moves", Page[BatchMove],
+                               cursor=cursor, limit=limit)
+
     async def seat_batches(self, *, cursor: str | None = None, limit: int = 50) -> Page[SeatBatch]:
         return await self._get("/seat-batches", Page[SeatBatch], cursor=cursor, limit=limit)
 
     # -- audit -------------------------------------------------------------------------------
 
     async def audit(
-        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None
+        self, wanted: AuditFilter | None = None, *, cursor: str | None = None, limit: int = 50,
+        batch_id: str | None = None,
     ) -> Page[AuditEntry]:
-        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id)
+        """The audit log, newest first, filtered by `wanted` (or only by batch)."""
+        filters = (wanted or AuditFilter(batch_id=batch_id)).model_dump(mode="json", exclude_none=True)
+        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, **filters)
 
 
 def _unreadable() -> errors.PortalFault:

@@ -130,6 +130,20 @@ class BatchOutcome(DomainModel):
         return [move for move in self.moves if move.problem]
 
 
+class BatchMove(DomainModel):
+    """One move of an applied seat batch: whose seat of which product went to whom."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    from_id: int
+    from_name: str = ""
+    from_email: str = ""
+    to_id: int
+    to_name: str = ""
+    to_email: str = ""
+
+
 class SeatBatch(DomainModel):
     """An applied batch of moves, as the batch list shows it."""
 

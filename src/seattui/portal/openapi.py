@@ -115,6 +115,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/seat-batches"): Operation("reassignSeats", _CHANGE, change=True),
     ("get", "/seat-batches"): Operation("listSeatBatches", _READ),
     ("get", "/seat-batches/{batch_id}"): Operation("getSeatBatch", _READ_ONE),
+    ("get", "/seat-batches/{batch_id}/moves"): Operation("listSeatBatchMoves", _READ_ONE),
     ("post", "/seat-batches/{batch_id}/undo"): Operation("undoSeatBatch", _CHANGE, change=True),
     ("get", "/audit"): Operation("listAuditEntries", _READ),
     ("get", "/license-files/keys"): Operation("listSigningKeys"),

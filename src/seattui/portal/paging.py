@@ -160,7 +160,8 @@ class _Likely(ColumnElement[bool]):
 
 @compiles(_Likely)
 def _likely_default(element: _Likely, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.condition, **kw)
+    # Parenthesized: an OR inside would otherwise bind looser than the AND it is joined with.
+    return f"({compiler.process(element.condition, **kw)})"
 
 
 @compiles(_Likely, "sqlite")

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from seattui.domain.paging import Page
-from seattui.domain.seating import BatchOutcome, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest
+from seattui.domain.seating import (
+    BatchMove, BatchOutcome, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest,
+)
 from seattui.domain.base import PlainText
 from seattui.domain.roles import Permission
 from seattui.portal.api import CurrentActor, allowed, mutate, read
@@ -58,6 +60,15 @@ async def batches(
 @router.get("/seat-batches/{batch_id}")
 async def batch(batch_id: BatchId, request: Request, actor: CurrentActor) -> SeatBatch:
     return await read(request, actor, lambda tx: seats.batch(tx, batch_id))
+
+
+@router.get("/seat-batches/{batch_id}/moves")
+async def batch_moves(
+    batch_id: BatchId, request: Request, actor: CurrentActor,
+    cursor: str | None = None, limit: int = Query(200, ge=1, le=500),
+) -> Page[BatchMove]:
+    """The batch's moves in the order applied, with each giver's and receiver's name and email."""
+    return await read(request, actor, lambda tx: seats.batch_moves(tx, batch_id, cursor=cursor, limit=limit))
 
 
 @router.post("/seat-batches/{batch_id}/undo", status_code=201, response_model=BatchOutcome,

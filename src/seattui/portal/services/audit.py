@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
-from seattui.domain.audit import AuditEntry
+from seattui.domain.audit import AuditEntry, AuditFilter
 from seattui.domain.paging import Page
 from seattui.portal.context import Tx
-from seattui.portal.paging import id_cursor_page
+from seattui.portal.paging import along_the_sort, keyset_page
 from seattui.portal.store.audit_chain import GENESIS, as_stored, entry_hash
 from seattui.portal.store.tables import audit_chains, audit_entries, organizations
 
@@ -62,13 +64,37 @@ async def _claim_places(tx: Tx, count: int) -> tuple[int, str]:
     return row.seq - count, row.hash
 
 
-async def list_entries(
-    tx: Tx, *, cursor: str | None, limit: int, batch_id: str | None = None
-) -> Page[AuditEntry]:
-    query = select(audit_entries).where(audit_entries.c.org_id == tx.org_id)
-    if batch_id:
-        query = query.where(audit_entries.c.batch_id == batch_id)
-    return await id_cursor_page(tx.conn, query, audit_entries.c.id, cursor, limit, _entry)
+async def list_entries(tx: Tx, wanted: AuditFilter, *, cursor: str | None, limit: int) -> Page[AuditEntry]:
+    """Newest first, at any size: each filter has an index on (org_id, its column, at, id)
+    (tables.py); the first filter given walks its index, the others are checked along it."""
+    entries = audit_entries.c
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.user:
+        conditions.append(entries.actor == wanted.user.lower())
+    if wanted.kind:
+        kind = wanted.kind.lower()
+        # "license" stands for every license.* action; "license.create" for that one.
+        conditions.append(entries.action == kind if "." in kind
+                          else or_(entries.action == kind, entries.action.like(f"{_like_escaped(kind)}.%", escape="\\")))
+    if wanted.object_type:
+        conditions.append(entries.object_type == wanted.object_type.lower())
+        if wanted.object_id is not None:
+            conditions.append(entries.object_id == wanted.object_id)
+    if wanted.batch_id:
+        conditions.append(entries.batch_id == wanted.batch_id)
+    if wanted.since is not None:
+        conditions.append(entries.at >= datetime.combine(wanted.since, time(), UTC))
+    if wanted.until is not None and wanted.until < date.max:  # the last day has no day after it
+        conditions.append(entries.at < datetime.combine(wanted.until + timedelta(days=1), time(), UTC))
+    query = select(audit_entries).where(entries.org_id == tx.org_id)
+    if conditions:
+        query = query.where(conditions[0], *(along_the_sort(condition) for condition in conditions[1:]))
+    return await keyset_page(tx.conn, query, sort=entries.at, id_column=entries.id, descending=True,
+                             cursor=cursor, limit=limit, convert=_entry)
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _entry(row: Any) -> AuditEntry:

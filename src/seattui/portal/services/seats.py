@@ -23,6 +23,7 @@ from seattui.domain.paging import Page
 from seattui.domain.people import EmployeeStatus
 from seattui.domain.roles import Permission
 from seattui.domain.seating import (
+    BatchMove,
     BatchKind,
     BatchOutcome,
     MoveRequest,
@@ -32,7 +33,7 @@ from seattui.domain.seating import (
     SeatRequest,
 )
 from seattui.portal.context import Tx
-from seattui.portal.paging import id_cursor_page
+from seattui.portal.paging import check_limit, decode_cursor, encode_cursor, id_cursor_page
 from seattui.portal.services import audit
 from seattui.portal.queries.employees import lock_seats, rows_by_id
 from seattui.portal.queries.licenses import license_query, status_of
@@ -495,6 +496,35 @@ def _batch(row: Any) -> SeatBatch:
 
 async def batch(tx: Tx, batch_id: str) -> SeatBatch:
     return _batch(await _batch_row(tx, batch_id))
+
+
+async def batch_moves(tx: Tx, batch_id: str, *, cursor: str | None, limit: int) -> Page[BatchMove]:
+    """The moves of an applied batch, in the order they were applied, with the people's names.
+    The moves are one stored list (undo needs them whole); a page is a slice of it, its cursor
+    the position after the slice, and the names are looked up for that page only."""
+    check_limit(limit)
+    start = 0
+    if cursor:
+        values = decode_cursor(cursor)
+        if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
+            raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"})
+        start = values[0]
+    row = await _batch_row(tx, batch_id)
+    moves = row.moves or []
+    shown = moves[start:start + limit]
+    people = await rows_by_id(tx, {person for _, giver, receiver in shown for person in (giver, receiver)},
+                              columns=[employees.c.id, employees.c.name, employees.c.email])
+
+    def named(product: str, giver: int, receiver: int) -> BatchMove:
+        source, target = people.get(giver), people.get(receiver)
+        return BatchMove(product_id=product, from_id=giver, to_id=receiver,
+                         from_name=source.name if source else "", from_email=source.email if source else "",
+                         to_name=target.name if target else "", to_email=target.email if target else "")
+
+    end = start + len(shown)
+    return Page[BatchMove](items=[named(*move) for move in shown],
+                           next_cursor=encode_cursor([end]) if end < len(moves) else None,
+                           total=len(moves) if not cursor else None)
 
 
 async def batches(tx: Tx, *, cursor: str | None, limit: int) -> Page[SeatBatch]:
