@@ -79,6 +79,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "support", "SupportScreen"),
     ScreenEntry("employees", "e", "Employees", "Employees and their seats; bulk seat reassignment",
                 "employees", "EmployeesScreen"),
+    ScreenEntry("audit", "h", "Audit log", "Every change: who, what, when, the object and the batch; "
+                "filter, open a batch, write a CSV", "audit", "AuditScreen"),
 )
 
 
@@ -290,6 +292,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("employee_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="employee_form"),
     Command("import.cancel", "Close", "dismiss", args=(None,), key="escape", scope="import"),
     Command("seat_pick.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="seat_pick"),
+    # -- the audit log ------------------------------------------------------------------------
+    Command("audit.filter", "Filter", "filter", key="slash", key_display="/", scope="audit", priority=True,
+            help="Filter as you type: user:LOGIN kind:AREA[.ACTION] object:KIND[#ID] since:DAY until:DAY"),
+    Command("audit.batch", "Batch", "open_batch", key="enter", scope="audit",
+            help="What the batch of the entry under the cursor did: its seat moves, or its entries (enter too)"),
+    Command("audit.export", "Write CSV", "write_file", key="w", scope="audit",
+            help="Write the entries the filter matches to a CSV file (asks where)"),
+    Command("audit.refresh", "Refresh", "refresh", key="ctrl+r", scope="audit", show=False,
+            help="Read the log again from the portal"),
+    Command("audit.back", "Back", "back", key="escape", scope="audit", show=False,
+            help="Leave the filter box, then clear the filter, then back to the dashboard"),
+    Command("audit_batch.refresh", "Refresh", "refresh", key="ctrl+r", scope="audit_batch", show=False),
+    Command("audit_batch.back", "Back", "back", key="escape", scope="audit_batch", help="Back to the audit log"),
 )
 
 
