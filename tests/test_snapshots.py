@@ -335,3 +335,29 @@ class TestEmployees:
 
         app = make_app(connector=connector(copy), token=demo[1], login=DEMO_LOGIN)
         assert snap_compare(app, terminal_size=size, run_before=_ready(applied))
+
+
+# -- the audit log --------------------------------------------------------------------------
+
+
+class TestAudit:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_audit_log_filtered(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.audit import AuditScreen
+
+        database, token = demo
+        app = make_app(connector=connector(database), token=token, login=DEMO_LOGIN)
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "h")
+            await settled(AuditScreen, lambda screen: bool(screen.table.rows))(pilot)
+            # The licenses' entries: other tests of this module log in on the same demo
+            # database, which adds entries the picture must not depend on.
+            await pilot.press("slash", *"kind:license", "enter")
+            await until(pilot, lambda: all(entry.action.startswith("license") for entry in pilot.app.screen.table.rows)
+                        and bool(pilot.app.screen.table.rows), what="the licenses' entries")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)

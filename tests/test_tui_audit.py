@@ -59,10 +59,10 @@ async def test_every_change_newest_first_and_the_filter_narrows_it(harness: Port
         await pilot.press("slash")
         await pilot.press(*"user:acme-op kind:key")
         await until(pilot, lambda: summaries(screen) == [f"Created key {second.key}"], what="the filtered log")
-        await until_text(pilot, "by acme-op, kind key")
+        await until_text(pilot, f"acme-op · Created key {second.key}")  # the entry under the cursor, whole
 
         pilot.app.screen.focused.post_message(events.Paste(" since:yesterday"))  # at once, as pasted
-        await until_text(pilot, "since: 'yesterday' is not a day; type it as YYYY-MM-DD")
+        await until_text(pilot, "since: 'yesterday' is not a day; type it as YYYY-MM-DD. The list shows the last")
         assert summaries(screen) == [f"Created key {second.key}"]  # the last good filter's rows stay
 
         await pilot.press("escape", "escape")  # out of the box, then the filter cleared

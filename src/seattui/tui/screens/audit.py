@@ -36,11 +36,13 @@ from seattui.tui.widgets.status_bar import StatusBar
 
 PAGE = 200
 EXPORT_PAGE = 500
+# Narrow enough for 80 columns to leave the summary some room; the line under the table
+# shows the whole entry under the cursor.
 COLUMNS = (
-    Column("at", "When (UTC)", width=16, sortable=False),
-    Column("actor", "Who", width=12, sortable=False),
-    Column("action", "What", width=16, sortable=False),
-    Column("object", "Object", width=18, sortable=False),
+    Column("at", "When (UTC)", width=14, sortable=False),
+    Column("actor", "Who", width=10, sortable=False),
+    Column("action", "What", width=14, sortable=False),
+    Column("object", "Object", width=12, sortable=False),
     Column("summary", "Summary", min_width=12, sortable=False),
     Column("batch", "Batch", width=8, sortable=False),
 )
@@ -81,7 +83,7 @@ def object_words(entry: AuditEntry) -> str:
 
 
 def entry_cells(entry: AuditEntry) -> list[Cell]:
-    return [entry.at.strftime("%Y-%m-%d %H:%M"), entry.actor, entry.action, object_words(entry), entry.summary,
+    return [entry.at.strftime("%y-%m-%d %H:%M"), entry.actor, entry.action, object_words(entry), entry.summary,
             Text(short(entry.batch_id), style="bold") if entry.batch_id else Text("·", style="dim")]
 
 
@@ -100,6 +102,8 @@ class AuditScreen(PortalScreen):
         yield StatusBar()
         yield Input(placeholder="/ filter: user:alice kind:license object:license#12 since:2026-11-01",
                     id="audit-filter")
+        # Apart from the Problem, which a page arriving for the last good filter clears.
+        yield Static("", id="audit-filter-problem")
         yield Problem(id="audit-problem")
         table = PagedTable[AuditEntry](
             COLUMNS, row_key=lambda entry: entry.id, cells=entry_cells, sort=("none", True),
@@ -114,6 +118,7 @@ class AuditScreen(PortalScreen):
         return self.query_one(PagedTable)
 
     def on_mount(self) -> None:
+        self.query_one("#audit-filter-problem", Static).display = False
         self.table.focus()
         self._say_about()
         self.source.reload()
@@ -125,12 +130,14 @@ class AuditScreen(PortalScreen):
     @on(Input.Changed, "#audit-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
+        said = self.query_one("#audit-filter-problem", Static)
         try:
             wanted = parse_filter(event.value)
         except ValueError as error:
-            self.query_one(Problem).say(str(error))
+            said.update(Text(printable(f"{error}. The list shows the last filter that made sense.")))
+            said.display = True
             return
-        self.query_one(Problem).clear()
+        said.display = False
         if wanted != self.wanted:
             self.wanted = wanted
             self.table.empty_text = "No entry matches the filter." if event.value.strip() else "No change recorded yet."
@@ -156,8 +163,18 @@ class AuditScreen(PortalScreen):
             return False
         return super().check_action(action, parameters)
 
-    def on_paged_table_highlighted(self, _message: PagedTable.Highlighted) -> None:
+    def on_paged_table_highlighted(self, message: PagedTable.Highlighted) -> None:
         self.refresh_bindings()
+        if message.table is self.table:
+            self._say_entry(message.row)
+
+    def _say_entry(self, entry: AuditEntry | None) -> None:
+        if entry is None:
+            self._say_about()
+            return
+        batch = f" · batch {entry.batch_id} (enter: its moves)" if entry.batch_id else ""
+        self.query_one("#audit-about", Static).update(Text(printable(
+            f"#{entry.id} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor}{batch} · {entry.summary}")))
 
     def on_paged_table_selected(self, message: PagedTable.Selected) -> None:
         self.action_open_batch()
@@ -167,7 +184,7 @@ class AuditScreen(PortalScreen):
         if entry is None:
             return
         if not entry.batch_id:
-            self.query_one(Problem).say(f"{entry.action} at {entry.at:%Y-%m-%d %H:%M} is a change of its own, "
+            self.query_one(Problem).say(f"{printable(entry.action)} at {entry.at:%Y-%m-%d %H:%M} is a change of its own, "
                                         "not part of a batch.", "Entries with a batch show one in the last column.")
             return
         self.app.push_screen(AuditBatchScreen(entry))
@@ -232,9 +249,9 @@ class AuditBatchScreen(PortalScreen):
     def compose(self) -> ComposeResult:
         entry = self.entry
         yield StatusBar()
-        yield Static(f"Batch {entry.batch_id} · {entry.action} by {entry.actor} at {entry.at:%Y-%m-%d %H:%M} UTC",
-                     id="batch-title")
-        yield Static(entry.summary, id="batch-summary")
+        yield Static(Text(printable(f"Batch {entry.batch_id} · {entry.action} by {entry.actor} "
+                                    f"at {entry.at:%Y-%m-%d %H:%M} UTC")), id="batch-title")
+        yield Static(Text(printable(entry.summary)), id="batch-summary")
         yield Problem(id="batch-problem")
         if self.seat_batch:
             moves = PagedTable[tuple[int, BatchMove]](
