@@ -8,16 +8,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from alembic import command
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, event, func, insert, select, text, update
 
 from seattui.cli import main
 from seattui.client import PortalClient
+from seattui.domain.audit import AuditFilter
 from seattui.domain.roles import OrgKind, Role
 from seattui.portal.app import create_app
 from seattui.portal.catalog import load_catalog
@@ -25,7 +27,7 @@ from seattui.portal.context import Actor, Tx
 from seattui.portal.services import audit
 from seattui.portal.store import Store
 from seattui.portal.store.migrate import alembic_config
-from seattui.portal.store.tables import audit_chains, audit_entries
+from seattui.portal.store.tables import audit_chains, audit_entries, organizations
 
 from harness import PortalHarness
 from harness import test_settings as settings_for  # not collected as a test
@@ -179,3 +181,42 @@ async def test_migration_0012_chains_the_entries_already_written(tmp_path: Path)
         result = await audit.verify_chains(conn)
     await store.dispose()
     assert result.broken is None and result.entries == 5
+
+
+AUDIT_FILTERS = [AuditFilter(), AuditFilter(user="alice"), AuditFilter(kind="license"),
+                 AuditFilter(kind="license.create"), AuditFilter(object_type="license", object_id=3),
+                 AuditFilter(object_type="employee"), AuditFilter(since=date(2026, 1, 1), until=date(2026, 2, 1)),
+                 AuditFilter(user="alice", kind="key", since=date(2026, 1, 1)), AuditFilter(batch_id="b-1")]
+
+
+async def test_every_filter_of_the_log_walks_an_index_newest_first(sqlite_url: str) -> None:
+    """At any size: no filter of the audit screen makes SQLite sort the matches or scan the table."""
+    store = Store(sqlite_url)
+    now = datetime(2026, 1, 15, tzinfo=UTC)
+    async with store.write() as conn:
+        org = (await conn.execute(insert(organizations).values(name="P", kind="reseller", created_at=now)
+                                  .returning(organizations.c.id))).scalar_one()
+        actor = Actor(user_id=None, login="alice", display_name="", role=Role.OWNER, org_id=org, org_name="P",
+                      org_kind=OrgKind.RESELLER)
+        tx = Tx(conn=conn, actor=actor, catalog=load_catalog(None), now=now)
+        await audit.record_many(tx, [{"action": f"{kind}.create", "object_type": kind, "object_id": n,
+                                      "summary": f"{kind} {n}"} for n in range(40) for kind in ("license", "key")])
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", capture)
+    async with store.read() as conn:
+        tx = Tx(conn=conn, actor=actor, catalog=load_catalog(None), now=now)
+        first = await audit.list_entries(tx, AuditFilter(), cursor=None, limit=10)
+        for wanted in AUDIT_FILTERS:
+            await audit.list_entries(tx, wanted, cursor=None, limit=10)
+            await audit.list_entries(tx, wanted, cursor=first.next_cursor, limit=10)
+        event.remove(store.engine.sync_engine, "before_cursor_execute", capture)
+        for statement, parameters in statements:
+            plan = " / ".join(row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                             parameters)).all())
+            assert "TEMP B-TREE" not in plan and "SCAN audit_entries" not in plan, f"{plan}\n{statement}"
+    await store.dispose()
