@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
-from textual._time import get_time  # the clock events are stamped with (textual pinned below 9)
 from textual.actions import SkipAction
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input
@@ -143,7 +143,7 @@ class PortalScreen(PortalCalls, Screen[None]):
         # the app's re-parsed if it is new). Textual 8.2 also counts a mode's new screen as
         # "styles out of date" and re-parses every stylesheet again as it opens: 40-100 ms of
         # a list screen's first frame. This says it is up to date, which it is. (A private
-        # attribute: textual is pinned below 9 in pyproject.toml.)
+        # attribute: textual is pinned exactly, and tests/test_framework_pins.py fails when it goes.)
         self._css_update_count = self.app._css_update_count
         self._ready_at: float | None = None  # when the screen began to take keys
 
@@ -154,7 +154,8 @@ class PortalScreen(PortalCalls, Screen[None]):
         self.app.call_later(self._now_ready)
 
     def _now_ready(self) -> None:
-        self._ready_at = get_time()
+        # On the clock events are stamped with: a message made now carries its time.
+        self._ready_at = Message().time
 
     @property
     def ready(self) -> bool:
