@@ -154,9 +154,12 @@ async def test_concurrent_writers_make_one_unbroken_chain(harness: PortalHarness
 
 
 async def test_migration_0012_chains_the_entries_already_written(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0012").down_revision
     store = Store(tmp_path / "old.db")
     async with store.write() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0009"))
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), str(before)))
         for org in (1, 2):
             await conn.execute(text(f"INSERT INTO organizations (id, name, kind, created_at) "
                                     f"VALUES ({org}, 'O{org}', 'reseller', '2026-01-01 00:00:00.000000')"))

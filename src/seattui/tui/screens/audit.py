@@ -24,6 +24,7 @@ from seattui.domain.seating import BatchMove
 from seattui.domain.text import printable
 from seattui.tui import commands
 from seattui.tui.changes import Area
+from seattui.tui.files import target_path
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.license_forms import FormScreen
@@ -345,17 +346,12 @@ class AuditExportScreen(FormScreen):
         yield Input(default_export_path(datetime.now(UTC).date()), id="export-path")
 
     def action_submit(self) -> None:
-        typed = self.query_one("#export-path", Input).value.strip()
-        if not typed:
-            self.say("Write to: type the path of the file to write.")
+        path, problem = target_path(self.query_one("#export-path", Input).value,
+                                    default_export_path(datetime.now(UTC).date()))
+        if path is None:
+            self.say(f"Write to: {printable(problem)}")
             return
-        path = Path(typed).expanduser()
-        if path.is_dir():
-            path = path / default_export_path(datetime.now(UTC).date())
-        if not path.parent.is_dir():
-            self.say(f"Write to: there is no folder {printable(str(path.parent))}; type a path in a folder that exists.")
-            return
-        self._export(path.absolute())
+        self._export(path)
 
     @work(exclusive=True, group="write")
     async def _export(self, path: Path) -> None:
