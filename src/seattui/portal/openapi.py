@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from seattui.domain.accounts import Credentials, NewOrganization
 from seattui.domain.credits import CreditGrant
+from seattui.domain.customers import CustomerDetails, NewCustomer
 from seattui.domain.licensing import (
     ActivationRequest,
     DeviceRequest,
@@ -124,6 +125,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/license-files/offline-activation"): Operation("activateOffline", (401, 403, 404, 409)),
     ("post", "/license-files/offline-deactivation"): Operation("deactivateOffline", (401, 403, 404, 409)),
     ("post", "/license-files/check"): Operation("checkLicenseFile"),
+    ("get", "/customers"): Operation("listCustomers", _READ),
+    ("post", "/customers"): Operation("addCustomer", (401, 403, 409), change=True),
+    ("get", "/customers/{customer_id}"): Operation("getCustomer", _READ_ONE),
+    ("put", "/customers/{customer_id}"): Operation("editCustomer", _CHANGE, change=True),
     ("get", "/orders"): Operation("listOrders", _READ),
     ("get", "/orders/{order_id}"): Operation("getOrder", _READ_ONE),
     ("get", "/invoices"): Operation("listInvoices", _READ),
@@ -189,6 +194,10 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     SeatRequest: {"employee_ids": [7, 8], "product_id": "workspace"},
     ReassignRequest: {"moves": [{"from_email": "dana@contoso.example", "to_email": "fox@contoso.example",
                                  "product_id": "workspace"}], "dry_run": True},
+    NewCustomer: {"email": "it@contoso.example", "name": "Ada Lovelace", "company": "Contoso Ltd",
+                  "address": "1 Main Street, Leeds", "notes": "Renews in March"},
+    CustomerDetails: {"name": "Ada Lovelace", "company": "Contoso Ltd", "address": "1 Main Street, Leeds",
+                      "notes": "Renews in March"},
     DeviceFileText: {"request": "-----BEGIN SEATTUI ACTIVATION REQUEST-----\n…\n"},
     LicenseFileText: {"file": "-----BEGIN SEATTUI LICENSE FILE-----\n…\n"},
 }
