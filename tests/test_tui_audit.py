@@ -168,3 +168,26 @@ async def test_a_change_made_in_the_app_shows_on_the_log(harness: PortalHarness)
         await until(pilot, lambda: any(entry.summary == f"Created key {created.key}" for entry in screen.table.rows),
                     what="the new entry")
         assert len(screen.table.rows) == before + 1
+
+
+async def test_a_hostile_summary_is_drawn_with_visible_stand_ins(harness: PortalHarness) -> None:
+    """An entry written by another portal (or edited in the store) with escape codes in it."""
+    from sqlalchemy import update
+
+    from seattui.portal.store.tables import audit_entries
+
+    owner = await harness.login("acme-owner")
+    key = await owner.create_key("Contoso")
+    async with harness.portal.store.write() as conn:
+        await conn.execute(update(audit_entries).where(audit_entries.c.object_id == key.id,
+                                                       audit_entries.c.action == "key.create")
+                           .values(summary="M\u001b]0;PWNED\u0007\u001b[2J", actor="ev\u001bil"))
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await on_audit(pilot)
+        await until(pilot, lambda: bool(screen.table.rows) and screen.table.rows[0].action == "key.create",
+                    what="the edited entry on top")
+        await until_text(pilot, "M␛]0;PWNED␇␛[2J")  # the row, and the whole entry below the list
+        shown = screen_text(app)
+        assert shown.count("M␛]0;PWNED") >= 2 and "ev␛il" in shown
+        assert not {"\x1b", "\x07"} & set(shown)
