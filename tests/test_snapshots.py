@@ -388,3 +388,47 @@ class TestAudit:
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_a_seat_batch(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int],
+                          tmp_path: Path) -> None:
+        from sqlalchemy import select
+
+        from seattui.domain.seating import MoveRequest
+        from seattui.portal.services import accounts, seats
+        from seattui.portal.store.tables import employees
+        from seattui.tui.screens.audit import AuditBatchScreen, AuditScreen
+
+        copy = tmp_path / "demo.db"  # the batch moves seats: not in the shared demo
+        copy.write_bytes(demo[0].read_bytes())
+
+        async def reassign() -> None:
+            portal = Portal(portal_settings(copy, clock=FakeClock(), **FAST_HASHES))
+            await portal.start()
+            try:
+                async with portal.store.read() as conn:
+                    org = await accounts.organization_by_name(conn, "Northwind IT Services")
+                    holders = (await conn.execute(select(employees.c.id).where(
+                        employees.c.org_id == org.org_id, employees.c.status == "active").order_by(employees.c.id)
+                        .limit(3))).scalars().all()
+                    takers = (await conn.execute(select(employees.c.id).where(
+                        employees.c.org_id == org.org_id, employees.c.status == "active")
+                        .order_by(employees.c.id.desc()).limit(3))).scalars().all()
+                async with portal.writing(org, batch_id="00000000-0000-4000-8000-000000000001") as tx:
+                    await seats.reassign(tx, [MoveRequest(from_id=giver, to_id=taker, product_id="workspace")
+                                              for giver, taker in zip(holders, takers)], dry_run=False)
+            finally:
+                await portal.close()
+
+        run_apart(reassign())
+        app = make_app(connector=connector(copy), token=demo[1], login=DEMO_LOGIN)
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "h")
+            await settled(AuditScreen, lambda screen: bool(screen.table.rows)
+                          and screen.table.rows[0].action == "seat.reassign")(pilot)
+            await pilot.press("enter")
+            await settled(AuditBatchScreen, lambda screen: bool(screen.query_one("#batch-moves").rows))(pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
