@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import uuid
 from urllib.parse import quote
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -617,9 +618,11 @@ class PortalClient:
     # -- audit -------------------------------------------------------------------------------
 
     async def audit(
-        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None
+        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None, since: date | None = None
     ) -> Page[AuditEntry]:
-        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id)
+        """Newest first; `since`: only the entries made on that day (UTC) or later."""
+        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id,
+                               since=since.isoformat() if since else None)
 
 
 def _unreadable() -> errors.PortalFault:
