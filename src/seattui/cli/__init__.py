@@ -7,7 +7,6 @@ Textual nor FastAPI, and answers in a blink.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -84,6 +83,8 @@ def parse_args(argv: Sequence[str] | None = None, parser: argparse.ArgumentParse
 def _report(error: CommandError, as_json: bool) -> int:
     """A failure on stderr: one line of words, or under --json/--jsonl `{"code", "message"}`."""
     if as_json:
+        import json
+
         print(json.dumps({"code": error.name, "message": str(error)}), file=sys.stderr)
     else:
         _say(f"seattui: {error}", file=sys.stderr)

@@ -11,12 +11,12 @@ reaches the terminal raw, and the table's cells go through `printable`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from datetime import date
 
 from seattui.cli.common import EXIT_OK, EXIT_USAGE, _fail, _on_portal, _profile, _run, _say
 
@@ -28,8 +28,9 @@ MAX_ENDING_DAYS = 3650
 # -- writing a list as it is read ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Column:
+# Module-level imports stay those `import seattui.cli` already pays for (every command, and the
+# app's first frame, import this module): json, datetime and dataclasses wait for a read command.
+class Column(NamedTuple):
     header: str
     cell: Callable[[Any], object]
     right: bool = False  # numbers
@@ -47,6 +48,8 @@ class Listing:
         self.widths: list[int] | None = None
 
     def page(self, items: list[Any]) -> None:
+        import json
+
         if self.mode == "table":
             self._table(items)
         elif self.mode == "jsonl":
@@ -86,6 +89,8 @@ class Listing:
 
 
 def _text(value: object) -> str:
+    from datetime import datetime
+
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -135,6 +140,8 @@ def _built(model: type, **fields: Any) -> Any:
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:
+    import json
+
     name, profile = _profile(args)
 
     async def work(client: Any) -> int:
@@ -255,6 +262,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _day(text: str) -> date:
+    from datetime import date
+
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
