@@ -15,7 +15,8 @@ from seattui.cli.common import (
 
 def cmd_reassign(args: argparse.Namespace) -> int:
     """Apply (or --dry-run) a CSV plan of seat moves whole: 0 applied (or a clean dry run),
-    1 refused with a reason per row, 2 bad usage or an unreadable file."""
+    1 refused with a reason per row, 2 bad usage or an unreadable file, 3 not logged in,
+    4 portal unreachable."""
     from seattui.domain.csvfile import RowProblem
     from seattui.domain.errors import BatchRefused, ValidationFailed
     from seattui.domain.seating import MAX_MOVES, BatchOutcome, parse_plan, refused_moves
@@ -105,7 +106,8 @@ def add_commands(commands: Any, db_help: str) -> None:
         "reassign", help="move seats between employees from a CSV plan",
         description="Move seats from a CSV plan with the columns from_email,to_email,product (product empty: "
                     "every seat of from_email). The plan is applied whole or not at all. Exit codes: 0 applied "
-                    "(or a clean dry run), 1 refused with a reason per row, 2 bad usage or an unreadable file.")
+                    "(or a clean dry run), 1 refused with a reason per row, 2 bad usage or an unreadable file, 3 not "
+                    "logged in, 4 portal unreachable.")
     reassign.add_argument("plan", metavar="PLAN.csv", help="the plan file; - reads it from standard input")
     reassign.add_argument("--dry-run", action="store_true", help="check the plan and print every move; change nothing")
     reassign.add_argument("--json", action="store_true",
