@@ -390,3 +390,15 @@ def test_every_read_command_has_help_json_and_jsonl(command: tuple[str, ...], ca
     shown = capsys.readouterr().out
     assert f"usage: seattui {command[0]}" in shown and "--jsonl" in shown and "--profile" in shown
 
+
+
+async def test_the_portal_refuses_bad_values_of_the_new_filters(harness: PortalHarness) -> None:
+    from seattui.domain.errors import ValidationFailed
+
+    admin = await harness.login("acme-admin")
+    for path, params in (("/api/v1/licenses", {"support_ending_days": "-1"}),
+                         ("/api/v1/licenses", {"support_ending_days": "3651"}),
+                         ("/api/v1/licenses", {"expired": "maybe"}),
+                         ("/api/v1/audit", {"since": "2026-02-30"})):
+        with pytest.raises(ValidationFailed):
+            await admin.request("GET", path, params=params)
