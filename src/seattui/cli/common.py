@@ -135,6 +135,8 @@ def _logged_in(args: argparse.Namespace) -> tuple[str, Any, str]:
 
 
 def _read_text(path: str, what: str) -> str:
+    if path == "-":
+        return _read_stdin(what)
     try:
         with open(path, encoding="utf-8-sig") as source:
             return source.read()
