@@ -402,3 +402,20 @@ async def test_the_portal_refuses_bad_values_of_the_new_filters(harness: PortalH
                          ("/api/v1/audit", {"since": "2026-02-30"})):
         with pytest.raises(ValidationFailed):
             await admin.request("GET", path, params=params)
+
+
+async def test_stored_control_characters_never_reach_the_terminal(seattui: Run, harness: PortalHarness) -> None:
+    from sqlalchemy import update
+
+    from seattui.portal.store.tables import activation_keys
+
+    admin = await harness.login("acme-admin")
+    key = await admin.create_key("Contoso")
+    async with harness.portal.store.write() as conn:  # stored before the portal refused such text
+        await conn.execute(update(activation_keys).where(activation_keys.c.id == key.id)
+                           .values(name="Con\x1b[2Jtoso\x07 \u202eevil"))
+    for shape in ((), ("--json",), ("--jsonl",)):
+        code, out, _ = await seattui("keys", *shape)
+        assert code == 0 and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "Con␛[2Jtoso␇" in (await seattui("keys"))[1]
+    assert json.loads((await seattui("keys", "--json"))[1])[0]["name"] == "Con\x1b[2Jtoso\x07 \u202eevil"
