@@ -419,3 +419,14 @@ async def test_stored_control_characters_never_reach_the_terminal(seattui: Run, 
         assert code == 0 and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "Con␛[2Jtoso␇" in (await seattui("keys"))[1]
     assert json.loads((await seattui("keys", "--json"))[1])[0]["name"] == "Con\x1b[2Jtoso\x07 \u202eevil"
+
+
+def test_the_app_opens_on_seattui_profile_unless_profile_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seattui.cli import session
+
+    opened: list[str | None] = []
+    monkeypatch.setattr(session, "run_terminal_app", lambda profile: opened.append(profile) or 0)
+    assert cli.main([]) == 0
+    monkeypatch.setenv("SEATTUI_PROFILE", "work")
+    assert cli.main([]) == 0 and cli.main(["--profile", "home"]) == 0
+    assert opened == [None, "work", "home"]
