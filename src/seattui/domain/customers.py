@@ -85,7 +85,7 @@ class CustomerLicense(DomainModel):
     id: RecordId
     key: str
     product_id: str
-    what: str  # "permanent, 10 users", "2 channels"
+    what: str  # "RemoteDesk Standard permanent, 10 users", "Remote Support subscription, 2 channels"
     status: str
 
 
