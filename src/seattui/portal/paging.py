@@ -6,10 +6,10 @@ import base64
 import json
 import math
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Select, literal, tuple_
+from sqlalchemy import Boolean, Select, func, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -178,3 +178,20 @@ def along_the_sort(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     condition as it is.
     """
     return _Likely(condition)
+
+
+def on_days(column: ColumnElement[datetime], since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """A time column on the days from `since` to `until`, both included (UTC days), as a range
+    the index on (org_id, column, id) answers."""
+    conditions: list[ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(column >= datetime.combine(since, time(), UTC))
+    if until is not None and until < date.max:
+        conditions.append(column < datetime.combine(until + timedelta(days=1), time(), UTC))
+    return conditions
+
+
+def holds_text(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+    """The column holds `text`, whatever the case (PostgreSQL's LIKE heeds case, SQLite's not)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
