@@ -55,7 +55,7 @@ from seattui.domain.paging import Page
 from seattui.domain.pricing import ZERO, PriceLine, Quote, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
-from seattui.portal.paging import along_the_sort, holds_text, id_cursor_page, keyset_page, on_days
+from seattui.portal.paging import along_the_sort, containing, id_cursor_page, keyset_page, on_days
 from seattui.portal.queries.licenses import ever_activated
 from seattui.portal.services import audit, credits
 from seattui.portal.store.tables import (
@@ -389,10 +389,10 @@ async def list_orders(tx: Tx, *, cursor: str | None, limit: int, wanted: OrderFi
     if wanted.q:
         # No index finds a substring: checked on each order as the page walks the time index.
         described = exists().where(order_lines.c.order_id == orders.c.id,
-                                   holds_text(order_lines.c.description, wanted.q))
-        conditions.append(along_the_sort(or_(
-            holds_text(orders.c.reference_name, wanted.q), holds_text(orders.c.po_number, wanted.q),
-            holds_text(orders.c.placed_by, wanted.q), holds_text(invoices.c.number, wanted.q), described)))
+                                   containing(tx.conn, (order_lines.c.description,), wanted.q))
+        named = containing(tx.conn, (orders.c.reference_name, orders.c.po_number, orders.c.placed_by,
+                                     invoices.c.number), wanted.q)
+        conditions.append(along_the_sort(or_(named, described)))
     page = await keyset_page(tx.conn, _order_query(tx).where(*conditions), sort=orders.c.placed_at,
                              id_column=orders.c.id, descending=True, cursor=cursor, limit=limit,
                              convert=lambda row: row)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.roles import OrgKind, Permission
@@ -23,7 +23,7 @@ from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
 from seattui.domain.pricing import PriceLine, total
 from seattui.portal.context import Tx
-from seattui.portal.paging import along_the_sort, holds_text, keyset_page, on_days
+from seattui.portal.paging import along_the_sort, containing, keyset_page, on_days
 from seattui.portal.services import audit
 from seattui.portal.store.tables import ledger_entries, organizations, users
 
@@ -174,8 +174,7 @@ async def ledger(tx: Tx, *, cursor: str | None, limit: int,
         conditions.append(ledger_entries.c.reason == wanted.reason.value)
     if wanted.q:
         # No index finds a substring: checked on each entry as the page walks the time index.
-        conditions.append(along_the_sort(or_(holds_text(ledger_entries.c.memo, wanted.q),
-                                             holds_text(users.c.login, wanted.q))))
+        conditions.append(along_the_sort(containing(tx.conn, (ledger_entries.c.memo, users.c.login), wanted.q)))
     query = (
         select(ledger_entries, users.c.login.label("actor_login"))
         .select_from(ledger_entries.outerjoin(users, users.c.id == ledger_entries.c.actor_id))

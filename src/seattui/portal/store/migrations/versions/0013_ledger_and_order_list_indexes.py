@@ -1,7 +1,7 @@
 """ledger and order list indexes
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0016
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
