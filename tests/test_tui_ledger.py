@@ -21,7 +21,7 @@ from seattui.tui.screens.ledger_forms import DaysScreen, ExportScreen, OrderScre
 
 from harness import PortalHarness
 from test_api_billing import a_key, permanent
-from tui_support import make_app, screen_text, shows, toasts, type_text, until, until_screen, until_text
+from tui_support import make_app, screen_text, shows, slow_answers, toasts, type_text, until, until_screen, until_text
 
 SIZE = (120, 40)
 
@@ -213,3 +213,24 @@ async def test_a_portal_that_fails_is_a_message_on_the_screen(harness: PortalHar
         await until_text(pilot, "Cannot reach the portal at http://portal.example.")
         assert "ctrl+r" in screen_text(app)
         assert isinstance(app.screen, LedgerScreen) and rows(screen) == []
+
+
+async def test_escape_stops_an_export_and_leaves_no_file(
+        harness: PortalHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = await three_orders(harness)
+    monkeypatch.setattr(ledger_forms, "EXPORT_PAGE", 1)
+    target = tmp_path / "ledger.csv"
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_ledger(pilot)
+        assert app.client is not None
+        slow_answers(app.client, "ledger", 5)  # each page a while in coming: the export is under way
+        await pilot.press("w")
+        dialog = await until_screen(pilot, ExportScreen)
+        dialog.query_one("#export-path").value = str(target)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: (tmp_path / "ledger.csv.part").exists(), what="the export under way")
+        await pilot.press("escape")
+        await until_screen(pilot, LedgerScreen)
+        await until(pilot, lambda: not (tmp_path / "ledger.csv.part").exists(), what="the half file gone")
+        assert not target.exists()

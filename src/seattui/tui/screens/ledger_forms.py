@@ -131,10 +131,10 @@ class ExportScreen(FormScreen):
         except OSError as error:
             self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
             return
-        finally:
-            if part.exists():
-                part.unlink(missing_ok=True)
-            hint.update(self.HINT)
+        finally:  # done, failed or stopped by escape (the worker cancelled): no half file stays
+            part.unlink(missing_ok=True)
+            if self.is_mounted:
+                hint.update(self.HINT)
         self.dismiss((str(path), rows))
 
 
