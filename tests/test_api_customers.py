@@ -38,7 +38,7 @@ async def test_assigning_a_license_to_an_email_makes_one_customer_whatever_the_c
     assert [(c.email, c.licenses) for c in listed] == [("ada@example.org", 2), ("bob@example.org", 1)]
     ada = listed[0]
     detail = await admin.customer(ada.id)
-    assert sorted(h.what for h in detail.holdings) == ["permanent, 1", "permanent, 2"]
+    assert sorted(h.what for h in detail.holdings) == ["RemoteDesk permanent, 1 user", "RemoteDesk permanent, 2 users"]
     # Both purchases were paid: the spend is what their order lines charged this year.
     assert ada.spend_this_year == sum((line.amount for line in detail.lines), Decimal("0")) > 0
     assert {line.object_id for line in detail.lines} == {h.id for h in detail.holdings}

@@ -10,19 +10,15 @@ from collections.abc import Iterable, Sequence
 
 from seattui.domain.billing import Order
 from seattui.domain.credits import LedgerEntry
+from seattui.domain.csvfile import spreadsheet_text
 
 LEDGER_COLUMNS = ("entry_id", "at", "reason", "amount", "balance_after", "object_type", "object_id", "memo", "by")
 ORDER_COLUMNS = ("order_id", "placed_at", "kind", "placed_by", "reference_name", "po_number", "paid_with",
                  "invoice_number", "order_total", "line", "description", "quantity", "unit_price", "discount",
                  "amount", "service_start", "service_end", "object_type", "object_id")
-# A text cell a spreadsheet would run as a formula (CSV injection): kept as text by a leading '.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def text_cell(value: str | None) -> str:
-    """Stored text as a cell a spreadsheet shows and never evaluates."""
-    text = value or ""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    """Stored text (amounts are written as they are: a debit's minus is not a formula)."""
+    return spreadsheet_text(value or "")
 
 
 def ledger_rows(entries: Iterable[LedgerEntry]) -> list[list[str]]:

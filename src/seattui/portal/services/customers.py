@@ -125,15 +125,21 @@ async def _holdings(tx: Tx, customer_id: int) -> list[CustomerLicense]:
     for row in rows:
         term = Term(row.term)
         status = status_of(term, row.trial_ends_on, row.term_ends_on, row.device_fingerprint is not None, tx.today)
+        product = tx.catalog.find(row.product_id)
+        name = product.name if product else row.product_id
+        unit = product.unit.label(row.quantity) if product else "units"
         held.append(CustomerLicense(kind="license", id=row.id, key=row.key, product_id=row.product_id,
-                                    what=f"{term.value}, {row.quantity}", status=status.value))
+                                    what=f"{name} {term.value}, {row.quantity:,} {unit}", status=status.value))
     rows = await tx.conn.execute(
         subscription_query().where(subscriptions.c.org_id == tx.org_id, subscriptions.c.customer_id == customer_id)
         .order_by(subscriptions.c.id.desc()).limit(MAX_HOLDINGS))
     for row in rows:
         ended = row.period_ends_on < tx.today
+        product = tx.catalog.find(row.product_id)
         held.append(CustomerLicense(kind="subscription", id=row.id, key=row.key, product_id=row.product_id,
-                                    what=f"{row.channels} channels", status="ended" if ended else "active"))
+                                    what=f"{product.name if product else row.product_id} subscription, "
+                                         f"{row.channels:,} channel{'s' if row.channels != 1 else ''}",
+                                    status="ended" if ended else "active"))
     return held[:MAX_HOLDINGS]
 
 

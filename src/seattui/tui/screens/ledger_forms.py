@@ -25,6 +25,7 @@ from seattui.domain.paging import DatedFilter
 from seattui.domain.text import printable
 from seattui.domain.validation import build
 from seattui.tui import commands
+from seattui.tui.files import target_path
 from seattui.tui.screens.license_forms import FormScreen
 from seattui.tui.styles import style
 
@@ -88,17 +89,11 @@ class ExportScreen(FormScreen):
         yield Input(default_path(self.view), id="export-path")
 
     def action_submit(self) -> None:
-        typed = self.query_one("#export-path", Input).value.strip()
-        if not typed:
-            self.say("Write to: type the path of the file to write.")
+        path, problem = target_path(self.query_one("#export-path", Input).value, default_path(self.view))
+        if path is None:
+            self.say(f"Write to: {problem}")
             return
-        path = Path(typed).expanduser()
-        if path.is_dir():
-            path = path / default_path(self.view)
-        if not path.parent.is_dir():
-            self.say(f"Write to: there is no folder {path.parent}; type a path in a folder that exists.")
-            return
-        self._export(path.absolute())
+        self._export(path)
 
     async def _fetch(self, cursor: str | None) -> Any:
         wanted = self.wanted
