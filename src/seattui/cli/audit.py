@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from seattui.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _run, _say, _with_portal
+from seattui.cli.common import EXIT_OK, EXIT_REFUSED, _run, _say, _with_portal
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -29,18 +29,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return _run(_with_portal(args.db, work))
 
 
-def _audit_usage(args: argparse.Namespace) -> int:
-    _say("seattui audit: say what to do: seattui audit verify [--db URL]", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def add_commands(commands: Any, db_help: str) -> None:
-    audit = commands.add_parser("audit", help="the audit log: check its hash chain (operator)",
-                                description="The audit log of every change.")
-    audit.set_defaults(handler=_audit_usage)
+    # `seattui audit` itself lists the trail (cli/reads.py); verify is an action under it.
+    audit = commands.choices.get("audit") or commands.add_parser(
+        "audit", help="the audit log", description="The audit log of every change.")
     actions = audit.add_subparsers(title="actions", metavar="ACTION")
     verify = actions.add_parser(
-        "verify", help="check that no audit entry was edited or deleted in the database",
+        "verify", help="check that no audit entry was edited or deleted in the database (operator)",
         description="Walk each organization's audit chain (each entry holds the hash of the one before it) "
                     "and report the first broken link: exit 0 intact, 1 broken.")
     verify.add_argument("--db", help=f"{db_help}; default: the embedded portal's")

@@ -133,6 +133,9 @@ ledger_entries = Table(
     CheckConstraint("balance_after >= 0", name="balance_not_negative"),
     UniqueConstraint("org_id", "sequence"),
     Index("ix_ledger_entries_org_id_id", "org_id", "id"),
+    # The ledger screen: newest first within a range of days, of one reason or all.
+    Index("ix_ledger_entries_org_id_at", "org_id", "at", "id"),
+    Index("ix_ledger_entries_org_id_reason_at", "org_id", "reason", "at", "id"),
 )
 
 activation_keys = Table(
@@ -340,8 +343,9 @@ audit_entries = Table(
     Index("ix_audit_entries_org_id_id", "org_id", "id"),
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
     Index("uq_audit_entries_org_id_chain_seq", "org_id", "chain_seq", unique=True),
-    # The audit screen: newest first, filtered by who, what or which object, over any range of dates.
-    Index("ix_audit_entries_org_id_at_id", "org_id", "at", "id"),
+    # `seattui audit --since DATE` and the audit screen: newest first, over any range of dates;
+    # filtered by who, what or which object through the indexes below.
+    Index("ix_audit_entries_org_id_at", "org_id", "at", "id"),
     Index("ix_audit_entries_org_id_actor_at_id", "org_id", "actor", "at", "id"),
     Index("ix_audit_entries_org_id_action_at_id", "org_id", "action", "at", "id"),
     Index("ix_audit_entries_org_id_object_at_id", "org_id", "object_type", "object_id", "at", "id"),
@@ -494,6 +498,9 @@ orders = Table(
     Column("total", BigInteger, nullable=False),
     Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
     Index("ix_orders_org_id_id", "org_id", "id"),
+    # The orders list: newest first within a range of days, of one kind or all.
+    Index("ix_orders_org_id_placed_at", "org_id", "placed_at", "id"),
+    Index("ix_orders_org_id_kind_placed_at", "org_id", "kind", "placed_at", "id"),
 )
 
 order_lines = Table(

@@ -1,7 +1,7 @@
-"""the audit log's hash chain, and indexes for the audit screen
+"""the audit log's hash chain, and indexes for the audit screen's filters
 
 Revision ID: 0012
-Revises: 0016
+Revises: 0013
 Create Date: 2026-12-01
 
 Each audit entry gets its place in its organization's chain, the hash of the entry before
@@ -17,7 +17,7 @@ from seattui.portal.store.tables import UTCDateTime
 
 
 revision = '0012'
-down_revision = '0016'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
@@ -43,7 +43,6 @@ def upgrade() -> None:
         batch_op.alter_column('prev_hash', existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column('entry_hash', existing_type=sa.String(length=64), nullable=False)
         batch_op.create_index('uq_audit_entries_org_id_chain_seq', ['org_id', 'chain_seq'], unique=True)
-        batch_op.create_index('ix_audit_entries_org_id_at_id', ['org_id', 'at', 'id'], unique=False)
         batch_op.create_index('ix_audit_entries_org_id_actor_at_id', ['org_id', 'actor', 'at', 'id'], unique=False)
         batch_op.create_index('ix_audit_entries_org_id_action_at_id', ['org_id', 'action', 'at', 'id'], unique=False)
         batch_op.create_index('ix_audit_entries_org_id_object_at_id',
@@ -83,7 +82,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_entries_org_id_object_at_id')
         batch_op.drop_index('ix_audit_entries_org_id_action_at_id')
         batch_op.drop_index('ix_audit_entries_org_id_actor_at_id')
-        batch_op.drop_index('ix_audit_entries_org_id_at_id')
         batch_op.drop_index('uq_audit_entries_org_id_chain_seq')
         batch_op.drop_column('entry_hash')
         batch_op.drop_column('prev_hash')
