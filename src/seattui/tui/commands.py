@@ -79,6 +79,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "support", "SupportScreen"),
     ScreenEntry("employees", "e", "Employees", "Employees and their seats; bulk seat reassignment",
                 "employees", "EmployeesScreen"),
+    ScreenEntry("invoices", "i", "Invoices", "Unpaid invoices first, then all: lines, pay from credits, PDF, email",
+                "invoices", "InvoicesScreen"),
 )
 
 
@@ -286,6 +288,20 @@ COMMANDS: tuple[Command, ...] = (
             help="Undo the batch under the cursor (refused if its seats changed since)"),
     Command("batches.refresh", "Refresh", "refresh", key="ctrl+r", scope="batches", show=False),
     Command("batches.back", "Back", "dismiss", key="escape", scope="batches", help="Back to the employees"),
+    # -- invoices -----------------------------------------------------------------------------
+    Command("invoices.filter", "Filter", "filter", key="slash", key_display="/", scope="invoices", priority=True,
+            help="Filter by invoice number as you type"),
+    Command("invoices.pay", "Pay", "pay", key="p", scope="invoices", needs=Permission.PURCHASE,
+            help="Pay the invoice under the cursor from credits (a review shows the balance after)"),
+    Command("invoices.pdf", "PDF", "write_pdf", key="w", scope="invoices",
+            help="Write the invoice's PDF to a file (asks where; the current directory by default)"),
+    Command("invoices.email", "Email", "email", key="m", scope="invoices", needs=Permission.MANAGE_BILLING,
+            help="Email the invoice's PDF to the billing address or to one typed"),
+    Command("invoices.refresh", "Refresh", "refresh", key="ctrl+r", scope="invoices", show=False,
+            help="Read the invoices again from the portal"),
+    Command("invoices.back", "Back", "back", key="escape", scope="invoices", show=False,
+            help="Leave the filter box, then clear the filter and sort, then back to the dashboard"),
+    Command("invoice.close", "Back", "close", key="escape", scope="invoice", help="Back to the invoices"),
     Command("employee_form.save", "Save", "save", key="ctrl+s", scope="employee_form", help="Save the employee"),
     Command("employee_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="employee_form"),
     Command("import.cancel", "Close", "dismiss", args=(None,), key="escape", scope="import"),
