@@ -187,4 +187,4 @@ async def test_a_viewer_has_no_pay_or_email_key(harness: PortalHarness) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_invoices(pilot)
         assert screen.check_action("pay", ()) is False and screen.check_action("email", ()) is False
-        assert screen.check_action("write_pdf", ()) is True
+        assert screen.check_action("write_file", ()) is True

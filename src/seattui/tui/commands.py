@@ -293,7 +293,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Filter by invoice number as you type"),
     Command("invoices.pay", "Pay", "pay", key="p", scope="invoices", needs=Permission.PURCHASE,
             help="Pay the invoice under the cursor from credits (a review shows the balance after)"),
-    Command("invoices.pdf", "PDF", "write_pdf", key="w", scope="invoices",
+    Command("invoices.pdf", "PDF", "write_file", key="w", scope="invoices",
             help="Write the invoice's PDF to a file (asks where; the current directory by default)"),
     Command("invoices.email", "Email", "email", key="m", scope="invoices", needs=Permission.MANAGE_BILLING,
             help="Email the invoice's PDF to the billing address or to one typed"),

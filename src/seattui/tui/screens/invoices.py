@@ -150,7 +150,7 @@ class InvoicesScreen(PortalScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         current = self.table.current if self.is_mounted else None
-        if action in ("pay", "write_pdf", "email") and current is None:
+        if action in ("pay", "write_file", "email") and current is None:
             return False
         return super().check_action(action, parameters)
 
@@ -243,7 +243,7 @@ class InvoicesScreen(PortalScreen):
         self.notify(f"Paid invoice {number}: {format_credits(invoice.due)} credits; balance "
                     f"{format_credits(quote.balance_after)}.", timeout=6)
 
-    def action_write_pdf(self) -> None:
+    def action_write_file(self) -> None:
         invoice = self._finalized("written as a PDF")
         if invoice is None:
             return
