@@ -101,7 +101,7 @@ async def test_p_pays_after_a_review_with_the_balance_after_and_the_header_follo
         await pilot.press("p")
         await until_screen(pilot, ConfirmScreen)
         assert shows(app, f"Pay invoice {number}?") and shows(app, "Balance after 412.00")
-        assert shows(app, "Paid now from your credits, with the change.") and shows(app, "a paid invoice stays paid")
+        assert shows(app, "Paid now from your credits, in full.") and shows(app, "Not refundable")
         await pilot.press("y")
         await until(pilot, lambda: app.balance == 412, what="the header's balance after paying")
         screen = await until_screen(pilot, InvoicesScreen)
