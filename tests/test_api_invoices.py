@@ -181,3 +181,17 @@ async def test_the_list_filters_by_number_and_sorts_the_paid_ones_after_the_unpa
     assert [invoice.number for invoice in rest.items] == ["INV-2026-000003"] and rest.next_cursor is None
     assert [invoice.number for invoice in (await owner.invoices(text="0002")).items] == ["INV-2026-000002"]
     assert (await owner.invoices(text="100%_")).items == []
+
+
+async def test_a_filter_with_control_characters_or_a_forged_sorted_cursor_is_refused(harness: PortalHarness) -> None:
+    import base64
+    import json
+
+    owner = await harness.login("acme-owner")
+    with pytest.raises(ValidationFailed):
+        await owner.invoices(text="INV\u0000")
+    for sort, values in ((InvoiceSort.NUMBER, ["a\u0000b", 1]), (InvoiceSort.TOTAL, [2**70, 1]),
+                         (InvoiceSort.TOTAL, ["many", 1])):
+        cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        with pytest.raises(ValidationFailed, match="cursor"):
+            await owner.invoices(sort=sort, cursor=cursor)

@@ -5,6 +5,7 @@ billing address that invoices are emailed to."""
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from seattui.domain.billing import (
     BillingContact, BillingContactChange, Invoice, InvoiceEmail, InvoiceMailed, InvoiceSort, invoice_filename,
 )
+from seattui.domain.base import PlainText
 from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
 from seattui.portal.api import CurrentActor, allowed, mutate, read
@@ -29,7 +31,7 @@ async def list_invoices(
     unpaid: bool = False,
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(100, ge=1, le=500),
-    q: str | None = Query(None, max_length=40, description="keep the invoices whose number holds this"),
+    q: Annotated[PlainText | None, Query(max_length=40, description="keep the invoices whose number holds this")] = None,
     sort: InvoiceSort = InvoiceSort.NEWEST,
     descending: bool = False,
 ) -> Page[Invoice]:
