@@ -19,6 +19,7 @@ from seattui.domain.errors import ValidationFailed
 from seattui.domain.money import format_credits
 from seattui.domain.text import printable
 from seattui.tui import commands
+from seattui.tui.files import target_path
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.screens.license_forms import FormScreen
@@ -128,16 +129,9 @@ class InvoicePdfScreen(FormScreen):
         yield Input(invoice_filename(self.number), id="pdf-path")
 
     def action_submit(self) -> None:
-        typed = self.query_one("#pdf-path", Input).value.strip()
-        if not typed:
-            self.say("Write to: type the path of the file to write.")
-            return
-        path = Path(typed).expanduser()
-        if path.is_dir():
-            path = path / invoice_filename(self.number)
-        path = path.absolute()
-        if not path.parent.is_dir():
-            self.say(f"Write to: there is no folder {path.parent}; type a path in a folder that exists.")
+        path, problem = target_path(self.query_one("#pdf-path", Input).value, invoice_filename(self.number))
+        if path is None:
+            self.say(f"Write to: {problem}")
             return
         if path.exists() and self._replace != path:
             self._replace = path
