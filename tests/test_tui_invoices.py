@@ -188,3 +188,22 @@ async def test_a_viewer_has_no_pay_or_email_key(harness: PortalHarness) -> None:
         screen = await open_invoices(pilot)
         assert screen.check_action("pay", ()) is False and screen.check_action("email", ()) is False
         assert screen.check_action("write_file", ()) is True
+
+
+async def test_slash_filters_by_number_as_typed_and_escape_shows_all_again(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    for quantity in (1, 2, 3):  # prepaid: INV-2026-000001 to 3, each paid at once
+        await owner.create_license(permanent(await a_key(harness), quantity=quantity))
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_invoices(pilot)
+        assert [invoice.number for invoice in screen.table.rows] == [
+            "INV-2026-000003", "INV-2026-000002", "INV-2026-000001"]
+        await pilot.press("/", *"0002")
+        await until(pilot, lambda: [invoice.number for invoice in screen.table.rows] == ["INV-2026-000002"],
+                    what="the filtered list")
+        await pilot.press("escape", "o")  # out of the box, then sort by number
+        await until(pilot, lambda: screen.table.sort_column == "number" and screen.source.loaded, what="the sort")
+        await pilot.press("escape")
+        await until(pilot, lambda: len(screen.table.rows) == 3 and screen.table.rows[0].number == "INV-2026-000003",
+                    what="every invoice, newest first")
