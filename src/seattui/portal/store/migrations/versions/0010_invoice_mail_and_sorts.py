@@ -1,7 +1,7 @@
 """invoices by mail and sorted
 
 Revision ID: 0010
-Revises: 0016
+Revises: 0013
 Create Date: 2026-12-01
 
 An organization's billing address (where its invoices are emailed), and the indexes the
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0016'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
