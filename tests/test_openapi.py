@@ -158,9 +158,12 @@ async def test_a_generated_client_logs_in_reads_the_balance_and_pages_through_ke
     spec_file.write_text(json.dumps(document(harness)))
     tool = Path(sys.executable).with_name("openapi-python-client")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # The invoice PDF is a file to the generator, as any binary body.
+    config = tmp_path / "generator.json"
+    config.write_text(json.dumps({"content_type_overrides": {"application/pdf": "application/octet-stream"}}))
     done = await asyncio.to_thread(subprocess.run, [
         str(tool), "generate", "--path", str(spec_file), "--output-path", str(tmp_path / "portal_client"),
-        "--meta", "none"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        "--meta", "none", "--config", str(config)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Cannot parse" not in done.stdout + done.stderr  # every response and body was understood
     owner = await harness.login("acme-owner")

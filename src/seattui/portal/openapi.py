@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from seattui.domain.accounts import Credentials, NewOrganization
+from seattui.domain.billing import BillingContactChange, InvoiceEmail
 from seattui.domain.credits import CreditGrant
 from seattui.domain.customers import CustomerDetails, NewCustomer
 from seattui.domain.licensing import (
@@ -134,6 +135,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/invoices"): Operation("listInvoices", _READ),
     ("get", "/invoices/{reference}"): Operation("getInvoice", _READ_ONE),
     ("post", "/invoices/{reference}/payment"): Operation("payInvoice", _PAID, change=True),
+    ("get", "/invoices/{reference}/pdf"): Operation("getInvoicePdf", _READ_ONE),
+    ("post", "/invoices/{reference}/email"): Operation("emailInvoice", _CHANGE, change=True),
+    ("get", "/organization/billing"): Operation("getBillingContact", _READ),
+    ("put", "/organization/billing"): Operation("setBillingContact", (401, 403, 409), change=True),
 }
 
 _STATUS_WORDS = {
@@ -198,6 +203,8 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
                   "address": "1 Main Street, Leeds", "notes": "Renews in March"},
     CustomerDetails: {"name": "Ada Lovelace", "company": "Contoso Ltd", "address": "1 Main Street, Leeds",
                       "notes": "Renews in March"},
+    InvoiceEmail: {"to": "accounts@contoso.example"},
+    BillingContactChange: {"billing_email": "billing@northwind.example"},
     DeviceFileText: {"request": "-----BEGIN SEATTUI ACTIVATION REQUEST-----\n…\n"},
     LicenseFileText: {"file": "-----BEGIN SEATTUI LICENSE FILE-----\n…\n"},
 }
@@ -275,7 +282,9 @@ def _describe_operation(operation: dict[str, Any], known: Operation, examples: d
     if body is not None:
         statuses.update((413, 422))
         for media in body.get("content", {}).values():
-            name = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+            shape = media.get("schema", {})
+            refs = [shape.get("$ref", "")] + [choice.get("$ref", "") for choice in shape.get("anyOf", [])]
+            name = next((ref.rsplit("/", 1)[-1] for ref in refs if ref), "")  # an optional body is anyOf
             if name in examples:
                 media["example"] = examples[name]
     responses = operation.setdefault("responses", {})
