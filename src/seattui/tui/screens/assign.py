@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -43,7 +44,7 @@ from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Picks
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
-from seattui.tui.widgets.quote_view import LICENSE, SUBSCRIPTION, Payment
+from seattui.tui.widgets.quote_view import SUBSCRIPTION, Refunds, license_refunds, on_invoice, payment_choice
 from seattui.tui.widgets.status_bar import StatusBar
 from seattui.tui.widgets.typed_ahead import TypedAhead
 
@@ -57,8 +58,10 @@ BINDINGS = [replace(binding, priority=True) if binding.action in MOVES else bind
             for binding in commands.screen_bindings("assign")]
 
 
-def payment_for(product: Product) -> Payment:
-    return SUBSCRIPTION if product.kind is ProductKind.SUBSCRIPTION else LICENSE
+def refunds_for(product: Product, term: Term | None) -> Refunds:
+    if product.kind is ProductKind.SUBSCRIPTION or term is None:
+        return SUBSCRIPTION
+    return license_refunds(product.refund_policy(term.value), annual=term is Term.ANNUAL)
 
 
 class AssignScreen(PortalScreen):
@@ -72,7 +75,6 @@ class AssignScreen(PortalScreen):
     # What the footer offers follows these (reactive bindings), never a hand-called refresh.
     step: reactive[Step] = reactive(Step.KEY, bindings=True, init=False)
     quote: reactive[Quote | None] = reactive(None, bindings=True, init=False)
-    confirming: reactive[bool] = reactive(False, bindings=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -172,7 +174,7 @@ class AssignScreen(PortalScreen):
             self._keys_stale = self.step is not Step.KEY  # a hidden list is read when its step shows
             if not self._keys_stale:
                 self.query_one(KeyStep).keys.reload()
-        if Area.CREDITS in areas and self.step is Step.REVIEW and not self.confirming and self.order is not None:
+        if Area.CREDITS in areas and self.step is Step.REVIEW and not self.purchasing and self.order is not None:
             self._show(Step.REVIEW)  # the balance moved: quote again
 
     # -- moving between steps -------------------------------------------------------------
@@ -309,14 +311,20 @@ class AssignScreen(PortalScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         available = {
             "next": self.step not in (Step.REVIEW, Step.DONE),
-            "back": not self.confirming,
+            "back": not self.purchasing,
             "new_key": self.step is Step.KEY,
-            "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable
-            and not self.confirming,
+            "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable,
+            "pay_by": self.step is Step.REVIEW and self.quote is not None and not self.purchasing
+            and bool(payment_choice(self.quote, "p")),
             "copy_key": self.step is Step.DONE,
             "again": self.step is Step.DONE,
         }.get(action, True)
         return available and super().check_action(action, parameters)
+
+    @property
+    def purchasing(self) -> bool:
+        """The confirmed purchase is on its way (start_write's "confirm")."""
+        return "confirm" in self.writes_running
 
     def _start_over(self, draft: Draft) -> None:
         self.draft = draft
@@ -347,8 +355,10 @@ class AssignScreen(PortalScreen):
 
     def _review_answers(self) -> list[tuple[str, str]]:
         answers = self.draft.answers(self.product, Step.REVIEW)
-        if self.draft.comment.strip():
-            answers.append(("Comment", self.draft.comment.strip()))
+        for title, value in (("Comment", self.draft.comment), ("Reference", self.draft.reference_name),
+                             ("PO number", self.draft.po_number)):
+            if value.strip():
+                answers.append((title, value.strip()))
         return answers
 
     def _review(self) -> None:
@@ -389,10 +399,11 @@ class AssignScreen(PortalScreen):
         quote, held = answer
         self.seattui.balance = quote.balance
         review.show_held(held)
-        review.show_quote(quote, payment_for(product))
+        review.show_quote(quote, refunds_for(product, draft.term), choice="p")
         review.title(
             "Review. The balance is short: this cannot be confirmed." if not quote.affordable
             else "Review. y confirms: it is created; nothing is charged." if not quote.cost
+            else "Review. y confirms: it is created and put on the invoice in one step." if on_invoice(quote)
             else "Review. y confirms: it is created and the cost debited in one step.")
         self.quote = quote
 
@@ -408,14 +419,20 @@ class AssignScreen(PortalScreen):
             key_id = draft.key_id = found[0].id
         return held_already(await client.key(key_id), product)
 
-    def action_confirm(self) -> None:
-        if self.order is None or self.quote is None:
-            return
-        self.confirming = True
-        self.query_one(ReviewStep).title("Creating …")
-        self._create(self.order, self.request_keys.key_for(self.order))
+    def action_pay_by(self) -> None:
+        """Monthly terms with credits left: pay this order from credits now, or put it on the
+        month's invoice; the review quotes again, and the order sent says which."""
+        self.draft.pay_from_credits = not self.draft.pay_from_credits
+        self._show(Step.REVIEW)
 
-    @work(group="write")  # never cancelled by anything else; y is greyed out while it runs
+    def action_confirm(self) -> None:
+        order = self.order
+        if order is None or self.quote is None:
+            return
+        # The one write mechanism: never cancelled by another key, y greyed out, q asks meanwhile.
+        if self.start_write("confirm", partial(self._create, order, self.request_keys.key_for(order))):
+            self.query_one(ReviewStep).title("Creating …")
+
     async def _create(self, order: LicenseOrder | SubscriptionOrder, idempotency_key: str) -> None:
         try:
             result = await self.call_portal(
@@ -425,13 +442,12 @@ class AssignScreen(PortalScreen):
                 retry_key="y",
                 raising=(errors.InsufficientCredits,),
             )
-        except errors.InsufficientCredits as short:
-            self.confirming = False
-            self._show(Step.REVIEW)  # the balance moved since the quote: quote again
+        except errors.InsufficientCredits as short:  # a credit limit reached too
+            self.writes_running.discard("confirm")  # so the review quotes again at once
+            self._show(Step.REVIEW)  # the balance or the unpaid total moved since the quote
             self.query_one(Problem).say(short.message)
             return
         if result is None:
-            self.confirming = False
             self.query_one(ReviewStep).title("Review. y tries again, safely: it is charged once.")
             return
         self.request_keys.succeeded(order)
@@ -440,7 +456,6 @@ class AssignScreen(PortalScreen):
         except errors.SeattuiError:
             self.balance_after = None  # the header reads it again; the result says what was paid
         self.result = result
-        self.confirming = False
         self.seattui.announce_change(PURCHASE, balance=self.balance_after)
         self._show(Step.DONE)
 
