@@ -28,6 +28,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
 
 from seattui.domain import errors
+from seattui.domain.billing import Payment, PaymentMethod
 from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.licensing import ActivationKey, License, LicenseOrder, Subscription, SubscriptionOrder, Term
 from seattui.domain.money import format_credits
@@ -84,6 +85,7 @@ class AssignScreen(PortalScreen):
         self.request_keys = RequestKeys()
         self.result: License | Subscription | None = None
         self.balance_after: Any = None  # the balance the portal reported after the purchase
+        self.paid_by: Payment | None = None  # how the purchase shown as the result was paid
         self._preset: str | None = None
         self._ready = False  # composed and showing its first step
         self._mode = ""  # the app's mode this screen is the base of
@@ -430,10 +432,10 @@ class AssignScreen(PortalScreen):
         if order is None or self.quote is None:
             return
         # The one write mechanism: never cancelled by another key, y greyed out, q asks meanwhile.
-        if self.start_write("confirm", partial(self._create, order, self.request_keys.key_for(order))):
+        if self.start_write("confirm", partial(self._create, order, self.quote, self.request_keys.key_for(order))):
             self.query_one(ReviewStep).title("Creating …")
 
-    async def _create(self, order: LicenseOrder | SubscriptionOrder, idempotency_key: str) -> None:
+    async def _create(self, order: LicenseOrder | SubscriptionOrder, quote: Quote, idempotency_key: str) -> None:
         try:
             result = await self.call_portal(
                 lambda client: client.create_license(order, idempotency_key=idempotency_key)
@@ -455,7 +457,7 @@ class AssignScreen(PortalScreen):
             self.balance_after = (await self.seattui.portal_call(lambda client: client.balance())).balance
         except errors.SeattuiError:
             self.balance_after = None  # the header reads it again; the result says what was paid
-        self.result = result
+        self.result, self.paid_by = result, quote.payment
         self.seattui.announce_change(PURCHASE, balance=self.balance_after)
         self._show(Step.DONE)
 
@@ -476,7 +478,11 @@ class AssignScreen(PortalScreen):
         else:
             title = f"Subscription {result.id} is on the key."
             what = [product.name, plural(result.channels, "channel"), f"paid to {result.period_ends_on:%Y-%m-%d}"]
-        paid = f"Paid {format_credits(result.paid)} credits"
+        paid_by = self.paid_by
+        if paid_by is not None and paid_by.method is PaymentMethod.INVOICE and result.paid:
+            paid = f"{format_credits(result.paid)} is on the {paid_by.invoice_month} invoice; nothing was taken from credits"
+        else:
+            paid = f"Paid {format_credits(result.paid)} credits"
         if self.balance_after is not None:
             paid += f"; the balance is now {format_credits(self.balance_after)}"
         self.query_one(DoneStep).show(title, result.key, ", ".join(what) + f".\n{paid}.\n\n"

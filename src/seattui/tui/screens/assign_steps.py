@@ -306,10 +306,10 @@ class CustomerStep(WizardStep):
         yield Input(placeholder="what it is for", max_length=MAX_COMMENT, id="comment")
         with Horizontal(id="invoice-names"):
             with Vertical():
-                yield Label("Reference name, on the invoice (optional)")
+                yield Label("Reference on the invoice (optional)")
                 yield Input(placeholder="Front desk", max_length=MAX_REFERENCE_NAME, id="reference-name")
             with Vertical():
-                yield Label(f"Purchase-order number (optional, up to {MAX_PO_NUMBER})")
+                yield Label(f"PO number (optional, up to {MAX_PO_NUMBER})")
                 yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
 
     def _field(self, name: str) -> Input:

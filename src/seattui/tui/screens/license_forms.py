@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -53,7 +53,7 @@ class FormScreen(PortalModal[Any]):
     HINT: ClassVar[str] = "ctrl+s: save · escape: cancel"
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="form"):
+        with VerticalScroll(id="form"):  # scrolls where a long quote does not fit the terminal
             yield Static(self.TITLE_TEXT, id="form-title")
             yield from self.fields()
             yield Problem(id="form-problem")
@@ -140,8 +140,9 @@ class QuotedForm(FormScreen):
         return LICENSE_CHANGE
 
     def purchase_fields(self) -> ComposeResult:
-        yield Label(f"Purchase-order number, on the invoice (optional, up to {MAX_PO_NUMBER})")
-        yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
+        with Horizontal(id="po-row"):
+            yield Label("PO number, on the invoice (optional)")
+            yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
         yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
 
     def purchase(self) -> dict[str, Any]:

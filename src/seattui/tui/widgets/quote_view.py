@@ -98,11 +98,10 @@ def _totals() -> Table:
     return totals
 
 
-def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, terms: bool = True,
-                     choice: str = "") -> RenderableType:
+def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, terms: bool = True) -> RenderableType:
     """The quote in words: the lines, then the balance (paid from credits) or the month's
     invoice and its limit (on the invoice). QuoteView says the shortfall and the terms in lines
-    of their own (`shortfall`, `terms`); `choice` names the key that pays the other way."""
+    of their own (`shortfall`, `terms`)."""
     lines = _price_lines(quote)
     if not quote.lines:
         lines.add_row(Text("Free: nothing is charged.", style="dim"), "", "0.00")
@@ -114,7 +113,6 @@ def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, 
         totals.add_row(Text(f"Unpaid after ({payment.invoice_month})", style="bold"),
                        Text(format_credits(payment.unpaid_after), style="bold"))
         totals.add_row("Credit limit", format_credits(payment.credit_limit))
-        totals.add_row("Balance (untouched)", format_credits(quote.balance))
     else:
         totals.add_row("Balance now", format_credits(quote.balance))
         totals.add_row("Cost", format_credits(quote.cost))
@@ -123,18 +121,15 @@ def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, 
     if shortfall and not quote.affordable:
         parts.append(Text(shortfall_words(quote), style="bold red"))
     if terms:
-        parts.append(terms_text(quote, refunds, choice=choice))
+        parts.append(terms_text(quote, refunds))
     return Group(*parts)
 
 
-def terms_text(quote: Quote, refunds: Refunds, *, choice: str = "") -> Text:
-    """How it is paid, what of it can come back, and the key that pays the other way."""
+def terms_text(quote: Quote, refunds: Refunds) -> Text:
+    """How it is paid and what of it can come back."""
     terms = Text(how_paid(quote), style="dim")
     if quote.cost and refunds.refund:
         terms.append(" " + refunds.refund)
-    other_way = payment_choice(quote, choice) if choice else ""
-    if other_way:
-        terms.append("\n" + other_way, style="bold")
     return terms
 
 
@@ -154,11 +149,20 @@ def shortfall_words(quote: Quote) -> str:
 def refund_renderable(quote: Quote) -> RenderableType:
     """A deletion's quote (the portal's refund rule, line by line): what comes back of each
     license and how (credits now, or a credit note on the month's invoice), or why nothing does."""
+    gone = " Deleted licenses cannot be restored; their keys stay."
     if not quote.lines:
-        return Text("Nothing comes back: nothing was paid for them (a trial is free). Deleted licenses cannot "
-                    "be restored; their keys stay.")
-    lines = _price_lines(quote, sign=-1)
+        return Text("Nothing comes back: nothing was paid for them (a trial is free)." + gone)
+    lines = Table(box=None, padding=(0, 1), expand=True, show_header=False)
+    lines.add_column(ratio=1, overflow="fold")
+    lines.add_column(justify="right", no_wrap=True)
+    for line in quote.lines[:MOST_LINES]:
+        lines.add_row(line.description, format_credits(-line.amount) if line.amount else Text("nothing", style="dim"))
+    if len(quote.lines) > MOST_LINES:
+        rest = sum((line.amount for line in quote.lines[MOST_LINES:]), start=quote.cost * 0)
+        lines.add_row(f"and {len(quote.lines) - MOST_LINES:,} more", format_credits(-rest))
     refund = -quote.cost
+    if not refund:
+        return Group(lines, Text(""), Text("Nothing comes back: each line says why." + gone, style="bold"))
     credits_back = quote.balance_after - quote.balance
     credit_note = refund - credits_back
     totals = _totals()
@@ -167,17 +171,14 @@ def refund_renderable(quote: Quote) -> RenderableType:
     if credit_note:
         totals.add_row("As a credit note on the invoice", format_credits(credit_note))
     totals.add_row(Text("Balance after", style="bold"), Text(format_credits(quote.balance_after), style="bold"))
-    if not refund:
-        how = "Nothing is refunded: each line says why."
-    elif credit_note and credits_back:
+    if credit_note and credits_back:
         how = (f"{format_credits(credits_back)} comes back to your credits now and {format_credits(credit_note)} "
                "as a credit note on this month's invoice.")
     elif credit_note:
         how = f"{format_credits(credit_note)} comes back as a credit note on this month's invoice, not as credits."
     else:
         how = f"{format_credits(credits_back)} comes back to your credits now, with the deletion."
-    return Group(lines, Text(""), totals, Text(how + " Deleted licenses cannot be restored; their keys stay.",
-                                               style="dim"))
+    return Group(lines, Text(""), totals, Text(how + gone, style="dim"))
 
 
 class QuoteView(Vertical):
@@ -187,12 +188,14 @@ class QuoteView(Vertical):
     QuoteView { height: auto; }
     QuoteView > .quote-shortfall { color: $text-error; text-style: bold; margin-top: 1; }
     QuoteView > .quote-waiting { color: $text-muted; }
+    QuoteView > .quote-choice { text-style: bold; margin-top: 1; }
     QuoteView > .quote-terms { color: $text-muted; margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="quote-figures")
         yield Static("", classes="quote-shortfall")
+        yield Static("", classes="quote-choice")  # the key that pays the other way, before the small print
         yield Static("", classes="quote-terms")
 
     def on_mount(self) -> None:
@@ -206,18 +209,22 @@ class QuoteView(Vertical):
         shortfall.update(shortfall_words(quote))
         shortfall.display = not quote.affordable
         terms = self.query_one(".quote-terms", Static)
-        terms.update(terms_text(quote, refunds, choice=choice))
+        terms.update(terms_text(quote, refunds))
         terms.display = True
+        other_way = payment_choice(quote, choice) if choice else ""
+        chosen = self.query_one(".quote-choice", Static)
+        chosen.update(other_way)
+        chosen.display = bool(other_way)
 
     def waiting(self) -> None:
         figures = self.query_one(".quote-figures", Static)
         figures.add_class("quote-waiting")
         figures.update("Asking the portal for the price …")
-        self.query_one(".quote-shortfall", Static).display = False
-        self.query_one(".quote-terms", Static).display = False
+        for part in (".quote-shortfall", ".quote-choice", ".quote-terms"):
+            self.query_one(part, Static).display = False
 
     def clear(self) -> None:
         self.query_one(".quote-figures", Static).update("")
-        self.query_one(".quote-shortfall", Static).display = False
-        self.query_one(".quote-terms", Static).display = False
+        for part in (".quote-shortfall", ".quote-choice", ".quote-terms"):
+            self.query_one(part, Static).display = False
 
