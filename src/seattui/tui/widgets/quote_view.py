@@ -60,6 +60,8 @@ def how_paid(quote: Quote) -> str:
         return "Paid now from your credits, with the change."
     if quote.payment.method is PaymentMethod.INVOICE:
         return f"{quote.payment.summary}. Nothing is taken from your credits now."
+    if not quote.affordable:  # never "balance after -2,878.40": the shortfall is said beside it
+        return f"To be paid now from credits, which are {format_credits(quote.shortfall)} short."
     return f"{quote.payment.summary}."
 
 
