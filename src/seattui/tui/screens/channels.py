@@ -9,7 +9,7 @@ from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -46,7 +46,7 @@ class ChannelsScreen(PortalModal[Subscription | None]):
 
     def compose(self) -> ComposeResult:
         current = self.subscription
-        with Vertical(id="channels-dialog"):
+        with VerticalScroll(id="channels-dialog"):  # scrolls where a long quote does not fit
             yield Static(f"Change the channels of {self.product_name} on {current.key}", id="channels-title")
             yield Static(f"Now {plural(current.channels, 'channel')}, paid to {current.period_ends_on:%Y-%m-%d}. "
                          "More channels cost their share of the days left; fewer refund nothing.",

@@ -109,7 +109,7 @@ def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, 
         lines.add_row(Text("Free: nothing is charged.", style="dim"), "", "0.00")
     totals = _totals()
     payment = quote.payment
-    if on_invoice(quote) and payment is not None and payment.unpaid_after is not None:
+    if quote.cost and on_invoice(quote) and payment is not None and payment.unpaid_after is not None:
         assert payment.credit_limit is not None
         totals.add_row("Cost", format_credits(quote.cost))
         totals.add_row(Text(f"Unpaid after ({payment.invoice_month})", style="bold"),
