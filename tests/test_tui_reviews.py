@@ -117,10 +117,10 @@ async def test_on_monthly_terms_the_review_puts_it_on_the_invoice_with_its_names
         wizard = await review_in_wizard(pilot, "Contoso HQ", reference="Front desk", po="PO-2026-77")
         await until_text(pilot, "On the March invoice: unpaid after 98.00, limit 5,000.00.")
         assert shows(app, "Reference Front desk") and shows(app, "PO number PO-2026-77")
-        assert shows(app, "p: pay it from credits now instead (balance 1,000.00)")
-        await pilot.press("p")  # and back: the invoice again
+        assert shows(app, "m: pay it from credits now instead (balance 1,000.00)")
+        await pilot.press("m")  # and back: the invoice again
         await until(pilot, lambda: paid_with(wizard) is PaymentMethod.CREDITS, what="the quote paid from credits")
-        await pilot.press("p")
+        await pilot.press("m")
         await until(pilot, lambda: paid_with(wizard) is PaymentMethod.INVOICE, what="the quote on the invoice")
         await pilot.press("y")
         await until_text(pilot, "98.00 is on the March 2026 invoice; nothing was taken from credits")
@@ -141,9 +141,9 @@ async def test_on_monthly_terms_p_pays_from_credits_now_instead(harness: PortalH
     async with app.run_test(size=SIZE) as pilot:
         wizard = await review_in_wizard(pilot, "Contoso HQ")
         assert paid_with(wizard) is PaymentMethod.INVOICE
-        await pilot.press("p")
+        await pilot.press("m")
         await until_text(pilot, "Paid now from credits: balance after 902.00.")
-        assert shows(app, "p: put it on the monthly invoice instead") and paid_with(wizard) is PaymentMethod.CREDITS
+        assert shows(app, "m: put it on the monthly invoice instead") and paid_with(wizard) is PaymentMethod.CREDITS
         await pilot.press("y")
         await until_text(pilot, "Paid 98.00 credits; the balance is now 902.00.")
     assert (await owner.balance()).balance == Decimal("902.00")
@@ -163,7 +163,7 @@ async def test_past_the_credit_limit_the_review_says_by_how_much_and_cannot_be_c
         await until_text(pilot, "Over the credit limit: the unpaid total would be 98.00, 48.00 over the limit of "
                                 "50.00. Nothing is charged")
         assert wizard.check_action("confirm", ()) is False
-        await pilot.press("p")  # the credits cover it
+        await pilot.press("m")  # the credits cover it
         await until(pilot, lambda: paid_with(wizard) is PaymentMethod.CREDITS, what="the quote paid from credits")
         assert wizard.check_action("confirm", ()) is True
 

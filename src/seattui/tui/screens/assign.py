@@ -317,7 +317,7 @@ class AssignScreen(PortalScreen):
             "new_key": self.step is Step.KEY,
             "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable,
             "pay_by": self.step is Step.REVIEW and self.quote is not None and not self.purchasing
-            and bool(payment_choice(self.quote, "p")),
+            and bool(payment_choice(self.quote, "m")),
             "copy_key": self.step is Step.DONE,
             "again": self.step is Step.DONE,
         }.get(action, True)
@@ -401,7 +401,7 @@ class AssignScreen(PortalScreen):
         quote, held = answer
         self.seattui.balance = quote.balance
         review.show_held(held)
-        review.show_quote(quote, refunds_for(product, draft.term), choice="p")
+        review.show_quote(quote, refunds_for(product, draft.term), choice="m")
         review.title(
             "Review. The balance is short: this cannot be confirmed." if not quote.affordable
             else "Review. y confirms: it is created; nothing is charged." if not quote.cost
