@@ -277,7 +277,8 @@ async def test_a_permanent_license_is_refunded_within_14_days_and_not_after(harn
     assert (await owner.balance()).balance == Decimal("510.00")
 
 
-async def test_a_license_once_activated_an_annual_seat_plan_and_a_trial_refund_nothing_and_say_why(harness: PortalHarness) -> None:
+async def test_a_license_once_activated_an_annual_seat_plan_and_a_trial_refund_nothing_and_say_why(
+        harness: PortalHarness) -> None:
     owner = await harness.login("acme-owner")
     used = await owner.create_license(permanent(await a_key(harness)))
     async with harness.as_org("Acme") as tx:

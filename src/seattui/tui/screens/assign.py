@@ -480,7 +480,8 @@ class AssignScreen(PortalScreen):
             what = [product.name, plural(result.channels, "channel"), f"paid to {result.period_ends_on:%Y-%m-%d}"]
         paid_by = self.paid_by
         if paid_by is not None and paid_by.method is PaymentMethod.INVOICE and result.paid:
-            paid = f"{format_credits(result.paid)} is on the {paid_by.invoice_month} invoice; nothing was taken from credits"
+            paid = (f"{format_credits(result.paid)} is on the {paid_by.invoice_month} invoice; "
+                    "nothing was taken from credits")
         else:
             paid = f"Paid {format_credits(result.paid)} credits"
         if self.balance_after is not None:
