@@ -79,6 +79,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "support", "SupportScreen"),
     ScreenEntry("employees", "e", "Employees", "Employees and their seats; bulk seat reassignment",
                 "employees", "EmployeesScreen"),
+    ScreenEntry("ledger", "o", "Ledger and orders", "Every ledger entry and order: filter by days, kind and text; "
+                "an order's lines; export to CSV", "ledger", "LedgerScreen"),
     ScreenEntry("customers", "c", "Customers", "Everyone you resell to: what each holds and spent; export to CSV",
                 "customers", "CustomersScreen"),
 )
@@ -290,6 +292,25 @@ COMMANDS: tuple[Command, ...] = (
             help="Undo the batch under the cursor (refused if its seats changed since)"),
     Command("batches.refresh", "Refresh", "refresh", key="ctrl+r", scope="batches", show=False),
     Command("batches.back", "Back", "dismiss", key="escape", scope="batches", help="Back to the employees"),
+    # -- the ledger and orders -----------------------------------------------------------------
+    Command("ledger.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="ledger", priority=True,
+            help="Filter as you type: a ledger entry's memo or login; an order's reference, PO number, login, "
+                 "invoice number or line"),
+    Command("ledger.ledger", "Ledger", "show_view", key="1", scope="ledger", args=("ledger",),
+            help="The ledger entries: every credit and debit with the balance after it"),
+    Command("ledger.orders", "Orders", "show_view", key="2", scope="ledger", args=("orders",),
+            help="The orders: every paid change; enter shows its lines"),
+    Command("ledger.dates", "Days", "dates", key="3", scope="ledger",
+            help="Show the entries of a range of days (either end may be left open)"),
+    Command("ledger.kind", "Kind", "next_kind", key="t", scope="ledger",
+            help="Show one kind only: the next ledger reason or order kind, then every kind again"),
+    Command("ledger.export", "Export", "write_file", key="w", scope="ledger",
+            help="Write everything the filter matches to a CSV file (asks where), not only what is loaded"),
+    Command("ledger.refresh", "Refresh", "refresh", key="ctrl+r", scope="ledger", show=False,
+            help="Read the list again from the portal"),
+    Command("ledger.back", "Back", "back", key="escape", scope="ledger", show=False,
+            help="Leave the filter box, then clear the filter, then back to the dashboard"),
+    Command("order.close", "Back", "close", key="escape", scope="order", help="Back to the orders"),
     # customers ------------------------------------------------------------------------------
     Command("customers.filter", "Filter", "filter", key="slash", key_display="/", scope="customers", priority=True,
             help="Filter the customers by words of the email, name or company as you type"),
