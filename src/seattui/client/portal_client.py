@@ -541,19 +541,20 @@ class PortalClient:
     async def subscription(self, subscription_id: int) -> Subscription:
         return await self._get(f"/subscriptions/{subscription_id}", Subscription)
 
-    async def quote_channels(self, subscription_id: int, channels: int) -> Quote:
-        """What resizing to `channels` costs now; the portal changes nothing."""
+    async def quote_channels(self, subscription_id: int, channels: int, **purchase: Any) -> Quote:
+        """What resizing to `channels` costs now; the portal changes nothing.
+        `purchase`: pay_from_credits, po_number, reference_name (domain.billing.Purchase)."""
         return _parse(Quote, await self.request(
             "POST", f"{API}/subscriptions/{subscription_id}/channels/quote",
-            body=build(SubscriptionChange, channels=channels)))
+            body=build(SubscriptionChange, channels=channels, **purchase)))
 
     async def change_channels(
-        self, subscription_id: int, channels: int, *, idempotency_key: str | None = None
+        self, subscription_id: int, channels: int, *, idempotency_key: str | None = None, **purchase: Any
     ) -> Subscription:
         """More channels are charged their share of the paid month; fewer refund nothing."""
         changed: Subscription = await self._send(
             "POST", f"/subscriptions/{subscription_id}/channels", Subscription,
-            build(SubscriptionChange, channels=channels), idempotency_key=idempotency_key,
+            build(SubscriptionChange, channels=channels, **purchase), idempotency_key=idempotency_key,
         )
         return changed
 
@@ -631,8 +632,11 @@ class PortalClient:
         added: Employee = await self._send("POST", "/employees", Employee, person, idempotency_key=idempotency_key)
         return added
 
-    async def edit_employee(self, employee_id: int, person: EmployeeFields) -> Employee:
-        edited: Employee = await self._send("PUT", f"/employees/{employee_id}", Employee, person)
+    async def edit_employee(
+        self, employee_id: int, person: EmployeeFields, *, idempotency_key: str | None = None
+    ) -> Employee:
+        edited: Employee = await self._send("PUT", f"/employees/{employee_id}", Employee, person,
+                                            idempotency_key=idempotency_key)
         return edited
 
     async def depart_employees(self, employee_ids: list[int]) -> list[int]:

@@ -199,6 +199,8 @@ COMMANDS: tuple[Command, ...] = (
             help="Create a key on the spot and use it"),
     Command("assign.confirm", "Confirm", "confirm", key="y", scope="assign",
             help="Create the license or subscription and pay the cost shown"),
+    Command("assign.pay_by", "Credits or invoice", "pay_by", key="ctrl+t", scope="assign", needs=Permission.PURCHASE,
+            help="Monthly terms with credits left: pay from credits now, or put it on the month's invoice"),
     Command("assign.copy", "Copy key", "copy_key", key="c", scope="assign", help="Copy the key to the clipboard"),
     Command("assign.again", "Another", "again", key="a", scope="assign",
             help="Assign another license to the same key"),
