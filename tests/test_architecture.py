@@ -181,8 +181,9 @@ def test_the_cycle_check_sees_a_loop_closed_inside_a_function() -> None:
 
 
 # Services that every change uses: its audit entry, its ledger entry and its order.
+# The outbox too: any area writes its mail in the transaction of what causes it.
 SHARED_SERVICES = {"seattui.portal.services.audit", "seattui.portal.services.credits",
-                   "seattui.portal.services.billing"}
+                   "seattui.portal.services.billing", "seattui.portal.services.outbox"}
 
 
 def test_services_read_other_areas_through_the_query_modules() -> None:

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     PURCHASE = "purchase"  # anything that spends credits or refunds them
     MANAGE_EMPLOYEES = "manage_employees"
     MANAGE_USERS = "manage_users"
+    MANAGE_MEMBERS = "manage_members"  # invite, change roles, remove; admins never make owners
     RELEASE_DEVICES = "release_devices"  # force a license's deactivation from its device
     GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
 
@@ -42,6 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
             Permission.RELEASE_DEVICES,
+            Permission.MANAGE_MEMBERS,
         }
     ),
     Role.OWNER: frozenset(
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
             Permission.MANAGE_USERS,
+            Permission.MANAGE_MEMBERS,
             Permission.RELEASE_DEVICES,
         }
     ),
