@@ -20,6 +20,7 @@ class Area(StrEnum):
     SUBSCRIPTIONS = "subscriptions"  # channel and seat subscriptions
     EMPLOYEES = "employees"  # employees and the seats they hold
     BATCHES = "batches"  # applied seat batches
+    TEAM = "team"  # members, invitations and API tokens
 
 
 # What each kind of change touches, so call sites name the change, not a list to keep in sync.
