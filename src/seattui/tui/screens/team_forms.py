@@ -83,7 +83,7 @@ class InviteForm(_TeamForm):
     def compose(self) -> ComposeResult:
         with Vertical(id="team-form"):
             yield Static("Invite someone", id="team-form-title")
-            yield Label("Email address (the invitation is mailed there; it works once, for 7 days)")
+            yield Label("Email address (mailed; the invitation works once, for 7 days)")
             yield Input(placeholder="ann@example.com", max_length=320, id="invite-email")
             yield Label("Role")
             yield _role_choices(self.allowed, Role.OPERATOR if Role.OPERATOR in self.allowed else self.allowed[-1])
