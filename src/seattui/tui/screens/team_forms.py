@@ -44,6 +44,13 @@ def _role_choices(allowed: list[Role], chosen: Role) -> RadioSet:
                       for role in allowed), id="team-role")
 
 
+def _highlight_chosen(radios: RadioSet) -> None:
+    """Arrows start from the chosen role, not the first one. (RadioSet keeps its highlight in
+    a private variable; textual is pinned below 9 in pyproject.toml.)"""
+    if radios.pressed_index >= 0:
+        radios._selected = radios.pressed_index
+
+
 def _chosen_role(screen: Any) -> Role | None:
     pressed = screen.query_one("#team-role", RadioSet).pressed_button
     return Role(pressed.id.removeprefix("role-")) if pressed is not None and pressed.id else None
@@ -90,6 +97,7 @@ class InviteForm(_TeamForm):
             yield from self.buttons("Invite")
 
     def on_mount(self) -> None:
+        _highlight_chosen(self.query_one("#team-role", RadioSet))
         self.query_one("#invite-email", Input).focus()
 
     @on(Input.Submitted, "#invite-email")
@@ -136,7 +144,9 @@ class RoleForm(_TeamForm):
             yield from self.buttons("Change")
 
     def on_mount(self) -> None:
-        self.query_one("#team-role", RadioSet).focus()
+        radios = self.query_one("#team-role", RadioSet)
+        _highlight_chosen(radios)
+        radios.focus()
 
     def action_save(self) -> None:
         role = _chosen_role(self)
@@ -180,6 +190,7 @@ class TokenForm(_TeamForm):
             yield from self.buttons("Create")
 
     def on_mount(self) -> None:
+        _highlight_chosen(self.query_one("#team-role", RadioSet))
         self.query_one("#token-name", Input).focus()
 
     @on(Input.Submitted, "#token-name")
