@@ -4,6 +4,7 @@ being "not found"."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -314,3 +315,17 @@ async def test_another_organizations_members_invitations_and_tokens_are_not_foun
     assert (await harness.client(token.token).me()).organization.name == "Acme"
     assert [m.login for m in await acme.members() if m.status is MemberStatus.ACTIVE] == [
         "acme-admin", "acme-op", "acme-owner", "acme-viewer"]
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    await owner.change_role(await member_id(owner, "acme-admin"), "owner")
+    other = await harness.login("acme-admin")
+    ids = {login: await member_id(owner, login) for login in ("acme-owner", "acme-admin")}
+    outcomes = await asyncio.gather(owner.change_role(ids["acme-admin"], "admin"),
+                                    other.change_role(ids["acme-owner"], "admin"), return_exceptions=True)
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    # The second one, serialized behind the first, is either the last owner's own demotion
+    # (refused) or comes from a caller who is no longer an owner (refused too).
+    assert len(refused) == 1 and isinstance(refused[0], (Conflict, PermissionDenied)), outcomes
+    assert len([m for m in await owner.members() if m.role is Role.OWNER]) == 1

@@ -292,7 +292,7 @@ class AcceptInvitation(PortalModal[Session | None]):
     BINDINGS = commands.bindings(SCOPE)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="team-form"):
+        with Vertical(id="team-form", classes="compact"):
             yield Static("I have an invitation", id="team-form-title")
             yield Label("Invitation token (from the mail)")
             yield Input(placeholder="stuiinv_…", max_length=200, id="accept-token")
