@@ -161,3 +161,17 @@ async def test_a_used_invitation_is_said_plainly_on_the_login_screen(harness: Po
             await pilot.press("enter")
         await until_text(pilot, "This invitation was used already")
         assert isinstance(app.screen, AcceptInvitation)
+
+
+async def test_the_members_screen_is_offered_to_owners_and_admins_only(harness: PortalHarness) -> None:
+    from seattui.tui.screens.go import GoScreen
+
+    for login, offered in (("acme-admin", True), ("acme-op", False)):
+        client = await harness.login(login)
+        app = make_app(harness, token=client.token)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.view is not None
+                        and app.who is not None and app.who.login == login, what=f"the dashboard of {login}")
+            await pilot.press("g")
+            box = await until_screen(pilot, GoScreen)
+            assert ("members" in [entry.id for entry in box.screens]) is offered, login
