@@ -28,7 +28,7 @@ from seattui.domain.team import InvitationStatus, MemberStatus, TokenStatus
 from seattui.portal.mailer import MailDelivery
 from seattui.portal.smtp import smtp_server
 
-from harness import PASSWORD, PortalHarness
+from harness import PortalHarness
 from mail_server import MailServer
 
 NEW_PASSWORD = "a long new password"

@@ -21,7 +21,6 @@ from seattui.domain.team import (
     INVITATION_LIFETIME,
     ApiToken,
     Invitation,
-    InvitationAcceptance,
     InvitationStatus,
     Member,
     MemberStatus,
