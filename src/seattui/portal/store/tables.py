@@ -177,6 +177,9 @@ ledger_entries = Table(
     CheckConstraint("balance_after >= 0", name="balance_not_negative"),
     UniqueConstraint("org_id", "sequence"),
     Index("ix_ledger_entries_org_id_id", "org_id", "id"),
+    # The ledger screen: newest first within a range of days, of one reason or all.
+    Index("ix_ledger_entries_org_id_at", "org_id", "at", "id"),
+    Index("ix_ledger_entries_org_id_reason_at", "org_id", "reason", "at", "id"),
 )
 
 activation_keys = Table(
@@ -379,6 +382,8 @@ audit_entries = Table(
     Column("token_name", String(64)),  # the API token the change was made with, if any
     Index("ix_audit_entries_org_id_id", "org_id", "id"),
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
+    # `seattui audit --since DATE`: the entries of a recent stretch without walking all the older ones.
+    Index("ix_audit_entries_org_id_at", "org_id", "at", "id"),
 )
 
 # The portal's Ed25519 keys that sign license files. No route reads this table but for the
@@ -517,6 +522,9 @@ orders = Table(
     Column("total", BigInteger, nullable=False),
     Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
     Index("ix_orders_org_id_id", "org_id", "id"),
+    # The orders list: newest first within a range of days, of one kind or all.
+    Index("ix_orders_org_id_placed_at", "org_id", "placed_at", "id"),
+    Index("ix_orders_org_id_kind_placed_at", "org_id", "kind", "placed_at", "id"),
 )
 
 order_lines = Table(
