@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import seattui
 
 OWNER_PASSWORD = "owner password 123"
@@ -64,12 +66,13 @@ def test_an_invited_colleague_joins_gets_a_role_and_is_removed(tmp_path: Path) -
     removed = seattui("member", "remove", "zoe", "--yes")
     assert removed.returncode == 0, removed.stderr
     after = seattui("--profile", "zoe", "credits")
-    assert after.returncode == 1 and "removed from this organization" in after.stderr
+    assert after.returncode == 3 and "removed from this organization" in after.stderr  # 3: not logged in
     unknown = seattui("member", "remove", "nobody")
     assert unknown.returncode == 1 and "There is no member 'nobody'" in unknown.stderr
 
 
-def test_an_api_token_is_printed_once_works_as_the_profile_would_and_is_revoked(tmp_path: Path) -> None:
+def test_an_api_token_is_printed_once_works_as_the_profile_would_and_is_revoked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     database = tmp_path / "portal.db"
     owner_portal(database)
     created = seattui("token", "create", "ci", "--role", "viewer", "--expires", "30")
@@ -87,8 +90,16 @@ def test_an_api_token_is_printed_once_works_as_the_profile_would_and_is_revoked(
     forever = seattui("token", "create", "forever", "--expires", "never")
     assert forever.returncode == 0 and "never expiring" in forever.stderr
 
+    with monkeypatch.context() as script:  # a script's environment: the token, no session
+        script.setenv("SEATTUI_TOKEN", token)
+        balance = seattui("credits", "--json")
+        assert balance.returncode == 0 and json.loads(balance.stdout)["organization"] == "Initech"
     revoked = seattui("token", "revoke", "ci")
     assert revoked.returncode == 0 and "Revoked the API token ci" in revoked.stdout
+    with monkeypatch.context() as script:
+        script.setenv("SEATTUI_TOKEN", token)
+        refused = seattui("credits")
+        assert refused.returncode == 3 and "The API token 'ci' was revoked" in refused.stderr
     assert "ci " not in seattui("token", "list").stdout
     gone = seattui("token", "revoke", "ci")
     assert gone.returncode == 1 and "no live API token named 'ci'" in gone.stderr
