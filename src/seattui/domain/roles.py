@@ -28,6 +28,7 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"  # invite, change roles, remove; admins never make owners
     RELEASE_DEVICES = "release_devices"  # force a license's deactivation from its device
     GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
+    MANAGE_BILLING = "manage_billing"  # the billing address, and emailing invoices
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
             Permission.RELEASE_DEVICES,
+            Permission.MANAGE_BILLING,
             Permission.MANAGE_MEMBERS,
         }
     ),
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_USERS,
             Permission.MANAGE_MEMBERS,
             Permission.RELEASE_DEVICES,
+            Permission.MANAGE_BILLING,
         }
     ),
 }

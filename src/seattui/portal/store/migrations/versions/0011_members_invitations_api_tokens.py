@@ -1,7 +1,7 @@
 """members, invitations and API tokens
 
 Revision ID: 0011
-Revises: 0013
+Revises: 0010
 Create Date: 2026-12-01
 
 Users get their last login and a removal time; invitations hold single-use tokens (hashed)
@@ -16,7 +16,7 @@ from seattui.portal.store.tables import UTCDateTime
 
 
 revision = '0011'
-down_revision = '0013'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
