@@ -54,7 +54,9 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
     alike = [{"assign", "again"}, {"upgrade", "change_channels", "change_role"}, {"edit", "rename"},
              {"new_key", "add", "invite"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
              # p: the review of the screen's change before it is made (the moves; the payment)
-             {"preview", "pay"}]
+             {"preview", "pay"},
+             # m: mail it (an invoice; an invitation, again)
+             {"email", "resend"}]
     for key, actions in meanings.items():
         assert len(actions) == 1 or any(actions <= group for group in alike), (key, actions)
 
