@@ -39,9 +39,7 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str |
 async def current_actor(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Actor:
-    portal = portal_of(request)
-    async with portal.store.read() as conn:
-        return await auth.authenticate(conn, token, portal.now())
+    return await auth.authenticate_request(portal_of(request), token)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -73,8 +71,12 @@ async def mutate(
     *,
     status_code: int = 200,
     batch_id: str | None = None,
+    replayed: Callable[[BaseModel], BaseModel] | None = None,
 ) -> Response:
-    """Run a change in one transaction; with an Idempotency-Key, at most once per key."""
+    """Run a change in one transaction; with an Idempotency-Key, at most once per key.
+
+    `replayed` gives what a repeat of the request answers, when the first answer holds a
+    secret (a new API token) that must not be kept in the store in clear."""
     portal = portal_of(request)
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
@@ -109,11 +111,13 @@ async def mutate(
                     .returning(idempotency_records.c.id)
                 )
             ).scalar_one()
-            response = _response(await action(tx), status_code)
+            result = await action(tx)
+            response = _response(result, status_code)
+            kept = _response(replayed(result), status_code) if replayed and result is not None else response
             await tx.conn.execute(
                 update(idempotency_records)
                 .where(idempotency_records.c.id == record_id)
-                .values(status_code=response.status_code, body=response.body.decode())
+                .values(status_code=kept.status_code, body=kept.body.decode())
             )
             return response
     except IntegrityError:
