@@ -209,9 +209,10 @@ async def _count_call(portal: Portal, key: str, address: str) -> None:
     now = portal.now()
     window = settings.activation_window
     start = _EPOCH + window * ((now - _EPOCH) // window)
-    buckets = [f"activation:key:{key}", f"activation:address:{address}"]
-    hits = await portal.calls.hit(buckets, start, settings.activation_limit, keep_after=start - window)
-    if hits > settings.activation_limit:
+    per_address = settings.activation_limit if settings.activation_address_limit is None \
+        else settings.activation_address_limit
+    limits = {f"activation:key:{key}": settings.activation_limit, f"activation:address:{address}": per_address}
+    if not await portal.calls.hit(limits, start, keep_after=start - window):
         wait = max(1, math.ceil((start + window - now).total_seconds()))
         raise RateLimited(
             f"Too many activation calls for this key or from this address: try again in {wait} seconds.",

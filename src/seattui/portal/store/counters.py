@@ -13,7 +13,7 @@ refuses those calls without asking the database again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,26 +69,29 @@ class CallCounter:
         if self._sidecar is not None:
             await self._sidecar.dispose()
 
-    def known_over(self, buckets: Sequence[str], start: datetime) -> bool:
+    def known_over(self, buckets: Iterable[str], start: datetime) -> bool:
         return any(self._over.get(bucket) == start for bucket in buckets)
 
-    async def hit(self, buckets: Sequence[str], start: datetime, limit: int, *, keep_after: datetime) -> int:
-        """Count one call in each bucket's window starting at `start`; the highest count.
-        Windows before `keep_after` are swept now and then."""
-        if self.known_over(buckets, start):
-            return limit + 1
+    async def hit(self, limits: Mapping[str, int], start: datetime, *, keep_after: datetime) -> bool:
+        """Count one call in each bucket's window starting at `start`; whether every bucket is
+        still within its limit. Windows before `keep_after` are swept now and then."""
+        if self.known_over(limits, start):
+            return False
+        buckets = list(limits)
         if self._sidecar is not None:
             async with self._sidecar.begin() as conn:
                 hits = await self._count(conn, buckets, start, keep_after)
         else:
             async with self._store.write() as conn:
                 hits = await self._count(conn, buckets, start, keep_after)
+        within = True
         for bucket, count in zip(buckets, hits, strict=True):
-            if count > limit:
+            if count > limits[bucket]:
                 self._over[bucket] = start
+                within = False
         if len(self._over) > 10_000:  # forget windows gone by
             self._over = {bucket: window for bucket, window in self._over.items() if window == start}
-        return max(hits)
+        return within
 
     async def _count(self, conn: AsyncConnection, buckets: Sequence[str], start: datetime,
                      keep_after: datetime) -> list[int]:
