@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from seattui.portal.store.sqlite_driver import engine_url
 from seattui.portal.store.tables import metadata
 
 __all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew", "Store", "database_url", "metadata"]
@@ -116,7 +117,7 @@ class Store:
             options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
         else:
             options |= {"pool_size": 8, "max_overflow": 24, "connect_args": {"timeout": 30}}
-        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        self.engine: AsyncEngine = create_async_engine(engine_url(self.url), **options)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             self._prepare_sqlite()

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seattui.portal.store import Store
+from seattui.portal.store.sqlite_driver import engine_url
 from seattui.portal.store.tables import rate_counters
 
 
@@ -47,7 +48,7 @@ class CallCounter:
             return
         path = self.sidecar_path(self._store)
         url = f"sqlite+aiosqlite:///{path}" if path else "sqlite+aiosqlite://"
-        self._sidecar = create_async_engine(url, connect_args={"timeout": 30})
+        self._sidecar = create_async_engine(engine_url(url), connect_args={"timeout": 30})
 
         @event.listens_for(self._sidecar.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
