@@ -4,8 +4,10 @@ a refund, and released from their device by an admin."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -53,9 +55,11 @@ from seattui.portal.queries.licenses import (
     configuration_of,
     from_row,
     get,
+    license_json,
     license_query,
     search_text,
 )
+from seattui.domain.paging import Page
 from seattui.portal.refusals import refuse
 from seattui.portal.services import audit, billing, credits
 from seattui.portal.services.billing import Charge
@@ -73,6 +77,8 @@ def _order_configuration(order: LicenseOrder) -> Configuration:
     return Configuration(
         term=order.term, edition_id=order.edition_id, addons=tuple(sorted(order.addons)), quantity=order.quantity
     )
+
+T = TypeVar("T")
 
 
 async def _check_trial_rule(tx: Tx, key_id: int, product: Product, key: str) -> None:
@@ -264,10 +270,10 @@ _SORTED_FILTER = {LicenseSort.PRODUCT: "product", LicenseSort.EDITION: "edition"
 _DENSE_TEXT_MATCHES = 2_000
 
 
-async def list_licenses(
-    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
-) -> LicensePage:
-    """One page of the filtered list; the first page also says how many match in all."""
+async def _page(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int,
+    convert: Callable[[Any, date], T],
+) -> Page[T]:
     conditions = _conditions(tx, wanted)
     count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
     if "q" in conditions:
@@ -284,7 +290,7 @@ async def list_licenses(
         # SQLite sees that an index gives it only when told so.
         sort = LicenseSort.CREATED
     today = tx.today
-    page = await keyset_page(
+    return await keyset_page(
         tx.conn,
         license_query().where(*walked),
         sort=SORT_KEYS[sort],
@@ -292,10 +298,27 @@ async def list_licenses(
         descending=descending,
         cursor=cursor,
         limit=limit,
-        convert=lambda row: from_row(row, today),
+        convert=lambda row: convert(row, today),
         count=count,
     )
-    return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=today)
+
+
+async def list_licenses(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
+) -> LicensePage:
+    """One page of the filtered list; the first page also says how many match in all."""
+    page = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit, convert=from_row)
+    return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=tx.today)
+
+
+async def license_page_json(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
+) -> bytes:
+    """list_licenses' page as the JSON of its LicensePage, written from the rows (no models)."""
+    page = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit,
+                       convert=license_json)
+    return json.dumps({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
+                       "today": tx.today.isoformat()}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:
