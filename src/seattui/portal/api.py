@@ -30,7 +30,9 @@ def portal_of(request: Request) -> Portal:
     return request.app.state.portal  # type: ignore[no-any-return]
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+# The dependencies are coroutines: FastAPI runs a plain function in a worker thread, a trip
+# there and back per dependency per request.
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return None
@@ -45,7 +47,11 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-PortalDep = Annotated[Portal, Depends(portal_of)]
+async def _portal(request: Request) -> Portal:
+    return portal_of(request)
+
+
+PortalDep = Annotated[Portal, Depends(_portal)]
 # An id in a path: a number the store's 64-bit ids can hold, or 422 naming the parameter.
 PathId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
@@ -55,7 +61,7 @@ def allowed(permission: Permission) -> Any:
     before the body is validated, so a caller who may not act hears that first, whatever
     the body holds."""
 
-    def check(actor: CurrentActor) -> None:
+    async def check(actor: CurrentActor) -> None:
         actor.require(permission)
 
     return Depends(check)

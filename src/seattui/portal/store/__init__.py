@@ -114,10 +114,13 @@ class Store:
                 f"{shown_url(self.url)} is not a database URL: write sqlite:///PATH or "
                 "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.") from None
         options: dict[str, Any] = {"echo": echo}
+        # Connections beyond pool_size are closed when given back, and opening one costs far more
+        # than a request (a thread and its pragmas on SQLite, a login on PostgreSQL): the pool
+        # keeps as many as 32 requests at once use.
         if self.url.startswith("postgresql"):
-            options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            options |= {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": True}
         else:
-            options |= {"pool_size": 8, "max_overflow": 24, "connect_args": {"timeout": 30}}
+            options |= {"pool_size": 32, "max_overflow": 32, "connect_args": {"timeout": 30}}
         self.engine: AsyncEngine = create_async_engine(engine_url(self.url), **options)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
