@@ -92,6 +92,7 @@ async def seed(database: str | Path, count: int = 100_000) -> None:
                     {"org_id": org.org_id, "license_id": row["id"],
                      "text": search_text(str(row["key"]), row["customer_email"], str(row["comment"]))}  # type: ignore[arg-type]
                     for row in chunk])
+        await portal.store.analyze()  # as after any bulk write: PostgreSQL plans with the new rows' statistics
     finally:
         await portal.close()
 

@@ -151,6 +151,13 @@ async def _replay(tx: Tx, user_id: int, key: str, fingerprint: str, *, lock: boo
     )
 
 
+def answer(result: BaseModel) -> Response:
+    """A route's model as its JSON answer, once: returned as the model, FastAPI validates it
+    again as the response model before dumping it. The route declares `response_model` so
+    the schema stays the same."""
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
 def _response(result: BaseModel | None, status_code: int) -> Response:
     if result is None:
         return Response(status_code=204 if status_code == 200 else status_code)

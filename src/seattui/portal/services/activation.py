@@ -66,7 +66,8 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
             f"License {chosen.id} on {chosen.key} activated on {request.hostname or request.fingerprint}",
             {"fingerprint": request.fingerprint, "hostname": request.hostname},
         )
-        return _status(await get(tx, chosen.id), activated_here=True)
+        # As `get` would read it back: a free license just bound to this device.
+        return _status(chosen.model_copy(update={"status": LicenseStatus.ACTIVATED}), activated_here=True)
 
 
 async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:

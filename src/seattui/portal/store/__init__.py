@@ -223,6 +223,18 @@ class Store:
             if not self.is_sqlite:
                 await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
             await connection.run_sync(upgrade_to_head)
+        await self.analyze()
+
+    async def analyze(self) -> None:
+        """Fresh planner statistics, after a migration or a bulk write. PostgreSQL without them
+        guesses: a bulk-loaded database planned the first licenses page as a nested loop, 305 ms
+        instead of 1.5 ms. (SQLite's plans here come from its indexes; tests/test_license_store.py
+        holds them.)"""
+        if self.is_sqlite:
+            return
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
