@@ -139,3 +139,28 @@ async def test_a_freshly_migrated_postgresql_database_has_planner_statistics() -
     finally:
         await store.dispose()
         await _drop_database(admin, name)
+
+
+async def test_a_sqlite_statement_is_one_trip_to_the_connections_thread(sqlite_url: str, monkeypatch: Any) -> None:
+    # aiosqlite's adapter made four (cursor, execute, fetch, close); under 32 requests at once
+    # each trip waited for the GIL, and they were most of a point request's time.
+    import aiosqlite
+
+    store = Store(sqlite_url)
+    try:
+        async with store.read() as conn:
+            await conn.execute(select(organizations.c.id))  # the connection and its transaction are open
+            trips: list[Any] = []
+            run = aiosqlite.Connection._execute
+
+            async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+                trips.append(fn)
+                return await run(self, fn, *args, **kwargs)
+
+            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+            rows = (await conn.execute(select(organizations.c.id, organizations.c.name))).all()
+            await conn.execute(text("SELECT 1 WHERE 0"))
+            assert len(trips) == 2, trips
+        assert rows == []
+    finally:
+        await store.dispose()
