@@ -7,13 +7,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Device, License, LicenseBatch, LicenseStatus, Term
 from seattui.domain.money import from_hundredths
 from seattui.domain.pricing import Configuration
 from seattui.portal.context import Tx
-from seattui.portal.store.tables import activation_keys, licenses
+from seattui.portal.store.tables import activation_keys, license_counts, licenses
 
 LICENSE_COLUMNS = [licenses, activation_keys.c.name.label("key_name")]
 
@@ -97,6 +98,21 @@ def _moment(value: datetime) -> str:
     # pydantic writes UTC as Z; the store's timestamps come back in UTC (tables.UTCDateTime).
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+async def count_licenses(conn: Any, org_id: int, change: int) -> None:
+    """Add `change` to the organization's count of licenses, in the transaction that creates
+    or deletes them (license_counts: the unfiltered list's total)."""
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(license_counts).values(org_id=org_id, licenses=change)
+    await conn.execute(statement.on_conflict_do_update(
+        index_elements=[license_counts.c.org_id], set_={"licenses": license_counts.c.licenses + change}))
+
+
+async def licenses_held(conn: Any, org_id: int) -> int:
+    """How many licenses the organization holds, from its kept count."""
+    held = await conn.scalar(select(license_counts.c.licenses).where(license_counts.c.org_id == org_id))
+    return int(held or 0)
 
 
 def configuration_of(license: License | Any) -> Configuration:

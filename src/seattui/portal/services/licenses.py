@@ -53,10 +53,12 @@ from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.licenses import (
     batch_licenses,
     configuration_of,
+    count_licenses,
     from_row,
     get,
     license_json,
     license_query,
+    licenses_held,
     search_text,
 )
 from seattui.domain.paging import Page
@@ -159,6 +161,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
     ).scalar_one()
     await tx.conn.execute(insert(license_search).values(
         org_id=tx.org_id, license_id=license_id, text=search_text(key_row.key, order.customer_email, order.comment)))
+    await count_licenses(tx.conn, tx.org_id, 1)
     what = f"{product.name} {order.term.value} license, {order.quantity} {product.unit.label(order.quantity)}"
     service_end = term_dates.get("support_ends_on") or term_dates.get("term_ends_on")
     await billing.place(
@@ -276,6 +279,8 @@ async def _page(
 ) -> Page[T]:
     conditions = _conditions(tx, wanted)
     count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
+    if conditions.keys() == {"org"} and not cursor:
+        count = await licenses_held(tx.conn, tx.org_id)  # kept, not counted (license_counts)
     if "q" in conditions:
         matches = await tx.conn.scalar(select(func.count()).select_from(license_search)
                                        .where(*_text_matches(tx, wanted.q))) or 0
@@ -531,7 +536,9 @@ async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
     tx.actor.require(Permission.PURCHASE if any(refunded.values()) else Permission.ASSIGN)
     await tx.conn.execute(delete(license_search).where(license_search.c.org_id == tx.org_id,
                                                        license_search.c.license_id.in_(batch.license_ids)))
-    await tx.conn.execute(delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
+    deleted = await tx.conn.execute(
+        delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
+    await count_licenses(tx.conn, tx.org_id, -deleted.rowcount)
     balance = await billing.refund(tx, refunds)
     await audit.record_many(tx, [
         {"action": "license.delete", "object_type": "license", "object_id": license.id,
