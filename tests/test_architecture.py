@@ -222,6 +222,28 @@ def test_importing_the_client_imports_neither_textual_nor_fastapi() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("command", [["whoami", "--json"], ["licenses", "--jsonl", "--expired"],
+                                     ["support", "--ending", "30"], ["audit", "--since", "2026-03-02"]],
+                         ids=lambda command: command[0])
+def test_the_read_commands_import_neither_textual_nor_fastapi(command: list[str]) -> None:
+    """A script with SEATTUI_PORTAL and SEATTUI_TOKEN, and no config file at all."""
+    probe = (
+        "import sys\n"
+        "from seattui.cli import main\n"
+        f"code = main({command!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'fastapi', 'starlette', 'sqlalchemy', 'shtab'))\n"
+        "print(bad, code)\n"
+        "raise SystemExit(9 if bad else 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True,
+        env={"SEATTUI_PORTAL": "http://127.0.0.1:9", "SEATTUI_TOKEN": "stui_x", "PATH": "/usr/bin:/bin",
+             "SEATTUI_CONFIG": "/nonexistent/seattui/config.toml"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[] 4" in done.stdout  # the portal is not there: exit 4, having loaded nothing heavy
+
+
 def test_the_credits_command_for_a_remote_profile_imports_neither_textual_nor_fastapi(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('default_profile = "r"\n[profiles.r]\nportal = "http://127.0.0.1:9"\nlogin = "x"\n')

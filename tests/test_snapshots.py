@@ -256,6 +256,39 @@ class TestSupport:
         assert snap_compare(app, terminal_size=size, run_before=opened("s", SupportScreen, "space", "space"))
 
 
+class TestLedger:
+    @staticmethod
+    def _ready(screen: Any) -> bool:
+        return bool(screen.source.loaded)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_ledger(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.ledger import LedgerScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "o")
+            await settled(LedgerScreen, self._ready)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_an_order_with_its_lines(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.ledger import LedgerScreen
+        from seattui.tui.screens.ledger_forms import OrderScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "o")
+            await settled(LedgerScreen, self._ready)(pilot)
+            await pilot.press("2")
+            await settled(LedgerScreen, self._ready)(pilot)
+            await pilot.press("down", "enter")
+            await settled(OrderScreen)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+
 # -- #6: employees and seats ----------------------------------------------------------------
 
 DEPARTED_THEN_RECEIVERS = ("t", "t")  # the departed employees, who all hold seats in the demo
@@ -335,3 +368,30 @@ class TestEmployees:
 
         app = make_app(connector=connector(copy), token=demo[1], login=DEMO_LOGIN)
         assert snap_compare(app, terminal_size=size, run_before=_ready(applied))
+
+
+async def _customers_ready(pilot: Any) -> Any:
+    from seattui.tui.screens.customers import CustomersScreen
+
+    await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+    await pilot.press("g", "c")
+    return await settled(CustomersScreen, lambda screen: screen.table.total is not None)(pilot)
+
+
+async def _customer_detail(pilot: Any) -> None:
+    from seattui.tui.screens.customer_forms import CustomerDetailScreen
+
+    await _customers_ready(pilot)
+    await pilot.press("down", "down", "down", "down", "down", "down", "down", "down", "enter")  # Contoso HQ
+    await settled(CustomerDetailScreen, lambda screen: "reading" not in str(
+        screen.query_one("#customer-body").render()))(pilot)
+
+
+class TestCustomers:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_customers(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=_ready(_customers_ready))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_customer_detail(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=_ready(_customer_detail))

@@ -11,10 +11,12 @@ import pytest
 from seattui.config import Profile, save_profile
 from seattui.tui import commands
 from seattui.tui.screens.assign import AssignScreen
+from seattui.tui.screens.customers import CustomersScreen
 from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.employees import EmployeesScreen
 from seattui.tui.screens.go import GoScreen
 from seattui.tui.screens.keys import KeysScreen
+from seattui.tui.screens.ledger import LedgerScreen
 from seattui.tui.screens.licenses import LicensesScreen
 from seattui.tui.screens.login import LoginScreen
 from seattui.tui.screens.profiles import ProfilesScreen
@@ -50,14 +52,14 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
                     meanings.setdefault(key, set()).add(command.action)
     # Where a letter does two things, they are the same kind of thing under two names.
     alike = [{"assign", "again"}, {"upgrade", "change_channels"}, {"edit", "rename"},
-             {"new_key", "add"}, {"next_status", "next_mode"}, {"facets", "departments"}]
+             {"new_key", "add"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"}]
     for key, actions in meanings.items():
         assert len(actions) == 1 or any(actions <= group for group in alike), (key, actions)
 
 
 @pytest.mark.parametrize("letter, screen_type", [
     ("k", KeysScreen), ("l", LicensesScreen), ("s", SupportScreen), ("e", EmployeesScreen),
-    ("a", AssignScreen), ("d", DashboardScreen),
+    ("a", AssignScreen), ("d", DashboardScreen), ("o", LedgerScreen), ("c", CustomersScreen),
 ])
 async def test_g_then_a_letter_opens_each_screen_with_help_in_its_footer_at_80x24(
         harness: PortalHarness, letter: str, screen_type: type) -> None:

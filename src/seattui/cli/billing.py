@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from seattui.cli.common import (
-    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _profile, _run, _with_portal,
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _on_portal, _profile, _run, _with_portal,
 )
 
 
@@ -75,22 +75,7 @@ def cmd_billing_run(args: argparse.Namespace) -> int:
 
 async def _client_work(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
     """Run `work(client)` with the profile's logged-in client."""
-    from seattui.config import load_token
-    from seattui.domain.errors import Unauthenticated
-    from seattui.wiring import connector_for
-
-    name, profile = _profile(args)
-    token = load_token(name)
-    if token is None:
-        _fail(f"Profile {name!r} is not logged in: run seattui login first.")
-    connector = connector_for(profile)
-    try:
-        async with await connector.open(token) as client:
-            return await work(client)
-    except Unauthenticated as error:
-        _fail(f"{error.message} (seattui login)")
-    finally:
-        await connector.close()
+    return await _on_portal(args, work)
 
 
 def _invoice_row(invoice: Any) -> str:

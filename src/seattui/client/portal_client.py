@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import uuid
 from urllib.parse import quote
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -15,9 +16,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
 from seattui.domain.audit import AuditEntry
-from seattui.domain.billing import Invoice, Order
+from seattui.domain.billing import Invoice, Order, OrderFilter
 from seattui.domain.catalog import Catalog
-from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
+from seattui.domain.customers import Customer, CustomerDetail, CustomerDetails, CustomerFilter, CustomerSort, NewCustomer
 from seattui.domain.dashboard import Dashboard
 from seattui.domain.licensing import (
     ActivationKey,
@@ -280,8 +282,11 @@ class PortalClient:
     async def balance(self) -> CreditBalance:
         return await self._get("/credits/balance", CreditBalance)
 
-    async def ledger(self, *, cursor: str | None = None, limit: int = 50) -> Page[LedgerEntry]:
-        return await self._get("/credits/ledger", Page[LedgerEntry], cursor=cursor, limit=limit)
+    async def ledger(self, wanted: LedgerFilter | None = None, *, cursor: str | None = None,
+                     limit: int = 50) -> Page[LedgerEntry]:
+        """Ledger entries, newest first, filtered by the portal."""
+        params = (wanted or LedgerFilter()).query_params()
+        return await self._get("/credits/ledger", Page[LedgerEntry], **params, cursor=cursor, limit=limit)
 
     async def grant_credits(self, org_id: int, amount: Decimal, memo: str = "") -> LedgerEntry:
         entry: LedgerEntry = await self._send(
@@ -291,9 +296,11 @@ class PortalClient:
 
     # -- orders and invoices -----------------------------------------------------------------
 
-    async def orders(self, *, cursor: str | None = None, limit: int = 50) -> Page[Order]:
-        """Every paid change, newest first, with its lines."""
-        return await self._get("/orders", Page[Order], cursor=cursor, limit=limit)
+    async def orders(self, wanted: OrderFilter | None = None, *, cursor: str | None = None,
+                     limit: int = 50) -> Page[Order]:
+        """Every paid change, newest first, with its lines, filtered by the portal."""
+        params = (wanted or OrderFilter()).query_params()
+        return await self._get("/orders", Page[Order], **params, cursor=cursor, limit=limit)
 
     async def order(self, order_id: int) -> Order:
         return await self._get(f"/orders/{order_id}", Order)
@@ -517,6 +524,34 @@ class PortalClient:
 
     # -- employees and seats -----------------------------------------------------------------
 
+    # -- customers ---------------------------------------------------------------------------
+
+    async def customers(
+        self,
+        chosen: CustomerFilter | None = None,
+        *,
+        sort: CustomerSort = CustomerSort.EMAIL,
+        descending: bool = False,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Customer]:
+        """A page of customers; the first page's `total` counts every match."""
+        return await self._get("/customers", Page[Customer], q=(chosen.text if chosen else "") or None,
+                               sort=sort.value, descending=str(descending).lower(), cursor=cursor, limit=limit)
+
+    async def customer(self, customer_id: int) -> CustomerDetail:
+        return await self._get(f"/customers/{customer_id}", CustomerDetail)
+
+    async def add_customer(self, new: NewCustomer, *, idempotency_key: str | None = None) -> Customer:
+        added: Customer = await self._send("POST", "/customers", Customer, new, idempotency_key=idempotency_key)
+        return added
+
+    async def edit_customer(self, customer_id: int, details: CustomerDetails, *,
+                            idempotency_key: str | None = None) -> Customer:
+        edited: Customer = await self._send("PUT", f"/customers/{customer_id}", Customer, details,
+                                            idempotency_key=idempotency_key)
+        return edited
+
     @staticmethod
     def _filter_params(chosen: EmployeeFilter | None) -> dict[str, Any]:
         chosen = chosen or EmployeeFilter()
@@ -617,9 +652,11 @@ class PortalClient:
     # -- audit -------------------------------------------------------------------------------
 
     async def audit(
-        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None
+        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None, since: date | None = None
     ) -> Page[AuditEntry]:
-        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id)
+        """Newest first; `since`: only the entries made on that day (UTC) or later."""
+        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id,
+                               since=since.isoformat() if since else None)
 
 
 def _unreadable() -> errors.PortalFault:

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from seattui.domain.base import Count, Credits, DomainModel, PlainText
 from seattui.domain.money import format_credits
+from seattui.domain.paging import DatedFilter
 
 MAX_PO_NUMBER = 80
 MAX_REFERENCE_NAME = 120
@@ -139,6 +140,13 @@ class OrderLine(DomainModel):
     service_end: date | None = None
     object_type: str | None = None
     object_id: int | None = None
+
+
+class OrderFilter(DatedFilter):
+    """The orders a page shows; `q` is found in the reference name, the PO number, the login
+    who placed it, the invoice number or a line's description."""
+
+    kind: OrderKind | None = None
 
 
 class Order(DomainModel):

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import exists, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,6 +33,7 @@ from seattui.domain.billing import (
     InvoiceLine,
     InvoiceStatus,
     Order,
+    OrderFilter,
     OrderKind,
     OrderLine,
     Payment,
@@ -54,7 +55,7 @@ from seattui.domain.paging import Page
 from seattui.domain.pricing import ZERO, PriceLine, Quote, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
-from seattui.portal.paging import id_cursor_page
+from seattui.portal.paging import along_the_sort, containing, id_cursor_page, keyset_page, on_days
 from seattui.portal.queries.licenses import ever_activated
 from seattui.portal.services import audit, credits
 from seattui.portal.store.tables import (
@@ -379,9 +380,22 @@ def _order(row: Any, lines: list[OrderLine]) -> Order:
     )
 
 
-async def list_orders(tx: Tx, *, cursor: str | None, limit: int) -> Page[Order]:
-    """The organization's orders, newest first, with their lines."""
-    page = await id_cursor_page(tx.conn, _order_query(tx), orders.c.id, cursor, limit, lambda row: row)
+async def list_orders(tx: Tx, *, cursor: str | None, limit: int, wanted: OrderFilter | None = None) -> Page[Order]:
+    """The organization's orders, newest first, with their lines, filtered by days, kind and text."""
+    wanted = wanted or OrderFilter()
+    conditions = on_days(orders.c.placed_at, wanted.since, wanted.until)
+    if wanted.kind is not None:
+        conditions.append(orders.c.kind == wanted.kind.value)
+    if wanted.q:
+        # No index finds a substring: checked on each order as the page walks the time index.
+        described = exists().where(order_lines.c.order_id == orders.c.id,
+                                   containing(tx.conn, (order_lines.c.description,), wanted.q))
+        named = containing(tx.conn, (orders.c.reference_name, orders.c.po_number, orders.c.placed_by,
+                                     invoices.c.number), wanted.q)
+        conditions.append(along_the_sort(or_(named, described)))
+    page = await keyset_page(tx.conn, _order_query(tx).where(*conditions), sort=orders.c.placed_at,
+                             id_column=orders.c.id, descending=True, cursor=cursor, limit=limit,
+                             convert=lambda row: row)
     lines = await _lines_of(tx.conn, [row.id for row in page.items])
     return Page[Order](items=[_order(row, lines[row.id]) for row in page.items], next_cursor=page.next_cursor)
 

@@ -133,6 +133,9 @@ ledger_entries = Table(
     CheckConstraint("balance_after >= 0", name="balance_not_negative"),
     UniqueConstraint("org_id", "sequence"),
     Index("ix_ledger_entries_org_id_id", "org_id", "id"),
+    # The ledger screen: newest first within a range of days, of one reason or all.
+    Index("ix_ledger_entries_org_id_at", "org_id", "at", "id"),
+    Index("ix_ledger_entries_org_id_reason_at", "org_id", "reason", "at", "id"),
 )
 
 activation_keys = Table(
@@ -147,6 +150,27 @@ activation_keys = Table(
     # The keys list sorts by name or by creation, a page at a time (keyset on (sort, id)).
     Index("ix_activation_keys_org_id_name", "org_id", "name", "id"),
     Index("ix_activation_keys_org_id_created_at", "org_id", "created_at", "id"),
+)
+
+# The organization's customers, by email (stored lower-cased, unique in the organization).
+# Licenses and subscriptions assigned to an email point at the customer row.
+customers = Table(
+    "customers",
+    metadata,
+    _id(),
+    _org(),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("company", String(200), nullable=False, server_default=""),
+    Column("address", String(500), nullable=False, server_default=""),
+    Column("notes", String(2000), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "email", name="uq_customers_org_id_email"),
+    Index("ix_customers_org_id_id", "org_id", "id"),
+    Index("ix_customers_org_id_name", "org_id", "name", "id"),
+    Index("ix_customers_org_id_company", "org_id", "company", "id"),
+    Index("ix_customers_org_id_email_id", "org_id", "email", "id"),
 )
 
 licenses = Table(
@@ -168,6 +192,7 @@ licenses = Table(
     Column("term_ends_on", Date),
     Column("seat_cap", Integer),
     Column("customer_email", String(254)),
+    Column("customer_id", Id, ForeignKey("customers.id")),
     Column("comment", String(1000), nullable=False, server_default=""),
     Column("paid", BigInteger, nullable=False, server_default="0"),
     Column("device_fingerprint", String(128)),
@@ -187,6 +212,7 @@ licenses = Table(
     Index("ix_licenses_org_id_term", "org_id", "term", "id"),
     Index("ix_licenses_org_id_quantity", "org_id", "quantity", "id"),
     Index("ix_licenses_org_id_device_fingerprint", "org_id", "device_fingerprint"),
+    Index("ix_licenses_org_id_customer_id", "org_id", "customer_id", "id"),
 )
 
 
@@ -240,11 +266,13 @@ subscriptions = Table(
     Column("started_on", Date, nullable=False),
     Column("period_ends_on", Date, nullable=False),
     Column("customer_email", String(254)),
+    Column("customer_id", Id, ForeignKey("customers.id")),
     Column("comment", String(1000), nullable=False, server_default=""),
     Column("paid", BigInteger, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("channels > 0", name="channels_positive"),
     Index("ix_subscriptions_org_id_id", "org_id", "id"),
+    Index("ix_subscriptions_org_id_customer_id", "org_id", "customer_id", "id"),
 )
 
 employees = Table(
@@ -319,6 +347,8 @@ audit_entries = Table(
     Column("batch_id", String(36)),
     Index("ix_audit_entries_org_id_id", "org_id", "id"),
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
+    # `seattui audit --since DATE`: the entries of a recent stretch without walking all the older ones.
+    Index("ix_audit_entries_org_id_at", "org_id", "at", "id"),
 )
 
 # The portal's Ed25519 keys that sign license files. No route reads this table but for the
@@ -457,6 +487,9 @@ orders = Table(
     Column("total", BigInteger, nullable=False),
     Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
     Index("ix_orders_org_id_id", "org_id", "id"),
+    # The orders list: newest first within a range of days, of one kind or all.
+    Index("ix_orders_org_id_placed_at", "org_id", "placed_at", "id"),
+    Index("ix_orders_org_id_kind_placed_at", "org_id", "kind", "placed_at", "id"),
 )
 
 order_lines = Table(
@@ -474,6 +507,8 @@ order_lines = Table(
     Column("service_end", Date),
     Column("object_type", String(32)),
     Column("object_id", Id),
+    # What was paid for one object (a customer's spend, a license's refund).
+    Index("ix_order_lines_object_type_object_id", "object_type", "object_id"),
 )
 
 # A month the billing run has closed: written last, so a run killed half-way runs again.
