@@ -16,7 +16,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
 from seattui.domain.audit import AuditEntry
-from seattui.domain.billing import Invoice, Order, OrderFilter
+from seattui.domain.billing import (
+    BillingContact, BillingContactChange, Invoice, InvoiceEmail, InvoiceMailed, InvoiceSort, Order, OrderFilter,
+)
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
 from seattui.domain.customers import Customer, CustomerDetail, CustomerDetails, CustomerFilter, CustomerSort, NewCustomer
@@ -305,12 +307,19 @@ class PortalClient:
     async def order(self, order_id: int) -> Order:
         return await self._get(f"/orders/{order_id}", Order)
 
-    async def invoices(self, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100) -> Page[Invoice]:
+    async def invoices(self, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100,
+                       text: str | None = None, sort: InvoiceSort = InvoiceSort.NEWEST,
+                       descending: bool = False) -> Page[Invoice]:
         """The first page: every unpaid invoice (drafts included), then the paid ones, newest
-        first; pass next_cursor for more paid ones. Without their lines."""
+        first or by `sort`; pass next_cursor for more paid ones. `text` keeps the invoices
+        whose number holds it. Without their lines."""
         params: dict[str, Any] = {"unpaid": unpaid, "limit": limit}
         if cursor is not None:
             params["cursor"] = cursor
+        if text:
+            params["q"] = text
+        if sort is not InvoiceSort.NEWEST or descending:
+            params.update(sort=sort.value, descending=descending)
         return await self._get("/invoices", Page[Invoice], **params)
 
     async def invoice(self, reference: str) -> Invoice:
@@ -322,6 +331,32 @@ class PortalClient:
         paid: Invoice = await self._send("POST", f"/invoices/{_path_part(reference)}/payment", Invoice,
                                          idempotency_key=idempotency_key)
         return paid
+
+    async def invoice_pdf(self, reference: str) -> bytes:
+        """The finalized invoice as a PDF document."""
+        response = await self.request("GET", f"{API}/invoices/{_path_part(reference)}/pdf", timeout=max(self.timeout, 60.0))
+        if not response.content.startswith(b"%PDF-"):
+            raise _unreadable()
+        return response.content
+
+    async def email_invoice(self, reference: str, to: str | None = None, *,
+                            idempotency_key: str | None = None) -> InvoiceMailed:
+        """Have the portal email the invoice's PDF to `to`, or to the billing address. Pass the
+        same idempotency_key to retry safely: one mail however often it is sent."""
+        mailed: InvoiceMailed = await self._send(
+            "POST", f"/invoices/{_path_part(reference)}/email", InvoiceMailed, InvoiceEmail(to=to),
+            idempotency_key=idempotency_key, timeout=max(self.timeout, 60.0))
+        return mailed
+
+    async def billing_contact(self) -> BillingContact:
+        """Where the organization's invoices are emailed."""
+        return await self._get("/organization/billing", BillingContact)
+
+    async def set_billing_contact(self, billing_email: str | None) -> BillingContact:
+        """Set (None: clear) the organization's billing address; owners and admins."""
+        contact: BillingContact = await self._send(
+            "PUT", "/organization/billing", BillingContact, BillingContactChange(billing_email=billing_email))
+        return contact
 
     async def dashboard(self) -> Dashboard:
         return await self._get("/dashboard", Dashboard)

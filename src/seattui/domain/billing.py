@@ -199,6 +199,56 @@ class Invoice(DomainModel):
     lines: list[InvoiceLine] = Field(default_factory=list)
 
 
+class InvoiceSort(StrEnum):
+    """How the invoices list is ordered (the unpaid ones always come first)."""
+
+    NEWEST = "newest"
+    NUMBER = "number"
+    TOTAL = "total"
+
+
+MAX_EMAIL = 320
+
+
+def invoice_filename(number: str) -> str:
+    """The PDF's file name: INV-2026-000123.pdf."""
+    return f"{number}.pdf"
+
+
+class BillingContact(DomainModel):
+    """Where the organization's invoices are emailed unless another address is given."""
+
+    billing_email: str | None = None
+
+
+class BillingContactChange(DomainModel):
+    billing_email: PlainText | None = Field(default=None, max_length=MAX_EMAIL)  # None clears it
+
+    @field_validator("billing_email", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+
+class InvoiceEmail(DomainModel):
+    """Email an invoice's PDF: to `to`, or else to the organization's billing address."""
+
+    to: PlainText | None = Field(default=None, max_length=MAX_EMAIL)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+
+class InvoiceMailed(DomainModel):
+    """An invoice's mail, written to the outbox: delivered by the portal's mail task."""
+
+    invoice: str
+    to: str
+    message_id: str
+
+
 class BillingRunReport(DomainModel):
     """What one billing run did: the months it closed and the invoices it finalized."""
 

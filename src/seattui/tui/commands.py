@@ -83,6 +83,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "an order's lines; export to CSV", "ledger", "LedgerScreen"),
     ScreenEntry("customers", "c", "Customers", "Everyone you resell to: what each holds and spent; export to CSV",
                 "customers", "CustomersScreen"),
+    ScreenEntry("invoices", "i", "Invoices", "Unpaid invoices first, then all: lines, pay from credits, PDF, email",
+                "invoices", "InvoicesScreen"),
 )
 
 
@@ -325,6 +327,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("customer.close", "Close", "close", key="escape", scope="customer", help="Back to the customers"),
     Command("customer.refresh", "Refresh", "refresh", key="ctrl+r", scope="customer", show=False,
             help="Read the customer again from the portal"),
+    # -- invoices -----------------------------------------------------------------------------
+    Command("invoices.filter", "Filter", "filter", key="slash", key_display="/", scope="invoices", priority=True,
+            help="Filter by invoice number as you type"),
+    Command("invoices.pay", "Pay", "pay", key="p", scope="invoices", needs=Permission.PURCHASE,
+            help="Pay the invoice under the cursor from credits (a review shows the balance after)"),
+    Command("invoices.pdf", "PDF", "write_file", key="w", scope="invoices",
+            help="Write the invoice's PDF to a file (asks where; the current directory by default)"),
+    Command("invoices.email", "Email", "email", key="m", scope="invoices", needs=Permission.MANAGE_BILLING,
+            help="Email the invoice's PDF to the billing address or to one typed"),
+    Command("invoices.refresh", "Refresh", "refresh", key="ctrl+r", scope="invoices", show=False,
+            help="Read the invoices again from the portal"),
+    Command("invoices.back", "Back", "back", key="escape", scope="invoices", show=False,
+            help="Leave the filter box, then clear the filter and sort, then back to the dashboard"),
+    Command("invoice.close", "Back", "close", key="escape", scope="invoice", help="Back to the invoices"),
     Command("employee_form.save", "Save", "save", key="ctrl+s", scope="employee_form", help="Save the employee"),
     Command("employee_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="employee_form"),
     Command("import.cancel", "Close", "dismiss", args=(None,), key="escape", scope="import"),

@@ -77,6 +77,8 @@ organizations = Table(
     Column("kind", String(16), nullable=False),
     Column("parent_id", Id, ForeignKey("organizations.id")),
     Column("created_at", UTCDateTime, nullable=False),
+    # Where invoices are emailed unless another address is typed; set by an owner or admin.
+    Column("billing_email", String(320)),
 )
 
 users = Table(
@@ -459,6 +461,9 @@ invoices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("org_id", "period_key", name="uq_invoices_org_id_period_key"),
     Index("ix_invoices_org_id_id", "org_id", "id"),
+    # The invoices list sorts by number or by total, a page at a time.
+    Index("ix_invoices_org_id_number_id", "org_id", "number", "id"),
+    Index("ix_invoices_org_id_total_id", "org_id", "total", "id"),
     # The billing run finds the drafts of months that have ended.
     Index("ix_invoices_status_period_start", "status", "period_start"),
 )
