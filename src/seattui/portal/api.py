@@ -30,7 +30,9 @@ def portal_of(request: Request) -> Portal:
     return request.app.state.portal  # type: ignore[no-any-return]
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+# The dependencies are coroutines: FastAPI runs a plain function in a worker thread, a trip
+# there and back per dependency per request.
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return None
@@ -43,7 +45,11 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-PortalDep = Annotated[Portal, Depends(portal_of)]
+async def _portal(request: Request) -> Portal:
+    return portal_of(request)
+
+
+PortalDep = Annotated[Portal, Depends(_portal)]
 # An id in a path: a number the store's 64-bit ids can hold, or 422 naming the parameter.
 PathId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
@@ -53,7 +59,7 @@ def allowed(permission: Permission) -> Any:
     before the body is validated, so a caller who may not act hears that first, whatever
     the body holds."""
 
-    def check(actor: CurrentActor) -> None:
+    async def check(actor: CurrentActor) -> None:
         actor.require(permission)
 
     return Depends(check)
@@ -147,6 +153,13 @@ async def _replay(tx: Tx, user_id: int, key: str, fingerprint: str, *, lock: boo
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"},
     )
+
+
+def answer(result: BaseModel) -> Response:
+    """A route's model as its JSON answer, once: returned as the model, FastAPI validates it
+    again as the response model before dumping it. The route declares `response_model` so
+    the schema stays the same."""
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 def _response(result: BaseModel | None, status_code: int) -> Response:

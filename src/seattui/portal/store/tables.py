@@ -282,6 +282,16 @@ for _name, _expression in (("edition", LICENSE_EDITION), ("customer", LICENSE_CU
 # A substring cannot use a b-tree index, so it is scanned; this narrow table, clustered by
 # organization, scans several times faster than the licenses rows themselves. No foreign key
 # on license_id: checking it would need a second index; services/licenses.py keeps both in step.
+# How many licenses each organization holds, kept in the transactions that create and delete
+# them: the unfiltered list's total without counting 100,000 rows (12 ms on SQLite) per first
+# page. tests/test_api_licenses.py holds it equal to a recount.
+license_counts = Table(
+    "license_counts",
+    metadata,
+    Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("licenses", Id, nullable=False),
+)
+
 license_search = Table(
     "license_search",
     metadata,
