@@ -21,6 +21,7 @@ class AuditEntry(DomainModel):
     summary: str = ""
     details: dict[str, Any] = {}
     batch_id: str | None = None
+    token: str | None = None  # the API token the change was made with, if any
 
 
 class AuditFilter(DomainModel):

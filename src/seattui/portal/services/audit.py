@@ -37,7 +37,7 @@ async def record_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     base = {"org_id": tx.org_id, "at": tx.now, "actor_id": tx.actor.user_id, "actor": tx.actor.login,
-            "batch_id": tx.batch_id}
+            "batch_id": tx.batch_id, "token_name": tx.actor.token_name}
     seq, previous = await _claim_places(tx, len(rows))
     chained = []
     for row in rows:
@@ -108,6 +108,7 @@ def _entry(row: Any) -> AuditEntry:
         summary=row.summary,
         details=row.details or {},
         batch_id=row.batch_id,
+        token=row.token_name,
     )
 
 
