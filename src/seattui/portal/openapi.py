@@ -40,6 +40,7 @@ from seattui.domain.licensing import (
 from seattui.domain.offline_licensing import DeviceFileText, LicenseFileText
 from seattui.domain.people import EmployeeFields, EmployeeIds, EmployeeImport
 from seattui.domain.seating import ReassignRequest, SeatRequest
+from seattui.domain.team import InvitationAcceptance, NewApiToken, NewInvitation, RoleChange
 from seattui.portal.api import MAX_IDEMPOTENCY_KEY
 from seattui.portal.observability import API_PREFIX
 
@@ -130,6 +131,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/customers"): Operation("addCustomer", (401, 403, 409), change=True),
     ("get", "/customers/{customer_id}"): Operation("getCustomer", _READ_ONE),
     ("put", "/customers/{customer_id}"): Operation("editCustomer", _CHANGE, change=True),
+    ("get", "/members"): Operation("listMembers", (401, 403)),
+    ("put", "/members/{member_id}/role"): Operation("changeMemberRole", _CHANGE, change=True),
+    ("delete", "/members/{member_id}"): Operation("removeMember", _CHANGE, change=True),
+    ("get", "/invitations"): Operation("listInvitations", (401, 403)),
+    ("post", "/invitations"): Operation("inviteMember", (401, 403, 409), change=True),
+    ("post", "/invitations/{invitation_id}/resend"): Operation("resendInvitation", _CHANGE, change=True),
+    ("delete", "/invitations/{invitation_id}"): Operation("revokeInvitation", _CHANGE, change=True),
+    ("post", "/invitations/accept"): Operation("acceptInvitation", (404, 409)),
+    ("get", "/tokens"): Operation("listApiTokens", (401, 403)),
+    ("post", "/tokens"): Operation("createApiToken", (401, 403, 409), change=True),
+    ("delete", "/tokens/{token_id}"): Operation("revokeApiToken", _CHANGE, change=True),
     ("get", "/orders"): Operation("listOrders", _READ),
     ("get", "/orders/{order_id}"): Operation("getOrder", _READ_ONE),
     ("get", "/invoices"): Operation("listInvoices", _READ),
@@ -205,6 +217,11 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
                       "notes": "Renews in March"},
     InvoiceEmail: {"to": "accounts@contoso.example"},
     BillingContactChange: {"billing_email": "billing@northwind.example"},
+    RoleChange: {"role": "operator"},
+    NewInvitation: {"email": "bob@northwind.example", "role": "operator"},
+    InvitationAcceptance: {"token": "the token from the invitation mail", "login": "bob",
+                           "password": "correct horse battery staple", "display_name": "Bob Ng"},
+    NewApiToken: {"name": "ci-deploy", "role": "viewer", "expires_in_days": 90},
     DeviceFileText: {"request": "-----BEGIN SEATTUI ACTIVATION REQUEST-----\n…\n"},
     LicenseFileText: {"file": "-----BEGIN SEATTUI LICENSE FILE-----\n…\n"},
 }
