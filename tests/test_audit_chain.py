@@ -223,3 +223,20 @@ async def test_every_filter_of_the_log_walks_an_index_newest_first(sqlite_url: s
                                                                              parameters)).all())
             assert "TEMP B-TREE" not in plan and "SCAN audit_entries" not in plan, f"{plan}\n{statement}"
     await store.dispose()
+
+
+async def test_a_change_made_with_an_api_token_is_chained_with_its_name(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    made = await owner.create_api_token("ci-deploy")
+    assert made.token
+    robot = harness.client(made.token)
+    key = await robot.create_key("From CI")
+    async with harness.portal.store.read() as conn:
+        row = (await conn.execute(select(audit_entries).where(audit_entries.c.object_id == key.id,
+                                                              audit_entries.c.action == "key.create"))).one()
+    assert row.token_name == "ci-deploy"
+    assert (await check(harness)).broken is None
+    async with harness.portal.store.write() as conn:  # who made it, rewritten
+        await conn.execute(update(audit_entries).where(audit_entries.c.id == row.id).values(token_name=None))
+    broken = (await check(harness)).broken
+    assert broken is not None and broken.entry_id == row.id
