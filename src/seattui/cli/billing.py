@@ -61,7 +61,7 @@ def cmd_billing_run(args: argparse.Namespace) -> int:
             _fail(f"--as-of takes a date like 2026-12-01, not {args.as_of!r}.", EXIT_USAGE)
 
     async def work(portal: Any) -> int:
-        report = await run_billing(portal.store, as_of or portal.now().date(), portal.now)
+        report = await run_billing(portal.store, as_of or portal.now().date(), portal.now, catalog=portal.catalog)
         if args.json:
             print(report.model_dump_json())
             return EXIT_OK

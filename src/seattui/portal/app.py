@@ -69,7 +69,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         delivery = app.state.mail_delivery = delivery_for(portal, metrics.observe_mail if metrics else None)
         if delivery is not None:
             delivery.start()
-        billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every))
+        billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every, portal.catalog))
                    if settings.billing_check_every is not None else None)
         try:
             yield
