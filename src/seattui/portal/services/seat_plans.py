@@ -180,6 +180,27 @@ def _renewal_of(license: License) -> str:
             "renew with the seats assigned that day", Renewal.END: "end at term end"}[license.renewal or Renewal.SAME]
 
 
+async def quote_renewal(tx: Tx, license_id: int, change: RenewalChange) -> Quote:
+    """What the setting will do on the renewal date: nothing is charged now."""
+    license, product = await _seat_plan(tx, license_id)
+    _require_plan(license, Term.ANNUAL, "a renewal setting")
+    assert license.term_ends_on is not None
+    offer = product.seat_plan(SeatPlan.ANNUAL)
+    on = license.term_ends_on.isoformat()
+    if change.renewal is Renewal.END:
+        words = f"ends on {on}; its seats stay assigned until then, and nothing is refunded"
+    elif change.renewal is Renewal.SAME:
+        words = (f"renews on {on} with its {license.quantity} seats for "
+                 f"{format_credits(offer.price_per_seat * license.quantity)} credits, not refundable")
+    else:
+        held = await assigned_count(tx, license_id)
+        words = (f"renews on {on} with the seats assigned that day ({held} now: "
+                 f"{format_credits(offer.price_per_seat * held)} credits), not refundable; with none assigned it ends")
+    line = PriceLine(description=f"{product.name} annual plan on {license.key}: nothing now; the contract {words}",
+                     quantity=license.quantity, unit_price=ZERO, amount=ZERO)
+    return await billing.quote(tx, [line])
+
+
 async def set_renewal(tx: Tx, license_id: int, change: RenewalChange) -> License:
     """What the annual contract does on its renewal date; the billing run applies it."""
     tx.actor.require(Permission.PURCHASE)
