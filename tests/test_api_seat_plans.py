@@ -370,3 +370,15 @@ async def test_the_subscriptions_list_shows_every_seat_plan_with_assigned_and_ca
         "annual", 12, 40, Renewal.SAME)
     assert rows[annual].next_renewal == date(2027, 3, 2)
     assert sum(row.assigned or 0 for row in rows.values()) == 3
+
+
+async def test_the_grace_days_are_the_organization_setting(harness: PortalHarness) -> None:
+    await set_terms(harness, "Globex", BillingTerms(grace_days=2))
+    _, subscription_id = await channel_subscription(harness, 20)
+    harness.clock.now = at(date(2026, 4, 3))
+    assert (await bill(harness, date(2026, 4, 3))).suspended == 0
+    harness.clock.now = at(date(2026, 4, 4))
+    assert (await bill(harness, date(2026, 4, 4))).suspended == 1
+    owner = await harness.login("globex-owner")
+    (listed,) = await owner.subscriptions()
+    assert (listed.status, listed.grace_ends_on) == ("suspended", date(2026, 4, 4))

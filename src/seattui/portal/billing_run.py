@@ -106,10 +106,14 @@ async def _bill_due(store: Store, catalog: Catalog, as_of: date, now: Callable[[
         org = orgs[org_id]
         return Tx(conn=conn, actor=system_actor(org_id, org.name, OrgKind(org.kind)), catalog=catalog, now=now())
 
+    # One transaction, and one order, per organization and month.
+    grouped: dict[tuple[int, date], list[int]] = {}
     for org_id, license_id, month in months:
+        grouped.setdefault((org_id, month), []).append(license_id)
+    for (org_id, month), license_ids in sorted(grouped.items()):
         async with store.write() as conn:
-            if await seat_plans.bill_flexible_month(tx_of(conn, org_id), license_id, month) is not None:
-                counts["seat_months"] += 1
+            if await seat_plans.bill_flexible_month(tx_of(conn, org_id), license_ids, month) is not None:
+                counts["seat_months"] += len(license_ids)
     for org_id, license_id in annual:
         async with store.write() as conn:
             counts["renewed"] += await seat_plans.renew_annual(tx_of(conn, org_id), license_id, as_of)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.billing import (
+    DEFAULT_GRACE_DAYS,
     BillingTerms,
     Invoice,
     InvoiceKind,
@@ -101,7 +102,8 @@ async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
 
 def terms_words(terms: BillingTerms) -> str:
     if terms.terms is PaymentTerms.PREPAID:
-        return "prepaid from credits"
+        return "prepaid from credits" + (f", subscriptions suspended {terms.grace_days} days after an unpaid renewal"
+                                         if terms.grace_days != DEFAULT_GRACE_DAYS else "")
     return (f"monthly invoice, credit limit {format_credits(terms.credit_limit)}, "
             f"due in {terms.due_days} days")
 
@@ -202,6 +204,18 @@ async def claim(tx: Tx, kind: str, object_id: int, period: str) -> bool:
         kind=kind, object_id=object_id, period=period, org_id=tx.org_id, done_at=tx.now,
     ).on_conflict_do_nothing().returning(billing_claims.c.object_id))
     return done.first() is not None
+
+
+async def claim_many(tx: Tx, kind: str, object_ids: Sequence[int], period: str) -> list[int]:
+    """claim() for many objects in one statement: the ids this transaction claimed."""
+    if not object_ids:
+        return []
+    make = postgresql_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert
+    done = await tx.conn.execute(make(billing_claims).values([
+        {"kind": kind, "object_id": object_id, "period": period, "org_id": tx.org_id, "done_at": tx.now}
+        for object_id in object_ids
+    ]).on_conflict_do_nothing().returning(billing_claims.c.object_id))
+    return sorted(int(object_id) for object_id in done.scalars())
 
 
 @dataclass(frozen=True)

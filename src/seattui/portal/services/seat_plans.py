@@ -11,11 +11,12 @@ renewal date has come, the contract takes no seat change until the billing run h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 
 from seattui.domain.billing import OrderKind, month_end, month_start, period_key
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
@@ -48,6 +49,7 @@ from seattui.portal.queries.subscriptions import from_row as subscription_from_r
 from seattui.portal.queries.subscriptions import subscription_query
 from seattui.portal.services import audit, billing, credits
 from seattui.portal.services.billing import Charge
+from seattui.portal.store.sets import among
 from seattui.portal.store.tables import billing_claims, licenses, seat_intervals, seats, subscriptions
 
 SEAT_PLAN_TERMS = (Term.FLEXIBLE.value, Term.ANNUAL.value, Term.TRIAL.value)
@@ -354,40 +356,67 @@ async def flexible_months_due(conn: Any, as_of: date) -> list[tuple[int, int, da
     return due
 
 
-async def bill_flexible_month(tx: Tx, license_id: int, month: date) -> int | None:
-    """Bill one flexible plan's month in arrears: one line, price per seat per month × seat-days ÷
-    days in the month, rounded once; on that month's invoice (or credits, prepaid). Once only."""
+def _nights(dialect: str, month: date) -> Any:
+    """domain.seat_plans.seat_days() of one interval in SQL, summed by the store: 10,000 seats'
+    intervals are not read into Python. The nights D of the month with start < D <= end."""
+    before = literal(month_start(month) - timedelta(days=1))
+    last = literal(month_end(month))
+    start, end = seat_intervals.c.started_on, seat_intervals.c.ended_on
+    if dialect == "postgresql":
+        return func.greatest(0, func.least(func.coalesce(end, last), last) - func.greatest(start, before))
+    # SQLite keeps dates as ISO text: its min() and max() of two compare them as the calendar does.
+    return func.max(0, func.julianday(func.min(func.coalesce(end, last), last)) - func.julianday(func.max(start, before)))
+
+
+async def bill_flexible_month(tx: Tx, license_ids: Sequence[int], month: date) -> int | None:
+    """Bill one organization's flexible plans for one month in arrears, in one order: a line per
+    plan, price per seat per month × seat-days ÷ days in the month, rounded once; on that month's
+    invoice (or from credits, prepaid). Each plan's month once: claimed first, in this transaction."""
     balance = await credits.lock_balance(tx)
     key = period_key(month)
-    if not await billing.claim(tx, "seat-days", license_id, key):
+    claimed = await billing.claim_many(tx, "seat-days", license_ids, key)
+    if not claimed:
         return None
-    row = (await tx.conn.execute(license_query().where(licenses.c.id == license_id))).first()
-    product = tx.catalog.find(row.product_id) if row is not None else None
-    if row is None or product is None:
-        return None
-    intervals = (await tx.conn.execute(
-        select(seat_intervals.c.started_on, seat_intervals.c.ended_on).where(
-            seat_intervals.c.license_id == license_id, seat_intervals.c.started_on <= month_end(month),
+    plans = {row.id: row for row in await tx.conn.execute(
+        license_query().where(licenses.c.org_id == tx.org_id, among(tx.conn, licenses.c.id, claimed)))}
+    counted = dict((await tx.conn.execute(
+        select(seat_intervals.c.license_id, func.sum(_nights(tx.conn.dialect.name, month))).where(
+            among(tx.conn, seat_intervals.c.license_id, list(plans)), seat_intervals.c.started_on <= month_end(month),
             (seat_intervals.c.ended_on.is_(None)) | (seat_intervals.c.ended_on >= month_start(month)))
-    )).all()
-    days = seat_days(((start, end) for start, end in intervals), month)
-    offer = product.seat_plan(SeatPlan.FLEXIBLE)
-    amount = flexible_month_amount(offer.price_per_seat, days, month)
-    if amount == 0:
+        .group_by(seat_intervals.c.license_id)
+    )).all())
+    charges: list[Charge] = []
+    ledger: list[billing.LedgerRow] = []
+    for license_id in sorted(plans):
+        product = tx.catalog.find(plans[license_id].product_id)
+        if product is None:
+            continue
+        offer = product.seat_plan(SeatPlan.FLEXIBLE)
+        days = int(counted.get(license_id) or 0)
+        amount = flexible_month_amount(offer.price_per_seat, days, month)
+        if amount == 0:
+            continue
+        line = PriceLine(description=flexible_month_description(product, days, month), quantity=days,
+                         unit_price=offer.price_per_seat, amount=amount)
+        charges.append(Charge(line, "license", license_id, month_start(month), month_end(month)))
+        ledger.append((-amount, LedgerReason.SEATS, "license", license_id,
+                       f"{line.description} on {plans[license_id].key}"))
+    if not charges:
         return None
-    line = PriceLine(description=flexible_month_description(product, days, month), quantity=days,
-                     unit_price=offer.price_per_seat, amount=amount)
-    settlement = await billing.settle_arrears(tx, balance, [line], month)
-    order_id = await billing.place(
-        tx, settlement, OrderKind.SEATS, [Charge(line, "license", license_id, month_start(month), month_end(month))],
-        [(-amount, LedgerReason.SEATS, "license", license_id, line.description + f" on {row.key}")], None, month=month,
-    )
-    await tx.conn.execute(update(licenses).where(licenses.c.id == license_id)
-                          .values(paid=licenses.c.paid + to_hundredths(amount)))
-    await _record_order(tx, "seat-days", license_id, key, order_id)
-    await audit.record(tx, "seat_plan.bill", "license", license_id,
-                       f"Billed {days:,} seat-days of {key} for {format_credits(amount)} credits",
-                       {"period": key, "seat_days": days, "amount": f"{amount:.2f}"})
+    settlement = await billing.settle_arrears(tx, balance, [charge.line for charge in charges], month)
+    order_id = await billing.place(tx, settlement, OrderKind.SEATS, charges, ledger, None, month=month)
+    await tx.conn.execute(update(licenses).where(licenses.c.id == bindparam("plan")).values(
+        paid=licenses.c.paid + bindparam("amount")),
+        [{"plan": charge.object_id, "amount": to_hundredths(charge.line.amount)} for charge in charges])
+    await tx.conn.execute(update(billing_claims).where(
+        billing_claims.c.kind == "seat-days", billing_claims.c.period == key,
+        among(tx.conn, billing_claims.c.object_id, claimed)).values(order_id=order_id))
+    await audit.record_many(tx, [
+        {"action": "seat_plan.bill", "object_type": "license", "object_id": charge.object_id,
+         "summary": f"Billed {charge.line.quantity:,} seat-days of {key} for {format_credits(charge.line.amount)} credits",
+         "details": {"period": key, "seat_days": charge.line.quantity, "amount": f"{charge.line.amount:.2f}"}}
+        for charge in charges
+    ])
     return order_id
 
 
