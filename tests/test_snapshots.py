@@ -339,3 +339,30 @@ class TestEmployees:
 
         app = make_app(connector=connector(copy), token=demo[1], login=DEMO_LOGIN)
         assert snap_compare(app, terminal_size=size, run_before=_ready(applied))
+
+
+async def _customers_ready(pilot: Any) -> Any:
+    from seattui.tui.screens.customers import CustomersScreen
+
+    await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+    await pilot.press("g", "c")
+    return await settled(CustomersScreen, lambda screen: screen.table.total is not None)(pilot)
+
+
+async def _customer_detail(pilot: Any) -> None:
+    from seattui.tui.screens.customer_forms import CustomerDetailScreen
+
+    await _customers_ready(pilot)
+    await pilot.press("down", "down", "down", "down", "down", "down", "down", "down", "enter")  # Contoso HQ
+    await settled(CustomerDetailScreen, lambda screen: "reading" not in str(
+        screen.query_one("#customer-body").render()))(pilot)
+
+
+class TestCustomers:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_customers(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=_ready(_customers_ready))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_customer_detail(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=_ready(_customer_detail))

@@ -117,3 +117,38 @@ def test_database_urls_and_plain_paths_are_understood(typed: str, expected: str)
 def test_an_unsupported_database_is_refused_with_what_to_use() -> None:
     with pytest.raises(DatabaseUrlError, match="postgresql://"):
         database_url("mysql://root@localhost/db")
+
+
+async def test_the_customers_migration_makes_a_customer_of_every_email_on_file(tmp_path: Any) -> None:
+    from alembic.script import ScriptDirectory
+
+    from seattui.portal.store.tables import customers, licenses, subscriptions
+
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0016").down_revision
+    store = Store(tmp_path / "old.db")
+    async with store.write() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), str(before)))
+        await conn.execute(text("INSERT INTO organizations (id, name, kind, created_at) VALUES "
+                                "(1, 'Acme', 'reseller', '2026-01-01'), (2, 'Globex', 'reseller', '2026-01-01')"))
+        for org in (1, 2):
+            await conn.execute(text(f"INSERT INTO activation_keys (id, org_id, key, name, created_at) "
+                                    f"VALUES ({org}, {org}, 'KEY{org}', '', '2026-01-01')"))
+        for n, (org, email) in enumerate(((1, "Ada@Example.org"), (1, "ada@example.org"), (1, None), (2, "ada@example.org"))):
+            await conn.execute(text(
+                "INSERT INTO licenses (org_id, key_id, key, product_id, term, quantity, customer_email, created_at, "
+                f"updated_at) VALUES ({org}, {org}, 'KEY{org}', 'p{n}', 'permanent', 1, :email, '2026-01-0{n + 1}', "
+                "'2026-01-01')"), {"email": email})
+        await conn.execute(text(
+            "INSERT INTO subscriptions (org_id, key_id, product_id, channels, started_on, period_ends_on, "
+            "customer_email, created_at) VALUES (1, 1, 's', 1, '2026-01-01', '2026-02-01', 'Bob@Example.org', "
+            "'2026-01-05')"))
+    await store.migrate()
+    async with store.read() as conn:
+        made = {(row.org_id, row.email): row.id for row in await conn.execute(select(customers))}
+        assert sorted(made) == [(1, "ada@example.org"), (1, "bob@example.org"), (2, "ada@example.org")]
+        linked = [(row.org_id, row.customer_id) for row in await conn.execute(
+            select(licenses.c.org_id, licenses.c.customer_id).order_by(licenses.c.id))]
+        assert linked == [(1, made[1, "ada@example.org"]), (1, made[1, "ada@example.org"]), (1, None),
+                          (2, made[2, "ada@example.org"])]
+        assert (await conn.execute(select(subscriptions.c.customer_id))).scalar_one() == made[1, "bob@example.org"]
+    await store.dispose()

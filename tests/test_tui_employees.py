@@ -394,3 +394,31 @@ async def test_keys_typed_before_a_screen_is_ready_run_no_command_there(harness:
         await pilot.pause()
         assert app.screen is reassign and screen.is_attached
         assert not [m for m in messages if isinstance(m, PagedTable.SortChanged)]
+
+
+async def test_keys_typed_while_reassign_opens_never_act_on_the_employees(harness: PortalHarness) -> None:
+    """r, then / and a name typed at once (meant for the reassign screen): while reassign is not
+    up yet, neither the filter nor the employees' own keys (n opens the new-employee form) take them."""
+    await staff(harness, 6, 4)
+    app, _ = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_employees(pilot, 6)
+        targets, answer = screen._targets, asyncio.Event()
+
+        async def slow_targets() -> Any:  # the portal answers the marked rows slowly
+            await answer.wait()
+            return await targets()
+
+        screen._targets = slow_targets  # type: ignore[method-assign]
+        await pilot.press("space", "r", "slash", "n", "o", "r", "a", "n")
+        await pilot.pause()
+        assert screen.employees.filter_input.value == ""
+        assert not any(type(s).__name__ == "EmployeeForm" for s in app.screen_stack)
+        answer.set()
+        reassign = await until_screen(pilot, ReassignScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, what="back on employees")
+        await until(pilot, lambda: screen.ready, what="employees taking keys again")
+        await pilot.press("slash", "a", "d", "a")
+        await until(pilot, lambda: screen.employees.filter_input.value == "ada", what="the filter typed")
+        assert reassign is not None

@@ -11,6 +11,7 @@ import pytest
 from seattui.config import Profile, save_profile
 from seattui.tui import commands
 from seattui.tui.screens.assign import AssignScreen
+from seattui.tui.screens.customers import CustomersScreen
 from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.employees import EmployeesScreen
 from seattui.tui.screens.go import GoScreen
@@ -57,7 +58,7 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
 
 @pytest.mark.parametrize("letter, screen_type", [
     ("k", KeysScreen), ("l", LicensesScreen), ("s", SupportScreen), ("e", EmployeesScreen),
-    ("a", AssignScreen), ("d", DashboardScreen),
+    ("a", AssignScreen), ("d", DashboardScreen), ("c", CustomersScreen),
 ])
 async def test_g_then_a_letter_opens_each_screen_with_help_in_its_footer_at_80x24(
         harness: PortalHarness, letter: str, screen_type: type) -> None:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from seattui.cli import billing, license_files, operations, seats, session, subscriptions
+from seattui.cli import billing, customers, license_files, operations, seats, session, subscriptions
 from seattui.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CommandError, _say
 from seattui.cli.operations import _apply_configured_defaults, _serve_settings
 from seattui.cli.session import cmd_app, run_terminal_app
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     db_help = "a SQLAlchemy URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file path"
 
-    for area in (operations, session, seats, license_files, billing, subscriptions):
+    for area in (operations, session, seats, license_files, billing, customers, subscriptions):
         area.add_commands(commands, db_help)
     return parser
 

@@ -18,6 +18,7 @@ from seattui.domain.audit import AuditEntry
 from seattui.domain.billing import Invoice, Order
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.customers import Customer, CustomerDetail, CustomerDetails, CustomerFilter, CustomerSort, NewCustomer
 from seattui.domain.dashboard import Dashboard
 from seattui.domain.licensing import (
     ActivationKey,
@@ -546,6 +547,34 @@ class PortalClient:
         return changed
 
     # -- employees and seats -----------------------------------------------------------------
+
+    # -- customers ---------------------------------------------------------------------------
+
+    async def customers(
+        self,
+        chosen: CustomerFilter | None = None,
+        *,
+        sort: CustomerSort = CustomerSort.EMAIL,
+        descending: bool = False,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Customer]:
+        """A page of customers; the first page's `total` counts every match."""
+        return await self._get("/customers", Page[Customer], q=(chosen.text if chosen else "") or None,
+                               sort=sort.value, descending=str(descending).lower(), cursor=cursor, limit=limit)
+
+    async def customer(self, customer_id: int) -> CustomerDetail:
+        return await self._get(f"/customers/{customer_id}", CustomerDetail)
+
+    async def add_customer(self, new: NewCustomer, *, idempotency_key: str | None = None) -> Customer:
+        added: Customer = await self._send("POST", "/customers", Customer, new, idempotency_key=idempotency_key)
+        return added
+
+    async def edit_customer(self, customer_id: int, details: CustomerDetails, *,
+                            idempotency_key: str | None = None) -> Customer:
+        edited: Customer = await self._send("PUT", f"/customers/{customer_id}", Customer, details,
+                                            idempotency_key=idempotency_key)
+        return edited
 
     @staticmethod
     def _filter_params(chosen: EmployeeFilter | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from seattui.portal.routes import (
     audit,
     catalog,
     credits,
+    customers,
     dashboard,
     employees,
     health,
@@ -93,7 +94,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        larger={f"{API_PREFIX}/seat-batches": settings.max_batch_body_bytes})
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
-                   activation, employees, seats, audit, license_files, orders, invoices):
+                   activation, employees, seats, audit, license_files, orders, invoices, customers):
         app.include_router(module.router, prefix=API_PREFIX)
     app.state.metrics = _install_metrics(app, portal) if settings.metrics else None
     # Outermost, so the access line and the metrics see every answer, refusals included.

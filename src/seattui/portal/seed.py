@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from seattui.domain.accounts import NewOrganization
 from seattui.domain.catalog import SeatPlan
+from seattui.domain.customers import CustomerDetails
 from seattui.domain.roles import Role
 from seattui.domain.keys import RANDOM_ALPHABET, format_key
 from seattui.domain.licensing import LicenseOrder, NewActivationKey, SubscriptionOrder, Term
@@ -20,7 +21,8 @@ from seattui.domain.people import EmployeeFields
 from seattui.domain.seating import SeatRequest
 from seattui.portal.context import Tx
 from seattui.portal.runtime import Portal
-from seattui.portal.services import accounts, employees, keys, licenses, seats, subscriptions
+from seattui.portal.queries.customers import customer_for
+from seattui.portal.services import accounts, customers, employees, keys, licenses, seats, subscriptions
 from seattui.portal.store.tables import employees as employee_table
 
 DEMO_ORGANIZATION = "Northwind IT Services"
@@ -101,6 +103,7 @@ async def seed_demo(portal: Portal) -> DemoCredentials | None:
             if order.term is not Term.TRIAL and rng.random() < 0.45:
                 host = f"{order.customer_email.split('@')[0] if order.customer_email else 'host'}-{rng.randint(1, 99):02d}"
                 await licenses.bind_device(tx, created.id, f"fp-{rng.getrandbits(64):016x}", host)
+        await _name_customers(setup, rng)
         await _seats(Tx(conn=conn, actor=org, catalog=portal.catalog, now=now - timedelta(days=3)))
     return credentials
 
@@ -121,14 +124,25 @@ async def _people(tx: Tx, rng: random.Random) -> None:
     await employees.add_many(tx, people)
 
 
+def _customer_email(i: int) -> str:
+    domain = "".join(char for char in _CUSTOMERS[i].lower() if char.isalnum())
+    return f"it@{domain}.example"
+
+
+async def _name_customers(tx: Tx, rng: random.Random) -> None:
+    """The customers the history made, with a company and a contact, as a reseller keeps them."""
+    for i, company in enumerate(_CUSTOMERS):
+        customer_id = await customer_for(tx, _customer_email(i))
+        assert customer_id is not None
+        contact = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+        await customers.edit(tx, customer_id, CustomerDetails(name=contact, company=company))
+
+
 def _history(rng: random.Random, key_texts: list[str], now: datetime) -> list[tuple[datetime, LicenseOrder | SubscriptionOrder | Decimal]]:
     """Purchases over the last two years, oldest first, so the ledger reads like a real one."""
     events: list[tuple[datetime, LicenseOrder | SubscriptionOrder | Decimal]] = []
 
-    def email(i: int) -> str:
-        domain = "".join(char for char in _CUSTOMERS[i].lower() if char.isalnum())
-        return f"it@{domain}.example"
-
+    email = _customer_email
     perpetual = [
         ("remotedesk", ["standard", "professional", "enterprise"], (), [5, 10, 25, 50]),
         ("mailguard", ["basic", "advanced"], ("archiving", "encryption"), [25, 50, 100, 250]),

@@ -20,9 +20,10 @@ class Area(StrEnum):
     SUBSCRIPTIONS = "subscriptions"  # channel and seat subscriptions
     EMPLOYEES = "employees"  # employees and the seats they hold
     BATCHES = "batches"  # applied seat batches
+    CUSTOMERS = "customers"  # customers, what they hold and spent
 
 
 # What each kind of change touches, so call sites name the change, not a list to keep in sync.
-PURCHASE = frozenset({Area.CREDITS, Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS})
-LICENSE_EDIT = frozenset({Area.KEYS, Area.LICENSES})
+PURCHASE = frozenset({Area.CREDITS, Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS, Area.CUSTOMERS})
+LICENSE_EDIT = frozenset({Area.KEYS, Area.LICENSES, Area.CUSTOMERS})
 SEAT_MOVES = frozenset({Area.EMPLOYEES, Area.BATCHES, Area.SUBSCRIPTIONS})

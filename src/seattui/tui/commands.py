@@ -79,6 +79,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "support", "SupportScreen"),
     ScreenEntry("employees", "e", "Employees", "Employees and their seats; bulk seat reassignment",
                 "employees", "EmployeesScreen"),
+    ScreenEntry("customers", "c", "Customers", "Everyone you resell to: what each holds and spent; export to CSV",
+                "customers", "CustomersScreen"),
 )
 
 
@@ -286,6 +288,22 @@ COMMANDS: tuple[Command, ...] = (
             help="Undo the batch under the cursor (refused if its seats changed since)"),
     Command("batches.refresh", "Refresh", "refresh", key="ctrl+r", scope="batches", show=False),
     Command("batches.back", "Back", "dismiss", key="escape", scope="batches", help="Back to the employees"),
+    # customers ------------------------------------------------------------------------------
+    Command("customers.filter", "Filter", "filter", key="slash", key_display="/", scope="customers", priority=True,
+            help="Filter the customers by words of the email, name or company as you type"),
+    Command("customers.add", "New", "add", key="n", scope="customers", needs=Permission.ASSIGN,
+            help="Add a customer by email (assigning a license to a new email adds one too)"),
+    Command("customers.edit", "Edit", "edit", key="e", scope="customers", needs=Permission.ASSIGN,
+            help="Change the name, company, address or notes of the customer under the cursor"),
+    Command("customers.export", "Write CSV", "write_file", key="w", scope="customers",
+            help="Write the customers the filter matches (all of them) to a CSV file"),
+    Command("customers.refresh", "Refresh", "refresh", key="ctrl+r", scope="customers", show=False,
+            help="Read the customers again from the portal"),
+    Command("customers.back", "Back", "back", key="escape", scope="customers", show=False,
+            help="Leave the filter, then clear it, then back to the dashboard"),
+    Command("customer.close", "Close", "close", key="escape", scope="customer", help="Back to the customers"),
+    Command("customer.refresh", "Refresh", "refresh", key="ctrl+r", scope="customer", show=False,
+            help="Read the customer again from the portal"),
     Command("employee_form.save", "Save", "save", key="ctrl+s", scope="employee_form", help="Save the employee"),
     Command("employee_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="employee_form"),
     Command("import.cancel", "Close", "dismiss", args=(None,), key="escape", scope="import"),

@@ -15,6 +15,7 @@ from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.billing import OrderKind
 from seattui.domain.credits import LedgerReason
 from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS
+from seattui.domain.customers import customer_email
 from seattui.domain.dates import add_months
 from seattui.domain.errors import Conflict, LicenseActivated, TrialExists, ValidationFailed
 from seattui.domain.licensing import (
@@ -47,6 +48,7 @@ from seattui.domain.pricing import (
 )
 from seattui.portal.context import Tx
 from seattui.portal.paging import along_the_sort, keyset_page
+from seattui.portal.queries.customers import customer_for
 from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.licenses import (
     batch_licenses,
@@ -148,6 +150,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
                 addons=",".join(sorted(order.addons)),
                 term=order.term.value,
                 customer_email=order.customer_email,
+                customer_id=await customer_for(tx, order.customer_email),
                 comment=order.comment,
                 paid=to_hundredths(cost),
                 created_at=tx.now,
@@ -363,9 +366,18 @@ async def edit(tx: Tx, license_id: int, changes: LicenseEdit) -> License:
     """The customer's email and the comment: free, and audited with what they were."""
     tx.actor.require(Permission.ASSIGN)
     before = await get(tx, license_id, lock=True)
+    if before.device is not None and _customer_changes(before.customer_email, changes.customer_email):
+        # The customer on the device's license stays its customer: moving a license in use
+        # would leave the old customer running it under the new one's name.
+        raise LicenseActivated(
+            f"License {license_id} is activated on {before.device.hostname or 'a device'}: it stays with "
+            f"{before.customer_email or 'no customer'}. Deactivate it first, then assign it to another customer.",
+            {"license_id": license_id, "customer_email": "the license is activated"})
+    customer_id = await customer_for(tx, changes.customer_email)
     await tx.conn.execute(
         update(licenses).where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
-        .values(customer_email=changes.customer_email, comment=changes.comment, updated_at=tx.now)
+        .values(customer_email=changes.customer_email, customer_id=customer_id, comment=changes.comment,
+                updated_at=tx.now)
     )
     await tx.conn.execute(
         update(license_search).where(license_search.c.license_id == license_id, license_search.c.org_id == tx.org_id)
@@ -377,6 +389,10 @@ async def edit(tx: Tx, license_id: int, changes: LicenseEdit) -> License:
          "after": {"customer_email": changes.customer_email, "comment": changes.comment}},
     )
     return await get(tx, license_id)
+
+
+def _customer_changes(before: str | None, after: str | None) -> bool:
+    return customer_email(before or "") != customer_email(after or "")
 
 
 def _upgrade_target(tx: Tx, license: License, wanted: LicenseUpgrade) -> tuple[Product, Configuration, Configuration]:

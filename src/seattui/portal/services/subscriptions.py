@@ -18,6 +18,7 @@ from seattui.domain.money import format_credits, to_hundredths
 from seattui.domain.pricing import ZERO, PriceLine, Quote, channel_change_lines, subscription_lines, total
 from seattui.domain.seat_plans import Cancellation, SubscriptionStatus
 from seattui.portal.context import Tx
+from seattui.portal.queries.customers import customer_for
 from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.subscriptions import get
 from seattui.portal.services import audit, billing, credits
@@ -55,6 +56,7 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
                 started_on=tx.today,
                 period_ends_on=add_months(tx.today, 1),
                 customer_email=order.customer_email,
+                customer_id=await customer_for(tx, order.customer_email),
                 comment=order.comment,
                 paid=to_hundredths(cost),
                 created_at=tx.now,

@@ -46,3 +46,12 @@ async def custom_plans(conn: AsyncConnection) -> AsyncIterator[None]:
     await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     yield
     await conn.exec_driver_sql("SET LOCAL plan_cache_mode = DEFAULT")
+
+
+def insert_or_ignore(conn: AsyncConnection, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect: two transactions making the
+    same row at once both go on with the one that won."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

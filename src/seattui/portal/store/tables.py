@@ -149,6 +149,27 @@ activation_keys = Table(
     Index("ix_activation_keys_org_id_created_at", "org_id", "created_at", "id"),
 )
 
+# The organization's customers, by email (stored lower-cased, unique in the organization).
+# Licenses and subscriptions assigned to an email point at the customer row.
+customers = Table(
+    "customers",
+    metadata,
+    _id(),
+    _org(),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("company", String(200), nullable=False, server_default=""),
+    Column("address", String(500), nullable=False, server_default=""),
+    Column("notes", String(2000), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "email", name="uq_customers_org_id_email"),
+    Index("ix_customers_org_id_id", "org_id", "id"),
+    Index("ix_customers_org_id_name", "org_id", "name", "id"),
+    Index("ix_customers_org_id_company", "org_id", "company", "id"),
+    Index("ix_customers_org_id_email_id", "org_id", "email", "id"),
+)
+
 licenses = Table(
     "licenses",
     metadata,
@@ -170,6 +191,7 @@ licenses = Table(
     Column("seat_cap", Integer),
     Column("renewal", String(16)),  # annual contracts: same, assigned or end (seat_plans.Renewal)
     Column("customer_email", String(254)),
+    Column("customer_id", Id, ForeignKey("customers.id")),
     Column("comment", String(1000), nullable=False, server_default=""),
     Column("paid", BigInteger, nullable=False, server_default="0"),
     Column("device_fingerprint", String(128)),
@@ -189,6 +211,7 @@ licenses = Table(
     Index("ix_licenses_org_id_term", "org_id", "term", "id"),
     Index("ix_licenses_org_id_quantity", "org_id", "quantity", "id"),
     Index("ix_licenses_org_id_device_fingerprint", "org_id", "device_fingerprint"),
+    Index("ix_licenses_org_id_customer_id", "org_id", "customer_id", "id"),
 )
 
 
@@ -232,6 +255,7 @@ subscriptions = Table(
     Column("started_on", Date, nullable=False),
     Column("period_ends_on", Date, nullable=False),
     Column("customer_email", String(254)),
+    Column("customer_id", Id, ForeignKey("customers.id")),
     Column("comment", String(1000), nullable=False, server_default=""),
     Column("paid", BigInteger, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
@@ -243,6 +267,7 @@ subscriptions = Table(
     Column("ended_on", Date),
     CheckConstraint("channels > 0", name="channels_positive"),
     Index("ix_subscriptions_org_id_id", "org_id", "id"),
+    Index("ix_subscriptions_org_id_customer_id", "org_id", "customer_id", "id"),
 )
 
 employees = Table(
@@ -489,6 +514,8 @@ order_lines = Table(
     Column("service_end", Date),
     Column("object_type", String(32)),
     Column("object_id", Id),
+    # What was paid for one object (a customer's spend, a license's refund).
+    Index("ix_order_lines_object_type_object_id", "object_type", "object_id"),
 )
 
 # Work the billing run did once for an object and a period (a flexible plan's month, an

@@ -3,12 +3,13 @@ portal calls that turn errors into words on the screen."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
-from textual._time import get_time  # the clock events are stamped with (textual pinned below 9)
 from textual.actions import SkipAction
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input
@@ -143,9 +144,11 @@ class PortalScreen(PortalCalls, Screen[None]):
         # the app's re-parsed if it is new). Textual 8.2 also counts a mode's new screen as
         # "styles out of date" and re-parses every stylesheet again as it opens: 40-100 ms of
         # a list screen's first frame. This says it is up to date, which it is. (A private
-        # attribute: textual is pinned below 9 in pyproject.toml.)
+        # attribute: textual is pinned exactly, and tests/test_framework_pins.py fails when it goes.)
         self._css_update_count = self.app._css_update_count
         self._ready_at: float | None = None  # when the screen began to take keys
+        self._holding = False  # keys are held for a screen being opened from this one
+        self._held_focus: Widget | None = None
 
     def on_mount(self) -> None:
         if self.SHOWS:
@@ -154,7 +157,8 @@ class PortalScreen(PortalCalls, Screen[None]):
         self.app.call_later(self._now_ready)
 
     def _now_ready(self) -> None:
-        self._ready_at = get_time()
+        # On the clock events are stamped with: a message made now carries its time.
+        self._ready_at = Message().time
 
     @property
     def ready(self) -> bool:
@@ -169,7 +173,7 @@ class PortalScreen(PortalCalls, Screen[None]):
     def focus_input(self, box: Widget) -> None:
         """Focus a text box at once (a `priority` binding calls this): the keys typed after the
         one that asked go into it. In a text box already, the key is text: it goes in."""
-        if isinstance(self.focused, Input) or not self.is_mounted:
+        if isinstance(self.focused, Input) or not self.is_mounted or self._holding:
             raise SkipAction()
         self.set_focus(box)
 
@@ -181,7 +185,32 @@ class PortalScreen(PortalCalls, Screen[None]):
         if self.app.screen is self:
             self.apply_changes()
 
+    @contextmanager
+    def keys_held(self) -> Iterator[None]:
+        """Around the wait before this screen opens another: the keys typed meanwhile are aimed
+        at that screen, which is not up yet, so they are dropped here (the focus leaves its
+        field, as a text box would take the text first). They stay held until this screen
+        comes back, or at once when the block ends without opening anything."""
+        self._ready_at = None
+        self._holding = True
+        held, self._held_focus = self.focused, None
+        self.set_focus(None)
+        try:
+            yield
+        finally:
+            self._held_focus = held
+            if self.app.screen is self:
+                self.release_keys()
+
+    def release_keys(self) -> None:
+        held, self._held_focus, self._holding = self._held_focus, None, False
+        if held is not None and held.is_attached:
+            self.set_focus(held, scroll_visible=False)
+        self.app.call_later(self._now_ready)
+
     def on_screen_resume(self) -> None:
+        if self._holding:
+            self.release_keys()
         if self.stale:
             self.apply_changes()
 

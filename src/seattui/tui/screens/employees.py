@@ -179,17 +179,18 @@ class EmployeesScreen(PortalScreen):
     async def _reassign(self) -> None:
         from seattui.tui.screens.reassign import ReassignScreen
 
-        people = await self._targets()
-        if people is None:
-            return
-        holders = [person for person in people if person.seats]
-        if not holders:
-            self.query_one(Problem).say(
-                f"{'None of the marked employees holds' if len(people) > 1 else people[0].name + ' holds no'} seat: "
-                "there is nothing to reassign.", "Mark employees who hold seats (the Seats column).")
-            return
-        self.query_one(Problem).clear()
-        self.app.push_screen(ReassignScreen(holders), self._after_batch)
+        with self.keys_held():  # what is typed now is meant for the reassign screen
+            people = await self._targets()
+            if people is None:
+                return
+            holders = [person for person in people if person.seats]
+            if not holders:
+                self.query_one(Problem).say(
+                    f"{'None of the marked employees holds' if len(people) > 1 else people[0].name + ' holds no'} "
+                    "seat: there is nothing to reassign.", "Mark employees who hold seats (the Seats column).")
+                return
+            self.query_one(Problem).clear()
+            self.app.push_screen(ReassignScreen(holders), self._after_batch)
 
     def _after_batch(self, applied: bool | None) -> None:
         if applied:  # the batch was announced: the list is read again as this screen comes back

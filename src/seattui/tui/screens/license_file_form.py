@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
 from seattui.domain.licensing import License
+from seattui.tui.files import target_path
 from seattui.tui.screens.license_forms import FormScreen
 from seattui.tui.screens.license_list import LicenseText
 
@@ -44,17 +45,11 @@ class LicenseFileScreen(FormScreen):
         yield Input(placeholder=hint, id="file-machine")
 
     def action_submit(self) -> None:
-        typed = self.query_one("#file-path", Input).value.strip()
-        if not typed:
-            self.say("Write to: type the path of the file to write.")
+        path, problem = target_path(self.query_one("#file-path", Input).value, default_path(self.license))
+        if path is None:
+            self.say(f"Write to: {problem}")
             return
-        path = Path(typed).expanduser()
-        if path.is_dir():
-            path = path / Path(default_path(self.license)).name
-        if not path.parent.is_dir():
-            self.say(f"Write to: there is no folder {path.parent}; type a path in a folder that exists.")
-            return
-        self._write(path.absolute(), self.query_one("#file-machine", Input).value.strip() or None)
+        self._write(path, self.query_one("#file-machine", Input).value.strip() or None)
 
     @work(exclusive=True, group="write")
     async def _write(self, path: Path, machine: str | None) -> None:

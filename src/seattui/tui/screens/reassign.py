@@ -117,15 +117,16 @@ class ReassignScreen(PortalScreen):
         if not products:
             problem.say("No seats chosen to move.", "Tick at least one product above (tab, then space).")
             return
-        if self.mode == MARKED:
-            planned = await self._pair_with_marked(products)
-        else:
-            planned = await self._pair_in_department(products)
-        if planned is None:
-            return
-        moves, unpaired = planned
-        problem.clear()
-        self.app.push_screen(PreviewScreen(moves, unpaired), self._previewed)
+        with self.keys_held():  # what is typed now is meant for the preview
+            if self.mode == MARKED:
+                planned = await self._pair_with_marked(products)
+            else:
+                planned = await self._pair_in_department(products)
+            if planned is None:
+                return
+            moves, unpaired = planned
+            problem.clear()
+            self.app.push_screen(PreviewScreen(moves, unpaired), self._previewed)
 
     async def _pair_with_marked(self, products: list[str]) -> tuple[list[MoveRequest], list[PlannedMove]] | None:
         ids = self.receivers.order

@@ -113,7 +113,8 @@ class TypedAhead(Widget, can_focus=True):
 
 def _bindings(node: DOMNode) -> BindingsMap:
     # A node's own bindings with the user's keymap, as Screen._binding_chain builds them
-    # (private attributes: textual is pinned below 9 in pyproject.toml).
+    # (private attributes: textual is pinned exactly, and tests/test_framework_pins.py fails
+    # when they go).
     bindings = node._bindings.copy()
     keymap = node.app._keymap
     if keymap:

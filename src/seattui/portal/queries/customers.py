@@ -1,0 +1,27 @@
+"""Customers as stored: the link from an email on a license or subscription to its customer
+row, made on first use. Services of licenses and subscriptions call it; it calls no service."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from seattui.domain.customers import customer_email
+from seattui.portal.context import Tx
+from seattui.portal.store.sets import insert_or_ignore
+from seattui.portal.store.tables import customers
+
+
+async def customer_for(tx: Tx, email: str | None) -> int | None:
+    """The id of the organization's customer with this email, made now if it is new (in the
+    caller's transaction: a purchase rolled back leaves no customer behind)."""
+    if email is None or not email.strip():
+        return None
+    stored = customer_email(email)
+    found = await tx.conn.scalar(select(customers.c.id).where(customers.c.org_id == tx.org_id,
+                                                              customers.c.email == stored))
+    if found is not None:
+        return int(found)
+    await tx.conn.execute(insert_or_ignore(tx.conn, customers).values(
+        org_id=tx.org_id, email=stored, created_at=tx.now, updated_at=tx.now))
+    return int(await tx.conn.scalar(select(customers.c.id).where(customers.c.org_id == tx.org_id,
+                                                                 customers.c.email == stored)))

@@ -1,0 +1,61 @@
+"""Customers: the list (filter as you type, keyset pages), one customer with what they hold,
+adding and editing. Licenses and subscriptions make their customer as they are assigned."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from seattui.domain.base import PlainText
+from seattui.domain.customers import (
+    MAX_CUSTOMER_FILTER,
+    Customer,
+    CustomerDetail,
+    CustomerDetails,
+    CustomerFilter,
+    CustomerSort,
+    NewCustomer,
+)
+from seattui.domain.paging import Page
+from seattui.domain.roles import Permission
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
+from seattui.portal.services import customers
+
+router = APIRouter(tags=["customers"])
+MAY_ASSIGN = allowed(Permission.ASSIGN)
+
+
+@router.get("/customers")
+async def list_customers(
+    request: Request,
+    actor: CurrentActor,
+    q: Annotated[PlainText, Query(max_length=MAX_CUSTOMER_FILTER,
+                                  description="words, each found in the email, name or company")] = "",
+    sort: CustomerSort = CustomerSort.EMAIL,
+    descending: bool = False,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+) -> Page[Customer]:
+    """One page with each customer's license and subscription counts and this year's spend;
+    the first page also tells how many customers match in all."""
+    return await read(request, actor, lambda tx: customers.list_page(
+        tx, CustomerFilter(text=q), sort=sort, descending=descending, cursor=cursor, limit=limit))
+
+
+@router.post("/customers", status_code=201, response_model=Customer, dependencies=[MAY_ASSIGN])
+async def add(new: NewCustomer, request: Request, actor: CurrentActor) -> Response:
+    return await mutate(request, actor, lambda tx: customers.add(tx, new), status_code=201)
+
+
+@router.get("/customers/{customer_id}")
+async def get(customer_id: PathId, request: Request, actor: CurrentActor) -> CustomerDetail:
+    """The customer with their licenses and subscriptions and the order lines charged for them."""
+    return await read(request, actor, lambda tx: customers.detail(tx, customer_id))
+
+
+@router.put("/customers/{customer_id}", response_model=Customer, dependencies=[MAY_ASSIGN])
+async def edit(customer_id: PathId, details: CustomerDetails, request: Request, actor: CurrentActor) -> Response:
+    """Name, company, address and notes; the email is the customer and stays."""
+    return await mutate(request, actor, lambda tx: customers.edit(tx, customer_id, details))

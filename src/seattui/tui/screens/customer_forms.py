@@ -1,0 +1,197 @@
+"""The customers screen's dialogs: add or edit a customer, one customer's licenses,
+subscriptions and order lines, and writing the list to a CSV file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Label, Static
+
+from seattui.domain.customers import (
+    CSV_COLUMNS,
+    Customer,
+    CustomerDetail,
+    CustomerDetails,
+    CustomerFilter,
+    NewCustomer,
+    csv_row,
+)
+from seattui.domain.errors import ValidationFailed
+from seattui.domain.money import format_credits
+from seattui.domain.validation import build
+from seattui.tui import commands
+from seattui.tui.changes import Area
+from seattui.tui.files import target_path
+from seattui.tui.idempotency import RequestKeys
+from seattui.tui.screens.base import PortalModal
+from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.styles import style
+from seattui.tui.widgets.problem import Problem
+
+FIELDS = (("name", "Name", "Ada Lovelace"), ("company", "Company", "Analytical Engines Ltd"),
+          ("address", "Address (one line, as on invoices)", "1 Main Street, London"),
+          ("notes", "Notes", "anything your team should know"))
+FIELD_NAMES = {"email": "Email", **{name: label.split(" (")[0] for name, label, _ in FIELDS}}
+DEFAULT_EXPORT = "customers.csv"
+
+
+class CustomerForm(FormScreen):
+    """Add a customer (email first), or edit one's name, company, address and notes.
+    Dismissed with the customer saved, or None."""
+
+    def __init__(self, customer: Customer | None) -> None:
+        super().__init__()
+        self.customer = customer
+        self.TITLE_TEXT = f"Edit {customer.email}" if customer else "Add a customer"
+        self.request_keys = RequestKeys()
+
+    def fields(self) -> ComposeResult:
+        if self.customer is None:
+            yield Label("Email")
+            yield Input(placeholder="it@customer.example", id="customer-email")
+        for name, label, placeholder in FIELDS:
+            yield Label(label)
+            yield Input(getattr(self.customer, name, ""), placeholder=placeholder, id=f"customer-{name}")
+
+    def action_submit(self) -> None:
+        values = {name: self.query_one(f"#customer-{name}", Input).value for name, *_ in FIELDS}
+        try:
+            if self.customer is None:
+                wanted: Any = build(NewCustomer, email=self.query_one("#customer-email", Input).value, **values)
+            else:
+                wanted = build(CustomerDetails, **values)
+        except ValidationFailed as error:
+            self.refused(error, FIELD_NAMES)
+            return
+        self.start_write("submit", partial(self._save, wanted))
+
+    async def _save(self, wanted: Any) -> None:
+        customer, key = self.customer, self.request_keys.key_for(wanted)
+        saved = await self.call_portal(
+            lambda client: client.edit_customer(customer.id, wanted, idempotency_key=key) if customer
+            else client.add_customer(wanted, idempotency_key=key))
+        if saved is not None:
+            self.request_keys.succeeded(wanted)
+            self.seattui.announce_change({Area.CUSTOMERS})
+            self.dismiss(saved)
+
+
+def detail_renderable(detail: CustomerDetail) -> Group:
+    customer = detail.customer
+    facts = Text()
+    facts.append(customer.email, style="bold")
+    for part in (customer.name, customer.company, customer.address):
+        if part:
+            facts.append(f"\n{part}")
+    facts.append(f"\n{customer.licenses:,} licenses · {customer.subscriptions:,} subscriptions · spent "
+                 f"{format_credits(customer.spend_this_year)} this year", style="dim")
+    if customer.notes:
+        facts.append(f"\nNotes: {customer.notes}", style="italic")
+    holdings = Table(title="Licenses and subscriptions", title_justify="left", expand=True, box=None,
+                     show_edge=False, pad_edge=False)
+    for header in ("Key", "What", "Status"):
+        holdings.add_column(header, overflow="fold")
+    for held in detail.holdings:
+        holdings.add_row(held.key, held.what, held.status)
+    if not detail.holdings:
+        holdings.add_row(Text("none", style="dim"), "", "")
+    lines = Table(title="Charged for them", title_justify="left", expand=True, box=None, show_edge=False,
+                  pad_edge=False)
+    for header, justify in (("Date", "left"), ("Invoice", "left"), ("Line", "left"), ("Amount", "right")):
+        lines.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for line in detail.lines:
+        lines.add_row(line.placed_at.strftime("%Y-%m-%d"), line.invoice_number or Text("draft", style="dim"),
+                      line.description, format_credits(line.amount))
+    if not detail.lines:
+        lines.add_row(Text("nothing charged", style="dim"), "", "", "")
+    return Group(facts, Text(""), holdings, Text(""), lines)
+
+
+class CustomerDetailScreen(PortalModal[None]):
+    """One customer: who they are, what they hold, and the order lines for it."""
+
+    SCOPE = "customer"
+    CSS_PATH = style("customers.tcss")
+    BINDINGS = commands.bindings(SCOPE)
+
+    def __init__(self, customer: Customer) -> None:
+        super().__init__()
+        self.customer = customer
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="customer-detail"):
+            yield Static(f"{self.customer.email} · reading…", id="customer-body")
+            yield Problem(id="customer-problem")
+            yield Static("escape: close", id="customer-hint")
+
+    def on_mount(self) -> None:
+        self.run_worker(self._load(), group="load", exit_on_error=False)
+
+    async def _load(self) -> None:
+        customer_id = self.customer.id
+        detail = await self.call_portal(lambda client: client.customer(customer_id), retry_key="ctrl+r")
+        if detail is not None:
+            self.query_one("#customer-body", Static).update(detail_renderable(detail))
+
+    def action_refresh(self) -> None:
+        self.run_worker(self._load(), group="load", exit_on_error=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class CustomerExportScreen(FormScreen):
+    """Write the customers the filter matches (all of them, not only the rows on screen) to a
+    CSV file. Dismissed with the path written, or None."""
+
+    TITLE_TEXT = "Write the customers to a CSV file"
+    HINT = "ctrl+s: write · escape: cancel"
+
+    def __init__(self, text: str, total: int | None) -> None:
+        super().__init__()
+        self.text, self.total = text, total
+
+    def fields(self) -> ComposeResult:
+        count = f"{self.total:,} " if self.total is not None else ""
+        yield Static(f"The {count}customers matching {self.text!r}" if self.text else f"All {count}customers",
+                     classes="form-about")
+        yield Label("Write to")
+        yield Input(DEFAULT_EXPORT, id="export-path")
+
+    def action_submit(self) -> None:
+        path, problem = target_path(self.query_one("#export-path", Input).value, DEFAULT_EXPORT)
+        if path is None:
+            self.say(f"Write to: {problem}")
+            return
+        self.run_worker(self._export(path), group="export", exclusive=True, exit_on_error=False)
+
+    async def _export(self, path: Path) -> None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        chosen, cursor = CustomerFilter(text=self.text), None
+        while True:
+            page = await self.call_portal(lambda client, after=cursor: client.customers(chosen, cursor=after,
+                                                                                          limit=500))
+            if page is None:
+                return  # the portal's reason is in the dialog; nothing was written
+            writer.writerows(csv_row(customer) for customer in page.items)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        try:
+            await asyncio.to_thread(path.write_text, buffer.getvalue(), encoding="utf-8")
+        except OSError as error:
+            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
+            return
+        self.dismiss(str(path))

@@ -1,0 +1,108 @@
+"""The customers screen with Pilot: filter as you type, one customer's holdings and charges,
+adding and editing, writing the list to CSV, and a purchase elsewhere showing up without a
+refresh."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seattui.domain.customers import CustomerFilter
+from seattui.tui.changes import PURCHASE
+from seattui.tui.screens.customer_forms import CustomerDetailScreen, CustomerExportScreen, CustomerForm
+from seattui.tui.screens.customers import CustomersScreen
+from seattui.tui.screens.dashboard import DashboardScreen
+
+from harness import PortalHarness
+from license_setup import a_license
+from tui_support import make_app, screen_text, type_text, until, until_screen, until_text
+
+SIZE = (100, 32)
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """The app's tests run on SQLite; the portal's own tests cover PostgreSQL."""
+    return sqlite_url
+
+
+async def open_customers(pilot: Any, rows: int) -> CustomersScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.ready,
+                what="the dashboard taking keys")
+    await pilot.press("g", "c")
+    screen: CustomersScreen = await until_screen(pilot, CustomersScreen)
+    await until(pilot, lambda: len(screen.table.rows) == rows, what=f"{rows} customers")
+    return screen
+
+
+async def test_filter_then_a_customer_with_what_they_hold_and_were_charged(harness: PortalHarness) -> None:
+    await a_license(harness, customer_email="ada@example.org", quantity=2)
+    await a_license(harness, customer_email="bob@example.org", quantity=1)
+    app = make_app(harness, token=(await harness.login("acme-viewer")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_customers(pilot, 2)
+        await until_text(pilot, "2 customers")
+        await pilot.press("slash")
+        await type_text(pilot, "ada")
+        await until(pilot, lambda: [c.email for c in screen.table.rows] == ["ada@example.org"], what="ada only")
+        await pilot.press("enter", "enter")
+        detail: CustomerDetailScreen = await until_screen(pilot, CustomerDetailScreen)
+        await until_text(pilot, "RemoteDesk permanent, 2 users")
+        assert "98.00" in screen_text(app)  # what her license's order line charged
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, what="back on the list")
+        assert detail is not None
+
+
+async def test_add_then_edit_a_customer_and_write_the_list_to_csv(harness: PortalHarness, tmp_path: Path) -> None:
+    client = await harness.login("acme-op")
+    app = make_app(harness, token=client.token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_customers(pilot, 0)
+        await until_text(pilot, "No customers yet")
+        await pilot.press("n")
+        await until_screen(pilot, CustomerForm)
+        await type_text(pilot, "Grace@Example.org")
+        await pilot.press("tab")
+        await type_text(pilot, "Grace Hopper")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen, what="the form closed")
+        await until(pilot, lambda: [c.email for c in screen.table.rows] == ["grace@example.org"], what="the row")
+        await pilot.press("e")
+        await until_screen(pilot, CustomerForm)
+        await pilot.press("tab")  # to the company
+        await type_text(pilot, "US Navy")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen and screen.table.rows[0].company == "US Navy",
+                    what="the edit shown")
+        [saved] = (await client.customers(CustomerFilter(text="navy"))).items
+        assert (saved.name, saved.company) == ("Grace Hopper", "US Navy")
+
+        await pilot.press("w")
+        export: CustomerExportScreen = await until_screen(pilot, CustomerExportScreen)
+        box = export.query_one("#export-path")
+        box.value = ""  # type: ignore[attr-defined]
+        await type_text(pilot, str(tmp_path / "nowhere" / "c.csv"))
+        await pilot.press("ctrl+s")
+        await until_text(pilot, "there is no folder")
+        box.value = ""  # type: ignore[attr-defined]
+        await type_text(pilot, str(tmp_path))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen, what="the export done")
+        rows = list(csv.DictReader((tmp_path / "customers.csv").open(encoding="utf-8")))
+        assert [(r["email"], r["name"], r["company"]) for r in rows] == [
+            ("grace@example.org", "Grace Hopper", "US Navy")]
+
+
+async def test_a_purchase_for_a_new_email_shows_its_customer_without_a_refresh(harness: PortalHarness) -> None:
+    await a_license(harness, customer_email="ada@example.org", quantity=1)
+    app = make_app(harness, token=(await harness.login("acme-owner")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_customers(pilot, 1)
+        await a_license(harness, customer_email="new@example.org", quantity=1)
+        app.announce_change(PURCHASE)  # as the wizard does once it has bought
+        await until(pilot, lambda: sorted(c.email for c in screen.table.rows) == [
+            "ada@example.org", "new@example.org"], what="the new customer")
