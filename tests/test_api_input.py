@@ -73,7 +73,8 @@ async def test_an_invoice_reference_no_invoice_can_have_is_not_found(harness: Po
     from seattui.domain.errors import NotFound
 
     owner = await harness.login("acme-owner")
-    for method, path in (("GET", f"/invoices/{reference}"), ("POST", f"/invoices/{reference}/payment")):
+    for method, path in (("GET", f"/invoices/{reference}"), ("POST", f"/invoices/{reference}/payment"),
+                         ("GET", f"/invoices/{reference}/pdf"), ("POST", f"/invoices/{reference}/email")):
         with pytest.raises(NotFound):
             await owner.request(method, f"{API}{path}")
 

@@ -180,9 +180,9 @@ def test_the_cycle_check_sees_a_loop_closed_inside_a_function() -> None:
     assert import_cycles(import_graph(sources)) == [["app.screens.one", "app.screens.two"]]
 
 
-# Services that every change uses: its audit entry, its ledger entry and its order.
+# Services that every change uses: its audit entry, its ledger entry, its order and its mail.
 SHARED_SERVICES = {"seattui.portal.services.audit", "seattui.portal.services.credits",
-                   "seattui.portal.services.billing"}
+                   "seattui.portal.services.billing", "seattui.portal.services.outbox"}
 
 
 def test_services_read_other_areas_through_the_query_modules() -> None:
@@ -220,6 +220,28 @@ def test_importing_the_client_imports_neither_textual_nor_fastapi() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("command", [["whoami", "--json"], ["licenses", "--jsonl", "--expired"],
+                                     ["support", "--ending", "30"], ["audit", "--since", "2026-03-02"]],
+                         ids=lambda command: command[0])
+def test_the_read_commands_import_neither_textual_nor_fastapi(command: list[str]) -> None:
+    """A script with SEATTUI_PORTAL and SEATTUI_TOKEN, and no config file at all."""
+    probe = (
+        "import sys\n"
+        "from seattui.cli import main\n"
+        f"code = main({command!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'fastapi', 'starlette', 'sqlalchemy', 'shtab'))\n"
+        "print(bad, code)\n"
+        "raise SystemExit(9 if bad else 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True,
+        env={"SEATTUI_PORTAL": "http://127.0.0.1:9", "SEATTUI_TOKEN": "stui_x", "PATH": "/usr/bin:/bin",
+             "SEATTUI_CONFIG": "/nonexistent/seattui/config.toml"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[] 4" in done.stdout  # the portal is not there: exit 4, having loaded nothing heavy
 
 
 def test_the_credits_command_for_a_remote_profile_imports_neither_textual_nor_fastapi(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def test_serve_then_login_and_credits_from_other_processes(tmp_path: Path) -> No
         logout = seattui("logout")
         assert logout.returncode == 0
     refused = seattui("credits")
-    assert refused.returncode == 1 and "not logged in" in refused.stderr
+    assert refused.returncode == 3 and "not logged in" in refused.stderr
 
 
 def test_a_stopped_portal_is_a_message_not_a_traceback(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_stopped_portal_is_a_message_not_a_traceback(tmp_path: Path) -> None:
         assert seattui("login", "--portal", url, "--login", "peter", "--password-stdin",
                        stdin=OWNER_PASSWORD + "\n").returncode == 0
     done = seattui("credits")
-    assert done.returncode == 1
+    assert done.returncode == 4
     assert "Cannot reach the portal at" in done.stderr and "Traceback" not in done.stderr
 
 

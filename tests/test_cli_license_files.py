@@ -69,6 +69,10 @@ def test_a_license_file_is_written_verified_offline_and_refused_when_changed(tmp
     verified = seattui("license", "verify", str(tmp_path / "a.license"), "--public-key", str(keys))
     assert verified.returncode == 0, verified.stderr
     assert f"Key:           {key}" in verified.stdout and f"Quantity:      {quantity} " in verified.stdout
+    piped = seattui("license", "verify", "-", "--public-key", str(keys), stdin=(tmp_path / "a.license").read_text())
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.startswith("The license file on standard input: valid, signed by the portal.\n")
+    assert piped.stdout.splitlines()[1:] == verified.stdout.splitlines()[1:]
 
     text = (tmp_path / "a.license").read_text()
     (tmp_path / "b.license").write_text(text.replace(f"Quantity:      {quantity} ", "Quantity:      9999 "))

@@ -1,5 +1,5 @@
 """`seattui reassign PLAN.csv [--dry-run] [--json]` as a person runs it: the preview, the
-batch applied whole, refusals with their lines, and the exit codes 0, 1 and 2."""
+batch applied whole, refusals with their lines, and the exit codes 0, 1, 2 and 3."""
 
 from __future__ import annotations
 
@@ -89,6 +89,19 @@ def test_a_refused_plan_names_every_bad_line_and_changes_nothing(tmp_path: Path,
     assert "line    2  refused:" in text.stdout and "nothing was changed" in text.stdout
 
 
+def test_a_plan_from_standard_input(tmp_path: Path, portal_file: Path) -> None:
+    plan = HEADER + f"{person(0)},{person(3)},workspace\r\n"  # as a Windows editor saves it
+    preview = seattui("reassign", "-", "--dry-run", stdin=plan)
+    assert preview.returncode == 0, preview.stderr
+    assert f"<{person(0)}>  ->  " in preview.stdout and seat_holders(portal_file) == {person(0), person(1), person(2)}
+    applied = seattui("reassign", "-", "--json", stdin=plan)
+    assert applied.returncode == 0, applied.stderr
+    assert (json.loads(applied.stdout)["plan"], json.loads(applied.stdout)["count"]) == ("-", 1)
+    assert seat_holders(portal_file) == {person(1), person(2), person(3)}
+    empty = seattui("reassign", "-", stdin="")
+    assert empty.returncode == 2 and "the plan on standard input" in empty.stderr
+
+
 def test_bad_usage_and_unreadable_files_exit_with_2(tmp_path: Path) -> None:
     missing = seattui("reassign", str(tmp_path / "nowhere.csv"))
     assert missing.returncode == 2 and "Cannot read" in missing.stderr
@@ -100,7 +113,7 @@ def test_bad_usage_and_unreadable_files_exit_with_2(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00garbage")
     assert seattui("reassign", str(binary)).returncode == 2
     logged_out = seattui("reassign", write(tmp_path, "a@x.example,b@x.example,\n"))
-    assert logged_out.returncode == 2 and "seattui login" in logged_out.stderr
+    assert logged_out.returncode == 3 and "seattui login" in logged_out.stderr
     too_long = seattui("reassign", write(tmp_path, "a@x.example,b@x.example,\n" * (MAX_MOVES + 1)))
     assert too_long.returncode == 2 and f"has {MAX_MOVES + 1:,} moves" in too_long.stderr
     assert f"takes at most {MAX_MOVES:,}" in too_long.stderr

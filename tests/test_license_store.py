@@ -61,7 +61,8 @@ async def store(sqlite_url: str) -> Any:
 FILTERS = [LicenseFilter(), LicenseFilter(q="contoso"), LicenseFilter(product_id="mailguard"),
            LicenseFilter(edition_id="basic"), LicenseFilter(term=Term.TRIAL),
            LicenseFilter(status=LicenseStatus.ACTIVATED), LicenseFilter(support="expired"),
-           LicenseFilter(support_from=date(2026, 1, 1), support_to=date(2026, 2, 1)), LicenseFilter(trial_ending=True)]
+           LicenseFilter(support_from=date(2026, 1, 1), support_to=date(2026, 2, 1)), LicenseFilter(trial_ending=True),
+           LicenseFilter(expired=True), LicenseFilter(term=Term.PERMANENT, support_ending_days=90)]
 
 
 @pytest.mark.parametrize("sort", list(LicenseSort))

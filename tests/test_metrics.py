@@ -4,6 +4,7 @@ embedded portal), on a port of their own, and summed over several worker process
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,10 +21,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from seattui.domain.errors import UnknownKey
+from seattui.portal.app import create_app
+from seattui.portal.mailer import MailDelivery
+from seattui.portal.services import outbox
+from seattui.portal.smtp import smtp_server
 from seattui.domain.licensing import ActivationRequest
 
 from cli_helpers import free_port
 from harness import PortalHarness, running_portal
+from harness import test_settings as settings_for  # not collected as a test
+from mail_server import MailServer
+from test_api_billing import a_key, monthly, permanent, set_terms
 from license_setup import a_license
 
 
@@ -77,6 +86,57 @@ async def test_activation_calls_by_outcome(measured: PortalHarness) -> None:
     found = await scrape(measured)
     assert value(found, "seattui_activation_calls_total", action="activate", outcome="ok") == 1
     assert value(found, "seattui_activation_calls_total", action="activate", outcome="unknown_key") == 1
+
+
+async def test_billing_runs_are_counted_with_what_they_finalized_and_when_they_last_succeeded(
+        harness: PortalHarness) -> None:
+    await set_terms(harness, "Acme", monthly("5000.00"))
+    await (await harness.login("acme-owner")).create_license(permanent(await a_key(harness)))
+    harness.clock.advance(days=30)  # into April: March's invoice is due to be finalized
+    app = create_app(settings_for(harness.portal.settings.database_url, harness.clock, metrics=True,
+                                  billing_check_every=timedelta(hours=1)))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as http:
+            for _ in range(600):  # the run goes beside the start: wait until it has been counted
+                found = samples((await http.get("/metrics")).text)
+                if value(found, "seattui_billing_runs_total", outcome="ok"):
+                    break
+                await asyncio.sleep(0.05)
+    assert value(found, "seattui_billing_runs_total", outcome="ok") == 1
+    assert value(found, "seattui_billing_runs_total", outcome="failed") == 0
+    assert value(found, "seattui_billing_invoices_finalized_total") == 1
+    assert value(found, "seattui_billing_run_duration_seconds_count") == 1
+    assert value(found, "seattui_billing_last_success_timestamp_seconds") == harness.clock.now.timestamp()
+
+
+async def test_the_outbox_by_status_and_every_delivery_try_by_outcome(measured: PortalHarness) -> None:
+    metrics = measured.app.state.metrics
+    async with measured.as_org("Acme") as tx:
+        for to in ("ann@acme.example", "bob@acme.example", "cy@acme.example"):
+            await outbox.enqueue(tx.conn, tx.actor.org_id, to, "Your invoice", "Hello", cause="invoice", now=tx.now)
+    found = await scrape(measured)
+    assert [value(found, "seattui_outbox_mails", status=status) for status in ("waiting", "failed", "sent")] == [3, 0, 0]
+
+    dead = MailServer()  # nothing listens on its port yet
+    assert await MailDelivery(measured.portal, smtp_server(dead.url, timeout=5), "billing@portal.example",
+                              observe=metrics.observe_mail).deliver_due() == 0
+    found = await scrape(measured)
+    assert value(found, "seattui_mail_deliveries_total", outcome="retry") == 3
+    assert value(found, "seattui_outbox_mails", status="waiting") == 3
+
+    async with measured.portal.store.write() as conn:  # one refused for good, as a 5xx answer does
+        [claimed] = await outbox.claim_due(conn, measured.clock.now + outbox.FIRST_RETRY, 1)
+        await outbox.mark_not_sent(conn, claimed, measured.clock.now, "550 no such mailbox", permanent=True)
+    measured.clock.advance(seconds=outbox.FIRST_RETRY.total_seconds())
+    dead.start()
+    try:
+        assert await MailDelivery(measured.portal, smtp_server(dead.url, timeout=5), "billing@portal.example",
+                                  observe=metrics.observe_mail).deliver_due() == 2
+    finally:
+        dead.stop()
+    found = await scrape(measured)
+    assert [value(found, "seattui_outbox_mails", status=status) for status in ("waiting", "failed", "sent")] == [0, 1, 2]
+    assert value(found, "seattui_mail_deliveries_total", outcome="sent") == 2
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -260,6 +260,39 @@ class TestSupport:
         assert snap_compare(app, terminal_size=size, run_before=opened("s", SupportScreen, "space", "space"))
 
 
+class TestLedger:
+    @staticmethod
+    def _ready(screen: Any) -> bool:
+        return bool(screen.source.loaded)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_ledger(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.ledger import LedgerScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "o")
+            await settled(LedgerScreen, self._ready)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_an_order_with_its_lines(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.ledger import LedgerScreen
+        from seattui.tui.screens.ledger_forms import OrderScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "o")
+            await settled(LedgerScreen, self._ready)(pilot)
+            await pilot.press("2")
+            await settled(LedgerScreen, self._ready)(pilot)
+            await pilot.press("down", "enter")
+            await settled(OrderScreen)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+
 # -- #6: employees and seats ----------------------------------------------------------------
 
 DEPARTED_THEN_RECEIVERS = ("t", "t")  # the departed employees, who all hold seats in the demo
@@ -366,3 +399,105 @@ class TestCustomers:
     @pytest.mark.parametrize("size", SIZES)
     def test_customer_detail(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
         assert snap_compare(signed_in(demo), terminal_size=size, run_before=_ready(_customer_detail))
+
+
+# -- invoices -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def billed_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo on monthly terms since January: January's invoice overdue, February's open
+    (billed on March 1st), March's draft holding one order, and the demo's prepaid ones paid."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from seattui.domain.billing import BillingTerms, PaymentTerms
+    from seattui.domain.licensing import LicenseOrder, NewActivationKey, Term
+    from seattui.portal.billing_run import run_billing
+    from seattui.portal.context import Tx
+    from seattui.portal.seed import DEMO_ORGANIZATION
+    from seattui.portal.services import accounts, billing, keys, licenses
+
+    database = tmp_path_factory.mktemp("billed") / "demo.db"
+    clock = FakeClock(datetime(2026, 1, 12, 9, 30, tzinfo=UTC))
+
+    async def prepare() -> str:
+        portal = Portal(portal_settings(database, clock=clock, **FAST_HASHES))
+        await portal.start()
+
+        async def buy(quantity: int, reference: str | None = None) -> None:
+            async with portal.store.write() as conn:
+                org = await accounts.organization_by_name(conn, DEMO_ORGANIZATION)
+                tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=clock.now)
+                key = (await keys.create(tx, NewActivationKey(name="billing"))).key
+                await licenses.create(tx, LicenseOrder(key=key, product_id="remotedesk", edition_id="standard",
+                                                       term=Term.PERMANENT, quantity=quantity,
+                                                       reference_name=reference))
+
+        try:
+            await seed_demo(portal)
+            async with portal.store.write() as conn:
+                org = await accounts.organization_by_name(conn, DEMO_ORGANIZATION)
+                await billing.set_terms(Tx(conn=conn, actor=org, catalog=portal.catalog, now=clock.now),
+                                        BillingTerms(terms=PaymentTerms.MONTHLY, credit_limit=Decimal("5000"),
+                                                     due_days=14))
+            await buy(10, "Front desk")
+            await buy(2)
+            clock.now = datetime(2026, 2, 9, 9, 30, tzinfo=UTC)
+            await run_billing(portal.store, date(2026, 2, 1), clock)
+            await buy(5, "Warehouse")
+            clock.now = FakeClock().now  # the snapshots' day, March 2nd
+            await run_billing(portal.store, clock.now.date(), clock)
+            await buy(1)
+            session = await auth.login(portal, Credentials(login=DEMO_LOGIN, password=DEMO_PASSWORD))
+        finally:
+            await portal.close()
+        return session.token
+
+    return database, run_apart(prepare())
+
+
+def invoices_ready(screen: Any) -> bool:
+    return bool(screen.source.loaded)
+
+
+class TestInvoices:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_invoices(self, snap_compare: Any, billed_demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.invoices import InvoicesScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "i")
+            await settled(InvoicesScreen, invoices_ready)(pilot)
+
+        assert snap_compare(signed_in(billed_demo), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_lines(self, snap_compare: Any, billed_demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.invoice_dialogs import InvoiceDetailScreen
+        from seattui.tui.screens.invoices import InvoicesScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "i")
+            await settled(InvoicesScreen, invoices_ready)(pilot)
+            await pilot.press("enter")
+            await settled(InvoiceDetailScreen, lambda screen: screen.invoice.lines)(pilot)
+
+        assert snap_compare(signed_in(billed_demo), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_pay_review(self, snap_compare: Any, billed_demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.confirm import ConfirmScreen
+        from seattui.tui.screens.invoices import InvoicesScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+            await pilot.press("g", "i")
+            await settled(InvoicesScreen, invoices_ready)(pilot)
+            await pilot.press("p")
+            await until_screen(pilot, ConfirmScreen)
+            await pilot.pause()
+
+        assert snap_compare(signed_in(billed_demo), terminal_size=size, run_before=run_before)

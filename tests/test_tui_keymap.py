@@ -16,6 +16,7 @@ from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.employees import EmployeesScreen
 from seattui.tui.screens.go import GoScreen
 from seattui.tui.screens.keys import KeysScreen
+from seattui.tui.screens.ledger import LedgerScreen
 from seattui.tui.screens.licenses import LicensesScreen
 from seattui.tui.screens.login import LoginScreen
 from seattui.tui.screens.profiles import ProfilesScreen
@@ -51,14 +52,16 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
                     meanings.setdefault(key, set()).add(command.action)
     # Where a letter does two things, they are the same kind of thing under two names.
     alike = [{"assign", "again"}, {"upgrade", "change_channels"}, {"edit", "rename"},
-             {"new_key", "add"}, {"next_status", "next_mode"}, {"facets", "departments"}]
+             {"new_key", "add"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
+             # p: the review of the screen's change before it is made (the moves; the payment)
+             {"preview", "pay"}]
     for key, actions in meanings.items():
         assert len(actions) == 1 or any(actions <= group for group in alike), (key, actions)
 
 
 @pytest.mark.parametrize("letter, screen_type", [
     ("k", KeysScreen), ("l", LicensesScreen), ("s", SupportScreen), ("e", EmployeesScreen),
-    ("a", AssignScreen), ("d", DashboardScreen), ("c", CustomersScreen),
+    ("a", AssignScreen), ("d", DashboardScreen), ("o", LedgerScreen), ("c", CustomersScreen),
 ])
 async def test_g_then_a_letter_opens_each_screen_with_help_in_its_footer_at_80x24(
         harness: PortalHarness, letter: str, screen_type: type) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from seattui.cli.common import (
-    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _profile, _run, _with_portal,
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _on_portal, _profile, _run, _say, _with_portal,
 )
 
 
@@ -78,22 +78,7 @@ def cmd_billing_run(args: argparse.Namespace) -> int:
 
 async def _client_work(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
     """Run `work(client)` with the profile's logged-in client."""
-    from seattui.config import load_token
-    from seattui.domain.errors import Unauthenticated
-    from seattui.wiring import connector_for
-
-    name, profile = _profile(args)
-    token = load_token(name)
-    if token is None:
-        _fail(f"Profile {name!r} is not logged in: run seattui login first.")
-    connector = connector_for(profile)
-    try:
-        async with await connector.open(token) as client:
-            return await work(client)
-    except Unauthenticated as error:
-        _fail(f"{error.message} (seattui login)")
-    finally:
-        await connector.close()
+    return await _on_portal(args, work)
 
 
 def _invoice_row(invoice: Any) -> str:
@@ -169,6 +154,71 @@ def cmd_invoice_pay(args: argparse.Namespace) -> int:
     return _run(_client_work(args, work))
 
 
+def _write_new(path: str, data: bytes, replace: bool) -> None:
+    """Write a file; an existing one only with `replace` (an admin keeps last month's copy)."""
+    try:
+        with open(path, "wb" if replace else "xb") as target:
+            target.write(data)
+    except FileExistsError:
+        _fail(f"{path} exists already: give another file with -o FILE, or --force to replace it.", EXIT_USAGE)
+    except OSError as error:
+        _fail(f"Cannot write {path}: {error.strerror or error}.", EXIT_USAGE)
+
+
+def cmd_invoice_pdf(args: argparse.Namespace) -> int:
+    import json
+
+    from seattui.domain.billing import invoice_filename
+
+    async def work(client: Any) -> tuple[str, bytes]:
+        invoice = await client.invoice(args.number)
+        if invoice.number is None:
+            _fail(f"The {invoice.period_start:%B %Y} invoice is still a draft: its PDF exists once the month "
+                  "is billed (at the start of the next month).")
+        return invoice.number, await client.invoice_pdf(invoice.number)
+
+    number, pdf = _run(_client_work(args, work))
+    path = args.output or invoice_filename(number)
+    _write_new(path, pdf, args.force)
+    if args.json:
+        print(json.dumps({"invoice": number, "file": path, "bytes": len(pdf)}))
+    else:
+        _say(f"Wrote invoice {number} to {path} ({len(pdf):,} bytes).")
+    return EXIT_OK
+
+
+def cmd_invoice_email(args: argparse.Namespace) -> int:
+    async def work(client: Any) -> Any:
+        return await client.email_invoice(args.number, args.to)
+
+    mailed = _run(_client_work(args, work))
+    if args.json:
+        print(mailed.model_dump_json())
+    else:
+        _say(f"Invoice {mailed.invoice} is on its way to {mailed.to}, its PDF attached "
+             "(the portal's mail task sends it; seattui outbox shows what waits).")
+    return EXIT_OK
+
+
+def cmd_billing_email(args: argparse.Namespace) -> int:
+    if args.clear and args.address:
+        _fail("Give an ADDRESS or --clear, not both.", EXIT_USAGE)
+
+    async def work(client: Any) -> Any:
+        if args.clear or args.address:
+            return await client.set_billing_contact(None if args.clear else args.address)
+        return await client.billing_contact()
+
+    contact = _run(_client_work(args, work))
+    if args.json:
+        print(contact.model_dump_json())
+    elif contact.billing_email:
+        _say(f"Invoices are emailed to {contact.billing_email}.")
+    else:
+        print("No billing address: set one with seattui billing-email ADDRESS.")
+    return EXIT_OK
+
+
 def add_commands(commands: Any, db_help: str) -> None:
     terms = commands.add_parser("terms", help="set an organization's payment terms (portal operator)",
                                 description="How an organization pays, set directly on the portal's database.")
@@ -205,7 +255,7 @@ def add_commands(commands: Any, db_help: str) -> None:
     invoices.add_argument("--json", action="store_true", help="print a JSON array of invoices (see the README)")
     invoices.set_defaults(handler=cmd_invoices)
 
-    invoice = commands.add_parser("invoice", help="show or pay one invoice",
+    invoice = commands.add_parser("invoice", help="show, pay, write or email one invoice",
                                   description="One invoice, by number (INV-2026-000123) or a draft's id.")
     invoice_commands = invoice.add_subparsers(title="commands", metavar="COMMAND", required=True)
     show = invoice_commands.add_parser("show", help="the invoice with its lines")
@@ -216,3 +266,30 @@ def add_commands(commands: Any, db_help: str) -> None:
     pay.add_argument("number", metavar="NUMBER")
     pay.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     pay.set_defaults(handler=cmd_invoice_pay)
+    pdf = invoice_commands.add_parser(
+        "pdf", help="write the invoice's PDF to a file",
+        description="Write a finalized invoice's PDF, by default to NUMBER.pdf in the current directory. "
+                    "An existing file is never replaced silently: pass --force to replace it.")
+    pdf.add_argument("number", metavar="NUMBER")
+    pdf.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: NUMBER.pdf, like "
+                     "INV-2026-000123.pdf, here)")
+    pdf.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    pdf.add_argument("--json", action="store_true", help='print {"invoice", "file", "bytes"}')
+    pdf.set_defaults(handler=cmd_invoice_pdf)
+    email = invoice_commands.add_parser(
+        "email", help="email the invoice's PDF",
+        description="Have the portal email a finalized invoice with its PDF attached, to the organization's "
+                    "billing address (seattui billing-email) or to --to. The mail goes through the portal's outbox.")
+    email.add_argument("number", metavar="NUMBER")
+    email.add_argument("--to", metavar="ADDRESS", help="send it here instead of the billing address")
+    email.add_argument("--json", action="store_true", help='print {"invoice", "to", "message_id"}')
+    email.set_defaults(handler=cmd_invoice_email)
+
+    contact = commands.add_parser(
+        "billing-email", help="show or set where invoices are emailed",
+        description="The organization's billing address: invoices are emailed there unless another address is "
+                    "given. Without ADDRESS, shows it; owners and admins set or --clear it.")
+    contact.add_argument("address", metavar="ADDRESS", nargs="?")
+    contact.add_argument("--clear", action="store_true", help="remove the billing address")
+    contact.add_argument("--json", action="store_true", help='print {"billing_email"}')
+    contact.set_defaults(handler=cmd_billing_email)

@@ -16,7 +16,13 @@ from typing import Any, NoReturn, TypeVar
 
 from seattui.domain.text import printable
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+# Every command's exit codes (README "Scripting"): a script tells a refusal from a typo, from a
+# session to renew, from a portal to wait for.
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NOT_LOGGED_IN, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
+# The `code` of a JSON error (stderr, under --json) when the portal gave none of its own.
+ERROR_CODES = {EXIT_REFUSED: "refused", EXIT_USAGE: "usage", EXIT_NOT_LOGGED_IN: "not_logged_in",
+               EXIT_UNREACHABLE: "portal_unavailable"}
+PORTAL_ENV, TOKEN_ENV, PROFILE_ENV = "SEATTUI_PORTAL", "SEATTUI_TOKEN", "SEATTUI_PROFILE"
 T = TypeVar("T")
 
 # seattui uses no pydantic plugins; not scanning every installed package for them saves
@@ -27,9 +33,21 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 class CommandError(Exception):
     """A failure to report in one line and exit with `code`."""
 
-    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+    def __init__(self, message: str, code: int = EXIT_REFUSED, name: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.name = name or ERROR_CODES.get(code, "refused")
+
+
+def exit_code_of(error: Exception) -> int:
+    """What a portal's error means to a script: 3 log in again, 4 try later, 1 refused."""
+    from seattui.domain.errors import InvalidCredentials, PortalUnavailable, Unauthenticated
+
+    if isinstance(error, PortalUnavailable):
+        return EXIT_UNREACHABLE
+    if isinstance(error, Unauthenticated) and not isinstance(error, InvalidCredentials):
+        return EXIT_NOT_LOGGED_IN
+    return EXIT_REFUSED
 
 
 def _say(*values: object, sep: str = " ", end: str = "\n", file: Any = None, flush: bool = False) -> None:
@@ -39,8 +57,13 @@ def _say(*values: object, sep: str = " ", end: str = "\n", file: Any = None, flu
     print(printable(sep.join(str(value) for value in values), multiline=True), end=end, file=file, flush=flush)
 
 
-def _fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    raise CommandError(message, code)
+def _fail(message: str, code: int = EXIT_REFUSED, name: str | None = None) -> NoReturn:
+    raise CommandError(message, code, name)
+
+
+def _refused(error: Any, message: str | None = None) -> NoReturn:
+    """Fail with a portal's error, its exit code and its code (`session_expired`...)."""
+    raise CommandError(message or error.message, exit_code_of(error), error.code) from None
 
 
 def _read_password(from_stdin: bool, *, confirm: bool = False) -> str:
@@ -63,27 +86,73 @@ def _run(coroutine: Awaitable[T]) -> T:
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except SeattuiError as error:
-        _fail(error.message)
-
+        _refused(error)
 
 
 def _profile(args: argparse.Namespace) -> tuple[str, Any]:
-    from seattui.config import ConfigError, load_config
+    """The profile to use (--profile, else SEATTUI_PROFILE, else the config's default), with
+    SEATTUI_PORTAL beating the portal it names: a script or CI job needs no config file."""
+    from dataclasses import replace
+
+    from seattui.config import EMBEDDED, ConfigError, load_config
 
     try:
         config = load_config()
     except ConfigError as error:
         _fail(str(error), EXIT_USAGE)
-    name = args.profile or config.default_profile
-    return name, config.profile(name)
+    name = getattr(args, "profile", None) or os.environ.get(PROFILE_ENV, "").strip() or config.default_profile
+    profile = config.profile(name)
+    portal = os.environ.get(PORTAL_ENV, "").strip()
+    if portal:
+        if portal != EMBEDDED and not portal.startswith(("http://", "https://")):
+            _fail(f"{PORTAL_ENV} takes 'embedded' or a URL like http://HOST:PORT, not {portal!r}.", EXIT_USAGE)
+        profile = replace(profile, portal=portal)
+    return name, profile
+
+
+def _token(name: str) -> str | None:
+    """SEATTUI_TOKEN (an API token for scripts) beats the profile's saved session."""
+    from seattui.config import load_token
+
+    return os.environ.get(TOKEN_ENV, "").strip() or load_token(name)
+
+
+def _session_refused(name: str, error: Any) -> NoReturn:
+    """An expired or revoked token: exit 3, saying which token to renew."""
+    if os.environ.get(TOKEN_ENV, "").strip():
+        _refused(error, f"{error.message} (the token in {TOKEN_ENV}: make a new one, or unset it)")
+    _refused(error, f"{error.message} (seattui login)")
+
+
+def _logged_in(args: argparse.Namespace) -> tuple[str, Any, str]:
+    """The profile's name, the profile and its token; not logged in exits 3."""
+    name, profile = _profile(args)
+    token = _token(name)
+    if token is None:
+        _fail(f"Profile {name!r} is not logged in: run seattui login first (or set {TOKEN_ENV}).",
+              EXIT_NOT_LOGGED_IN)
+    return name, profile, token
 
 
 def _read_text(path: str, what: str) -> str:
+    if path == "-":
+        return _read_stdin(what)
     try:
         with open(path, encoding="utf-8-sig") as source:
             return source.read()
     except (OSError, UnicodeDecodeError) as error:
         _fail(f"Cannot read the {what} {path}: {getattr(error, 'strerror', None) or error}.", EXIT_USAGE)
+
+
+def _read_stdin(what: str) -> str:
+    """A file given as `-`: standard input, as UTF-8 (a byte-order mark dropped)."""
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _fail(f"The {what} on standard input is not UTF-8 text.", EXIT_USAGE)
+    except (OSError, ValueError, AttributeError):
+        _fail(f"Cannot read the {what} from standard input.", EXIT_USAGE)
+    return text  # bytes decoded as they are: "\r\n" rows reach the csv reader as from a file
 
 
 def _write_text(path: str, text: str, what: str) -> None:
@@ -96,20 +165,21 @@ def _write_text(path: str, text: str, what: str) -> None:
 
 async def _on_portal(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]], *, session: bool = True) -> T:
     """Run `work(client)` on the profile's portal, logged in unless `session` is false."""
-    from seattui.config import load_token
-    from seattui.domain.errors import Unauthenticated
+    from seattui.domain.errors import InvalidCredentials, Unauthenticated
     from seattui.wiring import connector_for
 
-    name, profile = _profile(args)
-    token = load_token(name)
-    if session and token is None:
-        _fail(f"Profile {name!r} is not logged in: run seattui login first.", EXIT_USAGE)
+    if session:
+        name, profile, token = _logged_in(args)
+    else:
+        (name, profile), token = _profile(args), None
     connector = connector_for(profile)
     try:
-        async with await connector.open(token if session else None) as client:
+        async with await connector.open(token) as client:
             return await work(client)
     except Unauthenticated as error:
-        _fail(f"{error.message} (seattui login)")
+        if not session or isinstance(error, InvalidCredentials):
+            raise
+        _session_refused(name, error)
     finally:
         await connector.close()
 

@@ -150,6 +150,7 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
     )
 
     text = _read_text(args.file, "license file")
+    shown = "The license file on standard input" if args.file == "-" else args.file
     if args.public_key:
         try:
             keys = parse_keyring(_read_text(args.public_key, "public keys file"))
@@ -165,7 +166,7 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
         facts = verify_license_file(text, keys, now=datetime.now(UTC), machine=args.machine,
                                     product_id=args.product, kind=kind)
     except LicenseFileRefused as refused:
-        _fail(f"{args.file} is not valid: {refused.message}")
+        _fail(f"{shown} is not valid: {refused.message}")
     if args.online:
         async def check(client: Any) -> Any:
             return await client.check_license_file(text)
@@ -174,8 +175,8 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
         if verdict.verdict.value != "current":
             fetch = (f" Write the new one with: seattui license file {facts.key} --product {facts.product_id}"
                      + (f" --machine {facts.machine}" if facts.machine else "") + " -o FILE.") if verdict.file else ""
-            _fail(f"{args.file} verifies, but the portal says: {verdict.message}{fetch}")
-    print(f"{args.file}: valid, signed by the portal" + (" and current" if args.online else "") + ".")
+            _fail(f"{shown} verifies, but the portal says: {verdict.message}{fetch}")
+    print(f"{shown}: valid, signed by the portal" + (" and current" if args.online else "") + ".")
     print(describe(facts))
     return EXIT_OK
 
@@ -217,7 +218,8 @@ def add_commands(commands: Any, db_help: str) -> None:
             description=(f"{action.capitalize()} the machine of a request file exactly as an online "
                          f"{action[:-1]}ion would, and write "
                          + ("its machine file." if action == "activate" else "the signed release receipt.")))
-        offline.add_argument("request", metavar="REQUEST", help="the request file the licensed software wrote")
+        offline.add_argument("request", metavar="REQUEST",
+                             help="the request file the licensed software wrote (- : standard input)")
         offline.add_argument("-o", "--output", required=True, metavar="RESPONSE",
                              help="where to write the " + ("machine file" if action == "activate" else "receipt"))
         offline.set_defaults(handler=cmd_license_offline_activate if action == "activate"
@@ -236,7 +238,7 @@ def add_commands(commands: Any, db_help: str) -> None:
         "verify", help="check a license file's signature, expiry and machine",
         description="Check a license file (or release receipt) and print its facts. Exit codes: 0 valid, "
                     "1 not valid (the reason is printed), 2 a file that cannot be read.")
-    verify.add_argument("file", metavar="FILE")
+    verify.add_argument("file", metavar="FILE", help="the license file (- : standard input)")
     verify.add_argument("--public-key", metavar="FILE",
                         help="the public keys (seattui signing-key public); default: ask the profile's portal")
     verify.add_argument("--machine", metavar="FINGERPRINT", help="refuse a machine file for another machine")

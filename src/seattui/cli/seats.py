@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from seattui.cli.common import (
-    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _profile, _run, _say,
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _logged_in, _on_portal, _read_stdin, _run, _say,
 )
 
 
@@ -15,51 +15,36 @@ from seattui.cli.common import (
 
 def cmd_reassign(args: argparse.Namespace) -> int:
     """Apply (or --dry-run) a CSV plan of seat moves whole: 0 applied (or a clean dry run),
-    1 refused with a reason per row, 2 bad usage or an unreadable file."""
-    from seattui.config import load_token
+    1 refused with a reason per row, 2 bad usage or an unreadable file, 3 not logged in,
+    4 portal unreachable."""
     from seattui.domain.csvfile import RowProblem
-    from seattui.domain.errors import BatchRefused, Unauthenticated, ValidationFailed
+    from seattui.domain.errors import BatchRefused, ValidationFailed
     from seattui.domain.seating import MAX_MOVES, BatchOutcome, parse_plan, refused_moves
-    from seattui.wiring import connector_for
 
-    try:
-        with open(args.plan, encoding="utf-8-sig", newline="") as plan_file:
-            text = plan_file.read()
-    except (OSError, UnicodeDecodeError) as error:
-        _fail(f"Cannot read {args.plan}: {getattr(error, 'strerror', None) or error}.", EXIT_USAGE)
+    text = _read_plan(args.plan)
+    shown = "the plan on standard input" if args.plan == "-" else args.plan
     try:
         planned, problems = parse_plan(text)
     except ValidationFailed as error:
-        _fail(f"{args.plan}: {error.message}", EXIT_USAGE)
+        _fail(f"{shown}: {error.message}", EXIT_USAGE)
     if not planned and not problems:
-        _fail(f"{args.plan} has no moves under its header.", EXIT_USAGE)
+        _fail(f"{shown} has no moves under its header.", EXIT_USAGE)
     if len(planned) > MAX_MOVES:
-        _fail(f"{args.plan} has {len(planned):,} moves; one batch, applied whole, takes at most {MAX_MOVES:,}. "
+        _fail(f"{shown} has {len(planned):,} moves; one batch, applied whole, takes at most {MAX_MOVES:,}. "
               "Split the plan into files of at most that many rows.", EXIT_USAGE)
-    name, profile = _profile(args)
-    token = load_token(name)
-    if token is None:
-        _fail(f"Profile {name!r} is not logged in: run seattui login first.", EXIT_USAGE)
+    _logged_in(args)  # before anything is sent: not logged in exits 3
     lines = [line for line, _ in planned]
     moves = [move for _, move in planned]
     dry_run = args.dry_run or bool(problems)  # a file with bad rows is only ever checked
 
-    async def work() -> BatchOutcome | None:
-        if not moves:
-            return None
-        connector = connector_for(profile)
+    async def work(client: Any) -> BatchOutcome:
         try:
-            async with await connector.open(token) as client:
-                return await client.reassign(moves, dry_run=dry_run)
+            outcome: BatchOutcome = await client.reassign(moves, dry_run=dry_run)
+            return outcome
         except BatchRefused as error:
-            refused = refused_moves(error.details)
-            return BatchOutcome(moves=refused)
-        except Unauthenticated as error:
-            _fail(f"{error.message} (seattui login)")
-        finally:
-            await connector.close()
+            return BatchOutcome(moves=refused_moves(error.details))
 
-    outcome = _run(work())
+    outcome = _run(_on_portal(args, work)) if moves else None
     refused = problems + [RowProblem(line=lines[move.index], reason=move.problem)
                           for move in (outcome.moves if outcome else []) if move.problem]
     refused.sort(key=lambda problem: problem.line)
@@ -69,8 +54,19 @@ def cmd_reassign(args: argparse.Namespace) -> int:
 
         _say(json.dumps(_plan_report(args.plan, dry_run, outcome, lines, refused)))
     else:
-        _print_plan(args.plan, dry_run, outcome, lines, refused, total=len(moves) + len(problems))
+        _print_plan(shown, dry_run, outcome, lines, refused, total=len(moves) + len(problems))
     return EXIT_OK if applied or (args.dry_run and not refused) else EXIT_REFUSED
+
+
+def _read_plan(path: str) -> str:
+    """The plan file's text; `-` reads it from standard input."""
+    if path == "-":
+        return _read_stdin("plan")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as plan_file:
+            return plan_file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.", EXIT_USAGE)
 
 
 def _plan_report(plan: str, dry_run: bool, outcome: Any, lines: list[int], refused: list[Any]) -> dict[str, Any]:
@@ -110,8 +106,9 @@ def add_commands(commands: Any, db_help: str) -> None:
         "reassign", help="move seats between employees from a CSV plan",
         description="Move seats from a CSV plan with the columns from_email,to_email,product (product empty: "
                     "every seat of from_email). The plan is applied whole or not at all. Exit codes: 0 applied "
-                    "(or a clean dry run), 1 refused with a reason per row, 2 bad usage or an unreadable file.")
-    reassign.add_argument("plan", metavar="PLAN.csv", help="the plan file")
+                    "(or a clean dry run), 1 refused with a reason per row, 2 bad usage or an unreadable file, 3 not "
+                    "logged in, 4 portal unreachable.")
+    reassign.add_argument("plan", metavar="PLAN.csv", help="the plan file; - reads it from standard input")
     reassign.add_argument("--dry-run", action="store_true", help="check the plan and print every move; change nothing")
     reassign.add_argument("--json", action="store_true",
                           help='print {"applied", "dry_run", "batch_id", "count", "products", "moves", "refused"}')

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from seattui.cli.common import (
-    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _profile, _read_password,
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _on_portal, _profile, _read_password,
     _run, _say,
 )
 
@@ -17,7 +17,11 @@ from seattui.cli.common import (
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    return run_terminal_app(args.profile)
+    import os
+
+    from seattui.cli.common import PROFILE_ENV
+
+    return run_terminal_app(args.profile or os.environ.get(PROFILE_ENV, "").strip() or None)
 
 
 def run_terminal_app(profile_name: str | None) -> int:
@@ -107,24 +111,8 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 
 def cmd_credits(args: argparse.Namespace) -> int:
-    from seattui.config import load_token
-    from seattui.domain.errors import Unauthenticated
-    from seattui.wiring import connector_for
-
-    name, profile = _profile(args)
-    token = load_token(name)
-    if token is None:
-        _fail(f"Profile {name!r} is not logged in: run seattui login first.")
-
-    async def work() -> int:
-        connector = connector_for(profile)
-        try:
-            async with await connector.open(token) as client:
-                balance = await client.balance()
-        except Unauthenticated as error:
-            _fail(f"{error.message} (seattui login)")
-        finally:
-            await connector.close()
+    async def work(client: Any) -> int:
+        balance = await client.balance()
         if args.json:
             _say(balance.model_dump_json())
         else:
@@ -133,7 +121,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
             _say(f"{balance.organization}: {format_credits(balance.balance)} {balance.unit}")
         return EXIT_OK
 
-    return _run(work())
+    return _run(_on_portal(args, work))
 
 
 def add_commands(commands: Any, db_help: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import uuid
 from urllib.parse import quote
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -15,9 +16,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Me, NewOrganization, Session, SetupStatus
 from seattui.domain.audit import AuditEntry
-from seattui.domain.billing import Invoice, Order
+from seattui.domain.billing import (
+    BillingContact, BillingContactChange, Invoice, InvoiceEmail, InvoiceMailed, InvoiceSort, Order, OrderFilter,
+)
 from seattui.domain.catalog import Catalog
-from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
 from seattui.domain.customers import Customer, CustomerDetail, CustomerDetails, CustomerFilter, CustomerSort, NewCustomer
 from seattui.domain.dashboard import Dashboard
 from seattui.domain.licensing import (
@@ -282,8 +285,11 @@ class PortalClient:
     async def balance(self) -> CreditBalance:
         return await self._get("/credits/balance", CreditBalance)
 
-    async def ledger(self, *, cursor: str | None = None, limit: int = 50) -> Page[LedgerEntry]:
-        return await self._get("/credits/ledger", Page[LedgerEntry], cursor=cursor, limit=limit)
+    async def ledger(self, wanted: LedgerFilter | None = None, *, cursor: str | None = None,
+                     limit: int = 50) -> Page[LedgerEntry]:
+        """Ledger entries, newest first, filtered by the portal."""
+        params = (wanted or LedgerFilter()).query_params()
+        return await self._get("/credits/ledger", Page[LedgerEntry], **params, cursor=cursor, limit=limit)
 
     async def grant_credits(self, org_id: int, amount: Decimal, memo: str = "") -> LedgerEntry:
         entry: LedgerEntry = await self._send(
@@ -293,19 +299,28 @@ class PortalClient:
 
     # -- orders and invoices -----------------------------------------------------------------
 
-    async def orders(self, *, cursor: str | None = None, limit: int = 50) -> Page[Order]:
-        """Every paid change, newest first, with its lines."""
-        return await self._get("/orders", Page[Order], cursor=cursor, limit=limit)
+    async def orders(self, wanted: OrderFilter | None = None, *, cursor: str | None = None,
+                     limit: int = 50) -> Page[Order]:
+        """Every paid change, newest first, with its lines, filtered by the portal."""
+        params = (wanted or OrderFilter()).query_params()
+        return await self._get("/orders", Page[Order], **params, cursor=cursor, limit=limit)
 
     async def order(self, order_id: int) -> Order:
         return await self._get(f"/orders/{order_id}", Order)
 
-    async def invoices(self, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100) -> Page[Invoice]:
+    async def invoices(self, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100,
+                       text: str | None = None, sort: InvoiceSort = InvoiceSort.NEWEST,
+                       descending: bool = False) -> Page[Invoice]:
         """The first page: every unpaid invoice (drafts included), then the paid ones, newest
-        first; pass next_cursor for more paid ones. Without their lines."""
+        first or by `sort`; pass next_cursor for more paid ones. `text` keeps the invoices
+        whose number holds it. Without their lines."""
         params: dict[str, Any] = {"unpaid": unpaid, "limit": limit}
         if cursor is not None:
             params["cursor"] = cursor
+        if text:
+            params["q"] = text
+        if sort is not InvoiceSort.NEWEST or descending:
+            params.update(sort=sort.value, descending=descending)
         return await self._get("/invoices", Page[Invoice], **params)
 
     async def invoice(self, reference: str) -> Invoice:
@@ -317,6 +332,32 @@ class PortalClient:
         paid: Invoice = await self._send("POST", f"/invoices/{_path_part(reference)}/payment", Invoice,
                                          idempotency_key=idempotency_key)
         return paid
+
+    async def invoice_pdf(self, reference: str) -> bytes:
+        """The finalized invoice as a PDF document."""
+        response = await self.request("GET", f"{API}/invoices/{_path_part(reference)}/pdf", timeout=max(self.timeout, 60.0))
+        if not response.content.startswith(b"%PDF-"):
+            raise _unreadable()
+        return response.content
+
+    async def email_invoice(self, reference: str, to: str | None = None, *,
+                            idempotency_key: str | None = None) -> InvoiceMailed:
+        """Have the portal email the invoice's PDF to `to`, or to the billing address. Pass the
+        same idempotency_key to retry safely: one mail however often it is sent."""
+        mailed: InvoiceMailed = await self._send(
+            "POST", f"/invoices/{_path_part(reference)}/email", InvoiceMailed, InvoiceEmail(to=to),
+            idempotency_key=idempotency_key, timeout=max(self.timeout, 60.0))
+        return mailed
+
+    async def billing_contact(self) -> BillingContact:
+        """Where the organization's invoices are emailed."""
+        return await self._get("/organization/billing", BillingContact)
+
+    async def set_billing_contact(self, billing_email: str | None) -> BillingContact:
+        """Set (None: clear) the organization's billing address; owners and admins."""
+        contact: BillingContact = await self._send(
+            "PUT", "/organization/billing", BillingContact, BillingContactChange(billing_email=billing_email))
+        return contact
 
     async def dashboard(self) -> Dashboard:
         return await self._get("/dashboard", Dashboard)
@@ -676,9 +717,11 @@ class PortalClient:
     # -- audit -------------------------------------------------------------------------------
 
     async def audit(
-        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None
+        self, *, cursor: str | None = None, limit: int = 50, batch_id: str | None = None, since: date | None = None
     ) -> Page[AuditEntry]:
-        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id)
+        """Newest first; `since`: only the entries made on that day (UTC) or later."""
+        return await self._get("/audit", Page[AuditEntry], cursor=cursor, limit=limit, batch_id=batch_id,
+                               since=since.isoformat() if since else None)
 
 
 def _unreadable() -> errors.PortalFault:

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from seattui.domain.base import Count, Credits, DomainModel, PlainText
 from seattui.domain.money import format_credits
+from seattui.domain.paging import DatedFilter
 
 MAX_PO_NUMBER = 80
 MAX_REFERENCE_NAME = 120
@@ -145,6 +146,13 @@ class OrderLine(DomainModel):
     object_id: int | None = None
 
 
+class OrderFilter(DatedFilter):
+    """The orders a page shows; `q` is found in the reference name, the PO number, the login
+    who placed it, the invoice number or a line's description."""
+
+    kind: OrderKind | None = None
+
+
 class Order(DomainModel):
     model_config = ConfigDict(frozen=True)
 
@@ -193,6 +201,56 @@ class Invoice(DomainModel):
     paid_at: datetime | None = None
     overdue: bool = False
     lines: list[InvoiceLine] = Field(default_factory=list)
+
+
+class InvoiceSort(StrEnum):
+    """How the invoices list is ordered (the unpaid ones always come first)."""
+
+    NEWEST = "newest"
+    NUMBER = "number"
+    TOTAL = "total"
+
+
+MAX_EMAIL = 320
+
+
+def invoice_filename(number: str) -> str:
+    """The PDF's file name: INV-2026-000123.pdf."""
+    return f"{number}.pdf"
+
+
+class BillingContact(DomainModel):
+    """Where the organization's invoices are emailed unless another address is given."""
+
+    billing_email: str | None = None
+
+
+class BillingContactChange(DomainModel):
+    billing_email: PlainText | None = Field(default=None, max_length=MAX_EMAIL)  # None clears it
+
+    @field_validator("billing_email", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+
+class InvoiceEmail(DomainModel):
+    """Email an invoice's PDF: to `to`, or else to the organization's billing address."""
+
+    to: PlainText | None = Field(default=None, max_length=MAX_EMAIL)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+
+class InvoiceMailed(DomainModel):
+    """An invoice's mail, written to the outbox: delivered by the portal's mail task."""
+
+    invoice: str
+    to: str
+    message_id: str
 
 
 class BillingRunReport(DomainModel):

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from seattui.domain.money import CREDIT_UNIT
 from seattui.domain.base import Credits, DomainModel, PlainText
+from seattui.domain.paging import DatedFilter
 
 
 class LedgerReason(StrEnum):
@@ -21,6 +22,12 @@ class LedgerReason(StrEnum):
     SEATS = "seats"
     REFUND = "refund"
     INVOICE = "invoice"  # an invoice paid from credits
+
+
+class LedgerFilter(DatedFilter):
+    """The ledger entries a page shows; `q` is found in the memo or the login who posted it."""
+
+    reason: LedgerReason | None = None
 
 
 class LedgerEntry(DomainModel):

@@ -14,6 +14,13 @@ from seattui.domain.base import DomainModel
 from seattui.domain.errors import ValidationFailed
 
 MAX_CELL = 1000
+# A cell a spreadsheet would run as a formula (CSV injection) starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Stored text as a cell that a spreadsheet shows and never runs: data, never a command."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class RowProblem(DomainModel):

@@ -11,6 +11,7 @@ from pydantic import EmailStr, Field, field_validator
 
 from seattui.domain.base import Credits, DomainModel, PlainText, RecordId
 from seattui.domain.billing import OrderLine
+from seattui.domain.csvfile import spreadsheet_text
 
 MAX_CUSTOMER_NAME = 200
 MAX_CUSTOMER_ADDRESS = 500
@@ -104,10 +105,7 @@ class CustomerDetail(DomainModel):
 
 
 def _cell(value: object) -> str:
-    text = str(value)
-    # A cell that a spreadsheet would run as a formula (=, +, -, @, a tab or a return first)
-    # is kept as text: a customer's name is data, never a command.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_text(str(value))
 
 
 def csv_row(customer: Customer) -> list[str]:

@@ -243,6 +243,7 @@ class ActivationStatus(DomainModel):
 MAX_BATCH = 10_000
 MAX_SUPPORT_YEARS = 5
 MAX_FILTER_TEXT = 100
+MAX_SUPPORT_ENDING_DAYS = 3650
 
 
 class SupportWindow(StrEnum):
@@ -276,6 +277,9 @@ class LicenseFilter(DomainModel):
     support_from: date | None = None
     support_to: date | None = None
     trial_ending: bool = False  # live trials that end within TRIALS_ENDING_DAYS (domain.dashboard)
+    expired: bool = False  # trials and annual terms that have ended (statuses trial_ended, term_ended)
+    # Support ending from today to this many days on, by the portal's date (scripts need not know it).
+    support_ending_days: int | None = Field(default=None, ge=0, le=MAX_SUPPORT_ENDING_DAYS)
 
     @field_validator("q")
     @classmethod

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     RELEASE_DEVICES = "release_devices"  # force a license's deactivation from its device
     GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
+    MANAGE_BILLING = "manage_billing"  # the billing address, and emailing invoices
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,6 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
             Permission.RELEASE_DEVICES,
+            Permission.MANAGE_BILLING,
         }
     ),
     Role.OWNER: frozenset(
@@ -53,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PURCHASE,
             Permission.MANAGE_USERS,
             Permission.RELEASE_DEVICES,
+            Permission.MANAGE_BILLING,
         }
     ),
 }

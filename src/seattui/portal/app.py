@@ -38,6 +38,7 @@ from seattui.portal.routes import (
 )
 from seattui.portal.billing_run import keep_billing
 from seattui.portal.mailer import delivery_for
+from seattui.portal.services import outbox
 from seattui.portal.runtime import Portal
 from seattui.portal.settings import PortalSettings
 
@@ -70,11 +71,19 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         delivery = app.state.mail_delivery = delivery_for(portal, metrics.observe_mail if metrics else None)
         if delivery is not None:
             delivery.start()
-        billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every, portal.catalog))
+        billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every,
+                                                    metrics.observe_billing_run if metrics else None, portal.catalog))
                    if settings.billing_check_every is not None else None)
+        # /metrics on a port of its own is answered off the event loop: keep its outbox figures read.
+        outbox_figures = (asyncio.create_task(_keep_outbox_figures(portal, metrics))
+                          if metrics is not None and not settings.metrics_on_api else None)
         try:
             yield
         finally:
+            if outbox_figures is not None:
+                outbox_figures.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outbox_figures
             if billing is not None:
                 billing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -102,6 +111,25 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     return app
 
 
+OUTBOX_FIGURES_EVERY = 15.0  # seconds; a scrape interval's order
+
+
+async def _read_outbox(portal: Portal, metrics: Any) -> None:
+    async with portal.store.read() as conn:
+        metrics.set_outbox(await outbox.status_counts(conn))
+
+
+async def _keep_outbox_figures(portal: Portal, metrics: Any) -> None:
+    while True:
+        try:
+            await _read_outbox(portal, metrics)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database away now: the figures stay as last read
+            pass
+        await asyncio.sleep(OUTBOX_FIGURES_EVERY)
+
+
 def _install_metrics(app: FastAPI, portal: Portal) -> Any:
     # prometheus-client only where metrics are wanted: the embedded portal starts without it.
     from seattui.portal.metrics import CONTENT_TYPE, PortalMetrics
@@ -111,5 +139,9 @@ def _install_metrics(app: FastAPI, portal: Portal) -> Any:
     if portal.settings.metrics_on_api:
         @app.get("/metrics", include_in_schema=False)
         async def exposition() -> Response:
+            try:
+                await _read_outbox(portal, metrics)
+            except Exception:  # a database away now: the other figures still answer
+                pass
             return Response(metrics.exposition(), media_type=CONTENT_TYPE)
     return metrics

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
@@ -41,6 +42,8 @@ log = logging.getLogger("seattui.portal.billing")
 BATCH = 500
 # Called between batches; tests use it to stop a run half-way.
 BatchHook = Callable[[int], Awaitable[None]]
+# Told of every background run: seconds taken, invoices finalized, ended well, when it ended (Unix time).
+RunObserver = Callable[..., None]
 
 
 async def _finalize_batch(store: Store, as_of: date) -> list[str]:
@@ -178,15 +181,23 @@ async def is_due(store: Store, today: date) -> bool:
         return bool(await drafts_to_finalize(conn, today, limit=1))
 
 
-async def keep_billing(store: Store, now: Callable[[], Any], every: timedelta, catalog: Catalog | None = None) -> None:
+async def keep_billing(store: Store, now: Callable[[], Any], every: timedelta,
+                       observe: RunObserver | None = None, catalog: Catalog | None = None) -> None:
     """The background job of `serve` and the embedded portal: run when due, then check again."""
     while True:
+        began = time.monotonic()
+        ran = False
         try:
             today = now().date()
             if await is_due(store, today):
-                await run_billing(store, today, now, catalog=catalog)
+                ran = True
+                report = await run_billing(store, today, now, catalog=catalog)
+                if observe is not None:
+                    observe(time.monotonic() - began, len(report.finalized), ok=True, ended_at=now().timestamp())
         except asyncio.CancelledError:
             raise
         except Exception:  # a database that is away now: try again at the next check
             log.exception("billing run failed; it runs again at the next check")
+            if observe is not None and ran:
+                observe(time.monotonic() - began, 0, ok=False, ended_at=now().timestamp())
         await asyncio.sleep(every.total_seconds())

@@ -6,7 +6,7 @@ import base64
 import json
 import math
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, Select, literal, or_, tuple_
@@ -178,6 +178,17 @@ def along_the_sort(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     condition as it is.
     """
     return _Likely(condition)
+
+
+def on_days(column: ColumnElement[datetime], since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """A time column on the days from `since` to `until`, both included (UTC days), as a range
+    the index on (org_id, column, id) answers."""
+    conditions: list[ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(column >= datetime.combine(since, time(), UTC))
+    if until is not None and until < date.max:
+        conditions.append(column < datetime.combine(until + timedelta(days=1), time(), UTC))
+    return conditions
 
 
 def containing(conn: AsyncConnection, columns: tuple[ColumnElement[str], ...], word: str) -> ColumnElement[bool]:

@@ -20,10 +20,14 @@ class Area(StrEnum):
     SUBSCRIPTIONS = "subscriptions"  # channel and seat subscriptions
     EMPLOYEES = "employees"  # employees and the seats they hold
     BATCHES = "batches"  # applied seat batches
+    ORDERS = "orders"  # orders and the invoices they go on
     CUSTOMERS = "customers"  # customers, what they hold and spent
+    INVOICES = "invoices"  # invoices: the month's draft grows with every order on monthly terms
 
 
 # What each kind of change touches, so call sites name the change, not a list to keep in sync.
-PURCHASE = frozenset({Area.CREDITS, Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS, Area.CUSTOMERS})
+PURCHASE = frozenset({Area.CREDITS, Area.ORDERS, Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS, Area.CUSTOMERS,
+                      Area.INVOICES})
+INVOICE_PAYMENT = frozenset({Area.CREDITS, Area.ORDERS, Area.INVOICES})
 LICENSE_EDIT = frozenset({Area.KEYS, Area.LICENSES, Area.CUSTOMERS})
 SEAT_MOVES = frozenset({Area.EMPLOYEES, Area.BATCHES, Area.SUBSCRIPTIONS})

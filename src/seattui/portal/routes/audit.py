@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -20,5 +21,8 @@ async def entries(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     batch_id: Annotated[PlainText | None, Query(max_length=36)] = None,
+    since: date | None = Query(None, description="only entries made on this day (UTC) or later"),
 ) -> Page[AuditEntry]:
-    return await read(request, actor, lambda tx: audit.list_entries(tx, cursor=cursor, limit=limit, batch_id=batch_id))
+    """The organization's audit trail, newest first."""
+    return await read(request, actor, lambda tx: audit.list_entries(
+        tx, cursor=cursor, limit=limit, batch_id=batch_id, since=since))

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
 from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
 from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
@@ -21,10 +23,13 @@ async def balance(request: Request, actor: CurrentActor) -> CreditBalance:
 async def ledger(
     request: Request,
     actor: CurrentActor,
-    cursor: str | None = None,
+    wanted: Annotated[LedgerFilter, Query()],
+    cursor: str | None = Query(None, max_length=500),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[LedgerEntry]:
-    return await read(request, actor, lambda tx: credits.ledger(tx, cursor=cursor, limit=limit))
+    """Ledger entries newest first: on the days `since` to `until` (UTC, both included), of
+    one `reason`, with `q` in the memo or the login who posted them."""
+    return await read(request, actor, lambda tx: credits.ledger(tx, cursor=cursor, limit=limit, wanted=wanted))
 
 
 @router.post("/organizations/{org_id}/credit-grants", status_code=201, response_model=LedgerEntry,

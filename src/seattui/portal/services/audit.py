@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -47,11 +48,13 @@ async def record_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
 
 
 async def list_entries(
-    tx: Tx, *, cursor: str | None, limit: int, batch_id: str | None = None
+    tx: Tx, *, cursor: str | None, limit: int, batch_id: str | None = None, since: date | None = None
 ) -> Page[AuditEntry]:
     query = select(audit_entries).where(audit_entries.c.org_id == tx.org_id)
     if batch_id:
         query = query.where(audit_entries.c.batch_id == batch_id)
+    if since is not None:
+        query = query.where(audit_entries.c.at >= datetime.combine(since, time.min, UTC))
     return await id_cursor_page(tx.conn, query, audit_entries.c.id, cursor, limit, _entry)
 
 

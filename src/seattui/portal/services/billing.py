@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import exists, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,18 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.billing import (
     DEFAULT_GRACE_DAYS,
+    BillingContact,
+    BillingContactChange,
     BillingTerms,
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoiceMailed,
+    InvoiceSort,
     InvoiceStatus,
     Order,
+    OrderFilter,
     OrderKind,
     OrderLine,
     Payment,
     PaymentMethod,
     PaymentTerms,
     Purchase,
+    invoice_filename,
     invoice_number,
     month_end,
     month_name,
@@ -48,16 +54,19 @@ from seattui.domain.billing import (
     period_key,
 )
 from seattui.domain.credits import LedgerReason
-from seattui.domain.errors import Conflict, CreditLimitReached, NotFound
+from seattui.domain.errors import Conflict, CreditLimitReached, NotFound, ValidationFailed
+from seattui.domain.invoice_document import InvoiceDocument, InvoiceDocumentLine
 from seattui.domain.licensing import License
+from seattui.domain.mail import MailAttachment
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
 from seattui.domain.pricing import ZERO, PriceLine, Quote, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
-from seattui.portal.paging import id_cursor_page
+from seattui.portal.invoice_pdf import render_invoice_pdf
+from seattui.portal.paging import along_the_sort, containing, id_cursor_page, keyset_page, on_days
 from seattui.portal.queries.licenses import ever_activated
-from seattui.portal.services import audit, credits
+from seattui.portal.services import audit, credits, outbox
 from seattui.portal.store.tables import (
     billing_claims,
     billing_terms,
@@ -429,9 +438,22 @@ def _order(row: Any, lines: list[OrderLine]) -> Order:
     )
 
 
-async def list_orders(tx: Tx, *, cursor: str | None, limit: int) -> Page[Order]:
-    """The organization's orders, newest first, with their lines."""
-    page = await id_cursor_page(tx.conn, _order_query(tx), orders.c.id, cursor, limit, lambda row: row)
+async def list_orders(tx: Tx, *, cursor: str | None, limit: int, wanted: OrderFilter | None = None) -> Page[Order]:
+    """The organization's orders, newest first, with their lines, filtered by days, kind and text."""
+    wanted = wanted or OrderFilter()
+    conditions = on_days(orders.c.placed_at, wanted.since, wanted.until)
+    if wanted.kind is not None:
+        conditions.append(orders.c.kind == wanted.kind.value)
+    if wanted.q:
+        # No index finds a substring: checked on each order as the page walks the time index.
+        described = exists().where(order_lines.c.order_id == orders.c.id,
+                                   containing(tx.conn, (order_lines.c.description,), wanted.q))
+        named = containing(tx.conn, (orders.c.reference_name, orders.c.po_number, orders.c.placed_by,
+                                     invoices.c.number), wanted.q)
+        conditions.append(along_the_sort(or_(named, described)))
+    page = await keyset_page(tx.conn, _order_query(tx).where(*conditions), sort=orders.c.placed_at,
+                             id_column=orders.c.id, descending=True, cursor=cursor, limit=limit,
+                             convert=lambda row: row)
     lines = await _lines_of(tx.conn, [row.id for row in page.items])
     return Page[Order](items=[_order(row, lines[row.id]) for row in page.items], next_cursor=page.next_cursor)
 
@@ -455,20 +477,49 @@ def _invoice(row: Any, today: date, lines: list[InvoiceLine] | None = None) -> I
     )
 
 
-async def list_invoices(tx: Tx, *, unpaid: bool = False, cursor: str | None = None,
-                        limit: int = 100) -> Page[Invoice]:
+def _invoice_sort(sort: InvoiceSort) -> Any:
+    # Paid invoices always have a number; each sort has its (org_id, key, id) index.
+    return {InvoiceSort.NEWEST: invoices.c.id, InvoiceSort.NUMBER: invoices.c.number,
+            InvoiceSort.TOTAL: invoices.c.total}[sort]
+
+
+def _unpaid_order(invoice: Invoice, sort: InvoiceSort) -> tuple[Any, ...]:
+    if sort is InvoiceSort.NUMBER:
+        return (invoice.number or "~", invoice.id)  # drafts (no number yet) after the numbered
+    if sort is InvoiceSort.TOTAL:
+        return (invoice.total, invoice.id)
+    return (invoice.period_start, invoice.id)
+
+
+async def list_invoices(tx: Tx, *, unpaid: bool = False, cursor: str | None = None, limit: int = 100,
+                        text: str | None = None, sort: InvoiceSort = InvoiceSort.NEWEST,
+                        descending: bool = False) -> Page[Invoice]:
     """The first page holds every unpaid invoice (drafts and finalized, a few: oldest month
-    first), then the paid ones newest first, paged by id."""
+    first unless sorted otherwise), then the paid ones, newest first or by `sort`, paged.
+    `text` keeps the invoices whose number holds it."""
     base = select(invoices).where(invoices.c.org_id == tx.org_id)
+    wanted = (text or "").strip().upper()[:20]
+    if wanted:
+        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        base = base.where(along_the_sort(invoices.c.number.like(f"%{escaped}%", escape="\\")))
     first: list[Invoice] = []
     if cursor is None:
         rows = (await tx.conn.execute(base.where(invoices.c.status.in_(UNPAID))
                                       .order_by(invoices.c.period_start, invoices.c.id))).all()
         first = [_invoice(row, tx.today) for row in rows]
+        if sort is not InvoiceSort.NEWEST or descending:
+            first.sort(key=lambda invoice: _unpaid_order(invoice, sort), reverse=descending)
     if unpaid:
         return Page[Invoice](items=first, next_cursor=None)
-    paid = await id_cursor_page(tx.conn, base.where(invoices.c.status == InvoiceStatus.PAID.value), invoices.c.id,
-                                cursor, limit, lambda row: _invoice(row, tx.today))
+    paid_only = base.where(invoices.c.status == InvoiceStatus.PAID.value)
+    if sort is InvoiceSort.NEWEST and not descending:
+        paid = await id_cursor_page(tx.conn, paid_only, invoices.c.id, cursor, limit,
+                                    lambda row: _invoice(row, tx.today))
+    else:
+        # NEWEST reversed is oldest first; the others ascend unless reversed.
+        paid = await keyset_page(tx.conn, paid_only, sort=_invoice_sort(sort), id_column=invoices.c.id,
+                                 descending=descending if sort is not InvoiceSort.NEWEST else False,
+                                 cursor=cursor, limit=limit, convert=lambda row: _invoice(row, tx.today))
     return Page[Invoice](items=first + paid.items, next_cursor=paid.next_cursor)
 
 
@@ -571,3 +622,64 @@ async def document_fields(tx: Tx, reference: str) -> dict[str, Any]:
         "subtotal": subtotal, "total": invoice.total, "paid": invoice.paid, "due": invoice.due,
     }
 
+
+
+async def invoice_document(tx: Tx, reference: str) -> InvoiceDocument:
+    """The finalized invoice as its PDF shows it (a draft has none: Conflict)."""
+    fields = await document_fields(tx, reference)
+    lines = tuple(InvoiceDocumentLine(**{**line, "quantity": Decimal(line["quantity"])}) for line in fields["lines"])
+    return InvoiceDocument(**{**fields, "lines": lines})
+
+
+# -- the billing address, and invoices by mail -------------------------------------------
+
+async def billing_contact(tx: Tx) -> BillingContact:
+    address = await tx.conn.scalar(select(organizations.c.billing_email).where(organizations.c.id == tx.org_id))
+    return BillingContact(billing_email=address)
+
+
+async def set_billing_contact(tx: Tx, change: BillingContactChange) -> BillingContact:
+    """An owner or admin sets (or clears) where the organization's invoices are emailed."""
+    tx.actor.require(Permission.MANAGE_BILLING)
+    before = await billing_contact(tx)
+    address = outbox.mail_address(change.billing_email) if change.billing_email else None
+    await tx.conn.execute(update(organizations).where(organizations.c.id == tx.org_id).values(billing_email=address))
+    await audit.record(tx, "billing.contact", "organization", tx.org_id,
+                       f"Billing address: {address or 'none'}",
+                       {"before": before.billing_email, "after": address})
+    return BillingContact(billing_email=address)
+
+
+def _mail_text(document: InvoiceDocument) -> str:
+    period = (f" for {document.period_start:%B %Y}" if document.summary and document.period_start else "")
+    due = (f"{format_credits(document.due)} credits are due by {document.due_on:%Y-%m-%d}."
+           if document.due > 0 else "It is paid; nothing is due.")
+    return (f"Hello,\n\nattached is invoice {document.number}{period} from {document.seller_name} to "
+            f"{document.buyer_name}, issued on {document.issued_on:%Y-%m-%d}: total "
+            f"{format_credits(document.total)} credits. {due}\n")
+
+
+async def email_invoice(tx: Tx, reference: str, to: str | None, drawn: InvoiceDocument | None = None,
+                        pdf: bytes | None = None) -> InvoiceMailed:
+    """Write the invoice's mail, its PDF attached, to the outbox in this transaction.
+
+    `drawn` and `pdf` are the document and the PDF the caller rendered before the transaction
+    (so the write lock is not held while it draws); drawn again here if the invoice changed since."""
+    tx.actor.require(Permission.MANAGE_BILLING)
+    document = await invoice_document(tx, reference)
+    if pdf is None or drawn != document:
+        pdf = render_invoice_pdf(document)
+    address = to or (await billing_contact(tx)).billing_email
+    if not address:
+        raise ValidationFailed(
+            "The organization has no billing address to email invoices to: give an address (--to), or "
+            "let an owner or admin set one with `seattui billing-email ADDRESS`.", {"to": "required"})
+    message_id = await outbox.enqueue(
+        tx.conn, tx.org_id, address, f"Invoice {document.number}", _mail_text(document),
+        attachments=[MailAttachment(invoice_filename(document.number), "application/pdf", pdf)],
+        cause=f"invoice {document.number}", now=tx.now)
+    sent_to = outbox.mail_address(address)
+    row = await _find_invoice(tx, document.number)
+    await audit.record(tx, "invoice.email", "invoice", row.id, f"Emailed invoice {document.number} to {sent_to}",
+                       {"to": sent_to, "message_id": message_id})
+    return InvoiceMailed(invoice=document.number, to=sent_to, message_id=message_id)

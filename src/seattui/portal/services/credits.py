@@ -17,13 +17,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.roles import OrgKind, Permission
-from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerReason, running_balances
+from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter, LedgerReason, running_balances
 from seattui.domain.errors import InsufficientCredits, NotFound
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
 from seattui.domain.pricing import PriceLine, total
 from seattui.portal.context import Tx
-from seattui.portal.paging import id_cursor_page
+from seattui.portal.paging import along_the_sort, containing, keyset_page, on_days
 from seattui.portal.services import audit
 from seattui.portal.store.tables import ledger_entries, organizations, users
 
@@ -165,13 +165,23 @@ async def balance(tx: Tx) -> CreditBalance:
     return CreditBalance(organization=tx.actor.org_name, balance=await balance_of(tx.conn, tx.org_id))
 
 
-async def ledger(tx: Tx, *, cursor: str | None, limit: int) -> Page[LedgerEntry]:
+async def ledger(tx: Tx, *, cursor: str | None, limit: int,
+                 wanted: LedgerFilter | None = None) -> Page[LedgerEntry]:
+    """The organization's ledger entries, newest first, filtered by days, reason and text."""
+    wanted = wanted or LedgerFilter()
+    conditions = [ledger_entries.c.org_id == tx.org_id, *on_days(ledger_entries.c.at, wanted.since, wanted.until)]
+    if wanted.reason is not None:
+        conditions.append(ledger_entries.c.reason == wanted.reason.value)
+    if wanted.q:
+        # No index finds a substring: checked on each entry as the page walks the time index.
+        conditions.append(along_the_sort(containing(tx.conn, (ledger_entries.c.memo, users.c.login), wanted.q)))
     query = (
         select(ledger_entries, users.c.login.label("actor_login"))
         .select_from(ledger_entries.outerjoin(users, users.c.id == ledger_entries.c.actor_id))
-        .where(ledger_entries.c.org_id == tx.org_id)
+        .where(*conditions)
     )
-    return await id_cursor_page(tx.conn, query, ledger_entries.c.id, cursor, limit, _entry)
+    return await keyset_page(tx.conn, query, sort=ledger_entries.c.at, id_column=ledger_entries.c.id,
+                             descending=True, cursor=cursor, limit=limit, convert=_entry)
 
 
 def _entry(row: Any) -> LedgerEntry:

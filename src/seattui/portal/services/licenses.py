@@ -245,6 +245,9 @@ def _conditions(tx: Tx, wanted: LicenseFilter, *, facets: bool = True) -> dict[s
             conditions["term"] = licenses.c.term == wanted.term.value
         if wanted.status:
             conditions["status"] = _status_conditions(today)[wanted.status]
+    if wanted.expired:
+        ended = _status_conditions(today)
+        conditions["expired"] = or_(ended[LicenseStatus.TRIAL_ENDED], ended[LicenseStatus.TERM_ENDED])
     # Through the sort's expression, so one index answers the window and the order by support end.
     support = LICENSE_SUPPORT_END
     windows = []
@@ -252,6 +255,8 @@ def _conditions(tx: Tx, wanted: LicenseFilter, *, facets: bool = True) -> dict[s
         windows.append(support < today)
     elif wanted.support is SupportWindow.ENDING:
         windows.append(support.between(today, today + timedelta(days=SUPPORT_ENDING_DAYS)))
+    if wanted.support_ending_days is not None:
+        windows.append(support.between(today, today + timedelta(days=wanted.support_ending_days)))
     if wanted.support_from or wanted.support_to:
         windows.append(support.between(wanted.support_from or date.min, wanted.support_to or date.max - timedelta(days=1)))
     if windows:

@@ -190,6 +190,13 @@ async def waiting_count(conn: AsyncConnection) -> int:
                                    .where(outbox_mails.c.status == MailStatus.WAITING.value))).scalar_one())
 
 
+async def status_counts(conn: AsyncConnection) -> dict[str, int]:
+    """How many mails the outbox holds in each status (every status named, zeros too)."""
+    found = dict((await conn.execute(select(outbox_mails.c.status, func.count())
+                                     .group_by(outbox_mails.c.status))).all())
+    return {status.value: int(found.get(status.value, 0)) for status in MailStatus}
+
+
 def _mail(row: dict, attachments: list[str]) -> OutboxMail:  # type: ignore[type-arg]
     return OutboxMail(id=row["id"], org_id=row["org_id"], message_id=row["message_id"], to=row["to_address"],
                       subject=row["subject"], cause=row["cause"], status=MailStatus(row["status"]),

@@ -77,6 +77,8 @@ organizations = Table(
     Column("kind", String(16), nullable=False),
     Column("parent_id", Id, ForeignKey("organizations.id")),
     Column("created_at", UTCDateTime, nullable=False),
+    # Where invoices are emailed unless another address is typed; set by an owner or admin.
+    Column("billing_email", String(320)),
 )
 
 users = Table(
@@ -133,6 +135,9 @@ ledger_entries = Table(
     CheckConstraint("balance_after >= 0", name="balance_not_negative"),
     UniqueConstraint("org_id", "sequence"),
     Index("ix_ledger_entries_org_id_id", "org_id", "id"),
+    # The ledger screen: newest first within a range of days, of one reason or all.
+    Index("ix_ledger_entries_org_id_at", "org_id", "at", "id"),
+    Index("ix_ledger_entries_org_id_reason_at", "org_id", "reason", "at", "id"),
 )
 
 activation_keys = Table(
@@ -357,6 +362,8 @@ audit_entries = Table(
     Column("batch_id", String(36)),
     Index("ix_audit_entries_org_id_id", "org_id", "id"),
     Index("ix_audit_entries_org_id_batch_id", "org_id", "batch_id"),
+    # `seattui audit --since DATE`: the entries of a recent stretch without walking all the older ones.
+    Index("ix_audit_entries_org_id_at", "org_id", "at", "id"),
 )
 
 # The portal's Ed25519 keys that sign license files. No route reads this table but for the
@@ -469,6 +476,9 @@ invoices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("org_id", "period_key", name="uq_invoices_org_id_period_key"),
     Index("ix_invoices_org_id_id", "org_id", "id"),
+    # The invoices list sorts by number or by total, a page at a time.
+    Index("ix_invoices_org_id_number_id", "org_id", "number", "id"),
+    Index("ix_invoices_org_id_total_id", "org_id", "total", "id"),
     # The billing run finds the drafts of months that have ended.
     Index("ix_invoices_status_period_start", "status", "period_start"),
 )
@@ -497,6 +507,9 @@ orders = Table(
     Column("total", BigInteger, nullable=False),
     Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
     Index("ix_orders_org_id_id", "org_id", "id"),
+    # The orders list: newest first within a range of days, of one kind or all.
+    Index("ix_orders_org_id_placed_at", "org_id", "placed_at", "id"),
+    Index("ix_orders_org_id_kind_placed_at", "org_id", "kind", "placed_at", "id"),
 )
 
 order_lines = Table(

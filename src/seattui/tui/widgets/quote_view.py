@@ -48,6 +48,16 @@ LICENSE = Payment("Refundable in full while the license is not activated on a de
 LICENSE_CHANGE = Payment("Refundable in full with the license while it is not activated on a device "
                          "(delete it); not once activated.")
 SUBSCRIPTION = Payment("Not refundable: a month paid stays paid, also when channels are removed later.")
+@dataclass(frozen=True)
+class InvoicePayment(Payment):
+    """Paying a finalized invoice: no change comes with it, only the payment."""
+
+    def how_paid(self, quote: Quote, *, refund: bool = False) -> str:
+        return "Paid now from your credits, in full." if quote.cost else "Nothing is due."
+
+
+INVOICE = InvoicePayment("Not refundable: a paid invoice stays paid; a later refund is a credit note on the "
+                         "next month's invoice.")
 REFUND = Payment("Deleted licenses cannot be restored; their keys stay.")
 
 
