@@ -64,28 +64,33 @@ def scratch_env() -> Iterator[tuple[Path, dict[str, str]]]:
 
 
 @contextmanager
-def serving(database: Path, env: dict[str, str]) -> Iterator[str]:
+def serving(database: Path | str, env: dict[str, str], *, extra: Sequence[str] = ()) -> Iterator[str]:
     """`seattui serve` on a free loopback port, stopped afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [SEATTUI, "serve", "--db", str(database), "--port", str(port), "--log-level", "warning"],
+        [SEATTUI, "serve", "--db", str(database), "--port", str(port), "--log-level", "warning", *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v1/health", timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"seattui serve did not start: {server.stderr.read().decode() if server.stderr else ''}") from None
-                time.sleep(0.1)
+        wait_until_up(url, server)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
+    """Until `url`'s /api/v1/health answers; the server's stderr if it stops first."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=1):
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}") from None
+            time.sleep(0.1)
 
 
 BENCH_ORG, BENCH_LOGIN, BENCH_PASSWORD = "Bench Org", "bench", "bench password 1"

@@ -18,7 +18,7 @@ from seattui.domain.money import to_hundredths
 from seattui.portal.runtime import Portal
 from seattui.portal.services import accounts
 from seattui.portal.queries.licenses import search_text
-from seattui.portal.store.tables import activation_keys, license_search, licenses
+from seattui.portal.store.tables import activation_keys, license_counts, license_search, licenses
 from seattui.wiring import portal_settings
 
 LOGIN = "admin"
@@ -92,6 +92,8 @@ async def seed(database: str | Path, count: int = 100_000) -> None:
                     {"org_id": org.org_id, "license_id": row["id"],
                      "text": search_text(str(row["key"]), row["customer_email"], str(row["comment"]))}  # type: ignore[arg-type]
                     for row in chunk])
+            await conn.execute(insert(license_counts).values(org_id=org.org_id, licenses=count))
+        await portal.store.analyze()  # as after any bulk write: PostgreSQL plans with the new rows' statistics
     finally:
         await portal.close()
 

@@ -5,6 +5,7 @@ limit still holds across portal instances (tests/test_api_activation.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -63,3 +64,16 @@ async def test_refused_and_repeated_calls_take_no_write_lock_of_the_portal(sqlit
         assert writes == []
     assert CallCounter.sidecar_path(harness.portal.store) is not None
     assert CallCounter.sidecar_path(harness.portal.store).exists()  # type: ignore[union-attr]
+
+
+async def test_calls_at_the_same_moment_are_each_counted(database_url: str) -> None:
+    # Calls arriving together are counted in one write; each must still take its own place in
+    # the count, so exactly the limit's number are answered and the rest refused.
+    async with running_portal(database_url, activation_limit=7) as harness:
+        license = await a_license(harness, quantity=1)
+        software = harness.client()
+        asking = DeviceRequest(key=license.key, product_id="remotedesk", fingerprint="machine-pc-1-fp")
+        results = await asyncio.gather(*(software.check_activation(asking) for _ in range(12)),
+                                       return_exceptions=True)
+        assert sum(isinstance(result, RateLimited) for result in results) == 5
+        assert sum(not isinstance(result, BaseException) for result in results) == 7

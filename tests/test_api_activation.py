@@ -163,3 +163,22 @@ async def test_calls_are_limited_per_key_and_per_address_across_portal_instances
             assert (await two.check_activation(same(device(license.key, "pc-1")))).activated_here
             for client in (one, two, guesser):
                 await client.aclose()
+
+
+async def test_the_address_limit_is_apart_from_the_key_limit(database_url: str) -> None:
+    # A fleet behind one NAT address: the operator lets the address call more often than a key.
+    async with running_portal(database_url, activation_limit=2, activation_address_limit=4) as harness:
+        fleet = from_address(harness.app, "198.51.100.7")
+        for guess in ("AAAA-AAAA-AAAA-AAA1", "AAAA-AAAA-AAAA-AAA2", "AAAA-AAAA-AAAA-AAA3", "AAAA-AAAA-AAAA-AAA4"):
+            with pytest.raises(UnknownKey):  # four keys from one address: past the key limit of 2
+                await fleet.activate(device(guess, "pc-9"))
+        with pytest.raises(RateLimited):  # the address's 5th call
+            await fleet.activate(device("AAAA-AAAA-AAAA-AAA5", "pc-9"))
+        license = await a_license(harness, quantity=1)
+        first, second, third = (from_address(harness.app, f"10.0.0.{n}") for n in (1, 2, 3))
+        await first.activate(device(license.key, "pc-1"))
+        await second.check_activation(same(device(license.key, "pc-1")))
+        with pytest.raises(RateLimited):  # the key's 3rd call, each from an address of its own
+            await third.check_activation(same(device(license.key, "pc-1")))
+        for client in (fleet, first, second, third):
+            await client.aclose()

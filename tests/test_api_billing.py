@@ -277,7 +277,8 @@ async def test_a_permanent_license_is_refunded_within_14_days_and_not_after(harn
     assert (await owner.balance()).balance == Decimal("510.00")
 
 
-async def test_a_license_once_activated_and_an_annual_seat_plan_are_not_refunded(harness: PortalHarness) -> None:
+async def test_a_license_once_activated_an_annual_seat_plan_and_a_trial_refund_nothing_and_say_why(
+        harness: PortalHarness) -> None:
     owner = await harness.login("acme-owner")
     used = await owner.create_license(permanent(await a_key(harness)))
     async with harness.as_org("Acme") as tx:
@@ -285,11 +286,16 @@ async def test_a_license_once_activated_and_an_annual_seat_plan_are_not_refunded
         await licenses.release_device(tx, used.id)
     annual = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace",
                                                      term=Term.ANNUAL, quantity=2))
-    quote = await owner.quote_deletion([used.id, annual.id])
-    assert [line.amount for line in quote.lines] == [0, 0]
-    assert "once activated" in quote.lines[0].description and "not refundable" in quote.lines[1].description
+    trial = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="remotedesk",
+                                                    edition_id="standard", term=Term.TRIAL, trial_days=7, quantity=5))
+    quote = await owner.quote_deletion([used.id, annual.id, trial.id])
+    assert [line.amount for line in quote.lines] == [0, 0, 0]  # every license deleted is named, and why
+    assert "once activated" in quote.lines[0].description
+    assert "an annual plan is billed in full and never refunded" in quote.lines[1].description
+    assert quote.lines[2].description.startswith(f"Nothing to refund of license {trial.id}")
+    assert quote.lines[2].description.endswith("a trial is free")
     before = (await owner.balance()).balance
-    await owner.delete_licenses([used.id, annual.id])
+    await owner.delete_licenses([used.id, annual.id, trial.id])
     assert (await owner.balance()).balance == before
 
 

@@ -244,3 +244,32 @@ async def test_an_admin_forces_a_deactivation_and_the_audit_says_so(harness: Por
     entry = (await admin.audit(limit=1)).items[0]
     assert (entry.action, entry.actor, entry.details["hostname"]) == ("license.deactivate", "acme-admin", "old-laptop")
     await admin.delete_licenses([license.id])
+
+
+async def test_the_kept_count_of_licenses_always_equals_a_recount(harness: PortalHarness) -> None:
+    # The unfiltered list's total is kept in the transactions that create and delete licenses
+    # (license_counts); after any of them it is what counting the rows gives, per organization.
+    from sqlalchemy import func, select
+
+    from seattui.portal.store.tables import license_counts, licenses as licenses_table
+
+    async def kept_and_counted() -> dict[int, tuple[int, int]]:
+        async with harness.portal.store.read() as conn:
+            counted = dict((await conn.execute(select(licenses_table.c.org_id, func.count())
+                                               .group_by(licenses_table.c.org_id))).all())
+            kept = dict((await conn.execute(select(license_counts.c.org_id, license_counts.c.licenses))).all())
+        return {org: (kept.get(org, 0), counted.get(org, 0)) for org in set(counted) | set(kept)}
+
+    owner = await harness.login("acme-owner")
+    made = [await a_license(harness, quantity=1) for _ in range(4)]
+    await a_license(harness, "Globex", quantity=1)
+    assert all(kept == counted for kept, counted in (await kept_and_counted()).values())
+    assert (await owner.licenses()).total == 4
+    await owner.delete_licenses([made[0].id, made[1].id], idempotency_key=str(uuid.uuid4()))
+    await a_license(harness, term=Term.TRIAL, trial_days=3, quantity=1, product_id="vaultbackup", edition_id="server")
+    figures = await kept_and_counted()
+    assert all(kept == counted for kept, counted in figures.values()) and len(figures) == 2
+    assert (await owner.licenses()).total == 3
+    with pytest.raises((NotFound, BatchRefused)):  # a refused deletion (another organization's license) changes no count
+        await owner.delete_licenses([made[2].id, 10**9], idempotency_key=str(uuid.uuid4()))
+    assert await kept_and_counted() == figures

@@ -85,3 +85,47 @@ async def test_every_sort_and_filter_of_the_list_uses_an_index(store: Any, sort:
             plan = " / ".join(row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
                                                                              parameters)).all())
             assert "TEMP B-TREE" not in plan and "SCAN licenses" not in plan, f"{plan}\n{statement}"
+
+
+async def test_the_list_page_written_from_rows_is_the_models_json(database_url: str) -> None:
+    # The list endpoint answers with JSON written straight from the rows; it must be byte for
+    # byte what the LicensePage model would give, for every kind of stored value.
+    store = Store(database_url)
+    try:
+        async with store.write() as conn:
+            org = (await conn.execute(insert(organizations).values(name="P", kind="reseller", created_at=NOW)
+                                      .returning(organizations.c.id))).scalar_one()
+            key = (await conn.execute(insert(activation_keys).values(
+                org_id=org, key="AAAA-BBBB-CCCC-DDDD", name='Büro "Nord" \\ 🚀', created_at=NOW)
+                .returning(activation_keys.c.id))).scalar_one()
+            base = {"org_id": org, "key_id": key, "key": "AAAA-BBBB-CCCC-DDDD", "product_id": "remotedesk",
+                    "edition_id": "standard", "term": "permanent", "quantity": 1, "created_at": NOW, "updated_at": NOW}
+            for row in [
+                base | {"term": "trial", "edition_id": None, "trial_ends_on": date(2026, 2, 1), "paid": 0},
+                base | {"term": "trial", "trial_ends_on": date(2026, 4, 1), "customer_email": None,
+                        "comment": "line\u2028sep \x1b[31m ESC kept from before the rule"},
+                base | {"addons": "archive,audit", "paid": 123456, "support_ends_on": date(2027, 3, 2),
+                        "customer_email": "it@contoso.example", "comment": "PO «12» / 'x'",
+                        "device_fingerprint": "fp-0001", "device_hostname": None,
+                        "activated_at": datetime(2026, 3, 1, 8, 5, 7, 123456, tzinfo=UTC)},
+                base | {"term": "annual", "term_ends_on": date(2026, 3, 1), "seat_cap": 40, "paid": 5,
+                        "device_fingerprint": "fp-0002", "device_hostname": "pc-2",
+                        "activated_at": datetime(2026, 3, 1, tzinfo=UTC),
+                        "created_at": datetime(2025, 12, 31, 23, 59, 59, 1, tzinfo=UTC)},
+            ]:
+                await conn.execute(insert(licenses_table).values(**row))
+        async with store.read() as conn:
+            tx = Tx(conn=conn, actor=accounts.system_actor(org, "P", OrgKind.RESELLER), catalog=load_catalog(None),
+                    now=NOW)
+            cursor = None
+            for _ in range(3):  # the first page (with the total), then on by the cursor
+                options: dict[str, Any] = {"sort": LicenseSort.KEY, "descending": False, "cursor": cursor, "limit": 2}
+                page = await licenses.list_licenses(tx, LicenseFilter(), **options)
+                written = await licenses.license_page_json(tx, LicenseFilter(), **options)
+                assert written == page.model_dump_json().encode()
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            assert {license.status for license in page.items} <= set(LicenseStatus)
+    finally:
+        await store.dispose()

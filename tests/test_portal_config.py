@@ -134,3 +134,10 @@ def test_uvicorn_runs_the_portal_from_the_factory(sqlite_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_the_per_address_activation_limit_is_a_serve_option(tmp_path: Path) -> None:
+    args = cli.parse_args(["serve", "--activation-address-limit", "500"])
+    settings = cli._serve_settings(args, str(tmp_path / "portal.db"), {})
+    assert (settings.activation_limit, settings.activation_address_limit) == (30, 500)
+    assert cli._serve_settings(cli.parse_args(["serve"]), str(tmp_path / "portal.db"), {}).activation_address_limit is None

@@ -501,3 +501,34 @@ class TestInvoices:
             await pilot.pause()
 
         assert snap_compare(signed_in(billed_demo), terminal_size=size, run_before=run_before)
+
+
+def on_members(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
+    async def run_before(pilot: Any) -> None:
+        from seattui.tui.screens.members import MembersScreen
+
+        await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+        await pilot.press("g", "m")
+        await settled(MembersScreen, lambda screen: screen.members_table.total is not None
+                      and screen.invitations_table.total is not None)(pilot)
+        if then is not None:
+            await then(pilot)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+    return run_before
+
+
+class TestMembers:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_members(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=on_members())
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_invite(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        async def typed(pilot: Any) -> None:
+            await pilot.press("n")
+            await pilot.pause()
+            await pilot.press(*"zoe@northwind.example")
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=on_members(typed))

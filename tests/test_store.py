@@ -119,6 +119,53 @@ def test_an_unsupported_database_is_refused_with_what_to_use() -> None:
         database_url("mysql://root@localhost/db")
 
 
+async def test_a_freshly_migrated_postgresql_database_has_planner_statistics() -> None:
+    # Without them PostgreSQL guesses at every plan: a bulk-loaded database planned the first
+    # licenses page as a nested loop, 200 times slower than after ANALYZE.
+    import uuid
+
+    from conftest import _drop_database, create_database, postgres_admin_url
+
+    admin = postgres_admin_url()
+    name = f"seattui_analyze_{uuid.uuid4().hex[:8]}"
+    store = Store(await create_database(admin, name))
+    try:
+        await store.migrate()
+        async with store.read() as conn:
+            analyzed = await conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('licenses', 'seats', 'employees') "
+                "AND last_analyze IS NOT NULL"))
+        assert analyzed == 3
+    finally:
+        await store.dispose()
+        await _drop_database(admin, name)
+
+
+async def test_a_sqlite_statement_is_one_trip_to_the_connections_thread(sqlite_url: str, monkeypatch: Any) -> None:
+    # aiosqlite's adapter made four (cursor, execute, fetch, close); under 32 requests at once
+    # each trip waited for the GIL, and they were most of a point request's time.
+    import aiosqlite
+
+    store = Store(sqlite_url)
+    try:
+        async with store.read() as conn:
+            await conn.execute(select(organizations.c.id))  # the connection and its transaction are open
+            trips: list[Any] = []
+            run = aiosqlite.Connection._execute
+
+            async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+                trips.append(fn)
+                return await run(self, fn, *args, **kwargs)
+
+            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+            rows = (await conn.execute(select(organizations.c.id, organizations.c.name))).all()
+            await conn.execute(text("SELECT 1 WHERE 0"))
+            assert len(trips) == 2, trips
+        assert rows == []
+    finally:
+        await store.dispose()
+
+
 async def test_the_customers_migration_makes_a_customer_of_every_email_on_file(tmp_path: Any) -> None:
     from alembic.script import ScriptDirectory
 

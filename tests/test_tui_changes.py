@@ -76,7 +76,7 @@ async def test_a_purchase_refreshes_the_dashboard_and_the_licenses_list_opened_b
         await pilot.press("enter")  # no add-ons
         await choose(pilot, wizard, "term-choices", "permanent")
         await until_text(pilot, "Mailboxes")
-        for text in ("10", "", ""):
+        for text in ("10", "", "", "", ""):  # mailboxes; no email, comment, reference name, PO number
             if text:
                 await paste(pilot, text)
             await pilot.press("enter")

@@ -51,10 +51,12 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
                 if len(key) == 1 and key.isalpha():
                     meanings.setdefault(key, set()).add(command.action)
     # Where a letter does two things, they are the same kind of thing under two names.
-    alike = [{"assign", "again"}, {"upgrade", "change_channels"}, {"edit", "rename"},
-             {"new_key", "add"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
+    alike = [{"assign", "again"}, {"upgrade", "change_channels", "change_role"}, {"edit", "rename"},
+             {"new_key", "add", "invite"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
              # p: the review of the screen's change before it is made (the moves; the payment)
-             {"preview", "pay"}]
+             {"preview", "pay"},
+             # m: mail it (an invoice; an invitation, again)
+             {"email", "resend"}]
     for key, actions in meanings.items():
         assert len(actions) == 1 or any(actions <= group for group in alike), (key, actions)
 

@@ -280,7 +280,7 @@ async def test_a_permanent_license_with_add_ons_debits_the_quoted_cost(harness: 
         await until_text(pilot, "Mailboxes")
         await answer(pilot, "10")
         await answer(pilot, "postmaster@fabrikam.example")
-        await pilot.press("enter")
+        await pilot.press("enter", "enter", "enter")  # no comment, reference name or PO number
         await until_text(pilot, "Add-on Archiving")
         await until(pilot, lambda: wizard.quote is not None)
         assert wizard.quote.cost == Decimal("270.00") and "Balance after 730.00" in " ".join(screen_text(app).split())
@@ -295,7 +295,7 @@ async def test_a_subscription_by_channels_through_the_wizard(harness: PortalHarn
     async with wizard_on(harness, "Tailspin Toys") as (owner, pilot, wizard):
         await order(pilot, wizard, "connect", None, None)
         await until_text(pilot, "How many channels?")  # no edition and no quantity step
-        for text in ("4", "", ""):
+        for text in ("4", "", "", "", ""):
             await answer(pilot, text)
         await until_text(pilot, "Connect Cloud, 4 channels, first month")
         await confirm(pilot, wizard)
@@ -307,7 +307,7 @@ async def test_a_short_balance_stops_at_the_review_and_charges_nothing(harness: 
     messages: list[Message] = []
     async with wizard_on(harness, "Contoso HQ", messages=messages) as (owner, pilot, wizard):
         app = pilot.app
-        await order(pilot, wizard, "vaultbackup", "datacenter", "permanent", "5", "", "")
+        await order(pilot, wizard, "vaultbackup", "datacenter", "permanent", "5", "", "", "", "")
         await until_text(pilot, "Not enough credits: 200.00 short")
         assert not wizard.quote.affordable and "y Confirm" not in screen_text(app)
         messages.clear()
@@ -330,7 +330,7 @@ async def test_going_back_two_steps_and_forward_again_keeps_every_answer(harness
         assert wizard.query_one("#quantity").value == "7"
         await pilot.press("enter")
         assert wizard.query_one("#customer-email").value == "it@contoso.example"
-        await pilot.press("enter", "enter")
+        await pilot.press("enter", "enter", "enter", "enter")
         await until_text(pilot, "RemoteDesk Enterprise, 7 users, with 12 months of support")
 
 
@@ -360,8 +360,8 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
         await confirm(pilot, wizard)
         quoted.append(wizard.quote.cost)
         assert "trial ends 2026-03-16" in screen_text(app)
-        for product, edition, term, answers in (("remotedesk", "standard", "permanent", ("10", "", "")),
-                                                 ("connect", None, None, ("3", "", ""))):
+        for product, edition, term, answers in (("remotedesk", "standard", "permanent", ("10", "", "", "", "")),
+                                                 ("connect", None, None, ("3", "", "", "", ""))):
             await pilot.press("a")  # another on the same key
             await order(pilot, wizard, product, edition, term, *answers)
             await confirm(pilot, wizard)
@@ -372,7 +372,7 @@ async def test_done_when_from_the_dashboard(harness: PortalHarness) -> None:
         await until_text(pilot, f"{format_credits(balance)} credits")
 
         await pilot.press("a")
-        await order(pilot, wizard, "remotedesk", "enterprise", "permanent", "10", "", "")
+        await order(pilot, wizard, "remotedesk", "enterprise", "permanent", "10", "", "", "", "")
         await until_text(pilot, f"Not enough credits: {format_credits(Decimal('1490.00') - balance)} short")
         messages.clear()
         await pilot.press("y")
@@ -425,7 +425,7 @@ async def test_a_confirm_whose_answer_was_lost_is_retried_and_charged_once(
 
     monkeypatch.setattr(PortalClient, "create_license", answer_lost_once)
     async with wizard_on(harness, "Contoso HQ") as (owner, pilot, wizard):
-        await order(pilot, wizard, "remotedesk", "standard", "permanent", "2", "", "")
+        await order(pilot, wizard, "remotedesk", "standard", "permanent", "2", "", "", "", "")
         await until(pilot, lambda: wizard.quote is not None)
         await pilot.press("y")
         await until_text(pilot, "reset by peer. Retry in a moment. Press y to retry.")

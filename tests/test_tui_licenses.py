@@ -160,8 +160,8 @@ async def test_deleting_the_marked_licenses_refunds_them_after_the_confirmation(
         await pilot.press("delete")
         await until_screen(pilot, ConfirmScreen)
         await until_text(pilot, "Delete 2 licenses?")
-        assert shows(app, "Refund         147.00") and shows(app, "Balance after  951.00")
-        assert shows(app, "Refunded to your credits now")
+        assert shows(app, "Credits back now 147.00") and shows(app, "Balance after 951.00")
+        assert shows(app, "147.00 comes back to your credits now, with the deletion.")
         await pilot.press("y")
         await until(pilot, lambda: keys_shown(screen) == [kept.key], what="the rows gone")
         await until_text(pilot, "951.00 credits")  # the balance, refunded

@@ -79,7 +79,8 @@ async def to_review(pilot: Any, wizard: AssignScreen, quantity: str = "2") -> No
     await pilot.press("enter")
     await until_text(pilot, "How many?")
     await paste(pilot, quantity)
-    await pilot.press("enter", "enter", "enter")  # the quantity, then no email and no comment
+    # the quantity, then no email, no comment, no reference name, no PO number
+    await pilot.press("enter", "enter", "enter", "enter", "enter")
     await until(pilot, lambda: wizard.step is Step.REVIEW, what="the review")
 
 
@@ -107,7 +108,7 @@ async def test_keys_typed_in_a_burst_reach_the_step_they_were_aimed_at(harness: 
         burst(pilot, "enter", "5", "enter")
         await until(pilot, lambda: wizard.step is Step.CUSTOMER, what="the customer step")
         assert wizard.draft.quantity == "5"
-        burst(pilot, *"it@contoso.example", "enter", *"desk", "enter")
+        burst(pilot, *"it@contoso.example", "enter", *"desk", "enter", "enter", "enter")
         await until(pilot, lambda: wizard.step is Step.REVIEW, what="the review")
         assert (wizard.draft.customer_email, wizard.draft.comment) == ("it@contoso.example", "desk")
         await until_text(pilot, "Quantity  5 users")
@@ -170,11 +171,13 @@ async def test_a_purchase_on_its_way_greys_out_confirm_and_is_sent_once(
         assert "y Confirm" in screen_text(app)
         await pilot.press("y")
         await until(pilot, lambda: len(sent) == 1, what="the purchase sent")
-        await until(pilot, lambda: "y Confirm" not in screen_text(app), what="confirm greyed out")
+        await until(pilot, lambda: wizard.check_action("confirm", ()) is None, what="confirm greyed out")
+        assert [worker.name for worker in app.workers if worker.group == "write"] == ["confirm"]  # q asks first
         await pilot.press("y", "escape")  # neither a second purchase nor leaving mid-purchase
         assert len(sent) == 1 and wizard.step is Step.REVIEW
         gate.set()
         await until_text(pilot, "is on the key")
+        assert wizard.check_action("again", ()) is True
     assert len(sent) == 1 and (await owner.keys()).items[0].license_count == 1
 
 
@@ -275,7 +278,7 @@ async def test_a_retry_sends_the_same_key_and_a_changed_order_a_new_one(
         await pilot.press("escape", "escape")  # back to the quantity
         await until(pilot, lambda: wizard.step is Step.QUANTITY, what="the quantity step")
         await paste(pilot, "3")
-        await pilot.press("enter", "enter", "enter")
+        await pilot.press("enter", "enter", "enter", "enter", "enter")
         await until(pilot, lambda: wizard.quote is not None and wizard.step is Step.REVIEW, what="the new quote")
         await pilot.press("y")
         await until_text(pilot, "is on the key")

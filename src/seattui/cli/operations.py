@@ -437,6 +437,9 @@ def _add_operations_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                        help="the address of --metrics-port (default: 127.0.0.1, this machine only)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.add_argument("--activation-address-limit", type=int, metavar="N",
+                       help="device activation calls a client address may make a minute (default: as per key, "
+                            "30); raise it for fleets behind one NAT address")
     _configurable(serve)
 
 

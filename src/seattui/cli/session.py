@@ -54,12 +54,14 @@ def cmd_login(args: argparse.Namespace) -> int:
     portal = args.portal or current.portal
     if portal != EMBEDDED and not portal.startswith(("http://", "https://")):
         _fail(f"--portal takes 'embedded' or a URL like http://HOST:PORT, not {portal!r}.", EXIT_USAGE)
-    login = args.login or current.login
+    invite = (args.invite or "").strip()
+    # Accepting an invitation makes a new login: the profile's own login is not the default.
+    login = args.login or ("" if invite else current.login)
     if not login:
         if not sys.stdin.isatty():
             _fail("Give the login with --login.", EXIT_USAGE)
-        login = input("Login: ").strip()
-    password = _read_password(args.password_stdin)
+        login = input("Login name you want: " if invite else "Login: ").strip()
+    password = _read_password(args.password_stdin, confirm=bool(invite))
     database = args.db or (current.database if portal == EMBEDDED else None)
     profile = Profile(portal=portal, login=login, database=database)
 
@@ -68,12 +70,17 @@ def cmd_login(args: argparse.Namespace) -> int:
         try:
             client = await connector.open(None)
             async with client:
-                session = await client.login(login, password)
+                if invite:
+                    session = await client.accept_invitation(invite, login, password)
+                else:
+                    session = await client.login(login, password)
         finally:
             await connector.close()
         save_profile(name, profile)
         save_token(name, session.token)
         me = session.me
+        if invite:
+            _say(f"Welcome to {me.organization.name}: you are {me.user.login} ({me.user.role.value}).")
         _say(f"Logged in to {connector.description} as {me.user.login} ({me.user.role.value}) "
               f"of {me.organization.name}; profile {name!r}.")
         return EXIT_OK
@@ -131,6 +138,8 @@ def add_commands(commands: Any, db_help: str) -> None:
     login.add_argument("--login", help="your login (default: the profile's)")
     login.add_argument("--db", help="embedded only: the portal's database")
     login.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    login.add_argument("--invite", metavar="TOKEN",
+                       help="accept an invitation: asks the login name and password you want, then logs in")
     login.set_defaults(handler=cmd_login)
 
     logout = commands.add_parser("logout", help="revoke the profile's token", description="Log out: revoke and forget the token.")

@@ -64,6 +64,15 @@ from seattui.domain.people import (
 from seattui.domain.pricing import Quote
 from seattui.domain.seating import BatchOutcome, MoveRequest, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest
 from seattui.domain.seat_plans import Cancellation, CapChange, PlanConversion, RenewalChange, SeatAddition, SubscriptionSummary
+from seattui.domain.team import (
+    ApiToken,
+    Invitation,
+    InvitationAcceptance,
+    Member,
+    NewApiToken,
+    NewInvitation,
+    RoleChange,
+)
 from seattui.domain.validation import build
 
 M = TypeVar("M", bound=BaseModel)
@@ -542,19 +551,20 @@ class PortalClient:
     async def subscription(self, subscription_id: int) -> Subscription:
         return await self._get(f"/subscriptions/{subscription_id}", Subscription)
 
-    async def quote_channels(self, subscription_id: int, channels: int) -> Quote:
-        """What resizing to `channels` costs now; the portal changes nothing."""
+    async def quote_channels(self, subscription_id: int, channels: int, **purchase: Any) -> Quote:
+        """What resizing to `channels` costs now; the portal changes nothing.
+        `purchase`: pay_from_credits, po_number, reference_name (domain.billing.Purchase)."""
         return _parse(Quote, await self.request(
             "POST", f"{API}/subscriptions/{subscription_id}/channels/quote",
-            body=build(SubscriptionChange, channels=channels)))
+            body=build(SubscriptionChange, channels=channels, **purchase)))
 
     async def change_channels(
-        self, subscription_id: int, channels: int, *, idempotency_key: str | None = None
+        self, subscription_id: int, channels: int, *, idempotency_key: str | None = None, **purchase: Any
     ) -> Subscription:
         """More channels are charged their share of the paid month; fewer refund nothing."""
         changed: Subscription = await self._send(
             "POST", f"/subscriptions/{subscription_id}/channels", Subscription,
-            build(SubscriptionChange, channels=channels), idempotency_key=idempotency_key,
+            build(SubscriptionChange, channels=channels, **purchase), idempotency_key=idempotency_key,
         )
         return changed
 
@@ -661,8 +671,11 @@ class PortalClient:
         added: Employee = await self._send("POST", "/employees", Employee, person, idempotency_key=idempotency_key)
         return added
 
-    async def edit_employee(self, employee_id: int, person: EmployeeFields) -> Employee:
-        edited: Employee = await self._send("PUT", f"/employees/{employee_id}", Employee, person)
+    async def edit_employee(
+        self, employee_id: int, person: EmployeeFields, *, idempotency_key: str | None = None
+    ) -> Employee:
+        edited: Employee = await self._send("PUT", f"/employees/{employee_id}", Employee, person,
+                                            idempotency_key=idempotency_key)
         return edited
 
     async def depart_employees(self, employee_ids: list[int]) -> list[int]:
@@ -713,6 +726,63 @@ class PortalClient:
 
     async def seat_batches(self, *, cursor: str | None = None, limit: int = 50) -> Page[SeatBatch]:
         return await self._get("/seat-batches", Page[SeatBatch], cursor=cursor, limit=limit)
+
+    # -- the team: members, invitations, API tokens ------------------------------------------
+
+    async def members(self) -> list[Member]:
+        return _parse_list(Member, await self.request("GET", f"{API}/members"))
+
+    async def change_role(self, member_id: int, role: str) -> Member:
+        member: Member = await self._send("PUT", f"/members/{member_id}/role", Member, build(RoleChange, role=role))
+        return member
+
+    async def remove_member(self, member_id: int) -> Member:
+        """Remove a member; their sessions and API tokens stop working at once."""
+        member: Member = await self._send("DELETE", f"/members/{member_id}", Member)
+        return member
+
+    async def invitations(self) -> list[Invitation]:
+        return _parse_list(Invitation, await self.request("GET", f"{API}/invitations"))
+
+    async def invite(self, email: str, role: str, *, idempotency_key: str | None = None) -> Invitation:
+        """Mail an invitation; the answer holds its token (only this once)."""
+        invitation: Invitation = await self._send(
+            "POST", "/invitations", Invitation, build(NewInvitation, email=email, role=role),
+            idempotency_key=idempotency_key)
+        return invitation
+
+    async def resend_invitation(self, invitation_id: int, *, idempotency_key: str | None = None) -> Invitation:
+        """A new token, mailed again; the one sent before stops working."""
+        invitation: Invitation = await self._send("POST", f"/invitations/{invitation_id}/resend", Invitation,
+                                                  idempotency_key=idempotency_key)
+        return invitation
+
+    async def revoke_invitation(self, invitation_id: int) -> Invitation:
+        invitation: Invitation = await self._send("DELETE", f"/invitations/{invitation_id}", Invitation)
+        return invitation
+
+    async def accept_invitation(self, token: str, login: str, password: str, display_name: str = "") -> Session:
+        """Become a member with an invitation's token; logs this client in."""
+        session: Session = await self._send(
+            "POST", "/invitations/accept", Session,
+            build(InvitationAcceptance, token=token.strip(), login=login, password=password, display_name=display_name))
+        self.token = session.token
+        return session
+
+    async def api_tokens(self, *, member_id: int | None = None) -> list[ApiToken]:
+        return _parse_list(ApiToken, await self.request("GET", f"{API}/tokens", params={"member": member_id}))
+
+    async def create_api_token(self, name: str, *, role: str | None = None, expires_in_days: int | None = 90,
+                               idempotency_key: str | None = None) -> ApiToken:
+        """A named token for scripts; `.token` holds the secret, shown this once."""
+        created: ApiToken = await self._send(
+            "POST", "/tokens", ApiToken,
+            build(NewApiToken, name=name, role=role, expires_in_days=expires_in_days),
+            idempotency_key=idempotency_key)
+        return created
+
+    async def revoke_api_token(self, token_id: int) -> None:
+        await self._send("DELETE", f"/tokens/{token_id}", None)
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -21,3 +21,4 @@ class AuditEntry(DomainModel):
     summary: str = ""
     details: dict[str, Any] = {}
     batch_id: str | None = None
+    token: str | None = None  # the API token the change was made with, if any

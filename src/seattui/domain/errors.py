@@ -135,6 +135,12 @@ class UndoRefused(Conflict):
     code = "undo_refused"
 
 
+class InvitationClosed(Conflict):
+    """An invitation that was used, revoked or has expired: details.token says which."""
+
+    code = "invitation_closed"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 

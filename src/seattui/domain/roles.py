@@ -25,6 +25,7 @@ class Permission(StrEnum):
     PURCHASE = "purchase"  # anything that spends credits or refunds them
     MANAGE_EMPLOYEES = "manage_employees"
     MANAGE_USERS = "manage_users"
+    MANAGE_MEMBERS = "manage_members"  # invite, change roles, remove; admins never make owners
     RELEASE_DEVICES = "release_devices"  # force a license's deactivation from its device
     GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
     MANAGE_BILLING = "manage_billing"  # the billing address, and emailing invoices
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PURCHASE,
             Permission.RELEASE_DEVICES,
             Permission.MANAGE_BILLING,
+            Permission.MANAGE_MEMBERS,
         }
     ),
     Role.OWNER: frozenset(
@@ -54,6 +56,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_EMPLOYEES,
             Permission.PURCHASE,
             Permission.MANAGE_USERS,
+            Permission.MANAGE_MEMBERS,
             Permission.RELEASE_DEVICES,
             Permission.MANAGE_BILLING,
         }

@@ -30,7 +30,9 @@ def portal_of(request: Request) -> Portal:
     return request.app.state.portal  # type: ignore[no-any-return]
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+# The dependencies are coroutines: FastAPI runs a plain function in a worker thread, a trip
+# there and back per dependency per request.
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return None
@@ -39,13 +41,15 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str |
 async def current_actor(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Actor:
-    portal = portal_of(request)
-    async with portal.store.read() as conn:
-        return await auth.authenticate(conn, token, portal.now())
+    return await auth.authenticate_request(portal_of(request), token)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-PortalDep = Annotated[Portal, Depends(portal_of)]
+async def _portal(request: Request) -> Portal:
+    return portal_of(request)
+
+
+PortalDep = Annotated[Portal, Depends(_portal)]
 # An id in a path: a number the store's 64-bit ids can hold, or 422 naming the parameter.
 PathId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
@@ -55,7 +59,7 @@ def allowed(permission: Permission) -> Any:
     before the body is validated, so a caller who may not act hears that first, whatever
     the body holds."""
 
-    def check(actor: CurrentActor) -> None:
+    async def check(actor: CurrentActor) -> None:
         actor.require(permission)
 
     return Depends(check)
@@ -73,8 +77,12 @@ async def mutate(
     *,
     status_code: int = 200,
     batch_id: str | None = None,
+    replayed: Callable[[BaseModel], BaseModel] | None = None,
 ) -> Response:
-    """Run a change in one transaction; with an Idempotency-Key, at most once per key."""
+    """Run a change in one transaction; with an Idempotency-Key, at most once per key.
+
+    `replayed` gives what a repeat of the request answers, when the first answer holds a
+    secret (a new API token) that must not be kept in the store in clear."""
     portal = portal_of(request)
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
@@ -109,11 +117,13 @@ async def mutate(
                     .returning(idempotency_records.c.id)
                 )
             ).scalar_one()
-            response = _response(await action(tx), status_code)
+            result = await action(tx)
+            response = _response(result, status_code)
+            kept = _response(replayed(result), status_code) if replayed and result is not None else response
             await tx.conn.execute(
                 update(idempotency_records)
                 .where(idempotency_records.c.id == record_id)
-                .values(status_code=response.status_code, body=response.body.decode())
+                .values(status_code=kept.status_code, body=kept.body.decode())
             )
             return response
     except IntegrityError:
@@ -143,6 +153,13 @@ async def _replay(tx: Tx, user_id: int, key: str, fingerprint: str, *, lock: boo
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"},
     )
+
+
+def answer(result: BaseModel) -> Response:
+    """A route's model as its JSON answer, once: returned as the model, FastAPI validates it
+    again as the response model before dumping it. The route declares `response_model` so
+    the schema stays the same."""
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 def _response(result: BaseModel | None, status_code: int) -> Response:

@@ -35,6 +35,7 @@ from seattui.portal.routes import (
     session,
     subscriptions,
     support,
+    team,
 )
 from seattui.portal.billing_run import keep_billing
 from seattui.portal.mailer import delivery_for
@@ -103,7 +104,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        larger={f"{API_PREFIX}/seat-batches": settings.max_batch_body_bytes})
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
-                   activation, employees, seats, audit, license_files, orders, invoices, customers):
+                   activation, employees, seats, audit, license_files, orders, invoices, customers, team):
         app.include_router(module.router, prefix=API_PREFIX)
     app.state.metrics = _install_metrics(app, portal) if settings.metrics else None
     # Outermost, so the access line and the metrics see every answer, refusals included.

@@ -22,6 +22,9 @@ class Actor:
     org_id: int
     org_name: str
     org_kind: OrgKind
+    # The API token acting for the member (automation), named in every audit entry it makes.
+    token_name: str | None = None
+    token_id: int | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:

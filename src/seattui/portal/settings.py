@@ -35,8 +35,10 @@ class PortalSettings(BaseModel):
     # Parsed, a body takes about ten times its size in memory; the limit keeps that bounded.
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch_body_bytes: int = 24 * 1024 * 1024
-    # Device activation calls, per key and per client address, in each window.
+    # Device activation calls per key in each window, and per client address (None: the same
+    # number; a fleet behind one NAT address needs more).
     activation_limit: int = 30
+    activation_address_limit: int | None = None
     activation_window: timedelta = timedelta(minutes=1)
     # Prometheus metrics: recorded at all, and served at /metrics on the API's own port (else
     # `seattui serve --metrics-port` serves them apart). The embedded portal records none.

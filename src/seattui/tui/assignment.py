@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from seattui.domain.billing import Purchase
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.licensing import (
@@ -115,6 +116,10 @@ class Draft:
     channels: str = "1"
     customer_email: str = ""
     comment: str = ""
+    # What the invoice shows of the order, and how it is paid (monthly terms with credits left).
+    reference_name: str = ""
+    po_number: str = ""
+    pay_from_credits: bool = False
     # Answers given for other products, so trying another product and coming back keeps them.
     _per_product: dict[str, tuple[str, tuple[str, ...], Term | None]] = field(default_factory=dict, repr=False)
 
@@ -163,10 +168,13 @@ class Draft:
                 check_configuration(product, Configuration(self.term, self.edition_id or None, self.addons, quantity))
         if step is Step.CUSTOMER:
             build(LicenseEdit, customer_email=self.customer_email, comment=self.comment)
+            build(Purchase, reference_name=self.reference_name, po_number=self.po_number)
 
     def order(self, product: Product) -> LicenseOrder | SubscriptionOrder:
         """The order to quote and create, from answers each step has already checked."""
-        customer = {"customer_email": self.customer_email, "comment": self.comment}
+        customer = {"customer_email": self.customer_email, "comment": self.comment,
+                    "reference_name": self.reference_name, "po_number": self.po_number,
+                    "pay_from_credits": self.pay_from_credits}
         if product.kind is ProductKind.SUBSCRIPTION:
             return build(SubscriptionOrder, key=self.key, product_id=product.id,
                          channels=whole_number(self.channels, 1, MAX_CHANNELS, "channels"), **customer)

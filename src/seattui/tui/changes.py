@@ -23,6 +23,7 @@ class Area(StrEnum):
     ORDERS = "orders"  # orders and the invoices they go on
     CUSTOMERS = "customers"  # customers, what they hold and spent
     INVOICES = "invoices"  # invoices: the month's draft grows with every order on monthly terms
+    TEAM = "team"  # members, invitations and API tokens
 
 
 # What each kind of change touches, so call sites name the change, not a list to keep in sync.

@@ -85,6 +85,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "customers", "CustomersScreen"),
     ScreenEntry("invoices", "i", "Invoices", "Unpaid invoices first, then all: lines, pay from credits, PDF, email",
                 "invoices", "InvoicesScreen"),
+    ScreenEntry("members", "m", "Members", "The team: members and roles, invitations, API tokens",
+                "members", "MembersScreen", needs=Permission.MANAGE_MEMBERS),
 )
 
 
@@ -118,6 +120,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("start.profiles", "Profiles", "profiles", key="f2", scope="start", help="Pick or add a profile"),
     Command("login.retry", "Retry", "retry", key="ctrl+r", scope="login", help="Send the login again"),
     Command("login.profiles", "Profiles", "profiles", key="f2", scope="login", help="Pick or add a profile"),
+    Command("login.invitation", "Invitation", "invitation", key="f3", scope="login",
+            help="I have an invitation: join with its token, choosing a login name and a password"),
     Command("setup.create", "Create", "create", key="ctrl+s", scope="setup",
             help="Create the organization and its owner"),
     Command("confirm.yes", "Yes", "answer", args=(True,), key="y", scope="confirm"),
@@ -199,6 +203,8 @@ COMMANDS: tuple[Command, ...] = (
             help="Create a key on the spot and use it"),
     Command("assign.confirm", "Confirm", "confirm", key="y", scope="assign",
             help="Create the license or subscription and pay the cost shown"),
+    Command("assign.pay_by", "Credits or invoice", "pay_by", key="ctrl+t", scope="assign", needs=Permission.PURCHASE,
+            help="Monthly terms with credits left: pay from credits now, or put it on the month's invoice"),
     Command("assign.copy", "Copy key", "copy_key", key="c", scope="assign", help="Copy the key to the clipboard"),
     Command("assign.again", "Another", "again", key="a", scope="assign",
             help="Assign another license to the same key"),
@@ -345,6 +351,29 @@ COMMANDS: tuple[Command, ...] = (
     Command("employee_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="employee_form"),
     Command("import.cancel", "Close", "dismiss", args=(None,), key="escape", scope="import"),
     Command("seat_pick.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="seat_pick"),
+    # -- the team: members, invitations, API tokens -------------------------------------------
+    Command("members.invite", "Invite", "invite", key="n", scope="members", needs=Permission.MANAGE_MEMBERS,
+            help="Invite someone by email with a role (mailed; works once, for 7 days)"),
+    Command("members.role", "Role", "change_role", key="u", scope="members", needs=Permission.MANAGE_MEMBERS,
+            help="Give the member under the cursor another role (only owners make owners)"),
+    Command("members.remove", "Remove", "remove", key="delete", scope="members", needs=Permission.MANAGE_MEMBERS,
+            help="Remove the member (their sessions and tokens end), or revoke the invitation or token, "
+                 "under the cursor of the list in focus"),
+    Command("members.resend", "Resend", "resend", key="m", scope="members", needs=Permission.MANAGE_MEMBERS,
+            help="Mail the invitation under the cursor again, with a new token and seven more days"),
+    Command("members.token", "Token", "new_token", key="T", scope="members",
+            help="Make an API token that acts for you, shown once with copy"),
+    Command("members.refresh", "Refresh", "refresh", key="ctrl+r", scope="members", show=False,
+            help="Read the members, invitations and tokens again"),
+    Command("members.back", "Back", "back", key="escape", scope="members", show=False,
+            help="Back to the dashboard"),
+    Command("team_form.save", "Save", "save", key="ctrl+s", scope="team_form", help="Send it"),
+    Command("team_form.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="team_form"),
+    Command("secret.copy", "Copy", "copy_key", key="c", scope="secret", help="Copy the token to the clipboard"),
+    Command("secret.close", "Close", "dismiss", args=(None,), key="escape", scope="secret"),
+    Command("accept.save", "Join", "save", key="ctrl+s", scope="accept",
+            help="Join the organization with this invitation and log in"),
+    Command("accept.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="accept"),
 )
 
 

@@ -4,9 +4,10 @@ the activation key is the credential). Rate-limited per key and per client addre
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from seattui.domain.licensing import ActivationRequest, ActivationStatus, DeviceRequest
-from seattui.portal.api import PortalDep
+from seattui.portal.api import PortalDep, answer
 from seattui.portal.services import activation
 
 router = APIRouter(tags=["device activation"])
@@ -18,19 +19,19 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/activation/activate")
-async def activate(body: ActivationRequest, request: Request, portal: PortalDep) -> ActivationStatus:
+@router.post("/activation/activate", response_model=ActivationStatus)
+async def activate(body: ActivationRequest, request: Request, portal: PortalDep) -> Response:
     """Activate the key's license of the product on this machine (fingerprint)."""
-    return await activation.activate(portal, _address(request), body)
+    return answer(await activation.activate(portal, _address(request), body))
 
 
-@router.post("/activation/deactivate")
-async def deactivate(body: DeviceRequest, request: Request, portal: PortalDep) -> ActivationStatus:
+@router.post("/activation/deactivate", response_model=ActivationStatus)
+async def deactivate(body: DeviceRequest, request: Request, portal: PortalDep) -> Response:
     """Release the license from this machine, so another one may activate it."""
-    return await activation.deactivate(portal, _address(request), body)
+    return answer(await activation.deactivate(portal, _address(request), body))
 
 
-@router.post("/activation/check")
-async def check(body: DeviceRequest, request: Request, portal: PortalDep) -> ActivationStatus:
+@router.post("/activation/check", response_model=ActivationStatus)
+async def check(body: DeviceRequest, request: Request, portal: PortalDep) -> Response:
     """Whether this machine still holds a live activation."""
-    return await activation.check(portal, _address(request), body)
+    return answer(await activation.check(portal, _address(request), body))

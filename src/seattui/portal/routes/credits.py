@@ -8,15 +8,15 @@ from fastapi.responses import Response
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
 from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
-from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
+from seattui.portal.api import CurrentActor, PathId, allowed, answer, mutate, read
 from seattui.portal.services import credits
 
 router = APIRouter(tags=["credits"])
 
 
-@router.get("/credits/balance")
-async def balance(request: Request, actor: CurrentActor) -> CreditBalance:
-    return await read(request, actor, credits.balance)
+@router.get("/credits/balance", response_model=CreditBalance)
+async def balance(request: Request, actor: CurrentActor) -> Response:
+    return answer(await read(request, actor, credits.balance))
 
 
 @router.get("/credits/ledger")

@@ -28,7 +28,7 @@ router = APIRouter(tags=["employees"])
 MAY_MANAGE = allowed(Permission.MANAGE_EMPLOYEES)
 
 
-def _chosen(
+async def _chosen(
     q: Annotated[PlainText, Query(max_length=200, description="words, each found in the name, email or department")] = "",
     department: Annotated[PlainText | None, Query(max_length=80)] = None,
     status: EmployeeStatus | None = None,

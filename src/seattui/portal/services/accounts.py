@@ -6,19 +6,23 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from dataclasses import replace
+
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.accounts import LOGIN_PATTERN, NewOrganization
 from seattui.domain.roles import OrgKind, Role
 from seattui.domain.credits import LedgerReason
-from seattui.domain.errors import Conflict, NotFound, ValidationFailed
+from seattui.domain.errors import Conflict, InvitationClosed, NotFound, ValidationFailed
+from seattui.domain.team import InvitationAcceptance
+from seattui.portal.bearer import token_hash
 from seattui.domain.money import format_credits
 from seattui.portal.context import Actor, Tx
 from seattui.portal.passwords import PasswordHasher
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit, credits
-from seattui.portal.store.tables import organizations, users
+from seattui.portal.store.tables import invitations, organizations, users
 
 VENDOR_NAME = "Portal vendor"
 
@@ -146,3 +150,37 @@ async def create_organization(
     )
     await opening_grant(tx, opening_credits, "Opening credits")
     return org
+
+
+async def accept_invitation(conn: AsyncConnection, portal: Portal, acceptance: InvitationAcceptance) -> str:
+    """Create the invited member; returns their login (the caller logs them in)."""
+    now = portal.now()
+    row = (
+        await conn.execute(
+            select(invitations, organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
+            .join(organizations, organizations.c.id == invitations.c.org_id)
+            .where(invitations.c.token_hash == token_hash(acceptance.token.strip()))
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound("This invitation token is not known here: check that it was copied whole, or ask for a "
+                       "new invitation.", {"token": "unknown"})
+    if row.accepted_at is not None:
+        raise InvitationClosed("This invitation was used already: log in with the login made with it "
+                             "(seattui login), or ask for a new invitation.", {"token": "used"})
+    if row.revoked_at is not None:
+        raise InvitationClosed("This invitation was revoked: ask whoever invited you for a new one.", {"token": "revoked"})
+    if row.expires_at <= now:
+        raise InvitationClosed(f"This invitation expired on {row.expires_at:%Y-%m-%d}: ask for it to be sent again.",
+                             {"token": "expired"})
+    login = acceptance.login.strip().lower()
+    invited = Actor(user_id=None, login=login, display_name=acceptance.display_name or login, role=Role(row.role),
+                    org_id=row.org_id, org_name=row.org_name, org_kind=OrgKind(row.org_kind))
+    tx = Tx(conn=conn, actor=invited, catalog=portal.catalog, now=now)
+    user_id = await add_user(tx, portal.hasher, login=login, password=acceptance.password,
+                                      role=Role(row.role), display_name=acceptance.display_name)
+    await conn.execute(update(invitations).where(invitations.c.id == row.id).values(accepted_at=now, user_id=user_id))
+    tx.actor = replace(invited, user_id=user_id)
+    await audit.record(tx, "invitation.accept", "invitation", row.id, f"{login} accepted the invitation of {row.email}")
+    return login

@@ -66,7 +66,8 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
             f"License {chosen.id} on {chosen.key} activated on {request.hostname or request.fingerprint}",
             {"fingerprint": request.fingerprint, "hostname": request.hostname},
         )
-        return _status(await get(tx, chosen.id), activated_here=True)
+        # As `get` would read it back: a free license just bound to this device.
+        return _status(chosen.model_copy(update={"status": LicenseStatus.ACTIVATED}), activated_here=True)
 
 
 async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
@@ -209,9 +210,10 @@ async def _count_call(portal: Portal, key: str, address: str) -> None:
     now = portal.now()
     window = settings.activation_window
     start = _EPOCH + window * ((now - _EPOCH) // window)
-    buckets = [f"activation:key:{key}", f"activation:address:{address}"]
-    hits = await portal.calls.hit(buckets, start, settings.activation_limit, keep_after=start - window)
-    if hits > settings.activation_limit:
+    per_address = settings.activation_limit if settings.activation_address_limit is None \
+        else settings.activation_address_limit
+    limits = {f"activation:key:{key}": settings.activation_limit, f"activation:address:{address}": per_address}
+    if not await portal.calls.hit(limits, start, keep_after=start - window):
         wait = max(1, math.ceil((start + window - now).total_seconds()))
         raise RateLimited(
             f"Too many activation calls for this key or from this address: try again in {wait} seconds.",

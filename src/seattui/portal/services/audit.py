@@ -34,6 +34,7 @@ async def record(
             summary=summary[:500],
             details=details or {},
             batch_id=tx.batch_id,
+            token_name=tx.actor.token_name,
         )
     )
 
@@ -43,7 +44,7 @@ async def record_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     base = {"org_id": tx.org_id, "at": tx.now, "actor_id": tx.actor.user_id, "actor": tx.actor.login,
-            "batch_id": tx.batch_id}
+            "batch_id": tx.batch_id, "token_name": tx.actor.token_name}
     await tx.conn.execute(insert(audit_entries), [base | row for row in rows])
 
 
@@ -69,4 +70,5 @@ def _entry(row: Any) -> AuditEntry:
         summary=row.summary,
         details=row.details or {},
         batch_id=row.batch_id,
+        token=row.token_name,
     )

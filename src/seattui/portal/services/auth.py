@@ -3,9 +3,7 @@ and failed logins that slow down and then lock."""
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,17 +21,16 @@ from seattui.domain.errors import (
     SessionExpired,
     Unauthenticated,
 )
+from seattui.portal.bearer import AUTOMATION_PREFIX, SESSION_PREFIX, new_token, token_hash
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.settings import PortalSettings
-from seattui.portal.store.tables import api_tokens, login_failures, organizations, users
+from seattui.domain.team import lower_of
+from seattui.portal.store.tables import api_tokens, automation_tokens, login_failures, organizations, users
 
-TOKEN_PREFIX = "stui_"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# An API token's last use is written at most this often, so a busy script costs no write per request.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def _retry_after(until: datetime, now: datetime) -> int:
@@ -69,7 +66,8 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
             await conn.execute(
                 select(users, organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
                 .join(organizations, organizations.c.id == users.c.org_id)
-                .where(users.c.login == login_name)
+                # A removed member's password no longer opens anything.
+                .where(users.c.login == login_name, users.c.removed_at.is_(None))
             )
         ).first()
 
@@ -86,7 +84,8 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
             )
         )
         actor = _actor(user)
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        await conn.execute(update(users).where(users.c.id == user.id).values(last_login_at=now))
+        token = new_token(SESSION_PREFIX)
         expires_at = now + settings.token_ttl
         await conn.execute(
             insert(api_tokens).values(
@@ -141,6 +140,66 @@ def _insert_ignoring_duplicate(conn: AsyncConnection) -> Any:
     return dialect.insert(login_failures).on_conflict_do_nothing(index_elements=[login_failures.c.login])
 
 
+async def authenticate_request(portal: Portal, token: str | None) -> Actor:
+    """The caller of a request. Read from the store every time, never cached, so a revoked
+    token or a removed member is refused on the very next request by every instance."""
+    now = portal.now()
+    async with portal.store.read() as conn:
+        if token and token.startswith(AUTOMATION_PREFIX):
+            actor, last_used_at = await _automation_actor(conn, token, now)
+        else:
+            return await authenticate(conn, token, now)
+    if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:
+        async with portal.store.write() as conn:
+            await conn.execute(
+                update(automation_tokens).where(automation_tokens.c.id == actor.token_id).values(last_used_at=now)
+            )
+    return actor
+
+
+async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) -> tuple[Actor, datetime | None]:
+    row = (
+        await conn.execute(
+            select(
+                automation_tokens.c.id.label("token_id"),
+                automation_tokens.c.name.label("token_name"),
+                automation_tokens.c.role.label("token_role"),
+                automation_tokens.c.expires_at,
+                automation_tokens.c.revoked_at,
+                automation_tokens.c.last_used_at,
+                users.c.id,
+                users.c.login,
+                users.c.display_name,
+                users.c.role,
+                users.c.removed_at,
+                users.c.org_id,
+                organizations.c.name.label("org_name"),
+                organizations.c.kind.label("org_kind"),
+            )
+            .join(users, users.c.id == automation_tokens.c.user_id)
+            .join(organizations, organizations.c.id == users.c.org_id)
+            .where(automation_tokens.c.token_hash == token_hash(token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthenticated("This API token is not known here: check SEATTUI_TOKEN, or create one (seattui token create).")
+    if row.revoked_at is not None or row.removed_at is not None:
+        raise SessionExpired(f"The API token {row.token_name!r} was revoked: create a new one (seattui token create).")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise SessionExpired(
+            f"The API token {row.token_name!r} expired on {row.expires_at:%Y-%m-%d}: create a new one (seattui token create)."
+        )
+    base = _actor(row)
+    # A member demoted since the token was made takes the token down with them.
+    role = lower_of(Role(row.token_role), base.role)
+    actor = Actor(
+        user_id=base.user_id, login=base.login, display_name=base.display_name, role=role,
+        org_id=base.org_id, org_name=base.org_name, org_kind=base.org_kind,
+        token_name=row.token_name, token_id=row.token_id,
+    )
+    return actor, row.last_used_at
+
+
 async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) -> Actor:
     if not token:
         raise Unauthenticated("Log in first: this needs a session token (seattui login).")
@@ -153,6 +212,7 @@ async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) 
                 users.c.login,
                 users.c.display_name,
                 users.c.role,
+                users.c.removed_at,
                 users.c.org_id,
                 organizations.c.name.label("org_name"),
                 organizations.c.kind.label("org_kind"),
@@ -164,6 +224,8 @@ async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) 
     ).first()
     if row is None:
         raise Unauthenticated("This session token is not known here: log in again.")
+    if row.removed_at is not None:
+        raise SessionExpired("You were removed from this organization: ask one of its owners or admins.")
     if row.revoked_at is not None:
         raise SessionExpired("You logged out of this session: log in again.")
     if row.expires_at <= now:

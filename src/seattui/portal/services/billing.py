@@ -56,7 +56,7 @@ from seattui.domain.billing import (
 from seattui.domain.credits import LedgerReason
 from seattui.domain.errors import Conflict, CreditLimitReached, NotFound, ValidationFailed
 from seattui.domain.invoice_document import InvoiceDocument, InvoiceDocumentLine
-from seattui.domain.licensing import License
+from seattui.domain.licensing import License, Term
 from seattui.domain.mail import MailAttachment
 from seattui.domain.money import format_credits, from_hundredths, to_hundredths
 from seattui.domain.paging import Page
@@ -356,11 +356,19 @@ async def refunds_for(tx: Tx, found: Sequence[License], what: dict[int, str]) ->
     )).all()) if paid else {}
     month = month_name(tx.today).split()[0]
     refunds = []
-    for license in paid:
+    for license in found:
+        if not license.paid:  # said too, so the confirmation names every license it deletes
+            why = "a trial is free" if license.term is Term.TRIAL else "nothing was paid for it"
+            refunds.append(Refund(license.id, PriceLine(
+                description=f"Nothing to refund of license {license.id}: {what[license.id]}: {why}",
+                quantity=1, unit_price=ZERO, amount=ZERO), ZERO, ZERO))
+            continue
         product = tx.catalog.find(license.product_id)
         policy = product.refund_policy(license.term.value) if product else None
         refusal = policy.refusal(bought_on=license.created_at.date(), today=tx.today,
                                  activated=license.id in activated) if policy else None
+        if refusal and license.term is Term.ANNUAL and policy is not None and policy.days == 0:
+            refusal = "not refundable: an annual plan is billed in full and never refunded"
         if refusal:
             line = PriceLine(description=f"No refund of license {license.id}: {what[license.id]}: {refusal}",
                              quantity=1, unit_price=ZERO, amount=ZERO)

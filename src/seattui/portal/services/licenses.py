@@ -4,8 +4,10 @@ a refund, and released from their device by an admin."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -53,11 +55,15 @@ from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.licenses import (
     batch_licenses,
     configuration_of,
+    count_licenses,
     from_row,
     get,
+    license_json,
     license_query,
+    licenses_held,
     search_text,
 )
+from seattui.domain.paging import Page
 from seattui.portal.refusals import refuse
 from seattui.portal.services import audit, billing, credits
 from seattui.portal.services.billing import Charge
@@ -77,6 +83,8 @@ def _order_configuration(order: LicenseOrder) -> Configuration:
     return Configuration(
         term=order.term, edition_id=order.edition_id, addons=tuple(sorted(order.addons)), quantity=quantity
     )
+
+T = TypeVar("T")
 
 
 async def _check_trial_rule(tx: Tx, key_id: int, product: Product, key: str) -> None:
@@ -162,6 +170,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
     ).scalar_one()
     await tx.conn.execute(insert(license_search).values(
         org_id=tx.org_id, license_id=license_id, text=search_text(key_row.key, order.customer_email, order.comment)))
+    await count_licenses(tx.conn, tx.org_id, 1)
     quantity = term_dates.get("quantity", order.quantity)
     what = f"{product.name} {order.term.value} license, {quantity} {product.unit.label(quantity)}"
     service_end = term_dates.get("support_ends_on") or term_dates.get("term_ends_on")
@@ -279,12 +288,14 @@ _SORTED_FILTER = {LicenseSort.PRODUCT: "product", LicenseSort.EDITION: "edition"
 _DENSE_TEXT_MATCHES = 2_000
 
 
-async def list_licenses(
-    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
-) -> LicensePage:
-    """One page of the filtered list; the first page also says how many match in all."""
+async def _page(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int,
+    convert: Callable[[Any, date], T],
+) -> Page[T]:
     conditions = _conditions(tx, wanted)
     count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
+    if conditions.keys() == {"org"} and not cursor:
+        count = await licenses_held(tx.conn, tx.org_id)  # kept, not counted (license_counts)
     if "q" in conditions:
         matches = await tx.conn.scalar(select(func.count()).select_from(license_search)
                                        .where(*_text_matches(tx, wanted.q))) or 0
@@ -299,7 +310,7 @@ async def list_licenses(
         # SQLite sees that an index gives it only when told so.
         sort = LicenseSort.CREATED
     today = tx.today
-    page = await keyset_page(
+    return await keyset_page(
         tx.conn,
         license_query().where(*walked),
         sort=SORT_KEYS[sort],
@@ -307,10 +318,27 @@ async def list_licenses(
         descending=descending,
         cursor=cursor,
         limit=limit,
-        convert=lambda row: from_row(row, today),
+        convert=lambda row: convert(row, today),
         count=count,
     )
-    return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=today)
+
+
+async def list_licenses(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
+) -> LicensePage:
+    """One page of the filtered list; the first page also says how many match in all."""
+    page = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit, convert=from_row)
+    return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=tx.today)
+
+
+async def license_page_json(
+    tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
+) -> bytes:
+    """list_licenses' page as the JSON of its LicensePage, written from the rows (no models)."""
+    page = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit,
+                       convert=license_json)
+    return json.dumps({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
+                       "today": tx.today.isoformat()}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:
@@ -537,7 +565,9 @@ async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
     tx.actor.require(Permission.PURCHASE if any(refunded.values()) else Permission.ASSIGN)
     await tx.conn.execute(delete(license_search).where(license_search.c.org_id == tx.org_id,
                                                        license_search.c.license_id.in_(batch.license_ids)))
-    await tx.conn.execute(delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
+    deleted = await tx.conn.execute(
+        delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
+    await count_licenses(tx.conn, tx.org_id, -deleted.rowcount)
     balance = await billing.refund(tx, refunds)
     await audit.record_many(tx, [
         {"action": "license.delete", "object_type": "license", "object_id": license.id,

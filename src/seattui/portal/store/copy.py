@@ -91,6 +91,7 @@ async def copy_database(source_url: str, target_url: str,
             if copied_ledger != expected_ledger:
                 raise CopyRefused("The copy's ledger sums differ from the source's; nothing was kept.")
         report.ledger = copied_ledger
+        await target.analyze()  # every row arrived at once: plan with the statistics of them
         return report
     finally:
         await source.dispose()

@@ -13,7 +13,9 @@ refuses those calls without asking the database again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seattui.portal.store import Store
+from seattui.portal.store.sqlite_driver import engine_url
 from seattui.portal.store.tables import rate_counters
 
 
@@ -32,6 +35,8 @@ class CallCounter:
         self._sidecar: AsyncEngine | None = None
         self._over: dict[str, datetime] = {}  # bucket -> the window it is known to be over in
         self._swept: datetime | None = None
+        self._waiting: list[_Call] = []
+        self._writer: asyncio.Future[None] | None = None
 
     @staticmethod
     def sidecar_path(store: Store) -> Path | None:
@@ -47,7 +52,7 @@ class CallCounter:
             return
         path = self.sidecar_path(self._store)
         url = f"sqlite+aiosqlite:///{path}" if path else "sqlite+aiosqlite://"
-        self._sidecar = create_async_engine(url, connect_args={"timeout": 30})
+        self._sidecar = create_async_engine(engine_url(url), connect_args={"timeout": 30})
 
         @event.listens_for(self._sidecar.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -69,40 +74,90 @@ class CallCounter:
         if self._sidecar is not None:
             await self._sidecar.dispose()
 
-    def known_over(self, buckets: Sequence[str], start: datetime) -> bool:
-        return any(self._over.get(bucket) == start for bucket in buckets)
+    def known_over(self, buckets: Iterable[str], start: datetime) -> bool:
+        return any(self._over.get(bucket[:200]) == start for bucket in buckets)
 
-    async def hit(self, buckets: Sequence[str], start: datetime, limit: int, *, keep_after: datetime) -> int:
-        """Count one call in each bucket's window starting at `start`; the highest count.
-        Windows before `keep_after` are swept now and then."""
-        if self.known_over(buckets, start):
-            return limit + 1
-        if self._sidecar is not None:
-            async with self._sidecar.begin() as conn:
-                hits = await self._count(conn, buckets, start, keep_after)
-        else:
-            async with self._store.write() as conn:
-                hits = await self._count(conn, buckets, start, keep_after)
-        for bucket, count in zip(buckets, hits, strict=True):
-            if count > limit:
-                self._over[bucket] = start
+    async def hit(self, limits: Mapping[str, int], start: datetime, *, keep_after: datetime) -> bool:
+        """Count one call in each bucket's window starting at `start`; whether every bucket is
+        still within its limit. Windows before `keep_after` are swept now and then.
+
+        The calls that arrive while a count is being written are counted together in the next
+        transaction, each given its own place in the count as if counted alone: the count is
+        still in the shared store before any of them is answered, so the limits hold exactly
+        across instances, but 32 calls at once cost one write instead of 32 waiting in turn
+        for the lock (SQLite's busy handler sleeps up to 100 ms a try)."""
+        if self.known_over(limits, start):
+            return False
+        call = _Call({bucket[:200]: limit for bucket, limit in limits.items()}, start, keep_after,
+                     asyncio.get_running_loop().create_future())
+        self._waiting.append(call)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._count_waiting())
+        return await call.answer
+
+    async def _count_waiting(self) -> None:
+        while self._waiting:
+            calls, self._waiting = self._waiting, []
+            try:
+                if self._sidecar is not None:
+                    async with self._sidecar.begin() as conn:
+                        within = await self._count(conn, calls)
+                else:
+                    async with self._store.write() as conn:
+                        within = await self._count(conn, calls)
+            except BaseException as error:  # every waiting call hears it; the next ones try again
+                for call in calls:
+                    if not call.answer.done():
+                        call.answer.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for call, answer in zip(calls, within, strict=True):
+                if not call.answer.done():
+                    call.answer.set_result(answer)
         if len(self._over) > 10_000:  # forget windows gone by
-            self._over = {bucket: window for bucket, window in self._over.items() if window == start}
-        return max(hits)
+            newest = max(self._over.values())
+            self._over = {bucket: window for bucket, window in self._over.items() if window == newest}
 
-    async def _count(self, conn: AsyncConnection, buckets: Sequence[str], start: datetime,
-                     keep_after: datetime) -> list[int]:
+    async def _count(self, conn: AsyncConnection, calls: list[_Call]) -> list[bool]:
+        """One upsert of each window's buckets, adding all their calls; each call's own count is
+        its place among them, in the order they came."""
         dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-        hits = []
-        for bucket in buckets:
-            statement = dialect.insert(rate_counters).values(bucket=bucket[:200], window_start=start, hits=1)
+        within = [True] * len(calls)
+        for start in sorted({call.start for call in calls}):
+            added: dict[str, int] = {}
+            for call in calls:
+                if call.start == start:
+                    for bucket in call.limits:
+                        added[bucket] = added.get(bucket, 0) + 1
+            # Buckets in one order everywhere, so two instances' upserts never lock in a cycle.
+            statement = dialect.insert(rate_counters).values(
+                [{"bucket": bucket, "window_start": start, "hits": n} for bucket, n in sorted(added.items())])
             statement = statement.on_conflict_do_update(
                 index_elements=[rate_counters.c.bucket, rate_counters.c.window_start],
-                set_={"hits": rate_counters.c.hits + 1},
-            ).returning(rate_counters.c.hits)
-            hits.append(int((await conn.execute(statement)).scalar_one()))
-        if self._swept != start:
-            # Once per window per instance: old windows go (the index on window_start keeps it cheap).
-            await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < keep_after))
-            self._swept = start
-        return hits
+                set_={"hits": rate_counters.c.hits + statement.excluded.hits},
+            ).returning(rate_counters.c.bucket, rate_counters.c.hits)
+            totals = {row.bucket: int(row.hits) for row in await conn.execute(statement)}
+            counted = {bucket: totals[bucket] - n for bucket, n in added.items()}  # before this batch
+            for index, call in enumerate(calls):
+                if call.start != start:
+                    continue
+                for bucket, limit in call.limits.items():
+                    counted[bucket] += 1
+                    if counted[bucket] > limit:
+                        within[index] = False
+                        self._over[bucket] = start
+            keep_after = max(call.keep_after for call in calls if call.start == start)
+            if self._swept != start:
+                # Once per window per instance: old windows go (the index on window_start keeps it cheap).
+                await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < keep_after))
+                self._swept = start
+        return within
+
+
+@dataclass
+class _Call:
+    limits: dict[str, int]  # bucket -> its limit
+    start: datetime
+    keep_after: datetime
+    answer: asyncio.Future[bool]

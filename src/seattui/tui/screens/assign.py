@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -27,6 +28,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
 
 from seattui.domain import errors
+from seattui.domain.billing import Payment, PaymentMethod
 from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.licensing import ActivationKey, License, LicenseOrder, Subscription, SubscriptionOrder, Term
 from seattui.domain.money import format_credits
@@ -43,7 +45,7 @@ from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Picks
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
-from seattui.tui.widgets.quote_view import LICENSE, SUBSCRIPTION, Payment
+from seattui.tui.widgets.quote_view import SUBSCRIPTION, Refunds, license_refunds, on_invoice, payment_choice
 from seattui.tui.widgets.status_bar import StatusBar
 from seattui.tui.widgets.typed_ahead import TypedAhead
 
@@ -57,8 +59,10 @@ BINDINGS = [replace(binding, priority=True) if binding.action in MOVES else bind
             for binding in commands.screen_bindings("assign")]
 
 
-def payment_for(product: Product) -> Payment:
-    return SUBSCRIPTION if product.kind is ProductKind.SUBSCRIPTION else LICENSE
+def refunds_for(product: Product, term: Term | None) -> Refunds:
+    if product.kind is ProductKind.SUBSCRIPTION or term is None:
+        return SUBSCRIPTION
+    return license_refunds(product.refund_policy(term.value), annual=term is Term.ANNUAL)
 
 
 class AssignScreen(PortalScreen):
@@ -72,7 +76,6 @@ class AssignScreen(PortalScreen):
     # What the footer offers follows these (reactive bindings), never a hand-called refresh.
     step: reactive[Step] = reactive(Step.KEY, bindings=True, init=False)
     quote: reactive[Quote | None] = reactive(None, bindings=True, init=False)
-    confirming: reactive[bool] = reactive(False, bindings=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,6 +85,7 @@ class AssignScreen(PortalScreen):
         self.request_keys = RequestKeys()
         self.result: License | Subscription | None = None
         self.balance_after: Any = None  # the balance the portal reported after the purchase
+        self.paid_by: Payment | None = None  # how the purchase shown as the result was paid
         self._preset: str | None = None
         self._ready = False  # composed and showing its first step
         self._mode = ""  # the app's mode this screen is the base of
@@ -172,7 +176,7 @@ class AssignScreen(PortalScreen):
             self._keys_stale = self.step is not Step.KEY  # a hidden list is read when its step shows
             if not self._keys_stale:
                 self.query_one(KeyStep).keys.reload()
-        if Area.CREDITS in areas and self.step is Step.REVIEW and not self.confirming and self.order is not None:
+        if Area.CREDITS in areas and self.step is Step.REVIEW and not self.purchasing and self.order is not None:
             self._show(Step.REVIEW)  # the balance moved: quote again
 
     # -- moving between steps -------------------------------------------------------------
@@ -309,14 +313,20 @@ class AssignScreen(PortalScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         available = {
             "next": self.step not in (Step.REVIEW, Step.DONE),
-            "back": not self.confirming,
+            "back": not self.purchasing,
             "new_key": self.step is Step.KEY,
-            "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable
-            and not self.confirming,
+            "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable,
+            "pay_by": self.step is Step.REVIEW and self.quote is not None and not self.purchasing
+            and bool(payment_choice(self.quote, "ctrl+t")),
             "copy_key": self.step is Step.DONE,
             "again": self.step is Step.DONE,
         }.get(action, True)
         return available and super().check_action(action, parameters)
+
+    @property
+    def purchasing(self) -> bool:
+        """The confirmed purchase is on its way (start_write's "confirm")."""
+        return "confirm" in self.writes_running
 
     def _start_over(self, draft: Draft) -> None:
         self.draft = draft
@@ -347,8 +357,10 @@ class AssignScreen(PortalScreen):
 
     def _review_answers(self) -> list[tuple[str, str]]:
         answers = self.draft.answers(self.product, Step.REVIEW)
-        if self.draft.comment.strip():
-            answers.append(("Comment", self.draft.comment.strip()))
+        for title, value in (("Comment", self.draft.comment), ("Reference", self.draft.reference_name),
+                             ("PO number", self.draft.po_number)):
+            if value.strip():
+                answers.append((title, value.strip()))
         return answers
 
     def _review(self) -> None:
@@ -389,10 +401,11 @@ class AssignScreen(PortalScreen):
         quote, held = answer
         self.seattui.balance = quote.balance
         review.show_held(held)
-        review.show_quote(quote, payment_for(product))
+        review.show_quote(quote, refunds_for(product, draft.term), choice="ctrl+t")
         review.title(
             "Review. The balance is short: this cannot be confirmed." if not quote.affordable
             else "Review. y confirms: it is created; nothing is charged." if not quote.cost
+            else "Review. y confirms: it is created and put on the invoice in one step." if on_invoice(quote)
             else "Review. y confirms: it is created and the cost debited in one step.")
         self.quote = quote
 
@@ -408,15 +421,21 @@ class AssignScreen(PortalScreen):
             key_id = draft.key_id = found[0].id
         return held_already(await client.key(key_id), product)
 
-    def action_confirm(self) -> None:
-        if self.order is None or self.quote is None:
-            return
-        self.confirming = True
-        self.query_one(ReviewStep).title("Creating …")
-        self._create(self.order, self.request_keys.key_for(self.order))
+    def action_pay_by(self) -> None:
+        """Monthly terms with credits left: pay this order from credits now, or put it on the
+        month's invoice; the review quotes again, and the order sent says which."""
+        self.draft.pay_from_credits = not self.draft.pay_from_credits
+        self._show(Step.REVIEW)
 
-    @work(group="write")  # never cancelled by anything else; y is greyed out while it runs
-    async def _create(self, order: LicenseOrder | SubscriptionOrder, idempotency_key: str) -> None:
+    def action_confirm(self) -> None:
+        order = self.order
+        if order is None or self.quote is None:
+            return
+        # The one write mechanism: never cancelled by another key, y greyed out, q asks meanwhile.
+        if self.start_write("confirm", partial(self._create, order, self.quote, self.request_keys.key_for(order))):
+            self.query_one(ReviewStep).title("Creating …")
+
+    async def _create(self, order: LicenseOrder | SubscriptionOrder, quote: Quote, idempotency_key: str) -> None:
         try:
             result = await self.call_portal(
                 lambda client: client.create_license(order, idempotency_key=idempotency_key)
@@ -425,13 +444,12 @@ class AssignScreen(PortalScreen):
                 retry_key="y",
                 raising=(errors.InsufficientCredits,),
             )
-        except errors.InsufficientCredits as short:
-            self.confirming = False
-            self._show(Step.REVIEW)  # the balance moved since the quote: quote again
+        except errors.InsufficientCredits as short:  # a credit limit reached too
+            self.writes_running.discard("confirm")  # so the review quotes again at once
+            self._show(Step.REVIEW)  # the balance or the unpaid total moved since the quote
             self.query_one(Problem).say(short.message)
             return
         if result is None:
-            self.confirming = False
             self.query_one(ReviewStep).title("Review. y tries again, safely: it is charged once.")
             return
         self.request_keys.succeeded(order)
@@ -439,8 +457,7 @@ class AssignScreen(PortalScreen):
             self.balance_after = (await self.seattui.portal_call(lambda client: client.balance())).balance
         except errors.SeattuiError:
             self.balance_after = None  # the header reads it again; the result says what was paid
-        self.result = result
-        self.confirming = False
+        self.result, self.paid_by = result, quote.payment
         self.seattui.announce_change(PURCHASE, balance=self.balance_after)
         self._show(Step.DONE)
 
@@ -461,7 +478,12 @@ class AssignScreen(PortalScreen):
         else:
             title = f"Subscription {result.id} is on the key."
             what = [product.name, plural(result.channels, "channel"), f"paid to {result.period_ends_on:%Y-%m-%d}"]
-        paid = f"Paid {format_credits(result.paid)} credits"
+        paid_by = self.paid_by
+        if paid_by is not None and paid_by.method is PaymentMethod.INVOICE and result.paid:
+            paid = (f"{format_credits(result.paid)} is on the {paid_by.invoice_month} invoice; "
+                    "nothing was taken from credits")
+        else:
+            paid = f"Paid {format_credits(result.paid)} credits"
         if self.balance_after is not None:
             paid += f"; the balance is now {format_credits(self.balance_after)}"
         self.query_one(DoneStep).show(title, result.key, ", ".join(what) + f".\n{paid}.\n\n"

@@ -20,6 +20,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain import errors
+from seattui.domain.billing import MAX_PO_NUMBER, MAX_REFERENCE_NAME
 from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.licensing import MAX_COMMENT, LicenseEdit, Term
 from seattui.domain.money import format_credits
@@ -29,7 +30,7 @@ from seattui.domain.validation import build
 from seattui.tui.assignment import Draft, Step, product_allowed, term_allowed, term_label, terms_for
 from seattui.tui.widgets.choices import Choices, Picks
 from seattui.tui.widgets.key_list import KeyList
-from seattui.tui.widgets.quote_view import Payment, QuoteView
+from seattui.tui.widgets.quote_view import QuoteView, Refunds
 
 NEEDS_PURCHASE = " (buying needs an owner or an admin)"
 
@@ -291,7 +292,10 @@ class QuantityStep(WizardStep):
 
 
 class CustomerStep(WizardStep):
+    """Who it is for, and what the invoice calls the order (its reference name and PO number)."""
+
     STEP = Step.CUSTOMER
+    FIELDS = ("customer-email", "comment", "reference-name", "po-number")
 
     def compose(self) -> ComposeResult:
         yield Static("Who is it for?", classes="step-title")
@@ -300,19 +304,37 @@ class CustomerStep(WizardStep):
         yield Static("", id="email-feedback")
         yield Label("Comment (optional)")
         yield Input(placeholder="what it is for", max_length=MAX_COMMENT, id="comment")
+        with Horizontal(id="invoice-names"):
+            with Vertical():
+                yield Label("Reference on the invoice (optional)")
+                yield Input(placeholder="Front desk", max_length=MAX_REFERENCE_NAME, id="reference-name")
+            with Vertical():
+                yield Label(f"PO number (optional, up to {MAX_PO_NUMBER})")
+                yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
+
+    def _field(self, name: str) -> Input:
+        return self.query_one(f"#{name}", Input)
+
+    @staticmethod
+    def fields_for(draft: Draft) -> tuple[str, ...]:
+        # A trial is free: no order, no invoice to name it on.
+        return CustomerStep.FIELDS[:2] if draft.term is Term.TRIAL else CustomerStep.FIELDS
 
     def load(self, draft: Draft, offer: Offer) -> None:
-        self.query_one("#customer-email", Input).value = draft.customer_email
-        self.query_one("#comment", Input).value = draft.comment
-        self.focus_on(self.query_one("#customer-email", Input))
+        for name in self.FIELDS:
+            self._field(name).value = getattr(draft, name.replace("-", "_"))
+        self.query_one("#invoice-names").display = draft.term is not Term.TRIAL
+        self.focus_on(self._field("customer-email"))
 
     def save(self, draft: Draft, offer: Offer) -> None:
-        draft.customer_email = self.query_one("#customer-email", Input).value
-        draft.comment = self.query_one("#comment", Input).value
+        for name in self.fields_for(draft):
+            setattr(draft, name.replace("-", "_"), self._field(name).value)
 
     def next_field(self, draft: Draft, offer: Offer) -> bool:
-        if self.screen.focused is self.query_one("#customer-email"):
-            self.focus_on(self.query_one("#comment", Input))
+        fields = self.fields_for(draft)
+        focused = [name for name in fields if self._field(name) is self.screen.focused]
+        if focused and focused[0] != fields[-1]:
+            self.focus_on(self._field(fields[fields.index(focused[0]) + 1]))
             return True
         return False
 
@@ -357,8 +379,8 @@ class ReviewStep(VerticalScroll):
         held.update(words)
         held.display = bool(words)
 
-    def show_quote(self, quote: Quote, payment: Payment) -> None:
-        self.query_one(QuoteView).show_quote(quote, payment)
+    def show_quote(self, quote: Quote, refunds: Refunds, *, choice: str = "") -> None:
+        self.query_one(QuoteView).show_quote(quote, refunds, choice=choice)
 
     def clear(self) -> None:
         self.query_one(QuoteView).clear()

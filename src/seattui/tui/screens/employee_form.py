@@ -15,6 +15,7 @@ from seattui.domain.people import Employee, EmployeeFields
 from seattui.domain.validation import build
 from seattui.tui.changes import Area
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal, focus_next
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
@@ -31,6 +32,7 @@ class EmployeeForm(PortalModal[Employee | None]):
     def __init__(self, employee: Employee | None) -> None:
         super().__init__()
         self.employee = employee
+        self.request_keys = RequestKeys()  # a retry of the same fields adds the employee once
 
     def compose(self) -> ComposeResult:
         with Vertical(id="employee-form"):
@@ -74,9 +76,13 @@ class EmployeeForm(PortalModal[Employee | None]):
 
     async def _save(self, person: EmployeeFields) -> None:
         employee = self.employee
+        body = (employee.id if employee else None, person)
+        key = self.request_keys.key_for(*body)
         saved = await self.call_portal(
-            lambda client: client.edit_employee(employee.id, person) if employee else client.add_employee(person),
+            lambda client: client.edit_employee(employee.id, person, idempotency_key=key) if employee
+            else client.add_employee(person, idempotency_key=key),
             retry_key="ctrl+s")
         if saved is not None:
+            self.request_keys.succeeded(*body)
             self.seattui.announce_change({Area.EMPLOYEES})
             self.dismiss(saved)

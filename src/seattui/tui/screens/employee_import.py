@@ -17,6 +17,7 @@ from seattui.domain.csvfile import RowProblem, problems_text
 from seattui.domain.errors import ImportRefused
 from seattui.tui.changes import Area
 from seattui.tui import commands
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
@@ -34,6 +35,11 @@ class ImportScreen(PortalModal[int | None]):
     SCOPE = "import"
     CSS_PATH = style("employee_import.tcss")
     BINDINGS = commands.bindings(SCOPE)
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The same file sent again after a lost answer is imported once (tui/idempotency.py).
+        self.request_keys = RequestKeys()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import"):
@@ -64,7 +70,9 @@ class ImportScreen(PortalModal[int | None]):
             self.query_one(Problem).say(f"Cannot read {path}: {reason}.", "Check the path and try again.")
             return
         try:
-            result = await self.call_portal(lambda client: client.import_employees(text), raising=(ImportRefused,))
+            key = self.request_keys.key_for(text)
+            result = await self.call_portal(lambda client: client.import_employees(text, idempotency_key=key),
+                                            raising=(ImportRefused,))
         except ImportRefused as refused:
             problems = [RowProblem.model_validate(row) for row in refused.rows]
             self.query_one(Problem).say(f"Nothing was imported: {len(problems)} row(s) of {path.name} are wrong.",
@@ -73,5 +81,6 @@ class ImportScreen(PortalModal[int | None]):
             rows.display = True
             return
         if result is not None:
+            self.request_keys.succeeded(text)
             self.seattui.announce_change({Area.EMPLOYEES})
             self.dismiss(result.added)

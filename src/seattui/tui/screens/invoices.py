@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
-from seattui.domain.billing import Invoice, InvoiceKind, InvoiceMailed, InvoiceSort, InvoiceStatus
+from seattui.domain.billing import Invoice, InvoiceKind, InvoiceMailed, InvoiceSort, InvoiceStatus, Payment, PaymentMethod
 from seattui.domain.money import format_credits
 from seattui.domain.paging import Page
 from seattui.domain.pricing import PriceLine, Quote
@@ -223,7 +223,10 @@ class InvoicesScreen(PortalScreen):
             return
         line = PriceLine(description=f"Invoice {invoice.number} ({period_words(invoice)})", quantity=1,
                          unit_price=invoice.due, amount=invoice.due)
-        quote = Quote.build([line], balance.balance)
+        built = Quote.build([line], balance.balance)
+        quote = built.model_copy(update={"payment": Payment(
+            method=PaymentMethod.CREDITS, summary="Paid now from your credits, in full",
+            balance_after=built.balance_after)})
         if not quote.affordable:
             self.query_one(Problem).say(
                 f"Not enough credits to pay {invoice.number}: {format_credits(quote.shortfall)} short. "

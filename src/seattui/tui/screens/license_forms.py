@@ -10,15 +10,17 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from seattui.domain.billing import MAX_PO_NUMBER
 from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.errors import ValidationFailed, field_words
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
     BatchResult,
+    SupportExtension,
     License,
     LicenseEdit,
     LicenseFacets,
@@ -37,7 +39,7 @@ from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.license_list import LicenseText
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
-from seattui.tui.widgets.quote_view import LICENSE_CHANGE, Payment, quote_renderable, shortfall_words
+from seattui.tui.widgets.quote_view import LICENSE_CHANGE, Refunds, license_refunds, quote_renderable, shortfall_words
 
 FORM = "form"
 
@@ -51,7 +53,7 @@ class FormScreen(PortalModal[Any]):
     HINT: ClassVar[str] = "ctrl+s: save · escape: cancel"
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="form"):
+        with VerticalScroll(id="form"):  # scrolls where a long quote does not fit the terminal
             yield Static(self.TITLE_TEXT, id="form-title")
             yield from self.fields()
             yield Problem(id="form-problem")
@@ -125,11 +127,32 @@ class EditScreen(FormScreen):
 
 class QuotedForm(FormScreen):
     """A paid change: every edit asks the portal for a quote (the newest wins); ctrl+s shows
-    the confirmation with that quote; yes applies it with one idempotency key."""
+    the confirmation with that quote; yes applies it with one idempotency key.
+
+    Every paid change takes an optional purchase-order number for its invoice, and on monthly
+    terms with credits left, the choice to pay it from credits now: the quote follows it."""
 
     HINT = "ctrl+s: review and confirm · escape: cancel"
     CONFIRM = "Pay"
-    PAYMENT: ClassVar[Payment] = LICENSE_CHANGE
+
+    @property
+    def refunds(self) -> Refunds:
+        return LICENSE_CHANGE
+
+    def purchase_fields(self) -> ComposeResult:
+        with Horizontal(id="po-row"):
+            yield Label("PO number, on the invoice (optional)")
+            yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
+        yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
+
+    def purchase(self) -> dict[str, Any]:
+        """What the request carries for its invoice and its payment (domain.billing.Purchase)."""
+        return {"po_number": self.query_one("#po-number", Input).value,
+                "pay_from_credits": self.query_one("#pay-from-credits", Checkbox).value}
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#pay-from-credits").display = False  # offered once a quote says it may be
 
     def __init__(self) -> None:
         super().__init__()
@@ -178,7 +201,10 @@ class QuotedForm(FormScreen):
             self.query_one("#form-quote", Static).update("")
             return
         self.quote = quote
-        self.query_one("#form-quote", Static).update(quote_renderable(quote, self.PAYMENT))
+        choice = self.query_one("#pay-from-credits", Checkbox)
+        # Offered on monthly terms with credits left; kept while ticked, so it can be unticked.
+        choice.display = choice.value or bool(quote.payment and quote.payment.may_pay_from_credits and quote.cost)
+        self.query_one("#form-quote", Static).update(quote_renderable(quote, self.refunds))
 
     def action_submit(self) -> None:
         try:
@@ -199,7 +225,7 @@ class QuotedForm(FormScreen):
         self.start_write("submit", partial(self._confirm_and_apply, wanted, self.quote))
 
     async def _confirm_and_apply(self, wanted: Any, quote: Quote) -> None:
-        details = quote_renderable(quote, self.PAYMENT)
+        details = quote_renderable(quote, self.refunds)
         if not await self.app.push_screen_wait(ConfirmScreen(self.confirmation(wanted), details, confirm=self.CONFIRM)):
             return
         key = self.request_keys.key_for(wanted)  # the same for every try of this change: charged once
@@ -216,7 +242,7 @@ class UpgradeScreen(QuotedForm):
     TITLE_TEXT = "Upgrade license"
     CONFIRM = "Upgrade"
     FIELD_NAMES: ClassVar[dict[str, str]] = {"edition_id": "Edition", "quantity": "Quantity", "addons": "Add-ons",
-                                             "to_permanent": "Permanent", "term": "Term"}
+                                             "to_permanent": "Permanent", "term": "Term", "po_number": "PO number"}
 
     def __init__(self, license: License, product: Product, text: LicenseText) -> None:
         super().__init__()
@@ -239,7 +265,13 @@ class UpgradeScreen(QuotedForm):
                            id=f"addon-{addon.id}")
         if license.term is Term.TRIAL:
             yield Checkbox("Make it permanent (with 12 months of support)", True, id="upgrade-permanent")
+        yield from self.purchase_fields()
         yield Static("", id="form-quote")
+
+    @property
+    def refunds(self) -> Refunds:
+        term = Term.PERMANENT if self.license.term is Term.TRIAL else self.license.term
+        return license_refunds(self.product.refund_policy(term.value), change=True, annual=term is Term.ANNUAL)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -254,7 +286,7 @@ class UpgradeScreen(QuotedForm):
         permanent = self.license.term is Term.TRIAL and self.query_one("#upgrade-permanent", Checkbox).value
         edition = self.query_one("#upgrade-edition", Select).value
         return build(LicenseUpgrade, edition_id=edition if isinstance(edition, str) else None,
-                     quantity=int(quantity_text), addons=addons, to_permanent=permanent)
+                     quantity=int(quantity_text), addons=addons, to_permanent=permanent, **self.purchase())
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -291,7 +323,7 @@ class ExtendScreen(QuotedForm):
 
     TITLE_TEXT = "Extend support"
     CONFIRM = "Extend"
-    FIELD_NAMES: ClassVar[dict[str, str]] = {"years": "Years", "license_ids": "Licenses"}
+    FIELD_NAMES: ClassVar[dict[str, str]] = {"years": "Years", "license_ids": "Licenses", "po_number": "PO number"}
 
     def __init__(self, license_ids: list[int]) -> None:
         super().__init__()
@@ -303,30 +335,39 @@ class ExtendScreen(QuotedForm):
                      "a running one from its end date.", classes="form-about")
         yield Label(f"Years (1 to {MAX_SUPPORT_YEARS})")
         yield Input("1", type="integer", id="extend-years", max_length=1)
+        yield from self.purchase_fields()
         yield Static("", id="form-quote")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.requote()
 
-    def wanted(self) -> int:
+    def wanted(self) -> SupportExtension:
         text = self.query_one("#extend-years", Input).value.strip()
         if not text.isdigit() or not 1 <= int(text) <= MAX_SUPPORT_YEARS:
             raise ValidationFailed("Years", {"years": f"a whole number from 1 to {MAX_SUPPORT_YEARS}"})
-        return int(text)
+        return build(SupportExtension, license_ids=self.license_ids, years=int(text), **self.purchase())
 
     @on(Input.Changed)
+    @on(Checkbox.Changed)
     def _changed(self) -> None:
         if self.is_mounted:
             self.requote()
 
-    async def quote_for(self, client: Any, years: int) -> Quote:
-        return await client.quote_support(self.license_ids, years)  # type: ignore[no-any-return]
+    @staticmethod
+    def _purchase(wanted: SupportExtension) -> dict[str, Any]:
+        return wanted.model_dump(include={"po_number", "reference_name", "pay_from_credits"})
 
-    async def apply(self, client: Any, years: int, key: str) -> BatchResult:
-        return await client.extend_support(self.license_ids, years, idempotency_key=key)  # type: ignore[no-any-return]
+    async def quote_for(self, client: Any, wanted: SupportExtension) -> Quote:
+        return await client.quote_support(  # type: ignore[no-any-return]
+            wanted.license_ids, wanted.years, **self._purchase(wanted))
 
-    def confirmation(self, years: int) -> str:
+    async def apply(self, client: Any, wanted: SupportExtension, key: str) -> BatchResult:
+        return await client.extend_support(  # type: ignore[no-any-return]
+            wanted.license_ids, wanted.years, idempotency_key=key, **self._purchase(wanted))
+
+    def confirmation(self, wanted: SupportExtension) -> str:
+        years = wanted.years
         count = len(self.license_ids)
         return (f"Extend the support of {count:,} license{'s' if count != 1 else ''} "
                 f"by {years} year{'s' if years != 1 else ''}?")

@@ -1,6 +1,7 @@
 """The licenses screen (`l`): every license of the organization, however many, filtered as you
 type and by facets, sorted by any column, with the row under the cursor in full below.
-Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded),
+Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded as the
+catalog's refund policy says, which the confirmation shows first),
 force a license off its device (`D`), write its signed license file (`w`), and activate a
 machine offline from its request file (`A`)."""
 
@@ -21,7 +22,7 @@ from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
 from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
-from seattui.tui.widgets.quote_view import REFUND, quote_renderable
+from seattui.tui.widgets.quote_view import refund_renderable
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
@@ -90,9 +91,8 @@ class LicensesScreen(Upgrades, LicenseListScreen):
         details = Text("".join(f"{row.key} · {self.text.describe(row)}\n" for row in shown))
         if len(ids) > len(shown):
             details.append(f"and {len(ids) - len(shown):,} more\n")
-        details.append("They are gone for good; their keys stay.\n", style="dim")
-        refund = quote_renderable(quote, REFUND, refund=True) if quote.lines else Text("Nothing was paid: no refund.")
-        if not await self.confirm(title, Group(details, refund), confirm="Delete"):
+        # What comes back (or why nothing does) is the portal's refund rule, the one the deletion applies.
+        if not await self.confirm(title, Group(details, refund_renderable(quote)), confirm="Delete"):
             return
         result: BatchResult | None = await self.change(("delete", ids),
                                                         lambda client, key: client.delete_licenses(ids, idempotency_key=key))

@@ -9,7 +9,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Footer, Input, Label, Static
 
 from seattui.domain import errors
-from seattui.domain.accounts import Credentials
+from seattui.domain.accounts import Credentials, Session
 from seattui.domain.validation import build
 from seattui.tui import commands
 from seattui.tui.problems import describe
@@ -39,7 +39,7 @@ class LoginScreen(PortalScreen):
                 yield Label("Password", id="password-label")
                 yield Input(password=True, placeholder="your password", id="password")
                 yield Problem(id="login-problem")
-                yield Static("enter: next · F2: another profile", id="login-hint")
+                yield Static("enter: next · F2: another profile · F3: I have an invitation", id="login-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,6 +82,16 @@ class LoginScreen(PortalScreen):
 
     def action_profiles(self) -> None:
         self.seattui.action_switch_profile()
+
+    def action_invitation(self) -> None:
+        from seattui.tui.screens.team_forms import AcceptInvitation
+
+        def joined(session: Session | None) -> None:
+            if session is not None:
+                self.dismiss()
+                self.seattui.begin_session(Who.of(session.me), session)
+
+        self.app.push_screen(AcceptInvitation(), joined)
 
     @work(exclusive=True, group="login")
     async def _log_in(self) -> None:

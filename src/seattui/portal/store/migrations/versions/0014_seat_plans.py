@@ -2,7 +2,7 @@
 channel subscriptions' status, grace days
 
 Revision ID: 0014
-Revises: 0010 (branched from 0009; after main's migrations once merged)
+Revises: 0015 (branched from 0009; after main's migrations once merged)
 Create Date: 2026-12-01
 
 A flexible plan's cap becomes the seats it bought (its quantity) and it loses its 30-day term;
@@ -17,7 +17,7 @@ from seattui.portal.store.tables import UTCDateTime
 
 
 revision = '0014'
-down_revision = '0010'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
