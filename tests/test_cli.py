@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from seattui.domain.seat_plans import flexible_month_amount, seat_days
 
 from cli_helpers import seattui, serving
 
@@ -107,4 +111,11 @@ def test_demo_seeds_once_and_prints_the_credentials(tmp_path: Path) -> None:
     login = seattui("--profile", "demo", "login", "--password-stdin", stdin="seattui-demo\n")
     assert login.returncode == 0, login.stderr
     balance = json.loads(seattui("--profile", "demo", "credits", "--json").stdout)
-    assert balance["organization"] == "Northwind IT Services" and balance["balance"] == "12021.60"
+    # The demo's 60 flexible seats were assigned 3 days ago: in the first days of a month the
+    # portal, started by `credits`, bills last month's nights of them.
+    today = datetime.now(UTC).date()
+    month_before = today.replace(day=1) - timedelta(days=1)
+    nights = seat_days([(today - timedelta(days=3), None)] * 60, month_before)
+    billed = flexible_month_amount(Decimal("8.00"), nights, month_before)
+    assert balance["organization"] == "Northwind IT Services"
+    assert Decimal(balance["balance"]) == Decimal("12501.60") - billed

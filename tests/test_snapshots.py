@@ -12,6 +12,7 @@ import pytest
 
 from seattui.domain.accounts import Credentials
 from seattui.portal.runtime import Portal
+from seattui.portal.billing_run import run_billing
 from seattui.portal.seed import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 from seattui.portal.services import auth
 from seattui.tui.screens.dashboard import DashboardScreen
@@ -47,6 +48,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         await portal.start()
         try:
             await seed_demo(portal)
+            # Billed here, not by the app's background run racing the first screen: the demo's
+            # flexible plan has seat-days of the month before the frozen time.
+            await run_billing(portal.store, portal.now().date(), portal.now, catalog=portal.catalog)
             session = await auth.login(portal, Credentials(login=DEMO_LOGIN, password=DEMO_PASSWORD))
         finally:
             await portal.close()

@@ -12,7 +12,9 @@ import pytest
 from textual import events
 
 from seattui.client import PortalClient
+from seattui.domain.licensing import LicenseOrder, NewActivationKey, Term
 from seattui.domain.people import EmployeeFields, EmployeeFilter
+from seattui.portal.services import keys
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.employee_import import ImportScreen
 from seattui.tui.screens.employees import EmployeesScreen
@@ -422,3 +424,19 @@ async def test_keys_typed_while_reassign_opens_never_act_on_the_employees(harnes
         await pilot.press("slash", "a", "d", "a")
         await until(pilot, lambda: screen.employees.filter_input.value == "ada", what="the filter typed")
         assert reassign is not None
+
+
+async def test_the_summary_shows_each_seat_product_assigned_over_its_plans_seats_after_a_new_plan(
+    harness: PortalHarness,
+) -> None:
+    await staff(harness, 6, 4, spare_seats=1)  # an annual contract of 5 seats, 4 assigned
+    app, _ = await app_for(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_employees(pilot, 6)
+        await until_text(pilot, "workspace 4/5")
+        async with harness.as_org("Acme") as tx:
+            key = (await keys.create(tx, NewActivationKey(name="flexible"))).key
+        owner = await harness.login("acme-owner")
+        await owner.create_license(LicenseOrder(key=key, product_id="workspace", term=Term.FLEXIBLE, quantity=3))
+        await pilot.press("ctrl+r")
+        await until_text(pilot, "workspace 4/8")

@@ -17,15 +17,18 @@ from seattui.cli.common import (
 
 def cmd_terms_set(args: argparse.Namespace) -> int:
     """The operator sets an organization's payment terms, directly on the portal's database."""
-    from seattui.domain.billing import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, BillingTerms, PaymentTerms
+    from seattui.domain.billing import DEFAULT_DUE_DAYS, DEFAULT_GRACE_DAYS, MAX_DUE_DAYS, MAX_GRACE_DAYS, BillingTerms, PaymentTerms
     from seattui.domain.money import parse_credits
     from seattui.portal.context import Tx
     from seattui.portal.services import accounts, billing
 
+    grace_days = DEFAULT_GRACE_DAYS if args.grace_days is None else args.grace_days
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        _fail(f"Give --grace-days from 0 to {MAX_GRACE_DAYS}.", EXIT_USAGE)
     if args.terms == "prepaid":
         if args.credit_limit is not None or args.due_days is not None:
             _fail("prepaid takes neither --credit-limit nor --due-days.", EXIT_USAGE)
-        terms = BillingTerms()
+        terms = BillingTerms(grace_days=grace_days)
     else:
         if args.credit_limit is None:
             _fail("monthly needs --credit-limit AMOUNT (what may stay unpaid, like 5000).", EXIT_USAGE)
@@ -36,7 +39,7 @@ def cmd_terms_set(args: argparse.Namespace) -> int:
         due_days = DEFAULT_DUE_DAYS if args.due_days is None else args.due_days
         if limit < 0 or not 0 <= due_days <= MAX_DUE_DAYS:
             _fail(f"Give a credit limit of 0 or more and --due-days from 0 to {MAX_DUE_DAYS}.", EXIT_USAGE)
-        terms = BillingTerms(terms=PaymentTerms.MONTHLY, credit_limit=limit, due_days=due_days)
+        terms = BillingTerms(terms=PaymentTerms.MONTHLY, credit_limit=limit, due_days=due_days, grace_days=grace_days)
 
     async def work(portal: Any) -> int:
         async with portal.store.write() as conn:
@@ -61,7 +64,7 @@ def cmd_billing_run(args: argparse.Namespace) -> int:
             _fail(f"--as-of takes a date like 2026-12-01, not {args.as_of!r}.", EXIT_USAGE)
 
     async def work(portal: Any) -> int:
-        report = await run_billing(portal.store, as_of or portal.now().date(), portal.now)
+        report = await run_billing(portal.store, as_of or portal.now().date(), portal.now, catalog=portal.catalog)
         if args.json:
             print(report.model_dump_json())
             return EXIT_OK
@@ -228,6 +231,9 @@ def add_commands(commands: Any, db_help: str) -> None:
     terms_set.add_argument("--org", required=True, help="the organization's name")
     terms_set.add_argument("--credit-limit", help="monthly: what may stay unpaid, like 5000 or 2500.50")
     terms_set.add_argument("--due-days", type=int, help="monthly: days to pay an invoice (default: 30)")
+    terms_set.add_argument("--grace-days", type=int,
+                           help="prepaid: days a subscription whose renewal is unpaid runs before it is suspended "
+                                "(default: 7)")
     terms_set.add_argument("--db", help=db_help)
     terms_set.set_defaults(handler=cmd_terms_set)
 

@@ -65,6 +65,7 @@ from seattui.domain.pricing import Quote
 from seattui.domain.seating import (
     BatchMove, BatchOutcome, MoveRequest, ReassignRequest, SeatBatch, SeatChange, SeatPool, SeatRequest,
 )
+from seattui.domain.seat_plans import Cancellation, CapChange, PlanConversion, RenewalChange, SeatAddition, SubscriptionSummary
 from seattui.domain.team import (
     ApiToken,
     Invitation,
@@ -569,6 +570,35 @@ class PortalClient:
         )
         return changed
 
+    async def subscriptions(self) -> list[SubscriptionSummary]:
+        """Every seat plan and channel subscription of the organization."""
+        return _parse_list(SubscriptionSummary, await self.request("GET", f"{API}/subscriptions"))
+
+    async def quote_cancel(self, subscription_id: int, *, at_once: bool = False) -> Quote:
+        return _parse(Quote, await self.request("POST", f"{API}/subscriptions/{subscription_id}/cancel/quote",
+                                                body=build(Cancellation, at_once=at_once)))
+
+    async def cancel_subscription(self, subscription_id: int, *, at_once: bool = False,
+                                  idempotency_key: str | None = None) -> Subscription:
+        """At the end of the paid month, or at once; nothing is refunded."""
+        cancelled: Subscription = await self._send(
+            "POST", f"/subscriptions/{subscription_id}/cancel", Subscription, build(Cancellation, at_once=at_once),
+            idempotency_key=idempotency_key)
+        return cancelled
+
+    async def quote_seat_plan(self, license_id: int, change: CapChange | SeatAddition | RenewalChange | PlanConversion
+                              ) -> Quote:
+        """What a seat plan's change costs now, and how it is paid; the portal changes nothing."""
+        return _parse(Quote, await self.request("POST", f"{API}/seat-plans/{license_id}/{_SEAT_PLAN_PATHS[type(change)]}/quote",
+                                                body=change))
+
+    async def change_seat_plan(self, license_id: int, change: CapChange | SeatAddition | RenewalChange | PlanConversion,
+                               *, idempotency_key: str | None = None) -> License:
+        """A flexible cap, annual seats added, a renewal setting or a trial's conversion."""
+        changed: License = await self._send("POST", f"/seat-plans/{license_id}/{_SEAT_PLAN_PATHS[type(change)]}",
+                                            License, change, idempotency_key=idempotency_key)
+        return changed
+
     # -- employees and seats -----------------------------------------------------------------
 
     # -- customers ---------------------------------------------------------------------------
@@ -780,6 +810,10 @@ def _unreadable() -> errors.PortalFault:
 
 def _path_part(text: str) -> str:
     return quote(text.strip(), safe="")
+
+
+_SEAT_PLAN_PATHS: dict[type, str] = {CapChange: "cap", SeatAddition: "seats", RenewalChange: "renewal",
+                                     PlanConversion: "conversion"}
 
 
 def _parse(model: type[M], response: httpx.Response) -> M:

@@ -21,6 +21,8 @@ from seattui.domain.paging import DatedFilter
 MAX_PO_NUMBER = 80
 MAX_REFERENCE_NAME = 120
 DEFAULT_DUE_DAYS = 30
+DEFAULT_GRACE_DAYS = 7
+MAX_GRACE_DAYS = 90
 MAX_DUE_DAYS = 365
 INVOICE_PREFIX = "INV"
 
@@ -38,6 +40,8 @@ class BillingTerms(DomainModel):
     terms: PaymentTerms = PaymentTerms.PREPAID
     credit_limit: Credits = Decimal("0.00")
     due_days: Count = Field(default=DEFAULT_DUE_DAYS, ge=0, le=MAX_DUE_DAYS)
+    # A prepaid subscription whose renewal is unpaid runs this many days before it is suspended.
+    grace_days: Count = Field(default=DEFAULT_GRACE_DAYS, ge=0, le=MAX_GRACE_DAYS)
 
 
 def _blank_is_none(value: object) -> object:
@@ -256,6 +260,10 @@ class BillingRunReport(DomainModel):
     periods: list[str]
     finalized: list[str]  # invoice numbers
     already_billed: list[str]  # periods an earlier run (or another instance) closed
+    seat_months: int = 0  # flexible plans' months billed by the seat-day
+    renewed: int = 0  # annual terms and subscription months renewed (and paid or invoiced)
+    suspended: int = 0  # subscriptions suspended: their renewal unpaid past the grace days
+    ended: int = 0  # subscriptions cancelled at the end of their month that ended
 
 
 def payment_for(

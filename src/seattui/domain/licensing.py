@@ -26,6 +26,14 @@ class Term(StrEnum):
     ANNUAL = "annual"  # seat products, a twelve-month contract
 
 
+class Renewal(StrEnum):
+    """What an annual contract does on its renewal date."""
+
+    SAME = "same"  # renew with the seats of the contract
+    ASSIGNED = "assigned"  # renew with the seats assigned that day
+    END = "end"  # end at the term's end
+
+
 class LicenseStatus(StrEnum):
     ASSIGNED = "assigned"  # on a key, not activated on a device
     ACTIVATED = "activated"
@@ -107,7 +115,8 @@ class License(DomainModel):
     trial_ends_on: date | None = None
     support_ends_on: date | None = None
     term_ends_on: date | None = None
-    seat_cap: int | None = None
+    seat_cap: int | None = None  # a flexible plan's purchase cap; an annual contract's maximum
+    renewal: Renewal | None = None  # annual contracts
     customer_email: str | None = None
     comment: str = ""
     device: Device | None = None
@@ -176,6 +185,9 @@ class Subscription(DomainModel):
     comment: str = ""
     paid: Credits
     created_at: datetime
+    status: str = "active"  # seat_plans.SubscriptionStatus
+    unpaid_since: date | None = None  # a renewal not paid yet (prepaid, short of credits)
+    ended_on: date | None = None
 
 
 class KeyDetail(DomainModel):

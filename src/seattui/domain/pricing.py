@@ -16,8 +16,10 @@ from seattui.domain.billing import Payment
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.errors import ValidationFailed
 from seattui.domain.licensing import Term
-from seattui.domain.money import round_credits
+from seattui.domain.money import format_credits, round_credits
 from seattui.domain.base import Credits, DomainModel
+
+TRIAL_MAX_SEATS = 10  # seats of a seat product's trial
 
 ZERO = Decimal("0.00")
 DAYS_IN_BILLING_MONTH = 30
@@ -106,6 +108,11 @@ def check_configuration(product: Product, config: Configuration) -> None:
             )
         if config.edition_id is not None:
             raise ValidationFailed(f"{product.name} has no editions.", {"edition_id": "leave empty"})
+        if config.term is Term.TRIAL and config.quantity > TRIAL_MAX_SEATS:
+            raise ValidationFailed(
+                f"A seat trial of {product.name} has at most {TRIAL_MAX_SEATS} seats.",
+                {"quantity": f"at most {TRIAL_MAX_SEATS} on a trial"},
+            )
         if config.term is not Term.TRIAL:
             offer = product.seat_plan(SeatPlan(config.term.value))
             if config.quantity > offer.max_seats:
@@ -142,7 +149,14 @@ def configuration_lines(product: Product, config: Configuration) -> list[PriceLi
             lines.append(_line(f"Add-on {addon.name}", config.quantity, addon.unit_price))
         return lines
     offer = product.seat_plan(SeatPlan(config.term.value))
-    period = "first month" if offer.plan is SeatPlan.FLEXIBLE else "12 months"
+    if offer.plan is SeatPlan.FLEXIBLE:
+        # Billed in arrears by the billing run, for the days each seat is assigned.
+        return [PriceLine(
+            description=f"{product.name}, flexible plan, cap {config.quantity} {unit}: nothing now; "
+            f"{format_credits(offer.price_per_seat)} a seat a month for the days each seat is assigned, on next month's bill",
+            quantity=config.quantity, unit_price=ZERO, amount=ZERO,
+        )]
+    period = "12 months"
     return [
         _line(
             f"{product.name}, {offer.plan.value} plan, {config.quantity} {unit}, {period}",

@@ -83,7 +83,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         if delivery is not None:
             delivery.start()
         billing = (asyncio.create_task(keep_billing(portal.store, portal.now, settings.billing_check_every,
-                                                    metrics.observe_billing_run if metrics else None))
+                                                    metrics.observe_billing_run if metrics else None, portal.catalog))
                    if settings.billing_check_every is not None else None)
         # /metrics on a port of its own is answered off the event loop: keep its outbox figures read.
         outbox_figures = (asyncio.create_task(_keep_outbox_figures(portal, metrics))

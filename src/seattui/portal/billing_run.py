@@ -1,4 +1,9 @@
-"""The billing run: finalize the summary invoices of months that have ended.
+"""The billing run: bill what is due (flexible seat-days of ended months, annual renewals,
+channel subscriptions' months), then finalize the summary invoices of months that have ended.
+
+Each flexible month, annual term and subscription month is claimed in `billing_claims` in the
+transaction that bills it (one transaction each, under its organization's lock), so a second
+run, or a second instance at the same moment, finds it claimed and bills nothing twice.
 
 Each draft is claimed by its status: a batch locks its organizations (in id order, as orders
 lock one), keeps the invoices still drafts, numbers them from one block of the series and
@@ -21,6 +26,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.billing import BillingRunReport, InvoiceStatus, invoice_number, month_start, period_key, previous_month_start
+from seattui.domain.catalog import Catalog
+from seattui.domain.roles import OrgKind
+from seattui.portal.catalog import load_catalog
+from seattui.portal.context import Tx
+from seattui.portal.services import seat_plans, subscriptions
+from seattui.portal.services.accounts import system_actor
 from seattui.portal.services.billing import drafts_to_finalize, take_numbers
 from seattui.portal.store import Store
 from seattui.portal.store.sets import among
@@ -82,10 +93,48 @@ async def _finalize_batch(store: Store, as_of: date) -> list[str]:
         return [change["new_number"] for change in changes]
 
 
+async def _bill_due(store: Store, catalog: Catalog, as_of: date, now: Callable[[], Any]) -> dict[str, int]:
+    """Bill every flexible month, annual renewal and subscription month due by `as_of`."""
+    async with store.read() as conn:
+        months = await seat_plans.flexible_months_due(conn, as_of)
+        annual = await seat_plans.annual_renewals_due(conn, as_of)
+        channels = await subscriptions.renewals_due(conn, as_of)
+        org_ids = sorted({org for org, *_ in months} | {org for org, _ in annual} | {org for org, _ in channels})
+        orgs = {row.id: row for row in (await conn.execute(
+            select(organizations.c.id, organizations.c.name, organizations.c.kind)
+            .where(among(conn, organizations.c.id, org_ids)))).all()} if org_ids else {}
+    counts = {"seat_months": 0, "renewed": 0, "suspended": 0, "ended": 0}
+
+    def tx_of(conn: Any, org_id: int) -> Tx:
+        org = orgs[org_id]
+        return Tx(conn=conn, actor=system_actor(org_id, org.name, OrgKind(org.kind)), catalog=catalog, now=now())
+
+    # One transaction, and one order, per organization and month.
+    grouped: dict[tuple[int, date], list[int]] = {}
+    for org_id, license_id, month in months:
+        grouped.setdefault((org_id, month), []).append(license_id)
+    for (org_id, month), license_ids in sorted(grouped.items()):
+        async with store.write() as conn:
+            if await seat_plans.bill_flexible_month(tx_of(conn, org_id), license_ids, month) is not None:
+                counts["seat_months"] += len(license_ids)
+    for org_id, license_id in annual:
+        async with store.write() as conn:
+            counts["renewed"] += await seat_plans.renew_annual(tx_of(conn, org_id), license_id, as_of)
+    for org_id, subscription_id in channels:
+        async with store.write() as conn:
+            outcome = await subscriptions.renew(tx_of(conn, org_id), subscription_id, as_of)
+        if outcome in ("renewed", "suspended", "ended"):
+            counts[outcome] += 1
+    return counts
+
+
 async def run_billing(
-    store: Store, as_of: date, now: Callable[[], Any], *, between_batches: BatchHook | None = None
+    store: Store, as_of: date, now: Callable[[], Any], *, catalog: Catalog | None = None,
+    between_batches: BatchHook | None = None,
 ) -> BillingRunReport:
-    """Finalize every draft of a month before `as_of`'s, then record the months as billed."""
+    """Bill what is due, finalize every draft of a month before `as_of`'s, then record the
+    months as billed."""
+    billed = await _bill_due(store, catalog or load_catalog(), as_of, now)
     async with store.read() as conn:
         owed = (await conn.execute(
             select(invoices.c.period_key).where(invoices.c.status == InvoiceStatus.DRAFT.value,
@@ -116,12 +165,15 @@ async def run_billing(
     if finalized:
         log.info("billing run as of %s finalized %d invoices", as_of, len(finalized))
     return BillingRunReport(as_of=as_of, periods=[key for key in periods if key not in closed_before],
-                            finalized=finalized, already_billed=sorted(closed_before & set(periods)))
+                            finalized=finalized, already_billed=sorted(closed_before & set(periods)), **billed)
 
 
 async def is_due(store: Store, today: date) -> bool:
-    """Whether last month is not recorded as billed yet, or drafts of ended months remain."""
+    """Whether last month is not recorded as billed yet, drafts of ended months remain, or a
+    renewal's day has come."""
     async with store.read() as conn:
+        if await seat_plans.annual_renewals_due(conn, today) or await subscriptions.renewals_due(conn, today):
+            return True
         recorded = await conn.scalar(select(billing_periods.c.period_key).where(
             billing_periods.c.period_key == period_key(previous_month_start(today))))
         if recorded is None:
@@ -130,7 +182,7 @@ async def is_due(store: Store, today: date) -> bool:
 
 
 async def keep_billing(store: Store, now: Callable[[], Any], every: timedelta,
-                       observe: RunObserver | None = None) -> None:
+                       observe: RunObserver | None = None, catalog: Catalog | None = None) -> None:
     """The background job of `serve` and the embedded portal: run when due, then check again."""
     while True:
         began = time.monotonic()
@@ -139,7 +191,7 @@ async def keep_billing(store: Store, now: Callable[[], Any], every: timedelta,
             today = now().date()
             if await is_due(store, today):
                 ran = True
-                report = await run_billing(store, today, now)
+                report = await run_billing(store, today, now, catalog=catalog)
                 if observe is not None:
                     observe(time.monotonic() - began, len(report.finalized), ok=True, ended_at=now().timestamp())
         except asyncio.CancelledError:

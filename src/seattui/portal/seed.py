@@ -193,7 +193,7 @@ def _history(rng: random.Random, key_texts: list[str], now: datetime) -> list[tu
     )
     events.append(
         (now - timedelta(days=20), LicenseOrder(key=key_texts[1], product_id="workspace", term=Term.FLEXIBLE,
-                                                quantity=60, seat_cap=200, customer_email=email(1)))
+                                                quantity=60, customer_email=email(1)))
     )
     for days_ago, amount in ((540, "15000.00"), (365, "15000.00"), (180, "15000.00"), (45, "8000.00")):
         events.append((now - timedelta(days=days_ago), Decimal(amount)))

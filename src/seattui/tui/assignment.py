@@ -83,8 +83,8 @@ def term_label(product: Product, term: Term) -> str:
         return "Permanent, with 12 months of support"
     offer = product.seat_plan(SeatPlan(term.value))
     if offer.plan is SeatPlan.FLEXIBLE:
-        return (f"Flexible plan, {format_credits(offer.price_per_seat)} per {unit} a month, "
-                f"seats up and down up to {offer.max_seats:,}")
+        return (f"Flexible plan, {format_credits(offer.price_per_seat)} per {unit} a month for the days "
+                f"each is assigned, billed after the month; a cap up to {offer.max_seats:,}")
     return (f"Annual plan, {format_credits(offer.price_per_seat)} per {unit} a year, "
             f"seats only grow, up to {offer.max_seats:,}")
 

@@ -52,6 +52,7 @@ def from_row(row: Any, today: date) -> License:
         support_ends_on=row.support_ends_on,
         term_ends_on=row.term_ends_on,
         seat_cap=row.seat_cap,
+        renewal=row.renewal,
         customer_email=row.customer_email,
         comment=row.comment,
         device=device,

@@ -31,6 +31,9 @@ def from_row(row: Any) -> Subscription:
         comment=row.comment,
         paid=from_hundredths(row.paid),
         created_at=row.created_at,
+        status=row.status,
+        unpaid_since=row.unpaid_since,
+        ended_on=row.ended_on,
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.billing import (
+    DEFAULT_GRACE_DAYS,
     BillingContact,
     BillingContactChange,
     BillingTerms,
@@ -67,6 +68,7 @@ from seattui.portal.paging import along_the_sort, containing, id_cursor_page, ke
 from seattui.portal.queries.licenses import ever_activated
 from seattui.portal.services import audit, credits, outbox
 from seattui.portal.store.tables import (
+    billing_claims,
     billing_terms,
     invoice_series,
     invoices,
@@ -87,7 +89,7 @@ async def terms_of(conn: AsyncConnection, org_id: int) -> BillingTerms:
     if row is None:
         return BillingTerms()
     return BillingTerms(terms=PaymentTerms(row.terms), credit_limit=from_hundredths(row.credit_limit),
-                        due_days=row.due_days)
+                        due_days=row.due_days, grace_days=row.grace_days)
 
 
 async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
@@ -96,7 +98,7 @@ async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
     await credits.lock_balance(tx)  # no order of the organization runs meanwhile
     before = await terms_of(tx.conn, org_id)
     values = {"terms": terms.terms.value, "credit_limit": to_hundredths(terms.credit_limit),
-              "due_days": terms.due_days, "updated_at": tx.now}
+              "due_days": terms.due_days, "grace_days": terms.grace_days, "updated_at": tx.now}
     updated = await tx.conn.execute(update(billing_terms).where(billing_terms.c.org_id == org_id).values(**values))
     if updated.rowcount == 0:
         await tx.conn.execute(insert(billing_terms).values(org_id=org_id, **values))
@@ -109,7 +111,8 @@ async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
 
 def terms_words(terms: BillingTerms) -> str:
     if terms.terms is PaymentTerms.PREPAID:
-        return "prepaid from credits"
+        return "prepaid from credits" + (f", subscriptions suspended {terms.grace_days} days after an unpaid renewal"
+                                         if terms.grace_days != DEFAULT_GRACE_DAYS else "")
     return (f"monthly invoice, credit limit {format_credits(terms.credit_limit)}, "
             f"due in {terms.due_days} days")
 
@@ -180,6 +183,50 @@ async def settle(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], purchase:
     return Settlement(payment=payment, cost=cost)
 
 
+async def settle_arrears(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], month: date) -> Settlement:
+    """How the billing run pays what was used or renewed: never refused. From credits when the
+    organization is prepaid and has enough; otherwise on `month`'s invoice (or the next open
+    one), whatever the credit limit, to be paid when it is finalized."""
+    cost = total(lines)
+    terms = await terms_of(tx.conn, tx.org_id)
+    if terms.terms is PaymentTerms.PREPAID and cost <= balance:
+        return Settlement(payment=payment_for(terms, balance=balance, unpaid=ZERO, cost=cost,
+                                              pay_from_credits=False, month=month), cost=cost)
+    invoiced = terms.model_copy(update={"terms": PaymentTerms.MONTHLY})
+    unpaid = await unpaid_total(tx.conn, tx.org_id)
+    return Settlement(payment=payment_for(invoiced, balance=balance, unpaid=unpaid, cost=cost,
+                                          pay_from_credits=False, month=(await _invoice_month(tx, month))[0]), cost=cost)
+
+
+async def can_pay_now(tx: Tx, balance: Decimal, cost: Decimal) -> bool:
+    """Whether a renewal of `cost` can be paid now: a monthly organization puts it on the
+    invoice; a prepaid one needs the credits."""
+    terms = await terms_of(tx.conn, tx.org_id)
+    return terms.terms is PaymentTerms.MONTHLY or cost <= balance
+
+
+async def claim(tx: Tx, kind: str, object_id: int, period: str) -> bool:
+    """Claim one period's billing of an object for this transaction; False when it was billed
+    already (by an earlier run, or another instance that got there first)."""
+    make = postgresql_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert
+    done = await tx.conn.execute(make(billing_claims).values(
+        kind=kind, object_id=object_id, period=period, org_id=tx.org_id, done_at=tx.now,
+    ).on_conflict_do_nothing().returning(billing_claims.c.object_id))
+    return done.first() is not None
+
+
+async def claim_many(tx: Tx, kind: str, object_ids: Sequence[int], period: str) -> list[int]:
+    """claim() for many objects in one statement: the ids this transaction claimed."""
+    if not object_ids:
+        return []
+    make = postgresql_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert
+    done = await tx.conn.execute(make(billing_claims).values([
+        {"kind": kind, "object_id": object_id, "period": period, "org_id": tx.org_id, "done_at": tx.now}
+        for object_id in object_ids
+    ]).on_conflict_do_nothing().returning(billing_claims.c.object_id))
+    return sorted(int(object_id) for object_id in done.scalars())
+
+
 @dataclass(frozen=True)
 class Charge:
     """One line of an order and what it paid for."""
@@ -198,9 +245,12 @@ async def place(
     charges: Sequence[Charge],
     ledger: Sequence[LedgerRow],
     purchase: Purchase | None,
+    *,
+    month: date | None = None,
 ) -> int | None:
     """Write the order and pay it as settled: the ledger entries (credits) or the month's
-    invoice. A free change is no order; returns the order's id."""
+    invoice (`month`'s, for what the billing run bills in arrears, while its draft is open).
+    A free change is no order; returns the order's id."""
     if not charges or all(charge.line.amount == 0 for charge in charges):
         return None
     cost = settlement.cost
@@ -213,7 +263,7 @@ async def place(
             total=to_hundredths(cost), paid=to_hundredths(cost), paid_at=tx.now, created_at=tx.now,
         ).returning(invoices.c.id))).scalar_one()
     else:
-        invoice_id = await _open_invoice(tx)
+        invoice_id = await _open_invoice(tx, month)
         await tx.conn.execute(update(invoices).where(invoices.c.id == invoice_id)
                               .values(total=invoices.c.total + to_hundredths(cost)))
     order_id = (await tx.conn.execute(insert(orders).values(
@@ -232,11 +282,11 @@ async def place(
     return order_id
 
 
-async def _invoice_month(tx: Tx) -> tuple[date, int | None]:
-    """The month an order placed now is invoiced in, and its draft if there is one yet. A
-    month an operator already billed (`billing run --as-of` a later date) is closed: its
-    orders go on the next month's draft."""
-    month = month_start(tx.today)
+async def _invoice_month(tx: Tx, month: date | None = None) -> tuple[date, int | None]:
+    """The month an order placed now (or billed for `month`) is invoiced in, and its draft if
+    there is one yet. A month an operator already billed (`billing run --as-of` a later date)
+    is closed: its orders go on the next month's draft."""
+    month = month_start(month or tx.today)
     while True:
         found = (await tx.conn.execute(select(invoices.c.id, invoices.c.status).where(
             invoices.c.org_id == tx.org_id, invoices.c.period_key == period_key(month)))).first()
@@ -247,9 +297,9 @@ async def _invoice_month(tx: Tx) -> tuple[date, int | None]:
         month = month_end(month) + timedelta(days=1)
 
 
-async def _open_invoice(tx: Tx) -> int:
+async def _open_invoice(tx: Tx, month: date | None = None) -> int:
     """The organization's draft of the month, made on its first order (under the org lock)."""
-    month, draft = await _invoice_month(tx)
+    month, draft = await _invoice_month(tx, month)
     if draft is not None:
         return draft
     return int((await tx.conn.execute(insert(invoices).values(

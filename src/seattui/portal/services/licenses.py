@@ -35,11 +35,11 @@ from seattui.domain.licensing import (
     LicenseUpgrade,
     MatchingIds,
     SupportWindow,
+    Renewal,
     Term,
 )
 from seattui.domain.money import format_credits, to_hundredths
 from seattui.domain.pricing import (
-    DAYS_IN_BILLING_MONTH,
     SUPPORT_MONTHS_INCLUDED,
     ZERO,
     Configuration,
@@ -78,8 +78,10 @@ from seattui.portal.store.tables import (
 )
 
 def _order_configuration(order: LicenseOrder) -> Configuration:
+    # A flexible plan is bought by its purchase cap: the seats it may assign, billed by the day.
+    quantity = order.seat_cap or order.quantity if order.term is Term.FLEXIBLE else order.quantity
     return Configuration(
-        term=order.term, edition_id=order.edition_id, addons=tuple(sorted(order.addons)), quantity=order.quantity
+        term=order.term, edition_id=order.edition_id, addons=tuple(sorted(order.addons)), quantity=quantity
     )
 
 T = TypeVar("T")
@@ -127,8 +129,13 @@ def _term_dates(order: LicenseOrder, product: Product, today: date) -> dict[str,
     if order.term is Term.PERMANENT:
         return {"support_ends_on": add_months(today, SUPPORT_MONTHS_INCLUDED)}
     offer = product.seat_plan(SeatPlan(order.term.value))
-    ends = today + timedelta(days=DAYS_IN_BILLING_MONTH) if offer.plan is SeatPlan.FLEXIBLE else add_months(today, 12)
-    return {"term_ends_on": ends, "seat_cap": order.seat_cap or offer.max_seats}
+    if offer.plan is SeatPlan.FLEXIBLE:
+        # No term: it runs until ended, billed in arrears month by month; quantity is the cap.
+        cap = order.seat_cap or order.quantity
+        return {"seat_cap": cap, "quantity": cap}
+    # An annual contract: its seats for 12 months, growing up to its contract maximum.
+    return {"term_ends_on": add_months(today, 12), "seat_cap": order.seat_cap or offer.max_seats,
+            "renewal": Renewal.SAME.value}
 
 
 async def create(tx: Tx, order: LicenseOrder) -> License:
@@ -150,14 +157,13 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
                 edition_id=order.edition_id,
                 addons=",".join(sorted(order.addons)),
                 term=order.term.value,
-                quantity=order.quantity,
                 customer_email=order.customer_email,
                 customer_id=await customer_for(tx, order.customer_email),
                 comment=order.comment,
                 paid=to_hundredths(cost),
                 created_at=tx.now,
                 updated_at=tx.now,
-                **term_dates,
+                **({"quantity": order.quantity} | term_dates),
             )
             .returning(licenses.c.id)
         )
@@ -165,7 +171,8 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
     await tx.conn.execute(insert(license_search).values(
         org_id=tx.org_id, license_id=license_id, text=search_text(key_row.key, order.customer_email, order.comment)))
     await count_licenses(tx.conn, tx.org_id, 1)
-    what = f"{product.name} {order.term.value} license, {order.quantity} {product.unit.label(order.quantity)}"
+    quantity = term_dates.get("quantity", order.quantity)
+    what = f"{product.name} {order.term.value} license, {quantity} {product.unit.label(quantity)}"
     service_end = term_dates.get("support_ends_on") or term_dates.get("term_ends_on")
     await billing.place(
         tx, settlement, OrderKind.PURCHASE,
@@ -178,7 +185,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
         "license",
         license_id,
         f"{what} on {key_row.key}" + (f" for {format_credits(cost)} credits" if cost else ""),
-        {"key": key_row.key, "product_id": product.id, "term": order.term.value, "quantity": order.quantity,
+        {"key": key_row.key, "product_id": product.id, "term": order.term.value, "quantity": quantity,
          "cost": f"{cost:.2f}"},
     )
     return await get(tx, license_id)
@@ -425,7 +432,8 @@ def _upgrade_target(tx: Tx, license: License, wanted: LicenseUpgrade) -> tuple[P
     product = tx.catalog.product(license.product_id)
     if product.kind is not ProductKind.PERPETUAL:
         raise ValidationFailed(
-            f"{product.name} is sold on seat plans; change its seats on the employees screen.",
+            f"{product.name} is sold on seat plans: raise a flexible plan's cap with `seattui subscription cap "
+            f"{license.id} N`, add an annual contract's seats with `seattui subscription seats {license.id} +N`.",
             {"license_id": "not a perpetual product's license"},
         )
     current = configuration_of(license)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from seattui.domain.catalog import ProductKind
 from seattui.domain.errors import BatchRefused, Conflict, NotFound, SeatsExhausted, UndoRefused, ValidationFailed
@@ -38,7 +38,7 @@ from seattui.portal.services import audit
 from seattui.portal.queries.employees import lock_seats, rows_by_id
 from seattui.portal.queries.licenses import license_query, status_of
 from seattui.portal.store.sets import among, custom_plans
-from seattui.portal.store.tables import employees, licenses, seat_batches, seats
+from seattui.portal.store.tables import employees, licenses, seat_batches, seat_intervals, seats
 
 SEAT_TERMS = (Term.FLEXIBLE.value, Term.ANNUAL.value)
 _PEOPLE = (employees.c.id, employees.c.name, employees.c.email, employees.c.status)
@@ -67,20 +67,40 @@ async def pools(tx: Tx) -> list[SeatPool]:
         license_query()
         .add_columns(func.coalesce(assigned.c.assigned, 0).label("assigned"))
         .outerjoin(assigned, assigned.c.license_id == licenses.c.id)
-        .where(licenses.c.org_id == tx.org_id, licenses.c.term.in_(SEAT_TERMS))
+        .where(licenses.c.org_id == tx.org_id,
+               or_(licenses.c.term.in_(SEAT_TERMS),
+                   and_(licenses.c.term == Term.TRIAL.value, licenses.c.product_id.in_(_seat_products(tx)))))
         .order_by(licenses.c.product_id, licenses.c.id)
     )
     result = []
     for row in rows:
         product = tx.catalog.find(row.product_id)
         term = Term(row.term)
+        status = status_of(term, row.trial_ends_on, row.term_ends_on, False, tx.today)
         result.append(SeatPool(
             license_id=row.id, key=row.key, product_id=row.product_id,
             product_name=product.name if product else row.product_id, term=term, bought=row.quantity,
-            assigned=row.assigned, term_ends_on=row.term_ends_on,
-            live=status_of(term, None, row.term_ends_on, False, tx.today) is not LicenseStatus.TERM_ENDED,
+            assigned=row.assigned, term_ends_on=row.term_ends_on or row.trial_ends_on,
+            live=status not in (LicenseStatus.TERM_ENDED, LicenseStatus.TRIAL_ENDED),
         ))
     return result
+
+
+def _seat_products(tx: Tx) -> list[str]:
+    return [product.id for product in tx.catalog.products if product.kind is ProductKind.SEAT]
+
+
+def _how_to_raise(pools: Sequence[SeatPool]) -> str:
+    """What to run to get more seats on these licenses: the command that raises each limit."""
+    ways = []
+    for pool in pools:
+        if pool.term is Term.FLEXIBLE:
+            ways.append(f"raise the cap of the flexible plan (license {pool.license_id}, cap {pool.bought}) with "
+                        f"`seattui subscription cap {pool.license_id} N`")
+        elif pool.term is Term.ANNUAL:
+            ways.append(f"add seats to the annual contract (license {pool.license_id}, {pool.bought} seats) with "
+                        f"`seattui subscription seats {pool.license_id} +N`")
+    return "; or ".join(ways[:3]) or "buy a seat plan in the wizard (g a)"
 
 
 async def assign(tx: Tx, request: SeatRequest) -> SeatChange:
@@ -107,14 +127,17 @@ async def assign(tx: Tx, request: SeatRequest) -> SeatChange:
                        + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "") + ".",
                        {"problems": problems[:100]})
     wanted = list(dict.fromkeys(request.employee_ids))
-    free = [pool for pool in await pools(tx) if pool.product_id == request.product_id and pool.live and pool.free
-            and request.license_id in (None, pool.license_id)]
+    eligible = [pool for pool in await pools(tx) if pool.product_id == request.product_id and pool.live
+                and request.license_id in (None, pool.license_id)]
+    free = [pool for pool in eligible if pool.free]
     available = sum(pool.free for pool in free)
     if available < len(wanted):
         where = f"license {request.license_id}" if request.license_id else f"the {request.product_id} licenses"
         raise SeatsExhausted(
-            f"{len(wanted)} seat(s) asked for, {available} free on {where}. Buy more seats or unassign some first.",
-            {"asked": len(wanted), "free": available},
+            f"{len(wanted)} seat(s) asked for, {available} free on {where}: {_how_to_raise(eligible)}, "
+            "or take seats back first.",
+            {"asked": len(wanted), "free": available,
+             "caps": {str(pool.license_id): pool.bought for pool in eligible}},
         )
     rows = []
     for pool in free:
@@ -122,6 +145,11 @@ async def assign(tx: Tx, request: SeatRequest) -> SeatChange:
         rows += [{"org_id": tx.org_id, "license_id": pool.license_id, "product_id": request.product_id,
                   "employee_id": employee_id, "assigned_at": tx.now} for employee_id in taken]
     seat_ids = list((await tx.conn.execute(insert(seats).returning(seats.c.id), rows)).scalars())
+    # Seat-days are billed from these (flexible plans), and kept when the seat is taken back.
+    await tx.conn.execute(insert(seat_intervals), [
+        {"org_id": tx.org_id, "license_id": row["license_id"], "seat_id": seat_id, "started_on": tx.today}
+        for seat_id, row in zip(seat_ids, rows, strict=True)
+    ])
     await audit.record_many(tx, [
         {"action": "seat.assign", "object_type": "seat", "object_id": seat_id,
          "summary": f"{request.product_id} seat of license {row['license_id']} to {people[row['employee_id']].email}",
@@ -150,6 +178,9 @@ async def unassign(tx: Tx, request: SeatRequest) -> SeatChange:
     async with custom_plans(tx.conn):
         await tx.conn.execute(delete(seats).where(seats.c.org_id == tx.org_id,
                                                   among(tx.conn, seats.c.id, [seat.id for seat in taken])))
+        await tx.conn.execute(update(seat_intervals).where(
+            seat_intervals.c.org_id == tx.org_id, among(tx.conn, seat_intervals.c.seat_id, [seat.id for seat in taken]),
+            seat_intervals.c.ended_on.is_(None)).values(ended_on=tx.today))
     await audit.record_many(tx, [
         {"action": "seat.unassign", "object_type": "seat", "object_id": seat.id,
          "summary": f"{request.product_id} seat taken back from {people[seat.employee_id].email}",

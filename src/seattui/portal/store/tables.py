@@ -236,7 +236,9 @@ licenses = Table(
     Column("trial_ends_on", Date),
     Column("support_ends_on", Date),
     Column("term_ends_on", Date),
+    # Flexible plans: the purchase cap (quantity says the same). Annual: the contract maximum.
     Column("seat_cap", Integer),
+    Column("renewal", String(16)),  # annual contracts: same, assigned or end (seat_plans.Renewal)
     Column("customer_email", String(254)),
     Column("customer_id", Id, ForeignKey("customers.id")),
     Column("comment", String(1000), nullable=False, server_default=""),
@@ -316,6 +318,12 @@ subscriptions = Table(
     Column("comment", String(1000), nullable=False, server_default=""),
     Column("paid", BigInteger, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
+    # active, ending (cancelled at the end of the paid month), suspended or ended (seat_plans.SubscriptionStatus)
+    Column("status", String(16), nullable=False, server_default="active"),
+    # The day a renewal could not be paid (a prepaid organization short of credits); the
+    # subscription is suspended once the organization's grace days have passed since.
+    Column("unpaid_since", Date),
+    Column("ended_on", Date),
     CheckConstraint("channels > 0", name="channels_positive"),
     Index("ix_subscriptions_org_id_id", "org_id", "id"),
     Index("ix_subscriptions_org_id_customer_id", "org_id", "customer_id", "id"),
@@ -355,6 +363,21 @@ seats = Table(
     # An employee holds at most one seat of a product.
     UniqueConstraint("org_id", "product_id", "employee_id", name="uq_seats_employee_product"),
     Index("ix_seats_org_id_last_batch", "org_id", "last_batch"),
+)
+
+# How long each seat was held, for the billing run's seat-days (a seat row is deleted when it
+# is taken back; its interval stays). A reassignment moves the seat row and keeps its interval.
+seat_intervals = Table(
+    "seat_intervals",
+    metadata,
+    _id(),
+    _org(),
+    Column("license_id", Id, nullable=False),
+    Column("seat_id", Id, nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("ended_on", Date),  # None while the seat is held
+    Index("ix_seat_intervals_license_id_ended_on", "license_id", "ended_on"),
+    Index("ix_seat_intervals_seat_id", "seat_id"),
 )
 
 # A batch of seat moves, applied whole; `moves` keeps [product, from, to] for each, which
@@ -503,6 +526,8 @@ billing_terms = Table(
     Column("terms", String(16), nullable=False),
     Column("credit_limit", BigInteger, nullable=False, server_default="0"),
     Column("due_days", Integer, nullable=False, server_default="30"),
+    # Days a prepaid subscription whose renewal is unpaid runs on before it is suspended.
+    Column("grace_days", Integer, nullable=False, server_default="7"),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
 )
@@ -580,6 +605,19 @@ order_lines = Table(
     Column("object_id", Id),
     # What was paid for one object (a customer's spend, a license's refund).
     Index("ix_order_lines_object_type_object_id", "object_type", "object_id"),
+)
+
+# Work the billing run did once for an object and a period (a flexible plan's month, an
+# annual contract's or a subscription's renewal), claimed in the transaction that bills it.
+billing_claims = Table(
+    "billing_claims",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("object_id", Id, primary_key=True),
+    Column("period", String(10), primary_key=True),
+    Column("org_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("order_id", Id),
+    Column("done_at", UTCDateTime, nullable=False),
 )
 
 # A month the billing run has closed: written last, so a run killed half-way runs again.

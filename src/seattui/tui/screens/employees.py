@@ -16,6 +16,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seattui.domain.people import DepartmentCount, Employee, EmployeeFilter, EmployeeStatus
+from seattui.domain.seating import SeatPool
 from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.formatting import names, plural
@@ -34,7 +35,7 @@ FACET_DELAY = 0.25
 
 
 class EmployeesScreen(PortalScreen):
-    SHOWS = frozenset({Area.EMPLOYEES})
+    SHOWS = frozenset({Area.EMPLOYEES, Area.SUBSCRIPTIONS})  # seat plans' caps and contracts too
     SCOPE = "employees"
     CSS_PATH = style("employees.tcss")
     BINDINGS = commands.screen_bindings(SCOPE)
@@ -43,6 +44,7 @@ class EmployeesScreen(PortalScreen):
         super().__init__()
         self.total: int | None = None
         self.departments: list[DepartmentCount] = []
+        self.pools: list[SeatPool] = []
         self._facet_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -73,6 +75,15 @@ class EmployeesScreen(PortalScreen):
         parts = [plural(self.total or 0, "employee")]
         parts.append(chosen.department or "all departments")
         parts.append(chosen.status.value if chosen.status else "active and departed")
+        # Per seat product (by id, as the Seats column names it): the seats assigned over the
+        # caps and contracts of its live plans.
+        seated: dict[str, list[int]] = {}
+        for pool in self.pools:
+            if pool.live:
+                counts = seated.setdefault(pool.product_id, [0, 0])
+                counts[0] += pool.assigned
+                counts[1] += pool.bought
+        parts += [f"{name} {assigned:,}/{limit:,}" for name, (assigned, limit) in sorted(seated.items())]
         marked = len(self.employees.table.marked)
         line = Text(" · ".join(parts))
         if marked:
@@ -88,6 +99,14 @@ class EmployeesScreen(PortalScreen):
         if self._facet_timer is not None:
             self._facet_timer.stop()
         self._facet_timer = self.set_timer(FACET_DELAY, self._load_facet)
+        self._load_pools()
+
+    @work(exclusive=True, group="pools", exit_on_error=False)
+    async def _load_pools(self) -> None:
+        pools = await self.call_portal(lambda client: client.seat_pools(), retry_key="ctrl+r")
+        if pools is not None:
+            self.pools = pools
+            self._summary()
 
     @on(PagedTable.MarksChanged)
     def _marks(self) -> None:

@@ -1,7 +1,7 @@
 """the audit log's hash chain, and indexes for the audit screen's filters
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0014
 Create Date: 2026-12-01
 
 Each audit entry gets its place in its organization's chain, the hash of the entry before
@@ -17,7 +17,7 @@ from seattui.portal.store.tables import UTCDateTime
 
 
 revision = '0012'
-down_revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
