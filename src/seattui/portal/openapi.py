@@ -39,6 +39,7 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.offline_licensing import DeviceFileText, LicenseFileText
 from seattui.domain.people import EmployeeFields, EmployeeIds, EmployeeImport
+from seattui.domain.seat_plans import Cancellation, CapChange, PlanConversion, RenewalChange, SeatAddition
 from seattui.domain.seating import ReassignRequest, SeatRequest
 from seattui.domain.team import InvitationAcceptance, NewApiToken, NewInvitation, RoleChange
 from seattui.portal.api import MAX_IDEMPOTENCY_KEY
@@ -98,6 +99,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/subscriptions/{subscription_id}"): Operation("getSubscription", _READ_ONE),
     ("post", "/subscriptions/{subscription_id}/channels/quote"): Operation("quoteChannelChange", _QUOTE),
     ("post", "/subscriptions/{subscription_id}/channels"): Operation("changeChannels", _PAID, change=True),
+    ("get", "/subscriptions"): Operation("listSubscriptions", _READ),
+    ("post", "/subscriptions/{subscription_id}/cancel/quote"): Operation("quoteSubscriptionCancellation", _QUOTE),
+    ("post", "/subscriptions/{subscription_id}/cancel"): Operation("cancelSubscription", _CHANGE, change=True),
+    ("post", "/seat-plans/{license_id}/cap/quote"): Operation("quoteSeatCap", _QUOTE),
+    ("post", "/seat-plans/{license_id}/cap"): Operation("changeSeatCap", _PAID, change=True),
+    ("post", "/seat-plans/{license_id}/seats/quote"): Operation("quoteSeatAddition", _QUOTE),
+    ("post", "/seat-plans/{license_id}/seats"): Operation("addSeats", _PAID, change=True),
+    ("post", "/seat-plans/{license_id}/renewal/quote"): Operation("quoteRenewalChange", _QUOTE),
+    ("post", "/seat-plans/{license_id}/renewal"): Operation("changeRenewal", _CHANGE, change=True),
+    ("post", "/seat-plans/{license_id}/conversion/quote"): Operation("quotePlanConversion", _QUOTE),
+    ("post", "/seat-plans/{license_id}/conversion"): Operation("convertSeatPlan", _PAID, change=True),
     ("post", "/support/quote"): Operation("quoteSupportExtension", _QUOTE),
     ("post", "/support/extensions"): Operation("extendSupport", _PAID, change=True),
     ("post", "/activation/activate"): Operation("activate", _DEVICE),
@@ -217,6 +229,11 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
                       "notes": "Renews in March"},
     InvoiceEmail: {"to": "accounts@contoso.example"},
     BillingContactChange: {"billing_email": "billing@northwind.example"},
+    Cancellation: {"at_once": False},
+    CapChange: {"cap": 120},
+    SeatAddition: {"seats": 10},
+    RenewalChange: {"renewal": "assigned"},
+    PlanConversion: {"plan": "annual", "seats": 50},
     RoleChange: {"role": "operator"},
     NewInvitation: {"email": "bob@northwind.example", "role": "operator"},
     InvitationAcceptance: {"token": "the token from the invitation mail", "login": "bob",
