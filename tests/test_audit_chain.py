@@ -153,10 +153,10 @@ async def test_concurrent_writers_make_one_unbroken_chain(harness: PortalHarness
     assert (await check(harness)).broken is None
 
 
-async def test_migration_0012_chains_the_entries_already_written(tmp_path: Path) -> None:
+async def test_the_chain_migration_chains_the_entries_already_written(tmp_path: Path) -> None:
     from alembic.script import ScriptDirectory
 
-    before = ScriptDirectory.from_config(alembic_config()).get_revision("0012").down_revision
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0017").down_revision
     store = Store(tmp_path / "old.db")
     async with store.write() as conn:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), str(before)))

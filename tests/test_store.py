@@ -171,7 +171,7 @@ async def test_the_customers_migration_makes_a_customer_of_every_email_on_file(t
 
     from seattui.portal.store.tables import customers, licenses, subscriptions
 
-    before = ScriptDirectory.from_config(alembic_config()).get_revision("0016").down_revision
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0010").down_revision
     store = Store(tmp_path / "old.db")
     async with store.write() as conn:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), str(before)))

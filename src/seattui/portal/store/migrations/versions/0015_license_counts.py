@@ -1,7 +1,7 @@
 """each organization's count of licenses
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01
 
 license_counts holds how many licenses each organization has, kept up to date in the
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """ledger and order list indexes
 
-Revision ID: 0013
-Revises: 0017
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 
-revision = '0013'
-down_revision = '0017'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """members, invitations and API tokens
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01
 
 Users get their last login and a removal time; invitations hold single-use tokens (hashed)
@@ -15,8 +15,8 @@ from alembic import op
 from seattui.portal.store.tables import UTCDateTime
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

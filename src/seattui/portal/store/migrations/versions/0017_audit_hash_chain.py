@@ -1,7 +1,7 @@
 """the audit log's hash chain, and indexes for the audit screen's filters
 
-Revision ID: 0012
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01
 
 Each audit entry gets its place in its organization's chain, the hash of the entry before
@@ -16,8 +16,8 @@ from seattui.portal.store.audit_chain import GENESIS, entry_hash
 from seattui.portal.store.tables import UTCDateTime
 
 
-revision = '0012'
-down_revision = '0014'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """seat plans: seat intervals for seat-days, billing claims, annual renewal settings,
 channel subscriptions' status, grace days
 
-Revision ID: 0014
-Revises: 0015 (branched from 0009; after main's migrations once merged)
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01
 
 A flexible plan's cap becomes the seats it bought (its quantity) and it loses its 30-day term;
@@ -16,7 +16,7 @@ from alembic import op
 from seattui.portal.store.tables import UTCDateTime
 
 
-revision = '0014'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """customers
 
-Revision ID: 0016
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01
 
@@ -14,7 +14,7 @@ from alembic import op
 from seattui.portal.store.tables import UTCDateTime
 
 
-revision = '0016'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None

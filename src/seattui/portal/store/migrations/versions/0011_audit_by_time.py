@@ -1,7 +1,7 @@
 """the audit trail by time
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 
 `GET /api/v1/audit?since=DATE` (and `seattui audit --since`) reads the entries of a recent
@@ -11,8 +11,8 @@ stretch through an index on (org_id, at, id).
 from alembic import op
 
 
-revision = '0017'
-down_revision = '0016'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """invoices by mail and sorted
 
-Revision ID: 0010
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01
 
 An organization's billing address (where its invoices are emailed), and the indexes the
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0010'
-down_revision = '0013'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
