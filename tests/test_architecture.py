@@ -182,7 +182,8 @@ def test_the_cycle_check_sees_a_loop_closed_inside_a_function() -> None:
 
 # Services that every change uses: its audit entry, its ledger entry, its order and its mail.
 SHARED_SERVICES = {"seattui.portal.services.audit", "seattui.portal.services.credits",
-                   "seattui.portal.services.billing", "seattui.portal.services.outbox"}
+                   "seattui.portal.services.billing", "seattui.portal.services.outbox",
+                   "seattui.portal.services.customer_mail"}
 
 
 def test_services_read_other_areas_through_the_query_modules() -> None:

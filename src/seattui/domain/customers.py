@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, StrictBool, field_validator
 
 from seattui.domain.base import Credits, DomainModel, PlainText, RecordId
 from seattui.domain.billing import OrderLine
@@ -112,3 +112,19 @@ def csv_row(customer: Customer) -> list[str]:
     """The customer as a row of CSV_COLUMNS."""
     values = customer.model_dump(mode="json")
     return [_cell(values[column]) for column in CSV_COLUMNS]
+
+
+class CustomerMail(DomainModel):
+    """The organization's choice of what customers are mailed when a license or subscription
+    is assigned to them."""
+
+    mail: bool = Field(default=True, description="mail the customer the product, the activation key and how "
+                                                 "to activate it")
+    attach_file: bool = Field(default=False, description="attach the signed license file to that mail")
+
+
+class CustomerMailChange(DomainModel):
+    """A change of the customer mail settings; what is left out (null) stays as it is."""
+
+    mail: StrictBool | None = None
+    attach_file: StrictBool | None = None

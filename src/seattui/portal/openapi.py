@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from seattui.domain.accounts import Credentials, NewOrganization
 from seattui.domain.billing import BillingContactChange, InvoiceEmail
 from seattui.domain.credits import CreditGrant
-from seattui.domain.customers import CustomerDetails, NewCustomer
+from seattui.domain.customers import CustomerDetails, CustomerMailChange, NewCustomer
 from seattui.domain.licensing import (
     ActivationRequest,
     DeviceRequest,
@@ -143,6 +143,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/customers"): Operation("addCustomer", (401, 403, 409), change=True),
     ("get", "/customers/{customer_id}"): Operation("getCustomer", _READ_ONE),
     ("put", "/customers/{customer_id}"): Operation("editCustomer", _CHANGE, change=True),
+    ("get", "/organization/customer-mail"): Operation("getCustomerMail", _READ),
+    ("put", "/organization/customer-mail"): Operation("setCustomerMail", (401, 403, 409), change=True),
     ("get", "/members"): Operation("listMembers", (401, 403)),
     ("put", "/members/{member_id}/role"): Operation("changeMemberRole", _CHANGE, change=True),
     ("delete", "/members/{member_id}"): Operation("removeMember", _CHANGE, change=True),
@@ -229,6 +231,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
                       "notes": "Renews in March"},
     InvoiceEmail: {"to": "accounts@contoso.example"},
     BillingContactChange: {"billing_email": "billing@northwind.example"},
+    CustomerMailChange: {"mail": True, "attach_file": True},
     Cancellation: {"at_once": False},
     CapChange: {"cap": 120},
     SeatAddition: {"seats": 10},

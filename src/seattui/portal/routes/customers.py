@@ -15,13 +15,15 @@ from seattui.domain.customers import (
     CustomerDetail,
     CustomerDetails,
     CustomerFilter,
+    CustomerMail,
+    CustomerMailChange,
     CustomerSort,
     NewCustomer,
 )
 from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
 from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
-from seattui.portal.services import customers
+from seattui.portal.services import customer_mail, customers
 
 router = APIRouter(tags=["customers"])
 MAY_ASSIGN = allowed(Permission.ASSIGN)
@@ -59,3 +61,18 @@ async def get(customer_id: PathId, request: Request, actor: CurrentActor) -> Cus
 async def edit(customer_id: PathId, details: CustomerDetails, request: Request, actor: CurrentActor) -> Response:
     """Name, company, address and notes; the email is the customer and stays."""
     return await mutate(request, actor, lambda tx: customers.edit(tx, customer_id, details))
+
+
+@router.get("/organization/customer-mail")
+async def customer_mail_settings(request: Request, actor: CurrentActor) -> CustomerMail:
+    """Whether customers are mailed their key when a license or subscription is assigned to
+    them, and whether the signed license file is attached."""
+    return await read(request, actor, customer_mail.settings)
+
+
+@router.put("/organization/customer-mail", response_model=CustomerMail,
+            dependencies=[allowed(Permission.MANAGE_BILLING)])
+async def set_customer_mail(change: CustomerMailChange, request: Request, actor: CurrentActor) -> Response:
+    """Turn customer mails, or the license file in them, on or off (owners and admins); a
+    field left out stays as it is."""
+    return await mutate(request, actor, lambda tx: customer_mail.set_settings(tx, change))

@@ -24,9 +24,9 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.pricing import Quote
 from seattui.domain.roles import Permission
-from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, portal_of, read
 from seattui.portal.paging import MAX_PAGE
-from seattui.portal.services import licenses
+from seattui.portal.services import license_files, licenses
 
 router = APIRouter(tags=["licenses"])
 # Trials, edits and free changes need ASSIGN; the services ask for PURCHASE where credits move.
@@ -43,7 +43,9 @@ async def quote(order: LicenseOrder, request: Request, actor: CurrentActor) -> Q
 @router.post("/licenses", status_code=201, response_model=License, dependencies=[MAY_ASSIGN])
 async def create(order: LicenseOrder, request: Request, actor: CurrentActor) -> Response:
     """Create the license and debit its price in one transaction (Idempotency-Key honoured)."""
-    return await mutate(request, actor, lambda tx: licenses.create(tx, order), status_code=201)
+    # The key that may sign the customer's license file is read first, outside the write.
+    signing = await license_files.signer(portal_of(request))
+    return await mutate(request, actor, lambda tx: licenses.create(tx, order, signing), status_code=201)
 
 
 @router.get("/licenses", response_model=LicensePage)
@@ -96,7 +98,8 @@ async def get(license_id: PathId, request: Request, actor: CurrentActor) -> Lice
 @router.patch("/licenses/{license_id}", response_model=License, dependencies=[MAY_ASSIGN])
 async def edit(license_id: PathId, changes: LicenseEdit, request: Request, actor: CurrentActor) -> Response:
     """The customer's email and the comment."""
-    return await mutate(request, actor, lambda tx: licenses.edit(tx, license_id, changes))
+    signing = await license_files.signer(portal_of(request))
+    return await mutate(request, actor, lambda tx: licenses.edit(tx, license_id, changes, signing))
 
 
 @router.delete("/licenses/{license_id}", response_model=BatchResult, dependencies=[MAY_ASSIGN])

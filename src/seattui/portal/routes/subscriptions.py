@@ -18,8 +18,8 @@ from seattui.domain.seat_plans import (
     SeatAddition,
     SubscriptionSummary,
 )
-from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
-from seattui.portal.services import seat_plans, subscriptions
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, portal_of, read
+from seattui.portal.services import license_files, seat_plans, subscriptions
 
 router = APIRouter(tags=["subscriptions"])
 MAY_PURCHASE = allowed(Permission.PURCHASE)
@@ -39,7 +39,8 @@ async def quote(order: SubscriptionOrder, request: Request, actor: CurrentActor)
 @router.post("/subscriptions", status_code=201, response_model=Subscription, dependencies=[MAY_PURCHASE])
 async def create(order: SubscriptionOrder, request: Request, actor: CurrentActor) -> Response:
     """Start the subscription and pay its first month in one transaction (Idempotency-Key honoured)."""
-    return await mutate(request, actor, lambda tx: subscriptions.create(tx, order), status_code=201)
+    signing = await license_files.signer(portal_of(request))  # for the customer's license file
+    return await mutate(request, actor, lambda tx: subscriptions.create(tx, order, signing), status_code=201)
 
 
 @router.get("/subscriptions/{subscription_id}")

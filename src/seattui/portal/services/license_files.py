@@ -9,8 +9,8 @@ domain.license_file, which the licensed software can copy."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,24 +23,20 @@ from seattui.domain.catalog import Catalog
 from seattui.domain.errors import Conflict, NotFound, PortalUnavailable, TrialEnded
 from seattui.domain.license_file import (
     ALGORITHM,
-    DEFAULT_VALIDITY,
-    KIND_LICENSE,
     KIND_RELEASE,
     KIND_SUBSCRIPTION,
     DeviceFileRequest,
     LicenseFacts,
     LicenseFileRefused,
     PublicSigningKey,
-    at_second,
     keyring_text,
     kid_of,
     parse_device_request,
     public_bytes,
     public_key,
     read_license_file,
-    sign_license_file,
 )
-from seattui.domain.licensing import ActivationRequest, License, LicenseStatus, Subscription, Term
+from seattui.domain.licensing import ActivationRequest, License, LicenseStatus
 from seattui.domain.offline_licensing import (
     FileCheck,
     FileVerdict,
@@ -54,6 +50,13 @@ from seattui.domain.roles import Permission
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.queries import keys, licenses, subscriptions
+from seattui.portal.queries.license_files import (
+    IssuedFile,
+    Signer,
+    issued_file,
+    license_facts,
+    subscription_facts,
+)
 from seattui.portal.services import audit
 from seattui.portal.store.tables import licenses as licenses_table
 from seattui.portal.store.tables import signing_keys
@@ -62,18 +65,6 @@ from seattui.portal.store.tables import subscriptions as subscriptions_table
 # A retired key goes on verifying files stamped up to a minute after its rotation: another
 # portal instance may be signing with it at that very moment.
 ROTATION_GRACE = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Signer:
-    kid: str
-    private_key: Ed25519PrivateKey = field(repr=False)
-
-
-@dataclass(frozen=True)
-class IssuedFile:
-    text: str
-    filename: str
 
 
 # -- signing keys ------------------------------------------------------------------------------------
@@ -145,62 +136,6 @@ async def published_keys(portal: Portal) -> SigningKeys:
     )
 
 
-# -- the facts of a license or a subscription -------------------------------------------------------
-
-def _end_of(day: date | None) -> datetime | None:
-    """A license that ends on a day runs through it (licenses.status_of)."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) if day else None
-
-
-def _valid_until(issued: datetime, ends: datetime | None, *, machine: str | None) -> datetime | None:
-    """30 days, or the license's end if sooner; a machine file (a machine that cannot reach the
-    portal) runs to the license's end, and a permanent license's does not expire."""
-    if machine is not None:
-        return ends
-    return min(issued + DEFAULT_VALIDITY, ends) if ends else issued + DEFAULT_VALIDITY
-
-
-def license_facts(license: License, catalog: Catalog, now: datetime, *, machine: str | None = None,
-                  hostname: str = "", kind: str = KIND_LICENSE) -> LicenseFacts:
-    product = catalog.find(license.product_id)
-    issued = at_second(now)
-    ends = _end_of(license.trial_ends_on if license.term is Term.TRIAL else license.term_ends_on)
-    return LicenseFacts(
-        kind=kind, object_id=license.id, key=license.key, product_id=license.product_id,
-        product_name=product.name if product else license.product_id, edition_id=license.edition_id,
-        addons=tuple(sorted(license.addons)), quantity=license.quantity,
-        unit=product.unit.label(license.quantity) if product else "units", term=license.term.value,
-        trial_ends_on=license.trial_ends_on, support_ends_on=license.support_ends_on,
-        term_ends_on=license.term_ends_on, customer=license.customer_email, issued_at=issued,
-        valid_until=None if kind == KIND_RELEASE else _valid_until(issued, ends, machine=machine),
-        machine=machine, hostname=hostname if machine else "",
-    )
-
-
-def subscription_facts(subscription: Subscription, catalog: Catalog, now: datetime) -> LicenseFacts:
-    product = catalog.find(subscription.product_id)
-    issued = at_second(now)
-    return LicenseFacts(
-        kind=KIND_SUBSCRIPTION, object_id=subscription.id, key=subscription.key, product_id=subscription.product_id,
-        product_name=product.name if product else subscription.product_id, edition_id=None, addons=(),
-        quantity=subscription.channels,
-        unit=product.unit.label(subscription.channels) if product else "channels", term="monthly",
-        trial_ends_on=None, support_ends_on=None, term_ends_on=subscription.period_ends_on,
-        customer=subscription.customer_email, issued_at=issued,
-        valid_until=_valid_until(issued, _end_of(subscription.period_ends_on), machine=None),
-    )
-
-
-def _filename(facts: LicenseFacts) -> str:
-    machine = f"-{facts.machine[:16].replace(':', '')}" if facts.machine else ""
-    suffix = "release" if facts.kind == KIND_RELEASE else "license"
-    return f"{facts.key}-{facts.product_id}{machine}.{suffix}"
-
-
-def _issued(facts: LicenseFacts, signing: Signer) -> IssuedFile:
-    return IssuedFile(text=sign_license_file(facts, signing.private_key, signing.kid), filename=_filename(facts))
-
-
 # -- files -------------------------------------------------------------------------------------------
 
 async def license_file(tx: Tx, signing: Signer, license_id: int, machine: str | None = None) -> IssuedFile:
@@ -225,13 +160,13 @@ async def license_file(tx: Tx, signing: Signer, license_id: int, machine: str | 
                 {"license_id": license_id, "fingerprint": machine},
             )
         hostname = device.hostname
-    return _issued(license_facts(license, tx.catalog, tx.now, machine=machine, hostname=hostname), signing)
+    return issued_file(license_facts(license, tx.catalog, tx.now, machine=machine, hostname=hostname), signing)
 
 
 async def subscription_file(tx: Tx, signing: Signer, subscription_id: int) -> IssuedFile:
     tx.actor.require(Permission.READ)
     subscription = await subscriptions.get(tx, subscription_id)
-    return _issued(subscription_facts(subscription, tx.catalog, tx.now), signing)
+    return issued_file(subscription_facts(subscription, tx.catalog, tx.now), signing)
 
 
 # -- offline activation: request files in, machine files and release receipts out ------------------
@@ -319,7 +254,7 @@ async def machine_file(portal: Portal, actor: Actor, request: DeviceFileRequest)
             f"{request.hostname or request.fingerprint}, from a request file",
             {"fingerprint": request.fingerprint, "hostname": request.hostname},
         )
-        issued = _issued(license_facts(license, tx.catalog, tx.now, machine=request.fingerprint,
+        issued = issued_file(license_facts(license, tx.catalog, tx.now, machine=request.fingerprint,
                                        hostname=license.device.hostname if license.device else request.hostname),
                          signing)
     return _answer(license, request, issued)
@@ -338,7 +273,7 @@ async def release_receipt(portal: Portal, actor: Actor, request: DeviceFileReque
             f"{request.hostname or request.fingerprint}, from a request file",
             {"fingerprint": request.fingerprint, "hostname": request.hostname, "was_held": held is not None},
         )
-        issued = _issued(license_facts(license, tx.catalog, tx.now, machine=request.fingerprint,
+        issued = issued_file(license_facts(license, tx.catalog, tx.now, machine=request.fingerprint,
                                        hostname=request.hostname, kind=KIND_RELEASE), signing)
     return _answer(license, request, issued)
 
@@ -373,7 +308,7 @@ async def check_file(portal: Portal, text: str) -> FileCheck:
     if current is None:
         return FileCheck(verdict=FileVerdict.DELETED, valid_until=facts.valid_until,
                          message=f"{what} was deleted. The file still verifies offline {until}.")
-    renewed = _issued(current.facts, await signer(portal)).text if current.renewable else None
+    renewed = issued_file(current.facts, await signer(portal)).text if current.renewable else None
     changes = [f"{label}: {_shown(getattr(facts, name))} in the file, {_shown(getattr(current.facts, name))} now"
                for name, label in _COMPARED if getattr(facts, name) != getattr(current.facts, name)]
     if changes:

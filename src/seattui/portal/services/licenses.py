@@ -65,7 +65,8 @@ from seattui.portal.queries.licenses import (
 )
 from seattui.domain.paging import Page
 from seattui.portal.refusals import refuse
-from seattui.portal.services import audit, billing, credits
+from seattui.portal.queries.license_files import Signer
+from seattui.portal.services import audit, billing, credits, customer_mail
 from seattui.portal.services.billing import Charge
 from seattui.portal.store.tables import (
     LICENSE_CUSTOMER,
@@ -138,14 +139,16 @@ def _term_dates(order: LicenseOrder, product: Product, today: date) -> dict[str,
             "renewal": Renewal.SAME.value}
 
 
-async def create(tx: Tx, order: LicenseOrder) -> License:
-    """Create the license and pay for it in the caller's transaction: both or neither."""
+async def create(tx: Tx, order: LicenseOrder, signing: Signer | None = None) -> License:
+    """Create the license and pay for it in the caller's transaction: both or neither; the
+    customer's mail (customer_mail.py, signed with `signing` when it carries the file) too."""
     tx.actor.require(Permission.ASSIGN if order.term is Term.TRIAL else Permission.PURCHASE)
     balance = await credits.lock_balance(tx)  # first: serializes purchases and the one-live-trial rule
     product, key_row, lines = await _priced(tx, order)
     settlement = await billing.settle(tx, balance, lines, order)
     cost = settlement.cost
     term_dates = _term_dates(order, product, tx.today)
+    customer_id = await customer_for(tx, order.customer_email)
     license_id = (
         await tx.conn.execute(
             insert(licenses)
@@ -158,7 +161,7 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
                 addons=",".join(sorted(order.addons)),
                 term=order.term.value,
                 customer_email=order.customer_email,
-                customer_id=await customer_for(tx, order.customer_email),
+                customer_id=customer_id,
                 comment=order.comment,
                 paid=to_hundredths(cost),
                 created_at=tx.now,
@@ -188,7 +191,9 @@ async def create(tx: Tx, order: LicenseOrder) -> License:
         {"key": key_row.key, "product_id": product.id, "term": order.term.value, "quantity": quantity,
          "cost": f"{cost:.2f}"},
     )
-    return await get(tx, license_id)
+    created = await get(tx, license_id)
+    await customer_mail.mail_license(tx, created, customer_id, signing)
+    return created
 
 
 async def bind_device(tx: Tx, license_id: int, fingerprint: str, hostname: str) -> None:
@@ -395,8 +400,9 @@ def _what(license: License, product: Product | None) -> str:
     return f"{product.name}{edition} {license.term.value}, {license.quantity} {product.unit.label(license.quantity)}"
 
 
-async def edit(tx: Tx, license_id: int, changes: LicenseEdit) -> License:
-    """The customer's email and the comment: free, and audited with what they were."""
+async def edit(tx: Tx, license_id: int, changes: LicenseEdit, signing: Signer | None = None) -> License:
+    """The customer's email and the comment: free, and audited with what they were; a new
+    customer is mailed the key (customer_mail.py)."""
     tx.actor.require(Permission.ASSIGN)
     before = await get(tx, license_id, lock=True)
     if before.device is not None and _customer_changes(before.customer_email, changes.customer_email):
@@ -421,7 +427,9 @@ async def edit(tx: Tx, license_id: int, changes: LicenseEdit) -> License:
         {"before": {"customer_email": before.customer_email, "comment": before.comment},
          "after": {"customer_email": changes.customer_email, "comment": changes.comment}},
     )
-    return await get(tx, license_id)
+    edited = await get(tx, license_id)
+    await customer_mail.mail_license(tx, edited, customer_id, signing)
+    return edited
 
 
 def _customer_changes(before: str | None, after: str | None) -> bool:

@@ -21,7 +21,8 @@ from seattui.portal.context import Tx
 from seattui.portal.queries.customers import customer_for
 from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.subscriptions import get
-from seattui.portal.services import audit, billing, credits
+from seattui.portal.queries.license_files import Signer
+from seattui.portal.services import audit, billing, credits, customer_mail
 from seattui.portal.services.billing import Charge
 from seattui.portal.store.tables import subscriptions
 
@@ -38,13 +39,15 @@ async def quote(tx: Tx, order: SubscriptionOrder) -> Quote:
     return await billing.quote(tx, lines, order)
 
 
-async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
-    """Start a subscription and pay its first month in one transaction."""
+async def create(tx: Tx, order: SubscriptionOrder, signing: Signer | None = None) -> Subscription:
+    """Start a subscription and pay its first month in one transaction, the customer's mail
+    (customer_mail.py) written in it too."""
     tx.actor.require(Permission.PURCHASE)
     balance = await credits.lock_balance(tx)
     product, key_row, lines = await _priced(tx, order)
     settlement = await billing.settle(tx, balance, lines, order)
     cost = settlement.cost
+    customer_id = await customer_for(tx, order.customer_email)
     subscription_id = (
         await tx.conn.execute(
             insert(subscriptions)
@@ -56,7 +59,7 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
                 started_on=tx.today,
                 period_ends_on=add_months(tx.today, 1),
                 customer_email=order.customer_email,
-                customer_id=await customer_for(tx, order.customer_email),
+                customer_id=customer_id,
                 comment=order.comment,
                 paid=to_hundredths(cost),
                 created_at=tx.now,
@@ -75,7 +78,9 @@ async def create(tx: Tx, order: SubscriptionOrder) -> Subscription:
         f"{what} on {key_row.key} for {format_credits(cost)} credits",
         {"key": key_row.key, "product_id": product.id, "channels": order.channels, "cost": f"{cost:.2f}"},
     )
-    return await get(tx, subscription_id)
+    created = await get(tx, subscription_id)
+    await customer_mail.mail_subscription(tx, created, customer_id, signing)
+    return created
 
 
 async def _change_priced(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -21,8 +22,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
     literal_column,
+    true,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -79,6 +82,10 @@ organizations = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # Where invoices are emailed unless another address is typed; set by an owner or admin.
     Column("billing_email", String(320)),
+    # Whether a customer is mailed their key when a license or subscription is assigned to
+    # them, and whether the signed license file goes with it; set by an owner or admin.
+    Column("customer_mail", Boolean, nullable=False, server_default=true()),
+    Column("customer_mail_attach_file", Boolean, nullable=False, server_default=false()),
 )
 
 users = Table(
@@ -480,6 +487,22 @@ idempotency_records = Table(
     UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),
 )
 
+
+# Which customer was mailed the key of which license or subscription: one row per pair, so a
+# retried write, an edit that keeps the customer or a move back to an earlier customer mails
+# nobody twice.
+customer_mailings = Table(
+    "customer_mailings",
+    metadata,
+    _id(),
+    _org(),
+    Column("object_type", String(16), nullable=False),  # license, subscription
+    Column("object_id", Id, nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("mailed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "object_type", "object_id", "customer_id", name="uq_customer_mailings_object_customer"),
+)
 
 # Mail waits here, written in the transaction of what causes it, until the portal's delivery
 # task has handed it to the SMTP server. `message_id` is fixed when the mail is written, so a

@@ -1,0 +1,150 @@
+"""Mail to customers: when a license or subscription is assigned to a customer's email, the
+customer is mailed the product, the activation key and how to activate it, in the transaction
+that assigns it (so the mail exists exactly when the assignment does), with the signed license
+file attached where the organization chooses.
+
+Nobody is mailed the same key twice: `customer_mailings` holds one row per object and customer,
+so a retried request, an edit that keeps the customer or a move back to an earlier customer
+writes no second mail. An owner or admin turns the mails (and the file) on and off."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from seattui.domain.customers import CustomerMail, CustomerMailChange
+from seattui.domain.licensing import License, Subscription, Term
+from seattui.domain.mail import MailAttachment
+from seattui.domain.roles import Permission
+from seattui.portal.context import Tx
+from seattui.portal.queries.license_files import IssuedFile, Signer, issued_file, license_facts, subscription_facts
+from seattui.portal.services import audit, outbox
+from seattui.portal.store.sets import insert_or_ignore
+from seattui.portal.store.tables import customer_mailings, organizations
+
+LICENSE_FILE_TYPE = "text/plain"
+
+
+# -- the organization's settings ------------------------------------------------------------------
+
+async def settings(tx: Tx) -> CustomerMail:
+    row = (await tx.conn.execute(
+        select(organizations.c.customer_mail, organizations.c.customer_mail_attach_file)
+        .where(organizations.c.id == tx.org_id))).one()
+    return CustomerMail(mail=bool(row.customer_mail), attach_file=bool(row.customer_mail_attach_file))
+
+
+async def set_settings(tx: Tx, change: CustomerMailChange) -> CustomerMail:
+    """An owner or admin turns customer mails, or the license file in them, on or off."""
+    tx.actor.require(Permission.MANAGE_BILLING)
+    before = await settings(tx)
+    after = CustomerMail(mail=before.mail if change.mail is None else change.mail,
+                         attach_file=before.attach_file if change.attach_file is None else change.attach_file)
+    if after != before:
+        await tx.conn.execute(update(organizations).where(organizations.c.id == tx.org_id).values(
+            customer_mail=after.mail, customer_mail_attach_file=after.attach_file))
+        await audit.record(tx, "organization.customer_mail", "organization", tx.org_id,
+                           f"Customer mails {_described(after)}",
+                           {"before": before.model_dump(), "after": after.model_dump()})
+    return after
+
+
+def _described(chosen: CustomerMail) -> str:
+    if not chosen.mail:
+        return "off"
+    return "on, with the signed license file" if chosen.attach_file else "on, without the license file"
+
+
+# -- the mails ----------------------------------------------------------------------------------
+
+async def _claimed(tx: Tx, object_type: str, object_id: int, customer_id: int) -> bool:
+    """Whether this customer is mailed this object now: the first claim of the pair wins."""
+    result = await tx.conn.execute(insert_or_ignore(tx.conn, customer_mailings).values(
+        org_id=tx.org_id, object_type=object_type, object_id=object_id, customer_id=customer_id,
+        message_id="", mailed_at=tx.now))
+    return bool(result.rowcount)
+
+
+async def _send(tx: Tx, object_type: str, object_id: int, customer_id: int, to: str, subject: str, text: str,
+                file: IssuedFile | None) -> str:
+    attachments = [MailAttachment(file.filename, LICENSE_FILE_TYPE, file.text.encode())] if file else []
+    message_id = await outbox.enqueue(tx.conn, tx.org_id, to, subject, text, attachments=attachments,
+                                      cause=f"{object_type} {object_id} for {to}", now=tx.now)
+    await tx.conn.execute(update(customer_mailings).where(
+        customer_mailings.c.org_id == tx.org_id, customer_mailings.c.object_type == object_type,
+        customer_mailings.c.object_id == object_id, customer_mailings.c.customer_id == customer_id,
+    ).values(message_id=message_id))
+    return message_id
+
+
+def _how_to_activate(product_name: str, file: IssuedFile | None, valid_until: str) -> str:
+    text = (f"To activate, enter the activation key in {product_name} when it asks for one: it activates "
+            "online, on one device at a time. To move it to another device, deactivate it on the first one.\n")
+    if file is not None:
+        text += (f"\nFor an installation that cannot reach the internet, load the attached license file "
+                 f"({file.filename}) into it instead; the file is signed, and valid {valid_until}.\n")
+    return text
+
+
+def _valid_until(file_valid_until: object) -> str:
+    return f"until {file_valid_until:%Y-%m-%d}" if file_valid_until else "with no end date"
+
+
+async def mail_license(tx: Tx, license: License, customer_id: int | None, signing: Signer | None) -> str | None:
+    """Mail the license's customer their key, unless the organization turned customer mails
+    off or this customer was mailed this license before; returns the Message-ID, or None.
+
+    `signing` is the portal's current key, fetched by the route before the transaction; without
+    one (the demo's seed) the mail goes without the file."""
+    if customer_id is None or license.customer_email is None:
+        return None
+    chosen = await settings(tx)
+    if not chosen.mail or not await _claimed(tx, "license", license.id, customer_id):
+        return None
+    product = tx.catalog.find(license.product_id)
+    name = product.name if product else license.product_id
+    edition = next((e.name for e in product.editions if e.id == license.edition_id), None) if product else None
+    unit = product.unit.label(license.quantity) if product else "units"
+    facts = license_facts(license, tx.catalog, tx.now)
+    file = issued_file(facts, signing) if chosen.attach_file and signing is not None else None
+    if license.term is Term.TRIAL:
+        term = f"trial until {license.trial_ends_on:%Y-%m-%d}"
+    elif license.term_ends_on is not None:
+        term = f"{license.term.value}, until {license.term_ends_on:%Y-%m-%d}"
+    else:
+        term = license.term.value
+    support = f"Support until:  {license.support_ends_on:%Y-%m-%d}\n" if license.support_ends_on else ""
+    text = (
+        f"Hello,\n\n{tx.actor.org_name} has licensed {name} to you.\n\n"
+        f"Product:        {name}{f' {edition}' if edition else ''}\n"
+        f"Activation key: {license.key}\n"
+        f"License:        {term}, {license.quantity:,} {unit}\n"
+        f"{support}\n"
+        + _how_to_activate(name, file, _valid_until(facts.valid_until))
+    )
+    return await _send(tx, "license", license.id, customer_id, license.customer_email,
+                       f"Your activation key for {name}", text, file)
+
+
+async def mail_subscription(tx: Tx, subscription: Subscription, customer_id: int | None,
+                            signing: Signer | None) -> str | None:
+    """As mail_license, for a subscription by channels."""
+    if customer_id is None or subscription.customer_email is None:
+        return None
+    chosen = await settings(tx)
+    if not chosen.mail or not await _claimed(tx, "subscription", subscription.id, customer_id):
+        return None
+    product = tx.catalog.find(subscription.product_id)
+    name = product.name if product else subscription.product_id
+    unit = product.unit.label(subscription.channels) if product else "channels"
+    facts = subscription_facts(subscription, tx.catalog, tx.now)
+    file = issued_file(facts, signing) if chosen.attach_file and signing is not None else None
+    text = (
+        f"Hello,\n\n{tx.actor.org_name} has subscribed you to {name}.\n\n"
+        f"Product:        {name}\n"
+        f"Activation key: {subscription.key}\n"
+        f"Subscription:   monthly, {subscription.channels:,} {unit}, paid until "
+        f"{subscription.period_ends_on:%Y-%m-%d}\n\n"
+        + _how_to_activate(name, file, _valid_until(facts.valid_until))
+    )
+    return await _send(tx, "subscription", subscription.id, customer_id, subscription.customer_email,
+                       f"Your activation key for {name}", text, file)
