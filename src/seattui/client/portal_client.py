@@ -21,7 +21,16 @@ from seattui.domain.billing import (
 )
 from seattui.domain.catalog import Catalog
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
-from seattui.domain.customers import Customer, CustomerDetail, CustomerDetails, CustomerFilter, CustomerSort, NewCustomer
+from seattui.domain.customers import (
+    Customer,
+    CustomerDetail,
+    CustomerDetails,
+    CustomerFilter,
+    CustomerMail,
+    CustomerMailChange,
+    CustomerSort,
+    NewCustomer,
+)
 from seattui.domain.dashboard import Dashboard
 from seattui.domain.licensing import (
     ActivationKey,
@@ -628,6 +637,15 @@ class PortalClient:
         edited: Customer = await self._send("PUT", f"/customers/{customer_id}", Customer, details,
                                             idempotency_key=idempotency_key)
         return edited
+
+    async def customer_mail(self) -> CustomerMail:
+        """Whether customers are mailed their key on assignment, and with the license file."""
+        return await self._get("/organization/customer-mail", CustomerMail)
+
+    async def set_customer_mail(self, change: CustomerMailChange) -> CustomerMail:
+        """Turn customer mails, or the license file in them, on or off; owners and admins."""
+        chosen: CustomerMail = await self._send("PUT", "/organization/customer-mail", CustomerMail, change)
+        return chosen
 
     @staticmethod
     def _filter_params(chosen: EmployeeFilter | None) -> dict[str, Any]:
