@@ -73,3 +73,27 @@ def test_customers_listed_as_json_and_as_a_table_and_exported(tmp_path: Path) ->
 
     unwritable = seattui("customers", "export", "-o", str(tmp_path / "missing" / "x.csv"))
     assert unwritable.returncode == 2 and "Cannot write" in unwritable.stderr
+
+
+def test_customer_mail_shown_and_set_by_the_owner(tmp_path: Path) -> None:
+    done = seattui("init", "--db", str(tmp_path / "portal.db"), "--org", "Initech", "--login", "Peter",
+                   "--password-stdin", stdin=OWNER_PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    login = seattui("login", "--portal", "embedded", "--db", str(tmp_path / "portal.db"), "--login", "peter",
+                    "--password-stdin", stdin=OWNER_PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+
+    shown = seattui("customer-mail", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {"mail": True, "attach_file": False}
+    said = seattui("customer-mail")
+    assert said.returncode == 0 and "without the license file" in said.stdout
+
+    attached = seattui("customer-mail", "--attach-file", "on")
+    assert attached.returncode == 0 and "with the signed license file attached" in attached.stdout
+    off = seattui("customer-mail", "off", "--json")
+    assert off.returncode == 0 and json.loads(off.stdout) == {"mail": False, "attach_file": True}
+    assert "are not mailed" in seattui("customer-mail").stdout
+
+    wrong = seattui("customer-mail", "maybe")
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr

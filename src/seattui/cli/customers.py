@@ -1,4 +1,5 @@
-"""`seattui customers`: the organization's customers, listed or exported to CSV."""
+"""`seattui customers`: the organization's customers, listed or exported to CSV; and
+`seattui customer-mail`: whether they are mailed their keys."""
 
 from __future__ import annotations
 
@@ -75,6 +76,37 @@ def cmd_customers_export(args: argparse.Namespace) -> int:
     return _run(_on_portal(args, work))
 
 
+def _described(chosen: Any) -> str:
+    if not chosen.mail:
+        return "Customers are not mailed when a license or subscription is assigned to them."
+    return ("Customers are mailed the product, the activation key and how to activate it when a license or "
+            "subscription is assigned to them, " + ("with the signed license file attached." if chosen.attach_file
+                                                    else "without the license file."))
+
+
+def cmd_customer_mail(args: argparse.Namespace) -> int:
+    import json
+
+    from seattui.domain.customers import CustomerMailChange
+
+    def chosen(value: str | None) -> bool | None:
+        return None if value is None else value == "on"
+
+    async def work(client: Any) -> int:
+        change = CustomerMailChange(mail=chosen(args.mail), attach_file=chosen(args.attach_file))
+        if change.mail is None and change.attach_file is None:
+            settings = await client.customer_mail()
+        else:
+            settings = await client.set_customer_mail(change)
+        if args.json:
+            print(json.dumps(settings.model_dump(mode="json")))
+        else:
+            _say(_described(settings))
+        return EXIT_OK
+
+    return _run(_on_portal(args, work))
+
+
 def add_commands(commands: Any, db_help: str) -> None:
     listed = commands.add_parser(
         "customers", help="list the organization's customers, or export them to CSV",
@@ -93,3 +125,15 @@ def add_commands(commands: Any, db_help: str) -> None:
     export.add_argument("-o", "--output", metavar="FILE.csv", help="write here (default: standard output)")
     export.add_argument("--filter", default="", metavar="TEXT", help="words found in the email, name or company")
     export.set_defaults(handler=cmd_customers_export)
+
+    mail = commands.add_parser(
+        "customer-mail", help="show or set whether customers are mailed their keys",
+        description="When a license or subscription is assigned to a customer's email (bought for them, or "
+                    "moved to them), the portal mails them the product, the activation key and how to activate "
+                    "it, once per key and customer; --attach-file on adds the signed license file. Without "
+                    "arguments, shows the settings; owners and admins change them.")
+    mail.add_argument("mail", nargs="?", choices=("on", "off"), help="mail customers (default: on)")
+    mail.add_argument("--attach-file", choices=("on", "off"),
+                      help="attach the signed license file to the mail (default: off)")
+    mail.add_argument("--json", action="store_true", help='print {"mail", "attach_file"}')
+    mail.set_defaults(handler=cmd_customer_mail)
