@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from seattui.domain.accounts import NewOrganization
 from seattui.domain.catalog import SeatPlan
@@ -24,6 +24,7 @@ from seattui.portal.runtime import Portal
 from seattui.portal.queries.customers import customer_for
 from seattui.portal.services import accounts, customers, employees, keys, licenses, seats, subscriptions
 from seattui.portal.store.tables import employees as employee_table
+from seattui.portal.store.tables import organizations
 
 DEMO_ORGANIZATION = "Northwind IT Services"
 DEMO_LOGIN = "admin"
@@ -91,6 +92,9 @@ async def seed_demo(portal: Portal) -> DemoCredentials | None:
         key_texts = [_key(rng) for _ in _CUSTOMERS]
         for customer, key in zip(_CUSTOMERS, key_texts, strict=True):
             await keys.create(setup, NewActivationKey(key=key, name=customer))
+        # Two years of made-up history: its customers were not mailed their keys then, and are
+        # not now (a demo with SMTP set up would try it@….example by the dozen).
+        await conn.execute(update(organizations).where(organizations.c.id == org.org_id).values(customer_mail=False))
         for when, order in _history(rng, key_texts, now):
             tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=when)
             if isinstance(order, Decimal):
@@ -104,6 +108,7 @@ async def seed_demo(portal: Portal) -> DemoCredentials | None:
                 host = f"{order.customer_email.split('@')[0] if order.customer_email else 'host'}-{rng.randint(1, 99):02d}"
                 await licenses.bind_device(tx, created.id, f"fp-{rng.getrandbits(64):016x}", host)
         await _name_customers(setup, rng)
+        await conn.execute(update(organizations).where(organizations.c.id == org.org_id).values(customer_mail=True))
         await _seats(Tx(conn=conn, actor=org, catalog=portal.catalog, now=now - timedelta(days=3)))
     return credentials
 
