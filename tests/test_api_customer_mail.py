@@ -44,9 +44,10 @@ async def mails_in_outbox(harness: PortalHarness) -> int:
 
 
 def body_of(message: EmailMessage) -> str:
+    """The plain text, its wrapped lines joined (words, each run of spaces one space)."""
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
-    return str(body.get_content())
+    return " ".join(str(body.get_content()).split())
 
 
 async def keyring(harness: PortalHarness) -> dict:  # type: ignore[type-arg]

@@ -9,6 +9,8 @@ writes no second mail. An owner or admin turns the mails (and the file) on and o
 
 from __future__ import annotations
 
+import textwrap
+
 from sqlalchemy import select, update
 
 from seattui.domain.customers import CustomerMail, CustomerMailChange
@@ -76,12 +78,18 @@ async def _send(tx: Tx, object_type: str, object_id: int, customer_id: int, to: 
     return message_id
 
 
-def _how_to_activate(product_name: str, file: IssuedFile | None, valid_until: str) -> str:
-    text = (f"To activate, enter the activation key in {product_name} when it asks for one: it activates "
-            "online, on one device at a time. To move it to another device, deactivate it on the first one.\n")
+def _paragraph(text: str) -> str:
+    """Plain-text mail reads best wrapped (mail clients show long lines as they come)."""
+    return textwrap.fill(text, width=72, break_long_words=False, break_on_hyphens=False) + "\n"
+
+
+def _how_to_activate(activation: str, file: IssuedFile | None, valid_until: str) -> str:
+    text = _paragraph(activation)
     if file is not None:
-        text += (f"\nFor an installation that cannot reach the internet, load the attached license file "
-                 f"({file.filename}) into it instead; the file is signed, and valid {valid_until}.\n")
+        text += "\n" + _paragraph(
+            f"For an installation that cannot reach the internet, load the attached license file "
+            f"({file.filename}) into it instead: it is signed, and valid {valid_until}; ask us for a new one "
+            "after that.")
     return text
 
 
@@ -119,7 +127,10 @@ async def mail_license(tx: Tx, license: License, customer_id: int | None, signin
         f"Activation key: {license.key}\n"
         f"License:        {term}, {license.quantity:,} {unit}\n"
         f"{support}\n"
-        + _how_to_activate(name, file, _valid_until(facts.valid_until))
+        + _how_to_activate(
+            f"To activate, enter the activation key in {name} when it asks for one: it activates online, on "
+            "one device at a time. To move it to another device, deactivate it on the first one.",
+            file, _valid_until(facts.valid_until))
     )
     return await _send(tx, "license", license.id, customer_id, license.customer_email,
                        f"Your activation key for {name}", text, file)
@@ -144,7 +155,10 @@ async def mail_subscription(tx: Tx, subscription: Subscription, customer_id: int
         f"Activation key: {subscription.key}\n"
         f"Subscription:   monthly, {subscription.channels:,} {unit}, paid until "
         f"{subscription.period_ends_on:%Y-%m-%d}\n\n"
-        + _how_to_activate(name, file, _valid_until(facts.valid_until))
+        + _how_to_activate(
+            f"To activate, enter the activation key in {name} when it asks for one: it allows "
+            f"{subscription.channels:,} {unit} at a time, renewed month by month.",
+            file, _valid_until(facts.valid_until))
     )
     return await _send(tx, "subscription", subscription.id, customer_id, subscription.customer_email,
                        f"Your activation key for {name}", text, file)
