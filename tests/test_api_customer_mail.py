@@ -127,6 +127,18 @@ async def test_a_license_moved_to_another_customer_mails_the_new_one_once_and_a_
     assert all(key in body_of(message) for message in mail_server.inbox.received)
 
 
+async def test_a_license_deleted_and_bought_again_for_the_same_customer_is_mailed_again(
+        harness: PortalHarness, mail_server: MailServer) -> None:
+    owner = await harness.login("acme-owner")
+    key = await a_key(harness)
+    first = await owner.create_license(permanent(key, customer_email="ada@example.org"))
+    await owner.delete_licenses([first.id])  # refunded: never activated
+    # SQLite gives the deleted last row's id to the next license: the new one is news all the same.
+    await owner.create_license(permanent(key, customer_email="ada@example.org"))
+    assert await deliver(harness, mail_server) == 2
+    assert [envelope[1] for envelope in mail_server.inbox.envelopes] == [["ada@example.org"]] * 2
+
+
 async def test_a_trial_assigned_to_a_customer_by_an_operator_mails_its_end(
         harness: PortalHarness, mail_server: MailServer) -> None:
     operator = await harness.login("acme-op")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import textwrap
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
 
 from seattui.domain.customers import CustomerMail, CustomerMailChange
 from seattui.domain.licensing import License, Subscription, Term
@@ -64,6 +66,14 @@ async def _claimed(tx: Tx, object_type: str, object_id: int, customer_id: int) -
         org_id=tx.org_id, object_type=object_type, object_id=object_id, customer_id=customer_id,
         message_id="", mailed_at=tx.now))
     return bool(result.rowcount)
+
+
+async def forget(tx: Tx, object_type: str, object_ids: Sequence[int]) -> None:
+    """Deleted objects leave no claim behind: SQLite gives a deleted last row's id to the next
+    row, and that new license's customer must be mailed its key."""
+    await tx.conn.execute(delete(customer_mailings).where(
+        customer_mailings.c.org_id == tx.org_id, customer_mailings.c.object_type == object_type,
+        customer_mailings.c.object_id.in_(object_ids)))
 
 
 async def _send(tx: Tx, object_type: str, object_id: int, customer_id: int, to: str, subject: str, text: str,

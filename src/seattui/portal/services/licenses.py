@@ -576,6 +576,7 @@ async def delete_licenses(tx: Tx, batch: LicenseBatch) -> BatchResult:
     deleted = await tx.conn.execute(
         delete(licenses).where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids)))
     await count_licenses(tx.conn, tx.org_id, -deleted.rowcount)
+    await customer_mail.forget(tx, "license", batch.license_ids)
     balance = await billing.refund(tx, refunds)
     await audit.record_many(tx, [
         {"action": "license.delete", "object_type": "license", "object_id": license.id,
