@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
+from seattui.domain.dashboard import RENEWING_DAYS
 from seattui.domain.money import format_credits
 from seattui.domain.paging import Page
 from seattui.domain.seat_plans import SubscriptionKind, SubscriptionStatus, SubscriptionSummary
@@ -33,7 +34,7 @@ from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
-SOON = timedelta(days=7)  # "renews soon": the dashboard's count says the same
+SOON = timedelta(days=RENEWING_DAYS)  # "renews soon", as the dashboard counts it
 COLUMNS = (
     Column("product", "Product", min_width=10, sortable=False),
     Column("key", "Key", width=19, sortable=False),
@@ -56,7 +57,9 @@ def size_words(item: SubscriptionSummary) -> str:
 
 
 def renews_soon(item: SubscriptionSummary, today: date) -> bool:
-    return (item.next_renewal is not None and item.status == SubscriptionStatus.ACTIVE
+    """As the dashboard counts: a channel subscription's month or an annual contract's term
+    renewing within a week (a flexible plan is billed each month, not renewed)."""
+    return (item.plan != "flexible" and item.next_renewal is not None and item.status == SubscriptionStatus.ACTIVE
             and today <= item.next_renewal <= today + SOON)
 
 
