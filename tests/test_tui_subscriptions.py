@@ -124,3 +124,22 @@ async def test_a_viewer_sees_the_list_without_the_change_keys(harness: PortalHar
         await pilot.pause()
         assert isinstance(app.screen, SubscriptionsScreen)
         assert changes_started(app, messages) == []
+
+
+async def test_the_dashboards_renewals_open_the_list_of_what_renews_within_a_week(harness: PortalHarness) -> None:
+    await three_plans(harness)  # the subscription is paid a month ahead; the annual term a year
+    harness.clock.advance(days=26)  # its month ends within the week now
+    app = make_app(harness, token=(await harness.login("acme-owner")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = await until_screen(pilot, DashboardScreen)
+        await until(pilot, lambda: dashboard.view is not None and dashboard.fresh, what="the dashboard")
+        [index] = [i for i, figure in enumerate(dashboard.view.figures) if figure.preset == "renews_soon"]
+        assert dashboard.view.figures[index].count == 1
+        assert shows(app, "1 subscriptions renew within 7 days")
+        attention = dashboard.query_one("#attention")
+        attention.focus()
+        attention.highlighted = index
+        await pilot.press("enter")
+        screen = await until_screen(pilot, SubscriptionsScreen)
+        await until(pilot, lambda: screen.source.loaded and screen.filter_text == "renews soon", what="the filter")
+        await until(pilot, lambda: [row.plan for row in screen.table.rows] == ["monthly"], what="the one renewing")

@@ -113,10 +113,6 @@ class SubscriptionsScreen(PortalScreen):
     def filter_text(self) -> str:
         return self.query_one("#subscriptions-filter", Input).value.strip()
 
-    @property
-    def today(self) -> date:
-        return datetime.now(UTC).date()  # the portal's days are UTC days
-
     def on_mount(self) -> None:
         self.table.focus()
         self.source.reload()
@@ -128,7 +124,13 @@ class SubscriptionsScreen(PortalScreen):
         if found is None:
             return None
         self.everything = found
-        today, text = self.today, self.filter_text
+        text = self.filter_text
+        today = datetime.now(UTC).date()
+        if text.lower() == RENEWS_SOON:  # "soon" is counted from the portal's day, as the dashboard does
+            figures = await self.call_portal(lambda client: client.dashboard())
+            if figures is None:
+                return None
+            today = figures.today
         chosen = [item for item in found if matches(item, text, today)]
         return Page[SubscriptionSummary](items=chosen, next_cursor=None, total=len(chosen))
 
@@ -264,8 +266,13 @@ class SubscriptionsScreen(PortalScreen):
     def show_preset(self, preset: str) -> None:
         """A dashboard figure's list: "renews_soon" or "suspended"."""
         words = {"renews_soon": RENEWS_SOON, "suspended": SubscriptionStatus.SUSPENDED.value}.get(preset)
-        if words is not None:
-            self.query_one("#subscriptions-filter", Input).value = words  # its Changed reads the list again
+        if words is None:
+            return
+        boxes = self.query("#subscriptions-filter")
+        if boxes:
+            boxes.first(Input).value = words  # its Changed reads the list again
+        else:  # opened just now: the box is composed with it
+            self.initial_filter = words
 
     def action_new(self) -> None:
         self.seattui.action_open_screen("assign")
