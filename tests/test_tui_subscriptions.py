@@ -135,7 +135,7 @@ async def test_the_dashboards_renewals_open_the_list_of_what_renews_within_a_wee
         await until(pilot, lambda: dashboard.view is not None and dashboard.fresh, what="the dashboard")
         [index] = [i for i, figure in enumerate(dashboard.view.figures) if figure.preset == "renews_soon"]
         assert dashboard.view.figures[index].count == 1
-        assert shows(app, "1 subscriptions renew within 7 days")
+        assert shows(app, "1 renewals within 7 days")
         attention = dashboard.query_one("#attention")
         attention.focus()
         attention.highlighted = index

@@ -95,7 +95,7 @@ class DashboardView:
                 Figure(summary.support_ended, "support ended", "support", "expired"),
                 Figure(summary.support_ending, f"support ends within {SUPPORT_ENDING_DAYS} days", "support",
                        "ending"),
-                Figure(summary.renewing, f"subscriptions renew within {RENEWING_DAYS} days", "subscriptions",
+                Figure(summary.renewing, f"renewals within {RENEWING_DAYS} days", "subscriptions",
                        "renews_soon"),
                 Figure(summary.suspended, "subscriptions suspended", "subscriptions", "suspended"),
                 Figure(subscriptions, f"subscriptions, {plural(channels, 'channel')}", "keys", "subscriptions"),

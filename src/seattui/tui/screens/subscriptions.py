@@ -37,13 +37,14 @@ from seattui.tui.widgets.status_bar import StatusBar
 SOON = timedelta(days=RENEWING_DAYS)  # "renews soon", as the dashboard counts it
 COLUMNS = (
     Column("product", "Product", min_width=10, sortable=False),
-    Column("key", "Key", width=19, sortable=False),
+    Column("key", "Key", width=20, sortable=False),
     Column("plan", "Plan", width=8, sortable=False),
     Column("size", "Seats/ch.", width=9, justify="right", sortable=False),
     Column("renews", "Renews", width=10, sortable=False),
     Column("status", "Status", width=9, sortable=False),
     Column("monthly", "Monthly", width=9, justify="right", sortable=False),
 )
+PORTAL_ORDER = "portal"  # no column: seat plans first, as the portal lists them
 MARKING = frozenset({"toggle_mark", "range_mark", "extend_down", "extend_up", "mark_all", "clear_marks"})
 # Words the filter box understands beyond the text of a row (the dashboard opens the screen so).
 RENEWS_SOON = "renews soon"
@@ -99,7 +100,7 @@ class SubscriptionsScreen(PortalScreen):
         yield Static("", id="subscriptions-summary")
         yield Problem(id="subscriptions-problem")
         table = SubscriptionTable(
-            COLUMNS, row_key=lambda item: (item.kind.value, item.id), cells=self._cells,
+            COLUMNS, row_key=lambda item: (item.kind.value, item.id), cells=self._cells, sort=(PORTAL_ORDER, False),
             empty_text="No subscriptions or seat plans yet: n starts one in the wizard.", id="subscriptions")
         self.source = PagedSource(table, self._page)
         yield table
