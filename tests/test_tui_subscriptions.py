@@ -143,3 +143,66 @@ async def test_the_dashboards_renewals_open_the_list_of_what_renews_within_a_wee
         screen = await until_screen(pilot, SubscriptionsScreen)
         await until(pilot, lambda: screen.source.loaded and screen.filter_text == "renews soon", what="the filter")
         await until(pilot, lambda: [row.plan for row in screen.table.rows] == ["monthly"], what="the one renewing")
+
+
+async def test_u_adds_annual_seats_charged_now_and_not_refundable(harness: PortalHarness) -> None:
+    _flexible, annual, _channels = await three_plans(harness)
+    owner = await harness.login("acme-owner")
+    before = (await owner.balance()).balance
+    app = make_app(harness, token=(await harness.login("acme-owner")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_subscriptions(pilot)
+        await pilot.press("down", "u")
+        await until_screen(pilot, SubscriptionChangeScreen)
+        await until_text(pilot, "Type a whole number of seats")  # nothing typed yet: nothing quoted
+        await type_text(pilot, "3")
+        await until_text(pilot, "add at most 2")  # the contract's maximum is 12: the portal's refusal
+        await pilot.press("backspace")
+        await type_text(pilot, "2")
+        await until_text(pilot, "never refunded")
+        assert app.screen.quote is not None and app.screen.quote.cost > 0
+        cost = app.screen.quote.cost
+        assert shows(app, "Paid now from credits")
+        await pilot.press("ctrl+s")
+        screen = await until_screen(pilot, SubscriptionsScreen)
+        await until(pilot, lambda: screen.table.rows[1].size == 12, what="the seats added")
+    owner = await harness.login("acme-owner")
+    [row] = [item for item in await owner.subscriptions() if item.id == annual and item.plan == "annual"]
+    assert row.size == 12 and (await owner.balance()).balance == before - cost
+
+
+async def test_n_opens_the_wizard_on_the_key_under_the_cursor(harness: PortalHarness) -> None:
+    from seattui.tui.screens.assign import AssignScreen
+
+    await three_plans(harness)
+    app = make_app(harness, token=(await harness.login("acme-owner")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_subscriptions(pilot)
+        key = screen.table.rows[0].key
+        await pilot.press("n")
+        wizard = await until_screen(pilot, AssignScreen)
+        await until(pilot, lambda: wizard.draft.key == key, what="the key answered")
+
+
+async def test_u_converts_a_trial_to_an_annual_contract_at_the_quoted_price(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    trial = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace",
+                                                    term=Term.TRIAL, quantity=3, trial_days=14))
+    app = make_app(harness, token=(await harness.login("acme-owner")).token)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.view is not None,
+                    what="the dashboard")
+        await pilot.press("g", "u")
+        screen = await until_screen(pilot, SubscriptionsScreen)
+        await until(pilot, lambda: [row.plan for row in screen.table.rows] == ["trial"], what="the trial")
+        await pilot.press("u")
+        await until_screen(pilot, SubscriptionChangeScreen)
+        await until_text(pilot, "Flexible (cap)")
+        await pilot.press("end", "backspace")
+        await type_text(pilot, "5")
+        await pilot.press("shift+tab", "down", "enter")  # the plan: annual
+        await until(pilot, lambda: app.screen.quote is not None and app.screen.quote.cost == 400, what="a year of 5")
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, SubscriptionsScreen)
+    converted = await (await harness.login("acme-owner")).license(trial.id)
+    assert (converted.term, converted.quantity) == (Term.ANNUAL, 5)

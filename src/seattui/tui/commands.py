@@ -358,7 +358,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("subscriptions.cancel", "Cancel", "cancel", key="delete", key_display="del", scope="subscriptions",
             needs=Permission.PURCHASE, help="Cancel a channel subscription: at the end of the paid month, or now"),
     Command("subscriptions.new", "New", "new", key="n", scope="subscriptions", needs=Permission.ASSIGN,
-            help="A new seat plan or subscription: the assignment wizard"),
+            help="A new seat plan or subscription: the assignment wizard, on the key under the cursor"),
     Command("subscriptions.filter", "Filter", "filter", key="slash", key_display="/", scope="subscriptions",
             priority=True, help="Filter by product, key, plan or status as you type ('renews soon' too)"),
     Command("subscriptions.refresh", "Refresh", "refresh", key="ctrl+r", scope="subscriptions", show=False,

@@ -276,4 +276,6 @@ class SubscriptionsScreen(PortalScreen):
             self.initial_filter = words
 
     def action_new(self) -> None:
-        self.seattui.action_open_screen("assign")
+        """The wizard, on the key under the cursor (a second plan or subscription on it), else from the start."""
+        item = self.table.current
+        self.seattui.open_screen_with("assign", item.key if item is not None else None)
