@@ -18,7 +18,12 @@ from seattui.domain.licensing import Renewal, Term
 from seattui.domain.seat_plans import SubscriptionStatus
 from seattui.portal.context import Tx
 from seattui.portal.services import credits
-from seattui.portal.store.tables import activation_keys, employees, licenses, subscriptions
+from seattui.portal.store.tables import (
+    activation_keys,
+    employees,
+    licenses,
+    subscriptions,
+)
 
 
 def _product_name(tx: Tx, product_id: str) -> str:

@@ -21,13 +21,18 @@ from seattui.domain.catalog import SeatPlan
 from seattui.domain.licensing import Renewal
 from seattui.domain.pricing import Quote
 from seattui.domain.seat_plans import (
-    MAX_SEATS, CapChange, PlanConversion, RenewalChange, SeatAddition, SubscriptionSummary,
+    MAX_SEATS,
+    CapChange,
+    PlanConversion,
+    RenewalChange,
+    SeatAddition,
+    SubscriptionSummary,
 )
 from seattui.domain.validation import whole_number
 from seattui.tui import commands
 from seattui.tui.changes import PURCHASE
-from seattui.tui.idempotency import RequestKeys
 from seattui.tui.formatting import plural
+from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
@@ -211,10 +216,10 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         try:
             self.query_one(Problem).say("Changing …")
             if self.change is Change.CANCEL:
-                call: Any = lambda client: client.cancel_subscription(  # noqa: E731
+                call: Any = lambda client: client.cancel_subscription(
                     self.item.id, at_once=asked, idempotency_key=idempotency_key)
             else:
-                call = lambda client: client.change_seat_plan(  # noqa: E731
+                call = lambda client: client.change_seat_plan(
                     self.item.id, asked, idempotency_key=idempotency_key)
             try:
                 changed = await self.call_portal(call, retry_key="ctrl+s", raising=(errors.InsufficientCredits,))

@@ -9,7 +9,6 @@ contract's renewal, `delete` cancels a subscription; `n` opens the wizard for a 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-
 from decimal import Decimal
 
 from rich.style import Style
@@ -22,7 +21,11 @@ from textual.widgets import Footer, Input, Static
 from seattui.domain.dashboard import RENEWING_DAYS
 from seattui.domain.money import format_credits
 from seattui.domain.paging import Page
-from seattui.domain.seat_plans import SubscriptionKind, SubscriptionStatus, SubscriptionSummary
+from seattui.domain.seat_plans import (
+    SubscriptionKind,
+    SubscriptionStatus,
+    SubscriptionSummary,
+)
 from seattui.tui import commands
 from seattui.tui.changes import Area
 from seattui.tui.formatting import plural
