@@ -532,6 +532,18 @@ class TestSubscriptions:
 
         assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
 
+    @pytest.mark.parametrize("size", SIZES)
+    def test_renewal_review(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        """An annual contract's renewal setting: the three choices and the quote fit 80x24."""
+        from seattui.tui.screens.subscription_change import SubscriptionChangeScreen
+
+        async def run_before(pilot: Any) -> None:
+            await _on_subscriptions(pilot)
+            await pilot.press("e")
+            await settled(SubscriptionChangeScreen, lambda screen: screen.quote is not None)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
 
 def on_members(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
     async def run_before(pilot: Any) -> None:

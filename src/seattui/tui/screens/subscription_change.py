@@ -66,12 +66,14 @@ TITLES = {
 }
 
 
-def _now_words(item: SubscriptionSummary) -> str:
+def _now_words(item: SubscriptionSummary, change: Change) -> str:
     if item.plan == "flexible":
         return (f"Now {item.assigned or 0} of {plural(item.size, 'seat')} assigned. Nothing is charged now: "
                 "seats are billed by the day they are held; the cap never goes below the seats assigned.")
     if item.plan == "annual":
         renews = f", renews {item.next_renewal}" if item.next_renewal else ""
+        if change is Change.RENEWAL:  # short: the three choices and the quote must fit 80x24
+            return f"Now {plural(item.size, 'seat')}, {item.assigned or 0} assigned{renews}."
         return (f"Now {plural(item.size, 'seat')} (at most {item.contract_max or MAX_SEATS:,}){renews}. Seats added "
                 "are charged now for the days left of the term and cannot be removed until renewal.")
     if item.plan == "trial":
@@ -97,7 +99,7 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         item = self.item
         with VerticalScroll(id="change-dialog"):
             yield Static(f"{TITLES[self.change]}: {item.product_name} on {item.key}", id="change-title")
-            yield Static(_now_words(item), id="change-now")
+            yield Static(_now_words(item, self.change), id="change-now")
             if self.change in (Change.CAP, Change.SEATS, Change.CONVERT):
                 with Horizontal(id="change-fields"):
                     if self.change is Change.CONVERT:
