@@ -414,3 +414,36 @@ async def test_the_import_retried_after_a_lost_answer_imports_the_file_once(
         await until(pilot, lambda: len(screen.employees.table.rows) == 2, what="the imported employee")
     assert len(sent) == 2 and sent[0] is not None and sent[0] == sent[1]
     assert (await client.employees()).total == 2
+
+
+# -- the wizard's coupon field -------------------------------------------------------------------
+
+async def test_the_coupon_field_says_why_a_code_does_not_apply_and_the_code_that_does_reaches_the_order(
+    harness: PortalHarness,
+) -> None:
+    from seattui.portal.services import discounts
+
+    async with harness.portal.store.write() as conn:
+        await discounts.create_coupon(conn, harness.portal.catalog, harness.clock.now, "SPRING",
+                                      percent=Decimal("10"), amount=None)
+    owner = await harness.login("acme-owner")
+    await owner.create_key("Contoso HQ")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await review_in_wizard(pilot, "Contoso HQ")
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "review-coupon"
+        await type_text(pilot, "nope")
+        await until_text(pilot, "There is no coupon NOPE; check the code.")
+        assert wizard.quote is not None and wizard.quote.cost == PRICE
+        assert wizard.check_action("confirm", ()) is False  # the order would be refused
+        await pilot.press(*["backspace"] * 4)
+        await type_text(pilot, "spring")
+        await until_text(pilot, "Applies: 9.80 credits off.")
+        assert wizard.quote is not None and wizard.quote.cost == Decimal("88.20")
+        assert shows(app, "Coupon SPRING: 10% off")
+        wizard.set_focus(wizard.query_one("#step-review"))
+        await pilot.press("y")
+        await until(pilot, lambda: wizard.step is Step.DONE, what="the license")
+    [order] = (await owner.orders()).items
+    assert (order.total, order.lines[-1].description) == (Decimal("88.20"), "Coupon SPRING: 10% off")
