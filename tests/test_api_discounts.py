@@ -46,6 +46,9 @@ def test_the_reseller_discount_applies_first_and_the_coupon_on_what_is_left() ->
     # 20% of 100 = 20, then 10% of the 80 left = 8 (not 10% of 100).
     assert [(item.description, item.amount) for item in off] == [
         ("Reseller discount 20%", Decimal("-20.00")), ("Coupon SPRING: 10% off", Decimal("-8.00"))]
+    # The README's example: 490.00, 10% off, then 12.5% of the 441.00 left (55.125, half up).
+    off = discount_lines([line("490.00")], {None: Decimal("10")}, Coupon(code="S", percent=Decimal("12.5")))
+    assert [item.amount for item in off] == [Decimal("-49.00"), Decimal("-55.13")]
 
 
 def test_a_product_discount_wins_over_the_overall_one_and_each_line_rounds_once_half_up() -> None:
