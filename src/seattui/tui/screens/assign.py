@@ -432,7 +432,8 @@ class AssignScreen(PortalScreen):
         review.show_held(held)
         review.show_quote(quote, refunds_for(product, draft.term), choice="ctrl+t")
         review.title(
-            "Review. The balance is short: this cannot be confirmed." if not quote.affordable
+            "Review. The coupon does not apply: clear it or type another." if quote.coupon_refusal
+            else "Review. The balance is short: this cannot be confirmed." if not quote.affordable
             else "Review. y confirms: it is created; nothing is charged." if not quote.cost
             else "Review. y confirms: it is created and put on the invoice in one step." if on_invoice(quote)
             else "Review. y confirms: it is created and the cost debited in one step.")

@@ -355,11 +355,12 @@ class ReviewStep(VerticalScroll):
         yield Static("", id="review-title", classes="step-title")
         yield Static("", id="review-order")
         yield Static("", id="review-held")
-        yield QuoteView(id="review-quote")
-        with Horizontal(classes="field-row"):
+        # Above the quote, so that it shows at 80x24 without scrolling.
+        with Horizontal(classes="field-row", id="coupon-row"):
             yield Label("Coupon code")
-            yield Input(placeholder="optional; tab to reach it", id="review-coupon", max_length=MAX_COUPON_CODE)
+            yield Input(placeholder="optional (tab)", id="review-coupon", max_length=MAX_COUPON_CODE)
         yield Static("", id="coupon-feedback")
+        yield QuoteView(id="review-quote")
 
     def on_mount(self) -> None:
         self.query_one("#review-held").display = False
@@ -393,6 +394,7 @@ class ReviewStep(VerticalScroll):
         """Whether the typed coupon applies: its discount line, or why not in the portal's words."""
         feedback = self.query_one("#coupon-feedback", Static)
         code = self.query_one("#review-coupon", Input).value.strip()
+        feedback.display = quote is not None and bool(code)
         if quote is None or not code:
             feedback.update("")
         elif quote.coupon_refusal:

@@ -90,8 +90,9 @@ def _price_lines(quote: Quote, sign: int = 1) -> Table:
     lines.add_column(justify="right", no_wrap=True, style="dim")
     lines.add_column(justify="right", no_wrap=True)
     for line in quote.lines[:MOST_LINES]:
-        lines.add_row(line.description, f"{line.quantity:,} × {format_credits(sign * line.unit_price)}",
-                      format_credits(sign * line.amount))
+        # A discount or a credit is an amount, not a quantity times a price.
+        each = "" if line.quantity == 1 and line.amount < 0 else f"{line.quantity:,} × {format_credits(sign * line.unit_price)}"
+        lines.add_row(line.description, each, format_credits(sign * line.amount))
     if len(quote.lines) > MOST_LINES:
         rest = sum((line.amount for line in quote.lines[MOST_LINES:]), start=quote.cost * 0)
         lines.add_row(f"and {len(quote.lines) - MOST_LINES:,} more", "", format_credits(sign * rest))
