@@ -23,6 +23,8 @@ from seattui.domain.billing import PaymentMethod
 from seattui.domain.catalog import RefundPolicy
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
+from seattui.domain.text import printable
+from seattui.domain.text import printable
 
 MOST_LINES = 8  # a quote for many licenses (support of 200) sums up the rest in one line
 
@@ -126,6 +128,8 @@ def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, 
         totals.add_row("Cost", format_credits(quote.cost))
         totals.add_row(Text("Balance after", style="bold"), Text(format_credits(quote.balance_after), style="bold"))
     parts: list[RenderableType] = [lines, Text(""), totals]
+    if quote.coupon_refusal:
+        parts.append(Text(printable(quote.coupon_refusal), style="bold red"))
     if shortfall and not quote.affordable:
         parts.append(Text(shortfall_words(quote), style="bold red"))
     if terms:
