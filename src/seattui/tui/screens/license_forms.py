@@ -146,7 +146,7 @@ class QuotedForm(FormScreen):
             yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
         with Horizontal(id="coupon-row"):
             yield Label("Coupon code (optional)")
-            yield Input(placeholder="SPRING", max_length=MAX_COUPON_CODE, id="coupon")
+            yield Input(max_length=MAX_COUPON_CODE, id="coupon")
         yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
 
     def purchase(self) -> dict[str, Any]:
