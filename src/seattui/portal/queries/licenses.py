@@ -82,6 +82,7 @@ def license_json(row: Any, today: date) -> dict[str, Any]:
         "support_ends_on": _day(m["support_ends_on"]),
         "term_ends_on": _day(m["term_ends_on"]),
         "seat_cap": m["seat_cap"],
+        "renewal": m["renewal"],
         "customer_email": m["customer_email"],
         "comment": m["comment"],
         "device": {"fingerprint": fingerprint, "hostname": m["device_hostname"] or "",
