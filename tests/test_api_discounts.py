@@ -272,3 +272,24 @@ async def test_fifty_orders_with_a_coupon_of_ten_uses_redeem_exactly_ten(harness
         paid = [await credits.balance_of(conn, org_id) for org_id, _, _ in buyers]
     # Who got the coupon paid 441 (49 left); who was refused paid nothing.
     assert sorted(paid) == [Decimal("49.00")] * USES + [PRICE] * (BUYERS - USES)
+
+
+async def test_a_discounted_support_extension_records_what_each_license_paid(harness: PortalHarness) -> None:
+    from seattui.domain.licensing import SupportExtension
+    from seattui.portal.services import support
+
+    await give_discount(harness, "Acme", "50")
+    bought = []
+    for _ in range(2):
+        async with harness.as_org("Acme") as tx:
+            key = (await keys.create(tx, NewActivationKey(name="support"))).key
+            bought.append(await licenses.create(tx, permanent(key)))
+    async with harness.as_org("Acme") as tx:
+        result = await support.extend(tx, SupportExtension(license_ids=[item.id for item in bought], years=1))
+    async with harness.as_org("Acme") as tx:
+        paid = [(await licenses.get(tx, item.id)).paid - item.paid for item in bought]
+    # Each license's paid grows by its share of the discounted order: a refund gives back no more.
+    assert sum(paid) == result.amount and all(amount >= 0 for amount in paid)
+    async with harness.portal.store.read() as conn:
+        assert await credits.ledger_sum(conn, harness.world.org_ids["Acme"]) == (
+            Decimal("1000.00") - sum(item.paid for item in bought) - result.amount)

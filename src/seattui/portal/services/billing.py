@@ -341,6 +341,19 @@ async def place(
     return order_id
 
 
+def net_of_discounts(amounts: Sequence[Decimal], settlement: Settlement) -> list[Decimal]:
+    """What each object of an order paid once its discounts are taken off, from the first on
+    (as the ledger says): for a batch that records each object's price (a license's `paid`,
+    which its refund gives back)."""
+    left = sum(amounts, ZERO) - settlement.cost
+    paid: list[Decimal] = []
+    for amount in amounts:
+        taken = min(left, amount) if left > 0 and amount > 0 else ZERO
+        paid.append(amount - taken)
+        left -= taken
+    return paid
+
+
 def _less_discount(ledger: Sequence[LedgerRow], discount: Decimal) -> list[LedgerRow]:
     """The debits less `discount`, taken from the first debits on: the ledger says what was paid."""
     left = discount
