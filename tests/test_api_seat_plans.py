@@ -382,3 +382,30 @@ async def test_the_grace_days_are_the_organization_setting(harness: PortalHarnes
     owner = await harness.login("globex-owner")
     (listed,) = await owner.subscriptions()
     assert (listed.status, listed.grace_ends_on) == ("suspended", date(2026, 4, 4))
+
+
+async def test_the_dashboard_counts_what_renews_within_a_week_and_what_is_suspended(harness: PortalHarness) -> None:
+    await set_terms(harness, "Globex", BillingTerms(grace_days=2))
+    owner, _subscription = await channel_subscription(harness, 20)  # paid to 2026-04-02
+    figures = await owner.dashboard()
+    assert (figures.renewing, figures.suspended) == (0, 0)  # a month away
+    harness.clock.now = at(date(2026, 3, 27))
+    owner = await harness.login("globex-owner")
+    figures = await owner.dashboard()
+    assert (figures.renewing, figures.suspended) == (1, 0)
+    harness.clock.now = at(date(2026, 4, 4))
+    assert (await bill(harness, date(2026, 4, 4))).suspended == 1  # too few credits, the grace days over
+    owner = await harness.login("globex-owner")
+    figures = await owner.dashboard()
+    assert (figures.renewing, figures.suspended) == (0, 1)
+
+
+async def test_an_annual_contract_set_to_end_is_not_counted_as_renewing(harness: PortalHarness) -> None:
+    renewing = await seat_plan(harness, Term.ANNUAL, 5)
+    ending = await seat_plan(harness, Term.ANNUAL, 5)
+    owner = await harness.login("acme-owner")
+    await owner.change_seat_plan(ending, RenewalChange(renewal=Renewal.END))
+    harness.clock.now = at(date(2027, 2, 25))  # both terms end on 2027-03-02
+    owner = await harness.login("acme-owner")
+    assert (await owner.dashboard()).renewing == 1
+    assert renewing != ending

@@ -503,6 +503,48 @@ class TestInvoices:
         assert snap_compare(signed_in(billed_demo), terminal_size=size, run_before=run_before)
 
 
+def subscriptions_ready(screen: Any) -> bool:
+    return bool(screen.source.loaded and screen.table.rows)
+
+
+async def _on_subscriptions(pilot: Any) -> None:
+    from seattui.tui.screens.subscriptions import SubscriptionsScreen
+
+    await settled(DashboardScreen, lambda screen: screen.view is not None)(pilot)
+    await pilot.press("g", "u")
+    await settled(SubscriptionsScreen, subscriptions_ready)(pilot)
+
+
+class TestSubscriptions:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_subscriptions(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=_on_subscriptions)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_cancel_review(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        """A channel subscription's cancellation: what it costs, how it is paid, no refund."""
+        from seattui.tui.screens.subscription_change import SubscriptionChangeScreen
+
+        async def run_before(pilot: Any) -> None:
+            await _on_subscriptions(pilot)
+            await pilot.press("end", "delete")
+            await settled(SubscriptionChangeScreen, lambda screen: screen.quote is not None)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_renewal_review(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        """An annual contract's renewal setting: the three choices and the quote fit 80x24."""
+        from seattui.tui.screens.subscription_change import SubscriptionChangeScreen
+
+        async def run_before(pilot: Any) -> None:
+            await _on_subscriptions(pilot)
+            await pilot.press("e")
+            await settled(SubscriptionChangeScreen, lambda screen: screen.quote is not None)(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+
 def on_members(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
     async def run_before(pilot: Any) -> None:
         from seattui.tui.screens.members import MembersScreen

@@ -9,6 +9,7 @@ from seattui.domain.credits import CreditBalance, LedgerEntry
 
 TRIALS_ENDING_DAYS = 7
 SUPPORT_ENDING_DAYS = 30
+RENEWING_DAYS = 7  # channel subscriptions and annual contracts that renew this soon
 
 
 class ProductFigures(DomainModel):
@@ -41,3 +42,7 @@ class Dashboard(DomainModel):
     support_ending: int  # permanent licenses whose support ends within SUPPORT_ENDING_DAYS
     subscriptions: list[SubscriptionFigures]
     employees: int
+    # Channel subscriptions and annual contracts (not set to end) whose renewal is due within
+    # RENEWING_DAYS; subscriptions suspended for an unpaid renewal. 0 from a portal before them.
+    renewing: int = 0
+    suspended: int = 0

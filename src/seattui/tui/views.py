@@ -76,7 +76,7 @@ class DashboardView:
 
     @classmethod
     def of(cls, summary: Dashboard) -> DashboardView:
-        from seattui.domain.dashboard import SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS
+        from seattui.domain.dashboard import RENEWING_DAYS, SUPPORT_ENDING_DAYS, TRIALS_ENDING_DAYS
 
         channels = sum(s.channels for s in summary.subscriptions)
         subscriptions = sum(s.subscriptions for s in summary.subscriptions)
@@ -95,6 +95,9 @@ class DashboardView:
                 Figure(summary.support_ended, "support ended", "support", "expired"),
                 Figure(summary.support_ending, f"support ends within {SUPPORT_ENDING_DAYS} days", "support",
                        "ending"),
+                Figure(summary.renewing, f"renewals within {RENEWING_DAYS} days", "subscriptions",
+                       "renews_soon"),
+                Figure(summary.suspended, "subscriptions suspended", "subscriptions", "suspended"),
                 Figure(subscriptions, f"subscriptions, {plural(channels, 'channel')}", "keys", "subscriptions"),
                 Figure(summary.keys, "activation keys", "keys", "all"),
                 Figure(summary.licenses, "licenses", "licenses"),

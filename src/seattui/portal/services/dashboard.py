@@ -7,16 +7,23 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from seattui.domain.dashboard import (
+    RENEWING_DAYS,
     SUPPORT_ENDING_DAYS,
     TRIALS_ENDING_DAYS,
     Dashboard,
     ProductFigures,
     SubscriptionFigures,
 )
-from seattui.domain.licensing import Term
+from seattui.domain.licensing import Renewal, Term
+from seattui.domain.seat_plans import SubscriptionStatus
 from seattui.portal.context import Tx
 from seattui.portal.services import credits
-from seattui.portal.store.tables import activation_keys, employees, licenses, subscriptions
+from seattui.portal.store.tables import (
+    activation_keys,
+    employees,
+    licenses,
+    subscriptions,
+)
 
 
 def _product_name(tx: Tx, product_id: str) -> str:
@@ -83,6 +90,22 @@ async def summary(tx: Tx) -> Dashboard:
             .group_by(subscriptions.c.product_id)
         )
     ).all()
+    soon = today + timedelta(days=RENEWING_DAYS)
+    channel_renewals = (
+        await tx.conn.execute(
+            select(
+                _count(and_(subscriptions.c.status == SubscriptionStatus.ACTIVE.value,
+                            subscriptions.c.period_ends_on >= today,
+                            subscriptions.c.period_ends_on <= soon)).label("renewing"),
+                _count(subscriptions.c.status == SubscriptionStatus.SUSPENDED.value).label("suspended"),
+            ).where(subscriptions.c.org_id == tx.org_id)
+        )
+    ).one()
+    annual_renewals = await tx.conn.scalar(
+        select(func.count()).where(
+            org, licenses.c.term == Term.ANNUAL.value,
+            func.coalesce(licenses.c.renewal, Renewal.SAME.value) != Renewal.END.value,
+            licenses.c.term_ends_on >= today, licenses.c.term_ends_on <= soon))
     keys = await tx.conn.scalar(select(func.count()).where(activation_keys.c.org_id == tx.org_id))
     people = await tx.conn.scalar(select(func.count()).where(employees.c.org_id == tx.org_id))
     return Dashboard(
@@ -106,4 +129,6 @@ async def summary(tx: Tx) -> Dashboard:
             for row in subscription_rows
         ],
         employees=people or 0,
+        renewing=(channel_renewals.renewing or 0) + (annual_renewals or 0),
+        suspended=channel_renewals.suspended or 0,
     )
