@@ -414,3 +414,74 @@ async def test_the_import_retried_after_a_lost_answer_imports_the_file_once(
         await until(pilot, lambda: len(screen.employees.table.rows) == 2, what="the imported employee")
     assert len(sent) == 2 and sent[0] is not None and sent[0] == sent[1]
     assert (await client.employees()).total == 2
+
+
+# -- the wizard's coupon field -------------------------------------------------------------------
+
+async def test_the_coupon_field_says_why_a_code_does_not_apply_and_the_code_that_does_reaches_the_order(
+    harness: PortalHarness,
+) -> None:
+    from seattui.portal.services import discounts
+
+    async with harness.portal.store.write() as conn:
+        await discounts.create_coupon(conn, harness.portal.catalog, harness.clock.now, "SPRING",
+                                      percent=Decimal("10"), amount=None)
+    owner = await harness.login("acme-owner")
+    await owner.create_key("Contoso HQ")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await review_in_wizard(pilot, "Contoso HQ")
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "review-coupon"
+        await type_text(pilot, "nope")
+        await until_text(pilot, "There is no coupon NOPE; check the code.")
+        assert wizard.quote is not None and wizard.quote.cost == PRICE
+        assert wizard.check_action("confirm", ()) is False  # the order would be refused
+        await pilot.press(*["backspace"] * 4)
+        await type_text(pilot, "spring")
+        await until_text(pilot, "Applies: 9.80 credits off.")
+        assert wizard.quote is not None and wizard.quote.cost == Decimal("88.20")
+        assert shows(app, "Coupon SPRING: 10% off")
+        wizard.set_focus(wizard.query_one("#step-review"))
+        await pilot.press("y")
+        await until(pilot, lambda: wizard.step is Step.DONE, what="the license")
+    [order] = (await owner.orders()).items
+    assert (order.total, order.lines[-1].description) == (Decimal("88.20"), "Coupon SPRING: 10% off")
+
+
+async def test_the_upgrade_dialog_takes_a_coupon_and_refuses_to_go_on_with_one_that_does_not_apply(
+        harness: PortalHarness) -> None:
+    from seattui.portal.services import discounts
+
+    license = await a_license(harness, quantity=2)  # prepaid: 902.00 left
+    async with harness.portal.store.write() as conn:
+        await discounts.create_coupon(conn, harness.portal.catalog, harness.clock.now, "UP",
+                                      percent=None, amount=Decimal("9.00"))
+    owner = await harness.login("acme-owner")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_dashboard(pilot)
+        app.action_open_screen("licenses")
+        screen = await until_screen(pilot, LicensesScreen)
+        await until(pilot, lambda: screen.loaded and screen.text.catalog is not None, what="the list")
+        await pilot.press("u")
+        dialog = await until_screen(pilot, UpgradeScreen)
+        await pilot.press("backspace")
+        await type_text(pilot, "3")
+        dialog.set_focus(dialog.query_one("#coupon"))
+        await type_text(pilot, "DOWN")
+        await until_text(pilot, "There is no coupon DOWN; check the code.")
+        await pilot.press("ctrl+s")
+        await until_text(pilot, "Clear the coupon code to go")
+        assert app.screen is dialog
+        await pilot.press(*["backspace"] * 4)
+        await type_text(pilot, "up")
+        await until_text(pilot, "Coupon UP: 9.00 credits off")
+        await until(pilot, lambda: dialog.quote is not None and dialog.quote.cost == Decimal("40.00"), what="the quote")
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: app.screen is screen, what="the upgrade")
+    assert (await owner.balance()).balance == Decimal("862.00")  # 49.00 less the coupon's 9.00
+    order = (await owner.orders()).items[0]
+    assert (order.total, order.lines[-1].description) == (Decimal("40.00"), "Coupon UP: 9.00 credits off")

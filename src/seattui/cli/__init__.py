@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from seattui import __version__
 from seattui.cli import (
-    audit, billing, customers, license_files, operations, reads, seats, session, subscriptions, team,
+    audit, billing, customers, discounts, license_files, operations, reads, seats, session, subscriptions, team,
 )
 from seattui.cli.common import (
     EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, CommandError, _say,
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     db_help = "a SQLAlchemy URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file path"
 
-    for area in (operations, session, seats, license_files, billing, customers, reads, team, subscriptions, audit):
+    for area in (operations, session, seats, license_files, billing, discounts, customers, reads, team, subscriptions, audit):
         area.add_commands(commands, db_help)
     _profile_after_the_command(parser)
     return parser

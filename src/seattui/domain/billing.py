@@ -58,8 +58,10 @@ class Purchase(DomainModel):
     po_number: PlainText | None = Field(default=None, max_length=MAX_PO_NUMBER)
     # On monthly terms, pay this order from credits now instead of putting it on the invoice.
     pay_from_credits: bool = False
+    # A coupon's code: its discount is a line of the order; a code that does not apply refuses it.
+    coupon: PlainText | None = Field(default=None, max_length=40)
 
-    @field_validator("reference_name", "po_number", mode="before")
+    @field_validator("reference_name", "po_number", "coupon", mode="before")
     @classmethod
     def _blank(cls, value: object) -> object:
         return _blank_is_none(value)

@@ -31,6 +31,8 @@ class PriceLine(DomainModel):
     quantity: int
     unit_price: Credits
     amount: Credits
+    # The product it prices: what a reseller discount or a coupon for that product applies to.
+    product_id: str | None = None
 
 
 def total(lines: Iterable[PriceLine]) -> Decimal:
@@ -48,6 +50,8 @@ class Quote(DomainModel):
     shortfall: Credits
     # How the order would be paid (credits now, or the month's invoice), in the review's words.
     payment: Payment | None = None
+    # Why the purchase's coupon does not apply, in plain words (the order would be refused).
+    coupon_refusal: str | None = None
 
     @classmethod
     def build(cls, lines: list[PriceLine], balance: Decimal) -> Quote:
@@ -73,12 +77,13 @@ class Configuration:
     quantity: int
 
 
-def _line(description: str, quantity: int, unit_price: Decimal) -> PriceLine:
+def _line(description: str, quantity: int, unit_price: Decimal, product_id: str | None = None) -> PriceLine:
     return PriceLine(
         description=description,
         quantity=quantity,
         unit_price=unit_price,
         amount=round_credits(unit_price * quantity),
+        product_id=product_id,
     )
 
 
@@ -142,11 +147,12 @@ def configuration_lines(product: Product, config: Configuration) -> list[PriceLi
                 f"with {SUPPORT_MONTHS_INCLUDED} months of support",
                 config.quantity,
                 edition.unit_price,
+                product.id,
             )
         ]
         for addon_id in config.addons:
             addon = product.addon(addon_id)
-            lines.append(_line(f"Add-on {addon.name}", config.quantity, addon.unit_price))
+            lines.append(_line(f"Add-on {addon.name}", config.quantity, addon.unit_price, product.id))
         return lines
     offer = product.seat_plan(SeatPlan(config.term.value))
     if offer.plan is SeatPlan.FLEXIBLE:
@@ -162,6 +168,7 @@ def configuration_lines(product: Product, config: Configuration) -> list[PriceLi
             f"{product.name}, {offer.plan.value} plan, {config.quantity} {unit}, {period}",
             config.quantity,
             offer.price_per_seat,
+            product.id,
         )
     ]
 
@@ -203,6 +210,7 @@ def upgrade_lines(product: Product, current: Configuration, target: Configuratio
             quantity=1,
             unit_price=-paid_for,
             amount=-paid_for,
+            product_id=product.id,
         ),
     ]
 
@@ -221,13 +229,14 @@ def support_lines(product: Product, config: Configuration, years: int) -> list[P
             f"{product.name} {edition.name} support, {config.quantity} {unit}, {years} {plural}",
             config.quantity * years,
             edition.support_price_per_year,
+            product.id,
         )
     ]
     for addon_id in config.addons:
         addon = product.addon(addon_id)
         if addon.support_price_per_year:
             lines.append(
-                _line(f"Add-on {addon.name} support", config.quantity * years, addon.support_price_per_year)
+                _line(f"Add-on {addon.name} support", config.quantity * years, addon.support_price_per_year, product.id)
             )
     return lines
 
@@ -239,7 +248,7 @@ def support_batch_lines(items: Sequence[tuple[Product, Configuration]], years: i
     groups: dict[tuple[str, str], list[Any]] = {}  # (product, part) -> [description, unit, price, licenses, units]
     for product, config in items:
         for line, part in zip(support_lines(product, config, years), _support_parts(product, config), strict=True):
-            group = groups.setdefault((product.id, part), [part, product.unit, line.unit_price, 0, 0])
+            group = groups.setdefault((product.id, part), [part, product.unit, line.unit_price, 0, 0, product.id])
             group[3] += 1
             group[4] += config.quantity
     plural = "year" if years == 1 else "years"
@@ -249,8 +258,9 @@ def support_batch_lines(items: Sequence[tuple[Product, Configuration]], years: i
             f"{units:,} {unit.label(units)}, {years} {plural}",
             units * years,
             unit_price,
+            product_id,
         )
-        for part, unit, unit_price, licenses, units in groups.values()
+        for part, unit, unit_price, licenses, units, product_id in groups.values()
     ]
 
 
@@ -273,7 +283,7 @@ def subscription_lines(product: Product, channels: int) -> list[PriceLine]:
         )
     unit = product.unit.label(channels)
     return [
-        _line(f"{product.name}, {channels} {unit}, first month", channels, product.channel_price_per_month)
+        _line(f"{product.name}, {channels} {unit}, first month", channels, product.channel_price_per_month, product.id)
     ]
 
 
@@ -289,6 +299,7 @@ def prorated_channel_lines(product: Product, added: int, days_left: int) -> list
             f"{product.name}, {added} more {product.unit.label(added)} for {days_left} days",
             added,
             unit_price,
+            product.id,
         )
     ]
 

@@ -120,6 +120,7 @@ class Draft:
     reference_name: str = ""
     po_number: str = ""
     pay_from_credits: bool = False
+    coupon: str = ""  # typed in the review; the quote says whether it applies
     # Answers given for other products, so trying another product and coming back keeps them.
     _per_product: dict[str, tuple[str, tuple[str, ...], Term | None]] = field(default_factory=dict, repr=False)
 
@@ -174,7 +175,7 @@ class Draft:
         """The order to quote and create, from answers each step has already checked."""
         customer = {"customer_email": self.customer_email, "comment": self.comment,
                     "reference_name": self.reference_name, "po_number": self.po_number,
-                    "pay_from_credits": self.pay_from_credits}
+                    "pay_from_credits": self.pay_from_credits, "coupon": self.coupon}
         if product.kind is ProductKind.SUBSCRIPTION:
             return build(SubscriptionOrder, key=self.key, product_id=product.id,
                          channels=whole_number(self.channels, 1, MAX_CHANNELS, "channels"), **customer)

@@ -54,6 +54,7 @@ from seattui.domain.billing import (
     period_key,
 )
 from seattui.domain.credits import LedgerReason
+from seattui.domain.discounts import coupon_refusal, discount_lines
 from seattui.domain.errors import Conflict, CreditLimitReached, NotFound, ValidationFailed
 from seattui.domain.invoice_document import InvoiceDocument, InvoiceDocumentLine
 from seattui.domain.licensing import License, Term
@@ -65,10 +66,13 @@ from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.invoice_pdf import render_invoice_pdf
 from seattui.portal.paging import along_the_sort, containing, id_cursor_page, keyset_page, on_days
+from seattui.portal.queries import discounts
 from seattui.portal.queries.licenses import ever_activated
 from seattui.portal.services import audit, credits, outbox
 from seattui.portal.store.tables import (
     billing_claims,
+    coupon_redemptions,
+    coupons,
     billing_terms,
     invoice_series,
     invoices,
@@ -137,10 +141,41 @@ async def _payment(tx: Tx, balance: Decimal, cost: Decimal, purchase: Purchase |
                        pay_from_credits=bool(purchase and purchase.pay_from_credits), month=month)
 
 
+# -- reseller discounts and coupons: applied here, once, for every paid change ---------------
+
+@dataclass(frozen=True)
+class Discounts:
+    """The discount lines of an order, and the coupon they redeem (its id), or why it does not apply."""
+
+    lines: tuple[PriceLine, ...] = ()
+    coupon_id: int | None = None
+    refusal: str | None = None
+
+
+async def discounts_for(tx: Tx, lines: Sequence[PriceLine], purchase: Purchase | None,
+                        *, coupon_allowed: bool = True) -> Discounts:
+    """The organization's reseller discount on `lines`, then the purchase's coupon (if it applies)."""
+    reseller = await discounts.reseller_of(tx.conn, tx.org_id)
+    code = purchase.coupon if purchase is not None and coupon_allowed else None
+    coupon_id, coupon, refusal = None, None, None
+    if code:
+        found = await discounts.coupon_by_code(tx.conn, code)
+        used = found is not None and await discounts.used_by(tx.conn, found[0], tx.org_id)
+        product_ids = [line.product_id for line in lines if line.product_id is not None and line.amount > 0]
+        refusal = coupon_refusal(found[1] if found else None, code, tx.today, used, product_ids)
+        if refusal is None and found is not None:
+            coupon_id, coupon = found
+    if not reseller and coupon is None:
+        return Discounts(refusal=refusal)
+    return Discounts(tuple(discount_lines(lines, reseller, coupon)), coupon_id, refusal)
+
+
 async def quote(tx: Tx, lines: list[PriceLine], purchase: Purchase | None = None) -> Quote:
-    """What the order costs and how it would be paid now; changes nothing."""
+    """What the order costs and how it would be paid now; changes nothing. A coupon that does
+    not apply is left out, and the quote says why (the order itself would be refused)."""
     balance = await credits.balance_of(tx.conn, tx.org_id)
-    built = Quote.build(lines, balance)
+    off = await discounts_for(tx, lines, purchase)
+    built = Quote.build([*lines, *off.lines], balance).model_copy(update={"coupon_refusal": off.refusal})
     payment = await _payment(tx, balance, built.cost, purchase)
     if payment.method is PaymentMethod.INVOICE:
         # On the invoice the balance is untouched; what can refuse it is the credit limit.
@@ -154,14 +189,20 @@ class Settlement:
     """How an order is paid, decided under the organization's lock before anything changes."""
 
     payment: Payment
-    cost: Decimal
+    cost: Decimal  # after its discounts
+    discounts: Discounts = Discounts()
 
 
 async def settle(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], purchase: Purchase | None) -> Settlement:
-    """Refuse the order (not enough credits, or past the credit limit) or say how it is paid.
+    """Refuse the order (a coupon that does not apply, not enough credits, or past the credit
+    limit) or say how it is paid, its discounts taken off.
 
     Call after credits.lock_balance() in the transaction that makes the change."""
-    cost = total(lines)
+    off = await discounts_for(tx, lines, purchase)
+    if off.refusal is not None:
+        raise ValidationFailed(off.refusal + " Nothing was ordered; remove the coupon or give another.",
+                               {"coupon": off.refusal})
+    cost = total(lines) + total(off.lines)
     payment = await _payment(tx, balance, cost, purchase)
     if cost <= 0:  # free (a trial, fewer channels): nothing to refuse
         pass
@@ -180,22 +221,25 @@ async def settle(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], purchase:
             {"cost": f"{cost:.2f}", "unpaid_after": f"{payment.unpaid_after:.2f}",
              "credit_limit": f"{payment.credit_limit:.2f}", "over": f"{over:.2f}"},
         )
-    return Settlement(payment=payment, cost=cost)
+    return Settlement(payment=payment, cost=cost, discounts=off)
 
 
 async def settle_arrears(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], month: date) -> Settlement:
     """How the billing run pays what was used or renewed: never refused. From credits when the
     organization is prepaid and has enough; otherwise on `month`'s invoice (or the next open
-    one), whatever the credit limit, to be paid when it is finalized."""
-    cost = total(lines)
+    one), whatever the credit limit, to be paid when it is finalized. The reseller discount
+    applies; a coupon, used once at the order, does not come back on renewals."""
+    off = await discounts_for(tx, lines, None, coupon_allowed=False)
+    cost = total(lines) + total(off.lines)
     terms = await terms_of(tx.conn, tx.org_id)
     if terms.terms is PaymentTerms.PREPAID and cost <= balance:
         return Settlement(payment=payment_for(terms, balance=balance, unpaid=ZERO, cost=cost,
-                                              pay_from_credits=False, month=month), cost=cost)
+                                              pay_from_credits=False, month=month), cost=cost, discounts=off)
     invoiced = terms.model_copy(update={"terms": PaymentTerms.MONTHLY})
     unpaid = await unpaid_total(tx.conn, tx.org_id)
     return Settlement(payment=payment_for(invoiced, balance=balance, unpaid=unpaid, cost=cost,
-                                          pay_from_credits=False, month=(await _invoice_month(tx, month))[0]), cost=cost)
+                                          pay_from_credits=False, month=(await _invoice_month(tx, month))[0]),
+                      cost=cost, discounts=off)
 
 
 async def can_pay_now(tx: Tx, balance: Decimal, cost: Decimal) -> bool:
@@ -254,6 +298,19 @@ async def place(
     if not charges or all(charge.line.amount == 0 for charge in charges):
         return None
     cost = settlement.cost
+    off = settlement.discounts
+    if off.lines:
+        # Each discount is its own line, on the first object it discounts (the coupon's, on the
+        # order's first), and the debits are what was paid after it.
+        first = charges[0]
+        charges = [*charges, *(
+            Charge(line, *next(((charge.object_type, charge.object_id) for charge in charges
+                                if line.product_id is not None and charge.line.product_id == line.product_id),
+                               (first.object_type, first.object_id)), first.service_start, first.service_end)
+            for line in off.lines)]
+        # Callers that debit `settlement.cost` paid the discounted price already; the others
+        # debit each object its catalog price, and the difference comes off those debits.
+        ledger = _less_discount(ledger, -sum((entry[0] for entry in ledger), ZERO) - cost)
     if settlement.payment.method is PaymentMethod.CREDITS:
         await credits.post_many(tx, [entry for entry in ledger if entry[0] != 0])
         number = await next_number(tx.conn, tx.today)
@@ -279,7 +336,56 @@ async def place(
          "service_end": charge.service_end, "object_type": charge.object_type, "object_id": charge.object_id}
         for position, charge in enumerate(charges, start=1)
     ])
+    if off.coupon_id is not None:
+        await _redeem(tx, off.coupon_id, order_id)
     return order_id
+
+
+def net_of_discounts(amounts: Sequence[Decimal], settlement: Settlement) -> list[Decimal]:
+    """What each object of an order paid once its discounts are taken off, from the first on
+    (as the ledger says): for a batch that records each object's price (a license's `paid`,
+    which its refund gives back)."""
+    left = sum(amounts, ZERO) - settlement.cost
+    paid: list[Decimal] = []
+    for amount in amounts:
+        taken = min(left, amount) if left > 0 and amount > 0 else ZERO
+        paid.append(amount - taken)
+        left -= taken
+    return paid
+
+
+def _less_discount(ledger: Sequence[LedgerRow], discount: Decimal) -> list[LedgerRow]:
+    """The debits less `discount`, taken from the first debits on: the ledger says what was paid."""
+    left = discount
+    out: list[LedgerRow] = []
+    for amount, reason, object_type, object_id, memo in ledger:
+        if left > 0 and amount < 0:
+            taken = min(left, -amount)
+            amount, left = amount + taken, left - taken
+        out.append((amount, reason, object_type, object_id, memo))
+    return out
+
+
+async def _redeem(tx: Tx, coupon_id: int, order_id: int) -> None:
+    """Count the coupon's use in the order's transaction. The conditional update waits on the
+    coupon's row and counts only while uses are left, so N instances never redeem more than the
+    coupon has; the unique key refuses a second use by the organization."""
+    counted = await tx.conn.execute(update(coupons).where(
+        coupons.c.id == coupon_id,
+        or_(coupons.c.max_redemptions.is_(None), coupons.c.redeemed < coupons.c.max_redemptions),
+    ).values(redeemed=coupons.c.redeemed + 1).returning(coupons.c.code))
+    code = counted.scalar()
+    if code is None:
+        code = await tx.conn.scalar(select(coupons.c.code).where(coupons.c.id == coupon_id))
+        raise Conflict(f"Coupon {code} was used up while you ordered. Nothing was ordered; order without it "
+                       "or give another.", {"coupon": "used up"})
+    make = postgresql_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert
+    added = await tx.conn.execute(make(coupon_redemptions).values(
+        coupon_id=coupon_id, org_id=tx.org_id, order_id=order_id, redeemed_at=tx.now,
+    ).on_conflict_do_nothing().returning(coupon_redemptions.c.order_id))
+    if added.first() is None:
+        raise Conflict(f"Your organization has used coupon {code} already; it can be used once. Nothing was "
+                       "ordered.", {"coupon": "used by your organization"})
 
 
 async def _invoice_month(tx: Tx, month: date | None = None) -> tuple[date, int | None]:

@@ -146,7 +146,8 @@ async def _seat_lines(tx: Tx, license_id: int, addition: SeatAddition, *, lock: 
                      f"({format_credits(offer.price_per_seat)} a seat a year × {days_left}/{term_days}); "
                      "not refundable, seats stay until renewal"),
         # The line is rounded once, on its amount; the unit price is that amount per seat, as shown.
-        quantity=addition.seats, unit_price=round_credits(amount / addition.seats), amount=amount)
+        quantity=addition.seats, unit_price=round_credits(amount / addition.seats), amount=amount,
+        product_id=product.id)
     return license, product, [line]
 
 
@@ -397,7 +398,7 @@ async def bill_flexible_month(tx: Tx, license_ids: Sequence[int], month: date) -
         if amount == 0:
             continue
         line = PriceLine(description=flexible_month_description(product, days, month), quantity=days,
-                         unit_price=offer.price_per_seat, amount=amount)
+                         unit_price=offer.price_per_seat, amount=amount, product_id=product.id)
         charges.append(Charge(line, "license", license_id, month_start(month), month_end(month)))
         ledger.append((-amount, LedgerReason.SEATS, "license", license_id,
                        f"{line.description} on {plans[license_id].key}"))
@@ -450,7 +451,8 @@ async def renew_annual(tx: Tx, license_id: int, as_of: date) -> int:
         offer = product.seat_plan(SeatPlan.ANNUAL)
         line = PriceLine(description=(f"{product.name}, annual plan renewed ({renewal.value}), {seats_now} seats, "
                                       f"{starts.isoformat()} to {ends.isoformat()}; not refundable"),
-                         quantity=seats_now, unit_price=offer.price_per_seat, amount=offer.price_per_seat * seats_now)
+                         quantity=seats_now, unit_price=offer.price_per_seat, amount=offer.price_per_seat * seats_now,
+                         product_id=product.id)
         settlement = await billing.settle_arrears(tx, balance, [line], starts)
         order_id = await billing.place(
             tx, settlement, OrderKind.RENEWAL, [Charge(line, "license", license_id, starts, ends)],

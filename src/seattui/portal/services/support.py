@@ -65,6 +65,7 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
     priced_lines = [support_lines(product, config, years) for _, product, config in priced]
     costs = [total(lines) for lines in priced_lines]
     settlement = await billing.settle(tx, balance, [line for lines in priced_lines for line in lines], extension)
+    costs = billing.net_of_discounts(costs, settlement)  # each license's paid, refunded with it
     charged = settlement.cost
     changes: list[dict[str, Any]] = []
     ledger: list[tuple[Decimal, LedgerReason, str, int, str]] = []

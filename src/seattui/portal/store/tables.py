@@ -651,3 +651,44 @@ billing_periods = Table(
     Column("finished_at", UTCDateTime, nullable=False),
     Column("finalized", Integer, nullable=False),
 )
+
+# -- discounts and coupons -------------------------------------------------------------------
+
+# The portal operator's percentage off an organization's orders; product_id "" is every product.
+reseller_discounts = Table(
+    "reseller_discounts",
+    metadata,
+    Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("product_id", String(64), primary_key=True),
+    Column("percent", Integer, nullable=False),  # hundredths of a percent: 1250 is 12.5%
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("percent > 0 AND percent <= 10000", name="percent_in_range"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    _id(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("percent", Integer),  # hundredths of a percent; or else `amount`
+    Column("amount", BigInteger),  # hundredths of a credit
+    Column("product_ids", String(1000), nullable=False, server_default=""),  # comma-separated; "" every product
+    Column("valid_from", Date),
+    Column("valid_until", Date),
+    Column("max_redemptions", Integer),
+    # Counted in the order's transaction by a conditional UPDATE: never past max_redemptions.
+    Column("redeemed", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("(percent IS NULL) <> (amount IS NULL)", name="percent_or_amount"),
+    CheckConstraint("max_redemptions IS NULL OR redeemed <= max_redemptions", name="redeemed_within_max"),
+)
+
+# One use per organization: the unique key refuses a second one even from another instance.
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    Column("coupon_id", Id, ForeignKey("coupons.id"), primary_key=True),
+    Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("redeemed_at", UTCDateTime, nullable=False),
+)

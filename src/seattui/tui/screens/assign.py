@@ -91,6 +91,7 @@ class AssignScreen(PortalScreen):
         self._mode = ""  # the app's mode this screen is the base of
         self._keys_stale = True  # the key list is read when the key step shows
         self._key_wait: Timer | None = None  # an enter waiting for the keys matching the filter
+        self._coupon_wait: Timer | None = None  # the pause after typing a coupon, before quoting it
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -243,6 +244,9 @@ class AssignScreen(PortalScreen):
         event.stop()
         if self.step not in (Step.REVIEW, Step.DONE):
             self._next()
+        elif isinstance(event, Input.Submitted) and event.input.id == "review-coupon" and self._coupon_wait:
+            self._coupon_wait.stop()  # enter quotes the code at once
+            self._quote_coupon()
 
     def _next(self) -> None:
         unit = self.unit(self.step)
@@ -315,7 +319,8 @@ class AssignScreen(PortalScreen):
             "next": self.step not in (Step.REVIEW, Step.DONE),
             "back": not self.purchasing,
             "new_key": self.step is Step.KEY,
-            "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable,
+            "confirm": self.step is Step.REVIEW and self.quote is not None and self.quote.affordable
+            and not self.quote.coupon_refusal,
             "pay_by": self.step is Step.REVIEW and self.quote is not None and not self.purchasing
             and bool(payment_choice(self.quote, "ctrl+t")),
             "copy_key": self.step is Step.DONE,
@@ -363,7 +368,7 @@ class AssignScreen(PortalScreen):
                 answers.append((title, value.strip()))
         return answers
 
-    def _review(self) -> None:
+    def _review(self, *, focus: bool = True) -> None:
         product = self.product
         review = self.query_one(ReviewStep)
         self.quote = None
@@ -376,11 +381,35 @@ class AssignScreen(PortalScreen):
             self.query_one(Problem).say(invalid.message + " Go back (escape) to fix it.")
             return
         self.order = order
+        field = review.query_one("#review-coupon", Input)
+        if field.value.strip() != self.draft.coupon:  # a new order starts without the last one's coupon
+            field.value = self.draft.coupon
         review.title("Review.")
         review.show_order(self._review_answers())
         review.waiting()
-        self.set_focus(review)
+        if focus:
+            self.set_focus(review)
         self._quote(order, product)
+
+    # A coupon is quoted once typing pauses; each quote supersedes the last (exclusive worker),
+    # so the newest code's answer is the one shown.
+    COUPON_PAUSE = 0.3
+
+    @on(Input.Changed, "#review-coupon")
+    def _coupon_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.value.strip() == self.draft.coupon:
+            return  # the field set from the draft, or spaces only
+        if self._coupon_wait is not None:
+            self._coupon_wait.stop()
+        self.draft.coupon = event.value.strip()
+        self.quote = None  # y waits for the quote of what is typed now
+        self._coupon_wait = self.set_timer(self.COUPON_PAUSE, self._quote_coupon)
+
+    def _quote_coupon(self) -> None:
+        self._coupon_wait = None
+        if self.step is Step.REVIEW:
+            self._review(focus=False)
 
     @work(exclusive=True, group="quote")  # a newer review supersedes the last
     async def _quote(self, order: LicenseOrder | SubscriptionOrder, product: Product) -> None:
@@ -403,7 +432,8 @@ class AssignScreen(PortalScreen):
         review.show_held(held)
         review.show_quote(quote, refunds_for(product, draft.term), choice="ctrl+t")
         review.title(
-            "Review. The balance is short: this cannot be confirmed." if not quote.affordable
+            "Review. The coupon does not apply: clear it or type another." if quote.coupon_refusal
+            else "Review. The balance is short: this cannot be confirmed." if not quote.affordable
             else "Review. y confirms: it is created; nothing is charged." if not quote.cost
             else "Review. y confirms: it is created and put on the invoice in one step." if on_invoice(quote)
             else "Review. y confirms: it is created and the cost debited in one step.")

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from seattui.domain.billing import MAX_PO_NUMBER
 from seattui.domain.catalog import Catalog, Product, ProductKind
+from seattui.domain.discounts import MAX_COUPON_CODE
 from seattui.domain.errors import ValidationFailed, field_words
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
@@ -143,12 +144,16 @@ class QuotedForm(FormScreen):
         with Horizontal(id="po-row"):
             yield Label("PO number, on the invoice (optional)")
             yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
+        with Horizontal(id="coupon-row"):
+            yield Label("Coupon code (optional)")
+            yield Input(max_length=MAX_COUPON_CODE, id="coupon")
         yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
 
     def purchase(self) -> dict[str, Any]:
         """What the request carries for its invoice and its payment (domain.billing.Purchase)."""
         return {"po_number": self.query_one("#po-number", Input).value,
-                "pay_from_credits": self.query_one("#pay-from-credits", Checkbox).value}
+                "pay_from_credits": self.query_one("#pay-from-credits", Checkbox).value,
+                "coupon": self.query_one("#coupon", Input).value}
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -218,6 +223,9 @@ class QuotedForm(FormScreen):
             return
         if self.quote is None:
             self.say("Wait for the quote, then press ctrl+s again.")
+            return
+        if self.quote.coupon_refusal:
+            self.say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
             return
         if not self.quote.affordable:
             self.say(shortfall_words(self.quote))
@@ -356,7 +364,7 @@ class ExtendScreen(QuotedForm):
 
     @staticmethod
     def _purchase(wanted: SupportExtension) -> dict[str, Any]:
-        return wanted.model_dump(include={"po_number", "reference_name", "pay_from_credits"})
+        return wanted.model_dump(include={"po_number", "reference_name", "pay_from_credits", "coupon"})
 
     async def quote_for(self, client: Any, wanted: SupportExtension) -> Quote:
         return await client.quote_support(  # type: ignore[no-any-return]

@@ -23,6 +23,8 @@ from seattui.domain.billing import PaymentMethod
 from seattui.domain.catalog import RefundPolicy
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
+from seattui.domain.text import printable
+from seattui.domain.text import printable
 
 MOST_LINES = 8  # a quote for many licenses (support of 200) sums up the rest in one line
 
@@ -90,8 +92,9 @@ def _price_lines(quote: Quote, sign: int = 1) -> Table:
     lines.add_column(justify="right", no_wrap=True, style="dim")
     lines.add_column(justify="right", no_wrap=True)
     for line in quote.lines[:MOST_LINES]:
-        lines.add_row(line.description, f"{line.quantity:,} × {format_credits(sign * line.unit_price)}",
-                      format_credits(sign * line.amount))
+        # A discount or a credit is an amount, not a quantity times a price.
+        each = "" if line.quantity == 1 and line.amount < 0 else f"{line.quantity:,} × {format_credits(sign * line.unit_price)}"
+        lines.add_row(line.description, each, format_credits(sign * line.amount))
     if len(quote.lines) > MOST_LINES:
         rest = sum((line.amount for line in quote.lines[MOST_LINES:]), start=quote.cost * 0)
         lines.add_row(f"and {len(quote.lines) - MOST_LINES:,} more", "", format_credits(sign * rest))
@@ -125,6 +128,8 @@ def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, 
         totals.add_row("Cost", format_credits(quote.cost))
         totals.add_row(Text("Balance after", style="bold"), Text(format_credits(quote.balance_after), style="bold"))
     parts: list[RenderableType] = [lines, Text(""), totals]
+    if quote.coupon_refusal:
+        parts.append(Text(printable(quote.coupon_refusal), style="bold red"))
     if shortfall and not quote.affordable:
         parts.append(Text(shortfall_words(quote), style="bold red"))
     if terms:

@@ -1,7 +1,7 @@
 """mail to customers when a key is assigned to them
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-01
 
 The organization's choice to mail customers their keys (on by default) and to attach the
@@ -16,7 +16,7 @@ from seattui.portal.store.tables import UTCDateTime
 
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
