@@ -51,8 +51,8 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
                 if len(key) == 1 and key.isalpha():
                     meanings.setdefault(key, set()).add(command.action)
     # Where a letter does two things, they are the same kind of thing under two names.
-    alike = [{"assign", "again"}, {"upgrade", "change_channels", "change_role"}, {"edit", "rename"},
-             {"new_key", "add", "invite"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
+    alike = [{"assign", "again"}, {"upgrade", "change_channels", "change_role", "change"}, {"edit", "rename", "renewal"},
+             {"new_key", "add", "invite", "new"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
              # p: the review of the screen's change before it is made (the moves; the payment)
              {"preview", "pay"},
              # m: mail it (an invoice; an invitation, again)
