@@ -191,3 +191,17 @@ async def test_a_hostile_summary_is_drawn_with_visible_stand_ins(harness: Portal
         shown = screen_text(app)
         assert shown.count("M␛]0;PWNED") >= 2 and "ev␛il" in shown
         assert not {"\x1b", "\x07"} & set(shown)
+
+
+async def test_a_change_made_with_an_api_token_names_the_token(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    created = await owner.create_api_token("deploy-bot")
+    assert created.token is not None
+    script = harness.client(created.token)
+    made = await script.create_key("From CI")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await on_audit(pilot)
+        await until(pilot, lambda: f"Created key {made.key}" in summaries(screen), what="the script's entry")
+        screen.table.cursor_row = summaries(screen).index(f"Created key {made.key}")
+        await until_text(pilot, "acme-owner (token deploy-bot)")

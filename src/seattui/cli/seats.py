@@ -87,7 +87,7 @@ def _print_plan(plan: str, dry_run: bool, outcome: Any, lines: list[int], refuse
     if outcome is not None and outcome.applied:
         counts = ", ".join(f"{product} {count}" for product, count in outcome.products.items())
         _say(f"Applied {outcome.count} move(s) of {plan} in batch {outcome.batch_id} ({counts}).")
-        _say("Undo it from the app: the employees screen (e), seat batches (b), u.")
+        _say("Undo it from the app: g e for the employees, b for the seat batches, then z on this one.")
         return
     for move in outcome.moves if outcome else []:
         if not move.problem:

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Input, Label, Static
 
 from seattui.domain.audit import AuditEntry, AuditFilter
+from seattui.domain.csvfile import spreadsheet_text
 from seattui.domain.paging import Page
 from seattui.domain.seating import BatchMove
 from seattui.domain.text import printable
@@ -83,8 +84,13 @@ def object_words(entry: AuditEntry) -> str:
     return entry.object_type + (f" #{entry.object_id}" if entry.object_id is not None else "")
 
 
+def who(entry: AuditEntry) -> str:
+    """The login, and the API token it acted with, if one did ("ci-bot (token deploy)")."""
+    return f"{entry.actor} (token {entry.token})" if entry.token else entry.actor
+
+
 def entry_cells(entry: AuditEntry) -> list[Cell]:
-    return [entry.at.strftime("%y-%m-%d %H:%M"), entry.actor, entry.action, object_words(entry), entry.summary,
+    return [entry.at.strftime("%y-%m-%d %H:%M"), who(entry), entry.action, object_words(entry), entry.summary,
             Text(short(entry.batch_id), style="bold") if entry.batch_id else Text("·", style="dim")]
 
 
@@ -175,7 +181,7 @@ class AuditScreen(PortalScreen):
             return
         batch = f" · batch {entry.batch_id} (enter: its moves)" if entry.batch_id else ""
         self.query_one("#audit-about", Static).update(Text(printable(
-            f"#{entry.id} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor}{batch} · {entry.summary}")))
+            f"#{entry.id} {entry.at:%Y-%m-%d %H:%M:%S} {who(entry)}{batch} · {entry.summary}")))
 
     def on_paged_table_selected(self, message: PagedTable.Selected) -> None:
         self.action_open_batch()
@@ -316,10 +322,8 @@ def default_export_path(today: date) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """Text from the store, harmless in a spreadsheet: a cell a spreadsheet would run as a
-    formula (=, +, -, @) starts with an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Text from the store, harmless in a spreadsheet (the one rule: domain/csvfile.py)."""
+    return spreadsheet_text("" if value is None else str(value))
 
 
 def csv_row(entry: AuditEntry) -> list[str]:
