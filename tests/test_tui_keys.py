@@ -232,14 +232,18 @@ async def test_the_dashboards_figures_open_the_keys_screen(harness: PortalHarnes
         await on_dashboard(pilot)
         dashboard = app.screen
         attention = dashboard.query_one("#attention")
-        attention.highlighted = 4  # subscriptions
+
+        def figure(words: str) -> int:  # the At a glance line that says this
+            return next(i for i in range(attention.option_count) if words in str(attention.get_option_at_index(i).prompt))
+
+        attention.highlighted = figure("subscriptions, ")
         await pilot.press("enter")
         keys = await until_screen(pilot, KeysScreen)
         await until_text(pilot, "1 key with subscriptions")
         assert keys.key_list.holds is KeyHolds.SUBSCRIPTIONS
         await pilot.press("g", "d")
         await until_screen(pilot, DashboardScreen)
-        attention.highlighted = 5  # activation keys
+        attention.highlighted = figure("activation keys")
         await pilot.press("enter")
         await until_screen(pilot, KeysScreen)
         await until_text(pilot, "2 keys")
