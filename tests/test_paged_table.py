@@ -106,6 +106,19 @@ async def test_space_marks_and_moves_on_and_bulk_targets_are_the_marks() -> None
         assert [p.id for p in table.targets()] == [1, 3]
 
 
+async def test_a_table_without_marks_takes_no_marking_key() -> None:
+    app = TableApp(EVERYONE[:50])
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(PagedTable)
+        table.marks = False
+        await until(pilot, lambda: app.source.loaded)
+        await pilot.press("space", "v", "shift+down", "ctrl+a")
+        assert not table.marked and "●" not in visible(app)
+        assert all(not table.check_action(action, ()) for action in ("toggle_mark", "mark_all", "range_mark"))
+        await pilot.press("down")
+        assert table.cursor_row == 1  # moving still works
+
+
 async def test_a_range_with_v_and_with_shift_arrows() -> None:
     app = TableApp(EVERYONE[:50])
     async with app.run_test(size=(60, 20)) as pilot:

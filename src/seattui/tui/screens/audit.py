@@ -113,7 +113,7 @@ class AuditScreen(PortalScreen):
         yield Static("", id="audit-filter-problem")
         yield Problem(id="audit-problem")
         table = PagedTable[AuditEntry](
-            COLUMNS, row_key=lambda entry: entry.id, cells=entry_cells, sort=("none", True),
+            COLUMNS, row_key=lambda entry: entry.id, cells=entry_cells, sort=("none", True), marks=False,
             empty_text="No change recorded yet.", id="audit")
         self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
         yield table

@@ -63,7 +63,7 @@ class CustomersScreen(PortalScreen):
         yield StatusBar()
         yield Problem(id="customers-problem")
         yield Input(placeholder="/ filter: words of the email, name or company", id="customers-filter")
-        table = PagedTable[Customer](COLUMNS, row_key=lambda customer: customer.id, cells=customer_cells,
+        table = PagedTable[Customer](COLUMNS, row_key=lambda customer: customer.id, cells=customer_cells, marks=False,
                                      sort=("email", False), empty_text="No customers yet.", id="customers-table")
         self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
         yield table

@@ -43,22 +43,10 @@ COLUMNS = (
     Column(InvoiceSort.TOTAL.value, "Total", width=12, justify="right"),
     Column("due_on", "Due date", width=10, sortable=False),
 )
-MARKING = frozenset({"toggle_mark", "range_mark", "extend_down", "extend_up", "mark_all", "clear_marks"})
-
-
 def period_words(invoice: Invoice) -> str:
     if invoice.kind is InvoiceKind.SUMMARY:
         return f"{invoice.period_start:%B %Y}"
     return f"order {invoice.period_start}"
-
-
-class InvoiceTable(PagedTable[Invoice]):
-    """Invoices are paid, written and emailed one at a time: no marks (nor their keys in the footer)."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MARKING:
-            return False
-        return super().check_action(action, parameters)
 
 
 class InvoicesScreen(PortalScreen):
@@ -78,8 +66,8 @@ class InvoicesScreen(PortalScreen):
             yield Input(placeholder="/ filter by number", id="invoices-filter")
         yield Static("", id="invoices-summary")
         yield Problem(id="invoices-problem")
-        table = InvoiceTable(
-            COLUMNS, row_key=lambda invoice: invoice.id, cells=self._cells, sort=(NEWEST, False),
+        table = PagedTable[Invoice](
+            COLUMNS, row_key=lambda invoice: invoice.id, cells=self._cells, sort=(NEWEST, False), marks=False,
             empty_text="No invoices yet: every paid change makes one.", id="invoices")
         self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
         yield table

@@ -36,14 +36,6 @@ LEDGER_KINDS: tuple[LedgerReason, ...] = tuple(LedgerReason)
 ORDER_KINDS: tuple[OrderKind, ...] = tuple(OrderKind)
 
 
-# Nothing here acts on several rows at once: the table moves and opens, it does not mark.
-MARKING = {"table.mark", "table.range", "table.extend_down", "table.extend_up", "table.mark_all", "table.clear_marks"}
-
-
-class LedgerTable(PagedTable[Any], inherit_bindings=False):
-    BINDINGS = [binding for binding in commands.bindings("table") if binding.id not in MARKING]
-
-
 def when(entry: LedgerEntry | Order) -> str:
     at = entry.at if isinstance(entry, LedgerEntry) else entry.placed_at
     return at.strftime("%Y-%m-%d %H:%M")
@@ -126,8 +118,8 @@ class LedgerScreen(PortalScreen):
 
     def compose(self) -> ComposeResult:
         width = self.app.size.width
-        table = LedgerTable(
-            ledger_columns(width), row_key=lambda row: row.id, cells=self._cells,
+        table = PagedTable[Any](
+            ledger_columns(width), row_key=lambda row: row.id, cells=self._cells, marks=False,
             empty_text="No ledger entry matches.", sort=("none", False), id="ledger-table")
         self.source = PagedSource(table, self._page, first_page=FIRST_PAGE, page=PAGE)
         yield StatusBar()

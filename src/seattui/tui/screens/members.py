@@ -76,19 +76,19 @@ class MembersScreen(PortalScreen):
         yield Problem(id="members-problem")
         members = PagedTable[Member](
             MEMBER_COLUMNS, row_key=lambda member: member.id, cells=self._member_cells,
-            empty_text="No members.", sort=("none", False), id="members")
+            empty_text="No members.", sort=("none", False), marks=False, id="members")
         self.members_source = PagedSource(members, self._members)
         yield members
         yield Static("Invitations waiting", classes="members-section")
         invitations = PagedTable[Invitation](
             INVITATION_COLUMNS, row_key=lambda invitation: invitation.id, cells=self._invitation_cells,
-            empty_text="No invitation waiting: n invites someone by email.", sort=("none", False), id="invitations")
+            empty_text="No invitation waiting: n invites someone by email.", sort=("none", False), marks=False, id="invitations")
         self.invitations_source = PagedSource(invitations, self._invitations)
         yield invitations
         yield Static("API tokens", id="tokens-title", classes="members-section")
         tokens = PagedTable[ApiToken](
             TOKEN_COLUMNS, row_key=lambda token: token.id, cells=self._token_cells,
-            empty_text="No API token: T makes one that acts for you.", sort=("none", False), id="tokens")
+            empty_text="No API token: T makes one that acts for you.", sort=("none", False), marks=False, id="tokens")
         self.tokens_source = PagedSource(tokens, self._tokens)
         yield tokens
         yield Footer()

@@ -48,7 +48,6 @@ COLUMNS = (
     Column("monthly", "Monthly", width=9, justify="right", sortable=False),
 )
 PORTAL_ORDER = "portal"  # no column: seat plans first, as the portal lists them
-MARKING = frozenset({"toggle_mark", "range_mark", "extend_down", "extend_up", "mark_all", "clear_marks"})
 # Words the filter box understands beyond the text of a row (the dashboard opens the screen so).
 RENEWS_SOON = "renews soon"
 
@@ -76,15 +75,6 @@ def matches(item: SubscriptionSummary, text: str, today: date) -> bool:
     return any(wanted in part.lower() for part in (item.product_name, item.key, item.plan, item.status))
 
 
-class SubscriptionTable(PagedTable[SubscriptionSummary]):
-    """Each change is of one subscription: no marks (nor their keys in the footer)."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MARKING:
-            return False
-        return super().check_action(action, parameters)
-
-
 class SubscriptionsScreen(PortalScreen):
     SHOWS = frozenset({Area.SUBSCRIPTIONS, Area.EMPLOYEES})  # seats assigned show as assigned / cap
     SCOPE = "subscriptions"
@@ -102,8 +92,9 @@ class SubscriptionsScreen(PortalScreen):
                         id="subscriptions-filter")
         yield Static("", id="subscriptions-summary")
         yield Problem(id="subscriptions-problem")
-        table = SubscriptionTable(
+        table = PagedTable[SubscriptionSummary](
             COLUMNS, row_key=lambda item: (item.kind.value, item.id), cells=self._cells, sort=(PORTAL_ORDER, False),
+            marks=False,
             empty_text="No subscriptions or seat plans yet: n starts one in the wizard.", id="subscriptions")
         self.source = PagedSource(table, self._page)
         yield table

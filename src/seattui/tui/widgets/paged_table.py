@@ -51,6 +51,9 @@ class Column:
     sortable: bool = True
 
 
+MARKING_ACTIONS = frozenset({"toggle_mark", "range_mark", "extend_down", "extend_up", "mark_all", "clear_marks"})
+
+
 class PagedTable(ScrollView, Generic[R], can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "paged-table--header",
@@ -119,10 +122,13 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         cells: Callable[[R], Sequence[Cell]],
         empty_text: str = "Nothing to show.",
         sort: tuple[str, bool] | None = None,
+        marks: bool = True,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
+        # False for a list whose keys act on one row: no marking keys, nor them in the footer.
+        self.marks = marks
         self.columns = list(columns)
         self._row_key = row_key
         self._cells = cells
@@ -140,6 +146,11 @@ class PagedTable(ScrollView, Generic[R], can_focus=True):
         self._widths: list[int] = []
         self._line_cache: dict[tuple[Any, ...], Strip] = {}
         self.source: PagedSource[R] | None = None  # set by the source that feeds the table
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.marks and action in MARKING_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
 
     # -- pages, from the source -----------------------------------------------------------
 
