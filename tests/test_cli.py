@@ -119,3 +119,25 @@ def test_demo_seeds_once_and_prints_the_credentials(tmp_path: Path) -> None:
     billed = flexible_month_amount(Decimal("8.00"), nights, month_before)
     assert balance["organization"] == "Northwind IT Services"
     assert Decimal(balance["balance"]) == Decimal("12501.60") - billed
+
+
+@pytest.mark.parametrize(("words", "profile"), [([], None), (["--profile", "work"], "work"),
+                                                (["--profile=work"], "work")])
+def test_opening_the_app_skips_the_commands_parsers(words: list[str], profile: str | None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's first frame does not wait for every command's parser to be built."""
+    from seattui import cli
+    from seattui.cli import session
+
+    opened: list[str | None] = []
+    monkeypatch.setattr(session, "run_terminal_app", lambda name: opened.append(name) or 0)
+    monkeypatch.setattr(cli, "build_parser", lambda: pytest.fail("the commands' parser was built"))
+    assert cli.main(words) == 0
+    assert opened == [profile]
+
+
+def test_a_profile_without_its_name_is_still_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from seattui import cli
+
+    assert cli.main(["--profile"]) == cli.EXIT_USAGE
+    assert "expected one argument" in capsys.readouterr().err

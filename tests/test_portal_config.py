@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from seattui import cli
+from seattui.cli.operations import _serve_settings
 from seattui.portal.app import create_app
 
 from cli_helpers import free_port
@@ -90,11 +91,11 @@ def test_serve_takes_portal_settings_by_name_from_the_file_and_the_environment(
     config.write_text('activation_limit = 7\nlogin_lock_after = 5\n')
     monkeypatch.setenv("SEATTUI_LOGIN_LOCK_AFTER", "6")
     args = cli.parse_args(["serve", "--config", str(config)])
-    settings = cli._serve_settings(args, str(tmp_path / "portal.db"), {})
+    settings = _serve_settings(args, str(tmp_path / "portal.db"), {})
     assert (settings.activation_limit, settings.login_lock_after, settings.metrics) == (7, 6, True)
     monkeypatch.setenv("SEATTUI_ACTIVATION_LIMIT", "many")
     with pytest.raises(ValueError, match="activation_limit"):
-        cli._serve_settings(args, str(tmp_path / "portal.db"), {})
+        _serve_settings(args, str(tmp_path / "portal.db"), {})
 
 
 def test_the_factory_reads_the_options_from_the_environment(
@@ -138,6 +139,6 @@ def test_uvicorn_runs_the_portal_from_the_factory(sqlite_url: str) -> None:
 
 def test_the_per_address_activation_limit_is_a_serve_option(tmp_path: Path) -> None:
     args = cli.parse_args(["serve", "--activation-address-limit", "500"])
-    settings = cli._serve_settings(args, str(tmp_path / "portal.db"), {})
+    settings = _serve_settings(args, str(tmp_path / "portal.db"), {})
     assert (settings.activation_limit, settings.activation_address_limit) == (30, 500)
-    assert cli._serve_settings(cli.parse_args(["serve"]), str(tmp_path / "portal.db"), {}).activation_address_limit is None
+    assert _serve_settings(cli.parse_args(["serve"]), str(tmp_path / "portal.db"), {}).activation_address_limit is None

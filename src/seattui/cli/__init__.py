@@ -12,17 +12,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from seattui import __version__
-from seattui.cli import (
-    audit, billing, customers, discounts, license_files, operations, reads, seats, session, subscriptions, team,
-)
 from seattui.cli.common import (
     EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, CommandError, _say,
 )
-from seattui.cli.operations import _apply_configured_defaults, _serve_settings
 from seattui.cli.session import cmd_app, run_terminal_app
 
 __all__ = ["EXIT_NOT_LOGGED_IN", "EXIT_OK", "EXIT_REFUSED", "EXIT_UNREACHABLE", "EXIT_USAGE", "CommandError",
-           "build_parser", "main", "parse_args", "run_terminal_app", "_serve_settings"]
+           "build_parser", "main", "parse_args", "run_terminal_app"]
 
 PROFILE_HELP = "the profile to use (default: SEATTUI_PROFILE, else the config's default profile)"
 JSON_FLAGS = ("--json", "--jsonl")
@@ -50,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help=PROFILE_HELP)
     parser.add_argument("--version", action="version", version=f"seattui {__version__}")
     parser.set_defaults(handler=cmd_app, command_line=parser)  # command_line: for `seattui completion`
+    # The areas are imported here, not at the top: opening the app never builds their parsers.
+    from seattui.cli import (
+        audit, billing, customers, discounts, license_files, operations, reads, seats, session, subscriptions, team,
+    )
+
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     db_help = "a SQLAlchemy URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file path"
 
@@ -77,6 +78,8 @@ def parse_args(argv: Sequence[str] | None = None, parser: argparse.ArgumentParse
     args = parser.parse_args(argv)
     command = getattr(args, "options_parser", None)
     if command is not None:
+        from seattui.cli.operations import _apply_configured_defaults
+
         _apply_configured_defaults(command, args.portal_config)
         args = parser.parse_args(argv)
     return args
@@ -93,11 +96,24 @@ def _report(error: CommandError, as_json: bool) -> int:
     return error.code
 
 
+def _app_profile(words: list[str]) -> tuple[bool, str | None]:
+    """Whether the words only open the app (`seattui`, `seattui --profile NAME`), and the profile:
+    the app then starts without building every command's parser, which its first frame waits for."""
+    if not words:
+        return True, None
+    if len(words) == 2 and words[0] == "--profile" and words[1] and not words[1].startswith("-"):
+        return True, words[1]
+    if len(words) == 1 and words[0].startswith("--profile=") and len(words[0]) > len("--profile="):
+        return True, words[0].removeprefix("--profile=")
+    return False, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     as_json = any(word in JSON_FLAGS for word in words)
+    opens_the_app, profile = _app_profile(words)
     try:
-        args = parse_args(words)
+        args = argparse.Namespace(profile=profile, handler=cmd_app) if opens_the_app else parse_args(words)
     except UsageError as error:
         if as_json:
             return _report(CommandError(f"{error} ({error.parser.prog} --help)", EXIT_USAGE), as_json=True)
