@@ -26,6 +26,11 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def run_terminal_app(profile_name: str | None) -> int:
     """The full-screen app; the portal's logs go to a file so they never draw over it."""
+    import gc
+
+    # Starting up makes many long-lived objects and few cycles: the collector's passes over
+    # them cost the first frame without freeing anything (the app settles it once logged in).
+    gc.set_threshold(20_000, 20, 20)
     from seattui.config import ConfigError, data_dir, load_config
     from seattui.logs import configure_app_logging
 
