@@ -28,7 +28,7 @@ from seattui.tui.changes import Area
 from seattui.tui.files import target_path
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.screens.reassign_preview import person, short
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_source import PagedSource

@@ -26,7 +26,7 @@ from seattui.domain.text import printable
 from seattui.domain.validation import build
 from seattui.tui import commands
 from seattui.tui.files import target_path
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.styles import style
 
 EXPORT_PAGE = 500  # the most the portal sends at once: fewest round trips
