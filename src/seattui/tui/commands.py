@@ -21,6 +21,7 @@ from textual.binding import Binding
 from seattui.domain.roles import Permission
 
 APP = "app"
+FIELDS = "fields"  # every screen and dialog that talks to the portal (screens/base.py)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,11 @@ COMMANDS: tuple[Command, ...] = (
             help="Create the organization and its owner"),
     Command("confirm.yes", "Yes", "answer", args=(True,), key="y", scope="confirm"),
     Command("confirm.no", "No", "answer", args=(False,), key="n,escape", scope="confirm"),
+    # Resolved as they arrive, so the text typed right after them goes in the field they move to.
+    Command("fields.next", "Next field", "next_field", key="tab", scope=FIELDS, show=False, priority=True,
+            help="Move to the next field; what you type next goes there"),
+    Command("fields.previous", "Previous field", "previous_field", key="shift+tab", scope=FIELDS, show=False,
+            priority=True, help="Move to the previous field"),
     Command("help.close", "Close", "dismiss", key="escape,q", scope="help"),
     Command("jump.close", "Back", "dismiss", args=(None,), key="escape", scope="jump"),
     Command("profiles.close", "Back", "dismiss", args=(None,), key="escape", scope="profiles"),

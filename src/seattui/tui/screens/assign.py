@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
-from textual import events
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.reactive import reactive
@@ -47,13 +46,12 @@ from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, Refunds, license_refunds, on_invoice, payment_choice
 from seattui.tui.widgets.status_bar import StatusBar
-from seattui.tui.widgets.typed_ahead import TypedAhead
 
 if TYPE_CHECKING:
     from seattui.client import PortalClient
 
 # enter and escape move between steps at the moment they are pressed, so the keys typed after
-# them wait for the step they were meant for (TypedAhead), wherever the focus was.
+# them wait for the step they were meant for (the screen's TypedAhead), wherever the focus was.
 MOVES = ("next", "back")
 BINDINGS = [replace(binding, priority=True) if binding.action in MOVES else binding
             for binding in commands.screen_bindings("assign")]
@@ -105,7 +103,6 @@ class AssignScreen(PortalScreen):
             yield ReviewStep(id="step-review")
             yield DoneStep(id="step-done")
         yield Problem(id="assign-problem")
-        yield TypedAhead()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -220,20 +217,10 @@ class AssignScreen(PortalScreen):
         shown.display = bool(answers) and self.step not in (Step.REVIEW, Step.DONE)
 
     def action_next(self) -> None:
-        self.query_one(TypedAhead).after_typed(self._next)
+        self.typed_ahead.after_typed(self._next)
 
     def action_back(self) -> None:
-        self.query_one(TypedAhead).after_typed(self._back)
-
-    @on(TypedAhead.Reached)
-    def _typed_ahead_reached(self, message: TypedAhead.Reached) -> None:
-        message.stop()
-        self.query_one(TypedAhead).reached(message.then)
-
-    async def on_key(self, event: events.Key) -> None:
-        if await self.query_one(TypedAhead).settle(event):
-            event.stop()
-            event.prevent_default()
+        self.typed_ahead.after_typed(self._back)
 
     # A click on a choice (or a remapped enter reaching a field) answers the step as enter does.
     @on(OptionList.OptionSelected)
