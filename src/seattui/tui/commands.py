@@ -167,7 +167,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Read every figure again from the portal"),
     Command("dashboard.open", "Open", "open_figure", key="enter", scope="dashboard", show=False,
             help="Open the list behind the figure under the cursor"),
-    # issue 4: activation keys and the assignment wizard ----------------------------------
+    # activation keys and the assignment wizard ---------------------------------------------
     # Lists of choices (products, editions, terms) move with j/k as tables do.
     Command("choice.down", "Down", "cursor_down", key="j", scope="choice", show=False),
     Command("choice.up", "Up", "cursor_up", key="k", scope="choice", show=False),
@@ -261,7 +261,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("form.submit", "Save", "submit", key="ctrl+s", scope="form", help="Go on: save, or review and confirm"),
     Command("form.cancel", "Cancel", "cancel", key="escape", scope="form", help="Close without changing anything"),
     Command("facets.close", "Close", "cancel", key="escape", scope="facets", help="Keep the filter as it is"),
-    # -- #6: employees and seats --------------------------------------------------------------
+    # -- employees and seats --------------------------------------------------------------
     Command("employees.filter", "Filter", "focus_filter", key="slash", scope="employees", key_display="/",
             priority=True, help="Filter as you type: words in the name, email or department"),
     Command("employees.reassign", "Reassign", "reassign", key="r", scope="employees", needs=Permission.ASSIGN,
