@@ -109,8 +109,9 @@ def _screen_commands() -> list[Command]:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("app.help", "Help", "app.help", key="question_mark", key_display="?",
-            help="The keys and commands of this screen"),
+    # f1 where a text box has the focus: there `?` is text (a login, a password).
+    Command("app.help", "Help", "app.help", key="question_mark,f1", key_display="?",
+            help="The keys and commands of this screen (f1 in a text box)"),
     Command("app.go", "Go to", "app.go", key="g",
             help="Go to another screen: g, then its letter (g l licenses, g e employees, g d dashboard)"),
     Command("app.jump", "Jump", "app.jump", key="colon", key_display=":", show=False,
@@ -425,23 +426,26 @@ def commands_for(scope: str) -> list[Command]:
 
 def bindings(scope: str) -> list[Binding]:
     """The Textual bindings of a scope, each with the command's id so keymaps can change it."""
-    result: list[Binding] = []
-    for command in commands_for(scope):
-        if command.key is None:
-            continue
-        action = command.invocation.removeprefix("app.") if scope == APP else command.invocation
-        result.append(
-            Binding(command.key, action, command.description, show=command.show, id=command.id,
-                    tooltip=command.help, key_display=command.key_display, priority=command.priority)
-        )
-    return result
+    return [binding for command in commands_for(scope) for binding in bindings_of(command, scope)]
+
+
+def bindings_of(command: Command, scope: str) -> list[Binding]:
+    """One binding per key of the command; a `key_display` names its first key only (`?` for
+    help, while f1 shows as itself where a text box takes the `?`)."""
+    if command.key is None:
+        return []
+    action = command.invocation.removeprefix("app.") if scope == APP else command.invocation
+    return [
+        Binding(key, action, command.description, show=command.show, id=command.id, tooltip=command.help,
+                key_display=command.key_display if index == 0 else None, priority=command.priority)
+        for index, key in enumerate(command.key.split(","))
+    ]
 
 
 def screen_bindings(scope: str) -> list[Binding]:
     """A full screen's bindings: `?` first, so the footer always has room for it, then its own."""
     help_command = next(command for command in COMMANDS if command.id == "app.help")
-    return [Binding(help_command.key or "", help_command.action, help_command.description, id=help_command.id,
-                    tooltip=help_command.help, key_display=help_command.key_display), *bindings(scope)]
+    return [*bindings_of(help_command, "screen"), *bindings(scope)]
 
 
 def find(scope: str, action: str) -> Command | None:
