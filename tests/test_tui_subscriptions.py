@@ -154,9 +154,12 @@ async def test_u_adds_annual_seats_charged_now_and_not_refundable(harness: Porta
         screen = await open_subscriptions(pilot)
         await pilot.press("down", "u")
         await until_screen(pilot, SubscriptionChangeScreen)
-        await until_text(pilot, "Type a whole number of seats")  # nothing typed yet: nothing quoted
+        # The contract's maximum is 12: the box says the portal's limit before anything is typed.
+        await until_text(pilot, "Seats to add (at most 2)")
+        await until_text(pilot, "Type a whole number of seats from 1 to 2.")  # nothing typed yet: nothing quoted
         await type_text(pilot, "3")
-        await until_text(pilot, "add at most 2")  # the contract's maximum is 12: the portal's refusal
+        await until_text(pilot, "Type a whole number of seats from 1 to 2.")
+        assert app.screen.quote is None
         await pilot.press("backspace")
         await type_text(pilot, "2")
         await until_text(pilot, "never refunded")
