@@ -141,7 +141,8 @@ async def _seat_lines(tx: Tx, license_id: int, addition: SeatAddition, *, lock: 
     line = PriceLine(
         description=(f"{product.name}, annual plan, {addition.seats} more seat{'s' if addition.seats != 1 else ''} "
                      f"for the {days_left} days left of the term to {license.term_ends_on.isoformat()} "
-                     f"({format_credits(offer.price_per_seat)} a seat a year × {days_left}/{term_days}); "
+                     f"({addition.seats} × {format_credits(offer.price_per_seat)} a seat a year × "
+                     f"{days_left}/{term_days} days = {format_credits(amount)}); "
                      "not refundable, seats stay until renewal"),
         # The line is rounded once, on its amount; the unit price is that amount per seat, as shown.
         quantity=addition.seats, unit_price=round_credits(amount / addition.seats), amount=amount,
