@@ -84,7 +84,7 @@ class AssignScreen(PortalScreen):
         self.result: License | Subscription | None = None
         self.balance_after: Any = None  # the balance the portal reported after the purchase
         self.paid_by: Payment | None = None  # how the purchase shown as the result was paid
-        self._preset: str | None = None
+        self._preset: tuple[str, str | None] | None = None  # the key (and product) to open on
         self._ready = False  # composed and showing its first step
         self._mode = ""  # the app's mode this screen is the base of
         self._keys_stale = True  # the key list is read when the key step shows
@@ -113,7 +113,7 @@ class AssignScreen(PortalScreen):
         self._mode = self.app.current_mode
         self.app.mode_change_signal.subscribe(self, self._mode_changed)
         if self._preset is not None:
-            self.show_preset(self._preset)
+            self.show_preset(*self._preset)
 
     @property
     def offer(self) -> Offer:
@@ -143,14 +143,17 @@ class AssignScreen(PortalScreen):
         self._start_over(draft)
         self._show(step)
 
-    def show_preset(self, key: str) -> None:
-        """Open on a key (from the keys screen): the key step is answered."""
+    def show_preset(self, key: str, product_id: str | None = None) -> None:
+        """Open on a key (from the keys screen): the key step is answered; with a product (another
+        plan of a subscription's product), the product step shows it chosen, enter takes it."""
         if not self._ready:
-            self._preset = key
+            self._preset = (key, product_id)
             return
         self._preset = None
         draft = Draft() if self.step is Step.DONE else self.draft
         draft.key, draft.key_name, draft.key_id = key, "", None
+        if product_id is not None:
+            draft.product_id = product_id
         self.resume(draft, Step.PRODUCT)
         self._name_key(key)
 
