@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from seattui.domain.errors import ValidationFailed, field_words
 from seattui.tui import commands
@@ -64,3 +64,19 @@ class FormScreen(PortalModal[Any]):
         """Each field's problem, named as the dialog labels the field."""
         parts = [f"{names.get(field) or field_words(field)}: {message}" for field, message in error.fields.items()]
         self.say(". ".join(part.rstrip(".") for part in parts) + "." if parts else error.message)
+
+
+class SaveCancelButtons:
+    """A dialog whose buttons `#save` and `#cancel` do what its ctrl+s (`action_save`) and escape
+    do. (A plain mixin: Textual calls `on_button_pressed` of every class of the dialog.)"""
+
+    action_save: Any
+    dismiss: Any
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            event.stop()
+            self.action_save()
+        elif event.button.id == "cancel":
+            event.stop()
+            self.dismiss(None)
