@@ -106,7 +106,7 @@ async def test_a_bad_order_names_its_fields(harness: PortalHarness) -> None:
     assert {"key", "quantity"} <= set(refused.value.fields)
 
 
-# -- issue 4: the rules of the wizard's orders ------------------------------------------------
+# -- the rules of the wizard's orders ------------------------------------------------
 
 
 def trial(key: str, product: str = "remotedesk", days: int = 14) -> LicenseOrder:

@@ -81,3 +81,43 @@ def test_subscriptions_list_and_change_from_the_command_line(tmp_path: Path, mon
     cancel = seattui("subscription", "cancel", str(channels), "--now")
     assert cancel.returncode == 0 and "ended today" in cancel.stdout, cancel.stderr
     assert json.loads(seattui("subscriptions", "--json").stdout)[2]["status"] == "ended"
+
+
+def test_a_seat_trial_is_converted_from_the_command_line(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SEATTUI_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("SEATTUI_DATA_DIR", str(tmp_path))
+    database = tmp_path / "portal.db"
+    init(database)
+
+    async def trial() -> int:
+        portal = Portal(PortalSettings(database_url=f"sqlite:///{database}"))
+        try:
+            async with portal.store.write() as conn:
+                actor = await accounts.organization_by_name(conn, "Initech")
+                tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=portal.now())
+                key = (await keys.create(tx, NewActivationKey(name="trial"))).key
+                return (await licenses.create(tx, LicenseOrder(key=key, product_id="workspace", term=Term.TRIAL,
+                                                                quantity=3, trial_days=14))).id
+        finally:
+            await portal.close()
+
+    trial_id = asyncio.run(trial())
+    login = seattui("login", "--portal", "embedded", "--db", str(database), "--login", "peter", "--password-stdin",
+                    stdin=OWNER_PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+
+    quoted = seattui("subscription", "convert", str(trial_id), "annual", "4", "--dry-run")
+    assert quoted.returncode == 0, quoted.stderr
+    assert "Cost:" in quoted.stdout and "never refunded" in quoted.stdout
+    quote = json.loads(seattui("subscription", "convert", str(trial_id), "annual", "4", "--dry-run", "--json").stdout)
+    assert float(quote["cost"]) > 0
+    [row] = json.loads(seattui("subscriptions", "--json").stdout)
+    assert (row["plan"], row["size"]) == ("trial", 3)  # a dry run changes nothing
+
+    assert seattui("subscription", "convert", str(trial_id), "annual", "0").returncode == 2
+    converted = seattui("subscription", "convert", str(trial_id), "annual", "4", "--json")
+    assert converted.returncode == 0, converted.stderr
+    changed = json.loads(converted.stdout)
+    assert (changed["id"], changed["term"], changed["quantity"]) == (trial_id, "annual", 4)
+    again = seattui("subscription", "convert", str(trial_id), "flexible", "4", "--json")
+    assert again.returncode == 1 and json.loads(again.stderr)["message"]

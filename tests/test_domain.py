@@ -188,3 +188,14 @@ def test_configurations_a_product_does_not_sell_are_refused_naming_the_field() -
 )
 def test_add_months_keeps_the_day_or_takes_the_last_of_a_shorter_month(start, months, expected) -> None:
     assert add_months(start, months) == expected
+
+
+def test_seats_added_to_an_annual_contract_stay_within_its_maximum() -> None:
+    from seattui.domain.seat_plans import check_addition, seats_to_add
+
+    assert (seats_to_add(10, 12), seats_to_add(12, 12), seats_to_add(13, 12)) == (2, 0, 0)
+    check_addition(10, 12, 2)
+    with pytest.raises(ValidationFailed, match="maximum of 12: add at most 2"):
+        check_addition(10, 12, 3)
+    with pytest.raises(ValidationFailed, match="no seats can be added until its renewal"):
+        check_addition(12, 12, 1)

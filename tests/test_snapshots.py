@@ -115,7 +115,7 @@ class TestDashboard:
         assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-# -- issue 4: the keys screen and every step of the assignment wizard --------------------------
+# -- the keys screen and every step of the assignment wizard --------------------------
 
 
 def signed_in(demo: tuple[Path, str]) -> Any:
@@ -293,7 +293,7 @@ class TestLedger:
         assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
 
 
-# -- #6: employees and seats ----------------------------------------------------------------
+# -- employees and seats ----------------------------------------------------------------
 
 DEPARTED_THEN_RECEIVERS = ("t", "t")  # the departed employees, who all hold seats in the demo
 RECEIVERS = ("down", "down", "down", "space", "down", "space", "space", "space", "space", "down", "down", "space")

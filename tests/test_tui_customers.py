@@ -92,9 +92,12 @@ async def test_add_then_edit_a_customer_and_write_the_list_to_csv(harness: Porta
         await type_text(pilot, str(tmp_path))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen is screen, what="the export done")
+        await until(pilot, lambda: any("Wrote 1 customer to" in note.message for note in app._notifications),
+                    what="the rows written, said")
         rows = list(csv.DictReader((tmp_path / "customers.csv").open(encoding="utf-8")))
         assert [(r["email"], r["name"], r["company"]) for r in rows] == [
             ("grace@example.org", "Grace Hopper", "US Navy")]
+        assert not (tmp_path / "customers.csv.part").exists()  # written under a part name, then renamed
 
 
 async def test_a_purchase_for_a_new_email_shows_its_customer_without_a_refresh(harness: PortalHarness) -> None:

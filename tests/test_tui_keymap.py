@@ -76,8 +76,9 @@ async def test_g_then_a_letter_opens_each_screen_with_help_in_its_footer_at_80x2
             await until_screen(pilot, KeysScreen)
         await pilot.press("g", letter)  # one burst, as a person types it
         await until_screen(pilot, screen_type)
-        if screen_type is not AssignScreen:  # the wizard opens on a text field, where ? is typed
-            await until(pilot, lambda: "? Help" in screen_text(app).splitlines()[-1], what="? in the footer")
+        # The wizard opens on a text field, where ? is typed: its help is f1 there.
+        offered = "f1 Help" if screen_type is AssignScreen else "? Help"
+        await until(pilot, lambda: offered in screen_text(app).splitlines()[-1], what=f"{offered} in the footer")
 
 
 async def test_any_other_key_closes_the_go_box_and_does_nothing_else(harness: PortalHarness) -> None:
@@ -99,6 +100,20 @@ async def test_f2_on_the_login_screen_opens_the_profiles(harness: PortalHarness)
         await until_screen(pilot, LoginScreen)
         await pilot.press("f2")
         await until_screen(pilot, ProfilesScreen)
+
+
+async def test_the_login_footer_offers_help_and_a_question_mark_stays_in_the_password(
+        harness: PortalHarness) -> None:
+    app = make_app(harness, login="acme-owner")
+    async with app.run_test(size=(80, 24)) as pilot:
+        login = await until_screen(pilot, LoginScreen)
+        await until(pilot, lambda: login.focused is login.query_one("#password"), what="the password focused")
+        await until(pilot, lambda: screen_text(app).splitlines()[-1].lstrip().startswith("f1 Help"),
+                    what="help first in the footer")
+        await type_text(pilot, "why?")
+        assert login.query_one("#password").value == "why?"
+        await pilot.press("f1")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
 
 
 async def test_a_remembered_login_is_not_typed_onto(harness: PortalHarness) -> None:

@@ -160,7 +160,7 @@ async def test_the_keys_screen_creates_copies_and_filters(harness: PortalHarness
         await until_text(pilot, "An activation key is 4 groups of 4")
         await paste(pilot, "2345-6789-abcd")
         await until_text(pilot, "✓ GBX1-2345-6789-ABCD")
-        await pilot.press("ctrl+s")
+        await pilot.click("#save")  # the button does what ctrl+s does
         await until_screen(pilot, KeysScreen)
         assert keys.key_list.table.current.key == "GBX1-2345-6789-ABCD"
 
@@ -172,7 +172,7 @@ async def test_the_keys_screen_creates_copies_and_filters(harness: PortalHarness
         await pilot.press("ctrl+s")
         await until_text(pilot, "The key GBX1-2345-6789-ABCD is taken")
         assert app.screen is form and form.query_one("#key-name").value == "Again"
-        await pilot.press("escape")
+        await pilot.click("#cancel")  # as escape
         await until_screen(pilot, KeysScreen)
 
         await pilot.press("ctrl+a", "delete")  # every key; only those holding nothing can go

@@ -19,7 +19,7 @@ from seattui.tui.screens.support import SupportScreen
 
 from harness import PortalHarness
 from license_setup import a_license, on_device
-from tui_support import make_app, screen_text, shows, slow_answers, toasts, type_text, until, until_screen, until_text
+from tui_support import burst, make_app, screen_text, shows, slow_answers, toasts, type_text, until, until_screen, until_text
 
 SIZE = (120, 40)
 
@@ -134,6 +134,25 @@ async def test_an_edit_keeps_what_was_typed_until_it_is_valid(harness: PortalHar
         assert "Upgrade" not in screen_text(app).split("\n")[-1]  # operators do not buy
     edited = await (await harness.login("acme-op")).license(license.id)
     assert (edited.customer_email, edited.comment) == ("new@contoso.example", "renewal in May")
+
+
+async def test_text_typed_right_after_tab_in_a_dialog_goes_in_the_next_field(harness: PortalHarness) -> None:
+    """Every dialog of fields (FormScreen): tab and text at once put the text in the field tab
+    moves to; shift+tab and text, in the field before."""
+    await a_license(harness, quantity=1, customer_email="old@contoso.example")
+    app = await app_for(harness, "acme-op")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot, "licenses", LicensesScreen)
+        await pilot.press("e")
+        dialog = await until_screen(pilot, EditScreen)
+        await until(pilot, lambda: dialog.focused is dialog.query_one("#edit-email"), what="the email focused")
+        burst(pilot, "tab", "h", "i")
+        await until(pilot, lambda: dialog.query_one("#edit-comment").value == "hi", what="the comment typed after tab")
+        assert dialog.query_one("#edit-email").value == "old@contoso.example"
+        burst(pilot, "shift+tab", *"new@contoso.example")
+        await until(pilot, lambda: dialog.query_one("#edit-email").value == "new@contoso.example",
+                    what="the email typed after shift+tab")
+        assert dialog.query_one("#edit-comment").value == "hi"
 
 
 async def test_delete_is_refused_while_activated_naming_the_device(harness: PortalHarness) -> None:

@@ -485,3 +485,22 @@ async def test_the_upgrade_dialog_takes_a_coupon_and_refuses_to_go_on_with_one_t
     assert (await owner.balance()).balance == Decimal("862.00")  # 49.00 less the coupon's 9.00
     order = (await owner.orders()).items[0]
     assert (order.total, order.lines[-1].description) == (Decimal("40.00"), "Coupon UP: 9.00 credits off")
+
+
+def test_a_line_rounded_once_over_its_days_shows_no_product_that_is_off_by_a_cent() -> None:
+    """2 seats × 80.00 × 215/365 = 94.246…, charged 94.25: the review never says 2 × 47.13 = 94.25."""
+    from rich.console import Console
+
+    from seattui.domain.pricing import PriceLine, Quote
+    from seattui.tui.widgets.quote_view import SUBSCRIPTION, quote_renderable
+
+    prorated = PriceLine(description="Workspace, annual plan, 2 more seats (2 × 80.00 a seat a year × 215/365 days "
+                         "= 94.25)", quantity=2, unit_price=Decimal("47.13"), amount=Decimal("94.25"))
+    whole = PriceLine(description="Support, 1 year", quantity=3, unit_price=Decimal("10.00"), amount=Decimal("30.00"))
+    quote = Quote(lines=[prorated, whole], cost=Decimal("124.25"), balance=Decimal("500.00"),
+                  balance_after=Decimal("375.75"), affordable=True, shortfall=Decimal("0.00"))
+    console = Console(width=120, record=True, color_system=None)
+    console.print(quote_renderable(quote, SUBSCRIPTION))
+    text = console.export_text()
+    assert "2 × 47.13" not in text and "2 × 80.00 a seat a year × 215/365 days" in text and "94.25" in text
+    assert "3 × 10.00" in text

@@ -12,6 +12,7 @@ from textual.message import Message
 
 from seattui.domain.licensing import LicenseOrder, Renewal, SubscriptionOrder, Term
 from seattui.domain.seat_plans import SubscriptionStatus
+from seattui.tui.assignment import Step
 from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.subscription_change import SubscriptionChangeScreen
 from seattui.tui.screens.subscriptions import SubscriptionsScreen
@@ -154,9 +155,12 @@ async def test_u_adds_annual_seats_charged_now_and_not_refundable(harness: Porta
         screen = await open_subscriptions(pilot)
         await pilot.press("down", "u")
         await until_screen(pilot, SubscriptionChangeScreen)
-        await until_text(pilot, "Type a whole number of seats")  # nothing typed yet: nothing quoted
+        # The contract's maximum is 12: the box says the portal's limit before anything is typed.
+        await until_text(pilot, "Seats to add (at most 2)")
+        await until_text(pilot, "Type a whole number of seats from 1 to 2.")  # nothing typed yet: nothing quoted
         await type_text(pilot, "3")
-        await until_text(pilot, "add at most 2")  # the contract's maximum is 12: the portal's refusal
+        await until_text(pilot, "Type a whole number of seats from 1 to 2.")
+        assert app.screen.quote is None
         await pilot.press("backspace")
         await type_text(pilot, "2")
         await until_text(pilot, "never refunded")
@@ -171,17 +175,23 @@ async def test_u_adds_annual_seats_charged_now_and_not_refundable(harness: Porta
     assert row.size == 12 and (await owner.balance()).balance == before - cost
 
 
-async def test_n_opens_the_wizard_on_the_key_under_the_cursor(harness: PortalHarness) -> None:
+async def test_n_opens_the_wizard_on_the_key_and_product_under_the_cursor(harness: PortalHarness) -> None:
     from seattui.tui.screens.assign import AssignScreen
 
     await three_plans(harness)
     app = make_app(harness, token=(await harness.login("acme-owner")).token)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_subscriptions(pilot)
-        key = screen.table.rows[0].key
+        key, product = screen.table.rows[0].key, screen.table.rows[0].product_id
         await pilot.press("n")
         wizard = await until_screen(pilot, AssignScreen)
         await until(pilot, lambda: wizard.draft.key == key, what="the key answered")
+        choices = wizard.query_one("#product-choices")
+        await until(pilot, lambda: choices.highlighted_option is not None and choices.highlighted_option.id == product,
+                    what="the subscription's product chosen")
+        await pilot.press("enter")
+        await until(pilot, lambda: wizard.step is Step.TERM and wizard.draft.product_id == product,
+                    what="the product taken")
 
 
 async def test_u_converts_a_trial_to_an_annual_contract_at_the_quoted_price(harness: PortalHarness) -> None:

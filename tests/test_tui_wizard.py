@@ -20,7 +20,7 @@ from seattui.tui.widgets.key_list import KeyList
 
 from harness import PortalHarness
 from license_setup import a_license
-from tui_support import make_app, screen_text, until, until_screen, until_text
+from tui_support import burst, make_app, screen_text, until, until_screen, until_text
 
 SIZE = (100, 32)
 
@@ -28,13 +28,6 @@ SIZE = (100, 32)
 @pytest.fixture
 def database_url(sqlite_url: str) -> str:
     return sqlite_url
-
-
-def burst(pilot: Any, *keys: str) -> None:
-    """Keys as a terminal delivers fast typing: all queued before the app handles the first."""
-    for key in keys:
-        character = {"enter": "\r", "space": " ", "escape": "\x1b"}.get(key, key if len(key) == 1 else None)
-        pilot.app.post_message(events.Key(key, character))
 
 
 async def paste(pilot: Any, text: str) -> None:
@@ -118,6 +111,28 @@ async def test_keys_typed_in_a_burst_reach_the_step_they_were_aimed_at(harness: 
         burst(pilot, "0", "enter", "7")
         await until(pilot, lambda: wizard.query_one("#quantity").value == "07", what="the 7 after the 0")
         assert wizard.step is Step.QUANTITY and "from 1 to 100,000" in screen_text(app)
+
+
+async def test_text_typed_right_after_tab_goes_in_the_field_tab_moves_to(harness: PortalHarness) -> None:
+    """tab and the text after it in one burst (one SSH packet): the text is the next field's,
+    not the end of the field being left; shift+tab likewise moves back before the text goes in."""
+    owner = await harness.login("acme-owner")
+    await owner.create_key("Contoso HQ")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await on_wizard(pilot, "Contoso HQ")
+        await to_term(pilot, wizard)
+        burst(pilot, "enter", "3", "enter")
+        await until(pilot, lambda: wizard.step is Step.CUSTOMER, what="the customer step")
+        burst(pilot, *"it@contoso.example", "tab", *"desk")
+        await until(pilot, lambda: wizard.query_one("#comment").value == "desk", what="the comment typed after tab")
+        assert wizard.query_one("#customer-email").value == "it@contoso.example"
+
+        # A field tabbed into has its text selected (as when typed slowly): what is typed replaces it.
+        burst(pilot, "shift+tab", *"nora@contoso.example")
+        await until(pilot, lambda: wizard.query_one("#customer-email").value == "nora@contoso.example",
+                    what="the email typed after shift+tab")
+        assert wizard.query_one("#comment").value == "desk"
 
 
 # -- one worker group per job -------------------------------------------------------------------

@@ -95,6 +95,15 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(char, char) for char in text])
 
 
+def burst(pilot: Pilot[Any], *keys: str) -> None:
+    """Keys as a terminal delivers fast typing (one SSH packet): all queued before the app
+    handles the first."""
+    for key in keys:
+        character = {"enter": "\r", "space": " ", "escape": "\x1b", "tab": "\t"}.get(
+            key, key if len(key) == 1 else None)
+        pilot.app.post_message(events.Key(key, character))
+
+
 async def log_in(pilot: Pilot[Any], login: str, password: str) -> None:
     from seattui.tui.screens.login import LoginScreen
 

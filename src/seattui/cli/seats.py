@@ -10,7 +10,7 @@ from seattui.cli.common import (
 )
 
 
-# -- seat reassignment from a plan file (#6) ---------------------------------------------
+# -- seat reassignment from a plan file ---------------------------------------------
 
 
 def cmd_reassign(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ NOT_REFUNDABLE = {
     "seats": "Not refundable: the seats stay on the contract until its renewal and are never refunded.",
     "renewal": "Not refundable: a renewed term is billed in full and never refunded.",
     "cancel": "Not refundable: the month paid stays paid, also when cancelled at once.",
+    "convert": "Not refundable: a flexible month is billed by the seat-day; an annual contract is billed in full "
+               "and never refunded.",
 }
 
 
@@ -63,14 +65,23 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
 def _seat_plan_change(args: argparse.Namespace, what: str, change: Any) -> int:
     async def work(client: Any) -> int:
         quote = await client.quote_seat_plan(args.id, change)
-        _print_quote(quote, what)
+        if args.json and args.dry_run:
+            print(quote.model_dump_json())
+            return EXIT_OK
+        if not args.json:
+            _print_quote(quote, what)
         if args.dry_run:
             return EXIT_OK
         changed = await client.change_seat_plan(args.id, change)
-        if what == "cap":
+        if args.json:
+            print(changed.model_dump_json())
+        elif what == "cap":
             _say(f"License {changed.id}: the cap is {changed.seat_cap} seats.")
         elif what == "seats":
             _say(f"License {changed.id}: {changed.quantity} seats to {changed.term_ends_on}.")
+        elif what == "convert":
+            until = f", the term to {changed.term_ends_on}" if changed.term_ends_on else ""
+            _say(f"License {changed.id}: a {changed.term.value} plan of {changed.quantity} seats{until}.")
         else:
             _say(f"License {changed.id}: renewal {changed.renewal.value if changed.renewal else 'same'}.")
         return EXIT_OK
@@ -100,6 +111,15 @@ def cmd_renewal(args: argparse.Namespace) -> int:
     from seattui.domain.seat_plans import Renewal, RenewalChange
 
     return _seat_plan_change(args, "renewal", RenewalChange(renewal=Renewal(args.renewal)))
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from seattui.domain.catalog import SeatPlan
+    from seattui.domain.seat_plans import MAX_SEATS, PlanConversion
+
+    if not 1 <= args.seats <= MAX_SEATS:
+        _fail(f"The seats are a number from 1 to {MAX_SEATS:,}.", EXIT_USAGE)
+    return _seat_plan_change(args, "convert", PlanConversion(plan=SeatPlan(args.plan), seats=args.seats))
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -146,10 +166,21 @@ def add_commands(commands: Any, db_help: str) -> None:
     renewal.add_argument("id", type=int, help="the seat plan's id")
     renewal.add_argument("renewal", choices=["same", "assigned", "end"])
     renewal.set_defaults(handler=cmd_renewal)
+    convert = actions.add_parser(
+        "convert", help="make a seat trial a flexible plan or an annual contract",
+        description="flexible: the seats are its purchase cap, billed by the day from today; annual: the seats "
+                    "for 12 months from today, paid now. The trial's assigned seats stay; never below them.")
+    convert.add_argument("id", type=int, help="the trial's id (its license's, from seattui subscriptions)")
+    convert.add_argument("plan", choices=["flexible", "annual"])
+    convert.add_argument("seats", type=int, metavar="N", help="the cap (flexible) or the contract's seats (annual)")
+    convert.set_defaults(handler=cmd_convert)
     cancel = actions.add_parser("cancel", help="cancel a channel subscription",
                                 description="At the end of its paid month, or at once with --now; nothing is refunded.")
     cancel.add_argument("id", type=int, help="the channel subscription's id")
     cancel.add_argument("--now", action="store_true", help="end it today (the month paid is not refunded)")
     cancel.set_defaults(handler=cmd_cancel)
-    for command in (cap, seats, renewal, cancel):
+    for command in (cap, seats, renewal, convert, cancel):
         command.add_argument("--dry-run", action="store_true", help="print the quote; change nothing")
+    for command in (cap, seats, renewal, convert):
+        command.add_argument("--json", action="store_true",
+                             help="print the changed seat plan (with --dry-run, the quote) as the API's JSON")

@@ -35,6 +35,13 @@ class PriceLine(DomainModel):
     product_id: str | None = None
 
 
+def multiplies_out(line: PriceLine) -> bool:
+    """Whether quantity × unit price is the line's amount. A line prorated by days is rounded
+    once over the whole line (2 × 80.00 × 215/365 = 94.25, where 2 × 47.13 would be 94.26): its
+    unit price is only near, and its description carries the arithmetic instead."""
+    return round_credits(line.unit_price * line.quantity) == line.amount
+
+
 def total(lines: Iterable[PriceLine]) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
 

@@ -127,6 +127,25 @@ def annual_addition_amount(price_per_year: Decimal, seats: int, days_left: int, 
     return round_credits(price_per_year * seats * max(days_left, 0) / term_days)
 
 
+def seats_to_add(seats: int, contract_max: int) -> int:
+    """The most seats an annual contract of `seats` can still take: it grows up to its maximum."""
+    return max(contract_max - seats, 0)
+
+
+def check_addition(seats: int, contract_max: int, adding: int) -> None:
+    """Seats added to an annual contract stay within its maximum (the portal's rule and the
+    TUI's box say the same limit)."""
+    room = seats_to_add(seats, contract_max)
+    if adding > room:
+        if room == 0:
+            raise ValidationFailed(
+                f"The contract has {seats:,} seats, its maximum: no seats can be added until its renewal.",
+                {"seats": "none: the contract is at its maximum"})
+        raise ValidationFailed(
+            f"The contract has {seats:,} seats and a maximum of {contract_max:,}: add at most {room:,}.",
+            {"seats": f"at most {room:,}"})
+
+
 def check_cap(product: Product, cap: int, assigned: int) -> None:
     """A flexible cap is at least the seats assigned now and at most the catalog's maximum."""
     offer = product.seat_plan(SeatPlan.FLEXIBLE)

@@ -12,7 +12,6 @@ named here.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,11 +267,8 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            with warnings.catch_warnings():
-                # GET and HEAD of one route share FastAPI's id; describe() names each apart.
-                warnings.filterwarnings("ignore", message="Duplicate Operation ID")
-                document = get_openapi(title=app.title, version=app.version, description=app.description,
-                                       routes=app.routes)
+            document = get_openapi(title=app.title, version=app.version, description=app.description,
+                                   routes=app.routes)
             app.openapi_schema = describe(document)
         return app.openapi_schema
 

@@ -206,7 +206,7 @@ def _history(rng: random.Random, key_texts: list[str], now: datetime) -> list[tu
     return events
 
 
-# -- #6: employees and seats --------------------------------------------------------------
+# -- employees and seats --------------------------------------------------------------
 
 SEATED_DEPARTMENTS = ("Engineering", "Support", "Sales")
 DEPARTED_WITH_SEATS = 6

@@ -281,12 +281,13 @@ class SeattuiApp(App[None]):
         if screen_id in SCREEN_FACTORIES and self.who is not None:
             self.switch_mode(screen_id)
 
-    def open_screen_with(self, screen_id: str, preset: str | None) -> None:
-        """Open a screen showing one list (a dashboard figure's), if the screen offers it."""
+    def open_screen_with(self, screen_id: str, preset: str | None, **details: str) -> None:
+        """Open a screen showing one list (a dashboard figure's), if the screen offers it; the
+        wizard on a key (`details`: its product)."""
         self.action_open_screen(screen_id)
         show_preset = getattr(self.screen, "show_preset", None)
         if preset and show_preset is not None:
-            show_preset(preset)
+            show_preset(preset, **details)
 
     def action_help(self) -> None:
         from seattui.tui.screens.help import HelpScreen

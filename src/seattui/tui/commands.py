@@ -21,6 +21,7 @@ from textual.binding import Binding
 from seattui.domain.roles import Permission
 
 APP = "app"
+FIELDS = "fields"  # every screen and dialog that talks to the portal (screens/base.py)
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,9 @@ def _screen_commands() -> list[Command]:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("app.help", "Help", "app.help", key="question_mark", key_display="?",
-            help="The keys and commands of this screen"),
+    # f1 where a text box has the focus: there `?` is text (a login, a password).
+    Command("app.help", "Help", "app.help", key="question_mark,f1", key_display="?",
+            help="The keys and commands of this screen (f1 in a text box)"),
     Command("app.go", "Go to", "app.go", key="g",
             help="Go to another screen: g, then its letter (g l licenses, g e employees, g d dashboard)"),
     Command("app.jump", "Jump", "app.jump", key="colon", key_display=":", show=False,
@@ -130,6 +132,11 @@ COMMANDS: tuple[Command, ...] = (
             help="Create the organization and its owner"),
     Command("confirm.yes", "Yes", "answer", args=(True,), key="y", scope="confirm"),
     Command("confirm.no", "No", "answer", args=(False,), key="n,escape", scope="confirm"),
+    # Resolved as they arrive, so the text typed right after them goes in the field they move to.
+    Command("fields.next", "Next field", "next_field", key="tab", scope=FIELDS, show=False, priority=True,
+            help="Move to the next field; what you type next goes there"),
+    Command("fields.previous", "Previous field", "previous_field", key="shift+tab", scope=FIELDS, show=False,
+            priority=True, help="Move to the previous field"),
     Command("help.close", "Close", "dismiss", key="escape,q", scope="help"),
     Command("jump.close", "Back", "dismiss", args=(None,), key="escape", scope="jump"),
     Command("profiles.close", "Back", "dismiss", args=(None,), key="escape", scope="profiles"),
@@ -161,7 +168,7 @@ COMMANDS: tuple[Command, ...] = (
             help="Read every figure again from the portal"),
     Command("dashboard.open", "Open", "open_figure", key="enter", scope="dashboard", show=False,
             help="Open the list behind the figure under the cursor"),
-    # issue 4: activation keys and the assignment wizard ----------------------------------
+    # activation keys and the assignment wizard ---------------------------------------------
     # Lists of choices (products, editions, terms) move with j/k as tables do.
     Command("choice.down", "Down", "cursor_down", key="j", scope="choice", show=False),
     Command("choice.up", "Up", "cursor_up", key="k", scope="choice", show=False),
@@ -255,7 +262,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("form.submit", "Save", "submit", key="ctrl+s", scope="form", help="Go on: save, or review and confirm"),
     Command("form.cancel", "Cancel", "cancel", key="escape", scope="form", help="Close without changing anything"),
     Command("facets.close", "Close", "cancel", key="escape", scope="facets", help="Keep the filter as it is"),
-    # -- #6: employees and seats --------------------------------------------------------------
+    # -- employees and seats --------------------------------------------------------------
     Command("employees.filter", "Filter", "focus_filter", key="slash", scope="employees", key_display="/",
             priority=True, help="Filter as you type: words in the name, email or department"),
     Command("employees.reassign", "Reassign", "reassign", key="r", scope="employees", needs=Permission.ASSIGN,
@@ -419,23 +426,26 @@ def commands_for(scope: str) -> list[Command]:
 
 def bindings(scope: str) -> list[Binding]:
     """The Textual bindings of a scope, each with the command's id so keymaps can change it."""
-    result: list[Binding] = []
-    for command in commands_for(scope):
-        if command.key is None:
-            continue
-        action = command.invocation.removeprefix("app.") if scope == APP else command.invocation
-        result.append(
-            Binding(command.key, action, command.description, show=command.show, id=command.id,
-                    tooltip=command.help, key_display=command.key_display, priority=command.priority)
-        )
-    return result
+    return [binding for command in commands_for(scope) for binding in bindings_of(command, scope)]
+
+
+def bindings_of(command: Command, scope: str) -> list[Binding]:
+    """One binding per key of the command; a `key_display` names its first key only (`?` for
+    help, while f1 shows as itself where a text box takes the `?`)."""
+    if command.key is None:
+        return []
+    action = command.invocation.removeprefix("app.") if scope == APP else command.invocation
+    return [
+        Binding(key, action, command.description, show=command.show, id=command.id, tooltip=command.help,
+                key_display=command.key_display if index == 0 else None, priority=command.priority)
+        for index, key in enumerate(command.key.split(","))
+    ]
 
 
 def screen_bindings(scope: str) -> list[Binding]:
     """A full screen's bindings: `?` first, so the footer always has room for it, then its own."""
     help_command = next(command for command in COMMANDS if command.id == "app.help")
-    return [Binding(help_command.key or "", help_command.action, help_command.description, id=help_command.id,
-                    tooltip=help_command.help, key_display=help_command.key_display), *bindings(scope)]
+    return [*bindings_of(help_command, "screen"), *bindings(scope)]
 
 
 def find(scope: str, action: str) -> Command | None:

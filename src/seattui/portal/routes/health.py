@@ -26,14 +26,20 @@ class Ready(BaseModel):
     schema_version: str
 
 
-@router.api_route("/health", methods=["GET", "HEAD"])
+# GET and HEAD as routes of their own, so each has its own operation id (one route of two methods
+# gives both FastAPI's one id, and FastAPI warns of the duplicate).
+@router.get("/health")
+@router.head("/health")
 async def health(portal: PortalDep) -> Health:
     """The process is up; it does not touch the database (that is `ready`)."""
     return Health(status="ok", version=seattui.__version__, database=portal.store.engine.dialect.name)
 
 
-@router.api_route("/ready", methods=["GET", "HEAD"], response_model=Ready,
-                  responses={503: {"description": "The database does not answer or its schema is not this portal's"}})
+NOT_READY = {503: {"description": "The database does not answer or its schema is not this portal's"}}
+
+
+@router.get("/ready", response_model=Ready, responses=NOT_READY)
+@router.head("/ready", response_model=Ready, responses=NOT_READY)
 async def ready(portal: PortalDep) -> Ready | JSONResponse:
     try:
         readiness = await portal.store.readiness()

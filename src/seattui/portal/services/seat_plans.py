@@ -37,6 +37,7 @@ from seattui.domain.seat_plans import (
     SubscriptionStatus,
     SubscriptionSummary,
     annual_addition_amount,
+    check_addition,
     check_cap,
     flexible_month_amount,
     flexible_month_description,
@@ -131,10 +132,7 @@ async def _seat_lines(tx: Tx, license_id: int, addition: SeatAddition, *, lock: 
             f"({_renewal_of(license)}) is applied by the billing run first, then seats can be added to the new term.",
             {"license_id": license_id, "term_ends_on": license.term_ends_on.isoformat()})
     contract_max = license.seat_cap or product.seat_plan(SeatPlan.ANNUAL).max_seats
-    if license.quantity + addition.seats > contract_max:
-        raise ValidationFailed(
-            f"The contract has {license.quantity} seats and a maximum of {contract_max}: add at most "
-            f"{contract_max - license.quantity}.", {"seats": f"at most {contract_max - license.quantity}"})
+    check_addition(license.quantity, contract_max, addition.seats)
     offer = product.seat_plan(SeatPlan.ANNUAL)
     term_start = add_months(license.term_ends_on, -12)
     days_left = (license.term_ends_on - tx.today).days
@@ -143,7 +141,8 @@ async def _seat_lines(tx: Tx, license_id: int, addition: SeatAddition, *, lock: 
     line = PriceLine(
         description=(f"{product.name}, annual plan, {addition.seats} more seat{'s' if addition.seats != 1 else ''} "
                      f"for the {days_left} days left of the term to {license.term_ends_on.isoformat()} "
-                     f"({format_credits(offer.price_per_seat)} a seat a year × {days_left}/{term_days}); "
+                     f"({addition.seats} × {format_credits(offer.price_per_seat)} a seat a year × "
+                     f"{days_left}/{term_days} days = {format_credits(amount)}); "
                      "not refundable, seats stay until renewal"),
         # The line is rounded once, on its amount; the unit price is that amount per seat, as shown.
         quantity=addition.seats, unit_price=round_credits(amount / addition.seats), amount=amount,

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
-from textual import events
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.reactive import reactive
@@ -47,13 +46,12 @@ from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, Refunds, license_refunds, on_invoice, payment_choice
 from seattui.tui.widgets.status_bar import StatusBar
-from seattui.tui.widgets.typed_ahead import TypedAhead
 
 if TYPE_CHECKING:
     from seattui.client import PortalClient
 
 # enter and escape move between steps at the moment they are pressed, so the keys typed after
-# them wait for the step they were meant for (TypedAhead), wherever the focus was.
+# them wait for the step they were meant for (the screen's TypedAhead), wherever the focus was.
 MOVES = ("next", "back")
 BINDINGS = [replace(binding, priority=True) if binding.action in MOVES else binding
             for binding in commands.screen_bindings("assign")]
@@ -86,7 +84,7 @@ class AssignScreen(PortalScreen):
         self.result: License | Subscription | None = None
         self.balance_after: Any = None  # the balance the portal reported after the purchase
         self.paid_by: Payment | None = None  # how the purchase shown as the result was paid
-        self._preset: str | None = None
+        self._preset: tuple[str, str | None] | None = None  # the key (and product) to open on
         self._ready = False  # composed and showing its first step
         self._mode = ""  # the app's mode this screen is the base of
         self._keys_stale = True  # the key list is read when the key step shows
@@ -105,7 +103,6 @@ class AssignScreen(PortalScreen):
             yield ReviewStep(id="step-review")
             yield DoneStep(id="step-done")
         yield Problem(id="assign-problem")
-        yield TypedAhead()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -116,7 +113,7 @@ class AssignScreen(PortalScreen):
         self._mode = self.app.current_mode
         self.app.mode_change_signal.subscribe(self, self._mode_changed)
         if self._preset is not None:
-            self.show_preset(self._preset)
+            self.show_preset(*self._preset)
 
     @property
     def offer(self) -> Offer:
@@ -146,14 +143,17 @@ class AssignScreen(PortalScreen):
         self._start_over(draft)
         self._show(step)
 
-    def show_preset(self, key: str) -> None:
-        """Open on a key (from the keys screen): the key step is answered."""
+    def show_preset(self, key: str, product_id: str | None = None) -> None:
+        """Open on a key (from the keys screen): the key step is answered; with a product (another
+        plan of a subscription's product), the product step shows it chosen, enter takes it."""
         if not self._ready:
-            self._preset = key
+            self._preset = (key, product_id)
             return
         self._preset = None
         draft = Draft() if self.step is Step.DONE else self.draft
         draft.key, draft.key_name, draft.key_id = key, "", None
+        if product_id is not None:
+            draft.product_id = product_id
         self.resume(draft, Step.PRODUCT)
         self._name_key(key)
 
@@ -220,20 +220,10 @@ class AssignScreen(PortalScreen):
         shown.display = bool(answers) and self.step not in (Step.REVIEW, Step.DONE)
 
     def action_next(self) -> None:
-        self.query_one(TypedAhead).after_typed(self._next)
+        self.typed_ahead.after_typed(self._next)
 
     def action_back(self) -> None:
-        self.query_one(TypedAhead).after_typed(self._back)
-
-    @on(TypedAhead.Reached)
-    def _typed_ahead_reached(self, message: TypedAhead.Reached) -> None:
-        message.stop()
-        self.query_one(TypedAhead).reached(message.then)
-
-    async def on_key(self, event: events.Key) -> None:
-        if await self.query_one(TypedAhead).settle(event):
-            event.stop()
-            event.prevent_default()
+        self.typed_ahead.after_typed(self._back)
 
     # A click on a choice (or a remapped enter reaching a field) answers the step as enter does.
     @on(OptionList.OptionSelected)

@@ -5,18 +5,16 @@ what the batch did, `w` writes the entries the filter matches to a CSV file."""
 
 from __future__ import annotations
 
-import asyncio
-import csv
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Static
 
 from seattui.domain.audit import AuditEntry, AuditFilter
 from seattui.domain.csvfile import spreadsheet_text
@@ -25,16 +23,18 @@ from seattui.domain.seating import BatchMove
 from seattui.domain.text import printable
 from seattui.tui import commands
 from seattui.tui.changes import Area
-from seattui.tui.files import target_path
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.csv_export import CsvExportScreen
 from seattui.tui.screens.reassign_preview import person, short
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from seattui.client import PortalClient
 
 PAGE = 200
 EXPORT_PAGE = 500
@@ -332,60 +332,24 @@ def csv_row(entry: AuditEntry) -> list[str]:
             csv_cell(json.dumps(entry.details, sort_keys=True, ensure_ascii=False))]
 
 
-class AuditExportScreen(FormScreen):
-    """Asks where, then writes every entry the filter matches, a page at a time. Dismissed
-    with (path, entries written), or None."""
+class AuditExportScreen(CsvExportScreen):
+    """Every entry the filter matches, newest first."""
 
     TITLE_TEXT = "Write the audit log to a CSV file"
-    HINT = "ctrl+s: write · escape: cancel"
 
     def __init__(self, wanted: AuditFilter) -> None:
-        super().__init__()
+        super().__init__(CSV_FIELDS, ("entry", "entries"))
         self.wanted = wanted
 
-    def fields(self) -> ComposeResult:
+    def about(self) -> str:
         about = "every entry" if self.wanted == AuditFilter() else "the entries the filter matches"
-        yield Static(f"Writes {about}, newest first: {', '.join(CSV_FIELDS)}.", classes="form-about")
-        yield Label("Write to")
-        yield Input(default_export_path(datetime.now(UTC).date()), id="export-path")
+        return f"Writes {about}, newest first: {', '.join(CSV_FIELDS)}."
 
-    def action_submit(self) -> None:
-        path, problem = target_path(self.query_one("#export-path", Input).value,
-                                    default_export_path(datetime.now(UTC).date()))
-        if path is None:
-            self.say(f"Write to: {printable(problem)}")
-            return
-        self._export(path)
+    def default_path(self) -> str:
+        return default_export_path(datetime.now(UTC).date())
 
-    @work(exclusive=True, group="write")
-    async def _export(self, path: Path) -> None:
-        wanted = self.wanted
-        try:
-            out: TextIO = await asyncio.to_thread(path.open, "w", encoding="utf-8", newline="")
-        except OSError as error:
-            self.say(f"Cannot write {printable(str(path))}: {error.strerror or error}. Choose another path.")
-            return
-        written, cursor, finished = 0, None, False
-        try:
-            writer = csv.writer(out)
-            await asyncio.to_thread(writer.writerow, CSV_FIELDS)
-            while True:
-                page = await self.call_portal(
-                    lambda client, after=cursor: client.audit(wanted, cursor=after, limit=EXPORT_PAGE))
-                if page is None:  # the portal's words are on the dialog; the partial file is removed
-                    return
-                await asyncio.to_thread(writer.writerows, [csv_row(entry) for entry in page.items])
-                written += len(page.items)
-                self.query_one("#form-hint", Static).update(f"Writing… {plural(written, 'entry', 'entries')}")
-                cursor = page.next_cursor
-                if cursor is None:
-                    finished = True
-                    break
-        except OSError as error:
-            self.say(f"Cannot write {printable(str(path))}: {error.strerror or error}. Choose another path.")
-        finally:
-            await asyncio.to_thread(out.close)
-            if not finished:
-                await asyncio.to_thread(path.unlink, True)
-        if finished:
-            self.dismiss((str(path), written))
+    async def fetch(self, client: PortalClient, cursor: str | None) -> Any:
+        return await client.audit(self.wanted, cursor=cursor, limit=EXPORT_PAGE)
+
+    def rows(self, items: Sequence[Any]) -> list[list[str]]:
+        return [csv_row(entry) for entry in items]

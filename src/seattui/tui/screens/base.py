@@ -20,6 +20,7 @@ from seattui.tui import commands
 from seattui.tui.changes import Area
 from seattui.tui.problems import describe
 from seattui.tui.widgets.problem import Problem
+from seattui.tui.widgets.typed_ahead import TypedAhead
 
 if TYPE_CHECKING:
     from seattui.client import PortalClient
@@ -31,12 +32,57 @@ WRITE_GROUP = "write"  # the app's quit asks first while a worker of this group 
 
 
 class PortalCalls:
-    """What full screens and modals that talk to the portal share."""
+    """What full screens and modals that talk to the portal share.
+
+    tab and shift+tab move between fields as they are pressed (priority bindings, from the
+    registry's "fields" scope), through the screen's one `TypedAhead`: the text typed right
+    after them goes in the field they move to, and a key typed just before them still reaches
+    the field being left. A screen moving the focus in answer to a key of its own (the wizard's
+    enter) calls `self.typed_ahead.after_typed(move)` likewise."""
 
     SCOPE: ClassVar[str] = ""
     app: Any
     query: Any
     notify: Any
+    mount: Any
+    focus_next: Any
+    focus_previous: Any
+
+    def _on_mount(self) -> None:
+        self.__dict__["_typed_ahead"] = ahead = TypedAhead()
+        self.mount(ahead)
+
+    @property
+    def typed_ahead(self) -> TypedAhead:
+        return self.__dict__["_typed_ahead"]  # type: ignore[no-any-return]
+
+    def action_next_field(self) -> None:
+        self.move_between_fields(self.focus_next)
+
+    def action_previous_field(self) -> None:
+        self.move_between_fields(self.focus_previous)
+
+    def move_between_fields(self, move: Callable[[], object]) -> None:
+        if not self.taking_keys:
+            return  # dropped, as every key typed before the screen is ready
+
+        def then() -> None:
+            move()
+
+        self.typed_ahead.after_typed(then)
+
+    @property
+    def taking_keys(self) -> bool:
+        return True
+
+    def on_typed_ahead_reached(self, message: TypedAhead.Reached) -> None:
+        message.stop()
+        self.typed_ahead.reached(message.then)
+
+    async def on_key(self, event: events.Key) -> None:
+        if await self.typed_ahead.settle(event):
+            event.stop()
+            event.prevent_default()
 
     @property
     def seattui(self) -> SeattuiApp:
@@ -134,6 +180,7 @@ class PortalScreen(PortalCalls, Screen[None]):
     dropped rather than run against whatever has the focus then; `focus_input` moves the focus
     into a text box at once, so the text typed right after the key that asked for it goes in."""
 
+    BINDINGS = commands.bindings(commands.FIELDS)
     # The areas this screen shows (changes.py): a change to any of them makes it read them again.
     SHOWS: ClassVar[frozenset[Area]] = frozenset()
 
@@ -164,6 +211,10 @@ class PortalScreen(PortalCalls, Screen[None]):
     def ready(self) -> bool:
         """Whether the screen takes keys (the ones typed before are dropped)."""
         return self._ready_at is not None
+
+    @property
+    def taking_keys(self) -> bool:
+        return self.ready
 
     def on_key(self, event: events.Key) -> None:
         if self._ready_at is None or event.time < self._ready_at:
@@ -227,6 +278,8 @@ class PortalScreen(PortalCalls, Screen[None]):
 
 class PortalModal(PortalCalls, ModalScreen[R]):
     """A dialog over a screen (a form, a quote) that calls the portal itself."""
+
+    BINDINGS = commands.bindings(commands.FIELDS)
 
 
 def ids(*names: Any) -> str:

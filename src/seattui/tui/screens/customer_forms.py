@@ -3,12 +3,9 @@ subscriptions and order lines, and writing the list to a CSV file."""
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import io
+from collections.abc import Sequence
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
@@ -31,10 +28,10 @@ from seattui.domain.money import format_credits
 from seattui.domain.validation import build
 from seattui.tui import commands
 from seattui.tui.changes import Area
-from seattui.tui.files import target_path
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.csv_export import CsvExportScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 
@@ -42,7 +39,11 @@ FIELDS = (("name", "Name", "Ada Lovelace"), ("company", "Company", "Analytical E
           ("address", "Address (one line, as on invoices)", "1 Main Street, London"),
           ("notes", "Notes", "anything your team should know"))
 FIELD_NAMES = {"email": "Email", **{name: label.split(" (")[0] for name, label, _ in FIELDS}}
+if TYPE_CHECKING:
+    from seattui.client import PortalClient
+
 DEFAULT_EXPORT = "customers.csv"
+EXPORT_PAGE = 500  # the most the portal sends at once: fewest round trips
 
 
 class CustomerForm(FormScreen):
@@ -150,48 +151,24 @@ class CustomerDetailScreen(PortalModal[None]):
         self.dismiss(None)
 
 
-class CustomerExportScreen(FormScreen):
-    """Write the customers the filter matches (all of them, not only the rows on screen) to a
-    CSV file. Dismissed with the path written, or None."""
+class CustomerExportScreen(CsvExportScreen):
+    """The customers the filter matches (all of them, not only the rows on screen)."""
 
     TITLE_TEXT = "Write the customers to a CSV file"
-    HINT = "ctrl+s: write · escape: cancel"
 
     def __init__(self, text: str, total: int | None) -> None:
-        super().__init__()
+        super().__init__(CSV_COLUMNS, ("customer", "customers"))
         self.text, self.total = text, total
 
-    def fields(self) -> ComposeResult:
+    def about(self) -> str:
         count = f"{self.total:,} " if self.total is not None else ""
-        yield Static(f"The {count}customers matching {self.text!r}" if self.text else f"All {count}customers",
-                     classes="form-about")
-        yield Label("Write to")
-        yield Input(DEFAULT_EXPORT, id="export-path")
+        return f"The {count}customers matching {self.text!r}" if self.text else f"All {count}customers"
 
-    def action_submit(self) -> None:
-        path, problem = target_path(self.query_one("#export-path", Input).value, DEFAULT_EXPORT)
-        if path is None:
-            self.say(f"Write to: {problem}")
-            return
-        self.run_worker(self._export(path), group="export", exclusive=True, exit_on_error=False)
+    def default_path(self) -> str:
+        return DEFAULT_EXPORT
 
-    async def _export(self, path: Path) -> None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        chosen, cursor = CustomerFilter(text=self.text), None
-        while True:
-            page = await self.call_portal(lambda client, after=cursor: client.customers(chosen, cursor=after,
-                                                                                          limit=500))
-            if page is None:
-                return  # the portal's reason is in the dialog; nothing was written
-            writer.writerows(csv_row(customer) for customer in page.items)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        try:
-            await asyncio.to_thread(path.write_text, buffer.getvalue(), encoding="utf-8")
-        except OSError as error:
-            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
-            return
-        self.dismiss(str(path))
+    async def fetch(self, client: PortalClient, cursor: str | None) -> Any:
+        return await client.customers(CustomerFilter(text=self.text), cursor=cursor, limit=EXPORT_PAGE)
+
+    def rows(self, items: Sequence[Any]) -> list[list[str]]:
+        return [csv_row(customer) for customer in items]

@@ -17,6 +17,7 @@ from seattui.domain.customers import Customer, CustomerFilter, CustomerSort
 from seattui.domain.money import format_credits
 from seattui.tui import commands
 from seattui.tui.changes import Area
+from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_source import PagedSource
@@ -177,8 +178,9 @@ class CustomersScreen(PortalScreen):
     def action_write_file(self) -> None:
         from seattui.tui.screens.customer_forms import CustomerExportScreen
 
-        def written(path: str | None) -> None:
-            if path is not None:
-                self.notify(f"Wrote {path}.", timeout=5)
+        def written(outcome: tuple[str, int] | None) -> None:
+            if outcome is not None:
+                path, rows = outcome
+                self.notify(f"Wrote {plural(rows, 'customer')} to {path}.", timeout=5)
 
         self.app.push_screen(CustomerExportScreen(self._asked_for, self.table.total), written)

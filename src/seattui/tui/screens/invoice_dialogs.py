@@ -22,7 +22,7 @@ from seattui.tui import commands
 from seattui.tui.files import target_path
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 

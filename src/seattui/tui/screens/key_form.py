@@ -17,6 +17,7 @@ from seattui.tui.changes import Area
 from seattui.tui import commands
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
+from seattui.tui.screens.form import SaveCancelButtons
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 
@@ -31,7 +32,7 @@ def key_feedback(typed: str) -> tuple[bool, str]:
         return False, str(invalid)
 
 
-class KeyFormScreen(PortalModal[ActivationKey | None]):
+class KeyFormScreen(SaveCancelButtons, PortalModal[ActivationKey | None]):
     SCOPE = "keyform"
     CSS_PATH = style("key_form.tcss")
     BINDINGS = commands.bindings(SCOPE)
@@ -99,14 +100,6 @@ class KeyFormScreen(PortalModal[ActivationKey | None]):
     @on(Input.Submitted, "#key-text")
     def _key_done(self) -> None:
         self.action_save()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         name = self.query_one("#key-name", Input).value

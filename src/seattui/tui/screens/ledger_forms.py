@@ -3,14 +3,11 @@ then pages through the portal for everything the filter matches) and one order's
 
 from __future__ import annotations
 
-import asyncio
-import os
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -19,15 +16,18 @@ from textual.widgets import Input, Label, Static
 from seattui.domain.billing import Order, OrderFilter, PaymentMethod
 from seattui.domain.credits import LedgerFilter
 from seattui.domain.errors import ValidationFailed
-from seattui.domain.ledger_export import LEDGER_COLUMNS, ORDER_COLUMNS, csv_text, ledger_rows, order_rows
+from seattui.domain.ledger_export import LEDGER_COLUMNS, ORDER_COLUMNS, ledger_rows, order_rows
 from seattui.domain.money import format_credits
 from seattui.domain.paging import DatedFilter
 from seattui.domain.text import printable
 from seattui.domain.validation import build
 from seattui.tui import commands
-from seattui.tui.files import target_path
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.csv_export import CsvExportScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.styles import style
+
+if TYPE_CHECKING:
+    from seattui.client import PortalClient
 
 EXPORT_PAGE = 500  # the most the portal sends at once: fewest round trips
 LEDGER, ORDERS = "ledger", "orders"  # what the screen shows: ledger entries, or orders
@@ -70,67 +70,33 @@ def default_path(view: str) -> str:
     return "ledger.csv" if view == LEDGER else "orders.csv"
 
 
-class ExportScreen(FormScreen):
-    """Every row the filter matches, not only those loaded, written as CSV: page after page from
-    the portal into a `.part` file renamed at the end, so a cancelled or failed export leaves no
-    half file under the name asked for. Dismissed with (path, rows), or None."""
+class ExportScreen(CsvExportScreen):
+    """The ledger's entries or the orders' lines the filter matches."""
 
     TITLE_TEXT = "Export to CSV"
-    HINT = "ctrl+s: write · escape: cancel"
 
     def __init__(self, view: str, wanted: DatedFilter) -> None:
-        super().__init__()
+        ledger = view == LEDGER
+        super().__init__(LEDGER_COLUMNS if ledger else ORDER_COLUMNS,
+                         ("ledger entry", "ledger entries") if ledger else ("order line", "order lines"))
         self.view, self.wanted = view, wanted
 
-    def fields(self) -> ComposeResult:
+    def about(self) -> str:
         row = "a row per ledger entry" if self.view == LEDGER else "a row per order line"
-        yield Static(f"Everything the filter matches, not only what is on the screen: {row}.", classes="form-about")
-        yield Label("Write to")
-        yield Input(default_path(self.view), id="export-path")
+        return f"Everything the filter matches, not only what is on the screen: {row}."
 
-    def action_submit(self) -> None:
-        path, problem = target_path(self.query_one("#export-path", Input).value, default_path(self.view))
-        if path is None:
-            self.say(f"Write to: {problem}")
-            return
-        self._export(path)
+    def default_path(self) -> str:
+        return default_path(self.view)
 
-    async def _fetch(self, cursor: str | None) -> Any:
+    async def fetch(self, client: PortalClient, cursor: str | None) -> Any:
         wanted = self.wanted
         if isinstance(wanted, LedgerFilter):
-            return await self.call_portal(lambda client: client.ledger(wanted, cursor=cursor, limit=EXPORT_PAGE))
+            return await client.ledger(wanted, cursor=cursor, limit=EXPORT_PAGE)
         assert isinstance(wanted, OrderFilter)
-        return await self.call_portal(lambda client: client.orders(wanted, cursor=cursor, limit=EXPORT_PAGE))
+        return await client.orders(wanted, cursor=cursor, limit=EXPORT_PAGE)
 
-    @work(exclusive=True, group="export", exit_on_error=False)
-    async def _export(self, path: Path) -> None:
-        ledger = self.view == LEDGER
-        part = path.with_name(path.name + ".part")
-        hint = self.query_one("#form-hint", Static)
-        rows, cursor = 0, None
-        try:
-            with part.open("w", encoding="utf-8", newline="") as out:
-                await asyncio.to_thread(out.write, csv_text([], LEDGER_COLUMNS if ledger else ORDER_COLUMNS))
-                while True:
-                    page = await self._fetch(cursor)
-                    if page is None:  # the portal's reason is on the dialog; ctrl+s tries again
-                        return
-                    lines = ledger_rows(page.items) if ledger else order_rows(page.items)
-                    await asyncio.to_thread(out.write, csv_text(lines))
-                    rows += len(lines)
-                    hint.update(f"Writing … {rows:,} rows so far · escape: stop")
-                    cursor = page.next_cursor
-                    if cursor is None:
-                        break
-            await asyncio.to_thread(os.replace, part, path)
-        except OSError as error:
-            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
-            return
-        finally:  # done, failed or stopped by escape (the worker cancelled): no half file stays
-            part.unlink(missing_ok=True)
-            if self.is_mounted:
-                hint.update(self.HINT)
-        self.dismiss((str(path), rows))
+    def rows(self, items: Sequence[Any]) -> list[list[str]]:
+        return list(ledger_rows(items) if self.view == LEDGER else order_rows(items))
 
 
 class OrderScreen(ModalScreen[None]):

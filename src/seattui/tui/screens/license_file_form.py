@@ -12,7 +12,7 @@ from textual.widgets import Input, Label, Static
 
 from seattui.domain.licensing import License
 from seattui.tui.files import target_path
-from seattui.tui.screens.license_forms import FormScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.screens.license_list import LicenseText
 
 

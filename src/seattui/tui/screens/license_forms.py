@@ -10,14 +10,14 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain.billing import MAX_PO_NUMBER
 from seattui.domain.catalog import Catalog, Product, ProductKind
 from seattui.domain.discounts import MAX_COUPON_CODE
-from seattui.domain.errors import ValidationFailed, field_words
+from seattui.domain.errors import ValidationFailed
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
     BatchResult,
@@ -37,60 +37,11 @@ from seattui.tui import commands
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.screens.form import FormScreen
 from seattui.tui.screens.license_list import LicenseText
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import LICENSE_CHANGE, Refunds, license_refunds, quote_renderable, shortfall_words
-
-FORM = "form"
-
-
-class FormScreen(PortalModal[Any]):
-    """A dialog: fields, what the portal says about them, ctrl+s to go on, escape to leave."""
-
-    CSS_PATH = style("license_forms.tcss")
-    BINDINGS = commands.bindings(FORM)
-    TITLE_TEXT: ClassVar[str] = ""
-    HINT: ClassVar[str] = "ctrl+s: save · escape: cancel"
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="form"):  # scrolls where a long quote does not fit the terminal
-            yield Static(self.TITLE_TEXT, id="form-title")
-            yield from self.fields()
-            yield Problem(id="form-problem")
-            yield Static(self.HINT, id="form-hint")
-
-    def fields(self) -> ComposeResult:
-        yield from ()
-
-    def on_mount(self) -> None:
-        boxes = self.query(Input)
-        if boxes:
-            boxes.first().focus()
-
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        """enter: the next field, or on the last one, go on."""
-        boxes = list(self.query(Input))
-        if event.input in boxes and event.input is not boxes[-1]:
-            boxes[boxes.index(event.input) + 1].focus()
-        else:
-            self.action_submit()
-
-    def say(self, message: str) -> None:
-        self.query_one(Problem).say(message)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_submit(self) -> None:
-        raise NotImplementedError
-
-    def refused(self, error: ValidationFailed, names: dict[str, str]) -> None:
-        """Each field's problem, named as the dialog labels the field."""
-        parts = [f"{names.get(field) or field_words(field)}: {message}" for field, message in error.fields.items()]
-        self.say(". ".join(part.rstrip(".") for part in parts) + "." if parts else error.message)
-
 
 class EditScreen(FormScreen):
     """The customer's email and the comment of one license (free, no confirmation)."""

@@ -27,6 +27,8 @@ from seattui.domain.seat_plans import (
     RenewalChange,
     SeatAddition,
     SubscriptionSummary,
+    check_addition,
+    seats_to_add,
 )
 from seattui.domain.validation import whole_number
 from seattui.tui import commands
@@ -109,6 +111,8 @@ class SubscriptionChangeScreen(PortalModal[bool]):
                     with Vertical(id="change-size"):
                         label = {Change.CAP: "New cap, in seats", Change.SEATS: "Seats to add",
                                  Change.CONVERT: "Seats"}[self.change]
+                        if self.change is Change.SEATS and item.contract_max is not None:
+                            label += f" (at most {seats_to_add(item.size, item.contract_max):,})"
                         yield Label(label)
                         start = {Change.CAP: str(item.size), Change.SEATS: "",
                                  Change.CONVERT: str(max(item.size, item.assigned or 0))}[self.change]
@@ -152,7 +156,7 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         if self.change is Change.CANCEL:
             pressed = self.query_one("#change-when", RadioSet).pressed_button
             return pressed is not None and pressed.id == "when-now"
-        number = whole_number(self.query_one("#change-input", Input).value, 1, MAX_SEATS, "seats")
+        number = whole_number(self.query_one("#change-input", Input).value, 1, self._most_seats(), "seats")
         if self.change is Change.CAP:
             if number == self.item.size:
                 raise errors.ValidationFailed(f"The cap is {plural(number, 'seat')} already: type another.")
@@ -162,6 +166,14 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         pressed = self.query_one("#change-plan", RadioSet).pressed_button
         plan = SeatPlan.ANNUAL if pressed is not None and pressed.id == "plan-annual" else SeatPlan.FLEXIBLE
         return PlanConversion(plan=plan, seats=number)
+
+    def _most_seats(self) -> int:
+        """What the box takes: seats added stay within the contract's maximum, the portal's limit."""
+        contract_max = self.item.contract_max
+        if self.change is not Change.SEATS or contract_max is None:
+            return MAX_SEATS
+        check_addition(self.item.size, contract_max, 1)  # at its maximum already: says so
+        return seats_to_add(self.item.size, contract_max)
 
     @on(Input.Changed)
     @on(RadioSet.Changed)

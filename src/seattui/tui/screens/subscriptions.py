@@ -270,6 +270,10 @@ class SubscriptionsScreen(PortalScreen):
             self.initial_filter = words
 
     def action_new(self) -> None:
-        """The wizard, on the key under the cursor (a second plan or subscription on it), else from the start."""
+        """The wizard, on the key and product under the cursor (a second plan or subscription on it),
+        else from the start."""
         item = self.table.current
-        self.seattui.open_screen_with("assign", item.key if item is not None else None)
+        if item is None:
+            self.seattui.open_screen_with("assign", None)
+        else:
+            self.seattui.open_screen_with("assign", item.key, product_id=item.product_id)

@@ -22,7 +22,8 @@ from seattui.tui.changes import Area
 from seattui.tui.formatting import copy_key
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.problems import describe
-from seattui.tui.screens.base import PortalModal
+from seattui.tui.screens.base import PortalModal, focus_next
+from seattui.tui.screens.form import SaveCancelButtons
 from seattui.tui.styles import style
 from seattui.tui.widgets.problem import Problem
 
@@ -56,7 +57,7 @@ def _chosen_role(screen: Any) -> Role | None:
     return Role(pressed.id.removeprefix("role-")) if pressed is not None and pressed.id else None
 
 
-class _TeamForm(PortalModal[Any]):
+class _TeamForm(SaveCancelButtons, PortalModal[Any]):
     SCOPE = "team_form"
     CSS_PATH = style("team_forms.tcss")
     BINDINGS = commands.bindings(SCOPE)
@@ -66,14 +67,6 @@ class _TeamForm(PortalModal[Any]):
         with Horizontal(id="team-form-buttons"):
             yield Button(f"{save} (ctrl+s)", id="save", variant="primary")
             yield Button("Cancel (esc)", id="cancel")
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         raise NotImplementedError
@@ -284,7 +277,7 @@ def invitation_shown(made: Invitation) -> SecretShown:
                        f"when they log in. It works once, until {made.expires_at:%Y-%m-%d %H:%M} UTC.")
 
 
-class AcceptInvitation(PortalModal[Session | None]):
+class AcceptInvitation(SaveCancelButtons, PortalModal[Session | None]):
     """From the login screen: the invitation's token, the login name and password wanted."""
 
     SCOPE = "accept"
@@ -314,19 +307,8 @@ class AcceptInvitation(PortalModal[Session | None]):
 
     @on(Input.Submitted)
     def _field_done(self, event: Input.Submitted) -> None:
-        current = event.input.id or ""
-        if current != self.FIELDS[-1] and current in self.FIELDS:
-            self.query_one(f"#{self.FIELDS[self.FIELDS.index(current) + 1]}", Input).focus()
-        else:
+        if event.input.id not in self.FIELDS or not focus_next(self, list(self.FIELDS), event.input.id):
             self.action_save()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         values = {name: self.query_one(f"#{name}", Input).value for name in self.FIELDS}

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from seattui.domain.billing import PaymentMethod
 from seattui.domain.catalog import RefundPolicy
 from seattui.domain.money import format_credits
-from seattui.domain.pricing import Quote
+from seattui.domain.pricing import Quote, multiplies_out
 from seattui.domain.text import printable
 from seattui.domain.text import printable
 
@@ -92,8 +92,10 @@ def _price_lines(quote: Quote, sign: int = 1) -> Table:
     lines.add_column(justify="right", no_wrap=True, style="dim")
     lines.add_column(justify="right", no_wrap=True)
     for line in quote.lines[:MOST_LINES]:
-        # A discount or a credit is an amount, not a quantity times a price.
-        each = "" if line.quantity == 1 and line.amount < 0 else f"{line.quantity:,} × {format_credits(sign * line.unit_price)}"
+        # A discount or a credit is an amount, not a quantity times a price; a line rounded once
+        # over its days says its arithmetic in its description, never a product that is off by a cent.
+        shown = not (line.quantity == 1 and line.amount < 0) and multiplies_out(line)
+        each = f"{line.quantity:,} × {format_credits(sign * line.unit_price)}" if shown else ""
         lines.add_row(line.description, each, format_credits(sign * line.amount))
     if len(quote.lines) > MOST_LINES:
         rest = sum((line.amount for line in quote.lines[MOST_LINES:]), start=quote.cost * 0)
