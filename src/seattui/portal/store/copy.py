@@ -11,9 +11,12 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.portal.store import Store, metadata, shown_url
-from seattui.portal.store.tables import ledger_entries
+from seattui.portal.store.tables import ledger_entries, license_tally
 
 BATCH_ROWS = 2000
+# Kept by the target's own triggers as the licenses arrive; the row counts compared after the
+# copy still include it, so a tally that came out different refuses the copy.
+DERIVED = {license_tally.name}
 
 
 class CopyRefused(RuntimeError):
@@ -70,6 +73,8 @@ async def copy_database(source_url: str, target_url: str,
         # target gets all of it or, if anything fails, none.
         async with source.read() as reading, target.write() as writing:
             for table in metadata.sorted_tables:
+                if table.name in DERIVED:
+                    continue
                 order = list(table.primary_key.columns)
                 result = await reading.stream(select(table).order_by(*order))
                 copied = 0

@@ -1,0 +1,154 @@
+"""the dashboard's license figures kept by the database
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-01
+
+license_tally counts each organization's licenses by product, term, activated or not, the
+day the term's clock runs out and whether an annual contract renews; triggers on `licenses`
+keep it in the statement that inserts, changes or deletes a license (every writer, the bulk
+loaders and `db copy` included), so the dashboard reads a few thousand rows instead of
+every license (4.1 s at 1,000,000 licenses before).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0020'
+down_revision = '0019'
+branch_labels = None
+depends_on = None
+
+_Id = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+_KEY = ('org_id', 'product_id', 'term', 'activated', 'ends_on', 'renews')
+
+
+def _no_end(dialect: str) -> str:
+    return "DATE '9999-12-31'" if dialect == 'postgresql' else "'9999-12-31'"
+
+
+def _key(row: str, dialect: str) -> dict[str, str]:
+    """The tally's key of a licenses row (NEW, OLD, or the table itself), as SQL."""
+    return {
+        'org_id': f'{row}.org_id',
+        'product_id': f'{row}.product_id',
+        'term': f'{row}.term',
+        'activated': f'({row}.device_fingerprint IS NOT NULL)',
+        'ends_on': (f"COALESCE(CASE {row}.term WHEN 'trial' THEN {row}.trial_ends_on "
+                    f"WHEN 'permanent' THEN {row}.support_ends_on WHEN 'annual' THEN {row}.term_ends_on END, "
+                    f'{_no_end(dialect)})'),
+        'renews': f"(COALESCE({row}.renewal, 'same') <> 'end')",
+    }
+
+
+def _matches(row: str, dialect: str) -> str:
+    return ' AND '.join(f'{column} = {value}' for column, value in _key(row, dialect).items())
+
+
+def _key_changed() -> str:
+    # The columns the key is made of; an edit of the comment or the email runs no trigger.
+    columns = ('org_id', 'product_id', 'term', 'device_fingerprint', 'trial_ends_on', 'support_ends_on',
+               'term_ends_on', 'renewal')
+    return ' OR '.join(f'OLD.{column} IS DISTINCT FROM NEW.{column}' for column in columns)
+
+
+def _sqlite_triggers() -> list[str]:
+    def add(row: str) -> str:
+        values = ', '.join(_key(row, 'sqlite').values())
+        return (f"INSERT INTO license_tally ({', '.join(_KEY)}, licenses) VALUES ({values}, 1) "
+                f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET licenses = licenses + 1;")
+
+    def remove(row: str) -> str:
+        where = _matches(row, 'sqlite')
+        return (f'UPDATE license_tally SET licenses = licenses - 1 WHERE {where}; '
+                f'DELETE FROM license_tally WHERE {where} AND licenses = 0;')
+
+    # SQLite spells IS DISTINCT FROM as IS NOT.
+    changed = _key_changed().replace('IS DISTINCT FROM', 'IS NOT')
+    return [
+        f'CREATE TRIGGER license_tally_insert AFTER INSERT ON licenses BEGIN {add("NEW")} END',
+        f'CREATE TRIGGER license_tally_delete AFTER DELETE ON licenses BEGIN {remove("OLD")} END',
+        (f'CREATE TRIGGER license_tally_update AFTER UPDATE ON licenses WHEN {changed} '
+         f'BEGIN {remove("OLD")} {add("NEW")} END'),
+    ]
+
+
+def _postgresql_triggers() -> list[str]:
+    key_columns = ', '.join(_KEY)
+    parameters = ', '.join(f'tally_{column}' for column in _KEY)
+    where = ' AND '.join(f'{column} = tally_{column}' for column in _KEY)
+
+    def call(row: str, change: int) -> str:
+        return f"PERFORM license_tally_add({', '.join(_key(row, 'postgresql').values())}, {change});"
+
+    return [
+        f"""CREATE FUNCTION license_tally_add(tally_org_id bigint, tally_product_id varchar, tally_term varchar,
+                tally_activated boolean, tally_ends_on date, tally_renews boolean, change integer)
+            RETURNS void LANGUAGE plpgsql AS $$
+            DECLARE remaining bigint;
+            BEGIN
+                IF change > 0 THEN
+                    INSERT INTO license_tally ({key_columns}, licenses) VALUES ({parameters}, change)
+                    ON CONFLICT ({key_columns}) DO UPDATE SET licenses = license_tally.licenses + change;
+                ELSE
+                    UPDATE license_tally SET licenses = licenses + change WHERE {where} RETURNING licenses INTO remaining;
+                    IF remaining = 0 THEN
+                        DELETE FROM license_tally WHERE {where} AND licenses = 0;
+                    END IF;
+                END IF;
+            END $$""",
+        # A license that moves from one group to another locks the two tally rows in one order
+        # (the smaller key first), so two devices activating and releasing at once cannot deadlock.
+        f"""CREATE FUNCTION license_tally_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    {call('NEW', 1)}
+                ELSIF TG_OP = 'DELETE' THEN
+                    {call('OLD', -1)}
+                ELSIF ({', '.join(_key('OLD', 'postgresql').values())})
+                        < ({', '.join(_key('NEW', 'postgresql').values())}) THEN
+                    {call('OLD', -1)}
+                    {call('NEW', 1)}
+                ELSE
+                    {call('NEW', 1)}
+                    {call('OLD', -1)}
+                END IF;
+                RETURN NULL;
+            END $$""",
+        'CREATE TRIGGER license_tally_insert AFTER INSERT ON licenses FOR EACH ROW EXECUTE FUNCTION license_tally_change()',
+        'CREATE TRIGGER license_tally_delete AFTER DELETE ON licenses FOR EACH ROW EXECUTE FUNCTION license_tally_change()',
+        (f'CREATE TRIGGER license_tally_update AFTER UPDATE ON licenses FOR EACH ROW WHEN ({_key_changed()}) '
+         'EXECUTE FUNCTION license_tally_change()'),
+    ]
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    op.create_table(
+        'license_tally',
+        sa.Column('org_id', _Id, nullable=False),
+        sa.Column('product_id', sa.String(length=64), nullable=False),
+        sa.Column('term', sa.String(length=16), nullable=False),
+        sa.Column('activated', sa.Boolean(), nullable=False),
+        sa.Column('ends_on', sa.Date(), nullable=False),
+        sa.Column('renews', sa.Boolean(), nullable=False),
+        sa.Column('licenses', _Id, nullable=False),
+        sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_license_tally_org_id_organizations')),
+        sa.PrimaryKeyConstraint(*_KEY, name=op.f('pk_license_tally')),
+    )
+    key = _key('licenses', dialect)
+    op.execute(f"INSERT INTO license_tally ({', '.join(_KEY)}, licenses) "
+               f"SELECT {', '.join(key.values())}, count(*) FROM licenses GROUP BY {', '.join(key.values())}")
+    for statement in _postgresql_triggers() if dialect == 'postgresql' else _sqlite_triggers():
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for trigger in ('license_tally_insert', 'license_tally_delete', 'license_tally_update'):
+        op.execute(f'DROP TRIGGER {trigger} ON licenses' if op.get_bind().dialect.name == 'postgresql'
+                   else f'DROP TRIGGER {trigger}')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP FUNCTION license_tally_change()')
+        op.execute('DROP FUNCTION license_tally_add(bigint, varchar, varchar, boolean, date, boolean, integer)')
+    op.drop_table('license_tally')
