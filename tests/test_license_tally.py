@@ -196,3 +196,28 @@ async def test_the_dashboard_shows_the_figures_counted_from_the_licenses(harness
             .replace(hour=9)
         shown = await (await harness.login("acme-owner")).dashboard()
         assert shown_figures(shown) == await counted_figures(harness, "Acme", shown.today), days
+
+
+async def test_the_kept_key_count_equals_a_recount(harness: PortalHarness) -> None:
+    from seattui.portal.store.tables import activation_keys, key_counts
+
+    async def kept_and_counted() -> tuple[dict[int, int], dict[int, int]]:
+        async with harness.portal.store.read() as conn:
+            counted = dict((await conn.execute(select(activation_keys.c.org_id, func.count())
+                                               .group_by(activation_keys.c.org_id))).all())
+            kept = dict((await conn.execute(select(key_counts.c.org_id, key_counts.c["keys"]))).all())
+        return {org: count for org, count in kept.items() if count}, counted
+
+    async with harness.as_org("Acme") as tx:
+        made = [await keys.create(tx, NewActivationKey(name=f"key {n}")) for n in range(3)]
+        await tx.conn.execute(insert(activation_keys).values(org_id=tx.org_id, key="RAWK-0000-0000-0001", name="",
+                                                             created_at=tx.now))
+    async with harness.as_org("Globex") as tx:
+        await keys.create(tx, NewActivationKey(name="theirs"))
+    async with harness.as_org("Acme") as tx:
+        await keys.delete(tx, made[0].id)
+    kept, counted = await kept_and_counted()
+    assert kept == counted and len(counted) >= 2
+    async with harness.as_org("Acme") as tx:
+        acme = tx.org_id
+    assert (await (await harness.login("acme-owner")).dashboard()).keys == counted[acme]

@@ -19,8 +19,8 @@ from seattui.domain.seat_plans import SubscriptionStatus
 from seattui.portal.context import Tx
 from seattui.portal.services import credits
 from seattui.portal.store.tables import (
-    activation_keys,
     employees,
+    key_counts,
     license_tally,
     subscriptions,
 )
@@ -111,7 +111,7 @@ async def summary(tx: Tx) -> Dashboard:
             ).where(subscriptions.c.org_id == tx.org_id)
         )
     ).one()
-    keys = await tx.conn.scalar(select(func.count()).where(activation_keys.c.org_id == tx.org_id))
+    keys = await tx.conn.scalar(select(key_counts.c["keys"]).where(key_counts.c.org_id == tx.org_id))  # kept by triggers
     people = await tx.conn.scalar(select(func.count()).where(employees.c.org_id == tx.org_id))
     return Dashboard(
         today=today,
