@@ -10,6 +10,11 @@ keep it in the statement that inserts, changes or deletes a license (every write
 loaders and `db copy` included), so the dashboard reads a few thousand rows instead of
 every license (4.1 s at 1,000,000 licenses before). key_counts, kept by triggers on
 activation_keys, is the count of keys (100 ms for 500,000 keys before).
+
+And the `/` filter's substring search gets an index of trigrams: on SQLite an FTS5 table
+(license_trigrams, contentless, kept by triggers on license_search), on PostgreSQL a pg_trgm
+GIN index on license_search.text when the extension can be created (else the filter scans,
+as before).
 """
 
 import sqlalchemy as sa
@@ -150,6 +155,32 @@ def _key_count_triggers(dialect: str) -> list[str]:
     ]
 
 
+def _trigram_index(dialect: str) -> None:
+    if dialect == 'postgresql':
+        # pg_trgm is a trusted extension (PostgreSQL 13+): a database owner may create it. Where
+        # it may not be created, the filter keeps scanning license_search, as it did.
+        bind = op.get_bind()
+        try:
+            with bind.begin_nested():
+                bind.exec_driver_sql('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        except sa.exc.DBAPIError:
+            return
+        op.execute('CREATE INDEX ix_license_search_text_trigrams ON license_search USING gin (text gin_trgm_ops)')
+        return
+    # detail='none': the smallest index; each trigram finds candidates, and the LIKE on
+    # license_search decides (services/licenses.py).
+    op.execute("CREATE VIRTUAL TABLE license_trigrams USING fts5(text, tokenize='trigram', content='', detail='none')")
+    op.execute('INSERT INTO license_trigrams (rowid, text) SELECT license_id, text FROM license_search')
+    op.execute('CREATE TRIGGER license_trigrams_insert AFTER INSERT ON license_search BEGIN '
+               'INSERT INTO license_trigrams (rowid, text) VALUES (NEW.license_id, NEW.text); END')
+    op.execute("CREATE TRIGGER license_trigrams_delete AFTER DELETE ON license_search BEGIN "
+               "INSERT INTO license_trigrams (license_trigrams, rowid, text) VALUES ('delete', OLD.license_id, OLD.text); "
+               "END")
+    op.execute("CREATE TRIGGER license_trigrams_update AFTER UPDATE ON license_search BEGIN "
+               "INSERT INTO license_trigrams (license_trigrams, rowid, text) VALUES ('delete', OLD.license_id, OLD.text); "
+               "INSERT INTO license_trigrams (rowid, text) VALUES (NEW.license_id, NEW.text); END")
+
+
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.create_table(
@@ -179,9 +210,16 @@ def upgrade() -> None:
     op.execute('INSERT INTO key_counts (org_id, keys) SELECT org_id, count(*) FROM activation_keys GROUP BY org_id')
     for statement in _key_count_triggers(dialect):
         op.execute(statement)
+    _trigram_index(dialect)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP INDEX IF EXISTS ix_license_search_text_trigrams')
+    else:
+        for trigger in ('license_trigrams_insert', 'license_trigrams_delete', 'license_trigrams_update'):
+            op.execute(f'DROP TRIGGER {trigger}')
+        op.execute('DROP TABLE license_trigrams')
     for trigger in ('key_counts_insert', 'key_counts_delete', 'key_counts_update'):
         op.execute(f'DROP TRIGGER {trigger} ON activation_keys' if op.get_bind().dialect.name == 'postgresql'
                    else f'DROP TRIGGER {trigger}')
