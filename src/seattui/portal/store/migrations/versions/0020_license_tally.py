@@ -85,6 +85,9 @@ def _postgresql_triggers() -> list[str]:
     parameters = ', '.join(f'tally_{column}' for column in _KEY)
     where = ' AND '.join(f'{column} = tally_{column}' for column in _KEY)
 
+    tally_key = ', '.join(f't.{column}' for column in _KEY)
+    gone_key = ', '.join(_key('o', 'postgresql').values())
+
     def call(row: str, change: int) -> str:
         return f"PERFORM license_tally_add({', '.join(_key(row, 'postgresql').values())}, {change});"
 
@@ -122,8 +125,33 @@ def _postgresql_triggers() -> list[str]:
                 END IF;
                 RETURN NULL;
             END $$""",
-        'CREATE TRIGGER license_tally_insert AFTER INSERT ON licenses FOR EACH ROW EXECUTE FUNCTION license_tally_change()',
-        'CREATE TRIGGER license_tally_delete AFTER DELETE ON licenses FOR EACH ROW EXECUTE FUNCTION license_tally_change()',
+        # Inserts and deletes are counted once per statement, by group: PostgreSQL updating one
+        # row again and again in a transaction follows a longer chain of its versions each time
+        # (10,000 updates 4.6 s, 20,000 19 s), so a COPY or a batch delete must not go row by row.
+        f"""CREATE FUNCTION license_tally_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO license_tally AS t ({key_columns}, licenses)
+                    SELECT {', '.join(_key('n', 'postgresql').values())}, count(*) FROM new_rows n
+                    GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+                    ON CONFLICT ({key_columns}) DO UPDATE SET licenses = t.licenses + excluded.licenses;
+                ELSE
+                    -- The groups' rows locked in one order first, as the row trigger does.
+                    PERFORM 1 FROM license_tally t WHERE ({tally_key}) IN (SELECT {gone_key} FROM old_rows o)
+                        ORDER BY {tally_key} FOR UPDATE;
+                    UPDATE license_tally t SET licenses = t.licenses - g.licenses
+                    FROM (SELECT {gone_key}, count(*) AS licenses FROM old_rows o GROUP BY 1, 2, 3, 4, 5, 6)
+                        AS g ({key_columns}, licenses)
+                    WHERE {' AND '.join(f't.{column} = g.{column}' for column in _KEY)};
+                    DELETE FROM license_tally t
+                    WHERE t.licenses = 0 AND ({tally_key}) IN (SELECT {gone_key} FROM old_rows o);
+                END IF;
+                RETURN NULL;
+            END $$""",
+        ('CREATE TRIGGER license_tally_insert AFTER INSERT ON licenses REFERENCING NEW TABLE AS new_rows '
+         'FOR EACH STATEMENT EXECUTE FUNCTION license_tally_rows()'),
+        ('CREATE TRIGGER license_tally_delete AFTER DELETE ON licenses REFERENCING OLD TABLE AS old_rows '
+         'FOR EACH STATEMENT EXECUTE FUNCTION license_tally_rows()'),
         (f'CREATE TRIGGER license_tally_update AFTER UPDATE ON licenses FOR EACH ROW WHEN ({_key_changed()}) '
          'EXECUTE FUNCTION license_tally_change()'),
     ]
@@ -138,12 +166,28 @@ def _key_count_triggers(dialect: str) -> list[str]:
         return [
             f"""CREATE FUNCTION key_counts_change() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF TG_OP IN ('INSERT', 'UPDATE') THEN {add('NEW', 1)} END IF;
-                    IF TG_OP IN ('DELETE', 'UPDATE') THEN {add('OLD', -1)} END IF;
+                    {add('NEW', 1)}
+                    {add('OLD', -1)}
                     RETURN NULL;
                 END $$""",
-            'CREATE TRIGGER key_counts_insert AFTER INSERT ON activation_keys FOR EACH ROW EXECUTE FUNCTION key_counts_change()',
-            'CREATE TRIGGER key_counts_delete AFTER DELETE ON activation_keys FOR EACH ROW EXECUTE FUNCTION key_counts_change()',
+            # Once per statement, as license_tally's: one row updated per key would be slow.
+            """CREATE FUNCTION key_counts_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'INSERT' THEN
+                        INSERT INTO key_counts AS k (org_id, keys)
+                        SELECT org_id, count(*) FROM new_rows GROUP BY org_id ORDER BY org_id
+                        ON CONFLICT (org_id) DO UPDATE SET keys = k.keys + excluded.keys;
+                    ELSE
+                        UPDATE key_counts k SET keys = k.keys - gone.keys
+                        FROM (SELECT org_id, count(*) AS keys FROM old_rows GROUP BY org_id) gone
+                        WHERE k.org_id = gone.org_id;
+                    END IF;
+                    RETURN NULL;
+                END $$""",
+            ('CREATE TRIGGER key_counts_insert AFTER INSERT ON activation_keys REFERENCING NEW TABLE AS new_rows '
+             'FOR EACH STATEMENT EXECUTE FUNCTION key_counts_rows()'),
+            ('CREATE TRIGGER key_counts_delete AFTER DELETE ON activation_keys REFERENCING OLD TABLE AS old_rows '
+             'FOR EACH STATEMENT EXECUTE FUNCTION key_counts_rows()'),
             ('CREATE TRIGGER key_counts_update AFTER UPDATE ON activation_keys FOR EACH ROW '
              'WHEN (OLD.org_id IS DISTINCT FROM NEW.org_id) EXECUTE FUNCTION key_counts_change()'),
         ]
@@ -225,11 +269,13 @@ def downgrade() -> None:
                    else f'DROP TRIGGER {trigger}')
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP FUNCTION key_counts_change()')
+        op.execute('DROP FUNCTION key_counts_rows()')
     op.drop_table('key_counts')
     for trigger in ('license_tally_insert', 'license_tally_delete', 'license_tally_update'):
         op.execute(f'DROP TRIGGER {trigger} ON licenses' if op.get_bind().dialect.name == 'postgresql'
                    else f'DROP TRIGGER {trigger}')
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP FUNCTION license_tally_change()')
+        op.execute('DROP FUNCTION license_tally_rows()')
         op.execute('DROP FUNCTION license_tally_add(bigint, varchar, varchar, boolean, date, boolean, integer)')
     op.drop_table('license_tally')
