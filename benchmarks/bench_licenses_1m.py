@@ -154,8 +154,8 @@ async def _through_the_portal(database: str, count: int, repeats: int) -> dict[s
         keystrokes = []
         for index in range(len(TYPED)):
             typed = TYPED[: index + 1]
-            keystrokes.append(await _median_ms(lambda: client.licenses(LicenseFilter(q=typed), sort=LicenseSort.KEY,
-                                                                       limit=PAGE), repeats))
+            keystrokes.append(await _median_ms(lambda typed=typed: client.licenses(  # type: ignore[misc]
+                LicenseFilter(q=typed), sort=LicenseSort.KEY, limit=PAGE), repeats))
         results["filter"] = keystrokes
     finally:
         await client.aclose()
@@ -198,8 +198,8 @@ async def _fresh_postgres(admin: str, count: int, repeats: int) -> dict[str, flo
             from seattui.domain.licensing import LicenseFilter, LicenseSort
 
             try:
-                results[label] = await _median_ms(lambda: client.licenses(LicenseFilter(), sort=LicenseSort.KEY,
-                                                                          limit=PAGE), repeats)
+                results[label] = await _median_ms(lambda client=client: client.licenses(  # type: ignore[misc]
+                    LicenseFilter(), sort=LicenseSort.KEY, limit=PAGE), repeats)
             finally:
                 await client.aclose()
                 await connector.close()

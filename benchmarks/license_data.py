@@ -90,8 +90,12 @@ async def seed(database: str | Path, count: int = 100_000, *, analyze: bool = Tr
             # Ids given, not returned: a new database's rows can be numbered up front, and
             # inserts without RETURNING go many rows to a statement.
             key_ids = [(number, key) for number, key in enumerate(keys, start=1)]
-            await conn.execute(insert(activation_keys), [
-                {"id": number, "org_id": org.org_id, "key": key, "name": "", "created_at": NOW} for number, key in key_ids])
+            key_rows: list[dict[str, object]] = [{"id": number, "org_id": org.org_id, "key": key, "name": "",
+                                                  "created_at": NOW} for number, key in key_ids]
+            if portal.store.is_sqlite:
+                await conn.execute(insert(activation_keys), key_rows)
+            else:
+                await _copy(conn, activation_keys, key_rows)
             rows = _rows(org.org_id, key_ids, count, rng)
             for number, row in enumerate(rows, start=1):
                 row["id"] = number
