@@ -107,12 +107,14 @@ def _postgresql_triggers() -> list[str]:
                     FROM (SELECT {key_columns}, sum(change) AS change FROM ({changes}) d GROUP BY {key_columns}
                           HAVING sum(change) < 0) g
                     WHERE {same_group};
+                    -- The organizations' emptied groups: a range of the primary key (a semi-join
+                    -- on the six columns was planned as a nested loop, 3.4 s for 5,000 rows).
                     DELETE FROM license_tally t
-                    WHERE t.licenses = 0 AND ({tally_key}) IN (SELECT {key_columns} FROM ({changes}) d);"""
+                    WHERE t.org_id IN (SELECT DISTINCT org_id FROM ({changes}) d) AND t.licenses = 0;"""
 
-    moved = ' OR '.join(f'o.{column} IS DISTINCT FROM n.{column}' for column in (
-        'org_id', 'product_id', 'term', 'device_fingerprint', 'trial_ends_on', 'support_ends_on', 'term_ends_on',
-        'renewal'))
+    def group_keys(alias: str, table: str) -> str:
+        return f"SELECT {', '.join(_key(alias, 'postgresql').values())} FROM {table} {alias}"
+
     return [
         f"""CREATE FUNCTION license_tally_rows() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -120,7 +122,9 @@ def _postgresql_triggers() -> list[str]:
                 ELSIF TG_OP = 'DELETE' THEN{apply(rows('o', 'old_rows', -1))}
                 ELSE
                     -- Most updates (an email, a comment, a payment) move no license to another group.
-                    IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {moved}) THEN
+                    -- (Compared as sets, not joined: transition tables have no statistics, and a
+                    -- join of two 5,000-row ones was planned as a nested loop.)
+                    IF NOT EXISTS ({group_keys('o', 'old_rows')} EXCEPT ALL {group_keys('n', 'new_rows')}) THEN
                         RETURN NULL;
                     END IF;{apply(rows('o', 'old_rows', -1) + ' UNION ALL ' + rows('n', 'new_rows', 1))}
                 END IF;
