@@ -79,8 +79,14 @@ async def test_the_demo_database_copied_to_postgresql_reads_the_same_and_takes_w
         assert len(expected) > 100
         # Sequences were set past the copied ids: new rows get new ids, not a collision.
         keys = (await get_json(copied, "/keys", limit=500))["items"]  # type: ignore[index]
+        keys_before = (await copied.dashboard()).keys
         created = await copied.create_key("after the move")
         assert created.id > max(key["id"] for key in keys)
+        # The kept figures came across whole, and their triggers count again after the copy.
+        from test_license_tally import assert_tally_is_a_recount
+
+        assert (await copied.dashboard()).keys == keys_before + 1
+        await assert_tally_is_a_recount(copy)
         balance = await copied.balance()
         assert balance == await original.balance()
 

@@ -15,6 +15,7 @@ from seattui.domain.licensing import LicenseFilter, LicenseSort, LicenseStatus, 
 from seattui.domain.roles import OrgKind
 from seattui.portal.catalog import load_catalog
 from seattui.portal.context import Tx
+from seattui.portal.queries import licenses as licenses_module
 from seattui.portal.services import accounts, licenses
 from seattui.portal.store import Store
 from seattui.portal.store.migrate import alembic_config
@@ -84,7 +85,62 @@ async def test_every_sort_and_filter_of_the_list_uses_an_index(store: Any, sort:
         for statement, parameters in statements:
             plan = " / ".join(row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
                                                                              parameters)).all())
-            assert "TEMP B-TREE" not in plan and "SCAN licenses" not in plan, f"{plan}\n{statement}"
+            assert "SCAN licenses" not in plan, f"{plan}\n{statement}"
+            # A text filter's few matches (at most TEXT_TOTAL_CAP) are looked up by id and sorted.
+            sorted_matches = "license_search" in statement and "IN (SELECT license_search.license_id" in statement
+            assert "TEMP B-TREE" not in plan or sorted_matches, f"{plan}\n{statement}"
+
+
+async def test_a_text_filter_counts_to_its_cap_and_finds_exactly_what_holds_the_text(database_url: str) -> None:
+    store = Store(database_url)
+    await store.migrate()
+    comments = ["common note"] * 1_050 + ['rare "quoted" 50%_off'] * 30 + ["plain"] * 20
+    async with store.write() as conn:
+        orgs = [(await conn.execute(insert(organizations).values(name=name, kind="reseller", created_at=NOW)
+                                    .returning(organizations.c.id))).scalar_one() for name in ("P", "Q")]
+        for org, texts in ((orgs[0], comments), (orgs[1], ['rare "quoted" 50%_off'] * 5)):
+            key = (await conn.execute(insert(activation_keys).values(org_id=org, key=f"AAAA-BBBB-CCCC-{org:04d}",
+                                                                     created_at=NOW)
+                                      .returning(activation_keys.c.id))).scalar_one()
+            ids = (await conn.execute(insert(licenses_table).returning(licenses_table.c.id), [
+                {"org_id": org, "key_id": key, "key": f"AAAA-BBBB-CCCC-{org:04d}", "product_id": "remotedesk",
+                 "term": "permanent", "quantity": 1, "comment": comment, "created_at": NOW, "updated_at": NOW}
+                for comment in texts])).scalars().all()
+            await conn.execute(insert(license_search), [
+                {"org_id": org, "license_id": license_id, "text": licenses_module.search_text("AAAA", None, comment)}
+                for license_id, comment in zip(ids, texts, strict=True)])
+    async with store.read() as conn:
+        tx = Tx(conn=conn, actor=accounts.system_actor(orgs[0], "P", OrgKind.RESELLER), catalog=load_catalog(None),
+                now=NOW)
+
+        async def every(q: str) -> tuple[int | None, bool, list[str]]:
+            first = await licenses.list_licenses(tx, LicenseFilter(q=q), sort=LicenseSort.KEY, descending=False,
+                                                 cursor=None, limit=400)
+            rows, cursor = list(first.items), first.next_cursor
+            while cursor:
+                page = await licenses.list_licenses(tx, LicenseFilter(q=q), sort=LicenseSort.KEY, descending=False,
+                                                    cursor=cursor, limit=400)
+                rows, cursor = rows + page.items, page.next_cursor
+            return first.total, first.total_at_least, [row.comment for row in rows]
+
+        total, at_least, found = await every("Common")
+        assert (total, at_least, len(found), set(found)) == (1_000, True, 1_050, {"common note"})
+        total, at_least, found = await every('"QUOTED" 50%_')  # quotes, % and _ are text, not syntax
+        assert (total, at_least, found) == (30, False, ['rare "quoted" 50%_off'] * 30)
+        assert (await every("o"))[:2] == (1_000, True)
+        assert await every("zzzz") == (0, False, [])
+        assert await every("50%x") == (0, False, [])
+    async with store.write() as conn:
+        # The trigram index follows license_search's changes.
+        await conn.execute(license_search.update().where(license_search.c.text.like("%quoted%"),
+                                                         license_search.c.org_id == orgs[0])
+                           .values(text="aaaa  changed"))
+    async with store.read() as conn:
+        tx = Tx(conn=conn, actor=accounts.system_actor(orgs[0], "P", OrgKind.RESELLER), catalog=load_catalog(None),
+                now=NOW)
+        assert await every("quoted") == (0, False, [])
+        assert (await every("changed"))[:2] == (30, False)
+    await store.dispose()
 
 
 async def test_the_list_page_written_from_rows_is_the_models_json(database_url: str) -> None:

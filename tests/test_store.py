@@ -16,7 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from seattui.portal.store import DatabaseUrlError, Store, database_url
 from seattui.portal.store.migrate import alembic_config
-from seattui.portal.store.tables import ledger_entries, metadata, organizations
+from seattui.portal.store.tables import TRIGRAM_INDEX_NAMES, ledger_entries, metadata, organizations
+
+
+def _declared(name: str | None, kind: str, parent: object) -> bool:
+    # The filter's trigram index is the database's own kind of object (an FTS5 table, a GIN
+    # index), made by its migration and not declared as a table.
+    return name not in TRIGRAM_INDEX_NAMES
 
 
 async def test_migrations_match_the_declared_tables(database_url: str) -> None:
@@ -24,7 +30,7 @@ async def test_migrations_match_the_declared_tables(database_url: str) -> None:
     await store.migrate()  # already at head: a no-op that must not fail
     async with store.read() as conn:
         differences = await conn.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"include_name": _declared}), metadata)
         )
     await store.dispose()
     assert differences == []

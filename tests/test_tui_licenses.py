@@ -340,3 +340,41 @@ async def test_the_detail_panel_wraps_everything_at_80_columns(harness: PortalHa
         for part in ("MailGuard Advanced, 5 mailboxes, permanent", "it@contoso.example", "renewal due in spring",
                      "support until", "fingerprint fp-reception-pc-0001", "activated"):
             assert part in " ".join(panel.split()), part
+
+
+async def test_a_filter_past_the_portals_count_cap_says_so(harness: PortalHarness) -> None:
+    from sqlalchemy import insert
+
+    from seattui.portal.queries.licenses import search_text
+    from seattui.portal.services.licenses import TEXT_TOTAL_CAP
+    from seattui.portal.store.tables import license_search, licenses as licenses_table
+
+    only = await a_license(harness, quantity=1, comment="the only one")
+    async with harness.as_org("Acme") as tx:
+        # Written in bulk, as a large organization's import would: more matches than the portal counts.
+        key_id = await _key_id(tx, only.key)
+        rows = [{"org_id": tx.org_id, "key_id": key_id, "key": only.key,
+                 "product_id": "remotedesk", "edition_id": "standard", "term": "permanent", "quantity": 1,
+                 "comment": f"bulk row {n}", "created_at": tx.now, "updated_at": tx.now}
+                for n in range(TEXT_TOTAL_CAP + 5)]
+        ids = (await tx.conn.execute(insert(licenses_table).returning(licenses_table.c.id), rows)).scalars().all()
+        await tx.conn.execute(insert(license_search), [
+            {"org_id": tx.org_id, "license_id": license_id, "text": search_text(only.key, None, row["comment"])}
+            for license_id, row in zip(ids, rows, strict=True)])
+    app = await app_for(harness, "acme-viewer")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list(pilot, "licenses", LicensesScreen)
+        await pilot.press("slash")
+        await type_text(pilot, "bulk")
+        await until_text(pilot, "Licenses · 1,000+ licenses")
+        await type_text(pilot, " row 17")
+        await until_text(pilot, "Licenses · 11 licenses")  # 17 and 170–179: counted exactly
+        assert screen.filter.q == "bulk row 17"
+
+
+async def _key_id(tx: Any, key: str) -> int:
+    from sqlalchemy import select
+
+    from seattui.portal.store.tables import activation_keys
+
+    return (await tx.conn.execute(select(activation_keys.c.id).where(activation_keys.c.key == key))).scalar_one()

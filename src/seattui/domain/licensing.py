@@ -299,9 +299,12 @@ class LicenseFilter(DomainModel):
 
 
 class LicensePage(Page[License]):
-    """A page of licenses and the portal's date their statuses are as of."""
+    """A page of licenses and the portal's date their statuses are as of. `total_at_least`:
+    the text filter's matches were counted only up to `total` and there are more (a list
+    shows "1,000+"), so a keystroke never counts a million rows."""
 
     today: date
+    total_at_least: bool = False
 
 
 class LicenseFacets(DomainModel):

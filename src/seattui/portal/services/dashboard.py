@@ -14,14 +14,14 @@ from seattui.domain.dashboard import (
     ProductFigures,
     SubscriptionFigures,
 )
-from seattui.domain.licensing import Renewal, Term
+from seattui.domain.licensing import Term
 from seattui.domain.seat_plans import SubscriptionStatus
 from seattui.portal.context import Tx
 from seattui.portal.services import credits
 from seattui.portal.store.tables import (
-    activation_keys,
     employees,
-    licenses,
+    key_counts,
+    license_tally,
     subscriptions,
 )
 
@@ -36,22 +36,30 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
+def _sum(condition: ColumnElement[bool], count: ColumnElement[int]) -> ColumnElement[int]:
+    return func.sum(case((condition, count), else_=0))
+
+
 async def summary(tx: Tx) -> Dashboard:
     today = tx.today
-    org = licenses.c.org_id == tx.org_id
-    trial = licenses.c.term == Term.TRIAL.value
-    permanent = licenses.c.term == Term.PERMANENT.value
+    # The license figures come from license_tally (kept by the database's triggers on every
+    # change of a license): a few thousand groups, not a scan of every license.
+    tally = license_tally.c
+    org = tally.org_id == tx.org_id
+    count = tally.licenses
+    trial = tally.term == Term.TRIAL.value
+    permanent = tally.term == Term.PERMANENT.value
     rows = (
         await tx.conn.execute(
             select(
-                licenses.c.product_id,
-                _count(trial).label("trials"),
-                _count(permanent).label("permanent"),
-                _count(licenses.c.term.in_([Term.ANNUAL.value, Term.FLEXIBLE.value])).label("seat_plans"),
-                _count(licenses.c.device_fingerprint.is_not(None)).label("activated"),
+                tally.product_id,
+                _sum(trial, count).label("trials"),
+                _sum(permanent, count).label("permanent"),
+                _sum(tally.term.in_([Term.ANNUAL.value, Term.FLEXIBLE.value]), count).label("seat_plans"),
+                _sum(tally.activated.is_(True), count).label("activated"),
             )
             .where(org)
-            .group_by(licenses.c.product_id)
+            .group_by(tally.product_id)
         )
     ).all()
     by_product = []
@@ -62,24 +70,27 @@ async def summary(tx: Tx) -> Dashboard:
                 product_id=row.product_id,
                 product_name=product.name if product else row.product_id,
                 unit=product.unit.value if product else "",
-                trials=row.trials or 0,
-                permanent=row.permanent or 0,
-                seat_plans=row.seat_plans or 0,
-                activated=row.activated or 0,
+                trials=int(row.trials or 0),
+                permanent=int(row.permanent or 0),
+                seat_plans=int(row.seat_plans or 0),
+                activated=int(row.activated or 0),
             )
         )
     by_product.sort(key=lambda figures: figures.product_name)
 
+    soon = today + timedelta(days=RENEWING_DAYS)
     attention = (
         await tx.conn.execute(
             select(
-                func.count().label("licenses"),
-                _count(and_(trial, licenses.c.trial_ends_on >= today,
-                            licenses.c.trial_ends_on <= today + timedelta(days=TRIALS_ENDING_DAYS))).label("trials_ending"),
-                _count(and_(trial, licenses.c.trial_ends_on < today)).label("trials_ended"),
-                _count(and_(permanent, licenses.c.support_ends_on < today)).label("support_ended"),
-                _count(and_(permanent, licenses.c.support_ends_on >= today,
-                            licenses.c.support_ends_on <= today + timedelta(days=SUPPORT_ENDING_DAYS))).label("support_ending"),
+                func.sum(count).label("licenses"),
+                _sum(and_(trial, tally.ends_on.between(today, today + timedelta(days=TRIALS_ENDING_DAYS))),
+                     count).label("trials_ending"),
+                _sum(and_(trial, tally.ends_on < today), count).label("trials_ended"),
+                _sum(and_(permanent, tally.ends_on < today), count).label("support_ended"),
+                _sum(and_(permanent, tally.ends_on.between(today, today + timedelta(days=SUPPORT_ENDING_DAYS))),
+                     count).label("support_ending"),
+                _sum(and_(tally.term == Term.ANNUAL.value, tally.renews.is_(True), tally.ends_on.between(today, soon)),
+                     count).label("annual_renewals"),
             ).where(org)
         )
     ).one()
@@ -90,7 +101,6 @@ async def summary(tx: Tx) -> Dashboard:
             .group_by(subscriptions.c.product_id)
         )
     ).all()
-    soon = today + timedelta(days=RENEWING_DAYS)
     channel_renewals = (
         await tx.conn.execute(
             select(
@@ -101,24 +111,19 @@ async def summary(tx: Tx) -> Dashboard:
             ).where(subscriptions.c.org_id == tx.org_id)
         )
     ).one()
-    annual_renewals = await tx.conn.scalar(
-        select(func.count()).where(
-            org, licenses.c.term == Term.ANNUAL.value,
-            func.coalesce(licenses.c.renewal, Renewal.SAME.value) != Renewal.END.value,
-            licenses.c.term_ends_on >= today, licenses.c.term_ends_on <= soon))
-    keys = await tx.conn.scalar(select(func.count()).where(activation_keys.c.org_id == tx.org_id))
+    keys = await tx.conn.scalar(select(key_counts.c["keys"]).where(key_counts.c.org_id == tx.org_id))  # kept by triggers
     people = await tx.conn.scalar(select(func.count()).where(employees.c.org_id == tx.org_id))
     return Dashboard(
         today=today,
         balance=await credits.balance(tx),
         recent_ledger=(await credits.ledger(tx, cursor=None, limit=6)).items,
         keys=keys or 0,
-        licenses=attention.licenses or 0,
+        licenses=int(attention.licenses or 0),
         by_product=by_product,
-        trials_ending=attention.trials_ending or 0,
-        trials_ended=attention.trials_ended or 0,
-        support_ended=attention.support_ended or 0,
-        support_ending=attention.support_ending or 0,
+        trials_ending=int(attention.trials_ending or 0),
+        trials_ended=int(attention.trials_ended or 0),
+        support_ended=int(attention.support_ended or 0),
+        support_ending=int(attention.support_ending or 0),
         subscriptions=[
             SubscriptionFigures(
                 product_id=row.product_id,
@@ -129,6 +134,6 @@ async def summary(tx: Tx) -> Dashboard:
             for row in subscription_rows
         ],
         employees=people or 0,
-        renewing=(channel_renewals.renewing or 0) + (annual_renewals or 0),
+        renewing=(channel_renewals.renewing or 0) + int(attention.annual_renewals or 0),
         suspended=channel_renewals.suspended or 0,
     )

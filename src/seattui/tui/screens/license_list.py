@@ -196,6 +196,7 @@ class LicenseListScreen(PortalScreen):
         self._asked: tuple[LicenseFilter, tuple[LicenseSort, bool]] = (self.filter, self.sort)  # the request out
         self._composed = False
         self.detail_id: int | None = None  # the license the detail panel shows
+        self.total_at_least = False  # the list's total is a lower bound (LicensePage.total_at_least)
 
     # -- what subclasses give ---------------------------------------------------------------
 
@@ -271,6 +272,7 @@ class LicenseListScreen(PortalScreen):
             self.text.today = page.today
             self.table.redraw()
         if message.first:
+            self.total_at_least = page.total_at_least
             self._show_summary()
 
     @work(exclusive=True, group="catalog", exit_on_error=False)
@@ -369,7 +371,8 @@ class LicenseListScreen(PortalScreen):
         table = self.table
         parts = [self.caption()]
         if table.total is not None:
-            parts.append(plural(table.total, "license"))
+            # The portal counts a text filter's matches only up to a cap: "1,000+ licenses".
+            parts.append(f"{table.total:,}+ licenses" if self.total_at_least else plural(table.total, "license"))
         if table.marked:
             parts.append(f"{len(table.marked):,} marked")
         self.query_one("#list-summary", Static).update(" · ".join(parts))
