@@ -91,6 +91,6 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
         changes,
     )
     await billing.place(tx, settlement, OrderKind.SUPPORT, charges, ledger, extension)
-    after = await credits.balance_of(tx.conn, tx.org_id)
+    after = await credits.paying_balance(tx)
     await audit.record_many(tx, audits)
     return BatchResult(batch_id=tx.batch_id or "", count=len(priced), amount=charged, balance_after=after)
