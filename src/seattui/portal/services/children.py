@@ -188,9 +188,10 @@ async def move_license(tx: Tx, child_id: int, move: LicenseMove) -> LicenseMoved
         .union_all(select(subscriptions.c.id).where(subscriptions.c.key_id == found.key_id))
     )).scalars().all()
     if others:
+        some = "s" if len(others) != 1 else ""
         raise Conflict(
-            f"Activation key {found.key} holds {len(others)} more license{'s' if len(others) != 1 else ''} or "
-            "subscriptions: a key moves whole with its one license, so this one cannot move alone.",
+            f"Activation key {found.key} holds {len(others)} other license{some} or subscription{some}: a key "
+            f"moves with its license only when it holds nothing else, so license {license_id} cannot move alone.",
             {"license_id": "key shared"})
     await tx.conn.execute(update(activation_keys).where(activation_keys.c.id == found.key_id)
                           .values(org_id=row.id))
