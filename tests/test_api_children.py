@@ -276,3 +276,27 @@ async def test_two_children_buying_at_once_never_take_the_parents_credits_below_
         audited = await conn.scalar(select(func.count()).select_from(audit_entries)
                                     .where(audit_entries.c.action == "license.create"))
         assert audited == 1
+
+
+async def test_the_billing_run_bills_a_childs_seat_days_to_the_parent(harness: PortalHarness) -> None:
+    from datetime import UTC, date, datetime
+
+    from seattui.domain.billing import OrderKind
+    from seattui.portal.billing_run import run_billing
+
+    harness.clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    _, member = await a_child(harness)
+    key = (await member.create_key("seats")).key
+    plan = await member.create_license(LicenseOrder(key=key, product_id="workspace", term=Term.FLEXIBLE, quantity=5))
+    people = [await member.add_employee(EmployeeFields(name=f"Person {n}", email=f"p{n}@contoso.example"))
+              for n in range(2)]
+    await member.assign_seats([person.id for person in people], "workspace")
+    owner = await harness.login("acme-owner")
+    before = (await owner.balance()).balance
+    harness.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await run_billing(harness.portal.store, date(2026, 12, 1), harness.clock, catalog=harness.portal.catalog)
+    [seats] = [order for order in (await owner.orders()).items if order.kind is OrderKind.SEATS]
+    assert seats.reference_name == "Contoso" and seats.lines[0].object_id == plan.id
+    assert seats.lines[0].quantity == 20  # two seats, ten nights each
+    assert (await owner.balance()).balance == before - seats.total
+    assert (await member.orders()).items == []
