@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from seattui.portal.store.tables import invitations, organizations
-from seattui.tui.screens.children import ChildForm, ChildrenScreen, ChildUsageScreen
+from seattui.tui.screens.children import ChildForm, ChildInviteForm, ChildrenScreen, ChildUsageScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.dashboard import DashboardScreen
 from seattui.tui.screens.licenses import LicensesScreen
@@ -38,7 +38,8 @@ async def test_a_new_child_with_its_first_members_invitation_then_its_usage(harn
     owner = await harness.login("acme-owner")
     await owner.create_child("Fabrikam")
     app = make_app(harness, token=owner.token)
-    async with app.run_test(size=SIZE) as pilot:
+    messages: list[Any] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await on_dashboard(pilot)
         await pilot.press("g", "r")
         screen: ChildrenScreen = await until_screen(pilot, ChildrenScreen)
@@ -52,17 +53,25 @@ async def test_a_new_child_with_its_first_members_invitation_then_its_usage(harn
         await until(pilot, lambda: [child.name for child in screen.table.rows] == ["Contoso", "Fabrikam"],
                     what="the new child listed")
         await until_text(pilot, "2 child accounts")
+        await pilot.press("home")  # the cursor stayed on Fabrikam's row: up to Contoso
+        await until(pilot, lambda: screen.current is not None and screen.current.name == "Contoso", what="Contoso")
         await pilot.press("enter")
         await until_screen(pilot, ChildUsageScreen)
         await until_text(pilot, "Seats assigned")
         assert "paid by you" in screen_text(app)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="back on the list")
+        await pilot.press("m")  # an invitation into the child under the cursor: Contoso
+        await until_screen(pilot, ChildInviteForm)
+        await type_text(pilot, "ops@contoso.example")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Invited ops@contoso.example to Contoso as owner." in toasts(messages),
+                    what="the invitation sent")
     async with harness.portal.store.read() as conn:
         contoso = await conn.scalar(select(organizations.c.id).where(organizations.c.name == "Contoso"))
         mailed = (await conn.execute(select(invitations.c.email, invitations.c.role)
-                                     .where(invitations.c.org_id == contoso))).all()
-    assert [tuple(row) for row in mailed] == [("it@contoso.example", "owner")]
+                                     .where(invitations.c.org_id == contoso).order_by(invitations.c.id))).all()
+    assert [tuple(row) for row in mailed] == [("it@contoso.example", "owner"), ("ops@contoso.example", "owner")]
 
 
 async def test_a_license_is_reassigned_to_a_child_from_the_licenses_screen(harness: PortalHarness) -> None:

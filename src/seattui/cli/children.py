@@ -135,16 +135,19 @@ def add_commands(commands: Any, db_help: str) -> None:
     invite.add_argument("email")
     invite.add_argument("--role", required=True, choices=ROLES)
     invite.set_defaults(handler=cmd_child_invite)
-    for name, handler, what in (
+    for name, handler, what, help_text in (
         ("move-license", cmd_child_move_license,
-         "Move one of your licenses, with its activation key, into a child. Refused while it is activated on a "
-         "device (deactivate it first) or while its key holds other licenses or subscriptions."),
+         ("Move one of your licenses, with its activation key, into a child. Refused while it is activated on a "
+          "device (deactivate it first) or while its key holds other licenses or subscriptions."),
+         "move a license, with its activation key, into a child"),
         ("move-seats", cmd_child_move_seats,
-         "Move a seat plan (its seats bought, flexible or annual) into a child, with its activation key, for the "
-         "child's employees. Refused while any of its seats is assigned to your employees (unassign them first)."),
+         ("Move a seat plan (its seats bought, flexible or annual) into a child, with its activation key, for the "
+          "child's employees. Refused while any of its seats is assigned to your employees (unassign them first)."),
+         "move a seat plan into a child"),
     ):
-        move = child_commands.add_parser(name, help=what.split(",")[0].split(" (")[0].lower(), description=what)
-        move.add_argument("license_id", metavar="PLAN_ID" if name == "move-seats" else "LICENSE_ID", type=_license_id)
+        move = child_commands.add_parser(name, help=help_text, description=what)
+        move.add_argument("license_id", metavar="PLAN_ID" if name == "move-seats" else "LICENSE_ID", type=_license_id,
+                          help="the seat plan's license id" if name == "move-seats" else "the license's id")
         move.add_argument("--to", required=True, metavar="CHILD", help="the child's id or name")
         move.add_argument("--json", action="store_true", help='print {"license_id", "child_id", "child", "key"}')
         move.set_defaults(handler=handler)

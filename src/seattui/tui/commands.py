@@ -405,7 +405,7 @@ COMMANDS: tuple[Command, ...] = (
     # -- child accounts -----------------------------------------------------------------------
     Command("children.new", "New", "new", key="n", scope="children", needs=Permission.MANAGE_CHILDREN,
             help="Create a child account, and invite its first member (as owner) if an email is given"),
-    Command("children.invite", "Invite", "invite", key="m", scope="children", needs=Permission.MANAGE_CHILDREN,
+    Command("children.invite", "Invite", "mail_invitation", key="m", scope="children", needs=Permission.MANAGE_CHILDREN,
             help="Mail an invitation into the child account under the cursor, with a role"),
     Command("children.refresh", "Refresh", "refresh", key="ctrl+r", scope="children", show=False,
             help="Read the child accounts and their usage again"),

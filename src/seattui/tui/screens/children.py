@@ -133,7 +133,7 @@ class ChildrenScreen(PortalScreen):
         self.app.push_screen(ChildUsageScreen(message.row))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "invite" and self.current is None:
+        if action == "mail_invitation" and self.current is None:
             return False
         return super().check_action(action, parameters)
 
@@ -155,7 +155,7 @@ class ChildrenScreen(PortalScreen):
 
         self.app.push_screen(ChildForm(), created)
 
-    def action_invite(self) -> None:
+    def action_mail_invitation(self) -> None:
         child = self.current
         if child is None:
             return
