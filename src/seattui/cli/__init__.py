@@ -48,13 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=cmd_app, command_line=parser)  # command_line: for `seattui completion`
     # The areas are imported here, not at the top: opening the app never builds their parsers.
     from seattui.cli import (
-        audit, billing, customers, discounts, license_files, operations, reads, seats, session, subscriptions, team,
+        audit, billing, children, customers, discounts, license_files, operations, reads, seats, session,
+        subscriptions, team,
     )
 
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     db_help = "a SQLAlchemy URL (sqlite:///PATH, postgresql://USER@HOST/DB) or a SQLite file path"
 
-    for area in (operations, session, seats, license_files, billing, discounts, customers, reads, team, subscriptions, audit):
+    for area in (operations, session, seats, license_files, billing, discounts, customers, reads, team, subscriptions, audit,
+                 children):
         area.add_commands(commands, db_help)
     _profile_after_the_command(parser)
     return parser

@@ -20,6 +20,7 @@ from seattui.domain.billing import (
     BillingContact, BillingContactChange, Invoice, InvoiceEmail, InvoiceMailed, InvoiceSort, Order, OrderFilter,
 )
 from seattui.domain.catalog import Catalog
+from seattui.domain.children import Child, LicenseMove, LicenseMoved, NewChild
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
 from seattui.domain.customers import (
     Customer,
@@ -807,6 +808,36 @@ class PortalClient:
 
     async def revoke_api_token(self, token_id: int) -> None:
         await self._send("DELETE", f"/tokens/{token_id}", None)
+
+    # -- child accounts ----------------------------------------------------------------------
+
+    async def children(self) -> list[Child]:
+        """The organization's child accounts by name, with their usage."""
+        return _parse_list(Child, await self.request("GET", f"{API}/children"))
+
+    async def child(self, child_id: int) -> Child:
+        return await self._get(f"/children/{child_id}", Child)
+
+    async def create_child(self, name: str, *, idempotency_key: str | None = None) -> Child:
+        created: Child = await self._send("POST", "/children", Child, build(NewChild, name=name),
+                                          idempotency_key=idempotency_key)
+        return created
+
+    async def invite_to_child(self, child_id: int, email: str, role: str, *,
+                              idempotency_key: str | None = None) -> Invitation:
+        """Mail an invitation into the child; the answer holds its token (only this once)."""
+        invitation: Invitation = await self._send(
+            "POST", f"/children/{child_id}/invitations", Invitation, build(NewInvitation, email=email, role=role),
+            idempotency_key=idempotency_key)
+        return invitation
+
+    async def move_license_to_child(self, child_id: int, license_id: int, *,
+                                    idempotency_key: str | None = None) -> LicenseMoved:
+        """Move a license or seat plan, with its activation key, into the child."""
+        moved: LicenseMoved = await self._send(
+            "POST", f"/children/{child_id}/licenses", LicenseMoved, build(LicenseMove, license_id=license_id),
+            idempotency_key=idempotency_key)
+        return moved
 
     # -- audit -------------------------------------------------------------------------------
 

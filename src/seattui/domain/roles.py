@@ -9,6 +9,9 @@ from enum import StrEnum
 class OrgKind(StrEnum):
     VENDOR = "vendor"
     RESELLER = "reseller"
+    # A reseller's own customer organization, one level under it: it manages its own people
+    # and seats; its parent pays for its orders (README "Child accounts").
+    CHILD = "child"
 
 
 class Role(StrEnum):
@@ -29,6 +32,7 @@ class Permission(StrEnum):
     RELEASE_DEVICES = "release_devices"  # force a license's deactivation from its device
     GRANT_CREDITS = "grant_credits"  # the vendor's, to its resellers
     MANAGE_BILLING = "manage_billing"  # the billing address, and emailing invoices
+    MANAGE_CHILDREN = "manage_children"  # a reseller's child accounts: create, invite, move licenses in
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,4 +72,6 @@ def permissions_for(role: Role, org_kind: OrgKind) -> frozenset[Permission]:
     granted = ROLE_PERMISSIONS[role]
     if org_kind is OrgKind.VENDOR and role in (Role.OWNER, Role.ADMIN):
         granted = granted | {Permission.GRANT_CREDITS}
+    if org_kind is OrgKind.RESELLER and role in (Role.OWNER, Role.ADMIN):
+        granted = granted | {Permission.MANAGE_CHILDREN}
     return granted

@@ -23,6 +23,7 @@ from seattui.portal.routes import (
     activation,
     audit,
     catalog,
+    children,
     credits,
     customers,
     dashboard,
@@ -119,7 +120,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        larger={f"{API_PREFIX}/seat-batches": settings.max_batch_body_bytes})
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,
-                   activation, employees, seats, audit, license_files, orders, invoices, customers, team):
+                   activation, employees, seats, audit, license_files, orders, invoices, customers, team,
+                   children):
         app.include_router(module.router, prefix=API_PREFIX)
     app.state.metrics = _install_metrics(app, portal) if settings.metrics else None
     # Outermost, so the access line and the metrics see every answer, refusals included.

@@ -56,6 +56,9 @@ class Tx:
     catalog: Catalog
     now: datetime
     batch_id: str | None = field(default=None)
+    # The same transaction as the organization that pays (a child account's parent), once
+    # queries/organizations.payer() has looked it up.
+    payer: Tx | None = field(default=None, repr=False)
 
     @property
     def org_id(self) -> int:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from seattui.domain.accounts import Credentials, NewOrganization
 from seattui.domain.billing import BillingContactChange, InvoiceEmail
+from seattui.domain.children import LicenseMove, NewChild
 from seattui.domain.credits import CreditGrant
 from seattui.domain.customers import CustomerDetails, CustomerMailChange, NewCustomer
 from seattui.domain.licensing import (
@@ -162,6 +163,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/invoices/{reference}/payment"): Operation("payInvoice", _PAID, change=True),
     ("get", "/invoices/{reference}/pdf"): Operation("getInvoicePdf", _READ_ONE),
     ("post", "/invoices/{reference}/email"): Operation("emailInvoice", _CHANGE, change=True),
+    ("get", "/children"): Operation("listChildren", _READ),
+    ("post", "/children"): Operation("createChild", (401, 403, 409), change=True),
+    ("get", "/children/{child_id}"): Operation("getChild", _READ_ONE),
+    ("post", "/children/{child_id}/invitations"): Operation("inviteToChild", _CHANGE, change=True),
+    ("post", "/children/{child_id}/licenses"): Operation("moveLicenseToChild", _CHANGE, change=True),
     ("get", "/organization/billing"): Operation("getBillingContact", _READ),
     ("put", "/organization/billing"): Operation("setBillingContact", (401, 403, 409), change=True),
 }
@@ -240,6 +246,8 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     NewInvitation: {"email": "bob@northwind.example", "role": "operator"},
     InvitationAcceptance: {"token": "the token from the invitation mail", "login": "bob",
                            "password": "correct horse battery staple", "display_name": "Bob Ng"},
+    NewChild: {"name": "Contoso Ltd"},
+    LicenseMove: {"license_id": 42},
     NewApiToken: {"name": "ci-deploy", "role": "viewer", "expires_in_days": 90},
     DeviceFileText: {"request": "-----BEGIN SEATTUI ACTIVATION REQUEST-----\n…\n"},
     LicenseFileText: {"file": "-----BEGIN SEATTUI LICENSE FILE-----\n…\n"},

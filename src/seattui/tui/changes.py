@@ -24,6 +24,7 @@ class Area(StrEnum):
     CUSTOMERS = "customers"  # customers, what they hold and spent
     INVOICES = "invoices"  # invoices: the month's draft grows with every order on monthly terms
     TEAM = "team"  # members, invitations and API tokens
+    CHILDREN = "children"  # child accounts, their members and usage
 
 
 # What each kind of change touches, so call sites name the change, not a list to keep in sync.
@@ -32,3 +33,5 @@ PURCHASE = frozenset({Area.CREDITS, Area.ORDERS, Area.KEYS, Area.LICENSES, Area.
 INVOICE_PAYMENT = frozenset({Area.CREDITS, Area.ORDERS, Area.INVOICES})
 LICENSE_EDIT = frozenset({Area.KEYS, Area.LICENSES, Area.CUSTOMERS})
 SEAT_MOVES = frozenset({Area.EMPLOYEES, Area.BATCHES, Area.SUBSCRIPTIONS})
+# A license (or seat plan) moved into a child account leaves the parent's lists.
+TO_CHILD = frozenset({Area.KEYS, Area.LICENSES, Area.SUBSCRIPTIONS, Area.CUSTOMERS, Area.CHILDREN})

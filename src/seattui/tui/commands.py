@@ -88,6 +88,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "invoices", "InvoicesScreen"),
     ScreenEntry("subscriptions", "u", "Subscriptions", "Every seat plan and channel subscription: cap, seats, "
                 "renewal, channels, cancel", "subscriptions", "SubscriptionsScreen"),
+    ScreenEntry("children", "r", "Child accounts", "A reseller's own customer organizations: usage, create, "
+                "invite their members", "children", "ChildrenScreen", needs=Permission.MANAGE_CHILDREN),
     ScreenEntry("members", "m", "Members", "The team: members and roles, invitations, API tokens",
                 "members", "MembersScreen", needs=Permission.MANAGE_MEMBERS),
     ScreenEntry("audit", "h", "Audit log", "Every change: who, what, when, the object and the batch; "
@@ -238,6 +240,9 @@ COMMANDS: tuple[Command, ...] = (
             help="Write the signed license file of the license under the cursor (asks where; a machine file too)"),
     Command("licenses.offline", "Offline activation", "offline_activate", key="A", scope="licenses", show=False,
             needs=Permission.ASSIGN, help="Activate a machine that cannot reach the portal from its request file"),
+    Command("licenses.to_child", "To a child", "move_to_child", key="r", scope="licenses",
+            needs=Permission.MANAGE_CHILDREN, show=False,
+            help="Reassign the license under the cursor, with its key, to one of your child accounts"),
     Command("licenses.refresh", "Refresh", "refresh", key="ctrl+r", scope="licenses", show=False,
             help="Read the list again from the portal"),
     Command("licenses.back", "Back", "back", key="escape", scope="licenses", show=False,
@@ -404,6 +409,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("accept.save", "Join", "save", key="ctrl+s", scope="accept",
             help="Join the organization with this invitation and log in"),
     Command("accept.cancel", "Cancel", "dismiss", args=(None,), key="escape", scope="accept"),
+    # -- child accounts -----------------------------------------------------------------------
+    Command("children.new", "New", "new", key="n", scope="children", needs=Permission.MANAGE_CHILDREN,
+            help="Create a child account, and invite its first member (as owner) if an email is given"),
+    Command("children.invite", "Invite", "mail_invitation", key="m", scope="children", needs=Permission.MANAGE_CHILDREN,
+            help="Mail an invitation into the child account under the cursor, with a role"),
+    Command("children.refresh", "Refresh", "refresh", key="ctrl+r", scope="children", show=False,
+            help="Read the child accounts and their usage again"),
+    Command("children.back", "Back", "back", key="escape", scope="children", show=False,
+            help="Back to the dashboard"),
+    Command("child.refresh", "Refresh", "refresh", key="ctrl+r", scope="child", show=False,
+            help="Read the child's usage again"),
+    Command("child.close", "Back", "close", key="escape", scope="child", help="Back to the child accounts"),
     # -- the audit log ------------------------------------------------------------------------
     Command("audit.filter", "Filter", "filter", key="slash", key_display="/", scope="audit", priority=True,
             help="Filter as you type: user:LOGIN kind:AREA[.ACTION] object:KIND[#ID] since:DAY until:DAY"),

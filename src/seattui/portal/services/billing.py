@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.billing import (
     DEFAULT_GRACE_DAYS,
+    MAX_REFERENCE_NAME,
     BillingContact,
     BillingContactChange,
     BillingTerms,
@@ -68,6 +69,7 @@ from seattui.portal.invoice_pdf import render_invoice_pdf
 from seattui.portal.paging import along_the_sort, containing, id_cursor_page, keyset_page, on_days
 from seattui.portal.queries import discounts
 from seattui.portal.queries.licenses import ever_activated
+from seattui.portal.queries.organizations import paid_for, payer
 from seattui.portal.services import audit, credits, outbox
 from seattui.portal.store.tables import (
     billing_claims,
@@ -94,6 +96,11 @@ async def terms_of(conn: AsyncConnection, org_id: int) -> BillingTerms:
         return BillingTerms()
     return BillingTerms(terms=PaymentTerms(row.terms), credit_limit=from_hundredths(row.credit_limit),
                         due_days=row.due_days, grace_days=row.grace_days)
+
+
+async def paying_terms(tx: Tx) -> BillingTerms:
+    """The terms the organization's orders are paid on: a child account's parent's."""
+    return await terms_of(tx.conn, (await payer(tx)).org_id)
 
 
 async def set_terms(tx: Tx, terms: BillingTerms) -> BillingTerms:
@@ -133,12 +140,21 @@ async def unpaid_total(conn: AsyncConnection, org_id: int) -> Decimal:
 # -- quoting and paying for an order ---------------------------------------------------------
 
 async def _payment(tx: Tx, balance: Decimal, cost: Decimal, purchase: Purchase | None) -> Payment:
-    terms = await terms_of(tx.conn, tx.org_id)
+    paying = await payer(tx)
+    terms = await terms_of(tx.conn, paying.org_id)
     monthly = terms.terms is PaymentTerms.MONTHLY
-    unpaid = await unpaid_total(tx.conn, tx.org_id) if monthly else ZERO
-    month = (await _invoice_month(tx))[0] if monthly else tx.today
-    return payment_for(terms, balance=balance, unpaid=unpaid, cost=cost,
-                       pay_from_credits=bool(purchase and purchase.pay_from_credits), month=month)
+    unpaid = await unpaid_total(tx.conn, paying.org_id) if monthly else ZERO
+    month = (await _invoice_month(paying))[0] if monthly else tx.today
+    return _paid_by(tx, paying, payment_for(terms, balance=balance, unpaid=unpaid, cost=cost,
+                                            pay_from_credits=bool(purchase and purchase.pay_from_credits),
+                                            month=month))
+
+
+def _paid_by(tx: Tx, paying: Tx, payment: Payment) -> Payment:
+    """A child account's review says who pays: its parent, from the parent's credits or invoice."""
+    if paying is tx:
+        return payment
+    return payment.model_copy(update={"summary": f"Paid by {paying.actor.org_name}: {payment.summary}"})
 
 
 # -- reseller discounts and coupons: applied here, once, for every paid change ---------------
@@ -155,7 +171,9 @@ class Discounts:
 async def discounts_for(tx: Tx, lines: Sequence[PriceLine], purchase: Purchase | None,
                         *, coupon_allowed: bool = True) -> Discounts:
     """The organization's reseller discount on `lines`, then the purchase's coupon (if it applies)."""
-    reseller = await discounts.reseller_of(tx.conn, tx.org_id)
+    # The payer's reseller discount (a child account's parent's); a coupon is used once by the
+    # organization that orders.
+    reseller = await discounts.reseller_of(tx.conn, (await payer(tx)).org_id)
     code = purchase.coupon if purchase is not None and coupon_allowed else None
     coupon_id, coupon, refusal = None, None, None
     if code:
@@ -173,7 +191,7 @@ async def discounts_for(tx: Tx, lines: Sequence[PriceLine], purchase: Purchase |
 async def quote(tx: Tx, lines: list[PriceLine], purchase: Purchase | None = None) -> Quote:
     """What the order costs and how it would be paid now; changes nothing. A coupon that does
     not apply is left out, and the quote says why (the order itself would be refused)."""
-    balance = await credits.balance_of(tx.conn, tx.org_id)
+    balance = await credits.balance_of(tx.conn, (await payer(tx)).org_id)
     off = await discounts_for(tx, lines, purchase)
     built = Quote.build([*lines, *off.lines], balance).model_copy(update={"coupon_refusal": off.refusal})
     payment = await _payment(tx, balance, built.cost, purchase)
@@ -231,21 +249,23 @@ async def settle_arrears(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], m
     applies; a coupon, used once at the order, does not come back on renewals."""
     off = await discounts_for(tx, lines, None, coupon_allowed=False)
     cost = total(lines) + total(off.lines)
-    terms = await terms_of(tx.conn, tx.org_id)
+    paying = await payer(tx)
+    terms = await terms_of(tx.conn, paying.org_id)
     if terms.terms is PaymentTerms.PREPAID and cost <= balance:
-        return Settlement(payment=payment_for(terms, balance=balance, unpaid=ZERO, cost=cost,
-                                              pay_from_credits=False, month=month), cost=cost, discounts=off)
+        return Settlement(payment=_paid_by(tx, paying, payment_for(
+            terms, balance=balance, unpaid=ZERO, cost=cost, pay_from_credits=False, month=month)),
+            cost=cost, discounts=off)
     invoiced = terms.model_copy(update={"terms": PaymentTerms.MONTHLY})
-    unpaid = await unpaid_total(tx.conn, tx.org_id)
-    return Settlement(payment=payment_for(invoiced, balance=balance, unpaid=unpaid, cost=cost,
-                                          pay_from_credits=False, month=(await _invoice_month(tx, month))[0]),
-                      cost=cost, discounts=off)
+    unpaid = await unpaid_total(tx.conn, paying.org_id)
+    return Settlement(payment=_paid_by(tx, paying, payment_for(
+        invoiced, balance=balance, unpaid=unpaid, cost=cost, pay_from_credits=False,
+        month=(await _invoice_month(paying, month))[0])), cost=cost, discounts=off)
 
 
 async def can_pay_now(tx: Tx, balance: Decimal, cost: Decimal) -> bool:
     """Whether a renewal of `cost` can be paid now: a monthly organization puts it on the
     invoice; a prepaid one needs the credits."""
-    terms = await terms_of(tx.conn, tx.org_id)
+    terms = await terms_of(tx.conn, (await payer(tx)).org_id)
     return terms.terms is PaymentTerms.MONTHLY or cost <= balance
 
 
@@ -294,9 +314,11 @@ async def place(
 ) -> int | None:
     """Write the order and pay it as settled: the ledger entries (credits) or the month's
     invoice (`month`'s, for what the billing run bills in arrears, while its draft is open).
-    A free change is no order; returns the order's id."""
+    A free change is no order; returns the order's id. A child account's order is its
+    parent's, naming the child (`for_org_id`, and the reference name)."""
     if not charges or all(charge.line.amount == 0 for charge in charges):
         return None
+    paying = await payer(tx)
     cost = settlement.cost
     off = settlement.discounts
     if off.lines:
@@ -312,20 +334,21 @@ async def place(
         # debit each object its catalog price, and the difference comes off those debits.
         ledger = _less_discount(ledger, -sum((entry[0] for entry in ledger), ZERO) - cost)
     if settlement.payment.method is PaymentMethod.CREDITS:
-        await credits.post_many(tx, [entry for entry in ledger if entry[0] != 0])
+        await credits.post_many(paying, [entry for entry in ledger if entry[0] != 0])
         number = await next_number(tx.conn, tx.today)
         invoice_id = (await tx.conn.execute(insert(invoices).values(
-            org_id=tx.org_id, kind=InvoiceKind.ORDER.value, status=InvoiceStatus.PAID.value,
+            org_id=paying.org_id, kind=InvoiceKind.ORDER.value, status=InvoiceStatus.PAID.value,
             period_start=tx.today, period_end=tx.today, number=number, issued_on=tx.today, due_on=tx.today,
             total=to_hundredths(cost), paid=to_hundredths(cost), paid_at=tx.now, created_at=tx.now,
         ).returning(invoices.c.id))).scalar_one()
     else:
-        invoice_id = await _open_invoice(tx, month)
+        invoice_id = await _open_invoice(paying, month)
         await tx.conn.execute(update(invoices).where(invoices.c.id == invoice_id)
                               .values(total=invoices.c.total + to_hundredths(cost)))
     order_id = (await tx.conn.execute(insert(orders).values(
-        org_id=tx.org_id, kind=kind.value, placed_at=tx.now, placed_by_id=tx.actor.user_id,
-        placed_by=tx.actor.login, reference_name=purchase.reference_name if purchase else None,
+        org_id=paying.org_id, for_org_id=paid_for(tx), kind=kind.value, placed_at=tx.now,
+        placed_by_id=tx.actor.user_id, placed_by=tx.actor.login,
+        reference_name=_reference_name(tx, paying, purchase),
         po_number=purchase.po_number if purchase else None, paid_with=settlement.payment.method.value,
         total=to_hundredths(cost), invoice_id=invoice_id,
     ).returning(orders.c.id))).scalar_one()
@@ -339,6 +362,14 @@ async def place(
     if off.coupon_id is not None:
         await _redeem(tx, off.coupon_id, order_id)
     return order_id
+
+
+def _reference_name(tx: Tx, paying: Tx, purchase: Purchase | None) -> str | None:
+    """The order's reference name; a child's order, on its parent's invoice, names the child first."""
+    given = purchase.reference_name if purchase else None
+    if paying is tx:
+        return given
+    return (f"{tx.actor.org_name}: {given}" if given else tx.actor.org_name)[:MAX_REFERENCE_NAME]
 
 
 def net_of_discounts(amounts: Sequence[Decimal], settlement: Settlement) -> list[Decimal]:
@@ -456,7 +487,7 @@ async def refunds_for(tx: Tx, found: Sequence[License], what: dict[int, str]) ->
     invoiced = dict((await tx.conn.execute(
         select(order_lines.c.object_id, func.sum(order_lines.c.amount))
         .select_from(order_lines.join(orders, orders.c.id == order_lines.c.order_id))
-        .where(orders.c.org_id == tx.org_id, orders.c.paid_with == PaymentMethod.INVOICE.value,
+        .where(orders.c.org_id == (await payer(tx)).org_id, orders.c.paid_with == PaymentMethod.INVOICE.value,
                order_lines.c.object_type == "license", order_lines.c.object_id.in_([license.id for license in paid]))
         .group_by(order_lines.c.object_id)
     )).all()) if paid else {}
@@ -495,15 +526,17 @@ async def refund(tx: Tx, refunds: Sequence[Refund]) -> Decimal:
     one order on this month's invoice. Returns the balance after."""
     ledger: list[LedgerRow] = [(item.credits_back, LedgerReason.REFUND, "license", item.license_id,
                                 item.line.description) for item in refunds if item.credits_back]
-    balance = await credits.post_many(tx, ledger)
+    paying = await payer(tx)
+    balance = await credits.post_many(paying, ledger)
     notes = [item for item in refunds if item.credit_note]
     if notes:
-        invoice_id = await _open_invoice(tx)
+        invoice_id = await _open_invoice(paying)
         amount = -sum((item.credit_note for item in notes), ZERO)
         await tx.conn.execute(update(invoices).where(invoices.c.id == invoice_id)
                               .values(total=invoices.c.total + to_hundredths(amount)))
         order_id = (await tx.conn.execute(insert(orders).values(
-            org_id=tx.org_id, kind=OrderKind.CREDIT_NOTE.value, placed_at=tx.now, placed_by_id=tx.actor.user_id,
+            org_id=paying.org_id, for_org_id=paid_for(tx), reference_name=_reference_name(tx, paying, None),
+            kind=OrderKind.CREDIT_NOTE.value, placed_at=tx.now, placed_by_id=tx.actor.user_id,
             placed_by=tx.actor.login, paid_with=PaymentMethod.INVOICE.value, total=to_hundredths(amount),
             invoice_id=invoice_id,
         ).returning(orders.c.id))).scalar_one()

@@ -24,12 +24,18 @@ from seattui.domain.paging import Page
 from seattui.domain.pricing import PriceLine, total
 from seattui.portal.context import Tx
 from seattui.portal.paging import along_the_sort, containing, keyset_page, on_days
+from seattui.portal.queries.organizations import payer
 from seattui.portal.services import audit
 from seattui.portal.store.tables import ledger_entries, organizations, users
 
 
 async def balance_of(conn: AsyncConnection, org_id: int) -> Decimal:
     return (await _last_entry(conn, org_id))[0]
+
+
+async def paying_balance(tx: Tx) -> Decimal:
+    """The balance that pays for the organization's orders (a child account's parent's)."""
+    return await balance_of(tx.conn, (await payer(tx)).org_id)
 
 
 async def _last_entry(conn: AsyncConnection, org_id: int) -> tuple[Decimal, int]:
@@ -54,10 +60,17 @@ async def ledger_sum(conn: AsyncConnection, org_id: int) -> Decimal:
 
 
 async def lock_balance(tx: Tx, org_id: int | None = None) -> Decimal:
-    """Lock the organization's credits for the rest of the transaction and read the balance."""
-    target = tx.org_id if org_id is None else org_id
-    await tx.conn.execute(select(organizations.c.id).where(organizations.c.id == target).with_for_update())
-    return await balance_of(tx.conn, target)
+    """Lock the organization's credits for the rest of the transaction and read the balance:
+    a child account's are its parent's (both rows are locked, the parent's first: a parent is
+    older, so this is id order, as the billing run locks organizations)."""
+    if org_id is None:
+        paying = await payer(tx)
+        targets = [paying.org_id, tx.org_id] if paying is not tx else [tx.org_id]
+    else:
+        targets = [org_id]
+    for target in targets:
+        await tx.conn.execute(select(organizations.c.id).where(organizations.c.id == target).with_for_update())
+    return await balance_of(tx.conn, targets[0])
 
 
 async def post(
@@ -162,7 +175,9 @@ async def debit(
 
 
 async def balance(tx: Tx) -> CreditBalance:
-    return CreditBalance(organization=tx.actor.org_name, balance=await balance_of(tx.conn, tx.org_id))
+    """The balance that pays for the organization's orders: a child account's parent's."""
+    paying = await payer(tx)
+    return CreditBalance(organization=paying.actor.org_name, balance=await balance_of(tx.conn, paying.org_id))
 
 
 async def ledger(tx: Tx, *, cursor: str | None, limit: int,

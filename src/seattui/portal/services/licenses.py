@@ -614,7 +614,7 @@ async def quote_deletion(tx: Tx, batch: LicenseBatch) -> Quote:
     """What deleting gives back (a negative cost); refused whole if one cannot be deleted."""
     found = await _deletable(tx, batch, lock=False)
     refunds = await _refunds(tx, found)
-    balance = await credits.balance_of(tx.conn, tx.org_id)
+    balance = await credits.paying_balance(tx)
     # A credit note lowers the month's invoice, not the balance.
     after = balance + sum((refund.credits_back for refund in refunds), ZERO)
     return Quote.build([refund.line for refund in refunds], balance).model_copy(update={"balance_after": after})

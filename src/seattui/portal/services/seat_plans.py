@@ -285,7 +285,7 @@ async def summaries(tx: Tx) -> list[SubscriptionSummary]:
         product = tx.catalog.product(license.product_id)
         held = int(assigned.get(license.id, 0))
         found.append(_plan_summary(license, product, held, tx.today))
-    grace = timedelta(days=(await billing.terms_of(tx.conn, tx.org_id)).grace_days)
+    grace = timedelta(days=(await billing.paying_terms(tx)).grace_days)
     for row in await tx.conn.execute(subscription_query().where(subscriptions.c.org_id == tx.org_id)
                                      .order_by(subscriptions.c.id)):
         subscription = subscription_from_row(row)

@@ -231,7 +231,7 @@ async def renew(tx: Tx, subscription_id: int, as_of: date) -> str:
 async def _unpaid(tx: Tx, current: Subscription, as_of: date) -> str:
     """The renewal cannot be paid: the grace days run from the day it was due, then it is suspended."""
     since = current.unpaid_since or current.period_ends_on
-    grace = (await billing.terms_of(tx.conn, tx.org_id)).grace_days
+    grace = (await billing.paying_terms(tx)).grace_days
     if current.status == SubscriptionStatus.SUSPENDED.value:
         return "suspended"
     if as_of >= since + timedelta(days=grace):

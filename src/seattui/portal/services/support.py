@@ -104,6 +104,6 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
             update(licenses).where(licenses.c.id == extended.c.license_id)
             .values(support_ends_on=extended.c.ends, paid=extended.c.new_paid, updated_at=tx.now))
     await billing.place(tx, settlement, OrderKind.SUPPORT, charges, ledger, extension)
-    after = await credits.balance_of(tx.conn, tx.org_id)
+    after = await credits.paying_balance(tx)
     await audit.record_many(tx, audits)
     return BatchResult(batch_id=tx.batch_id or "", count=len(priced), amount=charged, balance_after=after)

@@ -78,6 +78,7 @@ organizations = Table(
     _id(),
     Column("name", String(120), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
+    # A reseller's vendor; a child account's reseller (one level: a child has no children).
     Column("parent_id", Id, ForeignKey("organizations.id")),
     Column("created_at", UTCDateTime, nullable=False),
     # Where invoices are emailed unless another address is typed; set by an owner or admin.
@@ -86,6 +87,8 @@ organizations = Table(
     # them, and whether the signed license file goes with it; set by an owner or admin.
     Column("customer_mail", Boolean, nullable=False, server_default=true()),
     Column("customer_mail_attach_file", Boolean, nullable=False, server_default=false()),
+    # A parent's children, listed by name.
+    Index("ix_organizations_parent_id_name", "parent_id", "name"),
 )
 
 users = Table(
@@ -642,7 +645,10 @@ orders = Table(
     Column("paid_with", String(16), nullable=False),
     Column("total", BigInteger, nullable=False),
     Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
+    # The child account the order paid for: its parent (org_id) pays; the child's spend.
+    Column("for_org_id", Id, ForeignKey("organizations.id")),
     Index("ix_orders_org_id_id", "org_id", "id"),
+    Index("ix_orders_for_org_id_placed_at", "for_org_id", "placed_at"),
     # The orders list: newest first within a range of days, of one kind or all.
     Index("ix_orders_org_id_placed_at", "org_id", "placed_at", "id"),
     Index("ix_orders_org_id_kind_placed_at", "org_id", "kind", "placed_at", "id"),

@@ -2,8 +2,9 @@
 type and by facets, sorted by any column, with the row under the cursor in full below.
 Upgrade (`u`), edit (`e`), delete the marked ones or the cursor's (`delete`, refunded as the
 catalog's refund policy says, which the confirmation shows first),
-force a license off its device (`D`), write its signed license file (`w`), and activate a
-machine offline from its request file (`A`)."""
+force a license off its device (`D`), write its signed license file (`w`), activate a
+machine offline from its request file (`A`), and reassign a license with its key to one of the
+organization's child accounts (`r`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rich.text import Text
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
 from seattui.domain.offline_licensing import OfflineAnswer
-from seattui.tui.changes import LICENSE_EDIT, PURCHASE
+from seattui.tui.changes import LICENSE_EDIT, PURCHASE, TO_CHILD
 from seattui.tui import commands
 from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
@@ -125,6 +126,53 @@ class LicensesScreen(Upgrades, LicenseListScreen):
             self.table.replace_row(released)
             self.notify(f"License {license.id} is no longer activated on {device}.")
             self.seattui.announce_change(LICENSE_EDIT)
+
+    def action_move_to_child(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+        if license.device is not None:
+            device = license.device.hostname or license.device.fingerprint
+            self.notify(f"License {license.id} is activated on {device}: deactivate it (D) first; a license on a "
+                        "device is not moved.", severity="warning")
+            return
+        self.start_write("move_to_child", partial(self._move_to_child, license))
+
+    async def _move_to_child(self, license: License) -> None:
+        from textual.widgets.option_list import Option
+
+        from seattui.domain.text import printable
+        from seattui.tui.screens.seat_pick import SeatPickScreen
+
+        with self.keys_held():
+            children = await self.call_portal(lambda client: client.children())
+        if children is None:
+            return
+        if not children:
+            self.notify("You have no child accounts yet: create one on the child accounts screen (g r, then n).",
+                        severity="warning")
+            return
+        options = [Option(Text.assemble((printable(child.name), "bold"), f"  {child.usage.licenses:,} licenses"),
+                          id=str(child.id)) for child in children]
+        picked = await self.app.push_screen_wait(SeatPickScreen(
+            f"Reassign license {license.id} ({license.key}) to which child account?", options))
+        if picked is None:
+            return
+        child = next(child for child in children if str(child.id) == picked)
+        details = Text(f"{license.key} · {self.text.describe(license)}\n\nThe license and its activation key become "
+                       f"{printable(child.name)}'s: its members see them, you no longer do. What the child buys is "
+                       "paid by you. The audit of both organizations records the move.")
+        if not await self.confirm(f"Reassign license {license.id} to {printable(child.name)}?", details,
+                                  confirm="Reassign"):
+            return
+        moved = await self.change(("to_child", license.id, child.id), lambda client, key: client.move_license_to_child(
+            child.id, license.id, idempotency_key=key))
+        if moved is None:
+            return
+        self.table.remove_keys([license.id])
+        self.notify(f"License {license.id} and its key {moved.key} are now {printable(moved.child)}'s.")
+        self._show_summary()
+        self.seattui.announce_change(TO_CHILD)
 
     def action_write_file(self) -> None:
         license = self.table.current
