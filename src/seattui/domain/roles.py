@@ -16,6 +16,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     VIEWER = "viewer"
+    # A customer's own login: their licenses, subscriptions, files and devices, nothing of the
+    # organization's (portal/customer_access.py says which operations, the services scope them).
+    CUSTOMER = "customer"
 
 
 class Permission(StrEnum):
@@ -32,6 +35,8 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # Reading and releasing, of their own licenses alone.
+    Role.CUSTOMER: frozenset({Permission.READ, Permission.RELEASE_DEVICES}),
     Role.VIEWER: frozenset({Permission.READ}),
     Role.OPERATOR: frozenset(
         {Permission.READ, Permission.MANAGE_KEYS, Permission.ASSIGN, Permission.MANAGE_EMPLOYEES}

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 
-from seattui.domain.customers import CustomerMail, CustomerMailChange
+from seattui.domain.customers import CustomerMail, CustomerMailChange, customer_email
 from seattui.domain.licensing import License, Subscription, Term
 from seattui.domain.mail import MailAttachment
-from seattui.domain.roles import Permission
+from seattui.domain.roles import Permission, Role
 from seattui.portal.context import Tx
+from seattui.portal.queries.invitations import customer_login, new_invitation, waiting_invitation
 from seattui.portal.queries.license_files import IssuedFile, Signer, issued_file, license_facts, subscription_facts
 from seattui.portal.services import audit, outbox
 from seattui.portal.store.sets import insert_or_ignore
@@ -107,6 +108,32 @@ def _valid_until(file_valid_until: object) -> str:
     return f"until {file_valid_until:%Y-%m-%d}" if file_valid_until else "with no end date"
 
 
+async def _account(tx: Tx, customer_id: int, email: str) -> str:
+    """The mail's part about the customer's own login: a new customer is invited into it (the
+    team's invitations, role customer), a customer with one is told where their keys are."""
+    login = await customer_login(tx, customer_id)
+    if login is not None:
+        return "\n" + _paragraph(
+            f"Your licenses, devices and license files are also in your own account: log in to seattui as {login}.")
+    if await waiting_invitation(tx, email, customer_id=customer_id) is not None:
+        return "\n" + _paragraph(
+            "Your licenses, devices and license files will also be in your own account: accept the invitation "
+            "mailed to you before to set its password.")
+    invitation_id, token, expires_at = await new_invitation(tx, customer_email(email), Role.CUSTOMER, customer_id)
+    await audit.record(tx, "invitation.create", "invitation", invitation_id,
+                       f"Invited customer {customer_email(email)} into their own account",
+                       {"email": customer_email(email), "role": Role.CUSTOMER.value, "customer_id": customer_id})
+    return (
+        "\nYour own account\n\n"
+        + _paragraph("Your licenses, their devices and license files are in an account of your own. To set its "
+                     "login and password, run this in a terminal:")
+        + f"\n    seattui login --invite {token}\n\n"
+        + _paragraph("or choose \"I have an invitation\" on the seattui login screen and paste this code:")
+        + f"\n    {token}\n\n"
+        + f"The code works once and expires on {expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+
+
 async def mail_license(tx: Tx, license: License, customer_id: int | None, signing: Signer | None) -> str | None:
     """Mail the license's customer their key, unless the organization turned customer mails
     off or this customer was mailed this license before; returns the Message-ID, or None.
@@ -142,6 +169,7 @@ async def mail_license(tx: Tx, license: License, customer_id: int | None, signin
             "one device at a time. To move it to another device, deactivate it on the first one.",
             file, _valid_until(facts.valid_until))
     )
+    text += await _account(tx, customer_id, license.customer_email)
     return await _send(tx, "license", license.id, customer_id, license.customer_email,
                        f"Your activation key for {name}", text, file)
 
@@ -170,5 +198,6 @@ async def mail_subscription(tx: Tx, subscription: Subscription, customer_id: int
             f"{subscription.channels:,} {unit} at a time, renewed month by month.",
             file, _valid_until(facts.valid_until))
     )
+    text += await _account(tx, customer_id, subscription.customer_email)
     return await _send(tx, "subscription", subscription.id, customer_id, subscription.customer_email,
                        f"Your activation key for {name}", text, file)
