@@ -22,7 +22,8 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
-    READ = "read"
+    READ = "read"  # the organization's: every member reads it all
+    OWN_LICENSES = "own_licenses"  # a customer's own login: their licenses, files and devices alone
     MANAGE_KEYS = "manage_keys"
     ASSIGN = "assign"  # free changes: trials, edits, seat assignments and reassignments
     PURCHASE = "purchase"  # anything that spends credits or refunds them
@@ -36,7 +37,7 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Reading and releasing, of their own licenses alone.
-    Role.CUSTOMER: frozenset({Permission.READ, Permission.RELEASE_DEVICES}),
+    Role.CUSTOMER: frozenset({Permission.OWN_LICENSES, Permission.RELEASE_DEVICES}),
     Role.VIEWER: frozenset({Permission.READ}),
     Role.OPERATOR: frozenset(
         {Permission.READ, Permission.MANAGE_KEYS, Permission.ASSIGN, Permission.MANAGE_EMPLOYEES}

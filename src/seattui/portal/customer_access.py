@@ -17,6 +17,9 @@ from seattui.portal.context import Actor
 CUSTOMER_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("get", "/auth/me"),
     ("post", "/auth/logout"),
+    # The portal's product catalog (names, editions, units), the same for every organization.
+    ("get", "/catalog"),
+    ("get", "/catalog/products/{product_id}"),
     ("get", "/licenses"),
     ("get", "/licenses/{license_id}"),
     ("get", "/licenses/{license_id}/file"),

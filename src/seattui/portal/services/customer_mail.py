@@ -114,10 +114,10 @@ async def _account(tx: Tx, customer_id: int, email: str) -> str:
     login = await customer_login(tx, customer_id)
     if login is not None:
         return "\n" + _paragraph(
-            f"Your licenses, devices and license files are also in your own account: log in to seattui as {login}.")
+            f"Your licenses, their devices and signed files are also in your own account: log in to seattui as {login}.")
     if await waiting_invitation(tx, email, customer_id=customer_id) is not None:
         return "\n" + _paragraph(
-            "Your licenses, devices and license files will also be in your own account: accept the invitation "
+            "Your licenses, their devices and signed files will also be in your own account: accept the invitation "
             "mailed to you before to set its password.")
     invitation_id, token, expires_at = await new_invitation(tx, customer_email(email), Role.CUSTOMER, customer_id)
     await audit.record(tx, "invitation.create", "invitation", invitation_id,
@@ -125,7 +125,7 @@ async def _account(tx: Tx, customer_id: int, email: str) -> str:
                        {"email": customer_email(email), "role": Role.CUSTOMER.value, "customer_id": customer_id})
     return (
         "\nYour own account\n\n"
-        + _paragraph("Your licenses, their devices and license files are in an account of your own. To set its "
+        + _paragraph("Your licenses, their devices and signed files are in an account of your own. To set its "
                      "login and password, run this in a terminal:")
         + f"\n    seattui login --invite {token}\n\n"
         + _paragraph("or choose \"I have an invitation\" on the seattui login screen and paste this code:")
