@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from seattui.client import PortalClient
 from seattui.domain.customers import CustomerMailChange
-from seattui.domain.errors import InvitationClosed, NotFound, PermissionDenied, ValidationFailed
+from seattui.domain.errors import Conflict, InvitationClosed, NotFound, PermissionDenied, ValidationFailed
 from seattui.domain.license_file import parse_keyring, verify_license_file
 from seattui.domain.licensing import (
     ActivationRequest,
@@ -240,3 +240,29 @@ async def test_a_license_moved_to_another_customer_leaves_the_first_and_mails_th
     await owner.edit_license(license_id, LicenseEdit(customer_email="bo@example.org"))
     assert len(await mails_to(harness, "ada@example.org")) == 1
     assert len(await mails_to(harness, "bo@example.org")) == 1
+
+
+async def test_the_organization_invites_a_customer_again_until_they_have_their_login(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    await owner.set_customer_mail(CustomerMailChange(mail=False))  # no key mail: nothing invites them
+    await owner.create_license(permanent(await a_key(harness), quantity=1, customer_email="cy@example.org"))
+    [customer] = (await owner.customers()).items
+    detail = await owner.customer(customer.id)
+    assert (detail.login, detail.invited_until) == (None, None)
+
+    first = await owner.invite_customer(customer.id)
+    again = await owner.invite_customer(customer.id)
+    assert first.role is Role.CUSTOMER and first.token != again.token
+    assert code_in((await mails_to(harness, "cy@example.org"))[-1]) == again.token
+    assert (await owner.customer(customer.id)).invited_until == again.expires_at
+    with pytest.raises(InvitationClosed, match="revoked"):  # the code mailed before stops working
+        await harness.client().accept_invitation(first.token or "", "cy", PASSWORD)
+    await harness.client().accept_invitation(again.token or "", "cy", PASSWORD)
+    assert (await owner.customer(customer.id)).login == "cy"
+    with pytest.raises(Conflict, match="own login already"):
+        await owner.invite_customer(customer.id)
+
+    with pytest.raises(PermissionDenied):
+        await (await harness.login("acme-viewer")).invite_customer(customer.id)
+    with pytest.raises(NotFound):
+        await (await harness.login("globex-owner")).invite_customer(customer.id)

@@ -160,6 +160,18 @@ async def _replay(tx: Tx, user_id: int, key: str, fingerprint: str, *, lock: boo
     )
 
 
+def portal_address(request: Request) -> str | None:
+    """The address the caller reached the portal at, for an invitation mail's command line;
+    none for the embedded portal, which has no address."""
+    base = str(request.base_url).rstrip("/")
+    return None if "embedded-portal" in base else base
+
+
+def without_secret(result: BaseModel) -> BaseModel:
+    # A repeated request is told what was made, never the secret again: only its hash is kept.
+    return result.model_copy(update={"token": None})
+
+
 def answer(result: BaseModel) -> Response:
     """A route's model as its JSON answer, once: returned as the model, FastAPI validates it
     again as the response model before dumping it. The route declares `response_model` so

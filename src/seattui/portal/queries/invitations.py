@@ -50,3 +50,10 @@ async def customer_login(tx: Tx, customer_id: int) -> str | None:
     """The login of the customer's own account, once they have made it."""
     return await tx.conn.scalar(select(users.c.login).where(users.c.org_id == tx.org_id,
                                                             users.c.customer_id == customer_id))
+
+
+async def customer_invited_until(tx: Tx, customer_id: int) -> datetime | None:
+    """When the invitation that waits for the customer (into their own account) expires."""
+    return await tx.conn.scalar(select(func.max(invitations.c.expires_at)).where(
+        invitations.c.org_id == tx.org_id, invitations.c.customer_id == customer_id,
+        invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None), invitations.c.expires_at > tx.now))
