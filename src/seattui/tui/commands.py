@@ -351,6 +351,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("customers.back", "Back", "back", key="escape", scope="customers", show=False,
             help="Leave the filter, then clear it, then back to the dashboard"),
     Command("customer.close", "Close", "close", key="escape", scope="customer", help="Back to the customers"),
+    Command("customer.invite", "Invite to their account", "invite", key="n", scope="customer", needs=Permission.ASSIGN,
+            help="Mail the customer a new code that sets up their own login (a code mailed before stops working)"),
     Command("customer.refresh", "Refresh", "refresh", key="ctrl+r", scope="customer", show=False,
             help="Read the customer again from the portal"),
     # -- invoices -----------------------------------------------------------------------------
