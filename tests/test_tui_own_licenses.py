@@ -78,8 +78,8 @@ async def test_d_deactivates_their_device_after_asking(harness: PortalHarness) -
         await opened(pilot)
         await until_text(pilot, "on ada-laptop")
         await pilot.press("D")
-        await until_screen(pilot, ConfirmScreen)
-        assert shows(app, f"Deactivate {key} from ada-laptop?")
+        asked = await until_screen(pilot, ConfirmScreen)
+        assert asked.title_text == f"Deactivate RemoteDesk on {key} from ada-laptop?"
         await pilot.press("n")  # asked, and left alone
         await until_screen(pilot, OwnLicensesScreen)
         assert (await ada.license(license_id)).device is not None

@@ -65,7 +65,8 @@ class OwnLicensesScreen(LicenseListScreen):
         if license is None:
             return
         if license.device is None:
-            self.notify(f"{license.key} is not activated on any device.", severity="warning")
+            self.notify(f"{self.text.product(license)} on {license.key} is not activated on any device.",
+                        severity="warning")
             return
         self.start_write("release_device", partial(self._release, license))
 
@@ -73,14 +74,15 @@ class OwnLicensesScreen(LicenseListScreen):
         assert license.device is not None
         device = printable(license.device.hostname or license.device.fingerprint)
         details_text = (f"{self.text.product(license)} on {device} stops being licensed at its next check; then "
-                        f"you can activate {license.key} on another device.")
-        if not await self.confirm(f"Deactivate {license.key} from {device}?", details_text, confirm="Deactivate"):
+                        "you can activate it on another device with the same key.")
+        what = f"{self.text.product(license)} on {license.key}"
+        if not await self.confirm(f"Deactivate {what} from {device}?", details_text, confirm="Deactivate"):
             return
         released = await self.change(("release", license.id), lambda client, _key: client.release_device(license.id))
         if released is not None:
             self.table.replace_row(released)
             self._show_detail(released)
-            self.notify(f"{license.key} is no longer activated on {device}.")
+            self.notify(f"{what} is no longer activated on {device}.")
             self.seattui.announce_change(LICENSE_EDIT)
 
     def action_write_file(self) -> None:
@@ -90,7 +92,7 @@ class OwnLicensesScreen(LicenseListScreen):
 
         def written(path: str | None) -> None:
             if path is not None:
-                self.notify(f"Wrote the license file of {license.key} to {path}.")
+                self.notify(f"Wrote the license file of {self.text.product(license)} on {license.key} to {path}.")
 
         self.app.push_screen(LicenseFileScreen(license, self.text), written)
 
