@@ -126,7 +126,9 @@ async def test_an_edit_changes_email_and_comment_and_is_audited(harness: PortalH
     operator = await harness.login("acme-op")
     edited = await operator.edit_license(license.id, LicenseEdit(customer_email="New@Contoso.example", comment="renewal"))
     assert (edited.customer_email, edited.comment) == ("New@contoso.example", "renewal")
-    entry = (await operator.audit(limit=1)).items[0]
+    # The edit, then the new customer's invitation into their own account (mailed with the key).
+    invited, entry = (await operator.audit(limit=2)).items
+    assert invited.action == "invitation.create" and invited.details["email"] == "new@contoso.example"
     assert entry.action == "license.edit" and entry.details["before"]["comment"] == "old"
     with pytest.raises(ValidationFailed) as refused:
         await operator.request("PATCH", f"/api/v1/licenses/{license.id}", body={"customer_email": "not an email"})

@@ -723,3 +723,47 @@ class TestAudit:
             await settled(AuditBatchScreen, lambda screen: bool(screen.query_one("#batch-moves").rows))(pilot)
 
         assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+# -- a customer's own login ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def customer_demo(demo: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo with a login of its first customer's own, and a session of it."""
+    import shutil
+
+    from seattui.domain.roles import Role
+    from seattui.portal.context import Tx
+    from seattui.portal.queries.customers import customer_for
+    from seattui.portal.services import accounts
+
+    copy = tmp_path_factory.mktemp("customer") / "demo.db"
+    shutil.copyfile(demo[0], copy)
+
+    async def prepare() -> str:
+        portal = Portal(portal_settings(copy, clock=FakeClock(), **FAST_HASHES))
+        await portal.start()
+        try:
+            async with portal.store.write() as conn:
+                org = await accounts.organization_by_name(conn, "Northwind IT Services")
+                tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now())
+                customer_id = await customer_for(tx, "it@contosohq.example")
+                await accounts.add_user(tx, portal.hasher, login="contoso", password=DEMO_PASSWORD,
+                                        role=Role.CUSTOMER, customer_id=customer_id)
+            session = await auth.login(portal, Credentials(login="contoso", password=DEMO_PASSWORD))
+        finally:
+            await portal.close()
+        return session.token
+
+    return copy, run_apart(prepare())
+
+
+class TestOwnLicenses:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_own_licenses(self, snap_compare: Any, customer_demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        from seattui.tui.screens.own_licenses import OwnLicensesScreen
+
+        database, token = customer_demo
+        app = make_app(connector=connector(database), token=token, login="contoso")
+        assert snap_compare(app, terminal_size=size, run_before=settled(OwnLicensesScreen, list_ready))

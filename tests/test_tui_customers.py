@@ -109,3 +109,34 @@ async def test_a_purchase_for_a_new_email_shows_its_customer_without_a_refresh(h
         app.announce_change(PURCHASE)  # as the wizard does once it has bought
         await until(pilot, lambda: sorted(c.email for c in screen.table.rows) == [
             "ada@example.org", "new@example.org"], what="the new customer")
+
+
+async def test_n_on_a_customer_mails_them_a_code_into_their_own_account_after_asking(harness: PortalHarness) -> None:
+    from seattui.domain.customers import CustomerMailChange
+    from seattui.tui.screens.confirm import ConfirmScreen
+
+    owner = await harness.login("acme-owner")
+    await owner.set_customer_mail(CustomerMailChange(mail=False))  # the key mail invites nobody then
+    await a_license(harness, customer_email="ada@example.org", quantity=1)
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_customers(pilot, 1)
+        await pilot.press("enter")
+        await until_screen(pilot, CustomerDetailScreen)
+        await until_text(pilot, "No login of their own yet")
+        assert "n: invite to their own account" in screen_text(app)
+        await pilot.press("n")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Mail ada@example.org a code into their own account?")
+        await pilot.press("y")
+        await until_text(pilot, "Invited into their own account until")
+    [customer] = (await owner.customers()).items
+    assert (await owner.customer(customer.id)).invited_until is not None
+
+    viewer = make_app(harness, token=(await harness.login("acme-viewer")).token)
+    async with viewer.run_test(size=SIZE) as pilot:
+        await open_customers(pilot, 1)
+        await pilot.press("enter")
+        await until_screen(pilot, CustomerDetailScreen)
+        await until_text(pilot, "Invited into their own account until")
+        assert "n: invite" not in screen_text(viewer)

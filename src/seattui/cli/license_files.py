@@ -47,18 +47,28 @@ def cmd_signing_key_public(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _chosen_license(detail: Any, product_id: str, machine: str | None) -> Any:
+def _chosen_license(held: list[Any], product_id: str, machine: str | None) -> Any:
     """The key's license of the product a file is for: the one on the machine, else a live
     permanent one before a trial or a seat plan, newest first."""
     from seattui.domain.licensing import LicenseStatus, Term
 
-    found = [license for license in detail.licenses if license.product_id == product_id]
+    found = [license for license in held if license.product_id == product_id]
     if machine is not None:
         on_machine = [license for license in found if license.device and license.device.fingerprint == machine]
         found = on_machine or found
     live = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
     return min(found, key=lambda license: (license.status not in live, license.term is not Term.PERMANENT,
                                            -license.id), default=None)
+
+
+async def _customer_file(client: Any, key: str, args: argparse.Namespace) -> tuple[str, str]:
+    from seattui.domain.licensing import LicenseFilter
+
+    page = await client.licenses(LicenseFilter(q=key, product_id=args.product), limit=100)
+    license = _chosen_license([item for item in page.items if item.key == key], args.product, args.machine)
+    if license is None:
+        _fail(f"None of your licenses is of {args.product} on {key}: `seattui licenses` lists them.")
+    return await client.license_file(license.id, machine=args.machine), f"license {license.id}"
 
 
 def cmd_license_file(args: argparse.Namespace) -> int:
@@ -70,11 +80,18 @@ def cmd_license_file(args: argparse.Namespace) -> int:
         _fail(str(error), EXIT_USAGE)
 
     async def work(client: Any) -> tuple[str, str]:
-        match = next((item for item in (await client.keys(query=key, limit=5)).items if item.key == key), None)
+        from seattui.domain import errors
+
+        try:
+            found = await client.keys(query=key, limit=5)
+        except errors.PermissionDenied:
+            # A customer's own login lists no keys: the file is of one of their own licenses.
+            return await _customer_file(client, key, args)
+        match = next((item for item in found.items if item.key == key), None)
         if match is None:
             _fail(f"There is no activation key {key} in your organization.")
         detail = await client.key(match.id)
-        license = _chosen_license(detail, args.product, args.machine)
+        license = _chosen_license(detail.licenses, args.product, args.machine)
         if license is not None:
             return await client.license_file(license.id, machine=args.machine), f"license {license.id}"
         subscription = next((s for s in detail.subscriptions if s.product_id == args.product), None)

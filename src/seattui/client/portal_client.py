@@ -639,6 +639,11 @@ class PortalClient:
                                             idempotency_key=idempotency_key)
         return edited
 
+    async def invite_customer(self, customer_id: int, *, idempotency_key: str | None = None) -> Invitation:
+        """Mail the customer a new code into their own account; the answer holds the code once."""
+        return await self._send("POST", f"/customers/{customer_id}/invitation", Invitation,
+                                idempotency_key=idempotency_key)
+
     async def customer_mail(self) -> CustomerMail:
         """Whether customers are mailed their key on assignment, and with the license file."""
         return await self._get("/organization/customer-mail", CustomerMail)

@@ -102,6 +102,9 @@ class CustomerDetail(DomainModel):
     customer: Customer
     holdings: list[CustomerLicense] = Field(description="the newest first, at most 200")
     lines: list[CustomerOrderLine] = Field(description="the newest first, at most 100")
+    login: str | None = Field(default=None, description="the customer's own login, once they have made it")
+    invited_until: datetime | None = Field(
+        default=None, description="when the invitation into their own account that waits for them expires")
 
 
 def _cell(value: object) -> str:

@@ -19,10 +19,14 @@ class Role(StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     VIEWER = "viewer"
+    # A customer's own login: their licenses, subscriptions, files and devices, nothing of the
+    # organization's (portal/customer_access.py says which operations, the services scope them).
+    CUSTOMER = "customer"
 
 
 class Permission(StrEnum):
-    READ = "read"
+    READ = "read"  # the organization's: every member reads it all
+    OWN_LICENSES = "own_licenses"  # a customer's own login: their licenses, files and devices alone
     MANAGE_KEYS = "manage_keys"
     ASSIGN = "assign"  # free changes: trials, edits, seat assignments and reassignments
     PURCHASE = "purchase"  # anything that spends credits or refunds them
@@ -36,6 +40,8 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # Reading and releasing, of their own licenses alone.
+    Role.CUSTOMER: frozenset({Permission.OWN_LICENSES, Permission.RELEASE_DEVICES}),
     Role.VIEWER: frozenset({Permission.READ}),
     Role.OPERATOR: frozenset(
         {Permission.READ, Permission.MANAGE_KEYS, Permission.ASSIGN, Permission.MANAGE_EMPLOYEES}

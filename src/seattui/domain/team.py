@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from seattui.domain.accounts import LOGIN_PATTERN
 from seattui.domain.base import Count, DomainModel, PlainText
@@ -18,7 +19,8 @@ MAX_TOKEN_DAYS = 3650
 TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 # Higher is more: a token or an invitation never outranks the member who makes it.
-_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+# A customer's login is no member's: it ranks below every member's role.
+_RANK = {Role.CUSTOMER: -1, Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 def outranks(role: Role, other: Role) -> bool:
@@ -27,6 +29,18 @@ def outranks(role: Role, other: Role) -> bool:
 
 def lower_of(role: Role, other: Role) -> Role:
     return other if outranks(role, other) else role
+
+
+def member_role(role: Role) -> Role:
+    """A role a member, an invitation or an API token may have: every one but a customer's,
+    whose login comes from a license assigned to them."""
+    if role is Role.CUSTOMER:
+        raise ValueError("customer is the role of a customer's own login, made when a license is assigned to "
+                         "them; choose owner, admin, operator or viewer")
+    return role
+
+
+MemberRole = Annotated[Role, AfterValidator(member_role)]
 
 
 class MemberStatus(StrEnum):
@@ -45,7 +59,7 @@ class Member(DomainModel):
 
 
 class RoleChange(DomainModel):
-    role: Role
+    role: MemberRole
 
 
 class InvitationStatus(StrEnum):
@@ -57,7 +71,7 @@ class InvitationStatus(StrEnum):
 
 class NewInvitation(DomainModel):
     email: PlainText = Field(min_length=3, max_length=320)
-    role: Role
+    role: MemberRole
 
     @field_validator("email")
     @classmethod
@@ -94,7 +108,7 @@ class TokenStatus(StrEnum):
 class NewApiToken(DomainModel):
     name: str = Field(pattern=TOKEN_NAME_PATTERN)
     # None: the creator's own role (never more than it).
-    role: Role | None = None
+    role: MemberRole | None = None
     # Days until it stops working; null for a token that never expires (owners only).
     expires_in_days: Count | None = Field(default=DEFAULT_TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS)
 

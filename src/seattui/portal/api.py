@@ -17,7 +17,9 @@ from seattui.domain.base import MAX_RECORD_ID
 from seattui.domain.errors import IdempotencyKeyReused, ValidationFailed
 from seattui.domain.roles import Permission
 from seattui.domain.text import control_characters, describe
+from seattui.portal import customer_access
 from seattui.portal.context import Actor, Tx
+from seattui.portal.observability import route_of
 from seattui.portal.runtime import Portal
 from seattui.portal.services import auth
 from seattui.portal.store.tables import idempotency_records
@@ -41,7 +43,10 @@ async def bearer_token(authorization: Annotated[str | None, Header()] = None) ->
 async def current_actor(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Actor:
-    return await auth.authenticate_request(portal_of(request), token)
+    actor = await auth.authenticate_request(portal_of(request), token)
+    # The one gate for customers' own logins: every route that needs a caller passes here.
+    customer_access.check(actor, request.method, route_of(request.scope))
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -153,6 +158,18 @@ async def _replay(tx: Tx, user_id: int, key: str, fingerprint: str, *, lock: boo
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"},
     )
+
+
+def portal_address(request: Request) -> str | None:
+    """The address the caller reached the portal at, for an invitation mail's command line;
+    none for the embedded portal, which has no address."""
+    base = str(request.base_url).rstrip("/")
+    return None if "embedded-portal" in base else base
+
+
+def without_secret(result: BaseModel) -> BaseModel:
+    # A repeated request is told what was made, never the secret again: only its hash is kept.
+    return result.model_copy(update={"token": None})
 
 
 def answer(result: BaseModel) -> Response:

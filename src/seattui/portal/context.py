@@ -25,6 +25,8 @@ class Actor:
     # The API token acting for the member (automation), named in every audit entry it makes.
     token_name: str | None = None
     token_id: int | None = None
+    # A customer's own login (role customer): the customer whose licenses alone it sees.
+    customer_id: int | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:

@@ -143,6 +143,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/customers"): Operation("addCustomer", (401, 403, 409), change=True),
     ("get", "/customers/{customer_id}"): Operation("getCustomer", _READ_ONE),
     ("put", "/customers/{customer_id}"): Operation("editCustomer", _CHANGE, change=True),
+    ("post", "/customers/{customer_id}/invitation"): Operation("inviteCustomer", _CHANGE, change=True),
     ("get", "/organization/customer-mail"): Operation("getCustomerMail", _READ),
     ("put", "/organization/customer-mail"): Operation("setCustomerMail", (401, 403, 409), change=True),
     ("get", "/members"): Operation("listMembers", (401, 403)),

@@ -160,7 +160,12 @@ class SeattuiApp(App[None]):
         self.who = who
         self.session_info += 1
         _settle_garbage_collection()
-        self.switch_mode("dashboard")
+        self.switch_mode(self.home_screen)
+
+    @property
+    def home_screen(self) -> str:
+        """Where a session starts: the dashboard, or a customer's own licenses for their login."""
+        return "yours" if Permission.OWN_LICENSES in self.permissions else "dashboard"
 
     def confirm_session(self, who: Who) -> None:
         """The saved session still works: who we are now, from the portal."""
@@ -278,7 +283,9 @@ class SeattuiApp(App[None]):
         return True
 
     def action_open_screen(self, screen_id: str) -> None:
-        if screen_id in SCREEN_FACTORIES and self.who is not None:
+        entry = commands.screen_entry(screen_id)
+        if screen_id in SCREEN_FACTORIES and self.who is not None and entry is not None and (
+                entry.needs is None or entry.needs in self.permissions):
             self.switch_mode(screen_id)
 
     def open_screen_with(self, screen_id: str, preset: str | None, **details: str) -> None:

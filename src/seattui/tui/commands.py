@@ -63,7 +63,9 @@ class ScreenEntry:
     help: str
     module: str  # under seattui.tui.screens
     screen: str  # the class in that module
-    needs: Permission | None = None
+    # The organization's screens need its READ, which a customer's own login lacks; the
+    # customer's screen needs OWN_LICENSES, which no member has. So each sees only theirs.
+    needs: Permission | None = Permission.READ
 
 
 # The screens that exist. A screen is listed here once it is built, not before.
@@ -94,6 +96,9 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "members", "MembersScreen", needs=Permission.MANAGE_MEMBERS),
     ScreenEntry("audit", "h", "Audit log", "Every change: who, what, when, the object and the batch; "
                 "filter, open a batch, write a CSV", "audit", "AuditScreen"),
+    ScreenEntry("yours", "y", "Your licenses", "A customer's own licenses: keys, products, support and devices; "
+                "deactivate a device, write a license file", "own_licenses", "OwnLicensesScreen",
+                needs=Permission.OWN_LICENSES),
 )
 
 
@@ -247,6 +252,17 @@ COMMANDS: tuple[Command, ...] = (
             help="Read the list again from the portal"),
     Command("licenses.back", "Back", "back", key="escape", scope="licenses", show=False,
             help="Leave the filter box, then clear the filter, then back to the dashboard"),
+    # A customer's own licenses (their own login's one screen).
+    Command("yours.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="yours",
+            priority=True, help="Filter as you type: key"),
+    Command("yours.deactivate", "Deactivate", "release_device", key="D", scope="yours",
+            help="Deactivate the license under the cursor from its device (asks first), to move it to another"),
+    Command("yours.file", "License file", "write_file", key="w", scope="yours",
+            help="Write the signed license file of the license under the cursor (asks where)"),
+    Command("yours.refresh", "Refresh", "refresh", key="ctrl+r", scope="yours", show=False,
+            help="Read your licenses again from the portal"),
+    Command("yours.back", "Back", "back", key="escape", scope="yours", show=False,
+            help="Leave the filter box, then clear the filter"),
     # The support screen.
     Command("support.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="support",
             priority=True, help="Filter as you type: key, customer email or comment"),
@@ -347,6 +363,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("customers.back", "Back", "back", key="escape", scope="customers", show=False,
             help="Leave the filter, then clear it, then back to the dashboard"),
     Command("customer.close", "Close", "close", key="escape", scope="customer", help="Back to the customers"),
+    Command("customer.invite", "Invite to their account", "invite", key="n", scope="customer", needs=Permission.ASSIGN,
+            help="Mail the customer a new code that sets up their own login (a code mailed before stops working)"),
     Command("customer.refresh", "Refresh", "refresh", key="ctrl+r", scope="customer", show=False,
             help="Read the customer again from the portal"),
     # -- invoices -----------------------------------------------------------------------------

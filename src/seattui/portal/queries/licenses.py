@@ -4,15 +4,17 @@ and the reads by id that other areas share."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Device, License, LicenseBatch, LicenseStatus, Term
 from seattui.domain.money import from_hundredths
 from seattui.domain.pricing import Configuration
+from seattui.domain.roles import Role
 from seattui.portal.context import Tx
 from seattui.portal.store.tables import activation_keys, license_counts, licenses
 
@@ -129,18 +131,36 @@ def search_text(key: str, customer_email: str | None, comment: str) -> str:
     return f"{key} {customer_email or ''} {comment}".lower()
 
 
+def visible(tx: Tx) -> list[ColumnElement[bool]]:
+    """The licenses the caller may see: the organization's; for a customer's own login, only
+    those assigned to that customer (another customer's license is not found)."""
+    held = [licenses.c.org_id == tx.org_id]
+    if tx.actor.role is Role.CUSTOMER:
+        held.append(licenses.c.customer_id == (tx.actor.customer_id or -1))
+    return held
+
+
+def for_customer(item: dict[str, Any]) -> dict[str, Any]:
+    """A license as its customer sees it: without what the organization paid, its comment and
+    its own name for the key."""
+    return {**item, "paid": "0.00", "comment": "", "key_name": ""}
+
+
 async def get(tx: Tx, license_id: int, *, lock: bool = False) -> License:
-    query = license_query().where(licenses.c.id == license_id, licenses.c.org_id == tx.org_id)
+    query = license_query().where(licenses.c.id == license_id, *visible(tx))
     row = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).first()
     if row is None:
         raise NotFound(f"There is no license {license_id} in your organization.", {"license_id": license_id})
-    return from_row(row, tx.today)
+    found = from_row(row, tx.today)
+    if tx.actor.role is Role.CUSTOMER:  # as for_customer() answers the list
+        return found.model_copy(update={"paid": Decimal("0.00"), "comment": "", "key_name": ""})
+    return found
 
 
 
 async def batch_licenses(tx: Tx, batch: LicenseBatch, *, lock: bool = False) -> list[License]:
     """The batch's licenses, every one of them in the caller's organization, or NotFound."""
-    query = license_query().where(licenses.c.org_id == tx.org_id, licenses.c.id.in_(batch.license_ids))
+    query = license_query().where(*visible(tx), licenses.c.id.in_(batch.license_ids))
     rows = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).all()
     found = [from_row(row, tx.today) for row in rows]
     missing = sorted(set(batch.license_ids) - {license.id for license in found})

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Subscription
 from seattui.domain.money import from_hundredths
+from seattui.domain.pricing import ZERO
+from seattui.domain.roles import Role
 from seattui.portal.context import Tx
 from seattui.portal.store.tables import activation_keys, subscriptions
 
@@ -39,7 +41,13 @@ def from_row(row: Any) -> Subscription:
 
 async def get(tx: Tx, subscription_id: int, *, lock: bool = False) -> Subscription:
     query = subscription_query().where(subscriptions.c.id == subscription_id, subscriptions.c.org_id == tx.org_id)
+    if tx.actor.role is Role.CUSTOMER:
+        # A customer's own login: their subscriptions alone, without what the organization paid.
+        query = query.where(subscriptions.c.customer_id == (tx.actor.customer_id or -1))
     row = (await tx.conn.execute(query.with_for_update(of=subscriptions) if lock else query)).first()
     if row is None:
         raise NotFound(f"There is no subscription {subscription_id} in your organization.", {"id": subscription_id})
-    return from_row(row)
+    found = from_row(row)
+    if tx.actor.role is Role.CUSTOMER:
+        return found.model_copy(update={"paid": ZERO, "comment": ""})
+    return found

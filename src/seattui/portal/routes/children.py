@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from seattui.domain.children import Child, LicenseMove, LicenseMoved, NewChild
 from seattui.domain.roles import Permission
 from seattui.domain.team import Invitation, NewInvitation
-from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, portal_address, read, without_secret
 from seattui.portal.context import Tx
-from seattui.portal.routes.team import _portal_address, _without_secret
+
 from seattui.portal.services import children, team
 
 router = APIRouter(tags=["children"])
@@ -51,7 +51,7 @@ async def get_child(child_id: PathId, request: Request, actor: CurrentActor) -> 
 async def invite_to_child(child_id: PathId, new: NewInvitation, request: Request, actor: CurrentActor) -> Response:
     """Mail an invitation to become a member of the child (any role, owner too); the answer holds
     its token once."""
-    address = _portal_address(request)
+    address = portal_address(request)
 
     async def action(tx: Tx) -> Invitation:
         into = await children.inside(tx, child_id)
@@ -59,7 +59,7 @@ async def invite_to_child(child_id: PathId, new: NewInvitation, request: Request
         await children.record_invitation(tx, into, invitation)
         return invitation
 
-    return await mutate(request, actor, action, status_code=201, replayed=_without_secret)
+    return await mutate(request, actor, action, status_code=201, replayed=without_secret)
 
 
 @router.post("/children/{child_id}/licenses", response_model=LicenseMoved, dependencies=[MAY_MANAGE])

@@ -22,7 +22,8 @@ from seattui.domain.customers import (
 )
 from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
-from seattui.portal.api import CurrentActor, PathId, allowed, mutate, read
+from seattui.portal.api import CurrentActor, PathId, allowed, mutate, portal_address, read, without_secret
+from seattui.domain.team import Invitation
 from seattui.portal.services import customer_mail, customers
 
 router = APIRouter(tags=["customers"])
@@ -61,6 +62,16 @@ async def get(customer_id: PathId, request: Request, actor: CurrentActor) -> Cus
 async def edit(customer_id: PathId, details: CustomerDetails, request: Request, actor: CurrentActor) -> Response:
     """Name, company, address and notes; the email is the customer and stays."""
     return await mutate(request, actor, lambda tx: customers.edit(tx, customer_id, details))
+
+
+@router.post("/customers/{customer_id}/invitation", status_code=201, response_model=Invitation,
+             dependencies=[MAY_ASSIGN])
+async def invite(customer_id: PathId, request: Request, actor: CurrentActor) -> Response:
+    """Mail the customer a new code into their own account (a code mailed before stops
+    working); refused once they have their login. The answer holds the code, once."""
+    address = portal_address(request)
+    return await mutate(request, actor, lambda tx: customer_mail.invite_to_account(tx, customer_id, address),
+                        status_code=201, replayed=without_secret)
 
 
 @router.get("/organization/customer-mail")

@@ -6,29 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from seattui.domain.accounts import Credentials, Session
 from seattui.domain.roles import Permission
 from seattui.domain.team import ApiToken, Invitation, InvitationAcceptance, Member, NewApiToken, NewInvitation, RoleChange
-from seattui.portal.api import CurrentActor, PathId, PortalDep, allowed, mutate, read
+from seattui.portal.api import CurrentActor, PathId, PortalDep, allowed, mutate, portal_address, read, without_secret
 from seattui.portal.services import accounts, auth, team
 
 router = APIRouter(tags=["team"])
 MAY_MANAGE = allowed(Permission.MANAGE_MEMBERS)
 MAY_READ = allowed(Permission.READ)
-
-
-def _portal_address(request: Request) -> str | None:
-    """The address the caller reached the portal at, for the invitation mail's command line;
-    none for the embedded portal, which has no address."""
-    base = str(request.base_url).rstrip("/")
-    return None if "embedded-portal" in base else base
-
-
-def _without_secret(result: BaseModel) -> BaseModel:
-    # A repeated request is told what was made, never the secret again: only its hash is kept.
-    return result.model_copy(update={"token": None})
 
 
 # -- members ---------------------------------------------------------------------------------
@@ -63,15 +50,15 @@ async def list_invitations(request: Request, actor: CurrentActor) -> list[Invita
 @router.post("/invitations", status_code=201, response_model=Invitation, dependencies=[MAY_MANAGE])
 async def invite(new: NewInvitation, request: Request, actor: CurrentActor) -> Response:
     """Mail an invitation; the answer holds its token once, for when the mail does not arrive."""
-    address = _portal_address(request)
+    address = portal_address(request)
     return await mutate(request, actor, lambda tx: team.invite(tx, new, address), status_code=201,
-                        replayed=_without_secret)
+                        replayed=without_secret)
 
 
 @router.post("/invitations/{invitation_id}/resend", response_model=Invitation, dependencies=[MAY_MANAGE])
 async def resend(invitation_id: PathId, request: Request, actor: CurrentActor) -> Response:
-    address = _portal_address(request)
-    return await mutate(request, actor, lambda tx: team.resend(tx, invitation_id, address), replayed=_without_secret)
+    address = portal_address(request)
+    return await mutate(request, actor, lambda tx: team.resend(tx, invitation_id, address), replayed=without_secret)
 
 
 @router.delete("/invitations/{invitation_id}", response_model=Invitation, dependencies=[MAY_MANAGE])
@@ -103,7 +90,7 @@ async def list_tokens(
 async def create_token(new: NewApiToken, request: Request, actor: CurrentActor) -> Response:
     """A named API token acting for the caller; the answer holds the token, once."""
     return await mutate(request, actor, lambda tx: team.create_token(tx, new), status_code=201,
-                        replayed=_without_secret)
+                        replayed=without_secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, dependencies=[MAY_READ])

@@ -98,6 +98,7 @@ async def add_user(
     password: str,
     role: Role,
     display_name: str = "",
+    customer_id: int | None = None,
 ) -> int:
     login = login.strip().lower()
     if not re.fullmatch(LOGIN_PATTERN, login):
@@ -118,6 +119,7 @@ async def add_user(
                 role=role.value,
                 password_hash=await hasher.hash(password),
                 created_at=tx.now,
+                customer_id=customer_id,
             )
             .returning(users.c.id)
         )
@@ -174,12 +176,17 @@ async def accept_invitation(conn: AsyncConnection, portal: Portal, acceptance: I
     if row.expires_at <= now:
         raise InvitationClosed(f"This invitation expired on {row.expires_at:%Y-%m-%d}: ask for it to be sent again.",
                              {"token": "expired"})
+    if row.customer_id is not None and (await conn.execute(
+            select(users.c.login).where(users.c.customer_id == row.customer_id))).first() is not None:
+        raise InvitationClosed("This customer has their login already: log in with it (seattui login), or ask the "
+                               "organization to send a new invitation if it is lost.", {"token": "used"})
     login = acceptance.login.strip().lower()
     invited = Actor(user_id=None, login=login, display_name=acceptance.display_name or login, role=Role(row.role),
                     org_id=row.org_id, org_name=row.org_name, org_kind=OrgKind(row.org_kind))
     tx = Tx(conn=conn, actor=invited, catalog=portal.catalog, now=now)
     user_id = await add_user(tx, portal.hasher, login=login, password=acceptance.password,
-                                      role=Role(row.role), display_name=acceptance.display_name)
+                                      role=Role(row.role), display_name=acceptance.display_name,
+                                      customer_id=row.customer_id)
     await conn.execute(update(invitations).where(invitations.c.id == row.id).values(accepted_at=now, user_id=user_id))
     tx.actor = replace(invited, user_id=user_id)
     await audit.record(tx, "invitation.accept", "invitation", row.id, f"{login} accepted the invitation of {row.email}")

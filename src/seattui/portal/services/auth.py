@@ -159,6 +159,7 @@ async def authenticate_request(portal: Portal, token: str | None) -> Actor:
 
 # Who a token acts as, read with the token in one query, for a session or an API token alike.
 _ACTOR_COLUMNS = (users.c.id, users.c.login, users.c.display_name, users.c.role, users.c.removed_at, users.c.org_id,
+                  users.c.customer_id,
                   organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
 
 
@@ -193,7 +194,7 @@ async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) ->
     actor = Actor(
         user_id=base.user_id, login=base.login, display_name=base.display_name, role=role,
         org_id=base.org_id, org_name=base.org_name, org_kind=base.org_kind,
-        token_name=row.token_name, token_id=row.token_id,
+        token_name=row.token_name, token_id=row.token_id, customer_id=base.customer_id,
     )
     return actor, row.last_used_at
 
@@ -243,4 +244,5 @@ def _actor(row: Any) -> Actor:
         org_id=row.org_id,
         org_name=row.org_name,
         org_kind=OrgKind(row.org_kind),
+        customer_id=row.customer_id,
     )

@@ -15,15 +15,18 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 
-from seattui.domain.customers import CustomerMail, CustomerMailChange
+from seattui.domain.customers import CustomerMail, CustomerMailChange, customer_email
+from seattui.domain.errors import Conflict, NotFound
 from seattui.domain.licensing import License, Subscription, Term
 from seattui.domain.mail import MailAttachment
-from seattui.domain.roles import Permission
+from seattui.domain.roles import Permission, Role
+from seattui.domain.team import Invitation, InvitationStatus
 from seattui.portal.context import Tx
+from seattui.portal.queries.invitations import customer_login, new_invitation, waiting_invitation
 from seattui.portal.queries.license_files import IssuedFile, Signer, issued_file, license_facts, subscription_facts
 from seattui.portal.services import audit, outbox
 from seattui.portal.store.sets import insert_or_ignore
-from seattui.portal.store.tables import customer_mailings, organizations
+from seattui.portal.store.tables import customer_mailings, customers, invitations, organizations
 
 LICENSE_FILE_TYPE = "text/plain"
 
@@ -107,6 +110,65 @@ def _valid_until(file_valid_until: object) -> str:
     return f"until {file_valid_until:%Y-%m-%d}" if file_valid_until else "with no end date"
 
 
+async def _account(tx: Tx, customer_id: int, email: str) -> str:
+    """The mail's part about the customer's own login: a new customer is invited into it (the
+    team's invitations, role customer), a customer with one is told where their keys are."""
+    login = await customer_login(tx, customer_id)
+    if login is not None:
+        return "\n" + _paragraph(
+            f"Your licenses, their devices and signed files are also in your own account: log in to seattui as {login}.")
+    if await waiting_invitation(tx, email, customer_id=customer_id) is not None:
+        return "\n" + _paragraph(
+            "Your licenses, their devices and signed files will also be in your own account: accept the invitation "
+            "mailed to you before to set its password.")
+    _, text = await _invitation(tx, customer_id, email, None)
+    return "\nYour own account\n\n" + text
+
+
+async def _invitation(tx: Tx, customer_id: int, email: str, portal_address: str | None) -> tuple[Invitation, str]:
+    """A new invitation into the customer's own account (the team's mechanism, role customer)
+    and the words that carry its code."""
+    stored = customer_email(email)
+    invitation_id, token, expires_at = await new_invitation(tx, stored, Role.CUSTOMER, customer_id)
+    await audit.record(tx, "invitation.create", "invitation", invitation_id,
+                       f"Invited customer {stored} into their own account",
+                       {"email": stored, "role": Role.CUSTOMER.value, "customer_id": customer_id})
+    where = f" --portal {portal_address}" if portal_address else ""
+    text = (
+        _paragraph("Your licenses, their devices and signed files are in an account of your own. To set its "
+                   "login and password, run this in a terminal:")
+        + f"\n    seattui login --invite {token}{where}\n\n"
+        + _paragraph("or choose \"I have an invitation\" on the seattui login screen and paste this code:")
+        + f"\n    {token}\n\n"
+        + f"The code works once and expires on {expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+    invitation = Invitation(id=invitation_id, email=stored, role=Role.CUSTOMER, status=InvitationStatus.PENDING,
+                            invited_by=tx.actor.login, created_at=tx.now, expires_at=expires_at, token=token)
+    return invitation, text
+
+
+async def invite_to_account(tx: Tx, customer_id: int, portal_address: str | None) -> Invitation:
+    """Mail a customer a new code into their own account (the one mailed before stops working),
+    whether or not the organization mails customers their keys: someone asked for this one."""
+    tx.actor.require(Permission.ASSIGN)
+    email = await tx.conn.scalar(select(customers.c.email).where(customers.c.id == customer_id,
+                                                                  customers.c.org_id == tx.org_id))
+    if email is None:
+        raise NotFound(f"There is no customer {customer_id} in your organization.", {"customer_id": customer_id})
+    login = await customer_login(tx, customer_id)
+    if login is not None:
+        raise Conflict(f"{email} has their own login already ({login}); they log in with it.",
+                       {"customer_id": customer_id, "login": login})
+    await tx.conn.execute(update(invitations).where(
+        invitations.c.org_id == tx.org_id, invitations.c.customer_id == customer_id,
+        invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None)).values(revoked_at=tx.now))
+    invitation, text = await _invitation(tx, customer_id, email, portal_address)
+    await outbox.enqueue(tx.conn, tx.org_id, email, f"Your own account at {tx.actor.org_name}",
+                         f"Hello,\n\n{tx.actor.org_name} invites you into your own account on seattui.\n\n" + text,
+                         cause=f"customer invitation for {email}", now=tx.now)
+    return invitation
+
+
 async def mail_license(tx: Tx, license: License, customer_id: int | None, signing: Signer | None) -> str | None:
     """Mail the license's customer their key, unless the organization turned customer mails
     off or this customer was mailed this license before; returns the Message-ID, or None.
@@ -142,6 +204,7 @@ async def mail_license(tx: Tx, license: License, customer_id: int | None, signin
             "one device at a time. To move it to another device, deactivate it on the first one.",
             file, _valid_until(facts.valid_until))
     )
+    text += await _account(tx, customer_id, license.customer_email)
     return await _send(tx, "license", license.id, customer_id, license.customer_email,
                        f"Your activation key for {name}", text, file)
 
@@ -170,5 +233,6 @@ async def mail_subscription(tx: Tx, subscription: Subscription, customer_id: int
             f"{subscription.channels:,} {unit} at a time, renewed month by month.",
             file, _valid_until(facts.valid_until))
     )
+    text += await _account(tx, customer_id, subscription.customer_email)
     return await _send(tx, "subscription", subscription.id, customer_id, subscription.customer_email,
                        f"Your activation key for {name}", text, file)

@@ -138,9 +138,15 @@ async def published_keys(portal: Portal) -> SigningKeys:
 
 # -- files -------------------------------------------------------------------------------------------
 
+def _may_read(tx: Tx) -> None:
+    # A customer's own login reads the files of its own licenses (licenses.get is scoped to them).
+    if Permission.OWN_LICENSES not in tx.actor.permissions:
+        tx.actor.require(Permission.READ)
+
+
 async def license_file(tx: Tx, signing: Signer, license_id: int, machine: str | None = None) -> IssuedFile:
     """A license's file; with `machine`, a machine file for the device that holds its activation."""
-    tx.actor.require(Permission.READ)
+    _may_read(tx)
     license = await licenses.get(tx, license_id)
     if license.status is LicenseStatus.TRIAL_ENDED:
         raise TrialEnded(f"The trial of license {license_id} ended on {license.trial_ends_on}; "
@@ -164,7 +170,7 @@ async def license_file(tx: Tx, signing: Signer, license_id: int, machine: str | 
 
 
 async def subscription_file(tx: Tx, signing: Signer, subscription_id: int) -> IssuedFile:
-    tx.actor.require(Permission.READ)
+    _may_read(tx)
     subscription = await subscriptions.get(tx, subscription_id)
     return issued_file(subscription_facts(subscription, tx.catalog, tx.now), signing)
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, delete, exists, func, insert, literal_column,
 from sqlalchemy import text as text_clause
 from sqlalchemy.sql.elements import ColumnElement
 
-from seattui.domain.roles import Permission
+from seattui.domain.roles import Permission, Role
 from seattui.domain.catalog import Product, ProductKind, SeatPlan
 from seattui.domain.billing import OrderKind
 from seattui.domain.credits import LedgerReason
@@ -57,12 +57,14 @@ from seattui.portal.queries.licenses import (
     batch_licenses,
     configuration_of,
     count_licenses,
+    for_customer,
     from_row,
     get,
     license_json,
     license_query,
     licenses_held,
     search_text,
+    visible,
 )
 from seattui.domain.paging import Page
 from seattui.portal.refusals import refuse
@@ -248,6 +250,8 @@ def _conditions(tx: Tx, wanted: LicenseFilter, *, facets: bool = True) -> dict[s
     organization; without the four facets when `facets` is false (their counts apply them)."""
     today = tx.today
     conditions: dict[str, ColumnElement[bool]] = {"org": licenses.c.org_id == tx.org_id}
+    if tx.actor.role is Role.CUSTOMER:
+        conditions["customer"] = and_(*visible(tx))
     if wanted.q:
         # A substring is found by scanning license_search (tables.py); every other filter has an index.
         conditions["q"] = licenses.c.id.in_(select(license_search.c.license_id).where(*_text_matches(tx, wanted.q)))
@@ -396,8 +400,12 @@ async def license_page_json(
     tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
 ) -> bytes:
     """list_licenses' page as the JSON of its LicensePage, written from the rows (no models)."""
+    convert = license_json
+    if tx.actor.role is Role.CUSTOMER:
+        def convert(row: Any, today: date) -> dict[str, Any]:
+            return for_customer(license_json(row, today))
     page, at_least = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit,
-                                 convert=license_json)
+                                 convert=convert)
     return json.dumps({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
                        "today": tx.today.isoformat(), "total_at_least": at_least},
                       ensure_ascii=False, separators=(",", ":")).encode()
@@ -569,10 +577,13 @@ async def release_device(tx: Tx, license_id: int) -> License:
         .values(device_fingerprint=None, device_hostname=None, activated_at=None, updated_at=tx.now)
     )
     device = license.device
+    # A customer releasing their own device is no forced release by the organization.
+    by_customer = tx.actor.role is Role.CUSTOMER
+    what = "Deactivated (by its customer)" if by_customer else "Forced the deactivation of"
     await audit.record(
         tx, "license.deactivate", "license", license_id,
-        f"Forced the deactivation of license {license_id} on {license.key} from {device.hostname or device.fingerprint}",
-        {"fingerprint": device.fingerprint, "hostname": device.hostname, "forced": True},
+        f"{what} license {license_id} on {license.key} from {device.hostname or device.fingerprint}",
+        {"fingerprint": device.fingerprint, "hostname": device.hostname, "forced": not by_customer},
     )
     return await get(tx, license_id)
 

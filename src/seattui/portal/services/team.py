@@ -31,6 +31,7 @@ from seattui.domain.team import (
 )
 from seattui.portal.context import Actor, Tx
 from seattui.portal.bearer import AUTOMATION_PREFIX, INVITATION_PREFIX, new_token, token_hash
+from seattui.portal.queries.invitations import new_invitation, waiting_invitation
 from seattui.portal.services import audit, outbox
 from seattui.portal.store.tables import api_tokens, automation_tokens, invitations, organizations, users
 
@@ -40,7 +41,9 @@ from seattui.portal.store.tables import api_tokens, automation_tokens, invitatio
 
 async def members(tx: Tx) -> list[Member]:
     rows = (
-        await tx.conn.execute(select(users).where(users.c.org_id == tx.org_id).order_by(users.c.login))
+        # Customers' own logins are no members of the team.
+        await tx.conn.execute(select(users).where(users.c.org_id == tx.org_id, users.c.customer_id.is_(None))
+                              .order_by(users.c.login))
     ).all()
     return [_member(row) for row in rows]
 
@@ -115,7 +118,8 @@ async def _lock_organization(tx: Tx) -> None:
 
 async def _member_row(tx: Tx, member_id: int, *, live: bool = True) -> Any:
     row = (
-        await tx.conn.execute(select(users).where(users.c.id == member_id, users.c.org_id == tx.org_id))
+        await tx.conn.execute(select(users).where(users.c.id == member_id, users.c.org_id == tx.org_id,
+                                                  users.c.customer_id.is_(None)))
     ).first()
     if row is None:
         raise NotFound(f"There is no member {member_id} in this organization.", {"member": member_id})
@@ -145,6 +149,7 @@ async def pending_invitations(tx: Tx) -> list[Invitation]:
         await tx.conn.execute(
             _invitation_query().where(
                 invitations.c.org_id == tx.org_id,
+                invitations.c.customer_id.is_(None),  # customers' own are on their customer
                 invitations.c.accepted_at.is_(None),
                 invitations.c.revoked_at.is_(None),
             ).order_by(invitations.c.id)
@@ -156,29 +161,11 @@ async def pending_invitations(tx: Tx) -> list[Invitation]:
 async def invite(tx: Tx, new: NewInvitation, portal_address: str | None) -> Invitation:
     email = outbox.mail_address(new.email)
     _may_touch(tx.actor, new.role, new.role)
-    waiting = (
-        await tx.conn.execute(
-            select(invitations.c.id).where(
-                invitations.c.org_id == tx.org_id,
-                func.lower(invitations.c.email) == email.lower(),
-                invitations.c.accepted_at.is_(None),
-                invitations.c.revoked_at.is_(None),
-                invitations.c.expires_at > tx.now,
-            )
-        )
-    ).first()
+    waiting = await waiting_invitation(tx, email)
     if waiting is not None:
-        raise Conflict(f"{email} has an invitation waiting already: resend it instead.", {"invitation": waiting.id})
-    token = new_token(INVITATION_PREFIX)
-    invitation_id = (
-        await tx.conn.execute(
-            insert(invitations)
-            .values(org_id=tx.org_id, email=email, role=new.role.value, token_hash=token_hash(token),
-                    invited_by=tx.actor.user_id, created_at=tx.now, expires_at=tx.now + INVITATION_LIFETIME)
-            .returning(invitations.c.id)
-        )
-    ).scalar_one()
-    await _mail_invitation(tx, email, new.role, token, tx.now + INVITATION_LIFETIME, portal_address)
+        raise Conflict(f"{email} has an invitation waiting already: resend it instead.", {"invitation": waiting})
+    invitation_id, token, expires_at = await new_invitation(tx, email, new.role)
+    await _mail_invitation(tx, email, new.role, token, expires_at, portal_address)
     await audit.record(tx, "invitation.create", "invitation", invitation_id, f"Invited {email} as {new.role.value}",
                        {"email": email, "role": new.role.value})
     return await _invitation_by_id(tx, invitation_id, token)
@@ -226,7 +213,8 @@ async def _mail_invitation(tx: Tx, email: str, role: Role, token: str, expires_a
 async def _open_invitation(tx: Tx, invitation_id: int) -> Any:
     row = (
         await tx.conn.execute(
-            select(invitations).where(invitations.c.id == invitation_id, invitations.c.org_id == tx.org_id)
+            select(invitations).where(invitations.c.id == invitation_id, invitations.c.org_id == tx.org_id,
+                                      invitations.c.customer_id.is_(None))
         )
     ).first()
     if row is None:

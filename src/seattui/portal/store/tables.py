@@ -105,6 +105,9 @@ users = Table(
     # A removed member keeps their row (the ledger and the audit trail name them) and their
     # login, but cannot log in; their sessions and API tokens were revoked with the removal.
     Column("removed_at", UTCDateTime),
+    # A customer's own login (role customer) is the login of this customer row; one per customer.
+    Column("customer_id", Id, ForeignKey("customers.id")),
+    Index("uq_users_customer_id", "customer_id", unique=True),
 )
 
 # An invitation is a single-use token mailed to someone: accepting it creates their login in
@@ -123,7 +126,10 @@ invitations = Table(
     Column("accepted_at", UTCDateTime),
     Column("user_id", Id, ForeignKey("users.id")),  # the member who accepted it
     Column("revoked_at", UTCDateTime),
+    # An invitation into a customer's own account (role customer) names the customer.
+    Column("customer_id", Id, ForeignKey("customers.id")),
     Index("ix_invitations_org_id_id", "org_id", "id"),
+    Index("ix_invitations_customer_id", "customer_id"),
 )
 
 # API tokens for automation, apart from password sessions (api_tokens): named, with a role no

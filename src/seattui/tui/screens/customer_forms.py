@@ -98,6 +98,12 @@ def detail_renderable(detail: CustomerDetail) -> Group:
                  f"{format_credits(customer.spend_this_year)} this year", style="dim")
     if customer.notes:
         facts.append(f"\nNotes: {customer.notes}", style="italic")
+    if detail.login:
+        facts.append(f"\nTheir own login: {detail.login}")
+    elif detail.invited_until:
+        facts.append(f"\nInvited into their own account until {detail.invited_until:%Y-%m-%d}", style="dim")
+    else:
+        facts.append("\nNo login of their own yet", style="dim")
     holdings = Table(title="Licenses and subscriptions", title_justify="left", expand=True, box=None,
                      show_edge=False, pad_edge=False)
     for header in ("Key", "What", "Status"):
@@ -128,12 +134,16 @@ class CustomerDetailScreen(PortalModal[None]):
     def __init__(self, customer: Customer) -> None:
         super().__init__()
         self.customer = customer
+        self.detail: CustomerDetail | None = None
+        self.request_keys = RequestKeys()
 
     def compose(self) -> ComposeResult:
+        may_invite = commands.allowed(commands.find(self.SCOPE, "invite"), self.seattui.permissions)
         with VerticalScroll(id="customer-detail"):
             yield Static(f"{self.customer.email} · reading…", id="customer-body")
             yield Problem(id="customer-problem")
-            yield Static("escape: close", id="customer-hint")
+            yield Static(("n: invite to their own account · " if may_invite else "") + "escape: close",
+                         id="customer-hint")
 
     def on_mount(self) -> None:
         self.run_worker(self._load(), group="load", exit_on_error=False)
@@ -142,7 +152,35 @@ class CustomerDetailScreen(PortalModal[None]):
         customer_id = self.customer.id
         detail = await self.call_portal(lambda client: client.customer(customer_id), retry_key="ctrl+r")
         if detail is not None:
+            self.detail = detail
             self.query_one("#customer-body", Static).update(detail_renderable(detail))
+
+    def action_invite(self) -> None:
+        if self.detail is None:
+            return
+        if self.detail.login:
+            self.notify(f"{self.customer.email} has their own login already: {self.detail.login}.",
+                        severity="warning")
+            return
+        self.start_write("invite", self._invite)
+
+    async def _invite(self) -> None:
+        from seattui.tui.screens.confirm import ConfirmScreen
+
+        email, customer_id = self.customer.email, self.customer.id
+        details = ("The code sets up their own login, where they see their licenses, devices and license files and "
+                   f"nothing else of {self.seattui.who.organization if self.seattui.who else 'yours'}. A code mailed "
+                   "to them before stops working.")
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Mail {email} a code into their own account?",
+                                                             details, confirm="Mail")):
+            return
+        key = self.request_keys.key_for("invite", customer_id)
+        invitation = await self.call_portal(lambda client: client.invite_customer(customer_id, idempotency_key=key))
+        if invitation is None:
+            return
+        self.request_keys.succeeded("invite", customer_id)
+        self.notify(f"Mailed {email} a code into their own account, valid until {invitation.expires_at:%Y-%m-%d}.")
+        await self._load()
 
     def action_refresh(self) -> None:
         self.run_worker(self._load(), group="load", exit_on_error=False)

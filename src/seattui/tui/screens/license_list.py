@@ -186,6 +186,7 @@ class LicenseListScreen(PortalScreen):
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {}  # the dashboard's lists this screen shows
     DEFAULT_SORT: ClassVar[tuple[LicenseSort, bool]] = (LicenseSort.KEY, False)
     FILTER_HINT: ClassVar[str] = "/ filter: key, customer email or comment"
+    MARKS: ClassVar[bool] = True  # whether rows can be marked (for the bulk actions)
 
     def __init__(self) -> None:
         super().__init__()
@@ -217,7 +218,7 @@ class LicenseListScreen(PortalScreen):
         sort, descending = self.sort
         table = PagedTable[License](
             self.columns(self.app.size.width), row_key=lambda license: license.id, cells=self.cells,
-            empty_text="No license matches.", sort=(sort.value, descending), id="list-table",
+            empty_text="No license matches.", sort=(sort.value, descending), id="list-table", marks=self.MARKS,
         )
         self._table = table
         self.source = PagedSource(table, self._page, first_page=FIRST_PAGE, page=PAGE)
