@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.base import MAX_RECORD_ID
-from seattui.domain.errors import IdempotencyKeyReused, ValidationFailed
+from seattui.domain.errors import IdempotencyKeyReused, Unauthenticated, ValidationFailed
 from seattui.domain.roles import Permission
 from seattui.domain.text import control_characters, describe
 from seattui.portal.context import Actor, Tx
@@ -45,6 +45,18 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+async def given_token(token: Annotated[str | None, Depends(bearer_token)]) -> str:
+    """The token of a route that authenticates inside its own transaction (read_as). A missing
+    one is refused here, before the parameters are validated, as current_actor refuses it."""
+    if not token:
+        raise Unauthenticated(auth.NO_TOKEN)
+    return token
+
+
+# The OpenAPI document is the same as CurrentActor's: the header comes from bearer_token.
+BearerToken = Annotated[str, Depends(given_token)]
+
+
 async def _portal(request: Request) -> Portal:
     return portal_of(request)
 
@@ -68,6 +80,20 @@ def allowed(permission: Permission) -> Any:
 async def read(request: Request, actor: Actor, action: Callable[[Tx], Awaitable[T]]) -> T:
     async with portal_of(request).reading(actor) as tx:
         return await action(tx)
+
+
+async def read_as(request: Request, token: str, action: Callable[[Tx], Awaitable[T]]) -> T:
+    """`read` for the caller of `token`, authenticated in the same transaction: one
+    transaction a request instead of two (the token is still read every time, so a revoked
+    one is refused at once by every instance)."""
+    portal = portal_of(request)
+    now = portal.now()
+    async with portal.store.read() as conn:
+        actor, touch = await auth.actor_in(conn, token, now)
+        result = await action(Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now))
+    if touch:
+        await auth.touch_token(portal, actor, now)
+    return result
 
 
 async def mutate(
