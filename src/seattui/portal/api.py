@@ -30,6 +30,12 @@ def portal_of(request: Request) -> Portal:
     return request.app.state.portal  # type: ignore[no-any-return]
 
 
+def client_address(request: Request) -> str:
+    """Who calls, for the device activation limits. Behind a reverse proxy, run `seattui serve`
+    with the proxy's forwarded-for handling so this is the caller's address, not the proxy's."""
+    return request.client.host if request.client else "unknown"
+
+
 # The dependencies are coroutines: FastAPI runs a plain function in a worker thread, a trip
 # there and back per dependency per request.
 async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
