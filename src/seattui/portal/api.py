@@ -14,7 +14,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.base import MAX_RECORD_ID
-from seattui.domain.errors import IdempotencyKeyReused, Unauthenticated, ValidationFailed
+from seattui.domain.errors import (
+    IdempotencyKeyReused,
+    Unauthenticated,
+    ValidationFailed,
+)
 from seattui.domain.roles import Permission
 from seattui.domain.text import control_characters, describe
 from seattui.portal.context import Actor, Tx

@@ -24,7 +24,14 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seattui.domain.licensing import ActivationRequest, DeviceRequest
-from seattui.portal.api import answer, bearer_token, client_address, given_token, portal_of, read_as
+from seattui.portal.api import (
+    answer,
+    bearer_token,
+    client_address,
+    given_token,
+    portal_of,
+    read_as,
+)
 from seattui.portal.observability import API_PREFIX
 from seattui.portal.services import activation, credits
 

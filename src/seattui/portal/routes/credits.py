@@ -8,7 +8,16 @@ from fastapi.responses import Response
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter
 from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
-from seattui.portal.api import BearerToken, CurrentActor, PathId, allowed, answer, mutate, read, read_as
+from seattui.portal.api import (
+    BearerToken,
+    CurrentActor,
+    PathId,
+    allowed,
+    answer,
+    mutate,
+    read,
+    read_as,
+)
 from seattui.portal.services import credits
 
 router = APIRouter(tags=["credits"])

@@ -24,7 +24,16 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.pricing import Quote
 from seattui.domain.roles import Permission
-from seattui.portal.api import BearerToken, CurrentActor, PathId, allowed, mutate, portal_of, read, read_as
+from seattui.portal.api import (
+    BearerToken,
+    CurrentActor,
+    PathId,
+    allowed,
+    mutate,
+    portal_of,
+    read,
+    read_as,
+)
 from seattui.portal.paging import MAX_PAGE
 from seattui.portal.services import license_files, licenses
 
