@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import harness as test_harness
 import httpx
-from harness import running_portal
-from license_setup import a_license
 from starlette.types import Receive, Scope, Send
 
 from seattui.portal.app import create_app
 from seattui.portal.fast_path import FastPath
+
+import harness as test_harness
+from harness import running_portal
+from license_setup import a_license
 
 API = "/api/v1"
 JSON = {"content-type": "application/json"}
