@@ -23,19 +23,20 @@ from license_setup import a_license
 
 @contextmanager
 def write_transactions(harness: PortalHarness) -> Iterator[list[str]]:
-    """The write transactions (BEGIN IMMEDIATE) the portal's own SQLite file sees meanwhile."""
+    """The write transactions (BEGIN IMMEDIATE) begun on the portal's own SQLite file meanwhile
+    (the driver sends the BEGIN with the transaction's first statement)."""
     seen: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.strip().upper() == "BEGIN IMMEDIATE":
-            seen.append(statement)
+    def record(conn: Any) -> None:
+        if conn.get_execution_options().get("seattui_write"):
+            seen.append("BEGIN IMMEDIATE")
 
     engine = harness.portal.store.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "begin", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "begin", record)
 
 
 def machine(key: str) -> ActivationRequest:

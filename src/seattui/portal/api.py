@@ -14,7 +14,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from seattui.domain.base import MAX_RECORD_ID
-from seattui.domain.errors import IdempotencyKeyReused, ValidationFailed
+from seattui.domain.errors import (
+    IdempotencyKeyReused,
+    Unauthenticated,
+    ValidationFailed,
+)
 from seattui.domain.roles import Permission
 from seattui.domain.text import control_characters, describe
 from seattui.portal import customer_access
@@ -30,6 +34,12 @@ MAX_IDEMPOTENCY_KEY = 128
 
 def portal_of(request: Request) -> Portal:
     return request.app.state.portal  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    """Who calls, for the device activation limits. Behind a reverse proxy, run `seattui serve`
+    with the proxy's forwarded-for handling so this is the caller's address, not the proxy's."""
+    return request.client.host if request.client else "unknown"
 
 
 # The dependencies are coroutines: FastAPI runs a plain function in a worker thread, a trip
@@ -50,6 +60,18 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+async def given_token(token: Annotated[str | None, Depends(bearer_token)]) -> str:
+    """The token of a route that authenticates inside its own transaction (read_as). A missing
+    one is refused here, before the parameters are validated, as current_actor refuses it."""
+    if not token:
+        raise Unauthenticated(auth.NO_TOKEN)
+    return token
+
+
+# The OpenAPI document is the same as CurrentActor's: the header comes from bearer_token.
+BearerToken = Annotated[str, Depends(given_token)]
+
+
 async def _portal(request: Request) -> Portal:
     return portal_of(request)
 
@@ -73,6 +95,23 @@ def allowed(permission: Permission) -> Any:
 async def read(request: Request, actor: Actor, action: Callable[[Tx], Awaitable[T]]) -> T:
     async with portal_of(request).reading(actor) as tx:
         return await action(tx)
+
+
+async def read_as(request: Request, token: str, action: Callable[[Tx], Awaitable[T]]) -> T:
+    """`read` for the caller of `token`, authenticated in the same transaction: one
+    transaction a request instead of two (the token is still read every time, so a revoked
+    one is refused at once by every instance)."""
+    portal = portal_of(request)
+    now = portal.now()
+    async with portal.store.read() as conn:
+        actor, touch = await auth.actor_in(conn, token, now)
+        # The one gate of customers' logins, as current_actor has it (the fast path's requests
+        # have no route: a customer is refused there, which is right for all it answers).
+        customer_access.check(actor, request.method, route_of(request.scope))
+        result = await action(Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now))
+    if touch:
+        await auth.touch_token(portal, actor, now)
+    return result
 
 
 async def mutate(

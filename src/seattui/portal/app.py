@@ -18,6 +18,7 @@ from seattui.logs import TRUE_WORDS, configure_portal_logging
 from seattui.portal.observability import API_PREFIX, RequestObserver
 from seattui.portal.options import options_from_environment, settings_from_options
 from seattui.portal import openapi
+from seattui.portal.fast_path import FastPath
 from seattui.portal.http import BodySizeLimit, install_error_handlers
 from seattui.portal.routes import (
     activation,
@@ -117,6 +118,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     openapi.install(app)
     app.state.portal = portal
     install_error_handlers(app)
+    # Innermost: device activation and the balance skip FastAPI's routing and dependencies.
+    app.add_middleware(FastPath)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        larger={f"{API_PREFIX}/seat-batches": settings.max_batch_body_bytes})
     for module in (health, session, catalog, credits, dashboard, keys, licenses, subscriptions, support,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import ProductKind
@@ -171,19 +171,23 @@ def _status(license: License, *, activated_here: bool) -> ActivationStatus:
     )
 
 
+# Built once: every device call runs these, and building them cost more than running them.
+_OWNER = (
+    select(activation_keys.c.id, organizations.c.id.label("org_id"), organizations.c.name, organizations.c.kind)
+    .join(organizations, organizations.c.id == activation_keys.c.org_id)
+    .where(activation_keys.c.key == bindparam("key"))
+)
+_KEY_LICENSES = license_query().where(licenses.c.key_id == bindparam("key_id"),
+                                      licenses.c.product_id == bindparam("product_id"))
+_KEY_LICENSES_LOCKED = _KEY_LICENSES.with_for_update(of=licenses)
+
+
 async def _licenses_of(
     portal: Portal, conn: AsyncConnection, request: DeviceRequest, *, lock: bool = True
 ) -> tuple[Tx, list[License]]:
     """The key's licenses of the product (locked when writing), with a transaction acting for
     the key's organization as the licensed software."""
-    owner = (
-        await conn.execute(
-            select(activation_keys.c.id, organizations.c.id.label("org_id"), organizations.c.name,
-                   organizations.c.kind)
-            .join(organizations, organizations.c.id == activation_keys.c.org_id)
-            .where(activation_keys.c.key == request.key)
-        )
-    ).first()
+    owner = (await conn.execute(_OWNER, {"key": request.key})).first()
     if owner is None:
         raise UnknownKey(f"There is no activation key {request.key}; check the key as typed.", {"key": request.key})
     product = portal.catalog.find(request.product_id)
@@ -192,8 +196,8 @@ async def _licenses_of(
     actor = Actor(user_id=None, login="device", display_name="Licensed software", role=Role.VIEWER,
                   org_id=owner.org_id, org_name=owner.name, org_kind=OrgKind(owner.kind))
     tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=portal.now())
-    query = license_query().where(licenses.c.key_id == owner.id, licenses.c.product_id == request.product_id)
-    rows = (await conn.execute(query.with_for_update(of=licenses) if lock else query)).all()
+    rows = (await conn.execute(_KEY_LICENSES_LOCKED if lock else _KEY_LICENSES,
+                               {"key_id": owner.id, "product_id": request.product_id})).all()
     found = [from_row(row, tx.today) for row in rows]
     if not found:
         raise NotLicensed(f"The key {request.key} holds no license of {request.product_id}.",

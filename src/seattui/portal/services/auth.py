@@ -7,7 +7,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,6 +31,7 @@ from seattui.portal.store.tables import api_tokens, automation_tokens, login_fai
 
 # An API token's last use is written at most this often, so a busy script costs no write per request.
 LAST_USED_PRECISION = timedelta(minutes=1)
+NO_TOKEN = "Log in first: this needs a session token (seattui login)."
 
 
 def _retry_after(until: datetime, now: datetime) -> int:
@@ -145,41 +146,59 @@ async def authenticate_request(portal: Portal, token: str | None) -> Actor:
     token or a removed member is refused on the very next request by every instance."""
     now = portal.now()
     async with portal.store.read() as conn:
-        if token and token.startswith(AUTOMATION_PREFIX):
-            actor, last_used_at = await _automation_actor(conn, token, now)
-        else:
-            return await authenticate(conn, token, now)
-    if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:
-        async with portal.store.write() as conn:
-            await conn.execute(
-                update(automation_tokens).where(automation_tokens.c.id == actor.token_id).values(last_used_at=now)
-            )
+        actor, touch = await actor_in(conn, token, now)
+    if touch:
+        await touch_token(portal, actor, now)
     return actor
+
+
+async def actor_in(conn: AsyncConnection, token: str | None, now: datetime) -> tuple[Actor, bool]:
+    """Who the token acts as, read in the caller's transaction (a read route's own, so the
+    request takes one transaction), and whether its last use is due to be written
+    (touch_token, after that transaction)."""
+    if token and token.startswith(AUTOMATION_PREFIX):
+        actor, last_used_at = await _automation_actor(conn, token, now)
+        return actor, last_used_at is None or now - last_used_at >= LAST_USED_PRECISION
+    return await authenticate(conn, token, now), False
+
+
+async def touch_token(portal: Portal, actor: Actor, now: datetime) -> None:
+    async with portal.store.write() as conn:
+        await conn.execute(_TOUCH, {"token_id": actor.token_id, "now": now})
 
 
 # Who a token acts as, read with the token in one query, for a session or an API token alike.
 _ACTOR_COLUMNS = (users.c.id, users.c.login, users.c.display_name, users.c.role, users.c.removed_at, users.c.org_id,
                   users.c.customer_id,
                   organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
+# Built once: every request runs one of these, and building the statement cost more than
+# running it (SQLAlchemy's compiled cache then finds it by its cache key at once).
+_AUTOMATION_ACTOR = (
+    select(
+        automation_tokens.c.id.label("token_id"),
+        automation_tokens.c.name.label("token_name"),
+        automation_tokens.c.role.label("token_role"),
+        automation_tokens.c.expires_at,
+        automation_tokens.c.revoked_at,
+        automation_tokens.c.last_used_at,
+        *_ACTOR_COLUMNS,
+    )
+    .join(users, users.c.id == automation_tokens.c.user_id)
+    .join(organizations, organizations.c.id == users.c.org_id)
+    .where(automation_tokens.c.token_hash == bindparam("token_hash"))
+)
+_SESSION_ACTOR = (
+    select(api_tokens.c.expires_at, api_tokens.c.revoked_at, *_ACTOR_COLUMNS)
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .join(organizations, organizations.c.id == users.c.org_id)
+    .where(api_tokens.c.token_hash == bindparam("token_hash"))
+)
+_TOUCH = (update(automation_tokens).where(automation_tokens.c.id == bindparam("token_id"))
+          .values(last_used_at=bindparam("now")))
 
 
 async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) -> tuple[Actor, datetime | None]:
-    row = (
-        await conn.execute(
-            select(
-                automation_tokens.c.id.label("token_id"),
-                automation_tokens.c.name.label("token_name"),
-                automation_tokens.c.role.label("token_role"),
-                automation_tokens.c.expires_at,
-                automation_tokens.c.revoked_at,
-                automation_tokens.c.last_used_at,
-                *_ACTOR_COLUMNS,
-            )
-            .join(users, users.c.id == automation_tokens.c.user_id)
-            .join(organizations, organizations.c.id == users.c.org_id)
-            .where(automation_tokens.c.token_hash == token_hash(token))
-        )
-    ).first()
+    row = (await conn.execute(_AUTOMATION_ACTOR, {"token_hash": token_hash(token)})).first()
     if row is None:
         raise Unauthenticated("This API token is not known here: check SEATTUI_TOKEN, or create one (seattui token create).")
     if row.revoked_at is not None or row.removed_at is not None:
@@ -201,19 +220,8 @@ async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) ->
 
 async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) -> Actor:
     if not token:
-        raise Unauthenticated("Log in first: this needs a session token (seattui login).")
-    row = (
-        await conn.execute(
-            select(
-                api_tokens.c.expires_at,
-                api_tokens.c.revoked_at,
-                *_ACTOR_COLUMNS,
-            )
-            .join(users, users.c.id == api_tokens.c.user_id)
-            .join(organizations, organizations.c.id == users.c.org_id)
-            .where(api_tokens.c.token_hash == token_hash(token))
-        )
-    ).first()
+        raise Unauthenticated(NO_TOKEN)
+    row = (await conn.execute(_SESSION_ACTOR, {"token_hash": token_hash(token)})).first()
     if row is None:
         raise Unauthenticated("This session token is not known here: log in again.")
     if row.removed_at is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.roles import OrgKind, Permission
@@ -38,16 +38,18 @@ async def paying_balance(tx: Tx) -> Decimal:
     return await balance_of(tx.conn, (await payer(tx)).org_id)
 
 
+# Built once: every balance read runs it, and building it cost more than running it.
+_LAST_ENTRY = (
+    select(ledger_entries.c.balance_after, ledger_entries.c.sequence)
+    .where(ledger_entries.c.org_id == bindparam("org_id"))
+    .order_by(ledger_entries.c.sequence.desc())
+    .limit(1)
+)
+
+
 async def _last_entry(conn: AsyncConnection, org_id: int) -> tuple[Decimal, int]:
     """The balance and the number of the organization's last ledger entry (0 before the first)."""
-    row = (
-        await conn.execute(
-            select(ledger_entries.c.balance_after, ledger_entries.c.sequence)
-            .where(ledger_entries.c.org_id == org_id)
-            .order_by(ledger_entries.c.sequence.desc())
-            .limit(1)
-        )
-    ).first()
+    row = (await conn.execute(_LAST_ENTRY, {"org_id": org_id})).first()
     return (from_hundredths(row.balance_after), row.sequence) if row else (Decimal("0.00"), 0)
 
 

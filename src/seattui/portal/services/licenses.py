@@ -4,11 +4,11 @@ a refund, and released from their device by an admin."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+from pydantic_core import to_json
 from sqlalchemy import and_, case, delete, exists, func, insert, literal_column, not_, or_, select, table, update
 from sqlalchemy import text as text_clause
 from sqlalchemy.sql.elements import ColumnElement
@@ -406,9 +406,9 @@ async def license_page_json(
             return for_customer(license_json(row, today))
     page, at_least = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit,
                                  convert=convert)
-    return json.dumps({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
-                       "today": tx.today.isoformat(), "total_at_least": at_least},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    # pydantic's own encoder (the one model_dump_json uses), a third of json.dumps's time.
+    return to_json({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
+                    "today": tx.today.isoformat(), "total_at_least": at_least})
 
 
 async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:

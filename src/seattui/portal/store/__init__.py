@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from seattui.portal.store.sqlite_driver import engine_url
+from seattui.portal.store.sqlite_driver import begin, engine_url
 from seattui.portal.store.tables import metadata
 
 __all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew", "Store", "database_url", "metadata"]
@@ -144,7 +144,7 @@ class Store:
         @event.listens_for(sync_engine, "begin")
         def _on_begin(connection: Connection) -> None:
             immediate = connection.get_execution_options().get(_WRITE, False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            begin(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

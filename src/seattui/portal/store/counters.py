@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seattui.portal.store import Store
-from seattui.portal.store.sqlite_driver import engine_url
+from seattui.portal.store.sqlite_driver import begin, engine_url
 from seattui.portal.store.tables import rate_counters
 
 
@@ -65,7 +65,7 @@ class CallCounter:
 
         @event.listens_for(self._sidecar.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            begin(connection, "BEGIN IMMEDIATE")
 
         async with self._sidecar.begin() as conn:
             await conn.run_sync(lambda sync: rate_counters.create(sync, checkfirst=True))

@@ -31,10 +31,14 @@ from sqlalchemy.util.concurrency import await_
 DRIVER = "sqlite+seattui"
 
 
-def _statement(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
-    """Runs on the connection's thread: the whole statement, its rows and what it reports."""
+def _statement(connection: sqlite3.Connection, begin: str | None, operation: str, parameters: Any,
+               many: bool) -> tuple[Any, ...]:
+    """Runs on the connection's thread: the transaction's BEGIN when this is its first statement,
+    then the whole statement, its rows and what it reports."""
     cursor = connection.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -99,10 +103,16 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+        connection = self._adapt_connection
+        if operation[:9].upper().startswith(("BEGIN", "SAVEPOINT")):  # SAVEPOINT alone begins one too
+            connection._in_transaction = True
+        async with connection._execute_mutex:
+            begin, connection._begin = connection._begin, None
+            if begin is not None:
+                connection._in_transaction = True
             thread = self._connection
             self._description, rows, self._rowcount, self._lastrowid = await thread._execute(
-                _statement, thread._conn, operation, parameters, many)
+                _statement, thread._conn, begin, operation, parameters, many)
             self._rows = collections.deque(rows)
 
     def nextset(self) -> None:
@@ -110,8 +120,36 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """Knows whether it began a transaction since its last commit or rollback. The connection
+    runs in autocommit mode (the store says BEGIN itself), so a connection back in the pool
+    after its transaction committed holds none: the pool's rollback on return would be one
+    more trip to the thread per request for nothing, and is skipped then."""
+
+    __slots__ = ("_begin", "_in_transaction")
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._in_transaction = False
+        self._begin: str | None = None  # begin_with_first_statement's, not yet run
+
+    def begin_with_first_statement(self, begin: str) -> None:
+        """BEGIN (or BEGIN IMMEDIATE) on the same trip as the transaction's first statement:
+        nothing else runs on this connection in between, so it is the same transaction."""
+        self._begin = begin
+
+    def commit(self) -> None:
+        if self._begin is not None:  # a transaction that ran no statement: nothing to end
+            self._begin = None
+            return
+        super().commit()
+        self._in_transaction = False  # not when COMMIT failed (busy): the transaction is still open
+
+    def rollback(self) -> None:
+        self._begin = None
+        if self._in_transaction:
+            super().rollback()
+            self._in_transaction = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -130,6 +168,16 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
 
 
 registry.register("sqlite.seattui", __name__, "OneTripDialect")
+
+
+def begin(connection: Any, statement: str) -> None:
+    """Start a transaction from SQLAlchemy's "begin" event (the connection is in autocommit
+    mode): with this driver on the trip of its first statement, otherwise at once."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, OneTripConnection):
+        dbapi_connection.begin_with_first_statement(statement)
+    else:
+        connection.exec_driver_sql(statement)
 
 
 def engine_url(url: str) -> Any:
