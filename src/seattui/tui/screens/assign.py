@@ -219,11 +219,11 @@ class AssignScreen(PortalScreen):
         # The review and the result show every answer themselves.
         shown.display = bool(answers) and self.step not in (Step.REVIEW, Step.DONE)
 
-    def action_next(self) -> None:
-        self.typed_ahead.after_typed(self._next)
+    async def action_next(self) -> None:
+        await self.after_typed(self._next)
 
-    def action_back(self) -> None:
-        self.typed_ahead.after_typed(self._back)
+    async def action_back(self) -> None:
+        await self.after_typed(self._back)
 
     # A click on a choice (or a remapped enter reaching a field) answers the step as enter does.
     @on(OptionList.OptionSelected)

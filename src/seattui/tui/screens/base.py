@@ -38,7 +38,7 @@ class PortalCalls:
     registry's "fields" scope), through the screen's one `TypedAhead`: the text typed right
     after them goes in the field they move to, and a key typed just before them still reaches
     the field being left. A screen moving the focus in answer to a key of its own (the wizard's
-    enter) calls `self.typed_ahead.after_typed(move)` likewise."""
+    enter) calls `self.after_typed(move)` likewise."""
 
     SCOPE: ClassVar[str] = ""
     app: Any
@@ -48,28 +48,36 @@ class PortalCalls:
     focus_next: Any
     focus_previous: Any
 
-    def _on_mount(self) -> None:
-        self.__dict__["_typed_ahead"] = ahead = TypedAhead()
-        self.mount(ahead)
-
     @property
-    def typed_ahead(self) -> TypedAhead:
-        return self.__dict__["_typed_ahead"]  # type: ignore[no-any-return]
+    def typed_ahead(self) -> TypedAhead | None:
+        """The screen's one TypedAhead, once a move between fields has needed it."""
+        return self.__dict__.get("_typed_ahead")
 
-    def action_next_field(self) -> None:
-        self.move_between_fields(self.focus_next)
+    async def after_typed(self, then: Callable[[], None]) -> None:
+        """`then` once the keys typed so far have reached the focused field."""
+        ahead = self.typed_ahead
+        if ahead is None:
+            # Mounted at the first move, not with the screen: a widget mounted as the screen
+            # mounts held its first frame back (the app's first frame came 140 ms later).
+            # The app waits for this action, so the keys typed after it are not read meanwhile.
+            self.__dict__["_typed_ahead"] = ahead = TypedAhead()
+            await self.mount(ahead)
+        ahead.after_typed(then)
 
-    def action_previous_field(self) -> None:
-        self.move_between_fields(self.focus_previous)
+    async def action_next_field(self) -> None:
+        await self.move_between_fields(self.focus_next)
 
-    def move_between_fields(self, move: Callable[[], object]) -> None:
+    async def action_previous_field(self) -> None:
+        await self.move_between_fields(self.focus_previous)
+
+    async def move_between_fields(self, move: Callable[[], object]) -> None:
         if not self.taking_keys:
             return  # dropped, as every key typed before the screen is ready
 
         def then() -> None:
             move()
 
-        self.typed_ahead.after_typed(then)
+        await self.after_typed(then)
 
     @property
     def taking_keys(self) -> bool:
@@ -77,10 +85,11 @@ class PortalCalls:
 
     def on_typed_ahead_reached(self, message: TypedAhead.Reached) -> None:
         message.stop()
-        self.typed_ahead.reached(message.then)
+        if (ahead := self.typed_ahead) is not None:
+            ahead.reached(message.then)
 
     async def on_key(self, event: events.Key) -> None:
-        if await self.typed_ahead.settle(event):
+        if (ahead := self.typed_ahead) is not None and await ahead.settle(event):
             event.stop()
             event.prevent_default()
 
