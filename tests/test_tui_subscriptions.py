@@ -234,6 +234,7 @@ async def test_seats_added_take_a_coupon_the_review_checks_and_the_charge_is_the
         await until_text(pilot, "There is no coupon BAD; check the code.")
         assert dialog.query_one("#confirm").disabled
         await pilot.press("ctrl+s")  # refused here: nothing is sent
+        await until_text(pilot, "Clear the coupon code to go")
         assert app.screen is dialog
         await pilot.press(*["backspace"] * 3)
         await type_text(pilot, "seats5")

@@ -355,7 +355,8 @@ class ReviewStep(VerticalScroll):
         yield Static("", id="review-order")
         yield Static("", id="review-held")
         # Above the quote, so that it shows at 80x24 without scrolling.
-        yield CouponField(placeholder="optional (tab)", input_id="review-coupon", row_classes="field-row")
+        yield CouponField(placeholder="optional (tab)", input_id="review-coupon", row_classes="field-row",
+                          beside=False)
         yield QuoteView(id="review-quote")
 
     def on_mount(self) -> None:

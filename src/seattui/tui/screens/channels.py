@@ -134,6 +134,9 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         self.dismiss(None)
 
     def action_confirm(self) -> None:
+        if self.quote is not None and self.quote.coupon_refusal:
+            self.query_one(Problem).say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
+            return
         if not self._confirmable():
             return
         assert self.quoted_channels is not None

@@ -144,7 +144,7 @@ class QuotedForm(FormScreen):
         with Horizontal(id="po-row"):
             yield Label("PO number, on the invoice (optional)")
             yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
-        yield CouponField(label="Coupon code (optional)")
+        yield CouponField()
         yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
 
     def purchase(self) -> dict[str, Any]:

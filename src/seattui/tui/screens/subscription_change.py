@@ -229,6 +229,9 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         self.dismiss(False)
 
     def action_confirm(self) -> None:
+        if self.quote is not None and self.quote.coupon_refusal:
+            self.query_one(Problem).say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
+            return
         if not self._confirmable():
             return
         self.query_one("#confirm", Button).disabled = True

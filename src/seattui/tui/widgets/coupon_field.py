@@ -40,8 +40,9 @@ class CouponField(Vertical):
     CouponField { height: auto; }
     CouponField > .coupon-row { height: auto; }
     CouponField > .coupon-row > Label { width: auto; padding: 1 1 0 0; }
-    CouponField > .coupon-row > Input { width: 24; }
-    CouponField > .coupon-feedback { height: auto; }
+    CouponField > .coupon-row > Input { width: 16; }
+    CouponField .coupon-feedback { height: auto; }
+    CouponField > .coupon-row > .coupon-feedback { width: 1fr; padding: 0 0 0 1; }
     """
     # Long enough for a code typed at speed to be asked once, short enough to feel at once.
     PAUSE = 0.3
@@ -57,18 +58,24 @@ class CouponField(Vertical):
             self.code = code
 
     def __init__(self, *, label: str = "Coupon code", placeholder: str = "", input_id: str = "coupon",
-                 row_classes: str = "", id: str | None = "coupon-field") -> None:
+                 row_classes: str = "", beside: bool = True, id: str | None = "coupon-field") -> None:
         super().__init__(id=id)
+        # Beside the box, the verdict takes no line of its own: a dialog still fits 80x24.
+        self._beside = beside
         self._label, self._placeholder, self._input_id = label, placeholder, input_id
         self._row_classes = f"coupon-row {row_classes}".strip()
         self.code = ""  # the settled code: the one the review quotes and sends
         self._wait: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        feedback = Static("", classes="coupon-feedback", id="coupon-feedback")
         with Horizontal(classes=self._row_classes, id="coupon-row"):
             yield Label(self._label)
             yield Input(placeholder=self._placeholder, id=self._input_id, max_length=MAX_COUPON_CODE)
-        yield Static("", classes="coupon-feedback", id="coupon-feedback")
+            if self._beside:
+                yield feedback
+        if not self._beside:
+            yield feedback
 
     def on_mount(self) -> None:
         self.query_one(".coupon-feedback", Static).display = False
@@ -124,7 +131,8 @@ class CouponField(Vertical):
         if quote is None or not self.code:
             feedback.update("")
         elif quote.coupon_refusal:
-            feedback.update(Text(printable(quote.coupon_refusal) + " Clear it to order without a coupon.",
-                                 style="bold red"))
+            # Beside the box there is room for the reason alone (the review says it cannot go on).
+            after = "" if self._beside else " Clear it to order without a coupon."
+            feedback.update(Text(printable(quote.coupon_refusal) + after, style="bold red"))
         else:
             feedback.update(Text(coupon_off(quote) or "Applies, but takes nothing off this order.", style="green"))
