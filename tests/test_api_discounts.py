@@ -381,3 +381,27 @@ async def test_a_coupon_is_made_for_one_to_thirty_six_months(harness: PortalHarn
         await make_coupon(harness, "LONG", percent=Decimal("5"), months=37)
     made = await make_coupon(harness, "YEAR", percent=Decimal("5"), months=12)
     assert (made.months, made.words()) == (12, "5% off, for 12 months")
+
+
+async def test_an_annual_contract_bought_with_a_coupon_for_thirteen_months_gets_it_on_its_first_renewal_only(
+        harness: PortalHarness) -> None:
+    from seattui.domain.billing import OrderKind
+    from seattui.domain.dates import add_months
+    from seattui.portal.billing_run import run_billing
+
+    await make_coupon(harness, "LOYAL", percent=Decimal("10"), months=13, product_ids=["workspace"])
+    owner = await harness.login("acme-owner")
+    plan = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace",
+                                                   term=Term.ANNUAL, quantity=2, seat_cap=4, coupon="LOYAL"))
+    [order] = (await owner.orders()).items
+    full = order.lines[0].amount
+    today = harness.clock.now.date()
+    await run_billing(harness.portal.store, add_months(today, 24), harness.clock, catalog=harness.portal.catalog)
+    renewals = sorted((item for item in (await owner.orders(limit=50)).items if item.kind is OrderKind.RENEWAL),
+                      key=lambda item: item.lines[0].service_start or today)
+    assert [item.lines[0].service_start for item in renewals] == [add_months(today, 12), add_months(today, 24)]
+    off = (full * Decimal("0.10")).quantize(Decimal("0.01"))
+    assert [(item.total, [line.description for line in item.lines[1:]]) for item in renewals] == [
+        (full - off, [f"Coupon LOYAL: 10% off workspace, for 13 months from {today.isoformat()}"]),
+        (full, [])]
+    assert all(line.object_id == plan.id for item in renewals for line in item.lines)
