@@ -195,7 +195,8 @@ async def _datatable(rows: list[tuple[str, str, str, str, str, str]], cursor_mov
         await pilot.pause()
         start = time.perf_counter()
         app.fill(rows)
-        visible = await frames.shown(lambda: table.row_count == len(rows), start)
+        # DataTable takes seconds for 100,000 rows, longer on a busy machine: it is given minutes.
+        visible = await frames.shown(lambda: table.row_count == len(rows), start, timeout=900)
         table.focus()
         await pilot.pause()
         moves = []
