@@ -82,6 +82,7 @@ class ChannelsScreen(PortalModal[Subscription | None]):
     def _typed(self) -> None:
         self.quote, self.quoted_channels = None, None
         self.query_one("#confirm", Button).disabled = True
+        self.query_one(CouponField).show(None)  # said again with the quote, if there is one
         try:
             channels = whole_number(self.query_one("#channels-input", Input).value, 1, MAX_CHANNELS, "channels")
         except errors.ValidationFailed as invalid:

@@ -177,6 +177,7 @@ class QuotedForm(FormScreen):
 
     def requote(self) -> None:
         self.quote = None
+        self.query_one(CouponField).show(None)  # said again with the quote, if there is one
         try:
             wanted = self.wanted()
         except ValidationFailed as error:

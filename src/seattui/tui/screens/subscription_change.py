@@ -175,6 +175,8 @@ class SubscriptionChangeScreen(PortalModal[bool]):
     def _typed(self) -> None:
         self.quote, self.quoted = None, None
         self.query_one("#confirm", Button).disabled = True
+        for field in self.query(CouponField):
+            field.show(None)  # said again with the quote, if there is one
         try:
             asked = self._asked()
         except errors.ValidationFailed as invalid:

@@ -39,7 +39,7 @@ class CouponField(Vertical):
     DEFAULT_CSS = """
     CouponField { height: auto; }
     CouponField > .coupon-row { height: auto; }
-    CouponField > .coupon-row > Label { width: auto; padding: 1 1 0 0; }
+    CouponField > .coupon-row > Label { width: auto; padding: 0 1 0 0; }
     CouponField > .coupon-row > Input { width: 16; }
     CouponField .coupon-feedback { height: auto; }
     CouponField > .coupon-row > .coupon-feedback { width: 1fr; padding: 0 0 0 1; }
