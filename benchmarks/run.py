@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ["credits", "startup", "keys", "licenses_100k", "licenses_1m", "reassign_10k", "employees_100k", "license_files",
+BENCHMARKS = ["credits", "startup", "keys", "licenses_100k", "licenses_1m", "reassign_10k", "employees_100k",
+              "customers_100k", "license_files",
               "billing_run", "portal_api", "seat_billing"]
 
 

@@ -73,6 +73,31 @@ async def test_filter_sort_and_pages_cover_every_customer_once(harness: PortalHa
     assert await everyone(admin, CustomerFilter(text="100%_")) == []  # wildcards are plain text
 
 
+async def test_a_filter_pages_alike_whether_its_matches_are_few_or_many(
+        harness: PortalHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seattui.portal.services import customers as customer_service
+
+    admin = await harness.login("acme-admin")
+    for n in range(12):
+        await admin.add_customer(NewCustomer(email=f"user{n:02d}@example.org", name=f"Name {11 - n:02d}",
+                                             company="Initech" if n % 2 else "Hooli"))
+
+    async def pages(wanted: CustomerFilter) -> tuple[int | None, list[str]]:
+        seen, cursor, total = [], None, None
+        while True:
+            page = await admin.customers(wanted, sort=CustomerSort.NAME, descending=True, cursor=cursor, limit=4)
+            total = page.total if cursor is None else total
+            seen += [c.email for c in page.items]
+            if page.next_cursor is None:
+                return total, seen
+            cursor = page.next_cursor
+
+    few = await pages(CustomerFilter(text="initech"))  # 6 matches: gathered first, read by id
+    monkeypatch.setattr(customer_service, "FEW_MATCHES", 3)  # now many: the page walks the sort
+    many = await pages(CustomerFilter(text="initech"))
+    assert few == many == (6, [f"user{n:02d}@example.org" for n in (1, 3, 5, 7, 9, 11)])
+
+
 async def test_add_and_edit_a_customer_and_the_email_is_unique(harness: PortalHarness) -> None:
     op = await harness.login("acme-op")
     added = await op.add_customer(NewCustomer(email=" Grace@Example.Org ", name="Grace Hopper", company="Navy"))

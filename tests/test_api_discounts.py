@@ -293,3 +293,115 @@ async def test_a_discounted_support_extension_records_what_each_license_paid(har
     async with harness.portal.store.read() as conn:
         assert await credits.ledger_sum(conn, harness.world.org_ids["Acme"]) == (
             Decimal("1000.00") - sum(item.paid for item in bought) - result.amount)
+
+
+# -- coupons for the first months of a subscription, and once per customer ---------------------------
+
+async def test_a_coupon_for_three_months_comes_off_the_first_renewals_once_each_then_full_price(
+        harness: PortalHarness) -> None:
+    from seattui.domain.billing import OrderKind
+    from seattui.domain.dates import add_months
+    from seattui.portal.billing_run import run_billing
+
+    await give_discount(harness, "Acme", "10")
+    await make_coupon(harness, "QUARTER", percent=Decimal("50"), months=3)
+    owner = await harness.login("acme-owner")
+    subscription = await owner.create_subscription(
+        SubscriptionOrder(key=await a_key(harness), product_id="connect", channels=2, coupon="quarter"))
+    [order] = (await owner.orders()).items
+    # 39.80, less 10% (3.98), less 50% of the 35.82 left (17.91): the first month.
+    assert order.total == Decimal("17.91")
+    assert order.lines[-1].description == "Coupon QUARTER: 50% off, for 3 months"
+    today = harness.clock.now.date()
+    for _ in range(2):  # a second run bills nothing twice
+        await run_billing(harness.portal.store, add_months(today, 3), harness.clock, catalog=harness.portal.catalog)
+    renewals = sorted((item for item in (await owner.orders(limit=50)).items if item.kind is OrderKind.RENEWAL),
+                      key=lambda item: item.lines[0].service_start or today)
+    assert [item.lines[0].service_start for item in renewals] == [add_months(today, n) for n in (1, 2, 3)]
+    coupon_line = f"Coupon QUARTER: 50% off, for 3 months from {today.isoformat()}"
+    # Months two and three (within three months of the redemption) get it, as a line of its own
+    # on the subscription; the fourth pays full price less the reseller discount.
+    assert [[(item.description, item.amount) for item in renewal.lines[1:]] for renewal in renewals] == [
+        [("Reseller discount 10%", Decimal("-3.98")), (coupon_line, Decimal("-17.91"))],
+        [("Reseller discount 10%", Decimal("-3.98")), (coupon_line, Decimal("-17.91"))],
+        [("Reseller discount 10%", Decimal("-3.98"))]]
+    assert [renewal.total for renewal in renewals] == [Decimal("17.91"), Decimal("17.91"), Decimal("35.82")]
+    assert all(item.object_type == "subscription" and item.object_id == subscription.id
+               for renewal in renewals for item in renewal.lines)
+    paid = Decimal("17.91") * 3 + Decimal("35.82")
+    assert (await owner.balance()).balance == Decimal("1000.00") - paid
+    async with harness.portal.store.read() as conn:
+        assert await credits.ledger_sum(conn, harness.world.org_ids["Acme"]) == Decimal("1000.00") - paid
+        assert await conn.scalar(select(coupons.c.redeemed).where(coupons.c.code == "QUARTER")) == 1
+
+
+async def test_a_once_coupon_takes_nothing_off_renewals(harness: PortalHarness) -> None:
+    from seattui.domain.billing import OrderKind
+    from seattui.domain.dates import add_months
+    from seattui.portal.billing_run import run_billing
+
+    await make_coupon(harness, "FIRST", percent=Decimal("50"))
+    owner = await harness.login("acme-owner")
+    await owner.create_subscription(
+        SubscriptionOrder(key=await a_key(harness), product_id="connect", channels=2, coupon="FIRST"))
+    await run_billing(harness.portal.store, add_months(harness.clock.now.date(), 1), harness.clock,
+                      catalog=harness.portal.catalog)
+    [renewal] = [item for item in (await owner.orders()).items if item.kind is OrderKind.RENEWAL]
+    assert (renewal.total, len(renewal.lines)) == (Decimal("39.80"), 1)
+
+
+async def test_a_coupon_once_per_customer_is_used_once_by_each_customer_and_a_retry_redeems_once(
+        harness: PortalHarness) -> None:
+    from seattui.domain.discounts import OncePer
+
+    await make_coupon(harness, "EACH", percent=Decimal("50"), once_per=OncePer.CUSTOMER)
+    owner = await harness.login("acme-owner")
+    retry = str(uuid.uuid4())
+    ada = permanent(await a_key(harness), coupon="EACH", customer_email="ada@contoso.example")
+    first = await owner.create_license(ada, idempotency_key=retry)
+    assert await owner.create_license(ada, idempotency_key=retry) == first  # the retry: one use
+    await owner.create_license(permanent(await a_key(harness), coupon="EACH", customer_email="bob@contoso.example"))
+    again = permanent(await a_key(harness), coupon="EACH", customer_email="ADA@contoso.example")
+    refusal = (await owner.quote_license(again)).coupon_refusal or ""
+    assert "This customer has used coupon EACH already; it can be used once per customer." in refusal
+    with pytest.raises(ValidationFailed, match="This customer has used coupon EACH already"):
+        await owner.create_license(again)
+    # Orders for no customer count as the organization's, once.
+    await owner.create_license(permanent(await a_key(harness), coupon="EACH"))
+    with pytest.raises(ValidationFailed, match="used coupon EACH already"):
+        await owner.create_license(permanent(await a_key(harness), coupon="EACH"))
+    assert (await owner.balance()).balance == Decimal("1000.00") - 3 * Decimal("245.00")
+    async with harness.portal.store.read() as conn:
+        assert await conn.scalar(select(coupons.c.redeemed).where(coupons.c.code == "EACH")) == 3
+        assert await conn.scalar(select(func.count()).select_from(coupon_redemptions)) == 3
+
+
+async def test_a_coupon_is_made_for_one_to_thirty_six_months(harness: PortalHarness) -> None:
+    with pytest.raises(ValidationFailed, match="1 to 36 months"):
+        await make_coupon(harness, "LONG", percent=Decimal("5"), months=37)
+    made = await make_coupon(harness, "YEAR", percent=Decimal("5"), months=12)
+    assert (made.months, made.words()) == (12, "5% off, for 12 months")
+
+
+async def test_an_annual_contract_bought_with_a_coupon_for_thirteen_months_gets_it_on_its_first_renewal_only(
+        harness: PortalHarness) -> None:
+    from seattui.domain.billing import OrderKind
+    from seattui.domain.dates import add_months
+    from seattui.portal.billing_run import run_billing
+
+    await make_coupon(harness, "LOYAL", percent=Decimal("10"), months=13, product_ids=["workspace"])
+    owner = await harness.login("acme-owner")
+    plan = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace",
+                                                   term=Term.ANNUAL, quantity=2, seat_cap=4, coupon="LOYAL"))
+    [order] = (await owner.orders()).items
+    full = order.lines[0].amount
+    today = harness.clock.now.date()
+    await run_billing(harness.portal.store, add_months(today, 24), harness.clock, catalog=harness.portal.catalog)
+    renewals = sorted((item for item in (await owner.orders(limit=50)).items if item.kind is OrderKind.RENEWAL),
+                      key=lambda item: item.lines[0].service_start or today)
+    assert [item.lines[0].service_start for item in renewals] == [add_months(today, 12), add_months(today, 24)]
+    off = (full * Decimal("0.10")).quantize(Decimal("0.01"))
+    assert [(item.total, [line.description for line in item.lines[1:]]) for item in renewals] == [
+        (full - off, [f"Coupon LOYAL: 10% off workspace, for 13 months from {today.isoformat()}"]),
+        (full, [])]
+    assert all(line.object_id == plan.id for item in renewals for line in item.lines)

@@ -67,3 +67,17 @@ def test_discounts_and_coupons_from_the_command_line(tmp_path: Path) -> None:
 
     assert seattui("discount", "clear", "--org", "Initech", "--product", "remotedesk", *db).returncode == 0
     assert order_total(database, None) == "441.00"  # the overall 10% is left
+
+
+def test_a_coupon_for_the_first_months_and_once_per_customer_from_the_command_line(tmp_path: Path) -> None:
+    database = tmp_path / "portal.db"
+    init(database)
+    db = ("--db", str(database))
+    created = seattui("coupon", "create", "quarter", "--percent", "50", "--months", "3", "--once-per", "customer", *db)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "Coupon QUARTER: 50% off, for 3 months."
+    too_long = seattui("coupon", "create", "ever", "--percent", "5", "--months", "40", *db)
+    assert too_long.returncode != 0 and "1 to 36 months" in too_long.stderr
+    [coupon] = json.loads(seattui("coupon", "list", "--json", *db).stdout)
+    assert (coupon["code"], coupon["months"], coupon["once_per"]) == ("QUARTER", 3, "customer")
+    assert "once per customer" in seattui("coupon", "list", *db).stdout

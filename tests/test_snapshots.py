@@ -545,6 +545,25 @@ class TestSubscriptions:
         assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
 
 
+    @pytest.mark.parametrize("size", SIZES)
+    def test_seats_review_with_a_coupon(self, snap_compare: Any, demo: tuple[Path, str], size: tuple[int, int]) -> None:
+        """Seats added to an annual contract, with a coupon code the portal says does not apply."""
+        from seattui.tui.screens.subscription_change import SubscriptionChangeScreen
+
+        async def run_before(pilot: Any) -> None:
+            await _on_subscriptions(pilot)
+            await pilot.press("u")
+            await settled(SubscriptionChangeScreen)(pilot)
+            await pilot.press("2")
+            await settled(SubscriptionChangeScreen, lambda screen: screen.quote is not None)(pilot)
+            pilot.app.screen.set_focus(pilot.app.screen.query_one("#coupon"))
+            await pilot.press("n", "o", "p", "e", "enter")  # enter: checked at once, not after the pause
+            await settled(SubscriptionChangeScreen, lambda screen: screen.quote is not None
+                          and bool(screen.quote.coupon_refusal))(pilot)
+
+        assert snap_compare(signed_in(demo), terminal_size=size, run_before=run_before)
+
+
 def on_members(then: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:
     async def run_before(pilot: Any) -> None:
         from seattui.tui.screens.members import MembersScreen

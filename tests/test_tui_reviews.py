@@ -504,3 +504,65 @@ def test_a_line_rounded_once_over_its_days_shows_no_product_that_is_off_by_a_cen
     text = console.export_text()
     assert "2 × 47.13" not in text and "2 × 80.00 a seat a year × 215/365 days" in text and "94.25" in text
     assert "3 × 10.00" in text
+
+
+# -- the coupon field of every other paid review ----------------------------------------------------
+
+async def test_the_channels_review_checks_a_coupon_once_typing_pauses_and_charges_what_it_quoted(
+        harness: PortalHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.message import Message
+
+    from seattui.portal.services import discounts
+    from seattui.tui.widgets.coupon_field import CouponField
+
+    async with harness.portal.store.write() as conn:
+        await discounts.create_coupon(conn, harness.portal.catalog, harness.clock.now, "SPRING",
+                                      percent=Decimal("10"), amount=None)
+    owner = await harness.login("acme-owner")
+    key = await owner.create_key("Contoso HQ")
+    await owner.create_subscription(SubscriptionOrder(key=key.key, product_id="connect", channels=3))  # 59.70
+    asked: list[str | None] = []
+    quote_channels = PortalClient.quote_channels
+
+    async def counted(client: PortalClient, subscription_id: int, channels: int, **purchase: Any) -> Any:
+        asked.append(purchase.get("coupon"))
+        return await quote_channels(client, subscription_id, channels, **purchase)
+
+    monkeypatch.setattr(PortalClient, "quote_channels", counted)
+    monkeypatch.setattr(CouponField, "PAUSE", 60.0)  # no pause ends by itself: enter ends it
+    posted: list[Message] = []
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        dialog = await channels_dialog(pilot, "Contoso HQ")
+        await pilot.press("5")  # 2 more channels: 2 x 19.90
+        await until_text(pilot, "Paid now from credits: balance after 900.50.")
+        dialog.set_focus(dialog.query_one("#coupon"))
+        await type_text(pilot, "nope")
+        await until_text(pilot, "Checking the code")
+        # While the code is typed nothing is quoted, and the last quote cannot be confirmed.
+        assert [m for m in posted if isinstance(m, CouponField.Editing)]
+        assert not [m for m in posted if isinstance(m, CouponField.Settled)]
+        assert "NOPE" not in asked and "N" not in asked and dialog.quote is None
+        await pilot.press("ctrl+s")
+        assert app.screen is dialog
+        await pilot.press("enter")  # ends the pause at once
+        await until_text(pilot, "There is no coupon NOPE; check the code.")
+        assert [code for code in asked if code] == ["nope"]
+        await until(pilot, lambda: dialog.quote is not None, what="the quote")
+        assert dialog.quote is not None and dialog.quote.cost == Decimal("39.80")
+        await pilot.press("ctrl+s")  # an order with a coupon that does not apply is not sent
+        await until_text(pilot, "Clear the coupon code to go")
+        assert app.screen is dialog and len((await owner.orders()).items) == 1  # the subscription's own
+        monkeypatch.setattr(CouponField, "PAUSE", 0.3)
+        await pilot.press(*["backspace"] * 4)
+        await type_text(pilot, "spring")
+        await until_text(pilot, "Applies: 3.98 credits off.")  # after the pause, no enter
+        await until(pilot, lambda: dialog.quote is not None and dialog.quote.cost == Decimal("35.82"),
+                    what="the quote with the coupon")
+        assert shows(app, "Coupon SPRING: 10% off")
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, KeyDetailScreen)
+    order = (await owner.orders()).items[0]
+    assert (order.kind, order.total, order.lines[-1].description) == (
+        OrderKind.CHANNELS, Decimal("35.82"), "Coupon SPRING: 10% off")
+    assert (await owner.balance()).balance == Decimal("904.48")

@@ -216,3 +216,44 @@ async def test_u_converts_a_trial_to_an_annual_contract_at_the_quoted_price(harn
         await until_screen(pilot, SubscriptionsScreen)
     converted = await (await harness.login("acme-owner")).license(trial.id)
     assert (converted.term, converted.quantity) == (Term.ANNUAL, 5)
+
+
+async def test_seats_added_take_a_coupon_the_review_checks_and_the_charge_is_the_one_quoted(
+        harness: PortalHarness) -> None:
+    from decimal import Decimal
+
+    from seattui.portal.services import discounts
+
+    _flexible, annual, _channels = await three_plans(harness)
+    async with harness.portal.store.write() as conn:
+        await discounts.create_coupon(conn, harness.portal.catalog, harness.clock.now, "SEATS5",
+                                      percent=None, amount=Decimal("5.00"), product_ids=["workspace"])
+    owner = await harness.login("acme-owner")
+    before = (await owner.balance()).balance
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_subscriptions(pilot)
+        await pilot.press("down", "u")
+        dialog = await until_screen(pilot, SubscriptionChangeScreen)
+        await type_text(pilot, "2")
+        await until(pilot, lambda: dialog.quote is not None, what="the quote")
+        assert dialog.quote is not None
+        full = dialog.quote.cost
+        dialog.set_focus(dialog.query_one("#coupon"))
+        await type_text(pilot, "bad")
+        await until_text(pilot, "There is no coupon BAD; check the code.")
+        assert dialog.query_one("#confirm").disabled
+        await pilot.press("ctrl+s")  # refused here: nothing is sent
+        await until_text(pilot, "Clear the coupon code to go")
+        assert app.screen is dialog
+        await pilot.press(*["backspace"] * 3)
+        await type_text(pilot, "seats5")
+        await until_text(pilot, "Applies: 5.00 credits off.")
+        await until(pilot, lambda: dialog.quote is not None and dialog.quote.cost == full - Decimal("5.00"),
+                    what="the quote with the coupon")
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, SubscriptionsScreen)
+    assert (await owner.balance()).balance == before - full + Decimal("5.00")
+    order = (await owner.orders()).items[0]
+    assert (order.total, order.lines[-1].description, order.lines[0].object_id) == (
+        full - Decimal("5.00"), "Coupon SEATS5: 5.00 credits off workspace", annual)

@@ -90,6 +90,7 @@ def cmd_discount_list(args: argparse.Namespace) -> int:
 
 
 def cmd_coupon_create(args: argparse.Namespace) -> int:
+    from seattui.domain.discounts import OncePer
     from seattui.domain.money import parse_credits
     from seattui.portal.services import discounts
 
@@ -107,7 +108,7 @@ def cmd_coupon_create(args: argparse.Namespace) -> int:
             coupon = await discounts.create_coupon(
                 conn, portal.catalog, portal.now(), args.code, percent=percent, amount=amount,
                 product_ids=args.product or [], valid_from=valid_from, valid_until=valid_until,
-                max_redemptions=args.max_redemptions)
+                max_redemptions=args.max_redemptions, months=args.months, once_per=OncePer(args.once_per))
         _say(f"Coupon {coupon.code}: {coupon.words()}.")
         return EXIT_OK
 
@@ -128,7 +129,8 @@ def cmd_coupon_list(args: argparse.Namespace) -> int:
             uses = f"{coupon.redeemed} of {coupon.max_redemptions} used" if coupon.max_redemptions else f"{coupon.redeemed} used"
             days = (f", from {coupon.valid_from}" if coupon.valid_from else "") + (
                 f", until {coupon.valid_until}" if coupon.valid_until else "")
-            _say(f"{coupon.code:<14}  {coupon.words()}{days}; {uses}")
+            once = "; once per customer" if coupon.once_per.value == "customer" else ""
+            _say(f"{coupon.code:<14}  {coupon.words()}{days}; {uses}{once}")
         return EXIT_OK
 
     return _run(_with_portal(args.db, work))
@@ -157,8 +159,9 @@ def add_commands(commands: Any, db_help: str) -> None:
     listing.set_defaults(handler=cmd_discount_list)
 
     coupon = commands.add_parser("coupon", help="coupons (portal operator)",
-                                 description="Codes that take a percentage or an amount off an order; each "
-                                             "organization uses a coupon once.")
+                                 description="Codes that take a percentage or an amount off an order (or, with "
+                                             "--months, off a subscription's first months); each organization, or "
+                                             "each customer, uses a coupon once.")
     coupon_commands = coupon.add_subparsers(title="commands", metavar="COMMAND", required=True)
     create = coupon_commands.add_parser("create", help="a new coupon")
     create.add_argument("code", help="letters, digits, - and _ (upper-cased)")
@@ -169,6 +172,11 @@ def add_commands(commands: Any, db_help: str) -> None:
     create.add_argument("--from", dest="valid_from", help="first day it may be used, like 2026-12-01")
     create.add_argument("--until", dest="valid_until", help="last day it may be used, like 2026-12-31")
     create.add_argument("--max-redemptions", type=int, help="uses in all (each organization at most once)")
+    create.add_argument("--months", type=int, metavar="M",
+                        help="also off the renewals of the subscription or seat plan it is used on, for M months "
+                             "from its use (default: once, on the order)")
+    create.add_argument("--once-per", choices=("organization", "customer"), default="organization",
+                        help="used at most once per organization (default), or once per customer of the order")
     create.add_argument("--db", help=db_help)
     create.set_defaults(handler=cmd_coupon_create)
     coupon_list = coupon_commands.add_parser("list", help="the coupons and their uses")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -33,6 +34,16 @@ class ResellerDiscount(DomainModel):
     percent: Decimal = Field(gt=0, le=100, decimal_places=2)
 
 
+MAX_COUPON_MONTHS = 36
+
+
+class OncePer(StrEnum):
+    """Who may use a coupon once: the organization, or each customer an order is for."""
+
+    ORGANIZATION = "organization"
+    CUSTOMER = "customer"
+
+
 class Coupon(DomainModel):
     """A code that takes a percentage or a fixed amount off an order (Stripe's model)."""
 
@@ -44,10 +55,15 @@ class Coupon(DomainModel):
     valid_until: date | None = None  # the last day it may be used
     max_redemptions: int | None = None
     redeemed: int = 0
+    # Also off the renewals of the subscription it is redeemed on, for this many months from
+    # the redemption (Stripe's `duration: repeating`); None: once, at the order.
+    months: int | None = Field(default=None, ge=1, le=MAX_COUPON_MONTHS)
+    once_per: OncePer = OncePer.ORGANIZATION
 
     def words(self) -> str:
         off = f"{self.percent.normalize():f}% off" if self.percent is not None else f"{self.amount} credits off"
-        return f"{off}" + (f" {', '.join(self.product_ids)}" if self.product_ids else "")
+        return (off + (f" {', '.join(self.product_ids)}" if self.product_ids else "")
+                + (f", for {self.months} month{'s' if self.months != 1 else ''}" if self.months else ""))
 
 
 def normalize_code(code: str) -> str:
@@ -66,6 +82,8 @@ def coupon_refusal(coupon: Coupon | None, code: str, today: date, used_by_org: b
         return f"Coupon {shown} has expired: it could be used until {coupon.valid_until:%Y-%m-%d}."
     if coupon.max_redemptions is not None and coupon.redeemed >= coupon.max_redemptions:
         return f"Coupon {shown} is used up: all {coupon.max_redemptions} of its uses are taken."
+    if used_by_org and coupon.once_per is OncePer.CUSTOMER:
+        return f"This customer has used coupon {shown} already; it can be used once per customer."
     if used_by_org:
         return f"Your organization has used coupon {shown} already; it can be used once."
     if coupon.product_ids and not set(coupon.product_ids) & set(product_ids):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seattui.domain.discounts import MAX_COUPON_CODE, Coupon, normalize_code
+from seattui.domain.discounts import MAX_COUPON_CODE, Coupon, OncePer, normalize_code
 from seattui.domain.money import from_hundredths
 from seattui.portal.store.tables import coupon_redemptions, coupons, reseller_discounts
 
@@ -30,7 +30,8 @@ def coupon_from_row(row: Any) -> Coupon:
         amount=from_hundredths(row.amount) if row.amount is not None else None,
         product_ids=[part for part in row.product_ids.split(",") if part],
         valid_from=row.valid_from, valid_until=row.valid_until,
-        max_redemptions=row.max_redemptions, redeemed=row.redeemed,
+        max_redemptions=row.max_redemptions, redeemed=row.redeemed, months=row.months,
+        once_per=OncePer(row.once_per),
     )
 
 
@@ -42,6 +43,12 @@ async def coupon_by_code(conn: AsyncConnection, code: str) -> tuple[int, Coupon]
     return None if row is None else (int(row.id), coupon_from_row(row))
 
 
-async def used_by(conn: AsyncConnection, coupon_id: int, org_id: int) -> bool:
+# The customer_id of a use counted for the organization as a whole (a coupon once per
+# organization, or an order for no customer).
+WHOLE_ORGANIZATION = 0
+
+
+async def used_by(conn: AsyncConnection, coupon_id: int, org_id: int, customer_id: int = WHOLE_ORGANIZATION) -> bool:
     return (await conn.execute(select(coupon_redemptions.c.order_id).where(
-        coupon_redemptions.c.coupon_id == coupon_id, coupon_redemptions.c.org_id == org_id))).first() is not None
+        coupon_redemptions.c.coupon_id == coupon_id, coupon_redemptions.c.org_id == org_id,
+        coupon_redemptions.c.customer_id == customer_id))).first() is not None

@@ -55,7 +55,9 @@ from seattui.domain.billing import (
     period_key,
 )
 from seattui.domain.credits import LedgerReason
-from seattui.domain.discounts import coupon_refusal, discount_lines
+from seattui.domain.customers import customer_email
+from seattui.domain.dates import add_months
+from seattui.domain.discounts import Coupon, OncePer, coupon_refusal, discount_lines
 from seattui.domain.errors import Conflict, CreditLimitReached, NotFound, ValidationFailed
 from seattui.domain.invoice_document import InvoiceDocument, InvoiceDocumentLine
 from seattui.domain.licensing import License, Term
@@ -71,16 +73,20 @@ from seattui.portal.queries import discounts
 from seattui.portal.queries.licenses import ever_activated
 from seattui.portal.queries.organizations import paid_for, payer
 from seattui.portal.services import audit, credits, outbox
+from seattui.portal.store.sets import among
 from seattui.portal.store.tables import (
     billing_claims,
     coupon_redemptions,
     coupons,
     billing_terms,
+    customers,
     invoice_series,
     invoices,
+    licenses,
     order_lines,
     orders,
     organizations,
+    subscriptions,
 )
 
 SERIES = "INV"
@@ -166,6 +172,8 @@ class Discounts:
     lines: tuple[PriceLine, ...] = ()
     coupon_id: int | None = None
     refusal: str | None = None
+    # A coupon's months on a renewal: each line on the object it comes off (billing run only).
+    renewal_charges: tuple[Charge, ...] = ()
 
 
 async def discounts_for(tx: Tx, lines: Sequence[PriceLine], purchase: Purchase | None,
@@ -178,7 +186,8 @@ async def discounts_for(tx: Tx, lines: Sequence[PriceLine], purchase: Purchase |
     coupon_id, coupon, refusal = None, None, None
     if code:
         found = await discounts.coupon_by_code(tx.conn, code)
-        used = found is not None and await discounts.used_by(tx.conn, found[0], tx.org_id)
+        used = found is not None and await discounts.used_by(
+            tx.conn, found[0], tx.org_id, await _redeemer(tx, found[1], purchase))
         product_ids = [line.product_id for line in lines if line.product_id is not None and line.amount > 0]
         refusal = coupon_refusal(found[1] if found else None, code, tx.today, used, product_ids)
         if refusal is None and found is not None:
@@ -186,6 +195,18 @@ async def discounts_for(tx: Tx, lines: Sequence[PriceLine], purchase: Purchase |
     if not reseller and coupon is None:
         return Discounts(refusal=refusal)
     return Discounts(tuple(discount_lines(lines, reseller, coupon)), coupon_id, refusal)
+
+
+async def _redeemer(tx: Tx, coupon: Coupon, purchase: Purchase | None) -> int:
+    """Who a quote's use of the coupon would count for: the organization, or the customer the
+    order is for when the coupon is once per customer (an order that names its customer's
+    email; a change of a license or subscription is checked when it is placed)."""
+    email = getattr(purchase, "customer_email", None)
+    if coupon.once_per is not OncePer.CUSTOMER or not email:
+        return discounts.WHOLE_ORGANIZATION
+    found = await tx.conn.scalar(select(customers.c.id).where(customers.c.org_id == tx.org_id,
+                                                              customers.c.email == customer_email(email)))
+    return discounts.WHOLE_ORGANIZATION if found is None else int(found)
 
 
 async def quote(tx: Tx, lines: list[PriceLine], purchase: Purchase | None = None) -> Quote:
@@ -242,13 +263,18 @@ async def settle(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], purchase:
     return Settlement(payment=payment, cost=cost, discounts=off)
 
 
-async def settle_arrears(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], month: date) -> Settlement:
+async def settle_arrears(tx: Tx, balance: Decimal, charges: Sequence[Charge], month: date) -> Settlement:
     """How the billing run pays what was used or renewed: never refused. From credits when the
     organization is prepaid and has enough; otherwise on `month`'s invoice (or the next open
     one), whatever the credit limit, to be paid when it is finalized. The reseller discount
-    applies; a coupon, used once at the order, does not come back on renewals."""
+    applies; a coupon comes back only for the months it was made for (`coupons.months`), on
+    the object it was redeemed on: a once coupon was used at the order."""
+    lines = [charge.line for charge in charges]
     off = await discounts_for(tx, lines, None, coupon_allowed=False)
-    cost = total(lines) + total(off.lines)
+    renewal = await _coupon_months(tx, charges)
+    if renewal:
+        off = Discounts(off.lines, refusal=off.refusal, renewal_charges=renewal)
+    cost = total(lines) + total(off.lines) + total([charge.line for charge in renewal])
     paying = await payer(tx)
     terms = await terms_of(tx.conn, paying.org_id)
     if terms.terms is PaymentTerms.PREPAID and cost <= balance:
@@ -260,6 +286,43 @@ async def settle_arrears(tx: Tx, balance: Decimal, lines: Sequence[PriceLine], m
     return Settlement(payment=_paid_by(tx, paying, payment_for(
         invoiced, balance=balance, unpaid=unpaid, cost=cost, pay_from_credits=False,
         month=(await _invoice_month(paying, month))[0])), cost=cost, discounts=off)
+
+
+async def _coupon_months(tx: Tx, charges: Sequence[Charge]) -> tuple[Charge, ...]:
+    """The coupon lines of the charges whose object was bought with a coupon for M months, for a
+    period that starts within those months of its redemption: each its own line on that object,
+    on what the object costs after the reseller discount (domain.discounts). The billing run
+    claims each object's period once (`claim`), so no period gets it twice."""
+    wanted = {(charge.object_type, charge.object_id) for charge in charges if charge.service_start is not None}
+    if not wanted:
+        return ()
+    rows = (await tx.conn.execute(
+        select(coupon_redemptions.c.object_type, coupon_redemptions.c.object_id, coupon_redemptions.c.redeemed_at,
+               coupons).select_from(coupon_redemptions.join(coupons, coupons.c.id == coupon_redemptions.c.coupon_id))
+        .where(coupon_redemptions.c.org_id == tx.org_id, coupons.c.months.is_not(None),
+               coupon_redemptions.c.object_type.in_(sorted({kind for kind, _ in wanted})),
+               among(tx.conn, coupon_redemptions.c.object_id, sorted({object_id for _, object_id in wanted})))
+    )).all()
+    if not rows:
+        return ()
+    # The payer's discount (a child account's parent's), as every quote takes it.
+    reseller = await discounts.reseller_of(tx.conn, (await payer(tx)).org_id)
+    found = {(row.object_type, row.object_id): row for row in rows}
+    out: list[Charge] = []
+    for charge in charges:
+        row = found.get((charge.object_type, charge.object_id))
+        if row is None or charge.service_start is None:
+            continue
+        coupon = discounts.coupon_from_row(row)
+        since = row.redeemed_at.date()
+        if not charge.service_start < add_months(since, coupon.months or 0):
+            continue
+        for line in discount_lines([charge.line], reseller, coupon):
+            if line.product_id is None:  # the coupon's line (the reseller's names its product)
+                out.append(Charge(line.model_copy(update={
+                    "description": f"Coupon {coupon.code}: {coupon.words()} from {since.isoformat()}"}),
+                    charge.object_type, charge.object_id, charge.service_start, charge.service_end))
+    return tuple(out)
 
 
 async def can_pay_now(tx: Tx, balance: Decimal, cost: Decimal) -> bool:
@@ -321,7 +384,7 @@ async def place(
     paying = await payer(tx)
     cost = settlement.cost
     off = settlement.discounts
-    if off.lines:
+    if off.lines or off.renewal_charges:
         # Each discount is its own line, on the first object it discounts (the coupon's, on the
         # order's first), and the debits are what was paid after it.
         first = charges[0]
@@ -329,7 +392,7 @@ async def place(
             Charge(line, *next(((charge.object_type, charge.object_id) for charge in charges
                                 if line.product_id is not None and charge.line.product_id == line.product_id),
                                (first.object_type, first.object_id)), first.service_start, first.service_end)
-            for line in off.lines)]
+            for line in off.lines), *off.renewal_charges]  # a coupon's months: after the reseller's, as at the order
         # Callers that debit `settlement.cost` paid the discounted price already; the others
         # debit each object its catalog price, and the difference comes off those debits.
         ledger = _less_discount(ledger, -sum((entry[0] for entry in ledger), ZERO) - cost)
@@ -360,7 +423,7 @@ async def place(
         for position, charge in enumerate(charges, start=1)
     ])
     if off.coupon_id is not None:
-        await _redeem(tx, off.coupon_id, order_id)
+        await _redeem(tx, off.coupon_id, order_id, charges[0])
     return order_id
 
 
@@ -397,26 +460,48 @@ def _less_discount(ledger: Sequence[LedgerRow], discount: Decimal) -> list[Ledge
     return out
 
 
-async def _redeem(tx: Tx, coupon_id: int, order_id: int) -> None:
+async def _redeem(tx: Tx, coupon_id: int, order_id: int, paid_for: Charge) -> None:
     """Count the coupon's use in the order's transaction. The conditional update waits on the
     coupon's row and counts only while uses are left, so N instances never redeem more than the
-    coupon has; the unique key refuses a second use by the organization."""
+    coupon has; the primary key refuses a second use by the organization, or by the order's
+    customer for a coupon once per customer. The use remembers what the order paid for first:
+    a coupon for M months comes off that object's renewals."""
     counted = await tx.conn.execute(update(coupons).where(
         coupons.c.id == coupon_id,
         or_(coupons.c.max_redemptions.is_(None), coupons.c.redeemed < coupons.c.max_redemptions),
-    ).values(redeemed=coupons.c.redeemed + 1).returning(coupons.c.code))
-    code = counted.scalar()
-    if code is None:
+    ).values(redeemed=coupons.c.redeemed + 1).returning(coupons.c.code, coupons.c.once_per))
+    counted_row = counted.first()
+    if counted_row is None:
         code = await tx.conn.scalar(select(coupons.c.code).where(coupons.c.id == coupon_id))
         raise Conflict(f"Coupon {code} was used up while you ordered. Nothing was ordered; order without it "
                        "or give another.", {"coupon": "used up"})
+    code = counted_row.code
+    customer_id = discounts.WHOLE_ORGANIZATION
+    if counted_row.once_per == OncePer.CUSTOMER.value:
+        customer_id = await _customer_of(tx, paid_for)
     make = postgresql_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert
     added = await tx.conn.execute(make(coupon_redemptions).values(
-        coupon_id=coupon_id, org_id=tx.org_id, order_id=order_id, redeemed_at=tx.now,
+        coupon_id=coupon_id, org_id=tx.org_id, customer_id=customer_id, order_id=order_id, redeemed_at=tx.now,
+        object_type=paid_for.object_type, object_id=paid_for.object_id,
     ).on_conflict_do_nothing().returning(coupon_redemptions.c.order_id))
-    if added.first() is None:
+    inserted = added.first() is not None
+    if not inserted and customer_id != discounts.WHOLE_ORGANIZATION:
+        raise Conflict(f"This customer has used coupon {code} already; it can be used once per customer. Nothing "
+                       "was ordered.", {"coupon": "used by this customer"})
+    if not inserted:
         raise Conflict(f"Your organization has used coupon {code} already; it can be used once. Nothing was "
                        "ordered.", {"coupon": "used by your organization"})
+
+
+async def _customer_of(tx: Tx, paid_for: Charge) -> int:
+    """The customer of what the order paid for (a license or a subscription), or the
+    organization as a whole when it has none."""
+    table = {"license": licenses, "subscription": subscriptions}.get(paid_for.object_type)
+    if table is None:
+        return discounts.WHOLE_ORGANIZATION
+    found = await tx.conn.scalar(select(table.c.customer_id).where(table.c.id == paid_for.object_id,
+                                                                   table.c.org_id == tx.org_id))
+    return discounts.WHOLE_ORGANIZATION if found is None else int(found)
 
 
 async def _invoice_month(tx: Tx, month: date | None = None) -> tuple[date, int | None]:

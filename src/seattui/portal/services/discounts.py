@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import Catalog
-from seattui.domain.discounts import MAX_COUPON_CODE, Coupon, ResellerDiscount, normalize_code
+from seattui.domain.discounts import MAX_COUPON_CODE, MAX_COUPON_MONTHS, Coupon, OncePer, ResellerDiscount, normalize_code
 from seattui.domain.errors import Conflict, NotFound, ValidationFailed
 from seattui.domain.money import to_hundredths
 from seattui.portal.context import Tx
@@ -74,7 +74,8 @@ async def list_reseller(conn: AsyncConnection, org_id: int | None = None) -> lis
 
 async def create_coupon(conn: AsyncConnection, catalog: Catalog, now: datetime, code: str, *, percent: Decimal | None, amount: Decimal | None,
                         product_ids: Sequence[str] = (), valid_from: date | None = None,
-                        valid_until: date | None = None, max_redemptions: int | None = None) -> Coupon:
+                        valid_until: date | None = None, max_redemptions: int | None = None,
+                        months: int | None = None, once_per: OncePer = OncePer.ORGANIZATION) -> Coupon:
     """A new coupon of the portal's operator, for every organization; codes are unique, upper-cased."""
     cleaned = normalize_code(code)
     if not cleaned or len(cleaned) > MAX_COUPON_CODE or not all(c.isascii() and (c.isalnum() or c in "-_") for c in cleaned):
@@ -88,6 +89,9 @@ async def create_coupon(conn: AsyncConnection, catalog: Catalog, now: datetime, 
     if max_redemptions is not None and not 1 <= max_redemptions <= 1_000_000_000:
         raise ValidationFailed("A coupon may be used at least once (--max-redemptions 1 or more).",
                                {"max_redemptions": "1 or more"})
+    if months is not None and not 1 <= months <= MAX_COUPON_MONTHS:
+        raise ValidationFailed(f"A coupon comes off a subscription for 1 to {MAX_COUPON_MONTHS} months "
+                               "(--months), or leave it out for once.", {"months": f"1 to {MAX_COUPON_MONTHS}"})
     if len(product_ids) > MAX_PRODUCTS:
         raise ValidationFailed(f"A coupon is for at most {MAX_PRODUCTS} products.", {"product_ids": "fewer"})
     products = sorted({_known_product(catalog, product_id) for product_id in product_ids})
@@ -97,6 +101,7 @@ async def create_coupon(conn: AsyncConnection, catalog: Catalog, now: datetime, 
         code=cleaned, percent=_percent_hundredths(percent) if percent is not None else None,
         amount=to_hundredths(amount) if amount is not None else None, product_ids=",".join(products),
         valid_from=valid_from, valid_until=valid_until, max_redemptions=max_redemptions, created_at=now,
+        months=months, once_per=OncePer(once_per).value,
     ).returning(coupons))).one()
     return coupon_from_row(row)
 

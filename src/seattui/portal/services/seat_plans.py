@@ -403,7 +403,7 @@ async def bill_flexible_month(tx: Tx, license_ids: Sequence[int], month: date) -
                        f"{line.description} on {plans[license_id].key}"))
     if not charges:
         return None
-    settlement = await billing.settle_arrears(tx, balance, [charge.line for charge in charges], month)
+    settlement = await billing.settle_arrears(tx, balance, charges, month)
     order_id = await billing.place(tx, settlement, OrderKind.SEATS, charges, ledger, None, month=month)
     await tx.conn.execute(update(licenses).where(licenses.c.id == bindparam("plan")).values(
         paid=licenses.c.paid + bindparam("amount")),
@@ -452,14 +452,16 @@ async def renew_annual(tx: Tx, license_id: int, as_of: date) -> int:
                                       f"{starts.isoformat()} to {ends.isoformat()}; not refundable"),
                          quantity=seats_now, unit_price=offer.price_per_seat, amount=offer.price_per_seat * seats_now,
                          product_id=product.id)
-        settlement = await billing.settle_arrears(tx, balance, [line], starts)
+        charge = Charge(line, "license", license_id, starts, ends)
+        settlement = await billing.settle_arrears(tx, balance, [charge], starts)
         order_id = await billing.place(
-            tx, settlement, OrderKind.RENEWAL, [Charge(line, "license", license_id, starts, ends)],
+            tx, settlement, OrderKind.RENEWAL, [charge],
             [(-line.amount, LedgerReason.SEATS, "license", license_id, line.description + f" on {license.key}")],
             None, month=starts)
-        balance -= line.amount if settlement.payment.method.value == "credits" else ZERO
+        balance -= settlement.cost if settlement.payment.method.value == "credits" else ZERO
         await tx.conn.execute(update(licenses).where(licenses.c.id == license_id).values(
-            quantity=seats_now, term_ends_on=ends, paid=licenses.c.paid + to_hundredths(line.amount), updated_at=tx.now))
+            quantity=seats_now, term_ends_on=ends, paid=licenses.c.paid + to_hundredths(settlement.cost),
+            updated_at=tx.now))
         await _record_order(tx, "annual", license_id, starts.isoformat(), order_id)
         await audit.record(tx, "seat_plan.renew", "license", license_id,
                            f"Renewed the {product.name} annual plan on {license.key}: {seats_now} seats to "

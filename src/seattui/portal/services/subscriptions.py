@@ -211,11 +211,13 @@ async def renew(tx: Tx, subscription_id: int, as_of: date) -> str:
         line = lines[0].model_copy(update={"description": (
             f"{product.name}, {current.channels} {product.unit.label(current.channels)}, "
             f"{starts.isoformat()} to {ends.isoformat()}")})
-        settlement = await billing.settle_arrears(tx, balance, [line], starts)
+        charge = Charge(line, "subscription", subscription_id, starts, ends)
+        settlement = await billing.settle_arrears(tx, balance, [charge], starts)
         await billing.place(
-            tx, settlement, OrderKind.RENEWAL, [Charge(line, "subscription", subscription_id, starts, ends)],
+            tx, settlement, OrderKind.RENEWAL, [charge],
             [(-cost, LedgerReason.SUBSCRIPTION, "subscription", subscription_id, line.description + f" on {current.key}")],
             None, month=starts)
+        cost = settlement.cost  # after the reseller discount and a coupon's months
         if settlement.payment.method.value == "credits":
             balance -= cost
         await tx.conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(

@@ -728,16 +728,27 @@ coupons = Table(
     # Counted in the order's transaction by a conditional UPDATE: never past max_redemptions.
     Column("redeemed", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
+    # Off the renewals of the subscription it was redeemed on, for this many months from the
+    # redemption; NULL: once, at the order.
+    Column("months", Integer),
+    Column("once_per", String(16), nullable=False, server_default="organization"),  # or "customer"
     CheckConstraint("(percent IS NULL) <> (amount IS NULL)", name="percent_or_amount"),
     CheckConstraint("max_redemptions IS NULL OR redeemed <= max_redemptions", name="redeemed_within_max"),
+    CheckConstraint("months IS NULL OR months BETWEEN 1 AND 36", name="months_in_range"),
 )
 
-# One use per organization: the unique key refuses a second one even from another instance.
+# One use per organization, or per customer of the organization (customer_id 0: the
+# organization as a whole): the primary key refuses a second one even from another instance.
 coupon_redemptions = Table(
     "coupon_redemptions",
     metadata,
     Column("coupon_id", Id, ForeignKey("coupons.id"), primary_key=True),
     Column("org_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("customer_id", Id, primary_key=True, server_default="0"),
     Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
     Column("redeemed_at", UTCDateTime, nullable=False),
+    # What the order paid for first: a subscription's or seat plan's renewals find it here.
+    Column("object_type", String(16)),
+    Column("object_id", Id),
+    Index("ix_coupon_redemptions_object_type_object_id", "object_type", "object_id"),
 )

@@ -42,6 +42,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.key_detail import license_ends, product_name
 from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Picks
+from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, Refunds, license_refunds, on_invoice, payment_choice
@@ -89,7 +90,6 @@ class AssignScreen(PortalScreen):
         self._mode = ""  # the app's mode this screen is the base of
         self._keys_stale = True  # the key list is read when the key step shows
         self._key_wait: Timer | None = None  # an enter waiting for the keys matching the filter
-        self._coupon_wait: Timer | None = None  # the pause after typing a coupon, before quoting it
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -234,9 +234,6 @@ class AssignScreen(PortalScreen):
         event.stop()
         if self.step not in (Step.REVIEW, Step.DONE):
             self._next()
-        elif isinstance(event, Input.Submitted) and event.input.id == "review-coupon" and self._coupon_wait:
-            self._coupon_wait.stop()  # enter quotes the code at once
-            self._quote_coupon()
 
     def _next(self) -> None:
         unit = self.unit(self.step)
@@ -371,9 +368,8 @@ class AssignScreen(PortalScreen):
             self.query_one(Problem).say(invalid.message + " Go back (escape) to fix it.")
             return
         self.order = order
-        field = review.query_one("#review-coupon", Input)
-        if field.value.strip() != self.draft.coupon:  # a new order starts without the last one's coupon
-            field.value = self.draft.coupon
+        # A new order starts without the last one's coupon; the same order keeps its own.
+        review.query_one(CouponField).set_code(self.draft.coupon)
         review.title("Review.")
         review.show_order(self._review_answers())
         review.waiting()
@@ -381,23 +377,15 @@ class AssignScreen(PortalScreen):
             self.set_focus(review)
         self._quote(order, product)
 
-    # A coupon is quoted once typing pauses; each quote supersedes the last (exclusive worker),
-    # so the newest code's answer is the one shown.
-    COUPON_PAUSE = 0.3
-
-    @on(Input.Changed, "#review-coupon")
-    def _coupon_typed(self, event: Input.Changed) -> None:
-        event.stop()
-        if event.value.strip() == self.draft.coupon:
-            return  # the field set from the draft, or spaces only
-        if self._coupon_wait is not None:
-            self._coupon_wait.stop()
-        self.draft.coupon = event.value.strip()
+    # The coupon field says when typing pauses; each quote supersedes the last (exclusive
+    # worker), so the newest code's answer is the one shown.
+    @on(CouponField.Editing)
+    def _coupon_typed(self) -> None:
         self.quote = None  # y waits for the quote of what is typed now
-        self._coupon_wait = self.set_timer(self.COUPON_PAUSE, self._quote_coupon)
 
-    def _quote_coupon(self) -> None:
-        self._coupon_wait = None
+    @on(CouponField.Settled)
+    def _coupon_settled(self, event: CouponField.Settled) -> None:
+        self.draft.coupon = event.code
         if self.step is Step.REVIEW:
             self._review(focus=False)
 

@@ -22,15 +22,14 @@ from textual.widgets.option_list import Option
 from seattui.domain import errors
 from seattui.domain.billing import MAX_PO_NUMBER, MAX_REFERENCE_NAME
 from seattui.domain.catalog import Catalog, Product, ProductKind
-from seattui.domain.discounts import MAX_COUPON_CODE
 from seattui.domain.licensing import MAX_COMMENT, LicenseEdit, Term
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote
 from seattui.domain.roles import Permission
-from seattui.domain.text import printable
 from seattui.domain.validation import build
 from seattui.tui.assignment import Draft, Step, product_allowed, term_allowed, term_label, terms_for
 from seattui.tui.widgets.choices import Choices, Picks
+from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.key_list import KeyList
 from seattui.tui.widgets.quote_view import QuoteView, Refunds
 
@@ -356,10 +355,8 @@ class ReviewStep(VerticalScroll):
         yield Static("", id="review-order")
         yield Static("", id="review-held")
         # Above the quote, so that it shows at 80x24 without scrolling.
-        with Horizontal(classes="field-row", id="coupon-row"):
-            yield Label("Coupon code")
-            yield Input(placeholder="optional (tab)", id="review-coupon", max_length=MAX_COUPON_CODE)
-        yield Static("", id="coupon-feedback")
+        yield CouponField(placeholder="optional (tab)", input_id="review-coupon", row_classes="field-row",
+                          beside=False)
         yield QuoteView(id="review-quote")
 
     def on_mount(self) -> None:
@@ -388,23 +385,7 @@ class ReviewStep(VerticalScroll):
 
     def show_quote(self, quote: Quote, refunds: Refunds, *, choice: str = "") -> None:
         self.query_one(QuoteView).show_quote(quote, refunds, choice=choice)
-        self.show_coupon(quote)
-
-    def show_coupon(self, quote: Quote | None) -> None:
-        """Whether the typed coupon applies: its discount line, or why not in the portal's words."""
-        feedback = self.query_one("#coupon-feedback", Static)
-        code = self.query_one("#review-coupon", Input).value.strip()
-        feedback.display = quote is not None and bool(code)
-        if quote is None or not code:
-            feedback.update("")
-        elif quote.coupon_refusal:
-            feedback.update(Text(printable(quote.coupon_refusal) + " Clear it to order without a coupon.",
-                                 style="bold red"))
-        else:
-            taken = [line for line in quote.lines if line.product_id is None and line.amount < 0
-                     and line.description.startswith("Coupon ")]
-            feedback.update(Text(f"Applies: {format_credits(-taken[0].amount)} credits off." if taken
-                                 else "Applies, but takes nothing off this order.", style="green"))
+        self.query_one(CouponField).show(quote)
 
     def clear(self) -> None:
         self.query_one(QuoteView).clear()

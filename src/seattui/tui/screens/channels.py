@@ -24,6 +24,7 @@ from seattui.tui.idempotency import RequestKeys
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
+from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, QuoteView
 
@@ -58,6 +59,7 @@ class ChannelsScreen(PortalModal[Subscription | None]):
                 with Vertical(id="channels-po"):
                     yield Label("PO number, on the invoice (optional)")
                     yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
+            yield CouponField()
             yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
             yield QuoteView(id="channels-quote")
             yield Problem(id="channels-problem")
@@ -72,13 +74,15 @@ class ChannelsScreen(PortalModal[Subscription | None]):
     def purchase(self) -> dict[str, object]:
         """What the request carries for its invoice and its payment (domain.billing.Purchase)."""
         return {"po_number": self.query_one("#po-number", Input).value.strip() or None,
-                "pay_from_credits": self.query_one("#pay-from-credits", Checkbox).value}
+                "pay_from_credits": self.query_one("#pay-from-credits", Checkbox).value,
+                "coupon": self.query_one(CouponField).code or None}
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _typed(self) -> None:
         self.quote, self.quoted_channels = None, None
         self.query_one("#confirm", Button).disabled = True
+        self.query_one(CouponField).show(None)  # said again with the quote, if there is one
         try:
             channels = whole_number(self.query_one("#channels-input", Input).value, 1, MAX_CHANNELS, "channels")
         except errors.ValidationFailed as invalid:
@@ -104,7 +108,22 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         # Offered on monthly terms with credits left; kept while ticked, so it can be unticked.
         choice.display = choice.value or bool(quote.payment and quote.payment.may_pay_from_credits and quote.cost)
         self.query_one(QuoteView).show_quote(quote, SUBSCRIPTION)
-        self.query_one("#confirm", Button).disabled = not quote.affordable or self.changing
+        self.query_one(CouponField).show(quote)
+        self.query_one("#confirm", Button).disabled = not self._confirmable()
+
+    def _confirmable(self) -> bool:
+        """A quote of what is typed now, affordable, with no coupon the order would refuse."""
+        return (self.quote is not None and self.quote.affordable and not self.quote.coupon_refusal
+                and self.quoted_channels is not None and not self.changing)
+
+    @on(CouponField.Editing)
+    def _coupon_typed(self) -> None:
+        self.quote = None  # ctrl+s waits for the quote of the code typed now
+        self.query_one("#confirm", Button).disabled = True
+
+    @on(CouponField.Settled)
+    def _coupon_settled(self) -> None:
+        self._typed()
 
     @on(Input.Submitted, "#channels-input")
     @on(Button.Pressed, "#confirm")
@@ -116,8 +135,12 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         self.dismiss(None)
 
     def action_confirm(self) -> None:
-        if self.quote is None or not self.quote.affordable or self.quoted_channels is None or self.changing:
+        if self.quote is not None and self.quote.coupon_refusal:
+            self.query_one(Problem).say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
             return
+        if not self._confirmable():
+            return
+        assert self.quoted_channels is not None
         self.query_one("#confirm", Button).disabled = True
         self.changing = True
         channels, purchase = self.quoted_channels, self.quoted_purchase

@@ -16,8 +16,7 @@ from textual.widgets.option_list import Option
 
 from seattui.domain.billing import MAX_PO_NUMBER
 from seattui.domain.catalog import Catalog, Product, ProductKind
-from seattui.domain.discounts import MAX_COUPON_CODE
-from seattui.domain.errors import ValidationFailed
+from seattui.domain.errors import ValidationFailed, field_words
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
     BatchResult,
@@ -40,6 +39,7 @@ from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.form import FormScreen
 from seattui.tui.screens.license_list import LicenseText
 from seattui.tui.styles import style
+from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import LICENSE_CHANGE, Refunds, license_refunds, quote_renderable, shortfall_words
 
@@ -95,16 +95,14 @@ class QuotedForm(FormScreen):
         with Horizontal(id="po-row"):
             yield Label("PO number, on the invoice (optional)")
             yield Input(placeholder="PO-2026-0042", max_length=MAX_PO_NUMBER, id="po-number")
-        with Horizontal(id="coupon-row"):
-            yield Label("Coupon code (optional)")
-            yield Input(max_length=MAX_COUPON_CODE, id="coupon")
+        yield CouponField()
         yield Checkbox("Pay from credits now, not on the monthly invoice", False, id="pay-from-credits")
 
     def purchase(self) -> dict[str, Any]:
         """What the request carries for its invoice and its payment (domain.billing.Purchase)."""
         return {"po_number": self.query_one("#po-number", Input).value,
                 "pay_from_credits": self.query_one("#pay-from-credits", Checkbox).value,
-                "coupon": self.query_one("#coupon", Input).value}
+                "coupon": self.query_one(CouponField).code}
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -130,6 +128,7 @@ class QuotedForm(FormScreen):
 
     def requote(self) -> None:
         self.quote = None
+        self.query_one(CouponField).show(None)  # said again with the quote, if there is one
         try:
             wanted = self.wanted()
         except ValidationFailed as error:
@@ -161,6 +160,15 @@ class QuotedForm(FormScreen):
         # Offered on monthly terms with credits left; kept while ticked, so it can be unticked.
         choice.display = choice.value or bool(quote.payment and quote.payment.may_pay_from_credits and quote.cost)
         self.query_one("#form-quote", Static).update(quote_renderable(quote, self.refunds))
+        self.query_one(CouponField).show(quote)
+
+    @on(CouponField.Editing)
+    def _coupon_typed(self) -> None:
+        self.quote = None  # ctrl+s waits for the quote of the code typed now
+
+    @on(CouponField.Settled)
+    def _coupon_settled(self) -> None:
+        self.requote()
 
     def action_submit(self) -> None:
         try:

@@ -37,6 +37,7 @@ from seattui.tui.formatting import plural
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal
 from seattui.tui.styles import style
+from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import QuoteView, Refunds
 
@@ -59,6 +60,9 @@ NOT_REFUNDABLE = {
                             "billed in full and never refunded."),
     Change.CANCEL: Refunds("No refund: the month paid stays paid, also when cancelled at once."),
 }
+# The changes charged at once, so a coupon can take something off them (a cap's seat-days are
+# billed in arrears; a renewal setting and a cancellation cost nothing now).
+PAID_NOW = frozenset({Change.SEATS, Change.CONVERT})
 TITLES = {
     Change.CAP: "Change the purchase cap",
     Change.SEATS: "Add seats to the annual contract",
@@ -117,6 +121,8 @@ class SubscriptionChangeScreen(PortalModal[bool]):
                         start = {Change.CAP: str(item.size), Change.SEATS: "",
                                  Change.CONVERT: str(max(item.size, item.assigned or 0))}[self.change]
                         yield Input(start, type="integer", id="change-input")
+                if self.change in PAID_NOW:
+                    yield CouponField()
             elif self.change is Change.RENEWAL:
                 with RadioSet(id="change-renewal"):
                     current = item.renewal or Renewal.SAME
@@ -161,11 +167,12 @@ class SubscriptionChangeScreen(PortalModal[bool]):
             if number == self.item.size:
                 raise errors.ValidationFailed(f"The cap is {plural(number, 'seat')} already: type another.")
             return CapChange(cap=number)
+        coupon = self.query_one(CouponField).code or None
         if self.change is Change.SEATS:
-            return SeatAddition(seats=number)
+            return SeatAddition(seats=number, coupon=coupon)
         pressed = self.query_one("#change-plan", RadioSet).pressed_button
         plan = SeatPlan.ANNUAL if pressed is not None and pressed.id == "plan-annual" else SeatPlan.FLEXIBLE
-        return PlanConversion(plan=plan, seats=number)
+        return PlanConversion(plan=plan, seats=number, coupon=coupon)
 
     def _most_seats(self) -> int:
         """What the box takes: seats added stay within the contract's maximum, the portal's limit."""
@@ -180,6 +187,8 @@ class SubscriptionChangeScreen(PortalModal[bool]):
     def _typed(self) -> None:
         self.quote, self.quoted = None, None
         self.query_one("#confirm", Button).disabled = True
+        for field in self.query(CouponField):
+            field.show(None)  # said again with the quote, if there is one
         try:
             asked = self._asked()
         except errors.ValidationFailed as invalid:
@@ -204,7 +213,23 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         self.quote, self.quoted = quote, asked
         self.query_one(QuoteView).show_quote(quote, NOT_REFUNDABLE[self.change])
         self.query_one("#change-refund").display = not quote.cost
-        self.query_one("#confirm", Button).disabled = not quote.affordable or self.changing
+        for field in self.query(CouponField):
+            field.show(quote)
+        self.query_one("#confirm", Button).disabled = not self._confirmable()
+
+    def _confirmable(self) -> bool:
+        """A quote of what is asked now, affordable, with no coupon the change would refuse."""
+        return (self.quote is not None and self.quote.affordable and not self.quote.coupon_refusal
+                and self.quoted is not None and not self.changing)
+
+    @on(CouponField.Editing)
+    def _coupon_typed(self) -> None:
+        self.quote = None  # ctrl+s waits for the quote of the code typed now
+        self.query_one("#confirm", Button).disabled = True
+
+    @on(CouponField.Settled)
+    def _coupon_settled(self) -> None:
+        self._typed()
 
     # -- confirming ------------------------------------------------------------------------
 
@@ -218,7 +243,10 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         self.dismiss(False)
 
     def action_confirm(self) -> None:
-        if self.quote is None or not self.quote.affordable or self.quoted is None or self.changing:
+        if self.quote is not None and self.quote.coupon_refusal:
+            self.query_one(Problem).say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
+            return
+        if not self._confirmable():
             return
         self.query_one("#confirm", Button).disabled = True
         self.changing = True

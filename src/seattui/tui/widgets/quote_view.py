@@ -5,6 +5,7 @@ the balance is short or the credit limit passed, by how much and that nothing is
 Every review in the app (the wizard, upgrade, extend support, channels, delete) shows its
 quote with `quote_renderable` or the `QuoteView` widget: how it is paid is the portal's
 `Quote.payment` (domain.billing.Payment), what of it can come back the change's `Refunds`.
+Whether a coupon applies is said by the review's `CouponField` (widgets/coupon_field.py).
 A deletion's refunds are shown by `refund_renderable`.
 """
 
@@ -23,8 +24,6 @@ from seattui.domain.billing import PaymentMethod
 from seattui.domain.catalog import RefundPolicy
 from seattui.domain.money import format_credits
 from seattui.domain.pricing import Quote, multiplies_out
-from seattui.domain.text import printable
-from seattui.domain.text import printable
 
 MOST_LINES = 8  # a quote for many licenses (support of 200) sums up the rest in one line
 
@@ -130,8 +129,6 @@ def quote_renderable(quote: Quote, refunds: Refunds, *, shortfall: bool = True, 
         totals.add_row("Cost", format_credits(quote.cost))
         totals.add_row(Text("Balance after", style="bold"), Text(format_credits(quote.balance_after), style="bold"))
     parts: list[RenderableType] = [lines, Text(""), totals]
-    if quote.coupon_refusal:
-        parts.append(Text(printable(quote.coupon_refusal), style="bold red"))
     if shortfall and not quote.affordable:
         parts.append(Text(shortfall_words(quote), style="bold red"))
     if terms:
