@@ -41,7 +41,6 @@ from seattui.domain.seat_plans import (
     check_cap,
     flexible_month_amount,
     flexible_month_description,
-    seat_days,
 )
 from seattui.portal.context import Tx
 from seattui.portal.queries.licenses import get as get_license

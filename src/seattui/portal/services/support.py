@@ -17,7 +17,7 @@ from seattui.domain.credits import LedgerReason
 from seattui.domain.dates import add_years
 from seattui.domain.licensing import BatchResult, License, SupportExtension, Term
 from seattui.domain.money import format_credits, to_hundredths
-from seattui.domain.pricing import ZERO, Configuration, Quote, support_batch_lines, support_lines, total
+from seattui.domain.pricing import Configuration, Quote, support_batch_lines, support_lines, total
 from seattui.domain.roles import Permission
 from seattui.portal.context import Tx
 from seattui.portal.services import audit, billing, credits

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from seattui.domain.billing import MAX_PO_NUMBER
 from seattui.domain.catalog import Catalog, Product, ProductKind
-from seattui.domain.errors import ValidationFailed, field_words
+from seattui.domain.errors import ValidationFailed
 from seattui.domain.licensing import (
     MAX_SUPPORT_YEARS,
     BatchResult,
