@@ -378,3 +378,21 @@ async def _key_id(tx: Any, key: str) -> int:
     from seattui.portal.store.tables import activation_keys
 
     return (await tx.conn.execute(select(activation_keys.c.id).where(activation_keys.c.key == key))).scalar_one()
+
+
+def test_the_device_line_makes_a_stored_fingerprint_harmless() -> None:
+    """The organization's panel and a customer's show the device alike: a fingerprint written
+    into the store by other means than the API (which refuses control characters) reaches the
+    terminal without its escape."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from seattui.domain.licensing import Device
+    from seattui.tui.screens.license_list import device_words, terms_words
+
+    device = Device(fingerprint="fp-\x1b[2Jgone", hostname="it-\x1b]0;x\x07", activated_at=datetime(2026, 3, 1, tzinfo=UTC))
+    shown = device_words(SimpleNamespace(device=device), "not activated").plain  # type: ignore[arg-type]
+    assert "\x1b" not in shown and "\x07" not in shown and "fp-" in shown and "it-" in shown
+    assert device_words(SimpleNamespace(device=None), "not activated").plain == "not activated"  # type: ignore[arg-type]
+    plain = SimpleNamespace(trial_ends_on=None, support_ends_on="2027-01-31", term_ends_on=None)
+    assert terms_words(plain, "since 2026-03-01") == "support until 2027-01-31 · since 2026-03-01"  # type: ignore[arg-type]

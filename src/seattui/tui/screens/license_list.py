@@ -154,23 +154,9 @@ class LicenseText:
         customer = printable(license.customer_email or "no customer email")
         grid.add_row("Customer", Text.assemble(customer, ("  · ", "dim"),
                                                printable(license.comment) or Text("no comment", "dim")))
-        terms = []
-        if license.trial_ends_on:
-            terms.append(f"trial ends {license.trial_ends_on}")
-        if license.support_ends_on:
-            terms.append(f"support until {license.support_ends_on}")
-        if license.term_ends_on:
-            terms.append(f"term ends {license.term_ends_on}")
-        terms.append(f"paid {format_credits(license.paid)} credits")
-        terms.append(f"created {license.created_at:%Y-%m-%d}")
-        grid.add_row("Terms", " · ".join(terms))
-        if license.device is not None:
-            device = license.device
-            grid.add_row("Device", Text.assemble((printable(device.hostname) or "unnamed", "green"),
-                                                 f"  fingerprint {device.fingerprint}",
-                                                 f"  activated {device.activated_at:%Y-%m-%d %H:%M}"))
-        else:
-            grid.add_row("Device", Text("not activated on a device", style="dim"))
+        grid.add_row("Terms", terms_words(license, f"paid {format_credits(license.paid)} credits",
+                                          f"created {license.created_at:%Y-%m-%d}"))
+        grid.add_row("Device", device_words(license, "not activated on a device"))
         return grid
 
 
@@ -402,3 +388,28 @@ class LicenseListScreen(PortalScreen):
         if result is not None:
             self.request_keys.succeeded(*body)
         return result
+
+
+# -- the detail panel's lines, the organization's and a customer's alike -----------------------
+
+
+def terms_words(license: License, *more: str) -> str:
+    """Its trial, support and term ends, then `more`, in one line."""
+    terms = []
+    if license.trial_ends_on:
+        terms.append(f"trial ends {license.trial_ends_on}")
+    if license.support_ends_on:
+        terms.append(f"support until {license.support_ends_on}")
+    if license.term_ends_on:
+        terms.append(f"term ends {license.term_ends_on}")
+    return " · ".join([*terms, *more])
+
+
+def device_words(license: License, not_activated: str) -> Text:
+    """The device it is activated on (names from the store made harmless), or `not_activated`."""
+    device = license.device
+    if device is None:
+        return Text(not_activated, style="dim")
+    return Text.assemble((printable(device.hostname) or "unnamed", "green"),
+                         f"  fingerprint {printable(device.fingerprint)}",
+                         f"  activated {device.activated_at:%Y-%m-%d %H:%M}")

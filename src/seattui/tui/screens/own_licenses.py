@@ -17,7 +17,9 @@ from seattui.domain.text import printable
 from seattui.tui import commands
 from seattui.tui.changes import LICENSE_EDIT
 from seattui.tui.screens.license_file_form import LicenseFileScreen
-from seattui.tui.screens.license_list import MEDIUM, LicenseListScreen, support_column
+from seattui.tui.screens.license_list import (
+    MEDIUM, LicenseListScreen, device_words, support_column, terms_words,
+)
 from seattui.tui.widgets.paged_table import Column
 
 
@@ -106,21 +108,7 @@ def details(license: License | None, screen: OwnLicensesScreen) -> Table | Text:
     grid.add_column(ratio=1, overflow="fold")
     addons = printable(f" · add-ons: {', '.join(license.addons)}") if license.addons else ""
     grid.add_row("License", Text.assemble((license.key, "bold"), "  ", text.describe(license), addons))
-    terms = []
-    if license.trial_ends_on:
-        terms.append(f"trial ends {license.trial_ends_on}")
-    if license.support_ends_on:
-        terms.append(f"support until {license.support_ends_on}")
-    if license.term_ends_on:
-        terms.append(f"term ends {license.term_ends_on}")
-    terms.append(f"since {license.created_at:%Y-%m-%d}")
-    grid.add_row("Terms", " · ".join(terms))
-    if license.device is not None:
-        device = license.device
-        grid.add_row("Device", Text.assemble((printable(device.hostname) or "unnamed", "green"),
-                                             f"  fingerprint {printable(device.fingerprint)}",
-                                             f"  activated {device.activated_at:%Y-%m-%d %H:%M}"))
-    else:
-        grid.add_row("Device", Text("not activated on a device: enter the key in the software to activate it",
-                                    style="dim"))
+    grid.add_row("Terms", terms_words(license, f"since {license.created_at:%Y-%m-%d}"))
+    grid.add_row("Device", device_words(
+        license, "not activated on a device: enter the key in the software to activate it"))
     return grid
