@@ -3,11 +3,12 @@ and the reads by id that other areas share."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Date, Integer, case, func, literal, literal_column, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from seattui.domain.errors import NotFound
@@ -102,6 +103,75 @@ def _moment(value: datetime) -> str:
     # pydantic writes UTC as Z; the store's timestamps come back in UTC (tables.UTCDateTime).
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+@functools.lru_cache(maxsize=8)
+def license_json_query(today: date, *, for_customer: bool = False) -> Any:
+    """license_query() with each row's JSON (license_json_sql, SQLite) and its id alone.
+
+    The expression is written out as SQL once a day: built and keyed for SQLAlchemy's cache on
+    every request, its hundred parts cost as much as the page itself. It holds no value but
+    today's date and the constants of the statuses."""
+    written = license_json_sql(today, for_customer=for_customer).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    return (select(literal_column(str(written)).label("item"), licenses.c.id)
+            .join(activation_keys, activation_keys.c.id == licenses.c.key_id))
+
+
+def license_json_sql(today: date, *, for_customer: bool = False) -> ColumnElement[str]:
+    """license_json's JSON text written by SQLite itself, for the rows of license_query():
+    taking a hundred rows of twenty columns into Python objects, typing them and writing them
+    out again cost three times the query. SQLite's json_object escapes text exactly as
+    pydantic does (tests/test_license_store.py holds a page of odd values equal to the model's
+    JSON); PostgreSQL's JSON functions space their output, so it keeps license_json. With
+    `for_customer`, what for_customer() blanks is blank."""
+    def text(value: str) -> Any:
+        return literal_column("'" + value.replace("'", "''") + "'")
+
+    def joined(*parts: Any) -> Any:  # SQL's ||: + would add numbers, the functions having no type
+        return functools.reduce(lambda left, right: left.concat(right), parts)
+
+    def moment(column: Any) -> Any:
+        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's SQLite DATETIME), always UTC
+        # (tables.UTCDateTime); written as isoformat() with Z, no fraction when it is zero.
+        fraction = func.substr(column, 21, 6)
+        return joined(func.substr(column, 1, 10), text("T"), func.substr(column, 12, 8),
+                      case((fraction.in_([text(""), text("000000")]), text("")), else_=joined(text("."), fraction)),
+                      text("Z"))
+
+    day = literal(today, Date)
+    fingerprint = licenses.c.device_fingerprint
+    activated = func.coalesce(fingerprint, text("")) != text("")
+    status = case(
+        ((licenses.c.term == Term.TRIAL.value) & (licenses.c.trial_ends_on < day), text(LicenseStatus.TRIAL_ENDED.value)),
+        ((licenses.c.term == Term.ANNUAL.value) & (licenses.c.term_ends_on < day), text(LicenseStatus.TERM_ENDED.value)),
+        (activated, text(LicenseStatus.ACTIVATED.value)),
+        else_=text(LicenseStatus.ASSIGNED.value),
+    )
+    # Add-on ids joined by commas (never an empty one, never a comma in one: catalog ids):
+    # json_quote escapes the text, whose commas are then the list's.
+    addons = func.json(case((licenses.c.addons == text(""), text("[]")),
+                            else_=joined(text("["), func.replace(func.json_quote(licenses.c.addons), text(","), text('","')),
+                                         text("]"))))
+    paid = type_coerce(func.abs(licenses.c.paid), Integer)  # typed, so // stays SQLite's integer /
+    paid_text = func.printf(text("%s%d.%02d"), case((licenses.c.paid < 0, text("-")), else_=text("")),
+                            paid // 100, paid % 100)
+    device = case((activated, func.json_object(
+        text("fingerprint"), fingerprint,
+        text("hostname"), func.coalesce(licenses.c.device_hostname, text("")),
+        text("activated_at"), moment(licenses.c.activated_at))), else_=None)
+    fields: list[tuple[str, Any]] = [
+        ("id", licenses.c.id), ("key", licenses.c.key),
+        ("key_name", text("") if for_customer else activation_keys.c.name),
+        ("product_id", licenses.c.product_id), ("edition_id", licenses.c.edition_id), ("addons", addons),
+        ("term", licenses.c.term), ("quantity", licenses.c.quantity), ("status", status),
+        ("trial_ends_on", licenses.c.trial_ends_on), ("support_ends_on", licenses.c.support_ends_on),
+        ("term_ends_on", licenses.c.term_ends_on), ("seat_cap", licenses.c.seat_cap),
+        ("renewal", licenses.c.renewal), ("customer_email", licenses.c.customer_email),
+        ("comment", text("") if for_customer else licenses.c.comment), ("device", device),
+        ("paid", text("0.00") if for_customer else paid_text), ("created_at", moment(licenses.c.created_at)),
+    ]
+    return func.json_object(*(part for name, value in fields for part in (text(name), value)))
 
 
 async def count_licenses(conn: Any, org_id: int, change: int) -> None:

@@ -61,6 +61,7 @@ from seattui.portal.queries.licenses import (
     from_row,
     get,
     license_json,
+    license_json_query,
     license_query,
     licenses_held,
     search_text,
@@ -333,9 +334,10 @@ _TRIGRAM_CANDIDATES = 20_000
 
 async def _page(
     tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int,
-    convert: Callable[[Any, date], T],
+    convert: Callable[[Any, date], T], query: Any = None,
 ) -> tuple[Page[T], bool]:
-    """A page and whether its total is a lower bound (the text filter's capped count)."""
+    """A page and whether its total is a lower bound (the text filter's capped count);
+    `query` (license_query() when None) gives the rows' columns."""
     conditions = _conditions(tx, wanted)
     count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
     at_least = False
@@ -374,7 +376,7 @@ async def _page(
     today = tx.today
     page = await keyset_page(
         tx.conn,
-        license_query().where(*walked),
+        (license_query() if query is None else query).where(*walked),
         sort=SORT_KEYS[sort],
         id_column=licenses.c.id,
         descending=descending,
@@ -399,16 +401,25 @@ async def list_licenses(
 async def license_page_json(
     tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
 ) -> bytes:
-    """list_licenses' page as the JSON of its LicensePage, written from the rows (no models)."""
-    convert = license_json
-    if tx.actor.role is Role.CUSTOMER:
-        def convert(row: Any, today: date) -> dict[str, Any]:
-            return for_customer(license_json(row, today))
-    page, at_least = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit,
-                                 convert=convert)
-    # pydantic's own encoder (the one model_dump_json uses), a third of json.dumps's time.
-    return to_json({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
-                    "today": tx.today.isoformat(), "total_at_least": at_least})
+    """list_licenses' page as the JSON of its LicensePage, written from the rows (no models):
+    on SQLite each row's JSON comes written by the query (license_json_sql)."""
+    customer = tx.actor.role is Role.CUSTOMER
+    options: dict[str, Any] = {"sort": sort, "descending": descending, "cursor": cursor, "limit": limit}
+    if tx.conn.dialect.name == "sqlite":
+        written, at_least = await _page(tx, wanted, **options, convert=lambda row, _today: row.item,
+                                        query=license_json_query(tx.today, for_customer=customer))
+        items = ",".join(written.items).encode()
+    else:
+        convert = license_json
+        if customer:
+            def convert(row: Any, today: date) -> dict[str, Any]:
+                return for_customer(license_json(row, today))
+        page, at_least = await _page(tx, wanted, **options, convert=convert)
+        # pydantic's own encoder (the one model_dump_json uses), a third of json.dumps's time.
+        items, written = to_json(page.items)[1:-1], page
+    rest = to_json({"next_cursor": written.next_cursor, "total": written.total, "today": tx.today.isoformat(),
+                    "total_at_least": at_least})
+    return b'{"items":[' + items + b"]," + rest[1:]
 
 
 async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:
