@@ -110,3 +110,60 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(database
         assert response.status_code == 413
         assert response.json()["code"] == "payload_too_large"
         assert response.headers["x-request-id"]
+
+
+async def test_the_license_list_on_the_fast_path_answers_as_fastapi_does(database_url: str) -> None:
+    # The list's pages skip FastAPI only when every parameter is plainly valid; anything else
+    # (blank, repeated, unknown, invalid) is FastAPI's to answer, in its words.
+    from test_api_customer_accounts import customer_session
+
+    async with running_portal(database_url) as harness:
+        for quantity in (1, 2, 3):
+            await a_license(harness, quantity=quantity, comment=f"note {quantity}")
+        customer, _ = await customer_session(harness, "ada@customer.example", "ada")
+        owner = await harness.login("acme-owner")
+        other = create_app(test_harness.test_settings(database_url, harness.clock))
+        async with other.router.lifespan_context(other):
+            fast = httpx.AsyncClient(transport=httpx.ASGITransport(app=harness.app), base_url="http://portal")
+            slow = httpx.AsyncClient(transport=httpx.ASGITransport(app=without_fast_path(other)),
+                                     base_url="http://portal")
+            bearer = {"authorization": f"Bearer {owner.token}"}
+            first = (await fast.get(f"{API}/licenses?limit=2&sort=quantity", headers=bearer)).json()
+            assert len(first["items"]) == 2 and first["total"] == 4  # the customer's license too
+            cursor = first["next_cursor"]
+            handed_on_expected = ["limit=", "limit=2&limit=3", "limit=0", "limit=501", "limit=x", "sort=nosuch",
+                                  "descending=maybe", "cursor=" + "x" * 501, "page=2", "q=%1b", "term=forever",
+                                  "support_from=2027-01-01&support_to=2026-01-01", "support_ending_days=-1"]
+            requests: list[tuple[str, dict[str, str]]] = [
+                ("", bearer), ("limit=2&sort=quantity", bearer), (f"limit=2&sort=quantity&cursor={cursor}", bearer),
+                ("limit=1&sort=created&descending=true", bearer), ("limit= 2 &descending=0", bearer),
+                ("q=note&limit=1", bearer), ("q=+note+2+", bearer), ("term=permanent&status=assigned", bearer),
+                ("trial_ending=true&expired=false&support=ending", bearer), ("support_ending_days=30", bearer),
+                ("cursor=not-a-cursor", bearer), ("", {"authorization": f"Bearer {customer.token}"}),
+                ("limit=0", {}), ("", {"authorization": "Bearer stui_not-a-token"}),
+                *((query, bearer) for query in handed_on_expected),
+            ]
+            handed_on: list[str] = []
+
+            async def fastapi(scope: Scope, receive: Receive, send: Send) -> None:
+                handed_on.append(scope["query_string"].decode())
+                await other(scope, receive, send)
+
+            async def fast_path_alone(scope: Scope, receive: Receive, send: Send) -> None:
+                scope["app"] = harness.app
+                await FastPath(fastapi)(scope, receive, send)
+
+            alone = httpx.AsyncClient(transport=httpx.ASGITransport(app=fast_path_alone), base_url="http://portal")
+            statuses = []
+            for query, headers in requests:
+                path = f"{API}/licenses?{query}" if query else f"{API}/licenses"
+                ours = answer_of(await fast.get(path, headers=headers))
+                theirs = answer_of(await slow.get(path, headers=headers))
+                assert ours == theirs, query
+                assert answer_of(await alone.get(path, headers=headers))[::2] == ours[::2]
+                statuses.append(ours[0])
+            # A forged cursor is the service's refusal; a repeated or unknown parameter FastAPI answers.
+            assert statuses == [200] * 10 + [422, 200, 401, 401] + [422, 200] + [422] * 6 + [200] + [422] * 4
+            assert handed_on == handed_on_expected
+            for client in (fast, slow, alone):
+                await client.aclose()

@@ -1,14 +1,14 @@
 """The few requests every device and terminal makes, answered without FastAPI's request
-machinery: device activation (`activation/check`, `activate`, `deactivate`) and the credit
-balance.
+machinery: device activation (`activation/check`, `activate`, `deactivate`), the credit
+balance and the license list's pages.
 
 A request through FastAPI walks every route of the portal to find its own, solves its
 dependencies and passes four layers of middleware; for these point requests that cost more
 than their SQL and their answer together (tests/test_fast_path.py, the portal_api
 benchmark). Here an exact method and path go straight to the route's own service call, with
 the route's own body model, token rule and answer, so the bytes are the same. Anything this
-path is not sure of (a body that does not validate, another content type, an unknown path) is
-handed on to FastAPI unchanged, which answers as it always has; a refusal raised on the way
+path is not sure of (a body that does not validate, another content type, a query parameter
+that is blank, repeated, unknown or invalid, an unknown path) is handed on to FastAPI unchanged, which answers as it always has; a refusal raised on the way
 is answered by the app's own exception handlers. The routes stay declared in FastAPI, so the
 OpenAPI document and /docs are unchanged.
 """
@@ -19,11 +19,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from seattui.domain.licensing import ActivationRequest, DeviceRequest
+from seattui.domain.licensing import ActivationRequest, DeviceRequest, LicenseFilter, LicenseSort
 from seattui.portal.api import (
     answer,
     bearer_token,
@@ -33,9 +35,11 @@ from seattui.portal.api import (
     read_as,
 )
 from seattui.portal.observability import API_PREFIX
+from seattui.portal.routes import licenses as license_routes
 from seattui.portal.services import activation, credits
 
-Answer = Callable[[Request, Any], Awaitable[BaseModel]]
+# A model to answer, a response written already, or None: FastAPI is to answer the request.
+Answer = Callable[[Request, Any], Awaitable[BaseModel | Response | None]]
 
 
 async def _activate(request: Request, body: Any) -> BaseModel:
@@ -55,13 +59,53 @@ async def _balance(request: Request, _body: Any) -> BaseModel:
     return await read_as(request, token, credits.balance)
 
 
+# The license list's parameters besides the filter's, validated as FastAPI validates them
+# (pydantic, lax, from the query's text) by the route's own annotations.
+_PAGE_PARAMETERS: dict[str, TypeAdapter[Any]] = {
+    "sort": TypeAdapter(LicenseSort), "descending": TypeAdapter(bool),
+    "cursor": TypeAdapter(license_routes.PageCursor), "limit": TypeAdapter(license_routes.PageLimit),
+}
+_FILTER_PARAMETERS = frozenset(LicenseFilter.model_fields)
+
+
+def _page_parameters(query: QueryParams) -> tuple[LicenseFilter, dict[str, Any]] | None:
+    """The list's filter and parameters when each is given once, not blank, and valid; else
+    None, for FastAPI to answer (a blank one is its default there, an unknown one ignored)."""
+    given = query.multi_items()
+    if len(given) != len(query) or any(not value for _, value in given):
+        return None
+    filtering: dict[str, str] = {}
+    options: dict[str, Any] = {}
+    try:
+        for name, value in given:
+            if name in _FILTER_PARAMETERS:
+                filtering[name] = value
+            elif name in _PAGE_PARAMETERS:
+                options[name] = _PAGE_PARAMETERS[name].validate_python(value)
+            else:
+                return None
+        return LicenseFilter.model_validate(filtering), options
+    except ValidationError:
+        return None
+
+
+async def _licenses(request: Request, _body: Any) -> Response | None:
+    token = await given_token(await bearer_token(request.headers.get("authorization")))  # before the parameters
+    parameters = _page_parameters(request.query_params)
+    if parameters is None:
+        return None
+    wanted, options = parameters
+    return await license_routes.list_licenses(request, token, wanted, **options)
+
+
 # (method, path) -> (the body's model or None, the answer): the routes in routes/activation.py
-# and routes/credits.py, which stay the API's declaration.
+# routes/credits.py and routes/licenses.py, which stay the API's declaration.
 _ROUTES: dict[tuple[str, str], tuple[type[BaseModel] | None, Answer]] = {
     ("POST", f"{API_PREFIX}/activation/activate"): (ActivationRequest, _activate),
     ("POST", f"{API_PREFIX}/activation/deactivate"): (DeviceRequest, _deactivate),
     ("POST", f"{API_PREFIX}/activation/check"): (DeviceRequest, _check),
     ("GET", f"{API_PREFIX}/credits/balance"): (None, _balance),
+    ("GET", f"{API_PREFIX}/licenses"): (None, _licenses),
 }
 
 
@@ -98,7 +142,12 @@ class FastPath:
                     await self.app(scope, _replaying(raw), send)
                     return
             scope["route"] = self._routes[(scope["method"], scope["path"])]
-            response = answer(await respond(request, body))
+            result = await respond(request, body)
+            if result is None:  # FastAPI says what is wrong with the request
+                scope.pop("route", None)
+                await self.app(scope, receive, send)
+                return
+            response = result if isinstance(result, Response) else answer(result)
         except Exception as error:
             handler = _handler_of(scope["app"], error)
             if handler is None:

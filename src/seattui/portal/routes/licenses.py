@@ -41,6 +41,9 @@ router = APIRouter(tags=["licenses"])
 # Trials, edits and free changes need ASSIGN; the services ask for PURCHASE where credits move.
 MAY_ASSIGN = allowed(Permission.ASSIGN)
 Filter = Annotated[LicenseFilter, Query()]
+# The list's own parameters, as fast_path.py validates them too.
+PageCursor = Annotated[str | None, Query(max_length=500)]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
 @router.post("/licenses/quote")
@@ -64,10 +67,11 @@ async def list_licenses(
     wanted: Filter,
     sort: LicenseSort = LicenseSort.KEY,
     descending: bool = False,
-    cursor: str | None = Query(None, max_length=500),
-    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    cursor: PageCursor = None,
+    limit: PageLimit = 100,
 ) -> Response:
     """A page of the organization's licenses, filtered and sorted; `total` on the first page."""
+    # Answered by fast_path.py when every parameter is plainly valid (this very function).
     # Written from the rows: building models and validating them again as the response model
     # cost several times the query (services.licenses.license_page_json).
     page = await read_as(request, token, lambda tx: licenses.license_page_json(
