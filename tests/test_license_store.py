@@ -4,7 +4,9 @@ filter of the lists is answered from an index, never by sorting or scanning the 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,14 +14,14 @@ from alembic import command
 from sqlalchemy import event, insert, select, text
 
 from seattui.domain.licensing import LicenseFilter, LicenseSort, LicenseStatus, Term
-from seattui.domain.roles import OrgKind
+from seattui.domain.roles import OrgKind, Role
 from seattui.portal.catalog import load_catalog
 from seattui.portal.context import Tx
 from seattui.portal.queries import licenses as licenses_module
 from seattui.portal.services import accounts, licenses
 from seattui.portal.store import Store
 from seattui.portal.store.migrate import alembic_config
-from seattui.portal.store.tables import activation_keys, license_search, organizations
+from seattui.portal.store.tables import activation_keys, customers, license_search, organizations
 from seattui.portal.store.tables import licenses as licenses_table
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
@@ -154,6 +156,8 @@ async def test_the_list_page_written_from_rows_is_the_models_json(database_url: 
             key = (await conn.execute(insert(activation_keys).values(
                 org_id=org, key="AAAA-BBBB-CCCC-DDDD", name='Büro "Nord" \\ 🚀', created_at=NOW)
                 .returning(activation_keys.c.id))).scalar_one()
+            customer = (await conn.execute(insert(customers).values(
+                org_id=org, email="c@x", created_at=NOW, updated_at=NOW).returning(customers.c.id))).scalar_one()
             base = {"org_id": org, "key_id": key, "key": "AAAA-BBBB-CCCC-DDDD", "product_id": "remotedesk",
                     "edition_id": "standard", "term": "permanent", "quantity": 1, "created_at": NOW, "updated_at": NOW}
             for row in [
@@ -168,13 +172,22 @@ async def test_the_list_page_written_from_rows_is_the_models_json(database_url: 
                         "device_fingerprint": "fp-0002", "device_hostname": "pc-2",
                         "activated_at": datetime(2026, 3, 1, tzinfo=UTC),
                         "created_at": datetime(2025, 12, 31, 23, 59, 59, 1, tzinfo=UTC)},
+                # Every control character PostgreSQL stores, kept from before the rules refused
+                # them; a negative amount; an empty fingerprint (no device); zeros in a fraction.
+                base | {"term": "annual", "term_ends_on": date(2027, 3, 1), "seat_cap": 9, "renewal": "end",
+                        "paid": -7, "customer_email": "c\x01d\x7f@x", "customer_id": customer,
+                        "comment": "".join(map(chr, range(1, 32))) + '\\ "q" \x7f \ud7ff \U0001f680',
+                        "device_fingerprint": "", "device_hostname": "\t",
+                        "created_at": datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC)},
+                base | {"paid": 100, "addons": "audit", "customer_id": customer, "device_fingerprint": "fp\n\"3\"",
+                        "device_hostname": "pc\x1b[0m", "activated_at": datetime(2026, 3, 1, 0, 0, 0, 500, tzinfo=UTC)},
             ]:
                 await conn.execute(insert(licenses_table).values(**row))
         async with store.read() as conn:
             tx = Tx(conn=conn, actor=accounts.system_actor(org, "P", OrgKind.RESELLER), catalog=load_catalog(None),
                     now=NOW)
             cursor = None
-            for _ in range(3):  # the first page (with the total), then on by the cursor
+            for _ in range(4):  # the first page (with the total), then on by the cursor
                 options: dict[str, Any] = {"sort": LicenseSort.KEY, "descending": False, "cursor": cursor, "limit": 2}
                 page = await licenses.list_licenses(tx, LicenseFilter(), **options)
                 written = await licenses.license_page_json(tx, LicenseFilter(), **options)
@@ -183,5 +196,16 @@ async def test_the_list_page_written_from_rows_is_the_models_json(database_url: 
                 if cursor is None:
                     break
             assert {license.status for license in page.items} <= set(LicenseStatus)
+            # A customer's own login: their licenses alone, without the organization's price,
+            # comment and name for the key.
+            actor = dataclasses.replace(tx.actor, role=Role.CUSTOMER, customer_id=customer)
+            as_customer = dataclasses.replace(tx, actor=actor)
+            options = {"sort": LicenseSort.CREATED, "descending": True, "cursor": None, "limit": 10}
+            page = await licenses.list_licenses(as_customer, LicenseFilter(), **options)
+            blank = {"paid": Decimal("0.00"), "comment": "", "key_name": ""}
+            seen = page.model_copy(update={"items": [item.model_copy(update=blank) for item in page.items]})
+            assert len(seen.items) == 2
+            assert await licenses.license_page_json(as_customer, LicenseFilter(), **options) \
+                == seen.model_dump_json().encode()
     finally:
         await store.dispose()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Select, literal, or_, tuple_
+from sqlalchemy import Boolean, ScalarSelect, Select, literal, or_, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -118,18 +118,22 @@ async def keyset_page(
     cursor: str | None,
     limit: int,
     convert: Callable[[Any], T],
-    count: Select[Any] | int | None = None,
+    count: Select[Any] | ScalarSelect[Any] | int | None = None,
 ) -> Page[T]:
     """One page ordered by `sort` then id, starting after the cursor's row.
 
     `sort` must never be NULL (wrap nullable columns in coalesce): the cursor compares the
     pair (sort, id) with the last row's, which an index on (org_id, sort, id) answers
     directly. `count` (a query, or the number when the caller knows it) tells the first page
-    how many rows match in all.
+    how many rows match in all; a scalar subquery of that number is read with the page's rows,
+    one statement instead of two (none of them: none match).
     """
     check_limit(limit)
     sort_value = sort.label("_sort_value")
     ordered = query.add_columns(sort_value)
+    counted = isinstance(count, ScalarSelect) and not cursor
+    if counted:
+        ordered = ordered.add_columns(count.label("_total"))
     if cursor:
         values = decode_cursor(cursor)
         if len(values) != 2 or not isinstance(values[1], int):
@@ -145,7 +149,9 @@ async def keyset_page(
         last = rows[limit - 1]
         next_cursor = encode_cursor([last._sort_value, last.id])
     total = None
-    if count is not None and not cursor:
+    if counted:
+        total = int(rows[0]._total or 0) if rows else 0
+    elif count is not None and not cursor:
         total = count if isinstance(count, int) else await conn.scalar(count)
     return Page[T](items=items, next_cursor=next_cursor, total=total)
 

@@ -183,10 +183,10 @@ async def count_licenses(conn: Any, org_id: int, change: int) -> None:
         index_elements=[license_counts.c.org_id], set_={"licenses": license_counts.c.licenses + change}))
 
 
-async def licenses_held(conn: Any, org_id: int) -> int:
-    """How many licenses the organization holds, from its kept count."""
-    held = await conn.scalar(select(license_counts.c.licenses).where(license_counts.c.org_id == org_id))
-    return int(held or 0)
+def licenses_held_query(org_id: int) -> Any:
+    """How many licenses the organization holds, from its kept count, as a scalar subquery
+    (NULL when it never held one), for a page to read with its rows."""
+    return select(license_counts.c.licenses).where(license_counts.c.org_id == org_id).scalar_subquery()
 
 
 def configuration_of(license: License | Any) -> Configuration:

@@ -63,7 +63,7 @@ from seattui.portal.queries.licenses import (
     license_json,
     license_json_query,
     license_query,
-    licenses_held,
+    licenses_held_query,
     search_text,
     visible,
 )
@@ -342,7 +342,7 @@ async def _page(
     count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
     at_least = False
     if conditions.keys() == {"org"} and not cursor:
-        count = await licenses_held(tx.conn, tx.org_id)  # kept, not counted (license_counts)
+        count = licenses_held_query(tx.org_id)  # kept, not counted (license_counts); read with the page
     sparse_text = False
     if "q" in conditions:
         text_matches = _text_matches(tx, wanted.q, trigram_ids=await _by_trigrams(tx, wanted.q))
