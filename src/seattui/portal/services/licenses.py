@@ -339,10 +339,12 @@ async def _page(
     """A page and whether its total is a lower bound (the text filter's capped count);
     `query` (license_query() when None) gives the rows' columns."""
     conditions = _conditions(tx, wanted)
-    count: Any = select(func.count()).select_from(licenses).where(*conditions.values())
-    at_least = False
-    if conditions.keys() == {"org"} and not cursor:
+    count: Any = None  # the first page's alone
+    if not cursor and conditions.keys() == {"org"}:
         count = licenses_held_query(tx.org_id)  # kept, not counted (license_counts); read with the page
+    elif not cursor:
+        count = select(func.count()).select_from(licenses).where(*conditions.values())
+    at_least = False
     sparse_text = False
     if "q" in conditions:
         text_matches = _text_matches(tx, wanted.q, trigram_ids=await _by_trigrams(tx, wanted.q))
