@@ -105,8 +105,8 @@ async def read_as(request: Request, token: str, action: Callable[[Tx], Awaitable
     now = portal.now()
     async with portal.store.read() as conn:
         actor, touch = await auth.actor_in(conn, token, now)
-        # The one gate of customers' logins, as current_actor has it (the fast path's requests
-        # have no route: a customer is refused there, which is right for all it answers).
+        # The one gate of customers' logins, as current_actor has it (fast_path.py names the
+        # route it answers, so a customer's list of licenses passes and their balance does not).
         customer_access.check(actor, request.method, route_of(request.scope))
         result = await action(Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now))
     if touch:
