@@ -52,7 +52,7 @@ async def _check(request: Request, body: Any) -> BaseModel:
 
 async def _balance(request: Request, _body: Any) -> BaseModel:
     token = await given_token(await bearer_token(request.headers.get("authorization")))
-    return await read_as(request, token, credits.balance)
+    return await read_as(request, token, credits.balance, point=True)
 
 
 # (method, path) -> (the body's model or None, the answer): the routes in routes/activation.py
