@@ -175,12 +175,12 @@ class Store:
             return
         connection = await self._point_engine.connect()
         try:
-            async with connection.begin():
-                yield connection
+            yield connection  # its first statement begins the transaction (SQLAlchemy's autobegin)
         finally:
-            # Not `async with`: SQLAlchemy's exit closes in a task of its own, guarding a close
-            # that waits against cancellation, one more turn of the loop a request. Here
-            # closing never waits (the rollback, if any, runs inline).
+            # Closing ends the transaction: a rollback, the same as a commit for a read. Not
+            # `async with`: SQLAlchemy's exit closes in a task of its own, guarding a close that
+            # waits against cancellation, one more turn of the loop a request; this one never
+            # waits (the rollback runs inline).
             await connection.close()
 
     @asynccontextmanager
