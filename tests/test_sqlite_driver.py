@@ -90,6 +90,14 @@ async def test_a_point_read_cannot_write(store: Store) -> None:
             await conn.execute(text("UPDATE alembic_version SET version_num = 'written'"))
     async with store.read() as conn:
         assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == SCHEMA_HEAD
+    assert await schema_seen(store) == SCHEMA_HEAD  # and the point reads go on
+
+
+async def test_point_reads_one_after_another_each_see_the_latest_commit(store: Store) -> None:
+    for version in ("first", "second", "third"):
+        async with store.write() as writer:
+            await writer.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": version})
+        assert await schema_seen(store) == version
 
 
 def exclusive_lock(path: Path) -> sqlite3.Connection:

@@ -28,6 +28,7 @@ __all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew
 SCHEMA_HEAD = "0023"
 
 _WRITE = "seattui_write"
+_IDLE_POINT_CONNECTIONS = 16
 _MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 
@@ -127,6 +128,7 @@ class Store:
         # Point reads of a SQLite file run in the event loop's thread (point_read), on a pool
         # of their own.
         self._point_engine: AsyncEngine | None = None
+        self._point_idle: list[AsyncConnection] = []
         if self.is_sqlite:
             self._prepare_sqlite(self.engine)
             database = self.engine.url.database
@@ -173,14 +175,21 @@ class Store:
             async with self.read() as connection:
                 yield connection
             return
-        connection = await self._point_engine.connect()
+        # Connections are kept open between reads: taking one from the engine's pool and giving
+        # it back cost more than the read (pool events, a Connection, SQLAlchemy's close in a
+        # task of its own).
+        connection = self._point_idle.pop() if self._point_idle else await self._point_engine.connect()
         try:
             yield connection  # its first statement begins the transaction (SQLAlchemy's autobegin)
-        finally:
-            # Closing ends the transaction: a rollback, the same as a commit for a read. Not
-            # `async with`: SQLAlchemy's exit closes in a task of its own, guarding a close that
-            # waits against cancellation, one more turn of the loop a request; this one never
-            # waits (the rollback runs inline).
+            if connection.in_transaction():
+                await connection.rollback()  # for a read, the same as a commit
+        except BaseException:
+            # Closing never waits here (the rollback runs inline), so a cancelled request closes too.
+            await connection.close()
+            raise
+        if len(self._point_idle) < _IDLE_POINT_CONNECTIONS:
+            self._point_idle.append(connection)
+        else:
             await connection.close()
 
     @asynccontextmanager
@@ -268,5 +277,8 @@ class Store:
 
     async def dispose(self) -> None:
         if self._point_engine is not None:
+            idle, self._point_idle = self._point_idle, []
+            for connection in idle:
+                await connection.close()
             await self._point_engine.dispose()
         await self.engine.dispose()
