@@ -130,21 +130,21 @@ class Store:
         self._point_engine: AsyncEngine | None = None
         self._point_idle: list[AsyncConnection] = []
         if self.is_sqlite:
-            self._prepare_sqlite(self.engine)
+            self._prepare_sqlite(self.engine, point=False)
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
                 self._point_engine = create_async_engine(
                     inline_url(self.url), echo=echo, pool_size=32, max_overflow=32, connect_args={"timeout": 30})
-                self._prepare_sqlite(self._point_engine)
+                self._prepare_sqlite(self._point_engine, point=True)
 
-    def _prepare_sqlite(self, engine: AsyncEngine) -> None:
+    def _prepare_sqlite(self, engine: AsyncEngine, *, point: bool) -> None:
         sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             # Let SQLAlchemy's "begin" event decide how each transaction starts.
             dbapi_connection.isolation_level = None
-            if engine is not self.engine:
+            if point:
                 return  # a point-read connection: no lock to wait for, nothing to write (the driver's)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
