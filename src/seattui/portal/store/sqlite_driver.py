@@ -230,7 +230,7 @@ class InlineReadConnection(AsyncAdapt_dbapi_connection):
     serves on. Only short reads by key belong here (Store.point_read): a long one would hold
     every other request of the process."""
 
-    __slots__ = ("_begin", "_in_transaction", "_wait_ms", "_away")
+    __slots__ = ("_away", "_begin", "_in_transaction", "_wait_ms")
     _cursor_cls = InlineReadCursor
 
     def __init__(self, dbapi: Any, connection: sqlite3.Connection, wait_ms: int) -> None:
