@@ -1,19 +1,26 @@
 """The project's SQLite driver (store/sqlite_driver.py) when a request is cancelled mid-statement:
 its connection is closed (no aiosqlite thread left behind, nothing logged as an error), and
 the engine goes on serving. aiosqlite 0.21 has no `Connection.stop()`: SQLAlchemy then closes
-the connection rather than force-stopping it."""
+the connection rather than force-stopping it.
+
+And the store's point reads, run in the event loop's thread: they see what committed, never
+write, never wait for a writer, and wait for a lock (rare) off the loop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from seattui.portal.store import SCHEMA_HEAD, Store
 from seattui.portal.store.sqlite_driver import engine_url
 
 LONG = ("WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 3000000) "
@@ -48,5 +55,96 @@ async def test_a_cancelled_statement_closes_its_connection_without_an_error(
             assert (await conn.execute(text("SELECT 42"))).scalar() == 42
     finally:
         await engine.dispose()
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == [], [record.getMessage() for record in errors]
+
+
+# -- point reads in the event loop's thread (Store.point_read) ---------------------------------------
+
+async def schema_seen(store: Store) -> str | None:
+    async with store.point_read() as conn:
+        return await conn.scalar(text("SELECT version_num FROM alembic_version"))
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = Store(tmp_path / "portal.db")
+    await store.migrate()
+    try:
+        yield store
+    finally:
+        await store.dispose()
+
+
+async def test_a_point_read_sees_what_committed_and_does_not_wait_for_a_writer(store: Store) -> None:
+    async with store.write() as writer:
+        await writer.execute(text("UPDATE alembic_version SET version_num = 'changing'"))
+        # The writer holds the file's write lock: the point read answers from before it, at once.
+        assert await schema_seen(store) == SCHEMA_HEAD
+    assert await schema_seen(store) == "changing"
+
+
+async def test_a_point_read_cannot_write(store: Store) -> None:
+    with pytest.raises(OperationalError, match="readonly"):
+        async with store.point_read() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = 'written'"))
+    async with store.read() as conn:
+        assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == SCHEMA_HEAD
+    assert await schema_seen(store) == SCHEMA_HEAD  # and the point reads go on
+
+
+async def test_point_reads_one_after_another_each_see_the_latest_commit(store: Store) -> None:
+    for version in ("first", "second", "third"):
+        async with store.write() as writer:
+            await writer.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": version})
+        assert await schema_seen(store) == version
+
+
+def exclusive_lock(path: Path) -> sqlite3.Connection:
+    """Another connection holding the file in exclusive locking mode: every reader meets SQLITE_BUSY
+    until it closes (as while another process recovers the WAL)."""
+    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+    locker.execute("BEGIN IMMEDIATE")
+    locker.execute("UPDATE alembic_version SET version_num = version_num")
+    locker.execute("COMMIT")
+    return locker
+
+
+async def ticking(ticks: list[int]) -> None:
+    while True:
+        await asyncio.sleep(0.01)
+        ticks.append(1)
+
+
+async def test_a_point_read_that_meets_a_lock_waits_for_it_off_the_event_loop(store: Store, tmp_path: Path) -> None:
+    await store.dispose()  # the store's pooled connections would keep the locker from its lock
+    locker = exclusive_lock(tmp_path / "portal.db")
+    ticks: list[int] = []
+    ticker = asyncio.create_task(ticking(ticks))
+    try:
+        read = asyncio.create_task(schema_seen(store))
+        while len(ticks) < 10:  # the loop serves on while the read waits
+            await asyncio.sleep(0.01)
+            assert not read.done(), read
+        await asyncio.get_running_loop().run_in_executor(None, locker.close)
+        assert await read == SCHEMA_HEAD
+        assert await schema_seen(store) == SCHEMA_HEAD
+    finally:
+        ticker.cancel()
+
+
+async def test_a_point_read_cancelled_while_it_waits_leaves_the_store_serving(
+        store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    await store.dispose()
+    locker = exclusive_lock(tmp_path / "portal.db")
+    read = asyncio.create_task(schema_seen(store))
+    await asyncio.sleep(0.1)
+    read.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await read
+    await asyncio.get_running_loop().run_in_executor(None, locker.close)
+    for _ in range(3):
+        assert await schema_seen(store) == SCHEMA_HEAD
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == [], [record.getMessage() for record in errors]

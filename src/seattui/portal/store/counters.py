@@ -122,7 +122,6 @@ class CallCounter:
     async def _count(self, conn: AsyncConnection, calls: list[_Call]) -> list[bool]:
         """One upsert of each window's buckets, adding all their calls; each call's own count is
         its place among them, in the order they came."""
-        dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         within = [True] * len(calls)
         for start in sorted({call.start for call in calls}):
             added: dict[str, int] = {}
@@ -131,13 +130,8 @@ class CallCounter:
                     for bucket in call.limits:
                         added[bucket] = added.get(bucket, 0) + 1
             # Buckets in one order everywhere, so two instances' upserts never lock in a cycle.
-            statement = dialect.insert(rate_counters).values(
-                [{"bucket": bucket, "window_start": start, "hits": n} for bucket, n in sorted(added.items())])
-            statement = statement.on_conflict_do_update(
-                index_elements=[rate_counters.c.bucket, rate_counters.c.window_start],
-                set_={"hits": rate_counters.c.hits + statement.excluded.hits},
-            ).returning(rate_counters.c.bucket, rate_counters.c.hits)
-            totals = {row.bucket: int(row.hits) for row in await conn.execute(statement)}
+            rows = [{"bucket": bucket, "window_start": start, "hits": n} for bucket, n in sorted(added.items())]
+            totals = {row.bucket: int(row.hits) for row in await conn.execute(_UPSERT[conn.dialect.name], rows)}
             counted = {bucket: totals[bucket] - n for bucket, n in added.items()}  # before this batch
             for index, call in enumerate(calls):
                 if call.start != start:
@@ -153,6 +147,20 @@ class CallCounter:
                 await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < keep_after))
                 self._swept = start
         return within
+
+
+def _upsert(dialect: Any) -> Any:
+    """Adds each row's hits to its bucket's window; the totals after. Built once, and sent as
+    one statement of all the rows (SQLAlchemy's insertmanyvalues): a statement of N literal rows
+    was compiled anew for every batch, which cost more than running it."""
+    statement = dialect.insert(rate_counters)
+    return statement.on_conflict_do_update(
+        index_elements=[rate_counters.c.bucket, rate_counters.c.window_start],
+        set_={"hits": rate_counters.c.hits + statement.excluded.hits},
+    ).returning(rate_counters.c.bucket, rate_counters.c.hits)
+
+
+_UPSERT = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
 
 
 @dataclass

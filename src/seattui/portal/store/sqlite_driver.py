@@ -9,14 +9,20 @@ and closes, and the adapter answers from what it brought back. Transactions, iso
 errors are aiosqlite's and SQLAlchemy's own; only the cursor changes.
 
 `engine_url(url)` names this dialect in place of `sqlite+aiosqlite`.
+
+`inline_url(url)` names the other one here, for point reads: its statements run in the event
+loop's own thread, with no trip at all (see InlineReadConnection).
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import concurrent.futures
 import sqlite3
 from typing import Any
 
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
@@ -170,14 +176,177 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
 registry.register("sqlite.seattui", __name__, "OneTripDialect")
 
 
+# -- point reads in the event loop's thread ------------------------------------------------------
+
+INLINE_DRIVER = "sqlite+seattui_inline"
+# Where an inline read that meets a lock waits for it (rare: see InlineReadConnection).
+_WAITERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="sqlite-wait")
+
+
+def _busy(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and (
+        getattr(error, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _waiting(connection: sqlite3.Connection, wait_ms: int, operation: Any, parameters: Any,
+             many: bool) -> tuple[Any, ...]:
+    """On a worker thread: the statement again, now waiting for the lock as the store's other
+    connections do, and the connection back to not waiting at all."""
+    connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+    try:
+        return _statement(connection, None, operation, parameters, many)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+async def _ran(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    return result
+
+
+class InlineReadCursor(OneTripCursor):
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            self._adapt_connection.run(self, operation, parameters, False)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            self._adapt_connection.run(self, operation, seq_of_parameters, True)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+
+class InlineReadConnection(AsyncAdapt_dbapi_connection):
+    """A plain sqlite3 connection whose statements run in the event loop's own thread: a point
+    read takes 20-50 us in SQLite, less than one trip to a connection's thread and back.
+
+    Nothing here may hold the loop: the connection is query_only (a write cannot take the
+    file's lock) and never waits in SQLite's busy handler (busy_timeout 0). A statement that
+    meets a lock (a WAL recovery, another process in exclusive locking mode) is run again on a
+    worker thread, which waits as long as the store's other connections would, while the loop
+    serves on. Only short reads by key belong here (Store.point_read): a long one would hold
+    every other request of the process."""
+
+    __slots__ = ("_away", "_begin", "_in_transaction", "_wait_ms")
+    _cursor_cls = InlineReadCursor
+
+    def __init__(self, dbapi: Any, connection: sqlite3.Connection, wait_ms: int) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+        self._in_transaction = False
+        self._wait_ms = wait_ms
+        self._away: concurrent.futures.Future[Any] | None = None  # a statement still on a worker thread
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._connection.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._connection.isolation_level = value
+
+    def create_function(self, *args: Any, **kw: Any) -> None:
+        self._connection.create_function(*args, **kw)
+
+    def begin_with_first_statement(self, begin: str) -> None:
+        self._begin = begin
+
+    def _here(self) -> sqlite3.Connection:
+        if self._away is not None and not self._away.done():
+            # A statement cancelled while it waited on a worker thread still runs there: touching
+            # the connection now would wait for it in the loop. SQLAlchemy then discards it.
+            raise sqlite3.OperationalError("the connection's last statement still waits for a lock")
+        return self._connection
+
+    def run(self, cursor: OneTripCursor, operation: Any, parameters: Any, many: bool) -> None:
+        connection = self._here()
+        if self._begin is not None:
+            connection.execute(self._begin)  # a deferred BEGIN takes no lock: it never waits
+            self._begin = None
+            self._in_transaction = True
+        elif operation[:9].upper().startswith(("BEGIN", "SAVEPOINT")):
+            self._in_transaction = True
+        try:
+            # Handed back through an await that never suspends: SQLAlchemy's async execute
+            # requires one (it takes a statement that awaits nothing for a sync driver's).
+            result = await_(_ran(_statement(connection, None, operation, parameters, many)))
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+            result = await_(self._wait_elsewhere(operation, parameters, many))
+        cursor._description, rows, cursor._rowcount, cursor._lastrowid = result
+        cursor._rows = collections.deque(rows)
+
+    async def _wait_elsewhere(self, operation: Any, parameters: Any, many: bool) -> tuple[Any, ...]:
+        away = _WAITERS.submit(_waiting, self._connection, self._wait_ms, operation, parameters, many)
+        self._away = away
+        # Shielded: a cancelled request does not stop the statement on its thread (_here, close).
+        return await asyncio.shield(asyncio.wrap_future(away))
+
+    def commit(self) -> None:
+        if self._begin is not None:
+            self._begin = None
+            return
+        self._here().commit()
+        self._in_transaction = False
+
+    def rollback(self) -> None:
+        self._begin = None
+        if self._in_transaction:
+            self._here().rollback()
+            self._in_transaction = False
+
+    def close(self) -> None:
+        away, connection = self._away, self._connection
+        if away is not None and not away.done():
+            away.add_done_callback(lambda _: connection.close())
+        else:
+            connection.close()
+
+    def terminate(self) -> None:  # what the pool calls for a connection it discards
+        self.close()
+
+
+class InlineReadDBAPI(OneTripDBAPI):
+    def connect(self, *arg: Any, **kw: Any) -> InlineReadConnection:  # type: ignore[override]
+        wait_ms = int(float(kw.pop("timeout", 5.0)) * 1000)
+        kw.pop("async_creator_fn", None)
+        kw |= {"timeout": 0, "check_same_thread": False, "isolation_level": None}
+        # timeout=0: no busy handler; used from the loop's thread and, when it must wait, from a
+        # worker thread (never both at once).
+        connection = sqlite3.connect(*arg, **kw)
+        connection.execute("PRAGMA query_only=ON")
+        return InlineReadConnection(self, connection, wait_ms)
+
+
+class InlineReadDialect(OneTripDialect):
+    driver = "seattui_inline"
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> InlineReadDBAPI:
+        return InlineReadDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+registry.register("sqlite.seattui_inline", __name__, "InlineReadDialect")
+
+
 def begin(connection: Any, statement: str) -> None:
     """Start a transaction from SQLAlchemy's "begin" event (the connection is in autocommit
     mode): with this driver on the trip of its first statement, otherwise at once."""
     dbapi_connection = connection.connection.dbapi_connection
-    if isinstance(dbapi_connection, OneTripConnection):
+    if isinstance(dbapi_connection, (OneTripConnection, InlineReadConnection)):
         dbapi_connection.begin_with_first_statement(statement)
     else:
         connection.exec_driver_sql(statement)
+
+
+def inline_url(url: str) -> Any:
+    """The URL of a file database's point-read engine (InlineReadConnection)."""
+    return make_url(url).set(drivername=INLINE_DRIVER)
 
 
 def engine_url(url: str) -> Any:
