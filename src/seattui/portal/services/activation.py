@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, Generic, NoReturn, TypeVar
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,6 +44,8 @@ from seattui.portal.services import audit
 from seattui.portal.store.tables import activation_keys, licenses, organizations
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_Call = TypeVar("_Call")
+_Outcome = TypeVar("_Outcome")
 _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
 
 
@@ -51,49 +54,46 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
     machine that holds a trial (running or ended) moves to a permanent license bought on the key
     since, and the trial is free again; otherwise it keeps the license it holds."""
     await _count_call(portal, request.key, address)
+    activations = _waiting_activations(portal)
     # Read first: a refusal or a repeat takes no write transaction (on SQLite, the whole file).
-    async with portal.store.read() as conn:
-        _, seen = await _licenses_of(portal, conn, request, lock=False)
-    here = _active_here(seen, request.fingerprint)
-    if _activation(request, {(request.key, request.product_id): seen}) is None:
-        assert here is not None
-        return _status(here, activated_here=True)  # a repeat: nothing better to move to
-    return await _waiting_activations(portal).written(request)
+    repeat = await activations.checked(request)
+    if repeat is not None:
+        return repeat
+    return await activations.written(request)
 
 
-class _Activations:
-    """The activations of one portal waiting for the store's write turn, written together.
+class _Together(Generic[_Call, _Outcome]):
+    """Calls waiting for one step, run in groups: the calls that arrive while a group runs make
+    the next one (at most `limit`), and each hears its own outcome or refusal.
 
-    Every statement of a write transaction is a trip to the database and back through the event
-    loop, which 32 requests at once keep busy; one activation's transaction took 4 ms of the
-    file's write lock for 0.3 ms of SQL, and they all queued for it. The activations that
-    arrive while one group is written go in the next transaction, as one read of their keys'
-    licenses (locked), one update of every license bound or freed and one audit write: the
-    licenses are decided one activation after another as if each ran alone, in the order they
-    came, each seeing the ones before it, so seat limits stay exact and a refusal changes
-    nothing for the others; each is answered only once its group is committed."""
+    Every statement is a trip to the database's thread and back through the event loop, which
+    32 requests at once keep busy: one activation's write transaction held SQLite's write lock
+    4 ms for 0.3 ms of SQL, and they all queued for it; each one's read first (is there anything
+    to write?) was a transaction of its own, half the CPU an activation cost. In groups, a
+    statement serves every call of the group."""
 
-    def __init__(self) -> None:
-        self._waiting: list[tuple[ActivationRequest, asyncio.Future[ActivationStatus]]] = []
-        self._writer: asyncio.Future[None] | None = None
+    def __init__(self, run: Callable[[list[_Call]], Awaitable[list[_Outcome | SeattuiError]]], limit: int) -> None:
+        self._run = run
+        self._limit = limit
+        self._waiting: list[tuple[_Call, asyncio.Future[_Outcome]]] = []
+        self._runner: asyncio.Future[None] | None = None
 
-    async def written(self, request: ActivationRequest) -> ActivationStatus:
-        answer: asyncio.Future[ActivationStatus] = asyncio.get_running_loop().create_future()
-        self._waiting.append((request, answer))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write_waiting())
+    async def __call__(self, call: _Call) -> _Outcome:
+        answer: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((call, answer))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.ensure_future(self._run_waiting())
         return await answer
 
-    async def _write_waiting(self) -> None:
+    async def _run_waiting(self) -> None:
         while self._waiting:
-            group = [(request, answer) for request, answer in self._waiting[:_GROUP] if not answer.done()]
-            del self._waiting[:_GROUP]
+            group = [(call, answer) for call, answer in self._waiting[:self._limit] if not answer.done()]
+            del self._waiting[:self._limit]
             if not group:
                 continue
             try:
-                async with _portal_of[self].store.write() as conn:
-                    outcomes = await _activate_together(_portal_of[self], conn, [request for request, _ in group])
-            except BaseException as error:  # every activation of the group hears it; the next ones try again
+                outcomes = await self._run([call for call, _ in group])
+            except BaseException as error:  # every call of the group hears it; the next ones try again
                 for _, answer in group:
                     if not answer.done():
                         answer.set_exception(error)
@@ -103,16 +103,59 @@ class _Activations:
             for (_, answer), outcome in zip(group, outcomes, strict=True):
                 if answer.done():
                     continue
-                if isinstance(outcome, BaseException):
+                if isinstance(outcome, SeattuiError):
                     answer.set_exception(outcome)
                 else:
                     answer.set_result(outcome)
 
 
+class _Activations:
+    """A portal's activations waiting, in two steps. First one read of the keys' licenses
+    decides which of them change nothing (a refusal, a repeat), answered at once, without a
+    write transaction. The others are written together in the next write transaction: one read
+    of their keys' licenses (locked), decided one activation after another as if each ran
+    alone, in the order they came and each seeing the ones before it, so seat limits stay exact
+    and a refusal changes nothing for the others; then one update of every license bound or
+    freed and one audit write. Each is answered only once its group is committed."""
+
+    def __init__(self, portal: Portal) -> None:
+        self._portal = weakref.ref(portal)  # the portal holds this (_waiting_activations)
+        self.checked = _Together(self._check, _GROUP)
+        self.written = _Together(self._write, _GROUP)
+
+    async def _check(self, requests: list[ActivationRequest]) -> list[ActivationStatus | None | SeattuiError]:
+        """For each activation: its answer if it changes nothing (or its refusal), else None."""
+        portal = self._portal()
+        assert portal is not None
+        async with portal.store.read() as conn:
+            now = portal.now()
+            owners, found = await _licenses_now(conn, requests, now, lock=False)
+        outcomes: list[ActivationStatus | None | SeattuiError] = []
+        for request in requests:
+            try:
+                _device_tx(portal, conn, request, owners.get(request.key), now)
+                if not found.get((request.key, request.product_id)):
+                    _no_license(request)
+                if _activation(request, found) is None:
+                    here = _active_here(found[(request.key, request.product_id)], request.fingerprint)
+                    assert here is not None
+                    outcomes.append(_status(here, activated_here=True))  # a repeat: nothing better to move to
+                else:
+                    outcomes.append(None)
+            except SeattuiError as refusal:
+                outcomes.append(refusal)
+        return outcomes
+
+    async def _write(self, requests: list[ActivationRequest]) -> list[ActivationStatus | SeattuiError]:
+        portal = self._portal()
+        assert portal is not None
+        async with portal.store.write() as conn:
+            return await _activate_together(portal, conn, requests)
+
+
 _GROUP = 64  # activations at most in one transaction: its statements' parameters stay few
 _activations: weakref.WeakKeyDictionary[Portal, tuple[asyncio.AbstractEventLoop, _Activations]] = \
     weakref.WeakKeyDictionary()
-_portal_of: weakref.WeakKeyDictionary[_Activations, Portal] = weakref.WeakKeyDictionary()
 
 
 def _waiting_activations(portal: Portal) -> _Activations:
@@ -121,9 +164,26 @@ def _waiting_activations(portal: Portal) -> _Activations:
     loop = asyncio.get_running_loop()
     known = _activations.get(portal)
     if known is None or known[0] is not loop:
-        known = _activations[portal] = (loop, _Activations())
-        _portal_of[known[1]] = portal
+        known = _activations[portal] = (loop, _Activations(portal))
     return known[1]
+
+
+async def _licenses_now(conn: AsyncConnection, requests: list[ActivationRequest], now: datetime, *,
+                        lock: bool) -> tuple[dict[str, Any], dict[tuple[str, str], list[License]]]:
+    """The requests' keys' owners, and their licenses of the products asked for, by key and
+    product (locked when writing)."""
+    keys = sorted({request.key for request in requests})
+    owners: dict[str, Any] = {}
+    found: dict[tuple[str, str], list[License]] = {}
+    rows = await conn.execute(_GROUP_LICENSES_LOCKED if lock else _GROUP_LICENSES, {
+        "keys": keys, "product_ids": sorted({request.product_id for request in requests})})
+    for row in rows:
+        owners[row.owner_key] = row
+        found.setdefault((row.owner_key, row.product_id), []).append(from_row(row, now.date()))
+    if len(owners) < len(keys):  # keys without such licenses: known, or not?
+        unheld = [key for key in keys if key not in owners]
+        owners |= {row.key: row for row in await conn.execute(_OWNERS, {"keys": unheld})}
+    return owners, found
 
 
 async def _activate_together(
@@ -132,14 +192,7 @@ async def _activate_together(
     """Each activation's answer or refusal, decided from the licenses as they are now (locked),
     in turn; the licenses bound and freed and their audit entries are written before returning."""
     now = portal.now()
-    owners = {row.key: row for row in await conn.execute(_OWNERS, {"keys": sorted({r.key for r in requests})})}
-    key_of = {owner.id: key for key, owner in owners.items()}
-    products = sorted({request.product_id for request in requests})
-    found: dict[tuple[str, str], list[License]] = {}
-    if owners:
-        rows = await conn.execute(_GROUP_LICENSES_LOCKED, {"key_ids": sorted(key_of), "product_ids": products})
-        for row in rows:
-            found.setdefault((key_of[row.key_id], row.product_id), []).append(from_row(row, now.date()))
+    owners, found = await _licenses_now(conn, requests, now, lock=True)
     outcomes: list[ActivationStatus | SeattuiError] = []
     changes: list[dict[str, Any]] = []
     entries: list[tuple[Tx, dict[str, Any]]] = []
@@ -317,8 +370,8 @@ def _status(license: License, *, activated_here: bool) -> ActivationStatus:
 
 # Built once: every device call runs these, and building them cost more than running them.
 _OWNER = (
-    select(activation_keys.c.id, activation_keys.c.key, organizations.c.id.label("org_id"), organizations.c.name,
-           organizations.c.kind)
+    select(activation_keys.c.id, activation_keys.c.key, organizations.c.id.label("owner_org_id"),
+           organizations.c.name.label("owner_name"), organizations.c.kind.label("owner_kind"))
     .join(organizations, organizations.c.id == activation_keys.c.org_id)
 )
 _OWNERS = _OWNER.where(activation_keys.c.key.in_(bindparam("keys", expanding=True)))
@@ -326,13 +379,18 @@ _OWNER = _OWNER.where(activation_keys.c.key == bindparam("key"))
 _KEY_LICENSES = license_query().where(licenses.c.key_id == bindparam("key_id"),
                                       licenses.c.product_id == bindparam("product_id"))
 _KEY_LICENSES_LOCKED = _KEY_LICENSES.with_for_update(of=licenses)
-# Locked in the order of their ids, so two instances' groups never lock in a cycle (PostgreSQL).
-_GROUP_LICENSES_LOCKED = (
+# With their keys' owners; locked in the order of their ids, so two instances' groups never
+# lock in a cycle (PostgreSQL).
+_GROUP_LICENSES = (
     license_query()
-    .where(licenses.c.key_id.in_(bindparam("key_ids", expanding=True)),
+    .add_columns(activation_keys.c.key.label("owner_key"), organizations.c.id.label("owner_org_id"),
+                 organizations.c.name.label("owner_name"), organizations.c.kind.label("owner_kind"))
+    .join(organizations, organizations.c.id == activation_keys.c.org_id)
+    .where(activation_keys.c.key.in_(bindparam("keys", expanding=True)),
            licenses.c.product_id.in_(bindparam("product_ids", expanding=True)))
-    .order_by(licenses.c.id).with_for_update(of=licenses)
+    .order_by(licenses.c.id)
 )
+_GROUP_LICENSES_LOCKED = _GROUP_LICENSES.with_for_update(of=licenses)
 _DEVICE_CHANGE = update(licenses).where(licenses.c.id == bindparam("license_id")).values(
     device_fingerprint=bindparam("fingerprint"), device_hostname=bindparam("hostname"),
     activated_at=bindparam("activated_at"), updated_at=bindparam("now"))
@@ -362,7 +420,7 @@ def _device_tx(portal: Portal, conn: AsyncConnection, request: DeviceRequest, ow
     if product is not None and product.kind is not ProductKind.PERPETUAL:
         raise NotLicensed(f"{product.name} is not activated on devices.", {"product_id": request.product_id})
     actor = Actor(user_id=None, login="device", display_name="Licensed software", role=Role.VIEWER,
-                  org_id=owner.org_id, org_name=owner.name, org_kind=OrgKind(owner.kind))
+                  org_id=owner.owner_org_id, org_name=owner.owner_name, org_kind=OrgKind(owner.owner_kind))
     return Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
 
 
