@@ -4,11 +4,23 @@ per client address that hold across portal instances sharing a database."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy import event
 
 from seattui.client import PortalClient
-from seattui.domain.errors import ActivatedElsewhere, NotLicensed, RateLimited, TrialEnded, UnknownKey, ValidationFailed
+from seattui.domain.errors import (
+    ActivatedElsewhere,
+    NotLicensed,
+    RateLimited,
+    SeattuiError,
+    TrialEnded,
+    UnknownKey,
+    ValidationFailed,
+)
 from seattui.domain.licensing import ActivationRequest, DeviceRequest, LicenseStatus, Term
 from seattui.portal.app import create_app
 
@@ -182,3 +194,27 @@ async def test_the_address_limit_is_apart_from_the_key_limit(database_url: str) 
             await third.check_activation(same(device(license.key, "pc-1")))
         for client in (fleet, first, second, third):
             await client.aclose()
+
+
+async def test_activations_written_together_are_answered_only_once_they_are_stored(harness: PortalHarness) -> None:
+    """Machines activating at once are written in one transaction; when it cannot be stored,
+    none of them is told it holds a license, and none does."""
+    licenses = [await a_license(harness, quantity=1) for _ in range(4)]
+    machines = [device(license.key, f"pc-{n}") for n, license in enumerate(licenses)]
+
+    def refuse_to_store(conn: Any) -> None:
+        if conn.get_execution_options().get("seattui_write"):  # a write transaction's commit
+            raise OSError("disk full")
+
+    engine = harness.portal.store.engine.sync_engine
+    event.listen(engine, "commit", refuse_to_store)
+    try:
+        results = await asyncio.gather(*(harness.client(retries=0).activate(machine) for machine in machines),
+                                       return_exceptions=True)
+    finally:
+        event.remove(engine, "commit", refuse_to_store)
+    assert all(isinstance(result, SeattuiError) for result in results), results
+    admin = await harness.login("acme-admin")
+    assert [(await admin.license(license.id)).device for license in licenses] == [None] * 4
+    software = harness.client()
+    assert all([(await software.activate(machine)).activated_here for machine in machines])

@@ -8,23 +8,44 @@ transaction of the store, which on SQLite would hold every other writer up."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import weakref
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any, Generic, NoReturn, TypeVar
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import ProductKind
-from seattui.domain.errors import ActivatedElsewhere, NotLicensed, RateLimited, TrialEnded, UnknownKey
-from seattui.domain.licensing import ActivationRequest, ActivationStatus, DeviceRequest, License, LicenseStatus, Term
+from seattui.domain.errors import (
+    ActivatedElsewhere,
+    NotLicensed,
+    RateLimited,
+    SeattuiError,
+    TrialEnded,
+    UnknownKey,
+)
+from seattui.domain.licensing import (
+    ActivationRequest,
+    ActivationStatus,
+    Device,
+    DeviceRequest,
+    License,
+    LicenseStatus,
+    Term,
+)
 from seattui.domain.roles import OrgKind, Role
 from seattui.portal.context import Actor, Tx
+from seattui.portal.queries.licenses import from_row, get, license_query, status_of
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
-from seattui.portal.queries.licenses import from_row, get, license_query
 from seattui.portal.store.tables import activation_keys, licenses, organizations
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_Call = TypeVar("_Call")
+_Outcome = TypeVar("_Outcome")
 _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
 
 
@@ -33,41 +54,215 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
     machine that holds a trial (running or ended) moves to a permanent license bought on the key
     since, and the trial is free again; otherwise it keeps the license it holds."""
     await _count_call(portal, request.key, address)
+    activations = _waiting_activations(portal)
     # Read first: a refusal or a repeat takes no write transaction (on SQLite, the whole file).
-    async with portal.store.read() as conn:
-        _, seen = await _licenses_of(portal, conn, request, lock=False)
-    here = _active_here(seen, request.fingerprint)
-    free = [license for license in seen if license.status is LicenseStatus.ASSIGNED]
-    if here is not None and not any(_better_term(license, here) for license in free):
-        return _status(here, activated_here=True)  # a repeat: nothing better to move to
-    if here is None and not free:
-        _refuse_activation(request, seen)
-    async with portal.store.write() as conn:
-        tx, found = await _licenses_of(portal, conn, request)
-        here = _active_here(found, request.fingerprint)
-        free = [license for license in found if license.status is LicenseStatus.ASSIGNED]
-        if here is not None:
-            free = [license for license in free if _better_term(license, here)]
-            if not free:
-                return _status(here, activated_here=True)
-        elif not free:
-            _refuse_activation(request, found)
-        chosen = max(free, key=_preference)
-        held = here or _active_here(found, request.fingerprint, live_only=False)  # or its trial that ended
+    repeat = await activations.checked(request)
+    if repeat is not None:
+        return repeat
+    return await activations.written(request)
+
+
+class _Together(Generic[_Call, _Outcome]):
+    """Calls waiting for one step, run in groups: the calls that arrive while a group runs make
+    the next one (at most `limit`), and each hears its own outcome or refusal.
+
+    Every statement is a trip to the database's thread and back through the event loop, which
+    32 requests at once keep busy: one activation's write transaction held SQLite's write lock
+    4 ms for 0.3 ms of SQL, and they all queued for it; each one's read first (is there anything
+    to write?) was a transaction of its own, half the CPU an activation cost. In groups, a
+    statement serves every call of the group."""
+
+    def __init__(self, run: Callable[[list[_Call]], Awaitable[list[_Outcome | SeattuiError]]], limit: int) -> None:
+        self._run = run
+        self._limit = limit
+        self._waiting: list[tuple[_Call, asyncio.Future[_Outcome]]] = []
+        self._runner: asyncio.Future[None] | None = None
+
+    async def __call__(self, call: _Call) -> _Outcome:
+        answer: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((call, answer))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.ensure_future(self._run_waiting())
+        return await answer
+
+    async def _run_waiting(self) -> None:
+        while self._waiting:
+            group = [(call, answer) for call, answer in self._waiting[:self._limit] if not answer.done()]
+            del self._waiting[:self._limit]
+            if not group:
+                continue
+            try:
+                outcomes = await self._run([call for call, _ in group])
+            except BaseException as error:  # every call of the group hears it; the next ones try again
+                for _, answer in group:
+                    if not answer.done():
+                        answer.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for (_, answer), outcome in zip(group, outcomes, strict=True):
+                if answer.done():
+                    continue
+                if isinstance(outcome, SeattuiError):
+                    answer.set_exception(outcome)
+                else:
+                    answer.set_result(outcome)
+
+
+class _Activations:
+    """A portal's activations waiting, in two steps. First one read of the keys' licenses
+    decides which of them change nothing (a refusal, a repeat), answered at once, without a
+    write transaction. The others are written together in the next write transaction: one read
+    of their keys' licenses (locked), decided one activation after another as if each ran
+    alone, in the order they came and each seeing the ones before it, so seat limits stay exact
+    and a refusal changes nothing for the others; then one update of every license bound or
+    freed and one audit write. Each is answered only once its group is committed."""
+
+    def __init__(self, portal: Portal) -> None:
+        self._portal = weakref.ref(portal)  # the portal holds this (_waiting_activations)
+        self.checked = _Together(self._check, _GROUP)
+        self.written = _Together(self._write, _GROUP)
+
+    async def _check(self, requests: list[ActivationRequest]) -> list[ActivationStatus | None | SeattuiError]:
+        """For each activation: its answer if it changes nothing (or its refusal), else None."""
+        portal = self._portal()
+        assert portal is not None
+        async with portal.store.read() as conn:
+            now = portal.now()
+            owners, found = await _licenses_now(conn, requests, now, lock=False)
+        outcomes: list[ActivationStatus | None | SeattuiError] = []
+        for request in requests:
+            try:
+                _device_tx(portal, conn, request, owners.get(request.key), now)
+                if not found.get((request.key, request.product_id)):
+                    _no_license(request)
+                if _activation(request, found) is None:
+                    here = _active_here(found[(request.key, request.product_id)], request.fingerprint)
+                    assert here is not None
+                    outcomes.append(_status(here, activated_here=True))  # a repeat: nothing better to move to
+                else:
+                    outcomes.append(None)
+            except SeattuiError as refusal:
+                outcomes.append(refusal)
+        return outcomes
+
+    async def _write(self, requests: list[ActivationRequest]) -> list[ActivationStatus | SeattuiError]:
+        portal = self._portal()
+        assert portal is not None
+        async with portal.store.write() as conn:
+            return await _activate_together(portal, conn, requests)
+
+
+_GROUP = 64  # activations at most in one transaction: its statements' parameters stay few
+_activations: weakref.WeakKeyDictionary[Portal, tuple[asyncio.AbstractEventLoop, _Activations]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _waiting_activations(portal: Portal) -> _Activations:
+    """The portal's waiting activations on this event loop (a portal used from another loop,
+    as tests do, gets its own)."""
+    loop = asyncio.get_running_loop()
+    known = _activations.get(portal)
+    if known is None or known[0] is not loop:
+        known = _activations[portal] = (loop, _Activations(portal))
+    return known[1]
+
+
+async def _licenses_now(conn: AsyncConnection, requests: list[ActivationRequest], now: datetime, *,
+                        lock: bool) -> tuple[dict[str, Any], dict[tuple[str, str], list[License]]]:
+    """The requests' keys' owners, and their licenses of the products asked for, by key and
+    product (locked when writing)."""
+    keys = sorted({request.key for request in requests})
+    owners: dict[str, Any] = {}
+    found: dict[tuple[str, str], list[License]] = {}
+    rows = await conn.execute(_GROUP_LICENSES_LOCKED if lock else _GROUP_LICENSES, {
+        "keys": keys, "product_ids": sorted({request.product_id for request in requests})})
+    for row in rows:
+        owners[row.owner_key] = row
+        found.setdefault((row.owner_key, row.product_id), []).append(from_row(row, now.date()))
+    if len(owners) < len(keys):  # keys without such licenses: known, or not?
+        unheld = [key for key in keys if key not in owners]
+        owners |= {row.key: row for row in await conn.execute(_OWNERS, {"keys": unheld})}
+    return owners, found
+
+
+async def _activate_together(
+    portal: Portal, conn: AsyncConnection, requests: list[ActivationRequest]
+) -> list[ActivationStatus | SeattuiError]:
+    """Each activation's answer or refusal, decided from the licenses as they are now (locked),
+    in turn; the licenses bound and freed and their audit entries are written before returning."""
+    now = portal.now()
+    owners, found = await _licenses_now(conn, requests, now, lock=True)
+    outcomes: list[ActivationStatus | SeattuiError] = []
+    changes: list[dict[str, Any]] = []
+    entries: list[tuple[Tx, dict[str, Any]]] = []
+    for request in requests:
+        try:
+            tx = _device_tx(portal, conn, request, owners.get(request.key), now)
+            if not found.get((request.key, request.product_id)):
+                _no_license(request)
+            decided = _activation(request, found)
+        except SeattuiError as refusal:
+            outcomes.append(refusal)
+            continue
+        if decided is None:  # activated here meanwhile
+            here = _active_here(found[(request.key, request.product_id)], request.fingerprint)
+            assert here is not None
+            outcomes.append(_status(here, activated_here=True))
+            continue
+        held, chosen = decided
         if held is not None:
-            await _release(tx, held, moved_to=chosen)
-        await conn.execute(
-            update(licenses).where(licenses.c.id == chosen.id).values(
-                device_fingerprint=request.fingerprint, device_hostname=request.hostname, activated_at=tx.now,
-                updated_at=tx.now)
-        )
-        await audit.record(
-            tx, "license.activate", "license", chosen.id,
-            f"License {chosen.id} on {chosen.key} activated on {request.hostname or request.fingerprint}",
-            {"fingerprint": request.fingerprint, "hostname": request.hostname},
-        )
-        # As `get` would read it back: a free license just bound to this device.
-        return _status(chosen.model_copy(update={"status": LicenseStatus.ACTIVATED}), activated_here=True)
+            changes.append(_device_change(held.id, None, None, now))
+            entries.append((tx, _released_entry(held, moved_to=chosen)))
+            _bind_here(found, held, None, now)
+        changes.append(_device_change(chosen.id, request.fingerprint, request.hostname, now))
+        entries.append((tx, {
+            "action": "license.activate", "object_type": "license", "object_id": chosen.id,
+            "summary": f"License {chosen.id} on {chosen.key} activated on {request.hostname or request.fingerprint}",
+            "details": {"fingerprint": request.fingerprint, "hostname": request.hostname}}))
+        outcomes.append(_status(_bind_here(found, chosen, Device(
+            fingerprint=request.fingerprint, hostname=request.hostname or "", activated_at=now), now),
+            activated_here=True))
+    if changes:
+        await conn.execute(_DEVICE_CHANGE, changes)
+        await audit.record_each(entries)
+    return outcomes
+
+
+def _activation(request: ActivationRequest,
+                found: dict[tuple[str, str], list[License]]) -> tuple[License | None, License] | None:
+    """What activating this machine changes: the license it gives up (if any) and the one it
+    takes; None when it already runs the license it should; a refusal raised."""
+    licenses_of_key = found[(request.key, request.product_id)]
+    here = _active_here(licenses_of_key, request.fingerprint)
+    free = [license for license in licenses_of_key if license.status is LicenseStatus.ASSIGNED]
+    if here is not None:
+        free = [license for license in free if _better_term(license, here)]
+        if not free:
+            return None
+    elif not free:
+        _refuse_activation(request, licenses_of_key)
+    chosen = max(free, key=_preference)
+    held = here or _active_here(licenses_of_key, request.fingerprint, live_only=False)  # or its trial that ended
+    return held, chosen
+
+
+def _bind_here(found: dict[tuple[str, str], list[License]], license: License, device: Device | None,
+               now: datetime) -> License:
+    """The license as the store now holds it, bound to the device (or freed), in place of the
+    one read: the next activation of the group sees it so."""
+    changed = license.model_copy(update={
+        "device": device,
+        "status": status_of(license.term, license.trial_ends_on, license.term_ends_on, device is not None, now.date()),
+    })
+    licenses_of_key = found[(license.key, license.product_id)]
+    licenses_of_key[licenses_of_key.index(license)] = changed
+    return changed
+
+
+def _device_change(license_id: int, fingerprint: str | None, hostname: str | None, now: datetime) -> dict[str, Any]:
+    return {"license_id": license_id, "fingerprint": fingerprint, "hostname": hostname,
+            "activated_at": now if fingerprint is not None else None, "now": now}
 
 
 async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
@@ -87,22 +282,24 @@ async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> Ac
         return _status(await get(tx, here.id), activated_here=False)
 
 
-async def _release(tx: Tx, license: License, *, moved_to: License | None = None) -> None:
-    """Free a license from the device that holds it, at that device's request (or as it moves
-    to a better license of the key)."""
+async def _release(tx: Tx, license: License) -> None:
+    """Free a license from the device that holds it, at that device's request."""
+    await tx.conn.execute(_DEVICE_CHANGE, _device_change(license.id, None, None, tx.now))
+    await audit.record_each([(tx, _released_entry(license))])
+
+
+def _released_entry(license: License, *, moved_to: License | None = None) -> dict[str, Any]:
+    """The audit entry of a license freed by its device (or as it moves to a better license of
+    the key)."""
     device = license.device
     assert device is not None
-    await tx.conn.execute(
-        update(licenses).where(licenses.c.id == license.id).values(
-            device_fingerprint=None, device_hostname=None, activated_at=None, updated_at=tx.now)
-    )
-    await audit.record(
-        tx, "license.deactivate", "license", license.id,
-        f"License {license.id} on {license.key} deactivated by {device.hostname or device.fingerprint}"
+    return {
+        "action": "license.deactivate", "object_type": "license", "object_id": license.id,
+        "summary": f"License {license.id} on {license.key} deactivated by {device.hostname or device.fingerprint}"
         + (f": it moved to the {moved_to.term.value} license {moved_to.id}" if moved_to is not None else ""),
-        {"fingerprint": device.fingerprint, "hostname": device.hostname, "forced": False}
+        "details": {"fingerprint": device.fingerprint, "hostname": device.hostname, "forced": False}
         | ({"moved_to": moved_to.id} if moved_to is not None else {}),
-    )
+    }
 
 
 async def check(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
@@ -173,13 +370,30 @@ def _status(license: License, *, activated_here: bool) -> ActivationStatus:
 
 # Built once: every device call runs these, and building them cost more than running them.
 _OWNER = (
-    select(activation_keys.c.id, organizations.c.id.label("org_id"), organizations.c.name, organizations.c.kind)
+    select(activation_keys.c.id, activation_keys.c.key, organizations.c.id.label("owner_org_id"),
+           organizations.c.name.label("owner_name"), organizations.c.kind.label("owner_kind"))
     .join(organizations, organizations.c.id == activation_keys.c.org_id)
-    .where(activation_keys.c.key == bindparam("key"))
 )
+_OWNERS = _OWNER.where(activation_keys.c.key.in_(bindparam("keys", expanding=True)))
+_OWNER = _OWNER.where(activation_keys.c.key == bindparam("key"))
 _KEY_LICENSES = license_query().where(licenses.c.key_id == bindparam("key_id"),
                                       licenses.c.product_id == bindparam("product_id"))
 _KEY_LICENSES_LOCKED = _KEY_LICENSES.with_for_update(of=licenses)
+# With their keys' owners; locked in the order of their ids, so two instances' groups never
+# lock in a cycle (PostgreSQL).
+_GROUP_LICENSES = (
+    license_query()
+    .add_columns(activation_keys.c.key.label("owner_key"), organizations.c.id.label("owner_org_id"),
+                 organizations.c.name.label("owner_name"), organizations.c.kind.label("owner_kind"))
+    .join(organizations, organizations.c.id == activation_keys.c.org_id)
+    .where(activation_keys.c.key.in_(bindparam("keys", expanding=True)),
+           licenses.c.product_id.in_(bindparam("product_ids", expanding=True)))
+    .order_by(licenses.c.id)
+)
+_GROUP_LICENSES_LOCKED = _GROUP_LICENSES.with_for_update(of=licenses)
+_DEVICE_CHANGE = update(licenses).where(licenses.c.id == bindparam("license_id")).values(
+    device_fingerprint=bindparam("fingerprint"), device_hostname=bindparam("hostname"),
+    activated_at=bindparam("activated_at"), updated_at=bindparam("now"))
 
 
 async def _licenses_of(
@@ -188,21 +402,31 @@ async def _licenses_of(
     """The key's licenses of the product (locked when writing), with a transaction acting for
     the key's organization as the licensed software."""
     owner = (await conn.execute(_OWNER, {"key": request.key})).first()
+    tx = _device_tx(portal, conn, request, owner, portal.now())
+    rows = (await conn.execute(_KEY_LICENSES_LOCKED if lock else _KEY_LICENSES,
+                               {"key_id": owner.id, "product_id": request.product_id})).all()
+    found = [from_row(row, tx.today) for row in rows]
+    if not found:
+        _no_license(request)
+    return tx, found
+
+
+def _device_tx(portal: Portal, conn: AsyncConnection, request: DeviceRequest, owner: Any, now: datetime) -> Tx:
+    """A transaction acting for the key's owner as the licensed software; an unknown key or a
+    product not activated on devices refused."""
     if owner is None:
         raise UnknownKey(f"There is no activation key {request.key}; check the key as typed.", {"key": request.key})
     product = portal.catalog.find(request.product_id)
     if product is not None and product.kind is not ProductKind.PERPETUAL:
         raise NotLicensed(f"{product.name} is not activated on devices.", {"product_id": request.product_id})
     actor = Actor(user_id=None, login="device", display_name="Licensed software", role=Role.VIEWER,
-                  org_id=owner.org_id, org_name=owner.name, org_kind=OrgKind(owner.kind))
-    tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=portal.now())
-    rows = (await conn.execute(_KEY_LICENSES_LOCKED if lock else _KEY_LICENSES,
-                               {"key_id": owner.id, "product_id": request.product_id})).all()
-    found = [from_row(row, tx.today) for row in rows]
-    if not found:
-        raise NotLicensed(f"The key {request.key} holds no license of {request.product_id}.",
-                          {"key": request.key, "product_id": request.product_id})
-    return tx, found
+                  org_id=owner.owner_org_id, org_name=owner.owner_name, org_kind=OrgKind(owner.owner_kind))
+    return Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
+
+
+def _no_license(request: DeviceRequest) -> NoReturn:
+    raise NotLicensed(f"The key {request.key} holds no license of {request.product_id}.",
+                      {"key": request.key, "product_id": request.product_id})
 
 
 # -- rate limits ------------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,33 +35,50 @@ async def record(
 
 async def record_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Audit entries, chained after the organization's last one and written in one statement."""
-    if not rows:
+    await record_each([(tx, row) for row in rows])
+
+
+async def record_each(entries: Sequence[tuple[Tx, dict[str, Any]]]) -> None:
+    """Audit entries of several transactions' actors sharing one connection (changes written
+    together, each by whom it acts for): each organization's entries chained after its last one
+    in the order given, all written in one statement, each chain's end in one more."""
+    if not entries:
         return
-    base = {"org_id": tx.org_id, "at": tx.now, "actor_id": tx.actor.user_id, "actor": tx.actor.login,
-            "batch_id": tx.batch_id, "token_name": tx.actor.token_name}
-    seq, previous = await _claim_places(tx, len(rows))
+    conn = entries[0][0].conn
+    counts: dict[int, int] = {}
+    for tx, _row in entries:
+        counts[tx.org_id] = counts.get(tx.org_id, 0) + 1
+    # Chains claimed in one order everywhere, so two writers' claims never lock in a cycle.
+    places = {org_id: await _claim_places(conn, org_id, counts[org_id]) for org_id in sorted(counts)}
     chained = []
-    for row in rows:
-        seq += 1
-        entry = base | row | {"summary": (row.get("summary") or "")[:500], "details": as_stored(row.get("details")),
-                              "object_id": row.get("object_id"), "chain_seq": seq, "prev_hash": previous}
-        previous = entry["entry_hash"] = entry_hash(entry)
+    for tx, row in entries:
+        seq, previous = places[tx.org_id]
+        entry = {"org_id": tx.org_id, "at": tx.now, "actor_id": tx.actor.user_id, "actor": tx.actor.login,
+                 "batch_id": tx.batch_id, "token_name": tx.actor.token_name} | row | {
+            "summary": (row.get("summary") or "")[:500], "details": as_stored(row.get("details")),
+            "object_id": row.get("object_id"), "chain_seq": seq + 1, "prev_hash": previous}
+        entry["entry_hash"] = entry_hash(entry)
+        places[tx.org_id] = seq + 1, entry["entry_hash"]
         chained.append(entry)
-    await tx.conn.execute(insert(audit_entries), chained)
-    await tx.conn.execute(update(audit_chains).where(audit_chains.c.org_id == tx.org_id).values(hash=previous))
+    await conn.execute(insert(audit_entries), chained)
+    await conn.execute(_CHAIN_END, [{"chain_org": org_id, "chain_hash": end} for org_id, (_seq, end) in places.items()])
 
 
-async def _claim_places(tx: Tx, count: int) -> tuple[int, str]:
+_CHAIN_END = update(audit_chains).where(audit_chains.c.org_id == bindparam("chain_org")).values(
+    hash=bindparam("chain_hash"))
+
+
+async def _claim_places(conn: AsyncConnection, org_id: int, count: int) -> tuple[int, str]:
     """Take `count` places at the end of the organization's chain: the last place before
     them and its hash. The update locks the chain's row until the transaction ends, so a
     concurrent writer of the same organization (on any instance) chains after this one."""
-    claim = (update(audit_chains).where(audit_chains.c.org_id == tx.org_id)
+    claim = (update(audit_chains).where(audit_chains.c.org_id == org_id)
              .values(seq=audit_chains.c.seq + count).returning(audit_chains.c.seq, audit_chains.c.hash))
-    row = (await tx.conn.execute(claim)).first()
+    row = (await conn.execute(claim)).first()
     if row is None:  # the organization's first entry: start its chain (a twin may do so too)
-        start = (pg_insert if tx.conn.dialect.name == "postgresql" else sqlite_insert)(audit_chains)
-        await tx.conn.execute(start.values(org_id=tx.org_id, seq=0, hash=GENESIS).on_conflict_do_nothing())
-        row = (await tx.conn.execute(claim)).one()
+        start = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(audit_chains)
+        await conn.execute(start.values(org_id=org_id, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        row = (await conn.execute(claim)).one()
     return row.seq - count, row.hash
 
 
