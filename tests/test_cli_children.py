@@ -94,4 +94,7 @@ def test_a_child_is_created_invited_into_given_a_license_and_listed(tmp_path: Pa
     assert [item["id"] for item in theirs] == [first]
     refused = seattui("--profile", "contoso", "child", "create", "Grandchild", "--json")
     assert refused.returncode == 1 and "has no child accounts of its own" in json.loads(refused.stderr)["message"]
-    assert seattui("--profile", "contoso", "children").returncode == 0
+    own = seattui("--profile", "contoso", "children")
+    assert own.returncode == 0
+    # The child's own user is not told to create one (only the parent has child accounts).
+    assert "no child accounts of its own" in own.stderr and "child create" not in own.stderr

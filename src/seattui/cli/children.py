@@ -34,11 +34,27 @@ def _columns() -> list[Column]:
     ]
 
 
+def _none_yet(me: Any) -> str:
+    """What an empty list says to this caller: what they can do about it, if anything."""
+    from seattui.domain.roles import OrgKind, Permission
+
+    if me.organization.kind is OrgKind.CHILD:
+        return "A child account has no child accounts of its own: only its parent organization has them."
+    if me.organization.kind is not OrgKind.RESELLER:
+        return "Only a reseller organization has child accounts."
+    if not me.can(Permission.MANAGE_CHILDREN):
+        return "No child accounts yet: an owner or admin makes one with seattui child create NAME."
+    return "No child accounts yet: seattui child create NAME makes one."
+
+
 def cmd_children(args: argparse.Namespace) -> int:
-    listing = Listing(args, _columns(), "No child accounts yet: seattui child create NAME makes one.")
+    listing = Listing(args, _columns(), "")
 
     async def work(client: Any) -> int:
-        listing.page(await client.children())
+        found = await client.children()
+        listing.page(found)
+        if not found:
+            listing.empty = _none_yet(await client.me())
         listing.end()
         return EXIT_OK
 

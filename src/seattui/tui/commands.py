@@ -483,11 +483,24 @@ def screen_bindings(scope: str) -> list[Binding]:
     return [*bindings_of(help_command, "screen"), *bindings(scope)]
 
 
+def _actions(scope: str) -> dict[str, Command]:
+    """A scope's commands by the action they run (the first of each), made once per scope."""
+    found = _ACTIONS.get(scope)
+    if found is None:
+        found = {}
+        for command in commands_for(scope):
+            found.setdefault(command.name if scope == APP else command.action, command)
+        _ACTIONS[scope] = found
+    return found
+
+
+# Every check of a key asks (the footer checks each key it shows): a pass over the whole
+# registry each time cost a cursor move of a long list more than its table did.
+_ACTIONS: dict[str, dict[str, Command]] = {}
+
+
 def find(scope: str, action: str) -> Command | None:
-    for command in commands_for(scope):
-        if (command.name if scope == APP else command.action) == action:
-            return command
-    return None
+    return _actions(scope).get(action)
 
 
 def by_id(command_id: str) -> Command | None:

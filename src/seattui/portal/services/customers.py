@@ -112,7 +112,10 @@ async def list_page(tx: Tx, chosen: CustomerFilter, *, sort: CustomerSort, desce
         # sort's index (a second, and a count's pass besides). This pass stops at FEW_MATCHES.
         few = list((await tx.conn.execute(select(customers.c.id).where(*conditions).limit(FEW_MATCHES + 1))).scalars())
         if len(few) <= FEW_MATCHES:
-            conditions = [customers.c.org_id == tx.org_id, among(tx.conn, customers.c.id, few)]
+            # Read by id. The organization's index on (org_id, the sort) would serve the order, so
+            # SQLite walked all of it checking each row against the ids: 60 ms for a handful of
+            # 100,000, against 0.3 looking each up and sorting them. `+ 0` keeps it off that index.
+            conditions = [customers.c.org_id + 0 == tx.org_id, among(tx.conn, customers.c.id, few)]
             count = len(few)
     page = await keyset_page(
         tx.conn, select(customers).where(*conditions), sort=SORT_COLUMNS[sort], id_column=customers.c.id,

@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
+from textual.widgets import ContentSwitcher, Input, OptionList, Static
 
 from seattui.domain import errors
 from seattui.domain.billing import Payment, PaymentMethod
@@ -43,6 +43,7 @@ from seattui.tui.screens.key_detail import license_ends, product_name
 from seattui.tui.styles import style
 from seattui.tui.widgets.choices import Picks
 from seattui.tui.widgets.coupon_field import CouponField
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, Refunds, license_refunds, on_invoice, payment_choice
@@ -103,7 +104,7 @@ class AssignScreen(PortalScreen):
             yield ReviewStep(id="step-review")
             yield DoneStep(id="step-done")
         yield Problem(id="assign-problem")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.audit import AuditEntry, AuditFilter
 from seattui.domain.csvfile import spreadsheet_text
@@ -28,6 +28,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.csv_export import CsvExportScreen
 from seattui.tui.screens.reassign_preview import person, short
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -118,7 +119,7 @@ class AuditScreen(PortalScreen):
         self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
         yield table
         yield Static("", id="audit-about")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[AuditEntry]:
@@ -272,7 +273,7 @@ class AuditBatchScreen(PortalScreen):
                 empty_text="No entry in this batch.", id="batch-entries")
             self.source = PagedSource(entries, self._entries, first_page=PAGE, page=PAGE)
             yield entries
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(PagedTable).focus()

@@ -10,37 +10,32 @@ from functools import partial
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.reactive import reactive
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from seattui.domain import errors
 from seattui.domain.billing import MAX_PO_NUMBER
 from seattui.domain.licensing import MAX_CHANNELS, Subscription
-from seattui.domain.pricing import Quote
 from seattui.domain.validation import whole_number
 from seattui.tui.changes import PURCHASE
 from seattui.tui import commands
 from seattui.tui.idempotency import RequestKeys
 from seattui.tui.formatting import plural
-from seattui.tui.screens.base import PortalModal
+from seattui.tui.screens.coupon_review import CouponReview
 from seattui.tui.styles import style
 from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.quote_view import SUBSCRIPTION, QuoteView
 
 
-class ChannelsScreen(PortalModal[Subscription | None]):
+class ChannelsScreen(CouponReview[Subscription | None]):
     SCOPE = "channels"
     CSS_PATH = style("channels.tcss")
     BINDINGS = commands.bindings(SCOPE)
-
-    changing: reactive[bool] = reactive(False, bindings=True, init=False)  # ctrl+s is greyed out meanwhile
 
     def __init__(self, subscription: Subscription, product_name: str) -> None:
         super().__init__()
         self.subscription = subscription
         self.product_name = product_name
-        self.quote: Quote | None = None
         self.quoted_channels: int | None = None
         self.quoted_purchase: dict[str, object] = {}
         self.request_keys = RequestKeys()  # a retry or a double press never charges twice
@@ -109,20 +104,9 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         choice.display = choice.value or bool(quote.payment and quote.payment.may_pay_from_credits and quote.cost)
         self.query_one(QuoteView).show_quote(quote, SUBSCRIPTION)
         self.query_one(CouponField).show(quote)
-        self.query_one("#confirm", Button).disabled = not self._confirmable()
+        self.query_one("#confirm", Button).disabled = not self.confirmable()
 
-    def _confirmable(self) -> bool:
-        """A quote of what is typed now, affordable, with no coupon the order would refuse."""
-        return (self.quote is not None and self.quote.affordable and not self.quote.coupon_refusal
-                and self.quoted_channels is not None and not self.changing)
-
-    @on(CouponField.Editing)
-    def _coupon_typed(self) -> None:
-        self.quote = None  # ctrl+s waits for the quote of the code typed now
-        self.query_one("#confirm", Button).disabled = True
-
-    @on(CouponField.Settled)
-    def _coupon_settled(self) -> None:
+    def requote(self) -> None:
         self._typed()
 
     @on(Input.Submitted, "#channels-input")
@@ -135,10 +119,7 @@ class ChannelsScreen(PortalModal[Subscription | None]):
         self.dismiss(None)
 
     def action_confirm(self) -> None:
-        if self.quote is not None and self.quote.coupon_refusal:
-            self.query_one(Problem).say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
-            return
-        if not self._confirmable():
+        if self.coupon_refused() or not self.confirmable():
             return
         assert self.quoted_channels is not None
         self.query_one("#confirm", Button).disabled = True

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
 from seattui.domain.children import Child, NewChild
 from seattui.domain.errors import ValidationFailed
@@ -31,6 +31,7 @@ from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalModal, PortalScreen
 from seattui.tui.screens.license_forms import FormScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -95,7 +96,7 @@ class ChildrenScreen(PortalScreen):
         self.source = PagedSource(table, self._page)
         yield table
         yield Static("", id="children-count")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[Child]:

@@ -7,7 +7,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from seattui.config import load_token, save_token
 from seattui.domain import errors
@@ -15,6 +15,7 @@ from seattui.tui import commands, last_seen
 from seattui.tui.problems import describe
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
@@ -30,7 +31,7 @@ class ConnectScreen(PortalScreen):
             with Vertical(id="connect"):
                 yield Static("", id="connect-status")
                 yield Problem(id="connect-problem")
-        yield Footer()
+        yield KeyFooter()
 
     attempted = False  # the app starts the first attempt once its first frame is drawn
     _waited = 0

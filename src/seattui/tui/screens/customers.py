@@ -11,7 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.customers import Customer, CustomerFilter, CustomerSort
 from seattui.domain.money import format_credits
@@ -20,6 +20,7 @@ from seattui.tui.changes import Area
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -56,6 +57,8 @@ class CustomersScreen(PortalScreen):
     SCOPE = "customers"
     CSS_PATH = style("customers.tcss")
     BINDINGS = commands.screen_bindings(SCOPE)
+    # The table has the focus from the start: focusing it as the screen mounts built the footer twice.
+    AUTO_FOCUS = "#customers-table"
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,9 +71,11 @@ class CustomersScreen(PortalScreen):
         table = PagedTable[Customer](COLUMNS, row_key=lambda customer: customer.id, cells=customer_cells, marks=False,
                                      sort=("email", False), empty_text="No customers yet.", id="customers-table")
         self.source = PagedSource(table, self._page, first_page=FIRST_PAGE, page=PAGE)
+        # Asked for now (the filter is empty yet): the portal reads it while the screen is built.
+        self.source.reload()
         yield table
         yield Static("", id="customers-count")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[Customer]:
@@ -87,11 +92,6 @@ class CustomersScreen(PortalScreen):
     @property
     def current(self) -> Customer | None:
         return self.table.current
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.table.focus()
-        self.reload()
 
     def reload(self, *, keep_place: bool = False) -> None:
         self._asked_for = self.filter_text

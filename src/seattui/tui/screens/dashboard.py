@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits, Footer, OptionList, Static
+from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain.money import format_credits
@@ -20,6 +20,7 @@ from seattui.tui import commands
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.views import DashboardView, Who
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
@@ -52,7 +53,7 @@ class DashboardScreen(PortalScreen):
                 yield Static("", id="products")
             with Vertical(id="attention-card", classes="card"):
                 yield OptionList(id="attention")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for card, title in (("balance-card", "Credits"), ("ledger-card", "Latest ledger entries"),

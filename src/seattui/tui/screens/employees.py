@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seattui.domain.people import DepartmentCount, Employee, EmployeeFilter, EmployeeStatus
@@ -24,6 +24,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.employee_list import EmployeeList
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
@@ -55,7 +56,7 @@ class EmployeesScreen(PortalScreen):
             with Vertical(id="employees-main"):
                 yield Static("", id="employees-summary")
                 yield EmployeeList(id="employees")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#facet", OptionList).border_title = "Departments"

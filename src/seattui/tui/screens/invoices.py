@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.billing import Invoice, InvoiceKind, InvoiceMailed, InvoiceSort, InvoiceStatus, Payment, PaymentMethod
 from seattui.domain.money import format_credits
@@ -28,6 +28,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.invoice_dialogs import InvoiceDetailScreen, InvoiceEmailScreen, InvoicePdfScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -71,7 +72,7 @@ class InvoicesScreen(PortalScreen):
             empty_text="No invoices yet: every paid change makes one.", id="invoices")
         self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[Invoice]:

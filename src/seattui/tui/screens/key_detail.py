@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from seattui.domain.text import printable
 from seattui.domain.catalog import Catalog
@@ -19,6 +19,7 @@ from seattui.tui import commands
 from seattui.tui.formatting import copy_key, plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
@@ -83,7 +84,7 @@ class KeyDetailScreen(PortalScreen):
                                        cells=self._subscription_cells, sort=UNSORTED,
                                        empty_text="No subscriptions on this key.",
                                        id="key-subscriptions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_heading()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.licensing import ActivationKey, KeyHolds
 from seattui.tui.changes import Area
@@ -17,6 +17,7 @@ from seattui.tui import commands
 from seattui.tui.formatting import copy_key, plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.key_list import KeyList
 from seattui.tui.widgets.paged_table import PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -44,7 +45,7 @@ class KeysScreen(PortalScreen):
         yield Static("", id="keys-preset")
         yield Problem(id="keys-problem")
         yield KeyList(id="keys")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def key_list(self) -> KeyList:

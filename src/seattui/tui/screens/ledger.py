@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.billing import Order, OrderFilter, OrderKind
 from seattui.domain.credits import LedgerEntry, LedgerFilter, LedgerReason
@@ -24,6 +24,7 @@ from seattui.tui.changes import Area
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.ledger_forms import LEDGER, ORDERS, DaysScreen, ExportScreen, OrderScreen, paid_with
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -128,7 +129,7 @@ class LedgerScreen(PortalScreen):
             yield Static("", id="ledger-scope")
         yield Problem(id="ledger-problem")
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[Any]:

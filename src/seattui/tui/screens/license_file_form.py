@@ -1,10 +1,11 @@
-"""Write a license's signed file (`w` on the licenses screen): asks where, and for a machine
+"""Write a license's signed file (`w` on the licenses screens): asks where, and for a machine
 file, which machine; the portal signs it, the app writes it."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -63,6 +64,31 @@ class LicenseFileScreen(FormScreen):
             self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
             return
         self.dismiss(str(path))
+
+
+class WritesLicenseFiles:
+    """`w` on a list of licenses (the organization's, a customer's own): the file of the license
+    under the cursor, written where the user says."""
+
+    table: Any
+    text: LicenseText
+    app: Any
+    notify: Any
+
+    def license_words(self, license: License) -> str:
+        """A license in the screen's messages."""
+        return f"license {license.id}"
+
+    def action_write_file(self) -> None:
+        license = self.table.current
+        if license is None:
+            return
+
+        def written(path: str | None) -> None:
+            if path is not None:
+                self.notify(f"Wrote the license file of {self.license_words(license)} to {path}.")
+
+        self.app.push_screen(LicenseFileScreen(license, self.text), written)
 
 
 class OfflineActivationScreen(FormScreen):

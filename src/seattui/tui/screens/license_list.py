@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.text import printable
 from seattui.domain.catalog import Catalog
@@ -27,6 +27,7 @@ from seattui.tui.idempotency import RequestKeys
 from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.styles import style
 from seattui.tui.widgets.paged_table import Column, PagedTable
@@ -221,7 +222,7 @@ class LicenseListScreen(PortalScreen):
         yield Problem(id="list-problem")
         yield table
         yield Static("", id="list-detail")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[License]:

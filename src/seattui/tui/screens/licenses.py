@@ -21,13 +21,13 @@ from seattui.tui.changes import LICENSE_EDIT, PURCHASE, TO_CHILD
 from seattui.tui import commands
 from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
-from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
+from seattui.tui.screens.license_file_form import OfflineActivationScreen, WritesLicenseFiles
 from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
 from seattui.tui.widgets.quote_view import refund_renderable
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
-class LicensesScreen(Upgrades, LicenseListScreen):
+class LicensesScreen(Upgrades, WritesLicenseFiles, LicenseListScreen):
     SCOPE = "licenses"
     BINDINGS = commands.screen_bindings(SCOPE)
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {
@@ -173,17 +173,6 @@ class LicensesScreen(Upgrades, LicenseListScreen):
         self.notify(f"License {license.id} and its key {moved.key} are now {printable(moved.child)}'s.")
         self._show_summary()
         self.seattui.announce_change(TO_CHILD)
-
-    def action_write_file(self) -> None:
-        license = self.table.current
-        if license is None:
-            return
-
-        def written(path: str | None) -> None:
-            if path is not None:
-                self.notify(f"Wrote the license file of license {license.id} to {path}.")
-
-        self.app.push_screen(LicenseFileScreen(license, self.text), written)
 
     def action_offline_activate(self) -> None:
         def activated(answer: OfflineAnswer | None) -> None:

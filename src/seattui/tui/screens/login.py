@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from seattui.domain import errors
 from seattui.domain.accounts import Credentials, Session
@@ -16,6 +16,7 @@ from seattui.tui.problems import describe
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.views import Who
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
@@ -40,7 +41,7 @@ class LoginScreen(PortalScreen):
                 yield Input(password=True, placeholder="your password", id="password")
                 yield Problem(id="login-problem")
                 yield Static("enter: next · F2: another profile · F3: I have an invitation", id="login-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         login = self.query_one("#login", Input)

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from seattui.domain.errors import Conflict, PermissionDenied
 from seattui.domain.paging import Page
@@ -23,6 +23,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.team_forms import InviteForm, RoleForm, TokenForm, invitation_shown, token_shown
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -91,7 +92,7 @@ class MembersScreen(PortalScreen):
             empty_text="No API token: T makes one that acts for you.", sort=("none", False), marks=False, id="tokens")
         self.tokens_source = PagedSource(tokens, self._tokens)
         yield tokens
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.members_table.focus()

@@ -16,14 +16,14 @@ from seattui.domain.licensing import License, LicenseSort
 from seattui.domain.text import printable
 from seattui.tui import commands
 from seattui.tui.changes import LICENSE_EDIT
-from seattui.tui.screens.license_file_form import LicenseFileScreen
+from seattui.tui.screens.license_file_form import WritesLicenseFiles
 from seattui.tui.screens.license_list import (
     MEDIUM, LicenseListScreen, device_words, support_column, terms_words,
 )
 from seattui.tui.widgets.paged_table import Column
 
 
-class OwnLicensesScreen(LicenseListScreen):
+class OwnLicensesScreen(WritesLicenseFiles, LicenseListScreen):
     SCOPE = "yours"
     BINDINGS = commands.screen_bindings(SCOPE)
     FILTER_HINT = "/ filter: key"
@@ -49,6 +49,9 @@ class OwnLicensesScreen(LicenseListScreen):
         # What the customer holds, without the organization's words (what it paid, its comment).
         self.detail_id = license.id if license else None
         self.query_one("#list-detail", Static).update(details(license, self))
+
+    def license_words(self, license: License) -> str:
+        return f"{self.text.product(license)} on {license.key}"  # a customer knows no license ids
 
     def action_back(self) -> None:
         """escape: out of the filter box; then clear the filter. This screen is the home."""
@@ -77,7 +80,7 @@ class OwnLicensesScreen(LicenseListScreen):
         device = printable(license.device.hostname or license.device.fingerprint)
         details_text = (f"{self.text.product(license)} on {device} stops being licensed at its next check; then "
                         "you can activate it on another device with the same key.")
-        what = f"{self.text.product(license)} on {license.key}"
+        what = self.license_words(license)
         if not await self.confirm(f"Deactivate {what} from {device}?", details_text, confirm="Deactivate"):
             return
         released = await self.change(("release", license.id), lambda client, _key: client.release_device(license.id))
@@ -86,17 +89,6 @@ class OwnLicensesScreen(LicenseListScreen):
             self._show_detail(released)
             self.notify(f"{what} is no longer activated on {device}.")
             self.seattui.announce_change(LICENSE_EDIT)
-
-    def action_write_file(self) -> None:
-        license = self.table.current
-        if license is None:
-            return
-
-        def written(path: str | None) -> None:
-            if path is not None:
-                self.notify(f"Wrote the license file of {self.text.product(license)} on {license.key} to {path}.")
-
-        self.app.push_screen(LicenseFileScreen(license, self.text), written)
 
 
 def details(license: License | None, screen: OwnLicensesScreen) -> Table | Text:

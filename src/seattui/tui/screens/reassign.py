@@ -10,7 +10,7 @@ from collections import Counter
 from textual import work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.widgets import ContentSwitcher, Footer, OptionList, SelectionList, Static
+from textual.widgets import ContentSwitcher, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from seattui.domain.paging import Page
@@ -21,6 +21,7 @@ from seattui.tui.formatting import names, plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.styles import style
 from seattui.tui.widgets.employee_list import PAGE, EmployeeList
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
@@ -55,7 +56,7 @@ class ReassignScreen(PortalScreen):
                                empty_text="No active employee matches.")
             yield OptionList(id=DEPARTMENT)
         yield Problem(id="reassign-problem")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#products", SelectionList).border_title = "Seats to move (space toggles)"

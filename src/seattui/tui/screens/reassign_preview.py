@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from seattui.domain.text import printable
 from seattui.domain.errors import BatchRefused, UndoRefused
@@ -23,6 +23,7 @@ from seattui.tui.idempotency import RequestKeys
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
@@ -83,7 +84,7 @@ class PreviewScreen(PortalScreen):
         yield PagedTable(COLUMNS, row_key=lambda row: row[0], cells=self._cells, empty_text="No moves.",
                          sort=("none", False), id="preview-moves")
         yield Static("", id="preview-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False

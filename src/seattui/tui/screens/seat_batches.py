@@ -7,7 +7,7 @@ from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from seattui.domain.errors import UndoRefused
 from seattui.domain.paging import Page
@@ -20,6 +20,7 @@ from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.confirm import ConfirmScreen
 from seattui.tui.screens.reassign_preview import short
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -58,7 +59,7 @@ class SeatBatchesScreen(PortalScreen):
             sort=("none", False), id="batches")
         self.source = PagedSource(table, self._page, first_page=PAGE, page=PAGE)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(PagedTable).focus()

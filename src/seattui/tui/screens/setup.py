@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from seattui.domain import errors
 from seattui.domain.accounts import NewOrganization
@@ -16,6 +16,7 @@ from seattui.tui.problems import describe
 from seattui.tui.screens.base import PortalScreen, focus_next
 from seattui.tui.styles import style
 from seattui.tui.views import Who
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.problem import Problem
 from seattui.tui.widgets.status_bar import StatusBar
 
@@ -45,7 +46,7 @@ class SetupScreen(PortalScreen):
                     yield Static("", id=f"{name}-problem", classes="field-problem")
                 yield Problem(id="setup-problem")
                 yield Button("Create (ctrl+s)", id="create", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#organization_name", Input).focus()

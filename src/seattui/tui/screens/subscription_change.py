@@ -13,13 +13,11 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from seattui.domain import errors
 from seattui.domain.catalog import SeatPlan
 from seattui.domain.licensing import Renewal
-from seattui.domain.pricing import Quote
 from seattui.domain.seat_plans import (
     MAX_SEATS,
     CapChange,
@@ -35,7 +33,7 @@ from seattui.tui import commands
 from seattui.tui.changes import PURCHASE
 from seattui.tui.formatting import plural
 from seattui.tui.idempotency import RequestKeys
-from seattui.tui.screens.base import PortalModal
+from seattui.tui.screens.coupon_review import CouponReview
 from seattui.tui.styles import style
 from seattui.tui.widgets.coupon_field import CouponField
 from seattui.tui.widgets.problem import Problem
@@ -87,17 +85,14 @@ def _now_words(item: SubscriptionSummary, change: Change) -> str:
     return f"{plural(item.size, 'channel')}, paid to {item.next_renewal}."
 
 
-class SubscriptionChangeScreen(PortalModal[bool]):
+class SubscriptionChangeScreen(CouponReview[bool]):
     SCOPE = "subscription_change"
     CSS_PATH = style("subscription_change.tcss")
     BINDINGS = commands.bindings(SCOPE)
 
-    changing: reactive[bool] = reactive(False, bindings=True, init=False)
-
     def __init__(self, item: SubscriptionSummary, change: Change) -> None:
         super().__init__()
         self.item, self.change = item, change
-        self.quote: Quote | None = None
         self.quoted: Any = None  # the change the quote is for: the one sent
         self.request_keys = RequestKeys()  # a retry or a double press never charges twice
 
@@ -215,20 +210,9 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         self.query_one("#change-refund").display = not quote.cost
         for field in self.query(CouponField):
             field.show(quote)
-        self.query_one("#confirm", Button).disabled = not self._confirmable()
+        self.query_one("#confirm", Button).disabled = not self.confirmable()
 
-    def _confirmable(self) -> bool:
-        """A quote of what is asked now, affordable, with no coupon the change would refuse."""
-        return (self.quote is not None and self.quote.affordable and not self.quote.coupon_refusal
-                and self.quoted is not None and not self.changing)
-
-    @on(CouponField.Editing)
-    def _coupon_typed(self) -> None:
-        self.quote = None  # ctrl+s waits for the quote of the code typed now
-        self.query_one("#confirm", Button).disabled = True
-
-    @on(CouponField.Settled)
-    def _coupon_settled(self) -> None:
+    def requote(self) -> None:
         self._typed()
 
     # -- confirming ------------------------------------------------------------------------
@@ -243,10 +227,7 @@ class SubscriptionChangeScreen(PortalModal[bool]):
         self.dismiss(False)
 
     def action_confirm(self) -> None:
-        if self.quote is not None and self.quote.coupon_refusal:
-            self.query_one(Problem).say(self.quote.coupon_refusal + " Clear the coupon code to go on without it.")
-            return
-        if not self._confirmable():
+        if self.coupon_refused() or not self.confirmable():
             return
         self.query_one("#confirm", Button).disabled = True
         self.changing = True

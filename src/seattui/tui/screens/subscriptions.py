@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seattui.domain.dashboard import RENEWING_DAYS
 from seattui.domain.money import format_credits
@@ -32,6 +32,7 @@ from seattui.tui.formatting import plural
 from seattui.tui.screens.base import PortalScreen
 from seattui.tui.screens.subscription_change import Change, SubscriptionChangeScreen
 from seattui.tui.styles import style
+from seattui.tui.widgets.key_footer import KeyFooter
 from seattui.tui.widgets.paged_source import PagedSource
 from seattui.tui.widgets.paged_table import Cell, Column, PagedTable
 from seattui.tui.widgets.problem import Problem
@@ -98,7 +99,7 @@ class SubscriptionsScreen(PortalScreen):
             empty_text="No subscriptions or seat plans yet: n starts one in the wizard.", id="subscriptions")
         self.source = PagedSource(table, self._page)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> PagedTable[SubscriptionSummary]:
