@@ -24,6 +24,7 @@ CUSTOMER_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
     ("get", "/licenses/{license_id}"),
     ("get", "/licenses/{license_id}/file"),
     ("post", "/licenses/{license_id}/deactivation"),  # releasing their own device
+    ("get", "/subscriptions"),  # their own seat plans and subscriptions
     ("get", "/subscriptions/{subscription_id}"),
     ("get", "/subscriptions/{subscription_id}/file"),
 })
@@ -32,7 +33,7 @@ CUSTOMER_OPERATIONS: frozenset[tuple[str, str]] = frozenset({
 def check(actor: Actor, method: str, route: str) -> None:
     if actor.role is Role.CUSTOMER and (method.lower(), route) not in CUSTOMER_OPERATIONS:
         raise PermissionDenied(
-            "A customer's login sees only their own licenses, license files and devices; this belongs to the "
+            "A customer's login sees only their own licenses, subscriptions, license files and devices; this belongs to the "
             f"organization ({actor.org_name}). Ask them for it.",
             {"needs": "member"},
         )

@@ -16,6 +16,7 @@ from seattui.domain.roles import OrgKind, Role
 from seattui.domain.errors import (
     AccountLocked,
     InvalidCredentials,
+    LoginDisabled,
     LoginThrottled,
     SeattuiError,
     SessionExpired,
@@ -76,6 +77,9 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
     valid = await portal.hasher.verify(user.password_hash if user else None, credentials.password)
     if not valid:
         raise failed
+    if user.disabled_at is not None:
+        # Said only to whoever knows the password: to others a disabled login is as any other.
+        raise LoginDisabled.by(user.org_name)
 
     async with portal.store.write() as conn:
         # Success forgets the failures, but never a lock that other tries set meanwhile.
@@ -169,7 +173,7 @@ async def touch_token(portal: Portal, actor: Actor, now: datetime) -> None:
 
 # Who a token acts as, read with the token in one query, for a session or an API token alike.
 _ACTOR_COLUMNS = (users.c.id, users.c.login, users.c.display_name, users.c.role, users.c.removed_at, users.c.org_id,
-                  users.c.customer_id,
+                  users.c.customer_id, users.c.disabled_at,
                   organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
 # Built once: every request runs one of these, and building the statement cost more than
 # running it (SQLAlchemy's compiled cache then finds it by its cache key at once).
@@ -201,6 +205,8 @@ async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) ->
     row = (await conn.execute(_AUTOMATION_ACTOR, {"token_hash": token_hash(token)})).first()
     if row is None:
         raise Unauthenticated("This API token is not known here: check SEATTUI_TOKEN, or create one (seattui token create).")
+    if row.disabled_at is not None:
+        raise LoginDisabled.by(row.org_name)
     if row.revoked_at is not None or row.removed_at is not None:
         raise SessionExpired(f"The API token {row.token_name!r} was revoked: create a new one (seattui token create).")
     if row.expires_at is not None and row.expires_at <= now:
@@ -224,6 +230,8 @@ async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) 
     row = (await conn.execute(_SESSION_ACTOR, {"token_hash": token_hash(token)})).first()
     if row is None:
         raise Unauthenticated("This session token is not known here: log in again.")
+    if row.disabled_at is not None:
+        raise LoginDisabled.by(row.org_name)
     if row.removed_at is not None:
         raise SessionExpired("You were removed from this organization: ask one of its owners or admins.")
     if row.revoked_at is not None:
