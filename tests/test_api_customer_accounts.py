@@ -41,6 +41,7 @@ from seattui.portal.store.tables import outbox_mails
 
 from harness import PortalHarness
 from test_api_billing import a_key, permanent
+from test_api_license_files import request_file
 
 PASSWORD = "customer-password-1"
 
@@ -278,6 +279,33 @@ async def test_the_organization_invites_a_customer_again_until_they_have_their_l
         await (await harness.login("acme-viewer")).invite_customer(customer.id)
     with pytest.raises(NotFound):
         await (await harness.login("globex-owner")).invite_customer(customer.id)
+
+
+async def test_a_customer_activates_and_releases_their_own_offline_machine_with_request_files(
+        harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    ada, ada_license = await customer_session(harness, "ada@example.org", "ada")
+    _, bo_license = await customer_session(harness, "bo@example.org", "bo")
+    mine = await ada.license(ada_license)
+    keyring = parse_keyring((await harness.client().signing_keys()).text)
+
+    answer = await ada.offline_activate(request_file(mine.key))
+    assert answer.license_id == ada_license
+    assert verify_license_file(answer.file, keyring, now=harness.clock.now).key == mine.key
+    assert (await ada.license(ada_license)).status is LicenseStatus.ACTIVATED
+    released = await ada.offline_deactivate(request_file(mine.key, action="deactivate"))
+    assert released.license_id == ada_license and (await ada.license(ada_license)).device is None
+
+    # Another customer's key, and a key none of whose licenses is theirs: not found.
+    others = [(await owner.license(bo_license)).key,
+              (await owner.create_license(permanent(await a_key(harness), quantity=1))).key]
+    gus, _ = await customer_session(harness, "gus@example.org", "gus", org="Globex", owner="globex-owner")
+    for who, key in ((ada, others[0]), (ada, others[1]), (gus, mine.key)):
+        with pytest.raises(NotFound):
+            await who.offline_activate(request_file(key))
+        with pytest.raises(NotFound):
+            await who.offline_deactivate(request_file(key, action="deactivate"))
+    assert (await owner.license(bo_license)).device is None
 
 
 # -- a customer's own subscriptions ---------------------------------------------------------------
