@@ -77,9 +77,6 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
     valid = await portal.hasher.verify(user.password_hash if user else None, credentials.password)
     if not valid:
         raise failed
-    if user.disabled_at is not None:
-        # Said only to whoever knows the password: to others a disabled login is as any other.
-        raise LoginDisabled.by(user.org_name)
 
     async with portal.store.write() as conn:
         # Success forgets the failures, but never a lock that other tries set meanwhile.
@@ -88,18 +85,29 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
                 login_failures.c.login == login_name, login_failures.c.failures < settings.login_lock_after
             )
         )
-        actor = _actor(user)
-        await conn.execute(update(users).where(users.c.id == user.id).values(last_login_at=now))
-        token = new_token(SESSION_PREFIX)
-        expires_at = now + settings.token_ttl
-        await conn.execute(
-            insert(api_tokens).values(
-                user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
-            )
+        if user.disabled_at is not None:
+            # Said only to whoever knows the password: to others a disabled login is as any other.
+            # Its right password is no failed try: enabled again, the login is not locked.
+            refused = LoginDisabled.by(user.org_name)
+        else:
+            return await _open_session(portal, conn, user, now)
+    raise refused
+
+
+async def _open_session(portal: Portal, conn: AsyncConnection, user: Any, now: datetime) -> Session:
+    """A new session token for the user who logged in, in the login's transaction."""
+    actor = _actor(user)
+    await conn.execute(update(users).where(users.c.id == user.id).values(last_login_at=now))
+    token = new_token(SESSION_PREFIX)
+    expires_at = now + portal.settings.token_ttl
+    await conn.execute(
+        insert(api_tokens).values(
+            user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
         )
-        tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
-        await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
-        return Session(token=token, expires_at=expires_at, me=actor.me())
+    )
+    tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
+    await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
+    return Session(token=token, expires_at=expires_at, me=actor.me())
 
 
 async def _claim_try(
