@@ -160,3 +160,30 @@ async def test_a_login_the_organization_disables_is_told_so_at_its_next_request(
         await pilot.press("ctrl+r")
         await until_screen(pilot, ReloginScreen)
         await until_text(pilot, "Acme has disabled your login: ask Acme to enable it")
+
+
+async def test_A_activates_their_own_offline_machine_from_its_request_file(harness: PortalHarness,
+                                                                          tmp_path: Path) -> None:
+    from seattui.domain.licensing import LicenseStatus
+    from seattui.domain.license_file import DeviceFileRequest, device_request_text
+    from seattui.tui.screens.license_file_form import OfflineActivationScreen
+
+    ada, license_id = await customer_session(harness, "ada@example.org", "ada")
+    key = (await ada.license(license_id)).key
+    request = tmp_path / "request.txt"
+    request.write_text(device_request_text(DeviceFileRequest(
+        action="activate", key=key, product_id="remotedesk", fingerprint="air-gap-0001", hostname="vault")))
+    response = tmp_path / "machine.license"
+    app = make_app(harness, token=ada.token)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("A")
+        form = await until_screen(pilot, OfflineActivationScreen)
+        form.query_one("#offline-request", Input).value = str(request)
+        form.query_one("#offline-response", Input).value = str(response)
+        await pilot.press("ctrl+s")
+        await until_screen(pilot, OwnLicensesScreen)
+        await until(pilot, lambda: screen.loaded and screen.table.rows[0].status is LicenseStatus.ACTIVATED,
+                    what="the license on its device")
+    keyring = parse_keyring((await harness.client().signing_keys()).text)
+    assert verify_license_file(response.read_text(), keyring, now=harness.clock.now, machine="air-gap-0001").key == key

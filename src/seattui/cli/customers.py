@@ -256,9 +256,9 @@ def add_commands(commands: Any, db_help: str) -> None:
                                                "set the new one; a code mailed before stops working.")
     code.add_argument("customer", metavar="CUSTOMER", help="email or id")
     code.set_defaults(handler=cmd_customer_password_code)
-    for name, handler, what in (("disable", cmd_customer_disable, "their login no longer logs in and every session "
-                                                                  "of theirs ends at once (asks first on a "
-                                                                  "terminal)"),
+    for name, handler, what in (("disable", cmd_customer_disable, ("their login no longer logs in and every session "
+                                                                   "of theirs ends at once (asks first on a "
+                                                                   "terminal)")),
                                 ("enable", cmd_customer_enable, "their login logs in again with its password")):
         switch = one_commands.add_parser(name, help=f"{name} their own login", description=f"{name.title()} the "
                                          f"customer's own login: {what}.")

@@ -262,6 +262,8 @@ COMMANDS: tuple[Command, ...] = (
             help="Deactivate the license under the cursor from its device (asks first), to move it to another"),
     Command("yours.file", "License file", "write_file", key="w", scope="yours",
             help="Write the signed license file of the license under the cursor (asks where)"),
+    Command("yours.offline", "Offline activation", "offline_activate", key="A", scope="yours", show=False,
+            help="Activate a machine of yours that cannot reach the portal from its request file"),
     Command("yours.refresh", "Refresh", "refresh", key="ctrl+r", scope="yours", show=False,
             help="Read your licenses again from the portal"),
     Command("yours.back", "Back", "back", key="escape", scope="yours", show=False,

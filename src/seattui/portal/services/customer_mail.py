@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 
 from seattui.domain.customers import CustomerMail, CustomerMailChange, customer_email
-from seattui.domain.errors import Conflict, NotFound
+from seattui.domain.errors import Conflict
 from seattui.domain.licensing import License, Subscription, Term
 from seattui.domain.mail import MailAttachment
 from seattui.domain.roles import Permission, Role
@@ -33,7 +33,7 @@ from seattui.portal.queries.invitations import (
 from seattui.portal.queries.license_files import IssuedFile, Signer, issued_file, license_facts, subscription_facts
 from seattui.portal.services import audit, outbox
 from seattui.portal.store.sets import insert_or_ignore
-from seattui.portal.store.tables import customer_mailings, customers, organizations
+from seattui.portal.store.tables import customer_mailings, organizations
 
 LICENSE_FILE_TYPE = "text/plain"
 

@@ -11,9 +11,11 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
 from seattui.domain.licensing import License
+from seattui.domain.offline_licensing import OfflineAnswer
+from seattui.tui.changes import LICENSE_EDIT
 from seattui.tui.files import target_path
 from seattui.tui.screens.form import FormScreen
-from seattui.tui.screens.license_list import LicenseText
+from seattui.tui.screens.license_list import LicenseListScreen, LicenseText
 
 
 def default_path(license: License) -> str:
@@ -109,3 +111,18 @@ class OfflineActivationScreen(FormScreen):
                      "and press ctrl+s again.")
             return
         self.dismiss(answer)
+
+
+class OfflineActivating(LicenseListScreen):
+    """`A` on a list of licenses (the organization's, a customer's own): activate a machine that
+    cannot reach the portal from its request file; the list then shows the license's device."""
+
+    def action_offline_activate(self) -> None:
+        def activated(answer: OfflineAnswer | None) -> None:
+            if answer is not None:
+                machine = answer.hostname or answer.fingerprint
+                self.notify(f"License {answer.license_id} on {answer.key} is activated on {machine}; its machine "
+                            "file is written.")
+                self.seattui.announce_change(LICENSE_EDIT)  # the license now shows its device
+
+        self.app.push_screen(OfflineActivationScreen(), activated)

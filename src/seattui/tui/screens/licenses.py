@@ -16,18 +16,17 @@ from rich.text import Text
 
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
-from seattui.domain.offline_licensing import OfflineAnswer
 from seattui.tui.changes import LICENSE_EDIT, PURCHASE, TO_CHILD
 from seattui.tui import commands
 from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
-from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivationScreen
-from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
+from seattui.tui.screens.license_file_form import LicenseFileScreen, OfflineActivating
+from seattui.tui.screens.license_list import MEDIUM, WIDE, license_columns, support_column
 from seattui.tui.widgets.quote_view import refund_renderable
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
-class LicensesScreen(Upgrades, LicenseListScreen):
+class LicensesScreen(Upgrades, OfflineActivating):
     SCOPE = "licenses"
     BINDINGS = commands.screen_bindings(SCOPE)
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {
@@ -185,12 +184,3 @@ class LicensesScreen(Upgrades, LicenseListScreen):
 
         self.app.push_screen(LicenseFileScreen(license, self.text), written)
 
-    def action_offline_activate(self) -> None:
-        def activated(answer: OfflineAnswer | None) -> None:
-            if answer is not None:
-                machine = answer.hostname or answer.fingerprint
-                self.notify(f"License {answer.license_id} on {answer.key} is activated on {machine}; its machine "
-                            "file is written.")
-                self.seattui.announce_change(LICENSE_EDIT)  # the license now shows its device
-
-        self.app.push_screen(OfflineActivationScreen(), activated)
