@@ -27,6 +27,16 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
+async def write_signed_file(form: FormScreen, path: Path, text: str) -> bool:
+    """Write a signed file where the form asked (off the event loop); says on the form why not."""
+    try:
+        await asyncio.to_thread(_write, path, text)
+    except OSError as error:
+        form.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
+        return False
+    return True
+
+
 class LicenseFileScreen(FormScreen):
     """Dismissed with the path written, or None."""
 
@@ -57,14 +67,8 @@ class LicenseFileScreen(FormScreen):
     async def _write(self, path: Path, machine: str | None) -> None:
         license_id = self.license.id
         text = await self.call_portal(lambda client: client.license_file(license_id, machine=machine))
-        if text is None:
-            return
-        try:
-            await asyncio.to_thread(_write, path, text)
-        except OSError as error:
-            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
-            return
-        self.dismiss(str(path))
+        if text is not None and await write_signed_file(self, path, text):
+            self.dismiss(str(path))
 
 
 class OfflineActivationScreen(FormScreen):

@@ -1,12 +1,11 @@
 """A customer's own subscriptions (`g t`), next to their licenses in a customer's own login:
 each channel subscription and seat plan assigned to them with product, key, plan, seats or
 channels, renewal and status (what the organization pays for it is its own, and not shown),
-filtered as you type; `w` writes the signed file of the one under the cursor (asking where).
+filtered as you type (escape: back to their licenses); `w` writes the signed file of the one under the cursor (asking where).
 The portal answers this login with the customer's own alone (portal/customer_access.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from seattui.tui import commands
 from seattui.tui.files import target_path
 from seattui.tui.formatting import plural
 from seattui.tui.screens.form import FormScreen
+from seattui.tui.screens.license_file_form import write_signed_file
 from seattui.tui.screens.subscriptions import COLUMNS, SubscriptionsScreen
 from seattui.tui.widgets.paged_table import Cell
 
@@ -30,6 +30,7 @@ class OwnSubscriptionsScreen(SubscriptionsScreen, inherit_bindings=False):
     BINDINGS = commands.screen_bindings(SCOPE)
     SHOWN_COLUMNS = tuple(column for column in COLUMNS if column.key != "monthly")
     EMPTY_TEXT = "You have no subscriptions or seat plans."
+    HOME = "yours"
 
     async def portal_today(self) -> date | None:
         # The dashboard is the organization's; a day early or late only moves "renews soon" a day.
@@ -53,18 +54,6 @@ class OwnSubscriptionsScreen(SubscriptionsScreen, inherit_bindings=False):
             return False
         return super().check_action(action, parameters)
 
-    def action_back(self) -> None:
-        """escape: out of the filter box; then clear the filter; then back to their licenses."""
-        box = self.query_one("#subscriptions-filter", Input)
-        if isinstance(self.focused, Input):
-            self.table.focus()
-        elif box.value:
-            with box.prevent(Input.Changed):
-                box.value = ""
-            self.source.reload()
-        else:
-            self.seattui.action_open_screen("yours")
-
     def action_write_file(self) -> None:
         item = self.table.current
         if item is None:
@@ -80,10 +69,6 @@ class OwnSubscriptionsScreen(SubscriptionsScreen, inherit_bindings=False):
 def default_path(item: SubscriptionSummary) -> str:
     """In the folder seattui runs in, named after the key and the product, as a license's."""
     return f"{item.key}-{item.product_id}.license"
-
-
-def _write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8", newline="\n")
 
 
 class SubscriptionFileScreen(FormScreen):
@@ -116,11 +101,5 @@ class SubscriptionFileScreen(FormScreen):
             text = await self.call_portal(lambda client: client.subscription_file(item.id))
         else:
             text = await self.call_portal(lambda client: client.license_file(item.id))
-        if text is None:
-            return
-        try:
-            await asyncio.to_thread(_write, path, text)
-        except OSError as error:
-            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
-            return
-        self.dismiss(str(path))
+        if text is not None and await write_signed_file(self, path, text):
+            self.dismiss(str(path))

@@ -82,6 +82,7 @@ class SubscriptionsScreen(PortalScreen):
     BINDINGS = commands.screen_bindings(SCOPE)
     SHOWN_COLUMNS = COLUMNS
     EMPTY_TEXT = "No subscriptions or seat plans yet: n starts one in the wizard."
+    HOME = "dashboard"  # where escape goes once the filter is clear
 
     def __init__(self, filter_text: str = "") -> None:
         super().__init__()
@@ -211,7 +212,7 @@ class SubscriptionsScreen(PortalScreen):
                 box.value = ""
             self.source.reload()
         else:
-            self.seattui.action_open_screen("dashboard")
+            self.seattui.action_open_screen(self.HOME)
 
     def action_refresh(self) -> None:
         self.source.reload(keep_place=True)
