@@ -12,15 +12,27 @@ import pytest
 from sqlalchemy import func, select
 
 from seattui.client import PortalClient
-from seattui.domain.customers import CustomerMailChange
-from seattui.domain.errors import Conflict, InvitationClosed, NotFound, PermissionDenied, ValidationFailed
+from seattui.domain.audit import AuditFilter
+from seattui.domain.customers import CustomerFilter, CustomerMailChange
+from seattui.domain.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvitationClosed,
+    LoginDisabled,
+    NotFound,
+    PermissionDenied,
+    SessionExpired,
+    ValidationFailed,
+)
 from seattui.domain.license_file import parse_keyring, verify_license_file
 from seattui.domain.licensing import (
     ActivationRequest,
     LicenseEdit,
     LicenseFilter,
+    LicenseOrder,
     LicenseStatus,
     SubscriptionOrder,
+    Term,
 )
 from seattui.domain.roles import Role
 from seattui.portal.customer_access import CUSTOMER_OPERATIONS
@@ -29,6 +41,7 @@ from seattui.portal.store.tables import outbox_mails
 
 from harness import PortalHarness
 from test_api_billing import a_key, permanent
+from test_api_license_files import request_file
 
 PASSWORD = "customer-password-1"
 
@@ -266,3 +279,165 @@ async def test_the_organization_invites_a_customer_again_until_they_have_their_l
         await (await harness.login("acme-viewer")).invite_customer(customer.id)
     with pytest.raises(NotFound):
         await (await harness.login("globex-owner")).invite_customer(customer.id)
+
+
+async def test_a_customer_activates_and_releases_their_own_offline_machine_with_request_files(
+        harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    ada, ada_license = await customer_session(harness, "ada@example.org", "ada")
+    _, bo_license = await customer_session(harness, "bo@example.org", "bo")
+    mine = await ada.license(ada_license)
+    keyring = parse_keyring((await harness.client().signing_keys()).text)
+
+    answer = await ada.offline_activate(request_file(mine.key))
+    assert answer.license_id == ada_license
+    assert verify_license_file(answer.file, keyring, now=harness.clock.now).key == mine.key
+    assert (await ada.license(ada_license)).status is LicenseStatus.ACTIVATED
+    released = await ada.offline_deactivate(request_file(mine.key, action="deactivate"))
+    assert released.license_id == ada_license and (await ada.license(ada_license)).device is None
+
+    # Another customer's key, and a key none of whose licenses is theirs: not found.
+    others = [(await owner.license(bo_license)).key,
+              (await owner.create_license(permanent(await a_key(harness), quantity=1))).key]
+    gus, _ = await customer_session(harness, "gus@example.org", "gus", org="Globex", owner="globex-owner")
+    for who, key in ((ada, others[0]), (ada, others[1]), (gus, mine.key)):
+        with pytest.raises(NotFound):
+            await who.offline_activate(request_file(key))
+        with pytest.raises(NotFound):
+            await who.offline_deactivate(request_file(key, action="deactivate"))
+    assert (await owner.license(bo_license)).device is None
+
+
+# -- a customer's own subscriptions ---------------------------------------------------------------
+
+async def test_a_customer_lists_their_own_subscriptions_and_seat_plans_and_nobody_elses(
+        harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    ada, _ = await customer_session(harness, "ada@example.org", "ada")
+    theirs = await owner.create_subscription(SubscriptionOrder(
+        key=await a_key(harness), product_id="connect", channels=3, customer_email="ada@example.org"))
+    await owner.create_subscription(SubscriptionOrder(
+        key=await a_key(harness), product_id="connect", channels=2, customer_email="eve@example.org"))
+    await owner.create_subscription(SubscriptionOrder(key=await a_key(harness), product_id="connect", channels=1))
+    plan = await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace",
+                                                   term=Term.FLEXIBLE, quantity=5, customer_email="ada@example.org"))
+    await owner.create_license(LicenseOrder(key=await a_key(harness), product_id="workspace", term=Term.FLEXIBLE,
+                                            quantity=4))
+
+    seen = await ada.subscriptions()
+    assert [(summary.kind.value, summary.id) for summary in seen] == [("seats", plan.id), ("channels", theirs.id)]
+    channels = seen[1]
+    assert (channels.size, channels.status, channels.next_renewal) == (3, "active", theirs.period_ends_on)
+    # What the organization pays for them is its own.
+    assert all(summary.monthly_cost == 0 for summary in seen)
+    assert any(summary.monthly_cost > 0 for summary in await owner.subscriptions())
+    assert len(await owner.subscriptions()) == 5
+
+    # Another organization's customer of the same email finds none of these.
+    gus, _ = await customer_session(harness, "ada@example.org", "gus", org="Globex", owner="globex-owner")
+    assert await gus.subscriptions() == []
+    with pytest.raises(NotFound):
+        await gus.subscription(theirs.id)
+
+
+# -- the organization controls a customer's login ---------------------------------------------------
+
+async def _customer_id(owner: PortalClient, email: str) -> int:
+    [found] = (await owner.customers(CustomerFilter(text=email))).items
+    return found.id
+
+
+async def test_a_disabled_customer_is_refused_at_once_and_logs_in_again_once_enabled(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    ada, license_id = await customer_session(harness, "ada@example.org", "ada")
+    customer_id = await _customer_id(owner, "ada@example.org")
+    await ada.license(license_id)
+
+    disabled = await owner.set_customer_login_enabled(customer_id, False)
+    assert disabled.login == "ada" and disabled.disabled_at == harness.clock.now
+    # The session of before: refused on its next request, saying why and whom to ask.
+    with pytest.raises(LoginDisabled, match="Acme has disabled your login: ask Acme"):
+        await ada.license(license_id)
+    with pytest.raises(LoginDisabled, match="disabled"):
+        await ada.subscriptions()
+    # The right password is no failed try: however often they try, enabled again they are not locked.
+    for _ in range(harness.portal.settings.login_lock_after + 1):
+        with pytest.raises(LoginDisabled, match="disabled"):
+            await harness.client().login("ada", PASSWORD)
+    # Whoever does not know the password learns nothing of it.
+    with pytest.raises(InvalidCredentials):
+        await harness.client().login("ada", "not-the-password")
+    assert (await owner.customer(customer_id)).login_disabled_at == harness.clock.now
+    with pytest.raises(Conflict, match="disabled: enable it first"):
+        await owner.send_customer_password_code(customer_id)
+    again = await owner.set_customer_login_enabled(customer_id, False)  # already so: nothing changes
+    assert again.disabled_at == disabled.disabled_at
+
+    enabled = await owner.set_customer_login_enabled(customer_id, True)
+    assert enabled.disabled_at is None and (await owner.customer(customer_id)).login_disabled_at is None
+    with pytest.raises(SessionExpired):  # the sessions of before stay ended
+        await ada.license(license_id)
+    back = await harness.login("ada", PASSWORD)
+    assert (await back.license(license_id)).id == license_id
+
+    actions = [entry.action for entry in (await owner.audit(AuditFilter(object_type="customer"))).items]
+    assert actions.count("customer.login_disable") == 1 and actions.count("customer.login_enable") == 1
+
+
+async def test_only_the_organization_that_has_the_customer_controls_their_login(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    _, _ = await customer_session(harness, "ada@example.org", "ada")
+    customer_id = await _customer_id(owner, "ada@example.org")
+    viewer = await harness.login("acme-viewer")
+    for call in (lambda client: client.set_customer_login_enabled(customer_id, False),
+                 lambda client: client.send_customer_password_code(customer_id)):
+        with pytest.raises(PermissionDenied):
+            await call(viewer)
+        with pytest.raises(NotFound):
+            await call(await harness.login("globex-owner"))
+    # Another customer of the same organization is no more to a customer than the organization is.
+    bo, _ = await customer_session(harness, "bo@example.org", "bo")
+    with pytest.raises(PermissionDenied, match="customer's login"):
+        await bo.set_customer_login_enabled(customer_id, False)
+    operator = await harness.login("acme-op")
+    assert (await operator.set_customer_login_enabled(customer_id, False)).disabled_at is not None
+    # A customer not yet with a login has nothing to disable.
+    await owner.create_license(permanent(await a_key(harness), quantity=1, customer_email="cy@example.org"))
+    with pytest.raises(Conflict, match="no login yet"):
+        await owner.set_customer_login_enabled(await _customer_id(owner, "cy@example.org"), False)
+    with pytest.raises(Conflict, match="no login yet"):
+        await owner.send_customer_password_code(await _customer_id(owner, "cy@example.org"))
+
+
+async def test_a_customer_who_lost_their_password_sets_a_new_one_with_a_mailed_code(harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    ada, license_id = await customer_session(harness, "ada@example.org", "ada")
+    customer_id = await _customer_id(owner, "ada@example.org")
+    with pytest.raises(Conflict, match="own login already"):
+        await owner.invite_customer(customer_id)
+
+    first = await owner.send_customer_password_code(customer_id)
+    code = await owner.send_customer_password_code(customer_id)
+    assert code.token and code.token != first.token and code.role is Role.CUSTOMER
+    mail = (await mails_to(harness, "ada@example.org"))[-1]
+    assert f"seattui login --invite {code.token} --login ada" in mail
+    assert (await owner.customer(customer_id)).invited_until == code.expires_at
+    # Until the new password is set, the old one works, and the session too.
+    await harness.client().login("ada", PASSWORD)
+    assert (await ada.license(license_id)).id == license_id
+    with pytest.raises(InvitationClosed, match="revoked"):  # the code mailed before stops working
+        await harness.client().accept_invitation(first.token or "", "ada", "a-new-password-2")
+    with pytest.raises(ValidationFailed, match="for the login ada"):
+        await harness.client().accept_invitation(code.token, "somebody", "a-new-password-2")
+
+    session = await harness.client().accept_invitation(code.token, "ada", "a-new-password-2")
+    assert session.me.user.login == "ada" and session.me.user.role is Role.CUSTOMER
+    with pytest.raises(InvalidCredentials):
+        await harness.client().login("ada", PASSWORD)
+    with pytest.raises(SessionExpired):
+        await ada.license(license_id)
+    assert (await (await harness.login("ada", "a-new-password-2")).license(license_id)).id == license_id
+    with pytest.raises(InvitationClosed, match="used"):
+        await harness.client().accept_invitation(code.token, "ada", "a-third-password-3")
+    actions = [entry.action for entry in (await owner.audit(AuditFilter(object_type="customer"))).items]
+    assert actions.count("customer.password_code") == 2 and actions.count("customer.password_set") == 1

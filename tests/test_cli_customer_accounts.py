@@ -67,3 +67,51 @@ def test_a_customer_lists_and_fetches_only_their_own_licenses(tmp_path: Path) ->
 
     credits = seattui(*demo, "credits")
     assert credits.returncode == 1 and "customer's login" in credits.stderr
+
+
+def test_the_organization_disables_enables_and_resets_a_customers_login_and_the_customer_lists_subscriptions(
+        tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    assert seattui("demo", "--seed-only", "--db", str(database)).returncode == 0
+    a_customer_login(database)
+    org, mine = ("--profile", "demo"), ("--profile", "contoso")
+    assert seattui(*org, "login", "--login", "admin", "--password-stdin", stdin="seattui-demo\n").returncode == 0
+    logged_in = seattui(*mine, "login", "--db", str(database), "--login", "contoso", "--password-stdin",
+                        stdin=PASSWORD + "\n")
+    assert logged_in.returncode == 0, logged_in.stderr
+
+    # Their own subscriptions and seat plans, without what the organization pays.
+    with sqlite3.connect(database) as conn:
+        (customer_id,), = conn.execute("SELECT id FROM customers WHERE email = ?", (CUSTOMER,))
+        theirs = conn.execute("SELECT count(*) FROM subscriptions WHERE customer_id = ?", (customer_id,)).fetchone()[0]
+    listed = seattui(*mine, "subscriptions", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert sum(row["kind"] == "channels" for row in rows) == theirs
+    assert all(row["monthly_cost"] == "0.00" for row in rows)
+    assert "/month" not in seattui(*mine, "subscriptions").stdout
+
+    shown = seattui(*org, "customer", "show", CUSTOMER)
+    assert shown.returncode == 0, shown.stderr
+    assert "Own login: contoso." in shown.stdout
+    disabled = seattui(*org, "customer", "disable", CUSTOMER, "--yes")
+    assert disabled.returncode == 0 and "is disabled since" in disabled.stdout
+    refused = seattui(*mine, "licenses")
+    assert refused.returncode != 0 and "has disabled your login" in refused.stderr
+    assert "disabled since" in seattui(*org, "customer", "show", str(customer_id)).stdout
+    assert seattui(*org, "customer", "enable", CUSTOMER).returncode == 0
+
+    sent = seattui(*org, "customer", "password-code", CUSTOMER)
+    assert sent.returncode == 0, sent.stderr
+    code = sent.stdout.split("(shown only now): ")[1].split()[0]
+    # The old password works until the new one is set.
+    assert seattui(*mine, "login", "--db", str(database), "--login", "contoso", "--password-stdin",
+                   stdin=PASSWORD + "\n").returncode == 0
+    reset = seattui(*mine, "login", "--db", str(database), "--invite", code, "--login", "contoso",
+                    "--password-stdin", stdin="a brand new password\n")
+    assert reset.returncode == 0, reset.stderr
+    old = seattui(*mine, "login", "--db", str(database), "--login", "contoso", "--password-stdin",
+                  stdin=PASSWORD + "\n")
+    assert old.returncode != 0 and "Wrong login or password" in old.stderr
+    unknown = seattui(*org, "customer", "disable", "nobody@nowhere.example", "--yes")
+    assert unknown.returncode != 0 and "There is no customer" in unknown.stderr

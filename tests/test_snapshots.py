@@ -786,3 +786,57 @@ class TestOwnLicenses:
         database, token = customer_demo
         app = make_app(connector=connector(database), token=token, login="contoso")
         assert snap_compare(app, terminal_size=size, run_before=settled(OwnLicensesScreen, list_ready))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_own_subscriptions(self, snap_compare: Any, customer_demo: tuple[Path, str],
+                               size: tuple[int, int]) -> None:
+        """`g t`: the customer's own seat plan (Contoso's annual contract), without its cost."""
+        from seattui.tui.screens.own_licenses import OwnLicensesScreen
+        from seattui.tui.screens.own_subscriptions import OwnSubscriptionsScreen
+
+        async def run_before(pilot: Any) -> None:
+            await settled(OwnLicensesScreen, list_ready)(pilot)
+            await pilot.press("g", "t")
+            await settled(OwnSubscriptionsScreen, lambda screen: bool(screen.source.loaded))(pilot)
+
+        database, token = customer_demo
+        app = make_app(connector=connector(database), token=token, login="contoso")
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture(scope="module")
+def disabled_customer_demo(customer_demo: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+                           ) -> tuple[Path, str]:
+    """The customer demo with Contoso's own login disabled, and the administrator's session."""
+    import shutil
+
+    from seattui.portal.context import Tx
+    from seattui.portal.queries.customers import customer_for
+    from seattui.portal.services import accounts, customer_logins
+
+    copy = tmp_path_factory.mktemp("disabled") / "demo.db"
+    shutil.copyfile(customer_demo[0], copy)
+
+    async def prepare() -> str:
+        portal = Portal(portal_settings(copy, clock=FakeClock(), **FAST_HASHES))
+        await portal.start()
+        try:
+            async with portal.store.write() as conn:
+                org = await accounts.organization_by_name(conn, "Northwind IT Services")
+                tx = Tx(conn=conn, actor=org, catalog=portal.catalog, now=portal.now())
+                await customer_logins.set_enabled(tx, await customer_for(tx, "it@contosohq.example"), False)
+            session = await auth.login(portal, Credentials(login=DEMO_LOGIN, password=DEMO_PASSWORD))
+        finally:
+            await portal.close()
+        return session.token
+
+    return copy, run_apart(prepare())
+
+
+class TestCustomerLogins:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_customer_detail_with_a_disabled_login(self, snap_compare: Any, disabled_customer_demo: tuple[Path, str],
+                                                   size: tuple[int, int]) -> None:
+        """Contoso's detail says since when their login is disabled, and L enables it."""
+        assert snap_compare(signed_in(disabled_customer_demo), terminal_size=size,
+                            run_before=_ready(_customer_detail))

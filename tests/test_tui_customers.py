@@ -140,3 +140,57 @@ async def test_n_on_a_customer_mails_them_a_code_into_their_own_account_after_as
         await until_screen(pilot, CustomerDetailScreen)
         await until_text(pilot, "Invited into their own account until")
         assert "n: invite" not in screen_text(viewer)
+
+
+async def test_L_disables_and_enables_a_customers_login_and_m_mails_a_password_code_each_after_asking(
+        harness: PortalHarness) -> None:
+    from seattui.domain.errors import LoginDisabled
+    from seattui.tui.screens.confirm import ConfirmScreen
+
+    from test_api_customer_accounts import PASSWORD, customer_session
+
+    ada, license_id = await customer_session(harness, "ada@example.org", "ada")
+    owner = await harness.login("acme-owner")
+    app = make_app(harness, token=owner.token)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_customers(pilot, 1)
+        await pilot.press("enter")
+        detail: CustomerDetailScreen = await until_screen(pilot, CustomerDetailScreen)
+        await until_text(pilot, "Their own login: ada")
+        assert "L: disable their login" in screen_text(app) and "n: invite" not in screen_text(app)
+        await pilot.press("n")  # they have their login: no invitation
+        await pilot.press("L")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Disable the login ada of ada@example.org?")
+        await pilot.press("n")  # declined: nothing changes
+        await until(pilot, lambda: app.screen is detail, what="back on the detail")
+        await ada.license(license_id)
+        await pilot.press("L")
+        await until_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until_text(pilot, "disabled since")
+        assert "L: enable their login" in screen_text(app) and "m: mail" not in screen_text(app)
+        with pytest.raises(LoginDisabled):
+            await ada.license(license_id)
+
+        await pilot.press("L")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Enable the login ada of ada@example.org?")
+        await pilot.press("y")
+        await until_text(pilot, "m: mail a code for a new password")
+        await harness.login("ada", PASSWORD)
+        await pilot.press("m")
+        await until_screen(pilot, ConfirmScreen)
+        await until_text(pilot, "Mail ada@example.org a code for a new password?")
+        await pilot.press("y")
+        await until_text(pilot, "a code for a new password waits until")
+    [customer] = (await owner.customers()).items
+    assert (await owner.customer(customer.id)).invited_until is not None
+
+    viewer = make_app(harness, token=(await harness.login("acme-viewer")).token)
+    async with viewer.run_test(size=SIZE) as pilot:
+        await open_customers(pilot, 1)
+        await pilot.press("enter")
+        await until_screen(pilot, CustomerDetailScreen)
+        await until_text(pilot, "Their own login: ada")
+        assert "L: disable" not in screen_text(viewer) and "m: mail" not in screen_text(viewer)

@@ -55,8 +55,9 @@ def test_a_letter_means_the_same_thing_on_every_screen_that_binds_it() -> None:
              {"new_key", "add", "invite", "new"}, {"next_status", "next_mode", "next_kind"}, {"facets", "departments"},
              # p: the review of the screen's change before it is made (the moves; the payment)
              {"preview", "pay"},
-             # m: mail it (an invoice; an invitation, again; an invitation into a child account)
-             {"email", "resend", "mail_invitation"},
+             # m: mail it (an invoice; an invitation, again; an invitation into a child account; a
+             # customer's code for a new password)
+             {"email", "resend", "mail_invitation", "password_code"},
              # r: give what is under the cursor to another holder (seats to employees; a license to a child)
              {"reassign", "move_to_child"}]
     for key, actions in meanings.items():

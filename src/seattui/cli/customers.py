@@ -1,9 +1,11 @@
-"""`seattui customers`: the organization's customers, listed or exported to CSV; and
-`seattui customer-mail`: whether they are mailed their keys."""
+"""`seattui customers`: the organization's customers, listed or exported to CSV;
+`seattui customer ...`: one customer's own login (invite, a code for a new password, disable,
+enable); and `seattui customer-mail`: whether they are mailed their keys."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -76,6 +78,111 @@ def cmd_customers_export(args: argparse.Namespace) -> int:
     return _run(_on_portal(args, work))
 
 
+async def _customer_named(client: Any, wanted: str) -> Any:
+    """A customer by their id or their email (case aside)."""
+    from seattui.domain.customers import MAX_CUSTOMER_FILTER
+
+    cleaned = wanted.strip()
+    if cleaned.isdigit():
+        from seattui.domain.errors import NotFound
+
+        try:
+            return (await client.customer(int(cleaned))).customer
+        except NotFound:
+            pass
+    else:
+        # The filter finds the email's words; the exact email is among what it finds.
+        async for customer in _every_customer(client, cleaned[:MAX_CUSTOMER_FILTER]):
+            if customer.email.casefold() == cleaned.casefold():
+                return customer
+    _fail(f"There is no customer {wanted!r} (seattui customers lists them).")
+
+
+def _when(moment: Any) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def cmd_customer_show(args: argparse.Namespace) -> int:
+    async def work(client: Any) -> int:
+        detail = await client.customer((await _customer_named(client, args.customer)).id)
+        if args.json:
+            print(detail.model_dump_json())
+            return EXIT_OK
+        customer = detail.customer
+        who = " · ".join(part for part in (customer.name, customer.company) if part)
+        _say(f"{customer.email}{f'  ({who})' if who else ''}: {customer.licenses} licenses, "
+             f"{customer.subscriptions} subscriptions.")
+        _say(f"Own login: {_login_state(detail)}.")
+        return EXIT_OK
+
+    return _run(_on_portal(args, work))
+
+
+def _login_state(detail: Any) -> str:
+    waiting = f"; a code waits until {_when(detail.invited_until)}" if detail.invited_until else ""
+    if detail.login is None:
+        return ("none yet" + (f", invited until {_when(detail.invited_until)}" if detail.invited_until
+                              else " (seattui customer invite EMAIL mails them a code)"))
+    if detail.login_disabled_at is not None:
+        return f"{detail.login}, disabled since {_when(detail.login_disabled_at)}"
+    return detail.login + waiting
+
+
+def _code_sent(invitation: Any, what: str) -> None:
+    _say(f"Mailed {invitation.email} {what}; it works once, until {_when(invitation.expires_at)}.")
+    _say(f"If the mail does not arrive, give them this code (shown only now): {invitation.token}")
+
+
+def cmd_customer_invite(args: argparse.Namespace) -> int:
+    async def work(client: Any) -> int:
+        customer = await _customer_named(client, args.customer)
+        _code_sent(await client.invite_customer(customer.id), "a code into their own account (a code mailed "
+                                                              "before stops working)")
+        return EXIT_OK
+
+    return _run(_on_portal(args, work))
+
+
+def cmd_customer_password_code(args: argparse.Namespace) -> int:
+    async def work(client: Any) -> int:
+        customer = await _customer_named(client, args.customer)
+        _code_sent(await client.send_customer_password_code(customer.id),
+                   "a code for a new password (their password works until they set the new one)")
+        return EXIT_OK
+
+    return _run(_on_portal(args, work))
+
+
+def _customer_login_switch(args: argparse.Namespace, enabled: bool) -> int:
+    async def work(client: Any) -> int:
+        customer = await _customer_named(client, args.customer)
+        if not enabled and not args.yes and sys.stdin.isatty():
+            answer = input(f"Disable the login of {customer.email}? They can no longer log in, and every session "
+                           "of theirs ends at once. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                _say("Nothing was changed.")
+                return EXIT_OK
+        changed = await client.set_customer_login_enabled(customer.id, enabled)
+        if args.json:
+            print(changed.model_dump_json())
+        elif enabled:
+            _say(f"The login {changed.login} of {customer.email} is enabled: they log in again with their password.")
+        else:
+            _say(f"The login {changed.login} of {customer.email} is disabled since {_when(changed.disabled_at)}: "
+                 "it no longer logs in, and its sessions have ended.")
+        return EXIT_OK
+
+    return _run(_on_portal(args, work))
+
+
+def cmd_customer_disable(args: argparse.Namespace) -> int:
+    return _customer_login_switch(args, False)
+
+
+def cmd_customer_enable(args: argparse.Namespace) -> int:
+    return _customer_login_switch(args, True)
+
+
 def _described(chosen: Any) -> str:
     if not chosen.mail:
         return "Customers are not mailed when a license or subscription is assigned to them."
@@ -125,6 +232,41 @@ def add_commands(commands: Any, db_help: str) -> None:
     export.add_argument("-o", "--output", metavar="FILE.csv", help="write here (default: standard output)")
     export.add_argument("--filter", default="", metavar="TEXT", help="words found in the email, name or company")
     export.set_defaults(handler=cmd_customers_export)
+
+    one = commands.add_parser("customer", help="one customer: their own login (invite, password code, disable, "
+                                               "enable)",
+                              description="One customer, named by email or id: show them, or control their own "
+                                          "login. Owners, admins and operators.")
+    one_commands = one.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    show = one_commands.add_parser("show", help="the customer and their own login",
+                                   description="The customer, their counts, and their own login: none yet, "
+                                               "invited, theirs, or disabled.")
+    show.add_argument("customer", metavar="CUSTOMER", help="email or id")
+    show.add_argument("--json", action="store_true", help="print the customer's detail as JSON (GET "
+                                                          "/api/v1/customers/{id})")
+    show.set_defaults(handler=cmd_customer_show)
+    invite = one_commands.add_parser("invite", help="mail a code into their own account (until they have a login)",
+                                     description="Mail the customer a one-time code that makes their own login "
+                                                 "(a code mailed before stops working). Refused once they have it.")
+    invite.add_argument("customer", metavar="CUSTOMER", help="email or id")
+    invite.set_defaults(handler=cmd_customer_invite)
+    code = one_commands.add_parser("password-code", help="mail a code for a new password (a lost password)",
+                                   description="Mail a customer who has their login a one-time code that sets a "
+                                               "new password, with their login. Their password works until they "
+                                               "set the new one; a code mailed before stops working.")
+    code.add_argument("customer", metavar="CUSTOMER", help="email or id")
+    code.set_defaults(handler=cmd_customer_password_code)
+    for name, handler, what in (("disable", cmd_customer_disable, ("their login no longer logs in and every session "
+                                                                   "of theirs ends at once (asks first on a "
+                                                                   "terminal)")),
+                                ("enable", cmd_customer_enable, "their login logs in again with its password")):
+        switch = one_commands.add_parser(name, help=f"{name} their own login", description=f"{name.title()} the "
+                                         f"customer's own login: {what}.")
+        switch.add_argument("customer", metavar="CUSTOMER", help="email or id")
+        switch.add_argument("--json", action="store_true", help='print {"login", "disabled_at"}')
+        if name == "disable":
+            switch.add_argument("--yes", action="store_true", help="do not ask")
+        switch.set_defaults(handler=handler)
 
     mail = commands.add_parser(
         "customer-mail", help="show or set whether customers are mailed their keys",

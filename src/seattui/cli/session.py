@@ -65,7 +65,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     if not login:
         if not sys.stdin.isatty():
             _fail("Give the login with --login.", EXIT_USAGE)
-        login = input("Login name you want: " if invite else "Login: ").strip()
+        login = input("Login name you want (a code for a new password: your login): " if invite else "Login: ").strip()
     password = _read_password(args.password_stdin, confirm=bool(invite))
     database = args.db or (current.database if portal == EMBEDDED else None)
     profile = Profile(portal=portal, login=login, database=database)

@@ -32,7 +32,7 @@ def _print_quote(quote: Any, what: str) -> None:
     _say(NOT_REFUNDABLE[what])
 
 
-def _row(item: Any) -> str:
+def _row(item: Any, *, cost: bool = True) -> str:
     from seattui.domain.money import format_credits
 
     size = (f"{item.assigned}/{item.size}" if item.assigned is not None else f"{item.size}")
@@ -41,22 +41,28 @@ def _row(item: Any) -> str:
     renews = f"renews {item.next_renewal}" if item.next_renewal else "no renewal"
     if item.renewal:
         renews += f" ({item.renewal.value})"
-    return (f"{item.kind.value:<8} {item.id:>6}  {item.product_name[:20]:<20} {item.key}  {item.plan:<8} "
-            f"{size:<16} {renews:<28} {item.status:<10} {format_credits(item.monthly_cost):>10}/month")
+    row = (f"{item.kind.value:<8} {item.id:>6}  {item.product_name[:20]:<20} {item.key}  {item.plan:<8} "
+           f"{size:<16} {renews:<28} {item.status:<10}")
+    return f"{row} {format_credits(item.monthly_cost):>10}/month" if cost else row.rstrip()
 
 
 def cmd_subscriptions(args: argparse.Namespace) -> int:
     import json
 
     async def work(client: Any) -> int:
+        from seattui.domain.roles import Role
+
         found = await client.subscriptions()
+        # A customer's own login is not told what the organization pays (it reads 0.00).
+        customer = not args.json and (await client.me()).user.role is Role.CUSTOMER
         if args.json:
             print(json.dumps([item.model_dump(mode="json") for item in found]))
         elif not found:
-            _say("No subscriptions or seat plans yet: the wizard (g a) starts one.")
+            _say("You have no subscriptions or seat plans." if customer else
+                 "No subscriptions or seat plans yet: the wizard (g a) starts one.")
         else:
             for item in found:
-                _say(_row(item))
+                _say(_row(item, cost=not customer))
         return EXIT_OK
 
     return _run(_on_portal(args, work))

@@ -27,6 +27,7 @@ from seattui.domain.customers import (
     CustomerDetail,
     CustomerDetails,
     CustomerFilter,
+    CustomerLogin,
     CustomerMail,
     CustomerMailChange,
     CustomerSort,
@@ -581,7 +582,8 @@ class PortalClient:
         return changed
 
     async def subscriptions(self) -> list[SubscriptionSummary]:
-        """Every seat plan and channel subscription of the organization."""
+        """Every seat plan and channel subscription of the organization; for a customer's own
+        login, theirs (their `monthly_cost` reads 0.00)."""
         return _parse_list(SubscriptionSummary, await self.request("GET", f"{API}/subscriptions"))
 
     async def quote_cancel(self, subscription_id: int, *, at_once: bool = False) -> Quote:
@@ -643,6 +645,19 @@ class PortalClient:
         """Mail the customer a new code into their own account; the answer holds the code once."""
         return await self._send("POST", f"/customers/{customer_id}/invitation", Invitation,
                                 idempotency_key=idempotency_key)
+
+    async def send_customer_password_code(self, customer_id: int, *, idempotency_key: str | None = None
+                                          ) -> Invitation:
+        """Mail a customer who has their login a code that sets a new password (their password
+        works until then); the answer holds the code once."""
+        return await self._send("POST", f"/customers/{customer_id}/password-code", Invitation,
+                                idempotency_key=idempotency_key)
+
+    async def set_customer_login_enabled(self, customer_id: int, enabled: bool, *,
+                                         idempotency_key: str | None = None) -> CustomerLogin:
+        """Disable a customer's login (it logs in no more and its sessions end at once) or enable it again."""
+        return await self._send("POST", f"/customers/{customer_id}/login/{'enable' if enabled else 'disable'}",
+                                CustomerLogin, idempotency_key=idempotency_key)
 
     async def customer_mail(self) -> CustomerMail:
         """Whether customers are mailed their key on assignment, and with the license file."""

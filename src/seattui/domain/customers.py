@@ -104,7 +104,17 @@ class CustomerDetail(DomainModel):
     lines: list[CustomerOrderLine] = Field(description="the newest first, at most 100")
     login: str | None = Field(default=None, description="the customer's own login, once they have made it")
     invited_until: datetime | None = Field(
-        default=None, description="when the invitation into their own account that waits for them expires")
+        default=None, description="when the invitation into their own account (or the code for a new password) "
+                                  "that waits for them expires")
+    login_disabled_at: datetime | None = Field(
+        default=None, description="since when the organization has disabled the customer's login")
+
+
+class CustomerLogin(DomainModel):
+    """A customer's own login as the organization controls it."""
+
+    login: str
+    disabled_at: datetime | None = Field(default=None, description="since when it is disabled; null: enabled")
 
 
 def _cell(value: object) -> str:

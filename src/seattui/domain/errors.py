@@ -167,6 +167,17 @@ class InvalidCredentials(Unauthenticated):
     code = "invalid_credentials"
 
 
+class LoginDisabled(SessionExpired):
+    """A customer's own login that their organization disabled: no login, no token acts."""
+
+    code = "login_disabled"
+
+    @classmethod
+    def by(cls, org_name: str) -> LoginDisabled:
+        return cls(f"{org_name} has disabled your login: ask {org_name} to enable it again.",
+                   {"organization": org_name})
+
+
 class LoginThrottled(SeattuiError):
     """Too many failed logins in a row: wait `details["retry_after"]` seconds."""
 

@@ -213,17 +213,19 @@ class SeattuiApp(App[None]):
                 return await call(client)
             except errors.InvalidCredentials:
                 raise
-            except errors.Unauthenticated:
-                if not await self._ask_to_log_in_again():
+            except errors.Unauthenticated as error:
+                # A disabled login is told why, above the password (which then answers the same).
+                reason = error.message if isinstance(error, errors.LoginDisabled) else None
+                if not await self._ask_to_log_in_again(reason):
                     raise
 
-    async def _ask_to_log_in_again(self) -> bool:
+    async def _ask_to_log_in_again(self, reason: str | None = None) -> bool:
         from seattui.tui.screens.relogin import ReloginScreen
 
         if self._relogin is None:
             self._relogin = asyncio.get_running_loop().create_future()
             try:
-                result = await self.push_screen_wait(ReloginScreen())
+                result = await self.push_screen_wait(ReloginScreen(reason))
             finally:
                 future, self._relogin = self._relogin, None
             future.set_result(bool(result))

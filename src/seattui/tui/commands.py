@@ -99,6 +99,9 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("yours", "y", "Your licenses", "A customer's own licenses: keys, products, support and devices; "
                 "deactivate a device, write a license file", "own_licenses", "OwnLicensesScreen",
                 needs=Permission.OWN_LICENSES),
+    ScreenEntry("your_subscriptions", "t", "Your subscriptions", "A customer's own subscriptions and seat plans: "
+                "seats or channels, renewal, status; write a signed file", "own_subscriptions",
+                "OwnSubscriptionsScreen", needs=Permission.OWN_LICENSES),
 )
 
 
@@ -259,10 +262,21 @@ COMMANDS: tuple[Command, ...] = (
             help="Deactivate the license under the cursor from its device (asks first), to move it to another"),
     Command("yours.file", "License file", "write_file", key="w", scope="yours",
             help="Write the signed license file of the license under the cursor (asks where)"),
+    Command("yours.offline", "Offline activation", "offline_activate", key="A", scope="yours", show=False,
+            help="Activate a machine of yours that cannot reach the portal from its request file"),
     Command("yours.refresh", "Refresh", "refresh", key="ctrl+r", scope="yours", show=False,
             help="Read your licenses again from the portal"),
     Command("yours.back", "Back", "back", key="escape", scope="yours", show=False,
             help="Leave the filter box, then clear the filter"),
+    # A customer's own subscriptions and seat plans.
+    Command("your_subscriptions.filter", "Filter", "filter", key="slash", key_display="/", scope="your_subscriptions",
+            priority=True, help="Filter as you type: product, key, plan or status"),
+    Command("your_subscriptions.file", "Signed file", "write_file", key="w", scope="your_subscriptions",
+            help="Write the signed file of the subscription or seat plan under the cursor (asks where)"),
+    Command("your_subscriptions.refresh", "Refresh", "refresh", key="ctrl+r", scope="your_subscriptions",
+            show=False, help="Read your subscriptions again from the portal"),
+    Command("your_subscriptions.back", "Back", "back", key="escape", scope="your_subscriptions", show=False,
+            help="Leave the filter box, then clear the filter, then back to your licenses"),
     # The support screen.
     Command("support.filter", "Filter", "focus_filter", key="slash", key_display="/", scope="support",
             priority=True, help="Filter as you type: key, customer email or comment"),
@@ -365,6 +379,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("customer.close", "Close", "close", key="escape", scope="customer", help="Back to the customers"),
     Command("customer.invite", "Invite to their account", "invite", key="n", scope="customer", needs=Permission.ASSIGN,
             help="Mail the customer a new code that sets up their own login (a code mailed before stops working)"),
+    Command("customer.password", "Mail password code", "password_code", key="m", scope="customer",
+            needs=Permission.ASSIGN,
+            help="Mail the customer a code that sets a new password for their login (theirs works until then)"),
+    Command("customer.login", "Disable/enable login", "switch_login", key="L", scope="customer",
+            needs=Permission.ASSIGN,
+            help="Disable the customer's login (their sessions end at once), or enable it again"),
     Command("customer.refresh", "Refresh", "refresh", key="ctrl+r", scope="customer", show=False,
             help="Read the customer again from the portal"),
     # -- invoices -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from seattui.domain.customers import customer_email
+from seattui.domain.errors import NotFound
 from seattui.portal.context import Tx
 from seattui.portal.store.sets import insert_or_ignore
 from seattui.portal.store.tables import customers
@@ -25,3 +26,12 @@ async def customer_for(tx: Tx, email: str | None) -> int | None:
         org_id=tx.org_id, email=stored, created_at=tx.now, updated_at=tx.now))
     return int(await tx.conn.scalar(select(customers.c.id).where(customers.c.org_id == tx.org_id,
                                                                  customers.c.email == stored)))
+
+
+async def email_of(tx: Tx, customer_id: int) -> str:
+    """The email of the organization's customer; another organization's is "not found"."""
+    email = await tx.conn.scalar(select(customers.c.email).where(customers.c.id == customer_id,
+                                                                  customers.c.org_id == tx.org_id))
+    if email is None:
+        raise NotFound(f"There is no customer {customer_id} in your organization.", {"customer_id": customer_id})
+    return str(email)

@@ -5,8 +5,9 @@ one into the customer's own account (services/customer_mail.py); one mechanism f
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from seattui.domain.roles import Role
 from seattui.domain.team import INVITATION_LIFETIME
@@ -50,6 +51,20 @@ async def customer_login(tx: Tx, customer_id: int) -> str | None:
     """The login of the customer's own account, once they have made it."""
     return await tx.conn.scalar(select(users.c.login).where(users.c.org_id == tx.org_id,
                                                             users.c.customer_id == customer_id))
+
+
+async def customer_user(tx: Tx, customer_id: int, *, lock: bool = False) -> Any:
+    """The user row (id, login, disabled_at) of the customer's own login, or None before they made it."""
+    query = select(users.c.id, users.c.login, users.c.disabled_at).where(
+        users.c.org_id == tx.org_id, users.c.customer_id == customer_id)
+    return (await tx.conn.execute(query.with_for_update() if lock else query)).first()
+
+
+async def revoke_customer_invitations(tx: Tx, customer_id: int) -> None:
+    """Every code mailed to the customer and not used stops working."""
+    await tx.conn.execute(update(invitations).where(
+        invitations.c.org_id == tx.org_id, invitations.c.customer_id == customer_id,
+        invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None)).values(revoked_at=tx.now))
 
 
 async def customer_invited_until(tx: Tx, customer_id: int) -> datetime | None:

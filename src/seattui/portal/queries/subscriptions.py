@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Subscription
@@ -39,15 +39,22 @@ def from_row(row: Any) -> Subscription:
     )
 
 
-async def get(tx: Tx, subscription_id: int, *, lock: bool = False) -> Subscription:
-    query = subscription_query().where(subscriptions.c.id == subscription_id, subscriptions.c.org_id == tx.org_id)
+def visible(tx: Tx) -> list[ColumnElement[bool]]:
+    """The subscriptions the caller may see: the organization's; for a customer's own login,
+    only those assigned to that customer (another customer's is not found)."""
+    held = [subscriptions.c.org_id == tx.org_id]
     if tx.actor.role is Role.CUSTOMER:
-        # A customer's own login: their subscriptions alone, without what the organization paid.
-        query = query.where(subscriptions.c.customer_id == (tx.actor.customer_id or -1))
+        held.append(subscriptions.c.customer_id == (tx.actor.customer_id or -1))
+    return held
+
+
+async def get(tx: Tx, subscription_id: int, *, lock: bool = False) -> Subscription:
+    query = subscription_query().where(subscriptions.c.id == subscription_id, *visible(tx))
     row = (await tx.conn.execute(query.with_for_update(of=subscriptions) if lock else query)).first()
     if row is None:
         raise NotFound(f"There is no subscription {subscription_id} in your organization.", {"id": subscription_id})
     found = from_row(row)
     if tx.actor.role is Role.CUSTOMER:
+        # A customer's own login reads it without what the organization paid or noted.
         return found.model_copy(update={"paid": ZERO, "comment": ""})
     return found

@@ -15,6 +15,7 @@ from seattui.domain.customers import (
     CustomerDetail,
     CustomerDetails,
     CustomerFilter,
+    CustomerLogin,
     CustomerMail,
     CustomerMailChange,
     CustomerSort,
@@ -24,7 +25,7 @@ from seattui.domain.paging import Page
 from seattui.domain.roles import Permission
 from seattui.portal.api import CurrentActor, PathId, allowed, mutate, portal_address, read, without_secret
 from seattui.domain.team import Invitation
-from seattui.portal.services import customer_mail, customers
+from seattui.portal.services import customer_logins, customer_mail, customers
 
 router = APIRouter(tags=["customers"])
 MAY_ASSIGN = allowed(Permission.ASSIGN)
@@ -72,6 +73,30 @@ async def invite(customer_id: PathId, request: Request, actor: CurrentActor) -> 
     address = portal_address(request)
     return await mutate(request, actor, lambda tx: customer_mail.invite_to_account(tx, customer_id, address),
                         status_code=201, replayed=without_secret)
+
+
+@router.post("/customers/{customer_id}/password-code", status_code=201, response_model=Invitation,
+             dependencies=[MAY_ASSIGN])
+async def password_code(customer_id: PathId, request: Request, actor: CurrentActor) -> Response:
+    """Mail a customer who has their login a one-time code that sets a new password, with
+    their login (a code mailed before stops working). Their password works until the new one
+    is set. The answer holds the code, once."""
+    address = portal_address(request)
+    return await mutate(request, actor, lambda tx: customer_mail.send_password_code(tx, customer_id, address),
+                        status_code=201, replayed=without_secret)
+
+
+@router.post("/customers/{customer_id}/login/disable", response_model=CustomerLogin, dependencies=[MAY_ASSIGN])
+async def disable_login(customer_id: PathId, request: Request, actor: CurrentActor) -> Response:
+    """The customer can no longer log in, and every session of theirs stops at once; codes
+    mailed to them stop working."""
+    return await mutate(request, actor, lambda tx: customer_logins.set_enabled(tx, customer_id, False))
+
+
+@router.post("/customers/{customer_id}/login/enable", response_model=CustomerLogin, dependencies=[MAY_ASSIGN])
+async def enable_login(customer_id: PathId, request: Request, actor: CurrentActor) -> Response:
+    """The customer may log in again (their sessions of before stay ended)."""
+    return await mutate(request, actor, lambda tx: customer_logins.set_enabled(tx, customer_id, True))
 
 
 @router.get("/organization/customer-mail")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from dataclasses import replace
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.accounts import LOGIN_PATTERN, NewOrganization
 from seattui.domain.roles import OrgKind, Role
 from seattui.domain.credits import LedgerReason
-from seattui.domain.errors import Conflict, InvitationClosed, NotFound, ValidationFailed
+from seattui.domain.errors import Conflict, InvitationClosed, LoginDisabled, NotFound, ValidationFailed
 from seattui.domain.team import InvitationAcceptance
 from seattui.portal.bearer import token_hash
 from seattui.domain.money import format_credits
@@ -22,7 +23,7 @@ from seattui.portal.context import Actor, Tx
 from seattui.portal.passwords import PasswordHasher
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit, credits
-from seattui.portal.store.tables import invitations, organizations, users
+from seattui.portal.store.tables import api_tokens, invitations, login_failures, organizations, users
 
 VENDOR_NAME = "Portal vendor"
 
@@ -176,11 +177,13 @@ async def accept_invitation(conn: AsyncConnection, portal: Portal, acceptance: I
     if row.expires_at <= now:
         raise InvitationClosed(f"This invitation expired on {row.expires_at:%Y-%m-%d}: ask for it to be sent again.",
                              {"token": "expired"})
-    if row.customer_id is not None and (await conn.execute(
-            select(users.c.login).where(users.c.customer_id == row.customer_id))).first() is not None:
-        raise InvitationClosed("This customer has their login already: log in with it (seattui login), or ask the "
-                               "organization to send a new invitation if it is lost.", {"token": "used"})
     login = acceptance.login.strip().lower()
+    if row.customer_id is not None:
+        existing = (await conn.execute(select(users.c.id, users.c.login, users.c.disabled_at)
+                                       .where(users.c.customer_id == row.customer_id).with_for_update())).first()
+        if existing is not None:
+            await _set_password(conn, portal, row, existing, login, acceptance.password, now)
+            return str(existing.login)
     invited = Actor(user_id=None, login=login, display_name=acceptance.display_name or login, role=Role(row.role),
                     org_id=row.org_id, org_name=row.org_name, org_kind=OrgKind(row.org_kind))
     tx = Tx(conn=conn, actor=invited, catalog=portal.catalog, now=now)
@@ -191,3 +194,29 @@ async def accept_invitation(conn: AsyncConnection, portal: Portal, acceptance: I
     tx.actor = replace(invited, user_id=user_id)
     await audit.record(tx, "invitation.accept", "invitation", row.id, f"{login} accepted the invitation of {row.email}")
     return login
+
+
+async def _set_password(conn: AsyncConnection, portal: Portal, invitation: Any, user: Any, login: str, password: str,
+                        now: datetime) -> None:
+    """A code mailed to a customer who has their login sets its new password: the old one worked
+    until now, and every session opened with it ends."""
+    if user.disabled_at is not None:
+        raise LoginDisabled.by(invitation.org_name)
+    if login != user.login:
+        raise ValidationFailed(f"This code sets a new password for the login {user.login}: give that login with it.",
+                               {"login": user.login})
+    if len(password) < 10:
+        raise ValidationFailed("A password has at least 10 characters.", {"password": "at least 10 characters"})
+    await conn.execute(update(users).where(users.c.id == user.id).values(password_hash=await portal.hasher.hash(password)))
+    await conn.execute(update(api_tokens).where(api_tokens.c.user_id == user.id, api_tokens.c.revoked_at.is_(None))
+                       .values(revoked_at=now))
+    # Failed tries of the lost password lock the login no longer: whoever has the code set it.
+    await conn.execute(delete(login_failures).where(login_failures.c.login == user.login))
+    await conn.execute(update(invitations).where(invitations.c.id == invitation.id)
+                       .values(accepted_at=now, user_id=user.id))
+    customer = Actor(user_id=user.id, login=user.login, display_name=user.login, role=Role.CUSTOMER,
+                     org_id=invitation.org_id, org_name=invitation.org_name, org_kind=OrgKind(invitation.org_kind),
+                     customer_id=invitation.customer_id)
+    await audit.record(Tx(conn=conn, actor=customer, catalog=portal.catalog, now=now), "customer.password_set",
+                       "customer", invitation.customer_id, f"{user.login} set a new password with a mailed code",
+                       {"invitation_id": invitation.id})

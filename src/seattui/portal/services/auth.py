@@ -16,6 +16,7 @@ from seattui.domain.roles import OrgKind, Role
 from seattui.domain.errors import (
     AccountLocked,
     InvalidCredentials,
+    LoginDisabled,
     LoginThrottled,
     SeattuiError,
     SessionExpired,
@@ -84,18 +85,29 @@ async def login(portal: Portal, credentials: Credentials) -> Session:
                 login_failures.c.login == login_name, login_failures.c.failures < settings.login_lock_after
             )
         )
-        actor = _actor(user)
-        await conn.execute(update(users).where(users.c.id == user.id).values(last_login_at=now))
-        token = new_token(SESSION_PREFIX)
-        expires_at = now + settings.token_ttl
-        await conn.execute(
-            insert(api_tokens).values(
-                user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
-            )
+        if user.disabled_at is not None:
+            # Said only to whoever knows the password: to others a disabled login is as any other.
+            # Its right password is no failed try: enabled again, the login is not locked.
+            refused = LoginDisabled.by(user.org_name)
+        else:
+            return await _open_session(portal, conn, user, now)
+    raise refused
+
+
+async def _open_session(portal: Portal, conn: AsyncConnection, user: Any, now: datetime) -> Session:
+    """A new session token for the user who logged in, in the login's transaction."""
+    actor = _actor(user)
+    await conn.execute(update(users).where(users.c.id == user.id).values(last_login_at=now))
+    token = new_token(SESSION_PREFIX)
+    expires_at = now + portal.settings.token_ttl
+    await conn.execute(
+        insert(api_tokens).values(
+            user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at
         )
-        tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
-        await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
-        return Session(token=token, expires_at=expires_at, me=actor.me())
+    )
+    tx = Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
+    await audit.record(tx, "session.login", "user", user.id, f"{user.login} logged in")
+    return Session(token=token, expires_at=expires_at, me=actor.me())
 
 
 async def _claim_try(
@@ -169,7 +181,7 @@ async def touch_token(portal: Portal, actor: Actor, now: datetime) -> None:
 
 # Who a token acts as, read with the token in one query, for a session or an API token alike.
 _ACTOR_COLUMNS = (users.c.id, users.c.login, users.c.display_name, users.c.role, users.c.removed_at, users.c.org_id,
-                  users.c.customer_id,
+                  users.c.customer_id, users.c.disabled_at,
                   organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
 # Built once: every request runs one of these, and building the statement cost more than
 # running it (SQLAlchemy's compiled cache then finds it by its cache key at once).
@@ -201,6 +213,8 @@ async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) ->
     row = (await conn.execute(_AUTOMATION_ACTOR, {"token_hash": token_hash(token)})).first()
     if row is None:
         raise Unauthenticated("This API token is not known here: check SEATTUI_TOKEN, or create one (seattui token create).")
+    if row.disabled_at is not None:
+        raise LoginDisabled.by(row.org_name)
     if row.revoked_at is not None or row.removed_at is not None:
         raise SessionExpired(f"The API token {row.token_name!r} was revoked: create a new one (seattui token create).")
     if row.expires_at is not None and row.expires_at <= now:
@@ -224,6 +238,8 @@ async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) 
     row = (await conn.execute(_SESSION_ACTOR, {"token_hash": token_hash(token)})).first()
     if row is None:
         raise Unauthenticated("This session token is not known here: log in again.")
+    if row.disabled_at is not None:
+        raise LoginDisabled.by(row.org_name)
     if row.removed_at is not None:
         raise SessionExpired("You were removed from this organization: ask one of its owners or admins.")
     if row.revoked_at is not None:

@@ -16,17 +16,24 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 
 from seattui.domain.customers import CustomerMail, CustomerMailChange, customer_email
-from seattui.domain.errors import Conflict, NotFound
+from seattui.domain.errors import Conflict
 from seattui.domain.licensing import License, Subscription, Term
 from seattui.domain.mail import MailAttachment
 from seattui.domain.roles import Permission, Role
 from seattui.domain.team import Invitation, InvitationStatus
 from seattui.portal.context import Tx
-from seattui.portal.queries.invitations import customer_login, new_invitation, waiting_invitation
+from seattui.portal.queries.customers import email_of
+from seattui.portal.queries.invitations import (
+    customer_login,
+    customer_user,
+    new_invitation,
+    revoke_customer_invitations,
+    waiting_invitation,
+)
 from seattui.portal.queries.license_files import IssuedFile, Signer, issued_file, license_facts, subscription_facts
 from seattui.portal.services import audit, outbox
 from seattui.portal.store.sets import insert_or_ignore
-from seattui.portal.store.tables import customer_mailings, customers, invitations, organizations
+from seattui.portal.store.tables import customer_mailings, organizations
 
 LICENSE_FILE_TYPE = "text/plain"
 
@@ -151,22 +158,56 @@ async def invite_to_account(tx: Tx, customer_id: int, portal_address: str | None
     """Mail a customer a new code into their own account (the one mailed before stops working),
     whether or not the organization mails customers their keys: someone asked for this one."""
     tx.actor.require(Permission.ASSIGN)
-    email = await tx.conn.scalar(select(customers.c.email).where(customers.c.id == customer_id,
-                                                                  customers.c.org_id == tx.org_id))
-    if email is None:
-        raise NotFound(f"There is no customer {customer_id} in your organization.", {"customer_id": customer_id})
+    email = await email_of(tx, customer_id)
     login = await customer_login(tx, customer_id)
     if login is not None:
-        raise Conflict(f"{email} has their own login already ({login}); they log in with it.",
+        raise Conflict(f"{email} has their own login already ({login}); they log in with it, or, if they lost "
+                       "their password, send them a code for a new one.",
                        {"customer_id": customer_id, "login": login})
-    await tx.conn.execute(update(invitations).where(
-        invitations.c.org_id == tx.org_id, invitations.c.customer_id == customer_id,
-        invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None)).values(revoked_at=tx.now))
+    await revoke_customer_invitations(tx, customer_id)
     invitation, text = await _invitation(tx, customer_id, email, portal_address)
     await outbox.enqueue(tx.conn, tx.org_id, email, f"Your own account at {tx.actor.org_name}",
                          f"Hello,\n\n{tx.actor.org_name} invites you into your own account on seattui.\n\n" + text,
                          cause=f"customer invitation for {email}", now=tx.now)
     return invitation
+
+
+async def send_password_code(tx: Tx, customer_id: int, portal_address: str | None) -> Invitation:
+    """Mail a customer who has their login a one-time code that sets a new password (the team's
+    invitation, accepted with their login). Their password works until the new one is set: a
+    code mailed to the wrong hands, or never used, locks nobody out. A code mailed before stops
+    working."""
+    tx.actor.require(Permission.ASSIGN)
+    email = await email_of(tx, customer_id)
+    user = await customer_user(tx, customer_id)
+    if user is None:
+        raise Conflict(f"{email} has no login yet: send them an invitation into their own account instead.",
+                       {"customer_id": customer_id})
+    if user.disabled_at is not None:
+        raise Conflict(f"The login of {email} ({user.login}) is disabled: enable it first.",
+                       {"customer_id": customer_id, "login": user.login})
+    await revoke_customer_invitations(tx, customer_id)
+    stored = customer_email(email)
+    invitation_id, token, expires_at = await new_invitation(tx, stored, Role.CUSTOMER, customer_id)
+    await audit.record(tx, "customer.password_code", "customer", customer_id,
+                       f"Mailed {stored} a code for a new password of {user.login}",
+                       {"email": stored, "login": user.login, "invitation_id": invitation_id})
+    where = f" --portal {portal_address}" if portal_address else ""
+    text = (
+        "Hello,\n\n"
+        + _paragraph(f"{tx.actor.org_name} sends you a code to set a new password for your login {user.login}. "
+                     "To set it, run this in a terminal:")
+        + f"\n    seattui login --invite {token} --login {user.login}{where}\n\n"
+        + _paragraph(f"or choose \"I have an invitation\" on the seattui login screen, paste this code and give "
+                     f"your login, {user.login}, with the new password:")
+        + f"\n    {token}\n\n"
+        + _paragraph(f"The code works once and expires on {expires_at:%Y-%m-%d %H:%M} UTC. Your password stays as "
+                     "it is until you set the new one; if you did not ask for this, ignore this mail.")
+    )
+    await outbox.enqueue(tx.conn, tx.org_id, email, f"A new password for your account at {tx.actor.org_name}",
+                         text, cause=f"customer password code for {email}", now=tx.now)
+    return Invitation(id=invitation_id, email=stored, role=Role.CUSTOMER, status=InvitationStatus.PENDING,
+                      invited_by=tx.actor.login, created_at=tx.now, expires_at=expires_at, token=token)
 
 
 async def mail_license(tx: Tx, license: License, customer_id: int | None, signing: Signer | None) -> str | None:

@@ -32,7 +32,7 @@ from seattui.portal.context import Tx
 from seattui.portal.paging import along_the_sort, containing, keyset_page
 from seattui.portal.queries.licenses import status_of
 from seattui.portal.queries.subscriptions import subscription_query
-from seattui.portal.queries.invitations import customer_invited_until, customer_login
+from seattui.portal.queries.invitations import customer_invited_until, customer_user
 from seattui.portal.services import audit
 from seattui.portal.store.sets import among
 from seattui.portal.store.tables import customers, invoices, licenses, order_lines, orders, subscriptions
@@ -184,9 +184,11 @@ async def _lines(tx: Tx, customer_id: int) -> list[CustomerOrderLine]:
 
 async def detail(tx: Tx, customer_id: int) -> CustomerDetail:
     customer = await get(tx, customer_id)
+    user = await customer_user(tx, customer_id)
     return CustomerDetail(customer=customer, holdings=await _holdings(tx, customer_id),
-                          lines=await _lines(tx, customer_id), login=await customer_login(tx, customer_id),
-                          invited_until=await customer_invited_until(tx, customer_id))
+                          lines=await _lines(tx, customer_id), login=user.login if user else None,
+                          invited_until=await customer_invited_until(tx, customer_id),
+                          login_disabled_at=user.disabled_at if user else None)
 
 
 async def add(tx: Tx, new: NewCustomer) -> Customer:

@@ -46,7 +46,7 @@ from seattui.domain.offline_licensing import (
     SigningKeyInfo,
     SigningKeys,
 )
-from seattui.domain.roles import Permission
+from seattui.domain.roles import Permission, Role
 from seattui.portal.context import Actor, Tx
 from seattui.portal.runtime import Portal
 from seattui.portal.queries import keys, licenses, subscriptions
@@ -232,11 +232,27 @@ async def offline_request(portal: Portal, actor: Actor, text: str, action: str) 
     """A request file read and checked: the caller may assign licenses, the key is the caller's
     organization's (another's is not found). The route then activates (or releases) the
     machine through the activation service, exactly as online, and asks for the answer below."""
-    actor.require(Permission.ASSIGN)
     request = _request(text, action)
     async with portal.reading(actor) as tx:
-        await keys.find(tx, request.key)
+        if actor.role is Role.CUSTOMER:
+            await _customers_own(tx, request)
+        else:
+            actor.require(Permission.ASSIGN)
+            await keys.find(tx, request.key)
     return request
+
+
+async def _customers_own(tx: Tx, request: DeviceFileRequest) -> None:
+    """A customer's own login feeds request files for their own devices: every license of the
+    product on the key is theirs (the activation acts on the key's licenses of the product),
+    else the key is not found, as another organization's is."""
+    holders = (await tx.conn.execute(select(licenses_table.c.customer_id).where(
+        licenses_table.c.org_id == tx.org_id, licenses_table.c.key == request.key,
+        licenses_table.c.product_id == request.product_id))).scalars().all()
+    if not holders or any(holder != tx.actor.customer_id for holder in holders):
+        raise NotFound(f"None of your licenses is of {request.product_id} on the key {request.key}: check the "
+                       "request file, or ask whoever sold you the license.",
+                       {"key": request.key, "product_id": request.product_id})
 
 
 async def held_by(portal: Portal, actor: Actor, request: DeviceFileRequest) -> License | None:

@@ -26,7 +26,7 @@ from seattui.domain.errors import Conflict, ValidationFailed
 from seattui.domain.licensing import License, LicenseStatus, Term
 from seattui.domain.money import format_credits, round_credits, to_hundredths
 from seattui.domain.pricing import ZERO, PriceLine, Quote, configuration_lines, Configuration
-from seattui.domain.roles import Permission
+from seattui.domain.roles import Permission, Role
 from seattui.domain.seat_plans import (
     CapChange,
     PlanConversion,
@@ -45,8 +45,10 @@ from seattui.domain.seat_plans import (
 from seattui.portal.context import Tx
 from seattui.portal.queries.licenses import get as get_license
 from seattui.portal.queries.licenses import license_query, from_row
+from seattui.portal.queries.licenses import visible as visible_licenses
 from seattui.portal.queries.subscriptions import from_row as subscription_from_row
 from seattui.portal.queries.subscriptions import subscription_query
+from seattui.portal.queries.subscriptions import visible as visible_subscriptions
 from seattui.portal.services import audit, billing, credits
 from seattui.portal.services.billing import Charge
 from seattui.portal.store.sets import among
@@ -270,13 +272,22 @@ async def convert(tx: Tx, license_id: int, conversion: PlanConversion) -> Licens
 # -- the subscriptions list ---------------------------------------------------------------------
 
 async def summaries(tx: Tx) -> list[SubscriptionSummary]:
-    """Every seat plan and channel subscription of the organization, seat plans first."""
+    """Every seat plan and channel subscription of the organization, seat plans first; for a
+    customer's own login, theirs alone and without their cost (what the organization pays is
+    its own)."""
+    found = await _summaries(tx)
+    if tx.actor.role is Role.CUSTOMER:
+        return [summary.model_copy(update={"monthly_cost": ZERO}) for summary in found]
+    return found
+
+
+async def _summaries(tx: Tx) -> list[SubscriptionSummary]:
     assigned = dict((await tx.conn.execute(
         select(seats.c.license_id, func.count()).where(seats.c.org_id == tx.org_id).group_by(seats.c.license_id)
     )).all())
     seat_products = [product.id for product in tx.catalog.products if product.kind is ProductKind.SEAT]
     rows = await tx.conn.execute(license_query().where(
-        licenses.c.org_id == tx.org_id, licenses.c.term.in_(SEAT_PLAN_TERMS),
+        *visible_licenses(tx), licenses.c.term.in_(SEAT_PLAN_TERMS),
         licenses.c.product_id.in_(seat_products)).order_by(licenses.c.id))
     found: list[SubscriptionSummary] = []
     for row in rows:
@@ -285,7 +296,7 @@ async def summaries(tx: Tx) -> list[SubscriptionSummary]:
         held = int(assigned.get(license.id, 0))
         found.append(_plan_summary(license, product, held, tx.today))
     grace = timedelta(days=(await billing.paying_terms(tx)).grace_days)
-    for row in await tx.conn.execute(subscription_query().where(subscriptions.c.org_id == tx.org_id)
+    for row in await tx.conn.execute(subscription_query().where(*visible_subscriptions(tx))
                                      .order_by(subscriptions.c.id)):
         subscription = subscription_from_row(row)
         product = tx.catalog.find(subscription.product_id)

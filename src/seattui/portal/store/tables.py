@@ -107,6 +107,9 @@ users = Table(
     Column("removed_at", UTCDateTime),
     # A customer's own login (role customer) is the login of this customer row; one per customer.
     Column("customer_id", Id, ForeignKey("customers.id")),
+    # A customer's login the organization disabled: it cannot log in, and its tokens act no more,
+    # until the organization enables it again.
+    Column("disabled_at", UTCDateTime),
     Index("uq_users_customer_id", "customer_id", unique=True),
 )
 

@@ -98,8 +98,13 @@ def detail_renderable(detail: CustomerDetail) -> Group:
                  f"{format_credits(customer.spend_this_year)} this year", style="dim")
     if customer.notes:
         facts.append(f"\nNotes: {customer.notes}", style="italic")
-    if detail.login:
+    if detail.login and detail.login_disabled_at:
+        facts.append(f"\nTheir own login: {detail.login}, ")
+        facts.append(f"disabled since {detail.login_disabled_at:%Y-%m-%d %H:%M} UTC", style="bold")
+    elif detail.login:
         facts.append(f"\nTheir own login: {detail.login}")
+        if detail.invited_until:
+            facts.append(f" · a code for a new password waits until {detail.invited_until:%Y-%m-%d}", style="dim")
     elif detail.invited_until:
         facts.append(f"\nInvited into their own account until {detail.invited_until:%Y-%m-%d}", style="dim")
     else:
@@ -138,12 +143,10 @@ class CustomerDetailScreen(PortalModal[None]):
         self.request_keys = RequestKeys()
 
     def compose(self) -> ComposeResult:
-        may_invite = commands.allowed(commands.find(self.SCOPE, "invite"), self.seattui.permissions)
         with VerticalScroll(id="customer-detail"):
             yield Static(f"{self.customer.email} · reading…", id="customer-body")
             yield Problem(id="customer-problem")
-            yield Static(("n: invite to their own account · " if may_invite else "") + "escape: close",
-                         id="customer-hint")
+            yield Static("escape: close", id="customer-hint")
 
     def on_mount(self) -> None:
         self.run_worker(self._load(), group="load", exit_on_error=False)
@@ -154,6 +157,30 @@ class CustomerDetailScreen(PortalModal[None]):
         if detail is not None:
             self.detail = detail
             self.query_one("#customer-body", Static).update(detail_renderable(detail))
+            self.query_one("#customer-hint", Static).update(self._hint(detail))
+            self.refresh_bindings()
+
+    def _login_actions(self, detail: CustomerDetail | None) -> set[str]:
+        """What can be done with the customer's own login now: invite them before they have one;
+        then a code for a new password while it is enabled, and disable or enable it."""
+        if detail is None:
+            return set()
+        if detail.login is None:
+            return {"invite"}
+        return {"switch_login"} if detail.login_disabled_at else {"password_code", "switch_login"}
+
+    def _hint(self, detail: CustomerDetail) -> str:
+        words = {"invite": "n: invite to their own account", "password_code": "m: mail a code for a new password",
+                 "switch_login": "L: enable their login" if detail.login_disabled_at else "L: disable their login"}
+        shown = [words[action] for action in ("invite", "password_code", "switch_login")
+                 if action in self._login_actions(detail)
+                 and commands.allowed(commands.find(self.SCOPE, action), self.seattui.permissions)]
+        return " · ".join([*shown, "escape: close"])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("invite", "password_code", "switch_login") and action not in self._login_actions(self.detail):
+            return False
+        return super().check_action(action, parameters)
 
     def action_invite(self) -> None:
         if self.detail is None:
@@ -180,6 +207,57 @@ class CustomerDetailScreen(PortalModal[None]):
             return
         self.request_keys.succeeded("invite", customer_id)
         self.notify(f"Mailed {email} a code into their own account, valid until {invitation.expires_at:%Y-%m-%d}.")
+        await self._load()
+
+    def action_password_code(self) -> None:
+        if self.detail is not None and self.detail.login:
+            self.start_write("password_code", partial(self._password_code, self.detail.login))
+
+    async def _password_code(self, login: str) -> None:
+        from seattui.tui.screens.confirm import ConfirmScreen
+
+        email, customer_id = self.customer.email, self.customer.id
+        details = (f"The code, with their login {login}, sets a new password. Their password works until they set "
+                   "the new one; a code mailed to them before stops working.")
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Mail {email} a code for a new password?", details,
+                                                             confirm="Mail")):
+            return
+        key = self.request_keys.key_for("password_code", customer_id)
+        code = await self.call_portal(lambda client: client.send_customer_password_code(customer_id,
+                                                                                        idempotency_key=key))
+        if code is None:
+            return
+        self.request_keys.succeeded("password_code", customer_id)
+        self.notify(f"Mailed {email} a code for a new password, valid until {code.expires_at:%Y-%m-%d}.")
+        await self._load()
+
+    def action_switch_login(self) -> None:
+        if self.detail is not None and self.detail.login:
+            self.start_write("switch_login", partial(self._switch_login, self.detail.login,
+                                                     self.detail.login_disabled_at is not None))
+
+    async def _switch_login(self, login: str, enable: bool) -> None:
+        from seattui.tui.screens.confirm import ConfirmScreen
+
+        email, customer_id = self.customer.email, self.customer.id
+        if enable:
+            title, details, confirm = (f"Enable the login {login} of {email}?",
+                                       "They log in again with their password; the sessions ended when it was "
+                                       "disabled stay ended.", "Enable")
+        else:
+            title, details, confirm = (f"Disable the login {login} of {email}?",
+                                       "They can no longer log in, every session of theirs ends at once, and a "
+                                       "code mailed to them stops working. Their licenses stay as they are, and "
+                                       "activated devices stay activated.", "Disable")
+        if not await self.app.push_screen_wait(ConfirmScreen(title, details, confirm=confirm)):
+            return
+        key = self.request_keys.key_for("switch_login", (customer_id, enable))
+        changed = await self.call_portal(lambda client: client.set_customer_login_enabled(customer_id, enable,
+                                                                                          idempotency_key=key))
+        if changed is None:
+            return
+        self.request_keys.succeeded("switch_login", (customer_id, enable))
+        self.notify(f"The login {login} of {email} is {'enabled' if enable else 'disabled'}.")
         await self._load()
 
     def action_refresh(self) -> None:

@@ -12,9 +12,11 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
 from seattui.domain.licensing import License
+from seattui.domain.offline_licensing import OfflineAnswer
+from seattui.tui.changes import LICENSE_EDIT
 from seattui.tui.files import target_path
 from seattui.tui.screens.form import FormScreen
-from seattui.tui.screens.license_list import LicenseText
+from seattui.tui.screens.license_list import LicenseListScreen, LicenseText
 
 
 def default_path(license: License) -> str:
@@ -24,6 +26,16 @@ def default_path(license: License) -> str:
 
 def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
+
+
+async def write_signed_file(form: FormScreen, path: Path, text: str) -> bool:
+    """Write a signed file where the form asked (off the event loop); says on the form why not."""
+    try:
+        await asyncio.to_thread(_write, path, text)
+    except OSError as error:
+        form.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
+        return False
+    return True
 
 
 class LicenseFileScreen(FormScreen):
@@ -56,14 +68,8 @@ class LicenseFileScreen(FormScreen):
     async def _write(self, path: Path, machine: str | None) -> None:
         license_id = self.license.id
         text = await self.call_portal(lambda client: client.license_file(license_id, machine=machine))
-        if text is None:
-            return
-        try:
-            await asyncio.to_thread(_write, path, text)
-        except OSError as error:
-            self.say(f"Cannot write {path}: {error.strerror or error}. Choose another path.")
-            return
-        self.dismiss(str(path))
+        if text is not None and await write_signed_file(self, path, text):
+            self.dismiss(str(path))
 
 
 class WritesLicenseFiles:
@@ -135,3 +141,18 @@ class OfflineActivationScreen(FormScreen):
                      "and press ctrl+s again.")
             return
         self.dismiss(answer)
+
+
+class OfflineActivating(LicenseListScreen):
+    """`A` on a list of licenses (the organization's, a customer's own): activate a machine that
+    cannot reach the portal from its request file; the list then shows the license's device."""
+
+    def action_offline_activate(self) -> None:
+        def activated(answer: OfflineAnswer | None) -> None:
+            if answer is not None:
+                machine = answer.hostname or answer.fingerprint
+                self.notify(f"License {answer.license_id} on {answer.key} is activated on {machine}; its machine "
+                            "file is written.")
+                self.seattui.announce_change(LICENSE_EDIT)  # the license now shows its device
+
+        self.app.push_screen(OfflineActivationScreen(), activated)

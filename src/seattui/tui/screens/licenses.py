@@ -16,18 +16,17 @@ from rich.text import Text
 
 from seattui.domain.licensing import BatchResult, License, LicenseFilter, LicenseSort, LicenseStatus
 from seattui.domain.money import format_credits
-from seattui.domain.offline_licensing import OfflineAnswer
 from seattui.tui.changes import LICENSE_EDIT, PURCHASE, TO_CHILD
 from seattui.tui import commands
 from seattui.tui.formatting import plural
 from seattui.tui.screens.license_forms import EditScreen, FacetScreen, Upgrades, facets_text
-from seattui.tui.screens.license_file_form import OfflineActivationScreen, WritesLicenseFiles
-from seattui.tui.screens.license_list import MEDIUM, WIDE, LicenseListScreen, license_columns, support_column
+from seattui.tui.screens.license_file_form import OfflineActivating, WritesLicenseFiles
+from seattui.tui.screens.license_list import MEDIUM, WIDE, license_columns, support_column
 from seattui.tui.widgets.quote_view import refund_renderable
 from seattui.tui.widgets.paged_table import Column, PagedTable
 
 
-class LicensesScreen(Upgrades, WritesLicenseFiles, LicenseListScreen):
+class LicensesScreen(Upgrades, WritesLicenseFiles, OfflineActivating):
     SCOPE = "licenses"
     BINDINGS = commands.screen_bindings(SCOPE)
     PRESETS: ClassVar[dict[str, LicenseFilter]] = {
@@ -174,12 +173,3 @@ class LicensesScreen(Upgrades, WritesLicenseFiles, LicenseListScreen):
         self._show_summary()
         self.seattui.announce_change(TO_CHILD)
 
-    def action_offline_activate(self) -> None:
-        def activated(answer: OfflineAnswer | None) -> None:
-            if answer is not None:
-                machine = answer.hostname or answer.fingerprint
-                self.notify(f"License {answer.license_id} on {answer.key} is activated on {machine}; its machine "
-                            "file is written.")
-                self.seattui.announce_change(LICENSE_EDIT)  # the license now shows its device
-
-        self.app.push_screen(OfflineActivationScreen(), activated)

@@ -1,7 +1,8 @@
 """A customer's own licenses (`g y`), the one screen of a customer's own login: each license's
 key, product, term, support end and device, filtered as you type; deactivate one from its
-device (`D`, asked first) to move it to another, and write its signed license file (`w`, asking
-where, as on the licenses screen). The portal answers this login with the customer's licenses
+device (`D`, asked first) to move it to another, write its signed license file (`w`, asking
+where, as on the licenses screen), and activate a machine that cannot reach the portal from its
+request file (`A`). The portal answers this login with the customer's licenses
 alone (portal/customer_access.py)."""
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from seattui.domain.licensing import License, LicenseSort
 from seattui.domain.text import printable
 from seattui.tui import commands
 from seattui.tui.changes import LICENSE_EDIT
-from seattui.tui.screens.license_file_form import WritesLicenseFiles
+from seattui.tui.screens.license_file_form import OfflineActivating, WritesLicenseFiles
 from seattui.tui.screens.license_list import (
-    MEDIUM, LicenseListScreen, device_words, support_column, terms_words,
+    MEDIUM, device_words, support_column, terms_words,
 )
 from seattui.tui.widgets.paged_table import Column
 
 
-class OwnLicensesScreen(WritesLicenseFiles, LicenseListScreen):
+class OwnLicensesScreen(WritesLicenseFiles, OfflineActivating):
     SCOPE = "yours"
     BINDINGS = commands.screen_bindings(SCOPE)
     FILTER_HINT = "/ filter: key"

@@ -19,12 +19,16 @@ class ReloginScreen(ModalScreen[bool]):
     CSS_PATH = style("relogin.tcss")
     BINDINGS = commands.bindings("relogin")
 
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__()
+        self.reason = reason
+
     def compose(self) -> ComposeResult:
         who = getattr(self.app, "who", None)
         login = who.login if who is not None else ""
         with Vertical(id="relogin"):
-            yield Static("Your session has ended. Log in again to carry on; what you were doing is kept.",
-                         id="relogin-title")
+            ended = "Your session has ended. Log in again to carry on; what you were doing is kept."
+            yield Static(f"{self.reason}\n\n{ended}" if self.reason else ended, id="relogin-title")
             # The same person carries on: another login would not fit the screen behind.
             yield Input(value=login, placeholder="login", id="relogin-login", disabled=bool(login))
             yield Input(password=True, placeholder="password", id="relogin-password")

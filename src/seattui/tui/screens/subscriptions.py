@@ -81,6 +81,9 @@ class SubscriptionsScreen(PortalScreen):
     SCOPE = "subscriptions"
     CSS_PATH = style("subscriptions.tcss")
     BINDINGS = commands.screen_bindings(SCOPE)
+    SHOWN_COLUMNS = COLUMNS
+    EMPTY_TEXT = "No subscriptions or seat plans yet: n starts one in the wizard."
+    HOME = "dashboard"  # where escape goes once the filter is clear
 
     def __init__(self, filter_text: str = "") -> None:
         super().__init__()
@@ -94,9 +97,8 @@ class SubscriptionsScreen(PortalScreen):
         yield Static("", id="subscriptions-summary")
         yield Problem(id="subscriptions-problem")
         table = PagedTable[SubscriptionSummary](
-            COLUMNS, row_key=lambda item: (item.kind.value, item.id), cells=self._cells, sort=(PORTAL_ORDER, False),
-            marks=False,
-            empty_text="No subscriptions or seat plans yet: n starts one in the wizard.", id="subscriptions")
+            self.SHOWN_COLUMNS, row_key=lambda item: (item.kind.value, item.id), cells=self._cells,
+            sort=(PORTAL_ORDER, False), marks=False, empty_text=self.EMPTY_TEXT, id="subscriptions")
         self.source = PagedSource(table, self._page)
         yield table
         yield KeyFooter()
@@ -123,12 +125,16 @@ class SubscriptionsScreen(PortalScreen):
         text = self.filter_text
         today = datetime.now(UTC).date()
         if text.lower() == RENEWS_SOON:  # "soon" is counted from the portal's day, as the dashboard does
-            figures = await self.call_portal(lambda client: client.dashboard())
-            if figures is None:
+            portal_today = await self.portal_today()
+            if portal_today is None:
                 return None
-            today = figures.today
+            today = portal_today
         chosen = [item for item in found if matches(item, text, today)]
         return Page[SubscriptionSummary](items=chosen, next_cursor=None, total=len(chosen))
+
+    async def portal_today(self) -> date | None:
+        figures = await self.call_portal(lambda client: client.dashboard())
+        return None if figures is None else figures.today
 
     def _cells(self, item: SubscriptionSummary) -> list[Cell]:
         warning = self.app.current_theme.warning or "yellow"
@@ -144,8 +150,7 @@ class SubscriptionsScreen(PortalScreen):
     @on(PagedTable.PageArrived)
     def _arrived(self, message: PagedTable.PageArrived) -> None:
         if message.first:
-            self.table.empty_text = ("No subscription matches the filter." if self.filter_text
-                                     else "No subscriptions or seat plans yet: n starts one in the wizard.")
+            self.table.empty_text = "No subscription matches the filter." if self.filter_text else self.EMPTY_TEXT
             self._say_summary()
             self.refresh_bindings()
 
@@ -208,7 +213,7 @@ class SubscriptionsScreen(PortalScreen):
                 box.value = ""
             self.source.reload()
         else:
-            self.seattui.action_open_screen("dashboard")
+            self.seattui.action_open_screen(self.HOME)
 
     def action_refresh(self) -> None:
         self.source.reload(keep_place=True)

@@ -289,7 +289,7 @@ class AcceptInvitation(SaveCancelButtons, PortalModal[Session | None]):
             yield Static("I have an invitation", id="team-form-title")
             yield Label("Invitation token (from the mail)")
             yield Input(placeholder="stuiinv_…", max_length=200, id="accept-token")
-            yield Label("Login name you want")
+            yield Label("Login name you want (a code for a new password: your login)")
             yield Input(placeholder="ann", max_length=64, id="accept-login")
             yield Label("Password (at least 10 characters)")
             yield Input(password=True, max_length=256, id="accept-password")
