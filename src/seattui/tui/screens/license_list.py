@@ -367,7 +367,15 @@ class LicenseListScreen(PortalScreen):
 
     def _show_detail(self, license: License | None) -> None:
         self.detail_id = license.id if license else None
-        self.query_one("#list-detail", Static).update(self.text.details(license))
+        self.show_detail(self.text.details(license))
+
+    def show_detail(self, details: RenderableType) -> None:
+        """The detail panel's new lines, its height laid out again once this frame is drawn: an
+        update arriving while the screen's first layout was pending kept the panel at the
+        height of its placeholder line, cutting the license's lines off."""
+        panel = self.query_one("#list-detail", Static)
+        panel.update(details)
+        self.call_after_refresh(panel.refresh, layout=True)
 
     # -- acting on the marks or the cursor row ----------------------------------------------
 

@@ -11,7 +11,7 @@ from functools import partial
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from seattui.domain.licensing import License, LicenseSort
 from seattui.domain.text import printable
@@ -49,7 +49,7 @@ class OwnLicensesScreen(WritesLicenseFiles, OfflineActivating):
     def _show_detail(self, license: License | None) -> None:
         # What the customer holds, without the organization's words (what it paid, its comment).
         self.detail_id = license.id if license else None
-        self.query_one("#list-detail", Static).update(details(license, self))
+        self.show_detail(details(license, self))
 
     def license_words(self, license: License) -> str:
         return f"{self.text.product(license)} on {license.key}"  # a customer knows no license ids
