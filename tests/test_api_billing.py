@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from seattui.domain.billing import BillingTerms, InvoiceKind, InvoiceStatus, OrderKind, PaymentMethod, PaymentTerms
 from seattui.domain.credits import LedgerReason
 from seattui.domain.errors import Conflict, CreditLimitReached, InsufficientCredits, NotFound, ValidationFailed
-from seattui.domain.licensing import LicenseOrder, LicenseUpgrade, NewActivationKey, SubscriptionOrder, Term
+from seattui.domain.licensing import (
+    ActivationRequest,
+    DeviceRequest,
+    LicenseOrder,
+    LicenseUpgrade,
+    NewActivationKey,
+    SubscriptionOrder,
+    Term,
+)
 from seattui.portal import billing_run
 from seattui.portal.app import create_app
 from seattui.portal.billing_run import run_billing
@@ -405,3 +413,16 @@ async def test_an_order_after_its_month_was_billed_goes_on_the_next_month_draft(
     assert march.total == PRICE
     [draft] = [invoice for invoice in (await owner.invoices(unpaid=True)).items if invoice.number is None]
     assert (draft.period_start, draft.total) == (date(2026, 4, 1), Decimal("49.00"))
+
+
+async def test_a_license_activated_by_the_licensed_software_and_released_refunds_nothing(
+        harness: PortalHarness) -> None:
+    owner = await harness.login("acme-owner")
+    used = await owner.create_license(permanent(await a_key(harness)))
+    software = harness.client()
+    machine = ActivationRequest(key=used.key, product_id=used.product_id, fingerprint="machine-desk-1", hostname="desk-1")
+    await software.activate(machine)
+    await software.deactivate(DeviceRequest(key=used.key, product_id=used.product_id, fingerprint="machine-desk-1"))
+    quote = await owner.quote_deletion([used.id])
+    assert [line.amount for line in quote.lines] == [0]
+    assert "once activated" in quote.lines[0].description

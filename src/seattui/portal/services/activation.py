@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, NoReturn, TypeVar
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import ProductKind
@@ -261,8 +261,9 @@ def _bind_here(found: dict[tuple[str, str], list[License]], license: License, de
 
 
 def _device_change(license_id: int, fingerprint: str | None, hostname: str | None, now: datetime) -> dict[str, Any]:
+    activated_at = now if fingerprint is not None else None
     return {"license_id": license_id, "fingerprint": fingerprint, "hostname": hostname,
-            "activated_at": now if fingerprint is not None else None, "now": now}
+            "activated_at": activated_at, "first_at": activated_at, "now": now}
 
 
 async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
@@ -391,9 +392,12 @@ _GROUP_LICENSES = (
     .order_by(licenses.c.id)
 )
 _GROUP_LICENSES_LOCKED = _GROUP_LICENSES.with_for_update(of=licenses)
+# A license once activated is remembered so (first_activated_at: its refund is refused), as
+# licenses.bind_device does; freeing it leaves that as it was.
 _DEVICE_CHANGE = update(licenses).where(licenses.c.id == bindparam("license_id")).values(
     device_fingerprint=bindparam("fingerprint"), device_hostname=bindparam("hostname"),
-    activated_at=bindparam("activated_at"), updated_at=bindparam("now"))
+    activated_at=bindparam("activated_at"), updated_at=bindparam("now"),
+    first_activated_at=func.coalesce(licenses.c.first_activated_at, bindparam("first_at")))
 
 
 async def _licenses_of(
