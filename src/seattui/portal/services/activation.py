@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,10 +41,9 @@ from seattui.portal.queries.licenses import from_row, get, license_query, status
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.store.tables import activation_keys, licenses, organizations
+from seattui.portal.store.together import Together
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_Call = TypeVar("_Call")
-_Outcome = TypeVar("_Outcome")
 _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
 
 
@@ -62,53 +60,6 @@ async def activate(portal: Portal, address: str, request: ActivationRequest) -> 
     return await activations.written(request)
 
 
-class _Together(Generic[_Call, _Outcome]):
-    """Calls waiting for one step, run in groups: the calls that arrive while a group runs make
-    the next one (at most `limit`), and each hears its own outcome or refusal.
-
-    Every statement is a trip to the database's thread and back through the event loop, which
-    32 requests at once keep busy: one activation's write transaction held SQLite's write lock
-    4 ms for 0.3 ms of SQL, and they all queued for it; each one's read first (is there anything
-    to write?) was a transaction of its own, half the CPU an activation cost. In groups, a
-    statement serves every call of the group."""
-
-    def __init__(self, run: Callable[[list[_Call]], Awaitable[list[_Outcome | SeattuiError]]], limit: int) -> None:
-        self._run = run
-        self._limit = limit
-        self._waiting: list[tuple[_Call, asyncio.Future[_Outcome]]] = []
-        self._runner: asyncio.Future[None] | None = None
-
-    async def __call__(self, call: _Call) -> _Outcome:
-        answer: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((call, answer))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.ensure_future(self._run_waiting())
-        return await answer
-
-    async def _run_waiting(self) -> None:
-        while self._waiting:
-            group = [(call, answer) for call, answer in self._waiting[:self._limit] if not answer.done()]
-            del self._waiting[:self._limit]
-            if not group:
-                continue
-            try:
-                outcomes = await self._run([call for call, _ in group])
-            except BaseException as error:  # every call of the group hears it; the next ones try again
-                for _, answer in group:
-                    if not answer.done():
-                        answer.set_exception(error)
-                if not isinstance(error, Exception):
-                    raise
-                continue
-            for (_, answer), outcome in zip(group, outcomes, strict=True):
-                if answer.done():
-                    continue
-                if isinstance(outcome, SeattuiError):
-                    answer.set_exception(outcome)
-                else:
-                    answer.set_result(outcome)
-
-
 class _Activations:
     """A portal's activations waiting, in two steps. First one read of the keys' licenses
     decides which of them change nothing (a refusal, a repeat), answered at once, without a
@@ -120,8 +71,8 @@ class _Activations:
 
     def __init__(self, portal: Portal) -> None:
         self._portal = weakref.ref(portal)  # the portal holds this (_waiting_activations)
-        self.checked = _Together(self._check, _GROUP)
-        self.written = _Together(self._write, _GROUP)
+        self.checked = Together(self._check, _GROUP)
+        self.written = Together(self._write, _GROUP)
 
     async def _check(self, requests: list[ActivationRequest]) -> list[ActivationStatus | None | SeattuiError]:
         """For each activation: its answer if it changes nothing (or its refusal), else None."""

@@ -13,7 +13,6 @@ refuses those calls without asking the database again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from seattui.portal.store import Store
 from seattui.portal.store.sqlite_driver import begin, engine_url
 from seattui.portal.store.tables import rate_counters
+from seattui.portal.store.together import Together
 
 
 class CallCounter:
@@ -35,8 +35,7 @@ class CallCounter:
         self._sidecar: AsyncEngine | None = None
         self._over: dict[str, datetime] = {}  # bucket -> the window it is known to be over in
         self._swept: datetime | None = None
-        self._waiting: list[_Call] = []
-        self._writer: asyncio.Future[None] | None = None
+        self._counted: Together[_Call, bool] = Together(self._count_group, _GROUP)
 
     @staticmethod
     def sidecar_path(store: Store) -> Path | None:
@@ -88,36 +87,19 @@ class CallCounter:
         for the lock (SQLite's busy handler sleeps up to 100 ms a try)."""
         if self.known_over(limits, start):
             return False
-        call = _Call({bucket[:200]: limit for bucket, limit in limits.items()}, start, keep_after,
-                     asyncio.get_running_loop().create_future())
-        self._waiting.append(call)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._count_waiting())
-        return await call.answer
+        return await self._counted(_Call({bucket[:200]: limit for bucket, limit in limits.items()}, start, keep_after))
 
-    async def _count_waiting(self) -> None:
-        while self._waiting:
-            calls, self._waiting = self._waiting, []
-            try:
-                if self._sidecar is not None:
-                    async with self._sidecar.begin() as conn:
-                        within = await self._count(conn, calls)
-                else:
-                    async with self._store.write() as conn:
-                        within = await self._count(conn, calls)
-            except BaseException as error:  # every waiting call hears it; the next ones try again
-                for call in calls:
-                    if not call.answer.done():
-                        call.answer.set_exception(error)
-                if not isinstance(error, Exception):
-                    raise
-                continue
-            for call, answer in zip(calls, within, strict=True):
-                if not call.answer.done():
-                    call.answer.set_result(answer)
+    async def _count_group(self, calls: list[_Call]) -> list[bool | Exception]:
+        if self._sidecar is not None:
+            async with self._sidecar.begin() as conn:
+                within: list[bool | Exception] = [*await self._count(conn, calls)]
+        else:
+            async with self._store.write() as conn:
+                within = [*await self._count(conn, calls)]
         if len(self._over) > 10_000:  # forget windows gone by
             newest = max(self._over.values())
             self._over = {bucket: window for bucket, window in self._over.items() if window == newest}
+        return within
 
     async def _count(self, conn: AsyncConnection, calls: list[_Call]) -> list[bool]:
         """One upsert of each window's buckets, adding all their calls; each call's own count is
@@ -163,9 +145,12 @@ def _upsert(dialect: Any) -> Any:
 _UPSERT = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
 
 
+# As many calls as one count's statement takes at once (the rest make the next group).
+_GROUP = 1_000
+
+
 @dataclass
 class _Call:
     limits: dict[str, int]  # bucket -> its limit
     start: datetime
     keep_after: datetime
-    answer: asyncio.Future[bool]
