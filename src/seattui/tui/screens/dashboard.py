@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -98,7 +99,10 @@ class DashboardScreen(PortalScreen):
         self.view = DashboardView.of(summary)
         self.fresh = True
         self.seattui.balance = self.view.balance
-        self._show(self.view)
+        try:
+            self._show(self.view)
+        except NoMatches:  # the app closed while the figures were on the way: nothing to draw them on
+            return
         self.seattui.remember_dashboard(self.view)
 
     def _show(self, view: DashboardView, *, caption: str = "") -> None:
