@@ -4,8 +4,8 @@ Every route that needs a caller asks `api.current_actor`, and that refuses a cus
 operation not listed here, so a route added later is closed to customers until it is listed
 (tests/test_customer_accounts.py walks the whole OpenAPI document). The services answer the
 listed ones with the customer's own objects alone (queries/licenses.py and
-queries/subscriptions.py `visible`; license_files.offline_request for request files); another customer's object is "not found" there, as another
-organization's is."""
+queries/subscriptions.py `visible`; license_files.offline_request for request files);
+another customer's object is "not found" there, as another organization's is."""
 
 from __future__ import annotations
 

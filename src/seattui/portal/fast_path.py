@@ -8,8 +8,9 @@ than their SQL and their answer together (tests/test_fast_path.py, the portal_ap
 benchmark). Here an exact method and path go straight to the route's own service call, with
 the route's own body model, token rule and answer, so the bytes are the same. Anything this
 path is not sure of (a body that does not validate, another content type, a query parameter
-that is blank, repeated, unknown or invalid, an unknown path) is handed on to FastAPI unchanged, which answers as it always has; a refusal raised on the way
-is answered by the app's own exception handlers. The routes stay declared in FastAPI, so the
+that is blank, repeated, unknown or invalid, an unknown path) is handed on to FastAPI
+unchanged, which answers as it always has; a refusal raised on the way is answered by the
+app's own exception handlers. The routes stay declared in FastAPI, so the
 OpenAPI document and /docs are unchanged.
 """
 

@@ -84,17 +84,11 @@ class _Activations:
         outcomes: list[ActivationStatus | None | SeattuiError] = []
         for request in requests:
             try:
-                _device_tx(portal, conn, request, owners.get(request.key), now)
-                if not found.get((request.key, request.product_id)):
-                    _no_license(request)
-                if _activation(request, found) is None:
-                    here = _active_here(found[(request.key, request.product_id)], request.fingerprint)
-                    assert here is not None
-                    outcomes.append(_status(here, activated_here=True))  # a repeat: nothing better to move to
-                else:
-                    outcomes.append(None)
+                _, decided = _decide(portal, conn, request, owners, found, now)
             except SeattuiError as refusal:
                 outcomes.append(refusal)
+                continue
+            outcomes.append(decided if isinstance(decided, ActivationStatus) else None)
         return outcomes
 
     async def _write(self, requests: list[ActivationRequest]) -> list[ActivationStatus | SeattuiError]:
@@ -149,17 +143,12 @@ async def _activate_together(
     entries: list[tuple[Tx, dict[str, Any]]] = []
     for request in requests:
         try:
-            tx = _device_tx(portal, conn, request, owners.get(request.key), now)
-            if not found.get((request.key, request.product_id)):
-                _no_license(request)
-            decided = _activation(request, found)
+            tx, decided = _decide(portal, conn, request, owners, found, now)
         except SeattuiError as refusal:
             outcomes.append(refusal)
             continue
-        if decided is None:  # activated here meanwhile
-            here = _active_here(found[(request.key, request.product_id)], request.fingerprint)
-            assert here is not None
-            outcomes.append(_status(here, activated_here=True))
+        if isinstance(decided, ActivationStatus):  # activated here meanwhile
+            outcomes.append(decided)
             continue
         held, chosen = decided
         if held is not None:
@@ -178,6 +167,22 @@ async def _activate_together(
         await conn.execute(_DEVICE_CHANGE, changes)
         await audit.record_each(entries)
     return outcomes
+
+
+def _decide(portal: Portal, conn: AsyncConnection, request: ActivationRequest, owners: dict[str, Any],
+            found: dict[tuple[str, str], list[License]],
+            now: datetime) -> tuple[Tx, tuple[License | None, License] | ActivationStatus]:
+    """The activation's transaction and what it changes (the license given up, the one taken),
+    or its answer when it changes nothing (a repeat: nothing better to move to); a refusal raised."""
+    tx = _device_tx(portal, conn, request, owners.get(request.key), now)
+    if not found.get((request.key, request.product_id)):
+        _no_license(request)
+    decided = _activation(request, found)
+    if decided is None:
+        here = _active_here(found[(request.key, request.product_id)], request.fingerprint)
+        assert here is not None
+        return tx, _status(here, activated_here=True)
+    return tx, decided
 
 
 def _activation(request: ActivationRequest,
