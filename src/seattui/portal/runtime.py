@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from seattui.domain.catalog import Catalog
 from seattui.portal.catalog import load_catalog
@@ -26,6 +26,8 @@ class Portal:
     async def start(self) -> None:
         await self.store.migrate()
         await self.calls.start()
+        if self.settings.activation_check_share > timedelta(0):
+            self.calls.share_every(self.settings.activation_check_share)
 
     async def close(self) -> None:
         await self.calls.close()

@@ -4,14 +4,17 @@ without the product and an ended trial are refused with codes of their own.
 
 Calls are counted per key and per client address (store/counters.py), so the limits hold
 however many portal instances answer; counting, refusals and repeats take no write
-transaction of the store, which on SQLite would hold every other writer up."""
+transaction of the store, which on SQLite would hold every other writer up. A check, which
+devices make far more often than anything else, is a read: it is counted in the instance's
+memory and shared in the background (`activation_check_share`), so it writes nothing on its
+way, and a refused one is answered without touching the store."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import weakref
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, func, select, update
@@ -261,7 +264,8 @@ def _released_entry(license: License, *, moved_to: License | None = None) -> dic
 
 async def check(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
     """Whether this machine holds a live activation; an ended trial is refused."""
-    await _count_call(portal, request.key, address)
+    await _count_call(portal, request.key, address,
+                      here=portal.settings.activation_check_share > timedelta(0))
     async with portal.store.point_read() as conn:
         _, found = await _licenses_of(portal, conn, request, lock=False)
     here = _active_here(found, request.fingerprint)
@@ -391,9 +395,10 @@ def _no_license(request: DeviceRequest) -> NoReturn:
 
 # -- rate limits ------------------------------------------------------------------------------------
 
-async def _count_call(portal: Portal, key: str, address: str) -> None:
+async def _count_call(portal: Portal, key: str, address: str, *, here: bool = False) -> None:
     """Count the call against its key and its address before it is answered, so guessing
-    keys is limited too (store/counters.py: off the store's write lock, across instances)."""
+    keys is limited too (store/counters.py: off the store's write lock, across instances), or
+    `here`, in the instance's memory, shared in the background."""
     settings = portal.settings
     now = portal.now()
     window = settings.activation_window
@@ -401,7 +406,9 @@ async def _count_call(portal: Portal, key: str, address: str) -> None:
     per_address = settings.activation_limit if settings.activation_address_limit is None \
         else settings.activation_address_limit
     limits = {f"activation:key:{key}": settings.activation_limit, f"activation:address:{address}": per_address}
-    if not await portal.calls.hit(limits, start, keep_after=start - window):
+    within = portal.calls.hit_here(limits, start, keep_after=start - window) if here \
+        else await portal.calls.hit(limits, start, keep_after=start - window)
+    if not within:
         wait = max(1, math.ceil((start + window - now).total_seconds()))
         raise RateLimited(
             f"Too many activation calls for this key or from this address: try again in {wait} seconds.",

@@ -9,12 +9,22 @@ is taken by counting only), which every instance on the same file shares, so the
 across them. On PostgreSQL a count is an upsert of one row of rate_counters, which locks that
 row only. Each instance also remembers, per window, the buckets already over the limit and
 refuses those calls without asking the database again.
+
+A device's check is a read, and devices check far more often than they change anything: its
+call is counted in the instance's memory (`hit_here`), decided from the totals last read back
+plus the calls not yet shared, and `share` adds those to the shared counters now and then, in
+one write, reading the totals back (other instances' counts included). Across instances a
+check's limit can so be passed by what the instances admitted since their last share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +38,10 @@ from seattui.portal.store.sqlite_driver import begin, engine_url
 from seattui.portal.store.tables import rate_counters
 from seattui.portal.store.together import Together
 
+log = logging.getLogger("seattui.portal.limits")
+
+_Counts = dict[datetime, dict[str, int]]  # window start -> bucket -> calls
+
 
 class CallCounter:
     def __init__(self, store: Store) -> None:
@@ -35,7 +49,17 @@ class CallCounter:
         self._sidecar: AsyncEngine | None = None
         self._over: dict[str, datetime] = {}  # bucket -> the window it is known to be over in
         self._swept: datetime | None = None
-        self._counted: Together[_Call, bool] = Together(self._count_group, _GROUP)
+        self._counted: Together[_Call | _Share, bool] = Together(self._count_group, _GROUP)
+        # Calls counted in memory (hit_here): the shared totals last read back, the calls on
+        # their way to the store in a share, and those not shared yet.
+        self._shared: _Counts = {}
+        self._sharing: _Counts = {}
+        self._unshared: _Counts = {}
+        self._keep_after: dict[datetime, datetime] = {}  # window start -> the windows to sweep before it
+        self._sharer: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._share_turn = asyncio.Lock()
+        self._share_failing = False
 
     @staticmethod
     def sidecar_path(store: Store) -> Path | None:
@@ -70,8 +94,38 @@ class CallCounter:
             await conn.run_sync(lambda sync: rate_counters.create(sync, checkfirst=True))
 
     async def close(self) -> None:
+        if self._sharer is not None:
+            self._stopping.set()
+            await self._sharer  # its last share: the calls counted since the one before are not lost
+            self._sharer = None
         if self._sidecar is not None:
             await self._sidecar.dispose()
+
+    def share_every(self, interval: timedelta) -> None:
+        """Share the calls counted in memory every `interval` while the portal runs, and once
+        more at close()."""
+        self._stopping = asyncio.Event()
+        self._sharer = asyncio.create_task(self._keep_sharing(interval.total_seconds()), name="seattui-call-sharing")
+
+    async def _keep_sharing(self, seconds: float) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+            await self._share_logged()
+
+    async def _share_logged(self) -> None:
+        """A share that fails (the database away) keeps its calls for the next one; it is logged
+        once, not every tick, until a share succeeds again."""
+        try:
+            await self.share()
+        except Exception as error:
+            if not self._share_failing:
+                log.warning("Cannot share the device check counts (kept for the next try): %s", error)
+            self._share_failing = True
+        else:
+            if self._share_failing:
+                log.info("The device check counts are shared again.")
+            self._share_failing = False
 
     def known_over(self, buckets: Iterable[str], start: datetime) -> bool:
         return any(self._over.get(bucket[:200]) == start for bucket in buckets)
@@ -89,46 +143,114 @@ class CallCounter:
             return False
         return await self._counted(_Call({bucket[:200]: limit for bucket, limit in limits.items()}, start, keep_after))
 
-    async def _count_group(self, calls: list[_Call]) -> list[bool | Exception]:
+    def hit_here(self, limits: Mapping[str, int], start: datetime, *, keep_after: datetime) -> bool:
+        """Count one call in each bucket's window in this instance's memory, if every bucket is
+        still within its limit by the shared totals last read and the calls not shared since;
+        whether it is. A refused call is not counted (as one known over is not, by hit)."""
+        if self.known_over(limits, start):
+            return False
+        buckets = [(bucket[:200], limit) for bucket, limit in limits.items()]
+        shared, sharing = self._shared.get(start, {}), self._sharing.get(start, {})
+        unshared = self._unshared.setdefault(start, {})
+        for bucket, limit in buckets:
+            if shared.get(bucket, 0) + sharing.get(bucket, 0) + unshared.get(bucket, 0) >= limit:
+                self._over[bucket] = start
+                return False
+        for bucket, _ in buckets:
+            unshared[bucket] = unshared.get(bucket, 0) + 1
+        self._keep_after[start] = keep_after
+        return True
+
+    async def share(self) -> None:
+        """Add the calls counted in memory to the shared counters, in one write with any counts
+        waiting (hit), and read the totals back. On failure the calls wait for the next share."""
+        async with self._share_turn:
+            if not any(self._unshared.values()):
+                self._unshared = {}
+                return
+            self._sharing, self._unshared = self._unshared, {}
+            keep_after, self._keep_after = self._keep_after, {}
+            try:
+                await self._counted(_Share(self._sharing, keep_after))
+            except BaseException:
+                for start, counts in self._sharing.items():
+                    waiting = self._unshared.setdefault(start, {})
+                    for bucket, n in counts.items():
+                        waiting[bucket] = waiting.get(bucket, 0) + n
+                self._keep_after = keep_after | self._keep_after
+                raise
+            finally:
+                self._sharing = {}
+
+    async def _count_group(self, calls: list[_Call | _Share]) -> list[bool | Exception]:
+        async with self._writing() as conn:
+            within, totals = await self._count(conn, calls)
+        # The totals as committed, of every bucket this instance counted in: a check counted in
+        # memory is decided on them (with the calls not shared since).
+        newest = max(totals, default=None)
+        if newest is not None:
+            self._shared = {start: counts for start, counts in self._shared.items() if start >= newest}
+            for start, counts in totals.items():
+                if start >= newest:
+                    self._shared.setdefault(start, {}).update(counts)
+        if len(self._over) > 10_000:  # forget windows gone by
+            newest_over = max(self._over.values())
+            self._over = {bucket: window for bucket, window in self._over.items() if window == newest_over}
+        return [*within]
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
         if self._sidecar is not None:
             async with self._sidecar.begin() as conn:
-                within: list[bool | Exception] = [*await self._count(conn, calls)]
+                yield conn
         else:
             async with self._store.write() as conn:
-                within = [*await self._count(conn, calls)]
-        if len(self._over) > 10_000:  # forget windows gone by
-            newest = max(self._over.values())
-            self._over = {bucket: window for bucket, window in self._over.items() if window == newest}
-        return within
+                yield conn
 
-    async def _count(self, conn: AsyncConnection, calls: list[_Call]) -> list[bool]:
-        """One upsert of each window's buckets, adding all their calls; each call's own count is
-        its place among them, in the order they came."""
+    async def _count(self, conn: AsyncConnection, calls: list[_Call | _Share]) -> tuple[list[bool], _Counts]:
+        """One upsert of each window's buckets, adding all their calls (a share's first: they
+        were answered before); each call's own count is its place among them, in the order
+        they came. The totals after, by window."""
         within = [True] * len(calls)
-        for start in sorted({call.start for call in calls}):
-            added: dict[str, int] = {}
+        totals: _Counts = {}
+        starts = {call.start for call in calls if isinstance(call, _Call)}
+        starts |= {start for call in calls if isinstance(call, _Share) for start in call.counts}
+        for start in sorted(starts):
+            added: dict[str, int] = {}  # by the calls to decide
+            shared: dict[str, int] = {}  # by shares
             for call in calls:
-                if call.start == start:
+                if isinstance(call, _Share):
+                    for bucket, n in call.counts.get(start, {}).items():
+                        shared[bucket] = shared.get(bucket, 0) + n
+                elif call.start == start:
                     for bucket in call.limits:
                         added[bucket] = added.get(bucket, 0) + 1
+            hits = {bucket: added.get(bucket, 0) + shared.get(bucket, 0) for bucket in added.keys() | shared.keys()}
             # Buckets in one order everywhere, so two instances' upserts never lock in a cycle.
-            rows = [{"bucket": bucket, "window_start": start, "hits": n} for bucket, n in sorted(added.items())]
-            totals = {row.bucket: int(row.hits) for row in await conn.execute(_UPSERT[conn.dialect.name], rows)}
-            counted = {bucket: totals[bucket] - n for bucket, n in added.items()}  # before this batch
+            rows = [{"bucket": bucket, "window_start": start, "hits": n} for bucket, n in sorted(hits.items())]
+            now = totals[start] = {row.bucket: int(row.hits)
+                                   for row in await conn.execute(_UPSERT[conn.dialect.name], rows)}
+            # Before these calls: the shared count, and the checks this instance admitted but has
+            # not shared yet (or is sharing in another group).
+            pending = [self._unshared.get(start, {})] + ([] if shared else [self._sharing.get(start, {})])
+            counted = {bucket: now[bucket] - n + sum(counts.get(bucket, 0) for counts in pending)
+                       for bucket, n in added.items()}
             for index, call in enumerate(calls):
-                if call.start != start:
+                if isinstance(call, _Share) or call.start != start:
                     continue
                 for bucket, limit in call.limits.items():
                     counted[bucket] += 1
                     if counted[bucket] > limit:
                         within[index] = False
                         self._over[bucket] = start
-            keep_after = max(call.keep_after for call in calls if call.start == start)
+            keep_after = max([call.keep_after for call in calls if isinstance(call, _Call) and call.start == start]
+                             + [call.keep_after[start] for call in calls
+                                if isinstance(call, _Share) and start in call.keep_after])
             if self._swept != start:
                 # Once per window per instance: old windows go (the index on window_start keeps it cheap).
                 await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < keep_after))
                 self._swept = start
-        return within
+        return within, totals
 
 
 def _upsert(dialect: Any) -> Any:
@@ -154,3 +276,10 @@ class _Call:
     limits: dict[str, int]  # bucket -> its limit
     start: datetime
     keep_after: datetime
+
+
+@dataclass
+class _Share:
+    """Calls answered already (counted in memory), added to the shared counts."""
+    counts: _Counts
+    keep_after: dict[datetime, datetime] = field(default_factory=dict)  # window start -> sweep before
