@@ -6,12 +6,14 @@ limit still holds across portal instances (tests/test_api_activation.py)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from seattui.domain.errors import RateLimited, UnknownKey
 from seattui.domain.licensing import ActivationRequest, DeviceRequest
@@ -37,6 +39,29 @@ def write_transactions(harness: PortalHarness) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "begin", record)
+
+
+@contextmanager
+def writes_anywhere() -> Iterator[list[str]]:
+    """The statements that change a table, on any database meanwhile (the portal's and the
+    counters' file beside it), and the portal store's write transactions."""
+    seen: list[str] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+            seen.append(statement)
+
+    def begun(conn: Any) -> None:
+        if conn.get_execution_options().get("seattui_write"):
+            seen.append("a write transaction")
+
+    event.listen(Engine, "before_cursor_execute", record)
+    event.listen(Engine, "begin", begun)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+        event.remove(Engine, "begin", begun)
 
 
 def machine(key: str) -> ActivationRequest:
@@ -65,6 +90,22 @@ async def test_refused_and_repeated_calls_take_no_write_lock_of_the_portal(sqlit
         assert writes == []
     assert CallCounter.sidecar_path(harness.portal.store) is not None
     assert CallCounter.sidecar_path(harness.portal.store).exists()  # type: ignore[union-attr]
+
+
+async def test_checks_answered_or_refused_write_nothing_on_their_way(database_url: str) -> None:
+    # Shared in the background only after the test: any write seen is on the checks' own path.
+    async with running_portal(database_url, activation_limit=7, activation_check_share=timedelta(hours=1)) as harness:
+        license = await a_license(harness, quantity=1)
+        software = harness.client()
+        await software.activate(machine(license.key))
+        asking = DeviceRequest(key=license.key, product_id="remotedesk", fingerprint="machine-pc-1-fp")
+        with writes_anywhere() as writes:
+            for _ in range(6):
+                assert (await software.check_activation(asking)).activated_here
+            for _ in range(3):
+                with pytest.raises(RateLimited):  # the key's 8th call on
+                    await software.check_activation(asking)
+        assert writes == []
 
 
 async def test_calls_at_the_same_moment_are_each_counted(database_url: str) -> None:

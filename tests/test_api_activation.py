@@ -180,6 +180,56 @@ async def test_calls_are_limited_per_key_and_per_address_across_portal_instances
                 await client.aclose()
 
 
+async def test_checks_counted_by_one_instance_reach_the_other_after_a_share(database_url: str) -> None:
+    # The default: checks are counted in each instance's memory and shared in the background.
+    limit = 40
+    async with running_portal(database_url, activation_limit=limit) as harness:
+        license = await a_license(harness, quantity=1)
+        other = create_app(test_harness.test_settings(database_url, harness.clock, activation_limit=limit))
+        async with other.router.lifespan_context(other):
+            one, two = from_address(harness.app, "10.0.0.1"), from_address(other, "10.0.0.2")
+            asking = same(device(license.key, "pc-1"))
+            await one.activate(device(license.key, "pc-1"))
+            for _ in range(limit - 1):
+                assert (await one.check_activation(asking)).activated_here
+            with pytest.raises(RateLimited):  # refused by the instance that counted them
+                await one.check_activation(asking)
+            # Until the shares the other instance may let a few through; then it refuses, long
+            # before its own count of the key would.
+            admitted, deadline = 0, asyncio.get_running_loop().time() + 30
+            while True:
+                try:
+                    await two.check_activation(asking)
+                except RateLimited:
+                    break
+                admitted += 1
+                assert admitted < limit and asyncio.get_running_loop().time() < deadline, \
+                    "the other instance never saw the checks"
+                await asyncio.sleep(0.05)  # between polls: the share runs every 0.25 s
+            for client in (one, two):
+                await client.aclose()
+
+
+async def test_checks_counted_in_memory_are_shared_when_the_instance_stops(database_url: str) -> None:
+    exact = {"activation_limit": 4, "activation_check_share": timedelta(0)}
+    async with running_portal(database_url, **exact) as harness:
+        license = await a_license(harness, quantity=1)
+        asking = same(device(license.key, "pc-1"))
+        # An instance that would share only in an hour: its checks reach the store as it stops.
+        other = create_app(test_harness.test_settings(database_url, harness.clock, activation_limit=4,
+                                                      activation_check_share=timedelta(hours=1)))
+        async with other.router.lifespan_context(other):
+            stopping = from_address(other, "10.0.0.2")
+            for _ in range(3):
+                assert not (await stopping.check_activation(asking)).activated_here
+            await stopping.aclose()
+        staying = from_address(harness.app, "10.0.0.1")
+        await staying.activate(device(license.key, "pc-1"))  # the key's 4th call
+        with pytest.raises(RateLimited):
+            await staying.check_activation(asking)
+        await staying.aclose()
+
+
 async def test_the_address_limit_is_apart_from_the_key_limit(database_url: str) -> None:
     # A fleet behind one NAT address: the operator lets the address call more often than a key.
     async with running_portal(database_url, activation_limit=2, activation_address_limit=4) as harness:

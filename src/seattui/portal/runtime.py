@@ -12,7 +12,7 @@ from seattui.portal.context import Actor, Tx
 from seattui.portal.passwords import PasswordHasher
 from seattui.portal.settings import PortalSettings
 from seattui.portal.store import Store
-from seattui.portal.store.counters import CallCounter
+from seattui.portal.store.counters import CallCounter, window_start
 
 
 class Portal:
@@ -27,11 +27,15 @@ class Portal:
         await self.store.migrate()
         await self.calls.start()
         if self.settings.activation_check_share > timedelta(0):
-            self.calls.share_every(self.settings.activation_check_share)
+            self.calls.share_every(self.settings.activation_check_share, self._window_now)
 
     async def close(self) -> None:
         await self.calls.close()
         await self.store.dispose()
+
+    def _window_now(self) -> datetime:
+        """When the device calls' window now started."""
+        return window_start(self.now(), self.settings.activation_window)
 
     def now(self) -> datetime:
         return self.settings.clock()

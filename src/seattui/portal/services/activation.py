@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, func, select, update
@@ -44,9 +44,9 @@ from seattui.portal.queries.licenses import from_row, get, license_query, status
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.store.tables import activation_keys, licenses, organizations
+from seattui.portal.store.counters import window_start
 from seattui.portal.store.together import Together
 
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
 
 
@@ -402,7 +402,7 @@ async def _count_call(portal: Portal, key: str, address: str, *, here: bool = Fa
     settings = portal.settings
     now = portal.now()
     window = settings.activation_window
-    start = _EPOCH + window * ((now - _EPOCH) // window)
+    start = window_start(now, window)
     per_address = settings.activation_limit if settings.activation_address_limit is None \
         else settings.activation_address_limit
     limits = {f"activation:key:{key}": settings.activation_limit, f"activation:address:{address}": per_address}

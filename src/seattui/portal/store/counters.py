@@ -22,14 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -41,6 +40,12 @@ from seattui.portal.store.together import Together
 log = logging.getLogger("seattui.portal.limits")
 
 _Counts = dict[datetime, dict[str, int]]  # window start -> bucket -> calls
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def window_start(now: datetime, window: timedelta) -> datetime:
+    """When the fixed window holding `now` started."""
+    return _EPOCH + window * ((now - _EPOCH) // window)
 
 
 class CallCounter:
@@ -60,6 +65,7 @@ class CallCounter:
         self._stopping = asyncio.Event()
         self._share_turn = asyncio.Lock()
         self._share_failing = False
+        self._current: Callable[[], datetime] | None = None
 
     @staticmethod
     def sidecar_path(store: Store) -> Path | None:
@@ -101,16 +107,20 @@ class CallCounter:
         if self._sidecar is not None:
             await self._sidecar.dispose()
 
-    def share_every(self, interval: timedelta) -> None:
+    def share_every(self, interval: timedelta, current: Callable[[], datetime]) -> None:
         """Share the calls counted in memory every `interval` while the portal runs, and once
-        more at close()."""
+        more at close(); `current` says when the window now started (its totals are read back)."""
+        self._current = current
         self._stopping = asyncio.Event()
         self._sharer = asyncio.create_task(self._keep_sharing(interval.total_seconds()), name="seattui-call-sharing")
 
     async def _keep_sharing(self, seconds: float) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), seconds)
+        stopping = False
+        while not stopping:
+            try:
+                stopping = await asyncio.wait_for(self._stopping.wait(), seconds)
+            except TimeoutError:
+                pass
             await self._share_logged()
 
     async def _share_logged(self) -> None:
@@ -165,13 +175,14 @@ class CallCounter:
         """Add the calls counted in memory to the shared counters, in one write with any counts
         waiting (hit), and read the totals back. On failure the calls wait for the next share."""
         async with self._share_turn:
-            if not any(self._unshared.values()):
+            refresh = self._to_refresh()
+            if not any(self._unshared.values()) and not refresh:
                 self._unshared = {}
                 return
             self._sharing, self._unshared = self._unshared, {}
             keep_after, self._keep_after = self._keep_after, {}
             try:
-                await self._counted(_Share(self._sharing, keep_after))
+                await self._counted(_Share(self._sharing, keep_after, refresh))
             except BaseException:
                 for start, counts in self._sharing.items():
                     waiting = self._unshared.setdefault(start, {})
@@ -181,6 +192,16 @@ class CallCounter:
                 raise
             finally:
                 self._sharing = {}
+
+    def _to_refresh(self) -> dict[datetime, list[str]]:
+        """The buckets of the window now whose totals this instance knows but adds nothing to in
+        this share: read back too, so the checks of other instances count here (the ones
+        nearest their limit first, so a bounded number)."""
+        start = self._current() if self._current is not None else None
+        known = self._shared.get(start, {}) if start is not None else {}
+        adding = self._unshared.get(start, {}) if start is not None else {}
+        buckets = sorted((bucket for bucket in known if bucket not in adding), key=lambda b: -known[b])
+        return {start: buckets[:_REFRESH]} if start is not None and buckets else {}
 
     async def _count_group(self, calls: list[_Call | _Share]) -> list[bool | Exception]:
         async with self._writing() as conn:
@@ -214,7 +235,7 @@ class CallCounter:
         within = [True] * len(calls)
         totals: _Counts = {}
         starts = {call.start for call in calls if isinstance(call, _Call)}
-        starts |= {start for call in calls if isinstance(call, _Share) for start in call.counts}
+        starts |= {start for call in calls if isinstance(call, _Share) for start in [*call.counts, *call.refresh]}
         for start in sorted(starts):
             added: dict[str, int] = {}  # by the calls to decide
             shared: dict[str, int] = {}  # by shares
@@ -229,7 +250,13 @@ class CallCounter:
             # Buckets in one order everywhere, so two instances' upserts never lock in a cycle.
             rows = [{"bucket": bucket, "window_start": start, "hits": n} for bucket, n in sorted(hits.items())]
             now = totals[start] = {row.bucket: int(row.hits)
-                                   for row in await conn.execute(_UPSERT[conn.dialect.name], rows)}
+                                   for row in await conn.execute(_UPSERT[conn.dialect.name], rows)} if rows else {}
+            refresh = sorted({bucket for call in calls if isinstance(call, _Share)
+                              for bucket in call.refresh.get(start, ()) if bucket not in now})
+            if refresh:
+                now |= {row.bucket: int(row.hits) for row in await conn.execute(
+                    select(rate_counters.c.bucket, rate_counters.c.hits).where(
+                        rate_counters.c.window_start == start, rate_counters.c.bucket.in_(refresh)))}
             # Before these calls: the shared count, and the checks this instance admitted but has
             # not shared yet (or is sharing in another group).
             pending = [self._unshared.get(start, {})] + ([] if shared else [self._sharing.get(start, {})])
@@ -243,9 +270,11 @@ class CallCounter:
                     if counted[bucket] > limit:
                         within[index] = False
                         self._over[bucket] = start
-            keep_after = max([call.keep_after for call in calls if isinstance(call, _Call) and call.start == start]
-                             + [call.keep_after[start] for call in calls
-                                if isinstance(call, _Share) and start in call.keep_after])
+            sweeps = [call.keep_after for call in calls if isinstance(call, _Call) and call.start == start]
+            sweeps += [call.keep_after[start] for call in calls if isinstance(call, _Share) and start in call.keep_after]
+            if not sweeps:  # read back only
+                continue
+            keep_after = max(sweeps)
             if self._swept != start:
                 # Once per window per instance: old windows go (the index on window_start keeps it cheap).
                 await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < keep_after))
@@ -269,6 +298,8 @@ _UPSERT = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
 
 # As many calls as one count's statement takes at once (the rest make the next group).
 _GROUP = 1_000
+# Buckets at most whose totals a share reads back without adding to them.
+_REFRESH = 1_000
 
 
 @dataclass
@@ -283,3 +314,4 @@ class _Share:
     """Calls answered already (counted in memory), added to the shared counts."""
     counts: _Counts
     keep_after: dict[datetime, datetime] = field(default_factory=dict)  # window start -> sweep before
+    refresh: dict[datetime, list[str]] = field(default_factory=dict)  # window start -> buckets to read back
