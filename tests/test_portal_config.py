@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -93,8 +94,8 @@ def test_serve_takes_portal_settings_by_name_from_the_file_and_the_environment(
     args = cli.parse_args(["serve", "--config", str(config)])
     settings = _serve_settings(args, str(tmp_path / "portal.db"), {})
     assert (settings.activation_limit, settings.login_lock_after, settings.metrics) == (7, 6, True)
-    monkeypatch.setenv("SEATTUI_ACTIVATION_LIMIT", "many")
-    with pytest.raises(ValueError, match="activation_limit"):
+    monkeypatch.setenv("SEATTUI_LOGIN_LOCK_AFTER", "many")  # a setting that is no flag
+    with pytest.raises(ValueError, match="login_lock_after"):
         _serve_settings(args, str(tmp_path / "portal.db"), {})
 
 
@@ -142,3 +143,11 @@ def test_the_per_address_activation_limit_is_a_serve_option(tmp_path: Path) -> N
     settings = _serve_settings(args, str(tmp_path / "portal.db"), {})
     assert (settings.activation_limit, settings.activation_address_limit) == (30, 500)
     assert _serve_settings(cli.parse_args(["serve"]), str(tmp_path / "portal.db"), {}).activation_address_limit is None
+
+
+def test_the_key_limit_and_the_check_share_are_serve_options(tmp_path: Path) -> None:
+    args = cli.parse_args(["serve", "--activation-limit", "90", "--activation-check-share", "0"])
+    settings = _serve_settings(args, str(tmp_path / "portal.db"), {})
+    assert (settings.activation_limit, settings.activation_check_share) == (90, timedelta(0))
+    default = _serve_settings(cli.parse_args(["serve"]), str(tmp_path / "portal.db"), {})
+    assert (default.activation_limit, default.activation_check_share) == (30, timedelta(milliseconds=250))

@@ -437,9 +437,15 @@ def _add_operations_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                        help="the address of --metrics-port (default: 127.0.0.1, this machine only)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.add_argument("--activation-limit", type=int, metavar="N",
+                       help="device activation calls an activation key may get a minute (default: 30)")
     serve.add_argument("--activation-address-limit", type=int, metavar="N",
                        help="device activation calls a client address may make a minute (default: as per key, "
                             "30); raise it for fleets behind one NAT address")
+    serve.add_argument("--activation-check-share", type=float, metavar="SECONDS",
+                       help="how often an instance shares the device checks it counted in memory (default: 0.25); "
+                            "across instances the limits can be passed by the checks admitted since the others' "
+                            "last share; 0 counts each check in the shared counters before answering it")
     _configurable(serve)
 
 
