@@ -6,19 +6,24 @@ limit still holds across portal instances (tests/test_api_activation.py)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from seattui.client import PortalClient
 from seattui.domain.errors import RateLimited, UnknownKey
 from seattui.domain.licensing import ActivationRequest, DeviceRequest
+from seattui.portal.app import create_app
 from seattui.portal.store.counters import CallCounter
 
+import harness as test_harness
 from harness import PortalHarness, running_portal
 from license_setup import a_license
 
@@ -106,6 +111,48 @@ async def test_checks_answered_or_refused_write_nothing_on_their_way(database_ur
                 with pytest.raises(RateLimited):  # the key's 8th call on
                     await software.check_activation(asking)
         assert writes == []
+
+
+async def test_checks_go_on_while_their_counts_cannot_be_shared_and_none_is_lost(
+        database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    async with running_portal(database_url, activation_limit=5,
+                              activation_check_share=timedelta(milliseconds=10)) as harness:
+        license = await a_license(harness, quantity=1)
+        software = harness.client()
+        asking = DeviceRequest(key=license.key, product_id="remotedesk", fingerprint="machine-pc-1-fp")
+        caplog.set_level(logging.INFO, logger="seattui.portal.limits")
+        counter = harness.portal.calls
+        count = counter._count
+        tries: list[int] = []
+
+        async def away(*_: Any) -> Any:  # the counters' database is away
+            tries.append(1)
+            raise ConnectionRefusedError("the database is away")
+
+        monkeypatch.setattr(counter, "_count", away)
+        for _ in range(3):
+            assert not (await software.check_activation(asking)).activated_here
+        await until(lambda: len(tries) >= 5)
+        failures = [record for record in caplog.records if record.name == "seattui.portal.limits"]
+        assert [record.levelname for record in failures] == ["WARNING"]  # once, not every tick
+        monkeypatch.setattr(counter, "_count", count)
+        await until(lambda: any("shared again" in record.getMessage() for record in caplog.records))
+        other = create_app(test_harness.test_settings(database_url, harness.clock, activation_limit=5,
+                                                      activation_check_share=timedelta(0)))
+        async with other.router.lifespan_context(other):
+            elsewhere = PortalClient(transport=httpx.ASGITransport(app=other), retries=0)
+            for _ in range(2):  # the key's 4th and 5th calls: the three before were kept
+                await elsewhere.check_activation(asking)
+            with pytest.raises(RateLimited):
+                await elsewhere.check_activation(asking)
+            await elsewhere.aclose()
+
+
+async def until(condition: Any, seconds: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "never came"
+        await asyncio.sleep(0.01)
 
 
 async def test_calls_at_the_same_moment_are_each_counted(database_url: str) -> None:
