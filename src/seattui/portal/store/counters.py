@@ -61,6 +61,7 @@ class CallCounter:
         self._sharing: _Counts = {}
         self._unshared: _Counts = {}
         self._keep_after: dict[datetime, datetime] = {}  # window start -> the windows to sweep before it
+        self._near: dict[datetime, set[str]] = {}  # window start -> buckets past half their limit here
         self._sharer: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._share_turn = asyncio.Lock()
@@ -162,12 +163,18 @@ class CallCounter:
         buckets = [(bucket[:200], limit) for bucket, limit in limits.items()]
         shared, sharing = self._shared.get(start, {}), self._sharing.get(start, {})
         unshared = self._unshared.setdefault(start, {})
+        near = []
         for bucket, limit in buckets:
-            if shared.get(bucket, 0) + sharing.get(bucket, 0) + unshared.get(bucket, 0) >= limit:
+            counted = shared.get(bucket, 0) + sharing.get(bucket, 0) + unshared.get(bucket, 0)
+            if counted >= limit:
                 self._over[bucket] = start
                 return False
+            if 2 * (counted + 1) >= limit:
+                near.append(bucket)
         for bucket, _ in buckets:
             unshared[bucket] = unshared.get(bucket, 0) + 1
+        if near:
+            self._near.setdefault(start, set()).update(near)
         self._keep_after[start] = keep_after
         return True
 
@@ -194,14 +201,18 @@ class CallCounter:
                 self._sharing = {}
 
     def _to_refresh(self) -> dict[datetime, list[str]]:
-        """The buckets of the window now whose totals this instance knows but adds nothing to in
-        this share: read back too, so the checks of other instances count here (the ones
-        nearest their limit first, so a bounded number)."""
-        start = self._current() if self._current is not None else None
-        known = self._shared.get(start, {}) if start is not None else {}
-        adding = self._unshared.get(start, {}) if start is not None else {}
-        buckets = sorted((bucket for bucket in known if bucket not in adding), key=lambda b: -known[b])
-        return {start: buckets[:_REFRESH]} if start is not None and buckets else {}
+        """The buckets of the window now past half their limit here that this share adds
+        nothing to: read back too, so other instances' checks count here before the bucket's
+        next call (only those near their limit matter, so few are read, at most _REFRESH)."""
+        if self._current is None:
+            return {}
+        start = self._current()
+        adding = self._unshared.get(start, {})
+        buckets = [bucket for bucket in self._near.get(start, ()) if bucket not in adding]
+        if len(buckets) > _REFRESH:
+            known = self._shared.get(start, {})
+            buckets = sorted(buckets, key=lambda bucket: -known.get(bucket, 0))[:_REFRESH]
+        return {start: buckets} if buckets else {}
 
     async def _count_group(self, calls: list[_Call | _Share]) -> list[bool | Exception]:
         async with self._writing() as conn:
@@ -211,6 +222,7 @@ class CallCounter:
         newest = max(totals, default=None)
         if newest is not None:
             self._shared = {start: counts for start, counts in self._shared.items() if start >= newest}
+            self._near = {start: buckets for start, buckets in self._near.items() if start >= newest}
             for start, counts in totals.items():
                 if start >= newest:
                     self._shared.setdefault(start, {}).update(counts)
