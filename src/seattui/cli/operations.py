@@ -444,8 +444,8 @@ def _add_operations_arguments(serve: argparse.ArgumentParser) -> None:
                             "30); raise it for fleets behind one NAT address")
     serve.add_argument("--activation-check-share", type=float, metavar="SECONDS",
                        help="how often an instance shares the device checks it counted in memory (default: 0.25); "
-                            "across instances the limits can be passed by the checks admitted since the others' "
-                            "last share; 0 counts each check in the shared counters before answering it")
+                            "across instances the limits can be passed by about one interval's checks of each; "
+                            "0 counts each check in the shared counters before answering it")
     _configurable(serve)
 
 

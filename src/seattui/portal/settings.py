@@ -42,8 +42,9 @@ class PortalSettings(BaseModel):
     activation_window: timedelta = timedelta(minutes=1)
     # A device's check is counted in the instance's memory and shared with the other instances
     # this often, so it writes nothing on its way. Across instances its limits can be passed by
-    # the checks the other instances admitted since their last share; 0 counts each check in
-    # the shared counters before answering it, exact across instances (a write per check).
+    # the checks the instances admitted before hearing of the others' (about one interval's
+    # worth each); 0 counts each check in the shared counters before answering it, exact
+    # across instances (a write per check).
     activation_check_share: timedelta = timedelta(milliseconds=250)
     # Prometheus metrics: recorded at all, and served at /metrics on the API's own port (else
     # `seattui serve --metrics-port` serves them apart). The embedded portal records none.

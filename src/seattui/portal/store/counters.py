@@ -14,7 +14,8 @@ A device's check is a read, and devices check far more often than they change an
 call is counted in the instance's memory (`hit_here`), decided from the totals last read back
 plus the calls not yet shared, and `share` adds those to the shared counters now and then, in
 one write, reading the totals back (other instances' counts included). Across instances a
-check's limit can so be passed by what the instances admitted since their last share.
+check's limit can so be passed by the checks the instances admitted before each heard of the
+others' (about one share interval's worth each).
 """
 
 from __future__ import annotations
