@@ -148,6 +148,27 @@ async def test_checks_go_on_while_their_counts_cannot_be_shared_and_none_is_lost
             await elsewhere.aclose()
 
 
+async def test_the_embedded_portal_shares_its_checks_as_it_closes(sqlite_url: str) -> None:
+    # The embedded portal cancels its tasks before it stops: the last share must happen anyway.
+    from seattui.wiring import EmbeddedConnector
+
+    async with running_portal(sqlite_url, activation_limit=4, activation_check_share=timedelta(0)) as harness:
+        license = await a_license(harness, quantity=1)
+        asking = DeviceRequest(key=license.key, product_id="remotedesk", fingerprint="machine-pc-1-fp")
+        embedded = EmbeddedConnector(sqlite_url, activation_limit=4, activation_check_share=timedelta(hours=1),
+                                     billing_check_every=None, argon2_time_cost=1, argon2_memory_kib=64,
+                                     clock=harness.clock)
+        software = await embedded.open(None)
+        for _ in range(3):
+            assert not (await software.check_activation(asking)).activated_here
+        await software.aclose()
+        await embedded.close()
+        here = harness.client()
+        await here.activate(machine(license.key))  # the key's 4th call
+        with pytest.raises(RateLimited):
+            await here.check_activation(asking)
+
+
 async def until(condition: Any, seconds: float = 30) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():

@@ -104,8 +104,13 @@ class CallCounter:
     async def close(self) -> None:
         if self._sharer is not None:
             self._stopping.set()
-            await self._sharer  # its last share: the calls counted since the one before are not lost
-            self._sharer = None
+            sharer, self._sharer = self._sharer, None
+            try:
+                await sharer  # its last share: the calls counted since the one before are not lost
+            except asyncio.CancelledError:
+                if not sharer.cancelled():  # this close is cancelled
+                    raise
+                await self._share_logged()  # the embedded portal cancels its tasks before closing
         if self._sidecar is not None:
             await self._sidecar.dispose()
 
