@@ -36,6 +36,7 @@ from seattui.portal.queries.invitations import customer_invited_until, customer_
 from seattui.portal.services import audit
 from seattui.portal.store.sets import among
 from seattui.portal.store.tables import customers, invoices, licenses, order_lines, orders, subscriptions
+from seattui.portal.trigrams import few_candidates
 
 SORT_COLUMNS = {
     CustomerSort.EMAIL: customers.c.email,
@@ -107,9 +108,16 @@ async def list_page(tx: Tx, chosen: CustomerFilter, *, sort: CustomerSort, desce
                     limit: int) -> Page[Customer]:
     conditions = _conditions(tx, chosen)
     count: Any = select(func.count()).select_from(customers).where(*conditions)
-    if chosen.text.split():
-        # A substring has no index: a rare one made the page walk all 100,000 rows through the
-        # sort's index (a second, and a count's pass besides). This pass stops at FEW_MATCHES.
+    words = chosen.text.split()
+    if words:
+        # On SQLite the trigram index names the candidates of every word (portal/trigrams.py):
+        # without it, a rare word read every customer of the organization, for each keystroke.
+        named = await few_candidates(tx.conn, "customer_trigrams", *words)
+        if named is not None:
+            conditions.append(customers.c.id.in_(named))
+            count = select(func.count()).select_from(customers).where(*conditions)
+        # This pass stops at FEW_MATCHES: a rare word read through the sort's index walked all
+        # 100,000 rows (a second, and a count's pass besides).
         few = list((await tx.conn.execute(select(customers.c.id).where(*conditions).limit(FEW_MATCHES + 1))).scalars())
         if len(few) <= FEW_MATCHES:
             # Read by id. The organization's index on (org_id, the sort) would serve the order, so

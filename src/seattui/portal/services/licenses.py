@@ -9,8 +9,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from pydantic_core import to_json
-from sqlalchemy import and_, case, delete, exists, func, insert, literal_column, not_, or_, select, table, update
-from sqlalchemy import text as text_clause
+from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from seattui.domain.roles import Permission, Role
@@ -69,6 +68,7 @@ from seattui.portal.queries.licenses import (
 )
 from seattui.domain.paging import Page
 from seattui.portal.refusals import refuse
+from seattui.portal.trigrams import few_candidates
 from seattui.portal.queries.license_files import Signer
 from seattui.portal.services import audit, billing, credits, customer_mail
 from seattui.portal.services.billing import Charge
@@ -287,36 +287,13 @@ def _conditions(tx: Tx, wanted: LicenseFilter, *, facets: bool = True) -> dict[s
     return conditions
 
 
-def _text_matches(tx: Tx, text: str, *, trigram_ids: bool = False) -> list[ColumnElement[bool]]:
+def _text_matches(tx: Tx, text: str, candidates: Any = None) -> list[ColumnElement[bool]]:
+    """The license_search rows holding the text (lower-cased there), among the trigram index's
+    candidates when given (portal/trigrams.py)."""
     matches = [license_search.c.org_id == tx.org_id, license_search.c.text.like(_like(text.lower()), escape="\\")]
-    if trigram_ids:
-        matches.append(license_search.c.license_id.in_(_trigram_candidates(_trigrams(text.lower()) or "")))
+    if candidates is not None:
+        matches.append(license_search.c.license_id.in_(candidates))
     return matches
-
-
-def _trigram_candidates(trigrams: str) -> Any:
-    """The rows of the FTS5 trigram index (migration of license_tally) holding every trigram;
-    the LIKE keeps those that hold the text itself."""
-    return select(literal_column("rowid")).select_from(table("license_trigrams")).where(
-        text_clause("license_trigrams MATCH :trigrams").bindparams(trigrams=trigrams))
-
-
-async def _by_trigrams(tx: Tx, text: str) -> bool:
-    """Whether SQLite should find the text through its trigram index: when the text has a
-    trigram and the index names few enough rows that checking each is cheaper than a scan that
-    stops at the count's cap. (PostgreSQL's planner takes its pg_trgm index by itself.)"""
-    trigrams = _trigrams(text.lower())
-    if trigrams is None or tx.conn.dialect.name != "sqlite":
-        return False
-    candidates = await tx.conn.scalar(select(func.count()).select_from(
-        _trigram_candidates(trigrams).limit(_TRIGRAM_CANDIDATES + 1).subquery()))
-    return (candidates or 0) <= _TRIGRAM_CANDIDATES
-
-
-def _trigrams(text: str) -> str | None:
-    """The FTS5 query of every trigram of the text (each quoted), or None when it has none."""
-    found = dict.fromkeys(text[i:i + 3] for i in range(len(text) - 2))
-    return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in found) or None
 
 
 # The filter's sort index answers by itself.
@@ -327,9 +304,6 @@ _SORTED_FILTER = {LicenseSort.PRODUCT: "product", LicenseSort.EDITION: "edition"
 # gathered first; past it, matches are dense enough that a page walks the sort's index and
 # checks each row it passes (and stops at the page's end).
 TEXT_TOTAL_CAP = 1_000
-# Past this many rows named by the trigram index, the text is common: a scan finds the count's
-# cap sooner than checking each named row (62,000 of 1,000,000: 88 ms against 14 ms).
-_TRIGRAM_CANDIDATES = 20_000
 
 
 async def _page(
@@ -347,7 +321,7 @@ async def _page(
     at_least = False
     sparse_text = False
     if "q" in conditions:
-        text_matches = _text_matches(tx, wanted.q, trigram_ids=await _by_trigrams(tx, wanted.q))
+        text_matches = _text_matches(tx, wanted.q, await few_candidates(tx.conn, "license_trigrams", wanted.q.lower()))
         matching = select(license_search.c.license_id).where(*text_matches).limit(TEXT_TOTAL_CAP + 1)
         matches = await tx.conn.scalar(select(func.count()).select_from(matching.subquery())) or 0
         if matches > TEXT_TOTAL_CAP:

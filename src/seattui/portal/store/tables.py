@@ -342,13 +342,17 @@ key_counts = Table(
     Column("keys", Id, nullable=False),
 )
 
-# The `/` filter's trigram index, outside the declared tables (its migration is
-# license_tally's): SQLite's FTS5 table license_trigrams (and the shadow tables FTS5 makes
-# for it), PostgreSQL's pg_trgm index on license_search.text. tests/test_store.py leaves
-# these names out of its comparison with the migrations.
-TRIGRAM_INDEX_NAMES = frozenset({"license_trigrams", "license_trigrams_data", "license_trigrams_idx",
-                                 "license_trigrams_config", "license_trigrams_docsize", "license_trigrams_content",
-                                 "ix_license_search_text_trigrams"})
+# The `/` filters' trigram indexes, outside the declared tables (their migrations are
+# license_tally's and customer_trigrams'): SQLite's FTS5 tables license_trigrams and
+# customer_trigrams (and the shadow tables FTS5 makes for each), PostgreSQL's pg_trgm indexes
+# on license_search.text and on the customers' email, name and company. tests/test_store.py
+# leaves these names out of its comparison with the migrations.
+TRIGRAM_INDEX_NAMES = frozenset({
+    *(f"{index}{shadow}" for index in ("license_trigrams", "customer_trigrams")
+      for shadow in ("", "_data", "_idx", "_config", "_docsize", "_content")),
+    "ix_license_search_text_trigrams", "ix_customers_email_trigrams", "ix_customers_name_trigrams",
+    "ix_customers_company_trigrams",
+})
 
 license_search = Table(
     "license_search",
