@@ -49,7 +49,7 @@ from seattui.domain.pricing import (
     configuration_lines,
     upgrade_lines,
 )
-from seattui.portal.context import Tx
+from seattui.portal.context import Actor, Tx
 from seattui.portal.paging import along_the_sort, keyset_page
 from seattui.portal.queries.customers import customer_for
 from seattui.portal.queries.keys import find as find_key
@@ -398,6 +398,22 @@ async def list_licenses(
                                  convert=from_row)
     return LicensePage(items=page.items, next_cursor=page.next_cursor, total=page.total, today=tx.today,
                        total_at_least=at_least)
+
+
+# The most rows of a page that is read as a point read (Store.point_read): with no filter its
+# rows are the first of an index past the cursor and its total a kept tally, so the read is
+# bounded by the page, not the data: 0.4 ms of SQLite for 100 rows of 100,000 licenses, less
+# than the trips to a connection's thread it saves; 500 rows took 2 ms, too long to hold the loop.
+POINT_PAGE = 100
+
+
+def page_is_point_read(actor: Actor, wanted: LicenseFilter, limit: int) -> bool:
+    """Whether license_page_json's read is short enough for the event loop's thread: not a
+    customer's, which is filtered to their own licenses (a walk past the others)."""
+    return limit <= POINT_PAGE and wanted == _NO_FILTER and actor.role is not Role.CUSTOMER
+
+
+_NO_FILTER = LicenseFilter()
 
 
 async def license_page_json(
