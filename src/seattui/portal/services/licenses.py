@@ -5,6 +5,7 @@ a refund, and released from their device by an admin."""
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -435,6 +436,7 @@ _NO_FILTER = LicenseFilter()
 _ORG = bindparam("org_id")
 _UNFILTERED = select(licenses.c.id).where(licenses.c.org_id == _ORG)
 _HELD = licenses_held_query(_ORG)
+_ITEM = operator.itemgetter(0)  # a row's JSON, its first column: 6 us a page against 47 us for row.item
 
 
 @functools.lru_cache(maxsize=64)
@@ -457,7 +459,7 @@ async def license_page_json(
         # What _page does for no filter, with its statement kept built.
         written = await keyset_page(
             tx.conn, _UNFILTERED, sort=SORT_KEYS[sort], id_column=licenses.c.id, descending=descending,
-            cursor=cursor, limit=limit, convert=lambda row: row.item, count=_HELD,
+            cursor=cursor, limit=limit, convert=_ITEM, count=_HELD,
             built=_unfiltered_page(tx.today, sort, descending, bool(cursor)), parameters={"org_id": tx.org_id})
         at_least = False
         items = ",".join(written.items).encode()
