@@ -15,6 +15,10 @@ or SEATTUI_TEST_POSTGRES_URL names a server, two `seattui serve` instances on on
 database) against one instance, interleaved (`two_*_req_s`, target 1.6x on a machine with a core
 free for each: `cores` says how many this one has, `load_1min` how busy it was).
 
+SEATTUI_BENCH_REQUESTS=licenses_first_page,licenses_next_page (names of the requests above,
+comma-separated) measures only those; unset, every one. Without SEATTUI_BENCH_POSTGRES_URL and
+SEATTUI_TEST_POSTGRES_URL it measures SQLite alone.
+
 The load comes from raw asyncio streams, not an HTTP client library: httpx spends more per
 request than the minimal app does, so it would measure itself. Every answer must be 200; a
 refusal (a rate limit, an error) stops the benchmark rather than counting as a fast answer.
@@ -218,6 +222,17 @@ async def _measure(ours: dict[str, Requests], theirs: dict[str, Requests], our_p
     return figures
 
 
+def _chosen(requests: dict[str, Requests]) -> dict[str, Requests]:
+    """The requests SEATTUI_BENCH_REQUESTS names (all of them when it is unset)."""
+    wanted = os.environ.get("SEATTUI_BENCH_REQUESTS")
+    if not wanted:
+        return requests
+    names = {name.strip() for name in wanted.split(",")}
+    if not names <= set(TARGETS):
+        raise SystemExit(f"SEATTUI_BENCH_REQUESTS={wanted}: the requests are {', '.join(TARGETS)}")
+    return {name: request for name, request in requests.items() if name in names}
+
+
 def _request_figures(store: str, measured: dict[str, dict[str, list[float]]]) -> Iterator[dict[str, Any]]:
     for name, runs in measured.items():
         ours, theirs = median(runs["ours"]), median(runs["theirs"])
@@ -249,23 +264,26 @@ def _store_figures(store: str, database: str, root: Path, env: dict[str, str], r
     asyncio.run(seed(database, SMOKE_LICENSES if seconds == SMOKE_ROUND_SECONDS else LICENSES))
     with serving(database, env) as url:
         ours, theirs = asyncio.run(_request_sets(_port(url), database))
+        ours = _chosen(ours)
+        theirs = {name: theirs[name] for name in ours}
         answers = {ours[name].route: asyncio.run(_one(_port(url), ours[name])).decode() for name in ours}
         with _minimal(answers, root, env) as their_port:
             yield figure("load_1min", os.getloadavg()[0], "load")
             measured = asyncio.run(_measure(ours, theirs, _port(url), their_port, rounds, seconds))
         yield from _request_figures(store, measured)
-        parallel = {"check": ours["check"], "balance": ours["balance"]}
-        with ExitStack() as stack:
-            if store == "sqlite":
-                two = [_port(stack.enter_context(serving(database, env, extra=["--workers", "2"])))]
-                label = "workers_2"
-            else:
-                two = [_port(stack.enter_context(serving(database, env))) for _ in range(2)]
-                label = "instances_2"
-            measured_two = asyncio.run(_two_instances(_port(url), two, parallel, rounds, seconds))
-        for name, (one_rates, two_rates) in measured_two.items():
-            yield {**figure(f"{store}_{label}_{name}_req_s", median(two_rates), "req/s",
-                            baseline=median(one_rates), target=1.6), "cores": os.cpu_count()}
+        parallel = {name: ours[name] for name in ("check", "balance") if name in ours}
+        if parallel:  # the requests measured on two processes, when chosen
+            with ExitStack() as stack:
+                if store == "sqlite":
+                    two = [_port(stack.enter_context(serving(database, env, extra=["--workers", "2"])))]
+                    label = "workers_2"
+                else:
+                    two = [_port(stack.enter_context(serving(database, env))) for _ in range(2)]
+                    label = "instances_2"
+                measured_two = asyncio.run(_two_instances(_port(url), two, parallel, rounds, seconds))
+            for name, (one_rates, two_rates) in measured_two.items():
+                yield {**figure(f"{store}_{label}_{name}_req_s", median(two_rates), "req/s",
+                                baseline=median(one_rates), target=1.6), "cores": os.cpu_count()}
     yield figure("load_1min", os.getloadavg()[0], "load")
 
 

@@ -83,6 +83,11 @@ async def test_every_sort_and_filter_of_the_list_uses_an_index(store: Any, sort:
         for wanted in FILTERS:
             for descending in (False, True):
                 await licenses.list_licenses(tx, wanted, sort=sort, descending=descending, cursor=None, limit=10)
+                # The unfiltered page's kept statement (license_page_json), the first and the next.
+                first = await licenses.list_licenses(tx, wanted, sort=sort, descending=descending, cursor=None, limit=2)
+                for cursor in (None, first.next_cursor):
+                    await licenses.license_page_json(tx, wanted, sort=sort, descending=descending, cursor=cursor,
+                                                     limit=2)
         event.remove(store.engine.sync_engine, "before_cursor_execute", capture)
         for statement, parameters in statements:
             plan = " / ".join(row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
@@ -186,15 +191,20 @@ async def test_the_list_page_written_from_rows_is_the_models_json(database_url: 
         async with store.read() as conn:
             tx = Tx(conn=conn, actor=accounts.system_actor(org, "P", OrgKind.RESELLER), catalog=load_catalog(None),
                     now=NOW)
-            cursor = None
-            for _ in range(4):  # the first page (with the total), then on by the cursor
-                options: dict[str, Any] = {"sort": LicenseSort.KEY, "descending": False, "cursor": cursor, "limit": 2}
-                page = await licenses.list_licenses(tx, LicenseFilter(), **options)
-                written = await licenses.license_page_json(tx, LicenseFilter(), **options)
-                assert written == page.model_dump_json().encode()
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
+            # Every sort both ways (the unfiltered page's statement is kept built, with the
+            # cursor's row as parameters: a date, a text, a number), page by page to the end.
+            for sort in LicenseSort:
+                for descending in (False, True):
+                    cursor = None
+                    for _ in range(4):  # the first page (with the total), then on by the cursor
+                        options: dict[str, Any] = {"sort": sort, "descending": descending, "cursor": cursor,
+                                                   "limit": 2}
+                        page = await licenses.list_licenses(tx, LicenseFilter(), **options)
+                        written = await licenses.license_page_json(tx, LicenseFilter(), **options)
+                        assert written == page.model_dump_json().encode(), (sort, descending)
+                        cursor = page.next_cursor
+                        if cursor is None:
+                            break
             assert {license.status for license in page.items} <= set(LicenseStatus)
             # A customer's own login: their licenses alone, without the organization's price,
             # comment and name for the key.
@@ -209,3 +219,15 @@ async def test_the_list_page_written_from_rows_is_the_models_json(database_url: 
                 == seen.model_dump_json().encode()
     finally:
         await store.dispose()
+
+
+def test_only_a_short_unfiltered_page_is_read_in_the_event_loops_thread() -> None:
+    # A filtered page or a customer's (filtered to theirs) may walk past many rows, and 500
+    # rows took 2 ms: those are read on a connection's thread, never holding the loop.
+    owner = accounts.system_actor(1, "P", OrgKind.RESELLER)
+    customer = dataclasses.replace(owner, role=Role.CUSTOMER, customer_id=7)
+    assert licenses.page_is_point_read(owner, LicenseFilter(), 100)
+    assert not licenses.page_is_point_read(owner, LicenseFilter(), 101)
+    assert not licenses.page_is_point_read(customer, LicenseFilter(), 10)
+    for wanted in FILTERS[1:]:
+        assert not licenses.page_is_point_read(owner, wanted, 10), wanted

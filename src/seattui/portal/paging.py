@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, ScalarSelect, Select, literal, or_, tuple_
+from sqlalchemy import Boolean, Integer, ScalarSelect, Select, bindparam, or_, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -108,6 +108,31 @@ def _coerce(value: Any, column: ColumnElement[Any]) -> Any:
     return value
 
 
+def keyset_query(
+    query: Select[Any],
+    *,
+    sort: ColumnElement[Any],
+    id_column: ColumnElement[int],
+    descending: bool,
+    after: bool,
+    count: ScalarSelect[Any] | None = None,
+) -> Select[Any]:
+    """keyset_page's statement: the query's rows ordered by `sort` then id, with `count` as
+    `_total` when given, and parameters `_page_rows` (the page's rows plus one) and, `after`
+    a cursor, `_after_sort` and `_after_id` (its row's). A caller that keeps it built passes
+    it to keyset_page, which then does not build it again (SQLAlchemy finds a kept statement
+    in its compiled cache by the key it worked out once, not again on each request)."""
+    ordered = query.add_columns(sort.label("_sort_value"))
+    if count is not None:
+        ordered = ordered.add_columns(count.label("_total"))
+    if after:
+        pair = tuple_(sort, id_column)
+        bound = tuple_(bindparam("_after_sort", type_=sort.type), bindparam("_after_id", type_=Integer()))
+        ordered = ordered.where(pair < bound if descending else pair > bound)
+    direction = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
+    return ordered.order_by(*direction).limit(bindparam("_page_rows", type_=Integer()))
+
+
 async def keyset_page(
     conn: AsyncConnection,
     query: Select[Any],
@@ -119,6 +144,8 @@ async def keyset_page(
     limit: int,
     convert: Callable[[Any], T],
     count: Select[Any] | ScalarSelect[Any] | int | None = None,
+    built: Select[Any] | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> Page[T]:
     """One page ordered by `sort` then id, starting after the cursor's row.
 
@@ -126,23 +153,21 @@ async def keyset_page(
     pair (sort, id) with the last row's, which an index on (org_id, sort, id) answers
     directly. `count` (a query, or the number when the caller knows it) tells the first page
     how many rows match in all; a scalar subquery of that number is read with the page's rows,
-    one statement instead of two (none of them: none match).
+    one statement instead of two (none of them: none match). `built`: keyset_query's statement
+    of these very arguments, kept by the caller, with its own `parameters`.
     """
     check_limit(limit)
-    sort_value = sort.label("_sort_value")
-    ordered = query.add_columns(sort_value)
     counted = isinstance(count, ScalarSelect) and not cursor
-    if counted:
-        ordered = ordered.add_columns(count.label("_total"))
+    values: dict[str, Any] = {**(parameters or {}), "_page_rows": limit + 1}
     if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 2 or not isinstance(values[1], int):
+        decoded = decode_cursor(cursor)
+        if len(decoded) != 2 or not isinstance(decoded[1], int):
             raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"})
-        after = tuple_(sort, id_column)
-        bound = tuple_(literal(_coerce(values[0], sort), type_=sort.type), literal(values[1]))
-        ordered = ordered.where(after < bound if descending else after > bound)
-    direction = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
-    rows = (await conn.execute(ordered.order_by(*direction).limit(limit + 1))).all()
+        values |= {"_after_sort": _coerce(decoded[0], sort), "_after_id": decoded[1]}
+    if built is None:
+        built = keyset_query(query, sort=sort, id_column=id_column, descending=descending, after=bool(cursor),
+                             count=count if counted else None)  # type: ignore[arg-type]
+    rows = (await conn.execute(built, values)).all()
     items = [convert(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

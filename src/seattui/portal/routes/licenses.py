@@ -75,7 +75,8 @@ async def list_licenses(
     # Written from the rows: building models and validating them again as the response model
     # cost several times the query (services.licenses.license_page_json).
     page = await read_as(request, token, lambda tx: licenses.license_page_json(
-        tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit))
+        tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit),
+        point=lambda actor: licenses.page_is_point_read(actor, wanted, limit))
     return Response(page, media_type="application/json")
 
 

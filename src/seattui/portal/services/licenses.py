@@ -4,12 +4,14 @@ a refund, and released from their device by an admin."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from pydantic_core import to_json
-from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from seattui.domain.roles import Permission, Role
@@ -48,8 +50,8 @@ from seattui.domain.pricing import (
     configuration_lines,
     upgrade_lines,
 )
-from seattui.portal.context import Tx
-from seattui.portal.paging import along_the_sort, keyset_page
+from seattui.portal.context import Actor, Tx
+from seattui.portal.paging import along_the_sort, keyset_page, keyset_query
 from seattui.portal.queries.customers import customer_for
 from seattui.portal.queries.keys import find as find_key
 from seattui.portal.queries.licenses import (
@@ -374,6 +376,38 @@ async def list_licenses(
                        total_at_least=at_least)
 
 
+# The most rows of a page that is read as a point read (Store.point_read): with no filter its
+# rows are the first of an index past the cursor and its total a kept tally, so the read is
+# bounded by the page, not the data: 0.4 ms of SQLite for 100 rows of 100,000 licenses, less
+# than the trips to a connection's thread it saves; 500 rows took 2 ms, too long to hold the loop.
+POINT_PAGE = 100
+
+
+def page_is_point_read(actor: Actor, wanted: LicenseFilter, limit: int) -> bool:
+    """Whether license_page_json's read is short enough for the event loop's thread: not a
+    customer's, which is filtered to their own licenses (a walk past the others)."""
+    return limit <= POINT_PAGE and wanted == _NO_FILTER and actor.role is not Role.CUSTOMER
+
+
+_NO_FILTER = LicenseFilter()
+# The page with no filter, the one every list opens with (and an organization's terminal pages
+# through), by the organization's id as a parameter: building its statement, and SQLAlchemy
+# keying it for its cache, cost more than the SQLite read on each request.
+_ORG = bindparam("org_id")
+_UNFILTERED = select(licenses.c.id).where(licenses.c.org_id == _ORG)
+_HELD = licenses_held_query(_ORG)
+_ITEM = operator.itemgetter(0)  # a row's JSON, its first column: 6 us a page against 47 us for row.item
+
+
+@functools.lru_cache(maxsize=64)
+def _unfiltered_page(today: date, sort: LicenseSort, descending: bool, after: bool) -> Any:
+    """keyset_query's statement of an unfiltered page on SQLite (license_json_query's rows):
+    its expression holds the day, so a day keeps its own."""
+    return keyset_query(license_json_query(today).where(licenses.c.org_id == _ORG), sort=SORT_KEYS[sort],
+                        id_column=licenses.c.id, descending=descending, after=after,
+                        count=None if after else _HELD)
+
+
 async def license_page_json(
     tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
 ) -> bytes:
@@ -381,7 +415,15 @@ async def license_page_json(
     on SQLite each row's JSON comes written by the query (license_json_sql)."""
     customer = tx.actor.role is Role.CUSTOMER
     options: dict[str, Any] = {"sort": sort, "descending": descending, "cursor": cursor, "limit": limit}
-    if tx.conn.dialect.name == "sqlite":
+    if tx.conn.dialect.name == "sqlite" and page_is_point_read(tx.actor, wanted, limit):
+        # What _page does for no filter, with its statement kept built.
+        written = await keyset_page(
+            tx.conn, _UNFILTERED, sort=SORT_KEYS[sort], id_column=licenses.c.id, descending=descending,
+            cursor=cursor, limit=limit, convert=_ITEM, count=_HELD,
+            built=_unfiltered_page(tx.today, sort, descending, bool(cursor)), parameters={"org_id": tx.org_id})
+        at_least = False
+        items = ",".join(written.items).encode()
+    elif tx.conn.dialect.name == "sqlite":
         written, at_least = await _page(tx, wanted, **options, convert=lambda row, _today: row.item,
                                         query=license_json_query(tx.today, for_customer=customer))
         items = ",".join(written.items).encode()
