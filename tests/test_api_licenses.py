@@ -85,6 +85,19 @@ async def test_the_list_filters_by_text_and_facets_and_sorts_by_any_column(harne
     assert (await viewer.licenses(LicenseFilter(), sort=LicenseSort.STATUS, descending=True)).items[0].device.hostname == "desk-07"
 
 
+async def test_sorted_by_support_end_the_pages_hold_every_license_without_support(harness: PortalHarness) -> None:
+    # Licenses without support sort last (as 9999-12-31); PostgreSQL's driver sent that date,
+    # taken from a page's cursor, as 'infinity', so every page after the first such row came
+    # back empty there.
+    made = [await a_license(harness, quantity=1)]
+    made += [await a_license(harness, term=Term.TRIAL, trial_days=7, quantity=1) for _ in range(5)]
+    viewer = await harness.login("acme-viewer")
+    for descending in (False, True):
+        rows = await all_pages(viewer, LicenseFilter(), LicenseSort.SUPPORT, descending)
+        assert sorted(row.id for row in rows) == sorted(row.id for row in made), descending
+        assert (rows[0].support_ends_on is None) is descending
+
+
 async def test_trial_and_support_windows_follow_the_portals_today(harness: PortalHarness) -> None:
     ending = await a_license(harness, term=Term.TRIAL, trial_days=5, quantity=1)
     await a_license(harness, term=Term.TRIAL, trial_days=30, quantity=1, product_id="sitewatch", edition_id="standard")

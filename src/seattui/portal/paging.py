@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Integer, ScalarSelect, Select, bindparam, or_, tuple_
+from sqlalchemy import Boolean, Date, Integer, ScalarSelect, Select, String, bindparam, or_, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -127,7 +127,9 @@ def keyset_query(
         ordered = ordered.add_columns(count.label("_total"))
     if after:
         pair = tuple_(sort, id_column)
-        bound = tuple_(bindparam("_after_sort", type_=sort.type), bindparam("_after_id", type_=Integer()))
+        after_sort = _IsoDate(bindparam("_after_sort", type_=String())) if _is_date(sort) \
+            else bindparam("_after_sort", type_=sort.type)
+        bound = tuple_(after_sort, bindparam("_after_id", type_=Integer()))
         ordered = ordered.where(pair < bound if descending else pair > bound)
     direction = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
     return ordered.order_by(*direction).limit(bindparam("_page_rows", type_=Integer()))
@@ -163,7 +165,10 @@ async def keyset_page(
         decoded = decode_cursor(cursor)
         if len(decoded) != 2 or not isinstance(decoded[1], int):
             raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"})
-        values |= {"_after_sort": _coerce(decoded[0], sort), "_after_id": decoded[1]}
+        after_sort = _coerce(decoded[0], sort)
+        if _is_date(sort) and after_sort is not None:
+            after_sort = after_sort.isoformat()  # as _IsoDate binds it
+        values |= {"_after_sort": after_sort, "_after_id": decoded[1]}
     if built is None:
         built = keyset_query(query, sort=sort, id_column=id_column, descending=descending, after=bool(cursor),
                              count=count if counted else None)  # type: ignore[arg-type]
@@ -179,6 +184,36 @@ async def keyset_page(
     elif count is not None and not cursor:
         total = count if isinstance(count, int) else await conn.scalar(count)
     return Page[T](items=items, next_cursor=next_cursor, total=total)
+
+
+def _is_date(column: ColumnElement[Any]) -> bool:
+    kind = getattr(column.type, "impl_instance", column.type)
+    try:
+        return kind.python_type is date
+    except NotImplementedError:
+        return False
+
+
+class _IsoDate(ColumnElement[date]):
+    """A date bound as its ISO text. asyncpg sends date.max as PostgreSQL's 'infinity', which
+    is past every date stored: a cursor after a row of no support end (9999-12-31, the sort's
+    last) found no row after it, and a list sorted by support lost the rest of its rows."""
+
+    inherit_cache = True
+    type = Date()
+
+    def __init__(self, bound: ColumnElement[str]) -> None:
+        self.bound = bound
+
+
+@compiles(_IsoDate)
+def _iso_date_default(element: _IsoDate, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.bound, **kw)  # SQLite keeps dates as this very text
+
+
+@compiles(_IsoDate, "postgresql")
+def _iso_date_postgresql(element: _IsoDate, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.bound, **kw)} AS DATE)"
 
 
 class _Likely(ColumnElement[bool]):
