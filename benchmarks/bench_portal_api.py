@@ -292,9 +292,12 @@ def run(smoke: bool = False) -> Iterator[dict[str, Any]]:
     yield figure("cores", float(os.cpu_count() or 1), "cores")
     with scratch_env() as (root, env):
         env["SEATTUI_ACTIVATION_ADDRESS_LIMIT"] = str(ADDRESS_LIMIT)
-        yield from _store_figures("sqlite", str(root / "portal.db"), root, env, rounds, seconds)
+        # SEATTUI_BENCH_STORES=postgres measures one store alone (both by default).
+        stores = os.environ.get("SEATTUI_BENCH_STORES", "sqlite,postgres").split(",")
+        if "sqlite" in stores:
+            yield from _store_figures("sqlite", str(root / "portal.db"), root, env, rounds, seconds)
         admin = os.environ.get("SEATTUI_BENCH_POSTGRES_URL") or os.environ.get("SEATTUI_TEST_POSTGRES_URL")
-        if admin is None:
+        if admin is None or "postgres" not in stores:
             return
         name = f"seattui_bench_{uuid.uuid4().hex[:8]}"
         asyncio.run(_database(admin, name))
