@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal_column, select
 
 from seattui.portal.paging import keyset_page
 from seattui.portal.store import Store
@@ -35,8 +35,10 @@ async def seed(store: Store, count: int) -> int:
 async def test_pages_follow_the_sort_without_gaps_or_repeats(database_url: str, column: str, descending: bool) -> None:
     store = Store(database_url)
     org = await seed(store, 300)
-    sentinel = {"support_ends_on": date(9999, 12, 31), "quantity": 0, "customer_email": ""}[column]
-    sort = func.coalesce(licenses.c[column], sentinel)
+    # As the lists' sorts are (tables._never_null): the sentinel is SQL text. Bound, 9999-12-31
+    # would reach PostgreSQL as 'infinity' (asyncpg's date.max), a day no cursor names.
+    sentinel = {"support_ends_on": "'9999-12-31'", "quantity": "0", "customer_email": "''"}[column]
+    sort = func.coalesce(licenses.c[column], literal_column(sentinel))
     query = select(licenses.c.id).where(licenses.c.org_id == org)
     seen: list[tuple[object, int]] = []
     cursor = None
