@@ -231,3 +231,8 @@ def test_only_a_short_unfiltered_page_is_read_in_the_event_loops_thread() -> Non
     assert not licenses.page_is_point_read(customer, LicenseFilter(), 10)
     for wanted in FILTERS[1:]:
         assert not licenses.page_is_point_read(owner, wanted, 10), wanted
+        # Known before the token is read, so a filtered page authenticates once, in its read.
+        assert licenses.page_point_rule(wanted, 10) is False, wanted
+    assert licenses.page_point_rule(LicenseFilter(), 101) is False
+    rule = licenses.page_point_rule(LicenseFilter(), 100)
+    assert callable(rule) and rule(owner) and not rule(customer)

@@ -76,7 +76,7 @@ async def list_licenses(
     # cost several times the query (services.licenses.license_page_json).
     page = await read_as(request, token, lambda tx: licenses.license_page_json(
         tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit),
-        point=lambda actor: licenses.page_is_point_read(actor, wanted, limit))
+        point=licenses.page_point_rule(wanted, limit))
     return Response(page, media_type="application/json")
 
 

@@ -389,6 +389,15 @@ def page_is_point_read(actor: Actor, wanted: LicenseFilter, limit: int) -> bool:
     return limit <= POINT_PAGE and wanted == _NO_FILTER and actor.role is not Role.CUSTOMER
 
 
+def page_point_rule(wanted: LicenseFilter, limit: int) -> bool | Callable[[Actor], bool]:
+    """read_as's `point` for a page: no for a filtered or long one, known before the token is
+    read (a rule of the actor would read it twice for every keystroke of a filter); else
+    page_is_point_read's, once the actor is known."""
+    if limit > POINT_PAGE or wanted != _NO_FILTER:
+        return False
+    return lambda actor: page_is_point_read(actor, wanted, limit)
+
+
 _NO_FILTER = LicenseFilter()
 # The page with no filter, the one every list opens with (and an organization's terminal pages
 # through), by the organization's id as a parameter: building its statement, and SQLAlchemy
