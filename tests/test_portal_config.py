@@ -151,3 +151,16 @@ def test_the_key_limit_and_the_check_share_are_serve_options(tmp_path: Path) -> 
     assert (settings.activation_limit, settings.activation_check_share) == (90, timedelta(0))
     default = _serve_settings(cli.parse_args(["serve"]), str(tmp_path / "portal.db"), {})
     assert (default.activation_limit, default.activation_check_share) == (30, timedelta(milliseconds=250))
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--activation-limit", "0"], "activation_limit: Input should be greater than or equal to 1"),
+    (["--activation-address-limit", "-5"], "activation_address_limit: Input should be greater than or equal to 1"),
+    (["--activation-check-share", "-1"], "activation_check_share: Input should be greater than or equal to 0"),
+])
+def test_a_limit_below_one_or_a_negative_share_stops_serve_with_a_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], words: str) -> None:
+    # A negative share acted as 0 and a limit of 0 refused every device, both without a word.
+    assert cli.main(["serve", "--db", str(tmp_path / "portal.db"), *flags]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1

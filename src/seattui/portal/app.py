@@ -156,7 +156,7 @@ def _install_metrics(app: FastAPI, portal: Portal) -> Any:
     from seattui.portal.metrics import CONTENT_TYPE, PortalMetrics
 
     metrics = PortalMetrics()
-    metrics.watch_pool(portal.store.engine)
+    metrics.watch_pool(portal.store.engine, portal.store.pool_capacity)
     if portal.settings.metrics_on_api:
         @app.get("/metrics", include_in_schema=False)
         async def exposition() -> Response:

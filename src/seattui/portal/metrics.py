@@ -87,9 +87,8 @@ class PortalMetrics:
         for status, count in counts.items():
             self.outbox.labels(status).set(count)
 
-    def watch_pool(self, engine: AsyncEngine) -> None:
-        pool: Any = engine.sync_engine.pool
-        self.pool_capacity.set(pool.size() + max(getattr(pool, "_max_overflow", 0), 0))
+    def watch_pool(self, engine: AsyncEngine, capacity: int) -> None:
+        self.pool_capacity.set(capacity)
 
         @event.listens_for(engine.sync_engine, "checkout")
         def _checkout(*_args: Any) -> None:

@@ -37,15 +37,15 @@ class PortalSettings(BaseModel):
     max_batch_body_bytes: int = 24 * 1024 * 1024
     # Device activation calls per key in each window, and per client address (None: the same
     # number; a fleet behind one NAT address needs more).
-    activation_limit: int = 30
-    activation_address_limit: int | None = None
-    activation_window: timedelta = timedelta(minutes=1)
+    activation_limit: int = Field(default=30, ge=1)
+    activation_address_limit: int | None = Field(default=None, ge=1)
+    activation_window: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
     # A device's check is counted in the instance's memory and shared with the other instances
     # this often, so it writes nothing on its way. Across instances its limits can be passed by
     # the checks the instances admitted before hearing of the others' (about one interval's
     # worth each); 0 counts each check in the shared counters before answering it, exact
     # across instances (a write per check).
-    activation_check_share: timedelta = timedelta(milliseconds=250)
+    activation_check_share: timedelta = Field(default=timedelta(milliseconds=250), ge=timedelta(0))
     # Prometheus metrics: recorded at all, and served at /metrics on the API's own port (else
     # `seattui serve --metrics-port` serves them apart). The embedded portal records none.
     metrics: bool = False

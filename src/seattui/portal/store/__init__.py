@@ -123,6 +123,8 @@ class Store:
         else:
             options |= {"pool_size": 32, "max_overflow": 32, "connect_args": {"timeout": 30}}
         self.engine: AsyncEngine = create_async_engine(engine_url(self.url), **options)
+        # How many connections the main pool may hold at once (the metrics' capacity).
+        self.pool_capacity: int = options["pool_size"] + options["max_overflow"]
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         # Point reads of a SQLite file run in the event loop's thread (point_read), on a pool
