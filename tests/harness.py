@@ -40,6 +40,7 @@ class FakeClock:
 
 def test_settings(database_url: str, clock: FakeClock, **overrides: Any) -> PortalSettings:
     overrides.setdefault("billing_check_every", None)  # tests run the billing run themselves
+    overrides.setdefault("build_routes_at_start", False)  # 0.3 s of a core for each of hundreds of portals
     return PortalSettings(
         database_url=database_url, clock=clock, argon2_time_cost=1, argon2_memory_kib=64, **overrides
     )

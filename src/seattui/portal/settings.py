@@ -61,6 +61,9 @@ class PortalSettings(BaseModel):
     mail_poll_seconds: float = 5.0
     # How often the background billing run checks whether a month is due (None: never; tests).
     billing_check_every: timedelta | None = timedelta(hours=1)
+    # Build every route as the portal starts, on a thread beside the first requests (app.py);
+    # tests that start hundreds of portals leave it to each route's first request.
+    build_routes_at_start: bool = True
     clock: Callable[[], datetime] = Field(default=utc_now, exclude=True)
 
     @model_validator(mode="after")
