@@ -236,3 +236,31 @@ def test_only_a_short_unfiltered_page_is_read_in_the_event_loops_thread() -> Non
     assert licenses.page_point_rule(LicenseFilter(), 101) is False
     rule = licenses.page_point_rule(LicenseFilter(), 100)
     assert callable(rule) and rule(owner) and not rule(customer)
+
+
+async def test_the_annual_renewals_due_are_read_from_an_index(store: Any) -> None:
+    # The billing run asks at every start and hourly, across organizations: it read every license.
+    from seattui.portal.services import seat_plans
+
+    store, org = store
+    async with store.write() as conn:
+        key = (await conn.execute(select(activation_keys.c.id))).scalar()
+        await conn.execute(insert(licenses_table), [
+            {"org_id": org, "key_id": key, "key": "AAAA-BBBB-CCCC-DDDD", "product_id": "workspace", "term": "annual",
+             "quantity": 5, "created_at": NOW, "updated_at": NOW, "term_ends_on": ends_on, "renewal": "same"}
+            for ends_on in (date(2026, 2, 1), date(2026, 3, 2), date(2026, 4, 1))])
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", capture)
+    async with store.read() as conn:
+        due = await seat_plans.annual_renewals_due(conn, NOW.date())
+    event.remove(store.engine.sync_engine, "before_cursor_execute", capture)
+    assert len(due) == 2  # the term that ended in February and the one ending today
+    async with store.read() as conn:
+        statement, parameters = next(s for s in statements if "term_ends_on" in s[0])
+        plan = " / ".join(row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                         parameters)).all())
+    assert "ix_licenses_term_term_ends_on" in plan and "SCAN licenses" not in plan, plan

@@ -280,6 +280,7 @@ licenses = Table(
     Index("ix_licenses_org_id_quantity", "org_id", "quantity", "id"),
     Index("ix_licenses_org_id_device_fingerprint", "org_id", "device_fingerprint"),
     Index("ix_licenses_org_id_customer_id", "org_id", "customer_id", "id"),
+    Index("ix_licenses_term_term_ends_on", "term", "term_ends_on"),  # the annual renewals due, across organizations
 )
 
 
