@@ -4,7 +4,6 @@ login), and a new session that starts from nothing the last one read."""
 
 from __future__ import annotations
 
-from typing import Any
 
 import pytest
 

@@ -453,7 +453,7 @@ async def test_the_upgrade_dialog_takes_a_coupon_and_refuses_to_go_on_with_one_t
         harness: PortalHarness) -> None:
     from seattui.portal.services import discounts
 
-    license = await a_license(harness, quantity=2)  # prepaid: 902.00 left
+    await a_license(harness, quantity=2)  # prepaid: 902.00 left
     async with harness.portal.store.write() as conn:
         await discounts.create_coupon(conn, harness.portal.catalog, harness.clock.now, "UP",
                                       percent=None, amount=Decimal("9.00"))

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from seattui.cli.common import (
-    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _on_portal, _profile, _run, _say, _with_portal,
+    EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _fail, _on_portal, _run, _say, _with_portal,
 )
 
 
