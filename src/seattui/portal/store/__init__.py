@@ -162,8 +162,13 @@ class Store:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction: sees one consistent snapshot, blocks no writer."""
+        """A read-only transaction: sees one consistent snapshot, blocks no writer. On
+        PostgreSQL that is REPEATABLE READ: at its default, READ COMMITTED, each statement saw
+        what was committed as it began, so a page's total could disagree with its rows. The
+        level travels in the BEGIN itself (asyncpg): no round trip more."""
         async with self.engine.connect() as connection:
+            if not self.is_sqlite:
+                await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
                 yield connection
 
