@@ -71,6 +71,14 @@ async def test_unknown_keys_ended_trials_and_missing_products_are_refused_distin
         await software.activate(device(trial.key, "pc-1", product="mailguard"))
     with pytest.raises(NotLicensed):
         await software.activate(device(trial.key, "pc-1", product="workspace"))
+    # A check and a deactivation read in a statement of their own: refused as distinctly.
+    for call in (software.check_activation, software.deactivate):
+        with pytest.raises(UnknownKey):
+            await call(same(device("ZZZZ-ZZZZ-ZZZZ-ZZZZ", "pc-1")))
+        with pytest.raises(NotLicensed, match="holds no license of mailguard"):
+            await call(same(device(trial.key, "pc-1", product="mailguard")))
+        with pytest.raises(NotLicensed, match="not activated on devices"):
+            await call(same(device(trial.key, "pc-1", product="workspace")))
     assert (await software.activate(device(trial.key, "pc-1"))).trial_ends_on == trial.trial_ends_on
     harness.clock.advance(days=4)
     with pytest.raises(TrialEnded, match="ended on") as ended:
