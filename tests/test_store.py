@@ -205,3 +205,60 @@ async def test_the_customers_migration_makes_a_customer_of_every_email_on_file(t
                           (2, made[2, "ada@example.org"])]
         assert (await conn.execute(select(subscriptions.c.customer_id))).scalar_one() == made[1, "bob@example.org"]
     await store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_postgresql_point_reads_keep_their_connections_and_replace_one_the_server_closed(
+        database_url: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    store = Store(database_url)
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        async def backend() -> int:
+            async with store.point_read() as conn:
+                return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+        first = await backend()
+        assert await backend() == first  # kept: no ping, no new login
+        # More reads at once than the point reads have connections: they take turns, none waits
+        # for ever on a pool that never gets its kept connections back.
+        async def slow() -> int:
+            async with store.point_read() as conn:
+                return int((await conn.execute(text("SELECT 1 FROM pg_sleep(0.02)"))).scalar_one())
+
+        assert await asyncio.wait_for(asyncio.gather(*(slow() for _ in range(40))), 30) == [1] * 40
+        # A restart's closing of the connections: the next read opens another.
+        database = database_url.rsplit("/", 1)[1]
+        others = "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+        await admin.execute(f"SELECT pg_terminate_backend(pid) {others}", database)
+        while await admin.fetchval(f"SELECT count(*) {others}", database):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the closed sockets reach the event loop, as they would long before a next read
+        assert await backend() not in (first, 0)
+    finally:
+        await admin.close()
+        await store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_store_reads_by_key_again_in_another_event_loop(database_url: str) -> None:
+    # A store used in one asyncio.run after another (disposed in each, as the CLI does): kept
+    # asyncpg connections belong to the loop that opened them.
+    import asyncio
+
+    store = Store(database_url)
+
+    async def read() -> int:
+        try:
+            async with store.point_read() as conn:
+                return int((await conn.execute(text("SELECT 41 + 1"))).scalar_one())
+        finally:
+            await store.dispose()
+
+    assert asyncio.run(read()) == 42
+    assert asyncio.run(read()) == 42

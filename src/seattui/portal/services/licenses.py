@@ -389,11 +389,13 @@ def page_is_point_read(actor: Actor, wanted: LicenseFilter, limit: int) -> bool:
     return limit <= POINT_PAGE and wanted == _NO_FILTER and actor.role is not Role.CUSTOMER
 
 
-def page_point_rule(wanted: LicenseFilter, limit: int) -> bool | Callable[[Actor], bool]:
+def page_point_rule(wanted: LicenseFilter, limit: int, *, sqlite: bool) -> bool | Callable[[Actor], bool]:
     """read_as's `point` for a page: no for a filtered or long one, known before the token is
-    read (a rule of the actor would read it twice for every keystroke of a filter); else
+    read (a rule of the actor would read it twice for every keystroke of a filter), nor on
+    PostgreSQL (a page's total, 5 ms and more, would hold one of the few connections the
+    devices' checks are read on, and its rows and total must be one snapshot); else
     page_is_point_read's, once the actor is known."""
-    if limit > POINT_PAGE or wanted != _NO_FILTER:
+    if not sqlite or limit > POINT_PAGE or wanted != _NO_FILTER:
         return False
     return lambda actor: page_is_point_read(actor, wanted, limit)
 
