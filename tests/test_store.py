@@ -247,18 +247,21 @@ async def test_postgresql_point_reads_keep_their_connections_and_replace_one_the
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_store_reads_by_key_again_in_another_event_loop(database_url: str) -> None:
-    # A store used in one asyncio.run after another (disposed in each, as the CLI does): kept
-    # asyncpg connections belong to the loop that opened them.
+    # A store used in one asyncio.run after another, disposed in each (as the CLI does): the
+    # kept asyncpg connections and the turns the reads waited in belong to the loop that made them.
     import asyncio
 
     store = Store(database_url)
 
-    async def read() -> int:
+    async def reads() -> list[int]:
+        async def read() -> int:
+            async with store.point_read() as conn:  # more at once than there are connections: some wait
+                return int((await conn.execute(text("SELECT 42 FROM pg_sleep(0.01)"))).scalar_one())
+
         try:
-            async with store.point_read() as conn:
-                return int((await conn.execute(text("SELECT 41 + 1"))).scalar_one())
+            return await asyncio.gather(*(read() for _ in range(20)))
         finally:
             await store.dispose()
 
-    assert asyncio.run(read()) == 42
-    assert asyncio.run(read()) == 42
+    assert asyncio.run(reads()) == [42] * 20
+    assert asyncio.run(reads()) == [42] * 20

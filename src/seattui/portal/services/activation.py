@@ -340,22 +340,20 @@ _OWNER = _OWNER.where(activation_keys.c.key == bindparam("key"))
 _KEY_LICENSES = license_query().where(licenses.c.key_id == bindparam("key_id"),
                                       licenses.c.product_id == bindparam("product_id"))
 _KEY_LICENSES_LOCKED = _KEY_LICENSES.with_for_update(of=licenses)
-# A device's read: the key's licenses of the product with the key's owner, in one statement
-# (each statement cost SQLAlchemy more than SQLite took to answer it).
-_DEVICE_LICENSES = (
-    license_query()
-    .add_columns(organizations.c.id.label("owner_org_id"), organizations.c.name.label("owner_name"),
-                 organizations.c.kind.label("owner_kind"))
-    .join(organizations, organizations.c.id == activation_keys.c.org_id)
-    .where(activation_keys.c.key == bindparam("key"), licenses.c.product_id == bindparam("product_id"))
-)
-# With their keys' owners; locked in the order of their ids, so two instances' groups never
-# lock in a cycle (PostgreSQL).
-_GROUP_LICENSES = (
+# Licenses with their keys' owners.
+_OWNED_LICENSES = (
     license_query()
     .add_columns(activation_keys.c.key.label("owner_key"), organizations.c.id.label("owner_org_id"),
                  organizations.c.name.label("owner_name"), organizations.c.kind.label("owner_kind"))
     .join(organizations, organizations.c.id == activation_keys.c.org_id)
+)
+# A device's read: the key's licenses of the product with the key's owner, in one statement
+# (each statement cost SQLAlchemy more than SQLite took to answer it).
+_DEVICE_LICENSES = _OWNED_LICENSES.where(activation_keys.c.key == bindparam("key"),
+                                         licenses.c.product_id == bindparam("product_id"))
+# Locked in the order of their ids, so two instances' groups never lock in a cycle (PostgreSQL).
+_GROUP_LICENSES = (
+    _OWNED_LICENSES
     .where(activation_keys.c.key.in_(bindparam("keys", expanding=True)),
            licenses.c.product_id.in_(bindparam("product_ids", expanding=True)))
     .order_by(licenses.c.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,13 +32,13 @@ _IDLE_POINT_CONNECTIONS = 16
 # PostgreSQL's point-read connections, besides the main pool's 20 (40 at most): two instances
 # stay within the server's 100 connections (its default max_connections) at 32 requests each.
 _POSTGRES_POINT_CONNECTIONS = 8
+_MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 
 async def _open(connection: AsyncConnection) -> bool:
     """Whether a kept PostgreSQL connection is still open: asyncpg sees the server close it."""
     raw = await connection.get_raw_connection()
     return not raw.driver_connection.is_closed()
-_MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 
 class DatabaseUrlError(ValueError):
@@ -140,13 +140,18 @@ class Store:
         # of their own.
         self._point_engine: AsyncEngine | None = None
         self._point_idle: list[AsyncConnection] = []
-        # PostgreSQL's point reads: as many at once as their engine holds connections, and the
-        # event loop the kept ones belong to (an asyncpg connection serves its own loop only).
-        self._point_turns: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self._echo = echo
+        # PostgreSQL's point reads take turns for their engine's connections (made in the loop
+        # that reads; a store serves one loop until disposed, as SQLAlchemy's engines do).
+        self._point_turns: asyncio.Semaphore | None = None
         if not self.is_sqlite:
-            self._point_engine = self._postgres_point_engine()
-        if self.is_sqlite:
+            # Kept open between reads too, with no ping, BEGIN or COMMIT: a device's check was
+            # four round trips besides its one query. Each statement is its own snapshot
+            # (AUTOCOMMIT): a point read's few rows by key need no more. A kept connection the
+            # server closed (a restart) is seen closed by asyncpg and replaced before it is used.
+            self._point_engine = create_async_engine(
+                engine_url(self.url), echo=echo, pool_size=_POSTGRES_POINT_CONNECTIONS, max_overflow=0,
+                isolation_level="AUTOCOMMIT")
+        else:
             self._prepare_sqlite(self.engine, point=False)
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -199,47 +204,27 @@ class Store:
             async with self.read() as connection:
                 yield connection
             return
+        async with self._point_turn(), self._kept_point_connection(self._point_engine) as connection:
+            yield connection
+
+    def _point_turn(self) -> AbstractAsyncContextManager[Any]:
+        """On PostgreSQL, a turn for one of the point reads' connections: a read waiting for one
+        in the pool would wait for ever, as the kept ones are never given back to it."""
         if self.is_sqlite:
-            async with self._kept_point_connection(self._point_engine) as connection:
-                yield connection
-            return
-        async with self._point_turn():
-            assert self._point_engine is not None
-            async with self._kept_point_connection(self._point_engine, check=True) as connection:
-                yield connection
-
-    def _postgres_point_engine(self) -> AsyncEngine:
-        # Kept open between reads too, with no ping, BEGIN or COMMIT: a device's check was four
-        # round trips besides its one query. Each statement is its own snapshot (AUTOCOMMIT):
-        # a point read's few rows by key need no more. A kept connection the server closed (a
-        # restart) is seen closed by asyncpg and replaced before it is used.
-        return create_async_engine(engine_url(self.url), echo=self._echo, pool_size=_POSTGRES_POINT_CONNECTIONS,
-                                   max_overflow=0, isolation_level="AUTOCOMMIT")
-
-    def _point_turn(self) -> asyncio.Semaphore:
-        """PostgreSQL's point reads take turns for the engine's connections: a read waiting for
-        one in the pool would wait for ever, as the kept ones are never given back to it."""
-        loop = asyncio.get_running_loop()
-        if self._point_turns is None or self._point_turns[0] is not loop:
-            if self._point_turns is not None:
-                # Another loop (a store used again after asyncio.run): the kept connections
-                # and their pool belong to the last one, which can no longer close them.
-                for kept in self._point_idle:
-                    kept.sync_connection.detach()
-                self._point_idle = []
-                self._point_engine = self._postgres_point_engine()
-            self._point_turns = (loop, asyncio.Semaphore(_POSTGRES_POINT_CONNECTIONS))
-        return self._point_turns[1]
+            return nullcontext()
+        if self._point_turns is None:
+            self._point_turns = asyncio.Semaphore(_POSTGRES_POINT_CONNECTIONS)
+        return self._point_turns
 
     @asynccontextmanager
-    async def _kept_point_connection(self, engine: AsyncEngine, *, check: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def _kept_point_connection(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         # Connections are kept open between reads: taking one from the engine's pool and giving
         # it back cost more than the read (pool events, a Connection, SQLAlchemy's close in a
         # task of its own).
         connection = None
         while self._point_idle and connection is None:
             kept = self._point_idle.pop()
-            if not check or await _open(kept):
+            if self.is_sqlite or await _open(kept):
                 connection = kept
             else:
                 await kept.invalidate()
@@ -347,4 +332,5 @@ class Store:
             for connection in idle:
                 await connection.close()
             await self._point_engine.dispose()
+            self._point_turns = None  # a store disposed may serve another event loop
         await self.engine.dispose()
