@@ -148,3 +148,68 @@ async def test_a_point_read_cancelled_while_it_waits_leaves_the_store_serving(
         assert await schema_seen(store) == SCHEMA_HEAD
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == [], [record.getMessage() for record in errors]
+
+
+# -- prepared point reads (store/point.py) ------------------------------------------------------------
+
+async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(sqlite_url: str) -> None:
+    """Same fields, same values of the same types: dates, UTC datetimes, empty columns, and a
+    LIMIT's own values (the balance's statement)."""
+    from harness import running_portal
+    from license_setup import a_license, on_device
+
+    from seattui.portal.services import activation, auth, credits
+    from seattui.portal.store.point import PointQuery
+
+    async with running_portal(sqlite_url) as harness:
+        held = await a_license(harness, comment="Held", support_ends_on=None)
+        await on_device(harness, held, "ws-1")
+        await a_license(harness, key=held.key, term="trial", quantity=1, trial_days=14)
+        store = harness.portal.store
+        cases: list[tuple[PointQuery, dict[str, object]]] = [
+            (activation._DEVICE_LICENSES, {"key": held.key, "product_id": "remotedesk"}),
+            (activation._DEVICE_LICENSES, {"key": held.key, "product_id": "no-such-product"}),
+            (credits._LAST_ENTRY, {"org_id": harness.world.org_ids["Acme"]}),
+            (auth._SESSION_ACTOR, {"token_hash": "not a token"}),
+        ]
+        for query, parameters in cases:
+            async with store.point_read() as conn:
+                prepared = await query.all(conn, parameters)
+            async with store.read() as conn:
+                expected = (await conn.execute(query.statement, parameters)).all()
+            assert [tuple(row) for row in prepared] == [tuple(row) for row in expected]
+            assert [row._fields for row in prepared] == [row._fields for row in expected]
+            assert [[type(value) for value in row] for row in prepared] == \
+                [[type(value) for value in row] for row in expected]
+        async with store.point_read() as conn:
+            rows = await activation._DEVICE_LICENSES.all(conn, {"key": held.key, "product_id": "remotedesk"})
+        assert len(rows) == 2 and {row.device_hostname for row in rows} == {"ws-1", None}
+        assert all(row.created_at.tzinfo is not None for row in rows)
+
+
+async def test_a_prepared_point_read_that_meets_a_lock_waits_for_it_off_the_event_loop(
+        store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import String, bindparam, column, select, table
+
+    from seattui.portal.store.point import PointQuery
+
+    version = table("alembic_version", column("version_num", String))
+    query = PointQuery(select(version.c.version_num).where(version.c.version_num == bindparam("wanted")))
+    await store.dispose()
+    locker = exclusive_lock(tmp_path / "portal.db")
+    ticks: list[int] = []
+    ticker = asyncio.create_task(ticking(ticks))
+
+    async def prepared_read() -> list[object]:
+        async with store.point_read() as conn:
+            return [tuple(row) for row in await query.all(conn, {"wanted": SCHEMA_HEAD})]
+
+    try:
+        read = asyncio.create_task(prepared_read())
+        while len(ticks) < 10:
+            await asyncio.sleep(0.01)
+            assert not read.done(), read
+        await asyncio.get_running_loop().run_in_executor(None, locker.close)
+        assert await read == [(SCHEMA_HEAD,)]
+    finally:
+        ticker.cancel()

@@ -43,6 +43,7 @@ from seattui.portal.context import Actor, Tx
 from seattui.portal.queries.licenses import from_row, get, license_query, status_of
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
+from seattui.portal.store.point import PointQuery
 from seattui.portal.store.tables import activation_keys, licenses, organizations
 from seattui.portal.store.counters import window_start
 from seattui.portal.store.together import Together
@@ -349,8 +350,8 @@ _OWNED_LICENSES = (
 )
 # A device's read: the key's licenses of the product with the key's owner, in one statement
 # (each statement cost SQLAlchemy more than SQLite took to answer it).
-_DEVICE_LICENSES = _OWNED_LICENSES.where(activation_keys.c.key == bindparam("key"),
-                                         licenses.c.product_id == bindparam("product_id"))
+_DEVICE_LICENSES = PointQuery(_OWNED_LICENSES.where(activation_keys.c.key == bindparam("key"),
+                                                    licenses.c.product_id == bindparam("product_id")))
 # Locked in the order of their ids, so two instances' groups never lock in a cycle (PostgreSQL).
 _GROUP_LICENSES = (
     _OWNED_LICENSES
@@ -370,7 +371,7 @@ _DEVICE_CHANGE = update(licenses).where(licenses.c.id == bindparam("license_id")
 async def _device_licenses(portal: Portal, conn: AsyncConnection, request: DeviceRequest) -> list[License]:
     """The key's licenses of the product, read (not locked) in one statement; a key that finds
     none is told apart (unknown, a product not for devices, no license of it) by _licenses_of."""
-    rows = (await conn.execute(_DEVICE_LICENSES, {"key": request.key, "product_id": request.product_id})).all()
+    rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
     if not rows:
         return (await _licenses_of(portal, conn, request, lock=False))[1]
     tx = _device_tx(portal, conn, request, rows[0], portal.now())

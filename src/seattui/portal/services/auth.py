@@ -28,6 +28,7 @@ from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.settings import PortalSettings
 from seattui.domain.team import lower_of
+from seattui.portal.store.point import PointQuery
 from seattui.portal.store.tables import api_tokens, automation_tokens, login_failures, organizations, users
 
 # An API token's last use is written at most this often, so a busy script costs no write per request.
@@ -185,7 +186,7 @@ _ACTOR_COLUMNS = (users.c.id, users.c.login, users.c.display_name, users.c.role,
                   organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
 # Built once: every request runs one of these, and building the statement cost more than
 # running it (SQLAlchemy's compiled cache then finds it by its cache key at once).
-_AUTOMATION_ACTOR = (
+_AUTOMATION_ACTOR = PointQuery(
     select(
         automation_tokens.c.id.label("token_id"),
         automation_tokens.c.name.label("token_name"),
@@ -199,7 +200,7 @@ _AUTOMATION_ACTOR = (
     .join(organizations, organizations.c.id == users.c.org_id)
     .where(automation_tokens.c.token_hash == bindparam("token_hash"))
 )
-_SESSION_ACTOR = (
+_SESSION_ACTOR = PointQuery(
     select(api_tokens.c.expires_at, api_tokens.c.revoked_at, *_ACTOR_COLUMNS)
     .join(users, users.c.id == api_tokens.c.user_id)
     .join(organizations, organizations.c.id == users.c.org_id)
@@ -210,7 +211,7 @@ _TOUCH = (update(automation_tokens).where(automation_tokens.c.id == bindparam("t
 
 
 async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) -> tuple[Actor, datetime | None]:
-    row = (await conn.execute(_AUTOMATION_ACTOR, {"token_hash": token_hash(token)})).first()
+    row = await _AUTOMATION_ACTOR.first(conn, {"token_hash": token_hash(token)})
     if row is None:
         raise Unauthenticated("This API token is not known here: check SEATTUI_TOKEN, or create one (seattui token create).")
     if row.disabled_at is not None:
@@ -235,7 +236,7 @@ async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) ->
 async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) -> Actor:
     if not token:
         raise Unauthenticated(NO_TOKEN)
-    row = (await conn.execute(_SESSION_ACTOR, {"token_hash": token_hash(token)})).first()
+    row = await _SESSION_ACTOR.first(conn, {"token_hash": token_hash(token)})
     if row is None:
         raise Unauthenticated("This session token is not known here: log in again.")
     if row.disabled_at is not None:

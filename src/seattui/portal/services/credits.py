@@ -26,6 +26,7 @@ from seattui.portal.context import Tx
 from seattui.portal.paging import along_the_sort, containing, keyset_page, on_days
 from seattui.portal.queries.organizations import payer
 from seattui.portal.services import audit
+from seattui.portal.store.point import PointQuery
 from seattui.portal.store.tables import ledger_entries, organizations, users
 
 
@@ -39,7 +40,7 @@ async def paying_balance(tx: Tx) -> Decimal:
 
 
 # Built once: every balance read runs it, and building it cost more than running it.
-_LAST_ENTRY = (
+_LAST_ENTRY = PointQuery(
     select(ledger_entries.c.balance_after, ledger_entries.c.sequence)
     .where(ledger_entries.c.org_id == bindparam("org_id"))
     .order_by(ledger_entries.c.sequence.desc())
@@ -49,7 +50,7 @@ _LAST_ENTRY = (
 
 async def _last_entry(conn: AsyncConnection, org_id: int) -> tuple[Decimal, int]:
     """The balance and the number of the organization's last ledger entry (0 before the first)."""
-    row = (await conn.execute(_LAST_ENTRY, {"org_id": org_id})).first()
+    row = await _LAST_ENTRY.first(conn, {"org_id": org_id})
     return (from_hundredths(row.balance_after), row.sequence) if row else (Decimal("0.00"), 0)
 
 

@@ -137,7 +137,8 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         # Point reads of a SQLite file run in the event loop's thread (point_read), on a pool
-        # of their own.
+        # of their own, each statement its own snapshot as on PostgreSQL (no BEGIN or ROLLBACK:
+        # SQLAlchemy's transaction around one read cost more than the read).
         self._point_engine: AsyncEngine | None = None
         self._point_idle: list[AsyncConnection] = []
         # PostgreSQL's point reads take turns for their engine's connections (made in the loop
@@ -156,7 +157,8 @@ class Store:
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
                 self._point_engine = create_async_engine(
-                    inline_url(self.url), echo=echo, pool_size=32, max_overflow=32, connect_args={"timeout": 30})
+                    inline_url(self.url), echo=echo, pool_size=32, max_overflow=32, connect_args={"timeout": 30},
+                    isolation_level="AUTOCOMMIT")
                 self._prepare_sqlite(self._point_engine, point=True)
 
     def _prepare_sqlite(self, engine: AsyncEngine, *, point: bool) -> None:
@@ -174,6 +176,9 @@ class Store:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        if point:
+            return
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(connection: Connection) -> None:
@@ -195,10 +200,11 @@ class Store:
     @asynccontextmanager
     async def point_read(self) -> AsyncIterator[AsyncConnection]:
         """`read` for a few rows found by key (a device's licenses, a token's member, a
-        balance): on a SQLite file its statements run in the event loop's own thread, without
-        the trips to a connection's thread that cost more than the read; on PostgreSQL, on
-        connections kept open, each statement its own snapshot (AUTOCOMMIT: no BEGIN or COMMIT
-        to wait for). Never for a read whose length grows with the data (a page, an export):
+        balance), each statement its own snapshot (AUTOCOMMIT: no BEGIN or COMMIT to wait for):
+        on a SQLite file its statements run in the event loop's own thread, without the trips
+        to a connection's thread that cost more than the read (the hottest of them without
+        SQLAlchemy's execution either, store/point.py); on PostgreSQL, on connections kept
+        open. Never for a read whose length grows with the data (a page, an export):
         that would hold every other request."""
         if self._point_engine is None:
             async with self.read() as connection:

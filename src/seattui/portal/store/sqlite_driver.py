@@ -20,6 +20,7 @@ import asyncio
 import collections
 import concurrent.futures
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
@@ -262,6 +263,24 @@ class InlineReadConnection(AsyncAdapt_dbapi_connection):
         return self._connection
 
     def run(self, cursor: OneTripCursor, operation: Any, parameters: Any, many: bool) -> None:
+        # Handed back through an await that never suspends: SQLAlchemy's async execute
+        # requires one (it takes a statement that awaits nothing for a sync driver's).
+        result = await_(_ran(self._at_once(operation, parameters, many)))
+        if result is None:
+            result = await_(self._wait_elsewhere(operation, parameters, many))
+        cursor._description, rows, cursor._rowcount, cursor._lastrowid = result
+        cursor._rows = collections.deque(rows)
+
+    async def rows(self, operation: str, parameters: Sequence[Any]) -> list[Any]:
+        """A statement's rows as sqlite3 gives them, without SQLAlchemy's execution around it
+        (store/point.py's prepared point reads): 40 us a statement more than SQLite's 10."""
+        result = self._at_once(operation, parameters, False)
+        if result is None:
+            result = await self._wait_elsewhere(operation, parameters, False)
+        return result[1]  # type: ignore[no-any-return]
+
+    def _at_once(self, operation: Any, parameters: Any, many: bool) -> tuple[Any, ...] | None:
+        """The statement run here and now; None when it met a lock (then _wait_elsewhere)."""
         connection = self._here()
         if self._begin is not None:
             connection.execute(self._begin)  # a deferred BEGIN takes no lock: it never waits
@@ -270,15 +289,11 @@ class InlineReadConnection(AsyncAdapt_dbapi_connection):
         elif operation[:9].upper().startswith(("BEGIN", "SAVEPOINT")):
             self._in_transaction = True
         try:
-            # Handed back through an await that never suspends: SQLAlchemy's async execute
-            # requires one (it takes a statement that awaits nothing for a sync driver's).
-            result = await_(_ran(_statement(connection, None, operation, parameters, many)))
+            return _statement(connection, None, operation, parameters, many)
         except sqlite3.OperationalError as error:
             if not _busy(error):
                 raise
-            result = await_(self._wait_elsewhere(operation, parameters, many))
-        cursor._description, rows, cursor._rowcount, cursor._lastrowid = result
-        cursor._rows = collections.deque(rows)
+            return None
 
     async def _wait_elsewhere(self, operation: Any, parameters: Any, many: bool) -> tuple[Any, ...]:
         away = _WAITERS.submit(_waiting, self._connection, self._wait_ms, operation, parameters, many)
