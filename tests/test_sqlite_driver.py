@@ -152,16 +152,16 @@ async def test_a_point_read_cancelled_while_it_waits_leaves_the_store_serving(
 
 # -- prepared point reads (store/point.py) ------------------------------------------------------------
 
-async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(sqlite_url: str) -> None:
+async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(database_url: str) -> None:
     """Same fields, same values of the same types: dates, UTC datetimes, empty columns, and a
-    LIMIT's own values (the balance's statement)."""
+    LIMIT's own values (the balance's statement); on SQLite's inline connection and asyncpg's."""
     from harness import running_portal
     from license_setup import a_license, on_device
 
     from seattui.portal.services import activation, auth, credits
     from seattui.portal.store.point import PointQuery
 
-    async with running_portal(sqlite_url) as harness:
+    async with running_portal(database_url) as harness:
         held = await a_license(harness, comment="Held", support_ends_on=None)
         await on_device(harness, held, "ws-1")
         await a_license(harness, key=held.key, term="trial", quantity=1, trial_days=14)

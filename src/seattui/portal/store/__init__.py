@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from seattui.portal.store.point import POINT_CONNECTION
 from seattui.portal.store.sqlite_driver import begin, engine_url, inline_url
 from seattui.portal.store.tables import metadata
 
@@ -151,14 +152,14 @@ class Store:
             # server closed (a restart) is seen closed by asyncpg and replaced before it is used.
             self._point_engine = create_async_engine(
                 engine_url(self.url), echo=echo, pool_size=_POSTGRES_POINT_CONNECTIONS, max_overflow=0,
-                isolation_level="AUTOCOMMIT")
+                isolation_level="AUTOCOMMIT", execution_options={POINT_CONNECTION: True})
         else:
             self._prepare_sqlite(self.engine, point=False)
             database = self.engine.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
                 self._point_engine = create_async_engine(
                     inline_url(self.url), echo=echo, pool_size=32, max_overflow=32, connect_args={"timeout": 30},
-                    isolation_level="AUTOCOMMIT")
+                    isolation_level="AUTOCOMMIT", execution_options={POINT_CONNECTION: True})
                 self._prepare_sqlite(self._point_engine, point=True)
 
     def _prepare_sqlite(self, engine: AsyncEngine, *, point: bool) -> None:

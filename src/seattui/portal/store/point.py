@@ -20,13 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from seattui.portal.store.sqlite_driver import InlineReadConnection
 
 Processor = Callable[[Any], Any] | None
+# The execution option that marks a point read's connection (Store.point_read's engines).
+POINT_CONNECTION = "seattui_point"
 
 
 class _Prepared:
@@ -89,18 +91,40 @@ class PointQuery:
         self._prepared: dict[str, _Prepared] = {}
 
     async def all(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> Sequence[Any]:
-        driver = (await conn.get_raw_connection()).dbapi_connection
-        if not isinstance(driver, InlineReadConnection):
-            return (await conn.execute(self.statement, dict(parameters))).all()
-        prepared = self._prepared.get(conn.dialect.name)
-        if prepared is None:
-            prepared = self._prepared[conn.dialect.name] = _Prepared(self.statement, conn.dialect)
+        raw = await conn.get_raw_connection()
+        driver = raw.dbapi_connection
+        if isinstance(driver, InlineReadConnection):
+            prepared = self._prepared_for(conn.dialect)
+            values = prepared.parameters(parameters)
+            try:
+                rows = await driver.rows(prepared.sql, values)
+            except sqlite3.Error as error:  # as SQLAlchemy raises it, for the app's handlers
+                raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
+            return [prepared.convert(row) for row in rows]
+        if conn.dialect.driver == "asyncpg" and conn.sync_connection.get_execution_options().get(POINT_CONNECTION):
+            # A point read's own connection, in AUTOCOMMIT: asyncpg's fetch is the statement's
+            # snapshot, as SQLAlchemy's execute there would be.
+            return await self._asyncpg_rows(raw.driver_connection, conn.dialect, parameters)
+        return (await conn.execute(self.statement, dict(parameters))).all()
+
+    async def _asyncpg_rows(self, connection: Any, dialect: Dialect, parameters: Mapping[str, Any]) -> list[Any]:
+        import asyncpg
+
+        prepared = self._prepared_for(dialect)
         values = prepared.parameters(parameters)
         try:
-            rows = await driver.rows(prepared.sql, values)
-        except sqlite3.Error as error:  # as SQLAlchemy raises it, for the app's handlers
-            raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
-        return [prepared.convert(row) for row in rows]
+            records = await connection.fetch(prepared.sql, *values)
+        except (asyncpg.InterfaceError, OSError) as error:  # a connection closed or lost: 503
+            raise OperationalError(prepared.sql, values, error) from error
+        except asyncpg.PostgresError as error:
+            raise DBAPIError(prepared.sql, values, error) from error
+        return [prepared.convert(record) for record in records]
+
+    def _prepared_for(self, dialect: Dialect) -> _Prepared:
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            prepared = self._prepared[dialect.name] = _Prepared(self.statement, dialect)
+        return prepared
 
     async def first(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> Any | None:
         rows = await self.all(conn, parameters)
