@@ -248,6 +248,8 @@ async def test_the_dashboard_shows_the_portals_figures(database_url: str) -> Non
         app = make_app(demo, token=client.token)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: on_dashboard(app))
+            # Drawn at the screen's next refresh, after the figures came.
+            await until(pilot, lambda: "support ended" in screen_text(app), what="the figures drawn")
             text = screen_text(app)
             assert f"{format_credits(summary.balance.balance)} credits" in text
             assert f"{ended}  support ended" in text and f"{total}  licenses" in text

@@ -136,7 +136,8 @@ async def test_the_dashboards_renewals_open_the_list_of_what_renews_within_a_wee
         await until(pilot, lambda: dashboard.view is not None and dashboard.fresh, what="the dashboard")
         [index] = [i for i, figure in enumerate(dashboard.view.figures) if figure.preset == "renews_soon"]
         assert dashboard.view.figures[index].count == 1
-        assert shows(app, "1 renewals within 7 days")
+        # Drawn at the screen's next refresh, after the figures came.
+        await until(pilot, lambda: shows(app, "1 renewals within 7 days"), what="the figure drawn")
         attention = dashboard.query_one("#attention")
         attention.focus()
         attention.highlighted = index
