@@ -246,6 +246,38 @@ async def test_postgresql_point_reads_keep_their_connections_and_replace_one_the
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_postgresql_connections_the_server_closed_are_replaced_without_a_ping(database_url: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    store = Store(database_url)
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        async def backends(how: Any) -> set[int]:
+            async def one() -> int:
+                async with how() as conn:
+                    return int((await conn.execute(text("SELECT pg_backend_pid() FROM pg_sleep(0.01)"))).scalar_one())
+
+            return set(await asyncio.gather(*(one() for _ in range(4))))
+
+        before = await backends(store.write) | await backends(store.read)
+        assert await backends(store.read) <= before  # the pool's own
+        database = database_url.rsplit("/", 1)[1]
+        others = "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+        await admin.execute(f"SELECT pg_terminate_backend(pid) {others}", database)
+        while await admin.fetchval(f"SELECT count(*) {others}", database):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the closed sockets reach the event loop
+        after = await backends(store.write) | await backends(store.read)  # no error: replaced
+        assert not after & before
+    finally:
+        await admin.close()
+        await store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_store_reads_by_key_again_in_another_event_loop(database_url: str) -> None:
     # A store used in one asyncio.run after another, disposed in each (as the CLI does): the
     # kept asyncpg connections and the turns the reads waited in belong to the loop that made them.
