@@ -1,15 +1,15 @@
 """The few statements every device and terminal request runs (a device's licenses, a token's
-member, a balance), prepared once and run on a SQLite file's point reads without SQLAlchemy's
-execution around them.
+member, a balance), prepared once and run on Store.point_read's connections without
+SQLAlchemy's execution around them.
 
-On a point read's connection (Store.point_read: in the event loop's thread) SQLite answers one
-of these in about 10 us; SQLAlchemy's execution of the same compiled statement (its context,
-cursor, result and the greenlet it runs in) took 40 us more, a sixth of a device's check. Here
-the statement is compiled by SQLAlchemy once per dialect, its parameters and columns converted
-by the types' own processors (so a row holds what SQLAlchemy's would: dates, UTC datetimes),
-and its rows come back as named tuples with the same fields. On any other connection
-(PostgreSQL, a database in memory, a write) it is SQLAlchemy's execute, unchanged.
-tests/test_store.py holds the two equal.
+SQLite answers one of these in about 10 us; SQLAlchemy's execution of the same compiled
+statement (its context, cursor, result and the greenlet it runs in) took 40 us more, a sixth of
+a device's check. Here the statement is compiled by SQLAlchemy once per dialect, its parameters
+and columns converted by the types' own processors (so a row holds what SQLAlchemy's would:
+dates, UTC datetimes), and its rows come back as named tuples with the same fields: on a SQLite
+file from sqlite3 in the event loop's thread, on PostgreSQL from asyncpg's fetch on the kept
+connection. On any other connection (a database in memory, a read or write transaction) it is
+SQLAlchemy's execute, unchanged. tests/test_sqlite_driver.py holds the two equal on both stores.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ class _Prepared:
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         if compiled.positiontup is None:
-            raise ValueError("a prepared point read needs a positional paramstyle (SQLite's)")
+            raise ValueError("a prepared point read needs a positional paramstyle (SQLite's, asyncpg's)")
         self.sql = compiled.string
-        if "POSTCOMPILE" in self.sql:
-            raise ValueError("a prepared point read cannot have values rendered at execution")
+        if "POSTCOMPILE" in self.sql or any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("a prepared point read takes single values, bound as they are")
         self.names: tuple[str, ...] = tuple(compiled.positiontup)
         # The statement's own values (a LIMIT's), for the names a caller does not give.
         self.fixed = {name: compiled.binds[name].effective_value for name in self.names
@@ -50,7 +50,7 @@ class _Prepared:
         columns = list(statement.selected_columns)
         self.results: tuple[Processor, ...] = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        self.row = _row_class([column.key for column in columns])
+        self.row = collections.namedtuple("PointRow", [column.key for column in columns])  # type: ignore[misc]
 
     def parameters(self, given: Mapping[str, Any]) -> list[Any]:
         values = []
@@ -64,29 +64,12 @@ class _Prepared:
                               for value, process in zip(raw, self.results, strict=True))
 
 
-def _row_class(fields: list[str]) -> Any:
-    if len(set(fields)) != len(fields):
-        raise ValueError(f"a prepared point read's columns must have distinct names: {fields}")
-    base = collections.namedtuple("PointRow", fields)  # type: ignore[misc]
-
-    class PointRow(base):  # type: ignore[misc, valid-type]
-        __slots__ = ()
-
-        @property
-        def _mapping(self) -> dict[str, Any]:  # as a SQLAlchemy Row's
-            return self._asdict()
-
-    return PointRow
-
-
 class PointQuery:
     """A select by key, built once, for point reads (see the module's text)."""
 
     __slots__ = ("statement", "_prepared")
 
     def __init__(self, statement: Select[Any]) -> None:
-        if any(bind.expanding for bind in statement.compile().binds.values()):
-            raise ValueError("a prepared point read takes single values, not lists")
         self.statement = statement
         self._prepared: dict[str, _Prepared] = {}
 
