@@ -206,6 +206,12 @@ async def test_the_list_page_written_from_rows_is_the_models_json(database_url: 
                         if cursor is None:
                             break
             assert {license.status for license in page.items} <= set(LicenseStatus)
+            # Filtered pages are built per request, from the same rows' JSON.
+            for wanted in (LicenseFilter(q="x"), LicenseFilter(term=Term.ANNUAL), LicenseFilter(product_id="none")):
+                options = {"sort": LicenseSort.KEY, "descending": False, "cursor": None, "limit": 10}
+                page = await licenses.list_licenses(tx, wanted, **options)
+                assert await licenses.license_page_json(tx, wanted, **options) == page.model_dump_json().encode()
+            assert len(page.items) == 0
             # A customer's own login: their licenses alone, without the organization's price,
             # comment and name for the key.
             actor = dataclasses.replace(tx.actor, role=Role.CUSTOMER, customer_id=customer)

@@ -132,7 +132,10 @@ def keyset_query(
         bound = tuple_(after_sort, bindparam("_after_id", type_=Integer()))
         ordered = ordered.where(pair < bound if descending else pair > bound)
     direction = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
-    return ordered.order_by(*direction).limit(bindparam("_page_rows", type_=Integer()))
+    # The page's size is written into the statement, not sent: PostgreSQL, not knowing how
+    # many rows a LIMIT $n takes, thinks a plan made once for every call far costlier than
+    # one made for the call, so it planned each page again (0.3-0.4 ms, half a page's query).
+    return ordered.order_by(*direction).limit(bindparam("_page_rows", type_=Integer(), literal_execute=True))
 
 
 async def keyset_page(

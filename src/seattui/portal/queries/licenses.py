@@ -4,12 +4,13 @@ and the reads by id that other areas share."""
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Integer, case, func, literal, literal_column, select, type_coerce
+from sqlalchemy import ColumnElement, Date, Integer, Text, case, cast, func, literal, literal_column, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from seattui.domain.errors import NotFound
 from seattui.domain.licensing import Device, License, LicenseBatch, LicenseStatus, Term
@@ -64,78 +65,57 @@ def from_row(row: Any, today: date) -> License:
     )
 
 
-def license_json(row: Any, today: date) -> dict[str, Any]:
-    """What `from_row(row, today).model_dump(mode="json")` gives, straight from the row: a page
-    of a hundred licenses spent three times its query's time validating models built from
-    columns already typed, then dumping them (tests/test_license_store.py holds the two equal)."""
-    m = row._mapping
-    term = Term(m["term"])
-    fingerprint = m["device_fingerprint"]
-    return {
-        "id": m["id"],
-        "key": m["key"],
-        "key_name": m["key_name"],
-        "product_id": m["product_id"],
-        "edition_id": m["edition_id"],
-        "addons": [addon for addon in m["addons"].split(",") if addon],
-        "term": term.value,
-        "quantity": m["quantity"],
-        "status": status_of(term, m["trial_ends_on"], m["term_ends_on"], bool(fingerprint), today).value,
-        "trial_ends_on": _day(m["trial_ends_on"]),
-        "support_ends_on": _day(m["support_ends_on"]),
-        "term_ends_on": _day(m["term_ends_on"]),
-        "seat_cap": m["seat_cap"],
-        "renewal": m["renewal"],
-        "customer_email": m["customer_email"],
-        "comment": m["comment"],
-        "device": {"fingerprint": fingerprint, "hostname": m["device_hostname"] or "",
-                   "activated_at": _moment(m["activated_at"])} if fingerprint else None,
-        "paid": f"{from_hundredths(m['paid']):.2f}",
-        "created_at": _moment(m["created_at"]),
-    }
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _moment(value: datetime) -> str:
-    # pydantic writes UTC as Z; the store's timestamps come back in UTC (tables.UTCDateTime).
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 @functools.lru_cache(maxsize=8)
-def license_json_query(today: date, *, for_customer: bool = False) -> Any:
-    """license_query() with each row's JSON (license_json_sql, SQLite) and its id alone.
+def license_json_query(today: date, dialect: str, *, for_customer: bool = False) -> Any:
+    """license_query() with each row's JSON (license_json_sql) and its id alone.
 
     The expression is written out as SQL once a day: built and keyed for SQLAlchemy's cache on
     every request, its hundred parts cost as much as the page itself. It holds no value but
     today's date and the constants of the statuses."""
-    written = license_json_sql(today, for_customer=for_customer).compile(
-        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-    return (select(literal_column(str(written)).label("item"), licenses.c.id)
+    return (select(literal_column(license_json_sql(today, dialect, for_customer=for_customer)).label("item"),
+                   licenses.c.id)
             .join(activation_keys, activation_keys.c.id == licenses.c.key_id))
 
 
-def license_json_sql(today: date, *, for_customer: bool = False) -> ColumnElement[str]:
-    """license_json's JSON text written by SQLite itself, for the rows of license_query():
-    taking a hundred rows of twenty columns into Python objects, typing them and writing them
-    out again cost three times the query. SQLite's json_object escapes text exactly as
-    pydantic does (tests/test_license_store.py holds a page of odd values equal to the model's
-    JSON); PostgreSQL's JSON functions space their output, so it keeps license_json. With
-    `for_customer`, what for_customer() blanks is blank."""
+def license_json_sql(today: date, dialect: str, *, for_customer: bool = False) -> str:
+    """The JSON text `from_row(row, today).model_dump_json()` gives, written by the store itself
+    for the rows of license_query(): taking a hundred rows of twenty columns into Python
+    objects, typing them and writing them out again cost three times the query on SQLite, and
+    on PostgreSQL most of a page's time. SQLite's json_object and PostgreSQL's row_to_json
+    escape text exactly as pydantic does and write no spaces (tests/test_license_store.py
+    holds a page of odd values equal to the model's JSON on both stores). With
+    `for_customer`, a license as its customer sees it (get()): without what the organization
+    paid, its comment and its own name for the key."""
+    # The drivers' own dialects: psycopg's would write % as %%, which asyncpg sends as it is.
+    on = asyncpg_dialect() if dialect == "postgresql" else sqlite.dialect()
+    sqlite_store = dialect != "postgresql"
+
     def text(value: str) -> Any:
         return literal_column("'" + value.replace("'", "''") + "'")
 
     def joined(*parts: Any) -> Any:  # SQL's ||: + would add numbers, the functions having no type
         return functools.reduce(lambda left, right: left.concat(right), parts)
 
+    def sql(value: Any) -> str:
+        return str(value.compile(dialect=on, compile_kwargs={"literal_binds": True}))
+
+    def json_object(fields: list[tuple[str, Any]], name: str) -> str:
+        if sqlite_store:
+            return "json_object(" + ", ".join(f"'{field}', {sql(value)}" for field, value in fields) + ")"
+        # row_to_json names a record's fields by its columns; json_build_object would space its output.
+        columns = ", ".join(f'{sql(value)} AS "{field}"' for field, value in fields)
+        return f"(SELECT row_to_json({name}) FROM (SELECT {columns}) AS {name})"
+
     def moment(column: Any) -> Any:
-        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's SQLite DATETIME), always UTC
-        # (tables.UTCDateTime); written as isoformat() with Z, no fraction when it is zero.
-        fraction = func.substr(column, 21, 6)
-        return joined(func.substr(column, 1, 10), text("T"), func.substr(column, 12, 8),
+        # Always UTC (tables.UTCDateTime), written as isoformat() with Z, no fraction when it is zero.
+        if sqlite_store:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's SQLite DATETIME)
+            day_and_time = joined(func.substr(column, 1, 10), text("T"), func.substr(column, 12, 8))
+            fraction = func.substr(column, 21, 6)
+        else:
+            utc = column.op("AT TIME ZONE")(text("UTC"))
+            day_and_time = func.to_char(utc, text('YYYY-MM-DD"T"HH24:MI:SS'))
+            fraction = func.to_char(utc, text("US"))
+        return joined(day_and_time,
                       case((fraction.in_([text(""), text("000000")]), text("")), else_=joined(text("."), fraction)),
                       text("Z"))
 
@@ -148,18 +128,22 @@ def license_json_sql(today: date, *, for_customer: bool = False) -> ColumnElemen
         (activated, text(LicenseStatus.ACTIVATED.value)),
         else_=text(LicenseStatus.ASSIGNED.value),
     )
-    # Add-on ids joined by commas (never an empty one, never a comma in one: catalog ids):
-    # json_quote escapes the text, whose commas are then the list's.
-    addons = func.json(case((licenses.c.addons == text(""), text("[]")),
-                            else_=joined(text("["), func.replace(func.json_quote(licenses.c.addons), text(","), text('","')),
-                                         text("]"))))
-    paid = type_coerce(func.abs(licenses.c.paid), Integer)  # typed, so // stays SQLite's integer /
-    paid_text = func.printf(text("%s%d.%02d"), case((licenses.c.paid < 0, text("-")), else_=text("")),
-                            paid // 100, paid % 100)
-    device = case((activated, func.json_object(
-        text("fingerprint"), fingerprint,
-        text("hostname"), func.coalesce(licenses.c.device_hostname, text("")),
-        text("activated_at"), moment(licenses.c.activated_at))), else_=None)
+    # Add-on ids joined by commas (never an empty one, never a comma in one: catalog ids).
+    if sqlite_store:  # json_quote escapes the text, whose commas are then the list's
+        addons = func.json(case((licenses.c.addons == text(""), text("[]")),
+                                else_=joined(text("["), func.replace(func.json_quote(licenses.c.addons), text(","),
+                                                                     text('","')), text("]"))))
+    else:  # '' gives no element
+        addons = func.string_to_array(licenses.c.addons, text(","))
+    paid = type_coerce(func.abs(licenses.c.paid), Integer)  # typed, so // is integer division
+    sign = case((licenses.c.paid < 0, text("-")), else_=text(""))
+    if sqlite_store:
+        paid_text = func.printf(text("%s%d.%02d"), sign, paid // 100, paid % 100)
+    else:
+        paid_text = joined(sign, cast(paid // 100, Text), text("."), func.lpad(cast(paid % 100, Text), 2, text("0")))
+    device = literal_column(json_object([
+        ("fingerprint", fingerprint), ("hostname", func.coalesce(licenses.c.device_hostname, text(""))),
+        ("activated_at", moment(licenses.c.activated_at))], "device"))
     fields: list[tuple[str, Any]] = [
         ("id", licenses.c.id), ("key", licenses.c.key),
         ("key_name", text("") if for_customer else activation_keys.c.name),
@@ -168,10 +152,13 @@ def license_json_sql(today: date, *, for_customer: bool = False) -> ColumnElemen
         ("trial_ends_on", licenses.c.trial_ends_on), ("support_ends_on", licenses.c.support_ends_on),
         ("term_ends_on", licenses.c.term_ends_on), ("seat_cap", licenses.c.seat_cap),
         ("renewal", licenses.c.renewal), ("customer_email", licenses.c.customer_email),
-        ("comment", text("") if for_customer else licenses.c.comment), ("device", device),
+        ("comment", text("") if for_customer else licenses.c.comment),
+        ("device", case((activated, device), else_=None)),
         ("paid", text("0.00") if for_customer else paid_text), ("created_at", moment(licenses.c.created_at)),
     ]
-    return func.json_object(*(part for name, value in fields for part in (text(name), value)))
+    written = json_object(fields, "license")
+    # As text: SQLAlchemy's asyncpg dialect would decode json into Python objects.
+    return written if sqlite_store else f"CAST({written} AS TEXT)"
 
 
 async def count_licenses(conn: Any, org_id: int, change: int) -> None:
@@ -210,19 +197,13 @@ def visible(tx: Tx) -> list[ColumnElement[bool]]:
     return held
 
 
-def for_customer(item: dict[str, Any]) -> dict[str, Any]:
-    """A license as its customer sees it: without what the organization paid, its comment and
-    its own name for the key."""
-    return {**item, "paid": "0.00", "comment": "", "key_name": ""}
-
-
 async def get(tx: Tx, license_id: int, *, lock: bool = False) -> License:
     query = license_query().where(licenses.c.id == license_id, *visible(tx))
     row = (await tx.conn.execute(query.with_for_update(of=licenses) if lock else query)).first()
     if row is None:
         raise NotFound(f"There is no license {license_id} in your organization.", {"license_id": license_id})
     found = from_row(row, tx.today)
-    if tx.actor.role is Role.CUSTOMER:  # as for_customer() answers the list
+    if tx.actor.role is Role.CUSTOMER:  # what the customer's list leaves out (license_json_sql)
         return found.model_copy(update={"paid": Decimal("0.00"), "comment": "", "key_name": ""})
     return found
 

@@ -58,10 +58,8 @@ from seattui.portal.queries.licenses import (
     batch_licenses,
     configuration_of,
     count_licenses,
-    for_customer,
     from_row,
     get,
-    license_json,
     license_json_query,
     license_query,
     licenses_held_query,
@@ -411,10 +409,10 @@ _ITEM = operator.itemgetter(0)  # a row's JSON, its first column: 6 us a page ag
 
 
 @functools.lru_cache(maxsize=64)
-def _unfiltered_page(today: date, sort: LicenseSort, descending: bool, after: bool) -> Any:
-    """keyset_query's statement of an unfiltered page on SQLite (license_json_query's rows):
-    its expression holds the day, so a day keeps its own."""
-    return keyset_query(license_json_query(today).where(licenses.c.org_id == _ORG), sort=SORT_KEYS[sort],
+def _unfiltered_page(today: date, dialect: str, sort: LicenseSort, descending: bool, after: bool) -> Any:
+    """keyset_query's statement of an unfiltered page (license_json_query's rows): its
+    expression holds the day, so a day keeps its own."""
+    return keyset_query(license_json_query(today, dialect).where(licenses.c.org_id == _ORG), sort=SORT_KEYS[sort],
                         id_column=licenses.c.id, descending=descending, after=after,
                         count=None if after else _HELD)
 
@@ -423,32 +421,24 @@ async def license_page_json(
     tx: Tx, wanted: LicenseFilter, *, sort: LicenseSort, descending: bool, cursor: str | None, limit: int
 ) -> bytes:
     """list_licenses' page as the JSON of its LicensePage, written from the rows (no models):
-    on SQLite each row's JSON comes written by the query (license_json_sql)."""
+    each row's JSON comes written by the query (license_json_sql)."""
     customer = tx.actor.role is Role.CUSTOMER
-    options: dict[str, Any] = {"sort": sort, "descending": descending, "cursor": cursor, "limit": limit}
-    if tx.conn.dialect.name == "sqlite" and page_is_point_read(tx.actor, wanted, limit):
+    dialect = tx.conn.dialect.name
+    if wanted == _NO_FILTER and not customer:
         # What _page does for no filter, with its statement kept built.
         written = await keyset_page(
             tx.conn, _UNFILTERED, sort=SORT_KEYS[sort], id_column=licenses.c.id, descending=descending,
             cursor=cursor, limit=limit, convert=_ITEM, count=_HELD,
-            built=_unfiltered_page(tx.today, sort, descending, bool(cursor)), parameters={"org_id": tx.org_id})
+            built=_unfiltered_page(tx.today, dialect, sort, descending, bool(cursor)),
+            parameters={"org_id": tx.org_id})
         at_least = False
-        items = ",".join(written.items).encode()
-    elif tx.conn.dialect.name == "sqlite":
-        written, at_least = await _page(tx, wanted, **options, convert=lambda row, _today: row.item,
-                                        query=license_json_query(tx.today, for_customer=customer))
-        items = ",".join(written.items).encode()
     else:
-        convert = license_json
-        if customer:
-            def convert(row: Any, today: date) -> dict[str, Any]:
-                return for_customer(license_json(row, today))
-        page, at_least = await _page(tx, wanted, **options, convert=convert)
-        # pydantic's own encoder (the one model_dump_json uses), a third of json.dumps's time.
-        items, written = to_json(page.items)[1:-1], page
+        written, at_least = await _page(tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit,
+                                        convert=lambda row, _today: row.item,
+                                        query=license_json_query(tx.today, dialect, for_customer=customer))
     rest = to_json({"next_cursor": written.next_cursor, "total": written.total, "today": tx.today.isoformat(),
                     "total_at_least": at_least})
-    return b'{"items":[' + items + b"]," + rest[1:]
+    return b'{"items":[' + ",".join(written.items).encode() + b"]," + rest[1:]
 
 
 async def facets(tx: Tx, wanted: LicenseFilter) -> LicenseFacets:
