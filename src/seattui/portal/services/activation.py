@@ -17,7 +17,7 @@ import weakref
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seattui.domain.catalog import ProductKind
@@ -44,7 +44,8 @@ from seattui.portal.queries.licenses import from_row, get, license_query, status
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.store.point import PointQuery
-from seattui.portal.store.tables import activation_keys, licenses, organizations
+from seattui.portal.store.sets import update_rows
+from seattui.portal.store.tables import Id, UTCDateTime, activation_keys, licenses, organizations
 from seattui.portal.store.counters import window_start
 from seattui.portal.store.together import Together
 
@@ -168,7 +169,7 @@ async def _activate_together(
             fingerprint=request.fingerprint, hostname=request.hostname or "", activated_at=now), now),
             activated_here=True))
     if changes:
-        await conn.execute(_DEVICE_CHANGE, changes)
+        await _change_devices(conn, changes, now)
         await audit.record_each(entries)
     return outcomes
 
@@ -223,7 +224,24 @@ def _bind_here(found: dict[tuple[str, str], list[License]], license: License, de
 def _device_change(license_id: int, fingerprint: str | None, hostname: str | None, now: datetime) -> dict[str, Any]:
     activated_at = now if fingerprint is not None else None
     return {"license_id": license_id, "fingerprint": fingerprint, "hostname": hostname,
-            "activated_at": activated_at, "first_at": activated_at, "now": now}
+            "activated_at": activated_at, "first_at": activated_at}
+
+
+async def _change_devices(conn: AsyncConnection, changes: list[dict[str, Any]], now: datetime) -> None:
+    """Write the licenses' device changes, in one statement for a group on PostgreSQL
+    (update_rows). A license changed twice in a group (freed by one machine, taken by the next)
+    ends as its last change left it, activated first when either change activated it."""
+    last: dict[int, dict[str, Any]] = {}
+    for change in changes:
+        before = last.get(change["license_id"])
+        last[change["license_id"]] = change if before is None else \
+            {**change, "first_at": before["first_at"] or change["first_at"]}
+    await update_rows(conn, licenses, _DEVICE_COLUMNS, list(last.values()),
+                      where=lambda change: licenses.c.id == change.license_id,
+                      changes=lambda change: {
+                          "device_fingerprint": change.fingerprint, "device_hostname": change.hostname,
+                          "activated_at": change.activated_at, "updated_at": now,
+                          "first_activated_at": func.coalesce(licenses.c.first_activated_at, change.first_at)})
 
 
 async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
@@ -245,7 +263,7 @@ async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> Ac
 
 async def _release(tx: Tx, license: License) -> None:
     """Free a license from the device that holds it, at that device's request."""
-    await tx.conn.execute(_DEVICE_CHANGE, _device_change(license.id, None, None, tx.now))
+    await _change_devices(tx.conn, [_device_change(license.id, None, None, tx.now)], tx.now)
     await audit.record_each([(tx, _released_entry(license))])
 
 
@@ -361,11 +379,9 @@ _GROUP_LICENSES = (
 )
 _GROUP_LICENSES_LOCKED = _GROUP_LICENSES.with_for_update(of=licenses)
 # A license once activated is remembered so (first_activated_at: its refund is refused), as
-# licenses.bind_device does; freeing it leaves that as it was.
-_DEVICE_CHANGE = update(licenses).where(licenses.c.id == bindparam("license_id")).values(
-    device_fingerprint=bindparam("fingerprint"), device_hostname=bindparam("hostname"),
-    activated_at=bindparam("activated_at"), updated_at=bindparam("now"),
-    first_activated_at=func.coalesce(licenses.c.first_activated_at, bindparam("first_at")))
+# licenses.bind_device does; freeing it leaves that as it was (_change_devices).
+_DEVICE_COLUMNS = {"license_id": Id, "fingerprint": String(), "hostname": String(), "activated_at": UTCDateTime(),
+                   "first_at": UTCDateTime()}
 
 
 async def _device_licenses(portal: Portal, conn: AsyncConnection, request: DeviceRequest) -> list[License]:

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, bindparam, column, update, values
+from sqlalchemy import BigInteger, Date
 
 from seattui.domain.catalog import Product
 from seattui.domain.billing import OrderKind
@@ -24,10 +24,8 @@ from seattui.portal.services import audit, billing, credits
 from seattui.portal.services.billing import Charge
 from seattui.portal.queries.licenses import batch_licenses, configuration_of
 from seattui.portal.refusals import refuse
+from seattui.portal.store.sets import update_rows
 from seattui.portal.store.tables import Id, licenses
-
-# Three parameters a row: within SQLite's and asyncpg's 32,766 parameters a statement.
-_UPDATE_ROWS = 5_000
 
 
 def new_support_end(license: License, today: date, years: int) -> date:
@@ -87,22 +85,10 @@ async def extend(tx: Tx, extension: SupportExtension) -> BatchResult:
             "summary": f"{what} for {format_credits(cost)} credits",
             "details": {"from": str(license.support_ends_on), "to": str(ends), "years": years, "cost": f"{cost:.2f}"},
         })
-    if tx.conn.dialect.name == "sqlite":
-        await tx.conn.execute(
-            update(licenses)
-            .where(licenses.c.id == bindparam("license_id"))
-            .values(support_ends_on=bindparam("ends"), paid=bindparam("new_paid"), updated_at=tx.now),
-            changes,
-        )
-    for start in range(0, len(changes) if tx.conn.dialect.name != "sqlite" else 0, _UPDATE_ROWS):
-        # On PostgreSQL one statement per chunk, not one per license: its triggers keep the
-        # dashboard's figures once per statement (migration of license_tally).
-        extended = values(column("license_id", Id), column("ends", Date), column("new_paid", BigInteger),
-                          name="extended").data([(change["license_id"], change["ends"], change["new_paid"])
-                                                 for change in changes[start:start + _UPDATE_ROWS]])
-        await tx.conn.execute(
-            update(licenses).where(licenses.c.id == extended.c.license_id)
-            .values(support_ends_on=extended.c.ends, paid=extended.c.new_paid, updated_at=tx.now))
+    await update_rows(tx.conn, licenses, {"license_id": Id, "ends": Date(), "new_paid": BigInteger()}, changes,
+                      where=lambda source: licenses.c.id == source.license_id,
+                      changes=lambda source: {"support_ends_on": source.ends, "paid": source.new_paid,
+                                              "updated_at": tx.now})
     await billing.place(tx, settlement, OrderKind.SUPPORT, charges, ledger, extension)
     after = await credits.paying_balance(tx)
     await audit.record_many(tx, audits)
