@@ -74,7 +74,11 @@ class PointQuery:
         self._prepared: dict[str, _Prepared] = {}
 
     async def all(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> Sequence[Any]:
-        raw = await conn.get_raw_connection()
+        sync = conn.sync_connection
+        # A connection in use already holds its pool connection: get_raw_connection() would
+        # start a greenlet (and map a new frame stack for it) only to read that attribute.
+        raw = sync.connection if sync is not None and not (sync.closed or sync.invalidated) \
+            else await conn.get_raw_connection()
         driver = raw.dbapi_connection
         if isinstance(driver, InlineReadConnection):
             prepared = self._prepared_for(conn.dialect)
