@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from seattui.portal.store.point import POINT_CONNECTION
+from seattui.portal.store.point import POINT_CONNECTION, pool_connection
 from seattui.portal.store.sqlite_driver import begin, engine_url, inline_url
 from seattui.portal.store.tables import metadata
 
@@ -38,8 +38,7 @@ _MIGRATION_LOCK = 7_302_025  # any constant shared by every portal instance
 
 async def _open(connection: AsyncConnection) -> bool:
     """Whether a kept PostgreSQL connection is still open: asyncpg sees the server close it."""
-    raw = await connection.get_raw_connection()
-    return not raw.driver_connection.is_closed()
+    return not (await pool_connection(connection)).driver_connection.is_closed()
 
 
 def _replace_closed(engine: AsyncEngine) -> None:

@@ -64,6 +64,16 @@ class _Prepared:
                               for value, process in zip(raw, self.results, strict=True))
 
 
+async def pool_connection(conn: AsyncConnection) -> Any:
+    """conn.get_raw_connection(), without starting a greenlet (and mapping a new frame stack
+    for it) only to read the pool connection a connection in use holds already: a tenth of a
+    balance's time."""
+    sync = conn.sync_connection
+    if sync is not None and not (sync.closed or sync.invalidated):
+        return sync.connection
+    return await conn.get_raw_connection()
+
+
 class PointQuery:
     """A select by key, built once, for point reads (see the module's text)."""
 
@@ -74,11 +84,7 @@ class PointQuery:
         self._prepared: dict[str, _Prepared] = {}
 
     async def all(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> Sequence[Any]:
-        sync = conn.sync_connection
-        # A connection in use already holds its pool connection: get_raw_connection() would
-        # start a greenlet (and map a new frame stack for it) only to read that attribute.
-        raw = sync.connection if sync is not None and not (sync.closed or sync.invalidated) \
-            else await conn.get_raw_connection()
+        raw = await pool_connection(conn)
         driver = raw.dbapi_connection
         if isinstance(driver, InlineReadConnection):
             prepared = self._prepared_for(conn.dialect)
