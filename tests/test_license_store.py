@@ -238,12 +238,10 @@ def test_only_a_short_unfiltered_page_is_read_in_the_event_loops_thread() -> Non
     for wanted in FILTERS[1:]:
         assert not licenses.page_is_point_read(owner, wanted, 10), wanted
         # Known before the token is read, so a filtered page authenticates once, in its read.
-        assert licenses.page_point_rule(wanted, 10, sqlite=True) is False, wanted
-    assert licenses.page_point_rule(LicenseFilter(), 101, sqlite=True) is False
-    rule = licenses.page_point_rule(LicenseFilter(), 100, sqlite=True)
+        assert licenses.page_point_rule(wanted, 10) is False, wanted
+    assert licenses.page_point_rule(LicenseFilter(), 101) is False
+    rule = licenses.page_point_rule(LicenseFilter(), 100)
     assert callable(rule) and rule(owner) and not rule(customer)
-    # On PostgreSQL a page is read on the main pool, its total and rows one snapshot.
-    assert licenses.page_point_rule(LicenseFilter(), 100, sqlite=False) is False
 
 
 async def test_the_annual_renewals_due_are_read_from_an_index(store: Any) -> None:

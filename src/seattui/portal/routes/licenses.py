@@ -76,7 +76,7 @@ async def list_licenses(
     # cost several times the query (services.licenses.license_page_json).
     page = await read_as(request, token, lambda tx: licenses.license_page_json(
         tx, wanted, sort=sort, descending=descending, cursor=cursor, limit=limit),
-        point=licenses.page_point_rule(wanted, limit, sqlite=portal_of(request).store.is_sqlite))
+        point=licenses.page_point_rule(wanted, limit))
     return Response(page, media_type="application/json")
 
 
