@@ -34,6 +34,7 @@ class PortalMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._activation_children: dict[tuple[str, str], Any] = {}
         self.requests = Counter("seattui_http_requests", "HTTP requests answered, by route and status",
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("seattui_http_request_duration_seconds", "Time to answer a request, by route",
@@ -71,7 +72,11 @@ class PortalMetrics:
         children[1].observe(seconds)
 
     def observe_activation(self, action: str, outcome: str) -> None:
-        self.activations.labels(action, outcome).inc()
+        # Kept as observe_request's are: every device call counts here.
+        child = self._activation_children.get((action, outcome))
+        if child is None:
+            child = self._activation_children[(action, outcome)] = self.activations.labels(action, outcome)
+        child.inc()
 
     def observe_mail(self, outcome: str) -> None:
         self.mail.labels(outcome).inc()

@@ -77,12 +77,13 @@ class RequestObserver:
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = route_of(scope)
         method = scope.get("method", "")
-        client = scope.get("client")
-        access_log.info(
-            "%s %s %s %.1fms", method, scope.get("path", ""), status, seconds * 1000,
-            extra={"method": method, "path": scope.get("path", ""), "route": route, "status": status,
-                   "duration_ms": round(seconds * 1000, 1), "client": client[0] if client else None},
-        )
+        if access_log.isEnabledFor(logging.INFO):  # its fields are not worked out for nothing
+            client = scope.get("client")
+            access_log.info(
+                "%s %s %s %.1fms", method, scope.get("path", ""), status, seconds * 1000,
+                extra={"method": method, "path": scope.get("path", ""), "route": route, "status": status,
+                       "duration_ms": round(seconds * 1000, 1), "client": client[0] if client else None},
+            )
         if self.metrics is None:
             return
         self.metrics.observe_request(method, route, status, seconds)
