@@ -27,6 +27,8 @@ class InvalidActivationKey(ValueError):
 def parse_key(text: str) -> str:
     """Normalize a typed key: drop spaces, accept it with or without dashes, check it as
     typed, then upper-case it (upper-casing first would turn "\ufb00" into "FF")."""
+    if _FORMAT.fullmatch(text):  # as every device sends it: already itself
+        return text
     compact = _SPACES.sub("", text)
     if "-" in compact:
         groups = compact.split("-")

@@ -393,8 +393,9 @@ async def _device_licenses(portal: Portal, conn: AsyncConnection, request: Devic
     rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
     if not rows:
         return (await _licenses_of(portal, conn, request, lock=False))[1]
-    tx = _device_tx(portal, conn, request, rows[0], portal.now())
-    return [from_row(row, tx.today) for row in rows]
+    _refuse_device(portal, request, rows[0])
+    today = portal.now().date()
+    return [from_row(row, today) for row in rows]
 
 
 async def _licenses_of(
@@ -415,14 +416,19 @@ async def _licenses_of(
 def _device_tx(portal: Portal, conn: AsyncConnection, request: DeviceRequest, owner: Any, now: datetime) -> Tx:
     """A transaction acting for the key's owner as the licensed software; an unknown key or a
     product not activated on devices refused."""
+    _refuse_device(portal, request, owner)
+    actor = Actor(user_id=None, login="device", display_name="Licensed software", role=Role.VIEWER,
+                  org_id=owner.owner_org_id, org_name=owner.owner_name, org_kind=OrgKind(owner.owner_kind))
+    return Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
+
+
+def _refuse_device(portal: Portal, request: DeviceRequest, owner: Any) -> None:
+    """An unknown key, or a product not activated on devices, refused."""
     if owner is None:
         raise UnknownKey(f"There is no activation key {request.key}; check the key as typed.", {"key": request.key})
     product = portal.catalog.find(request.product_id)
     if product is not None and product.kind is not ProductKind.PERPETUAL:
         raise NotLicensed(f"{product.name} is not activated on devices.", {"product_id": request.product_id})
-    actor = Actor(user_id=None, login="device", display_name="Licensed software", role=Role.VIEWER,
-                  org_id=owner.owner_org_id, org_name=owner.owner_name, org_kind=OrgKind(owner.owner_kind))
-    return Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now)
 
 
 def _no_license(request: DeviceRequest) -> NoReturn:
