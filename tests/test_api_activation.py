@@ -279,3 +279,34 @@ async def test_activations_written_together_are_answered_only_once_they_are_stor
     assert [(await admin.license(license.id)).device for license in licenses] == [None] * 4
     software = harness.client()
     assert all([(await software.activate(machine)).activated_here for machine in machines])
+
+
+async def test_a_license_changed_twice_in_one_group_ends_as_its_last_change_left_it(database_url: str) -> None:
+    # A group's device changes go to the store in one statement on PostgreSQL, each license
+    # once: taken by one machine then freed (or freed then taken by the next), it must end as
+    # its last change says, still remembered as once activated.
+    from sqlalchemy import select
+
+    from seattui.portal.services import activation
+    from seattui.portal.store.tables import licenses as licenses_table
+
+    async with running_portal(database_url) as harness:
+        taken_then_freed = await a_license(harness)
+        freed_then_taken = await a_license(harness)
+        now = harness.portal.now()
+        change = activation._device_change
+        async with harness.portal.store.write() as conn:
+            await activation._change_devices(conn, [
+                change(taken_then_freed.id, "fp-a", "pc-a", now), change(freed_then_taken.id, None, None, now),
+                change(taken_then_freed.id, None, None, now), change(freed_then_taken.id, "fp-b", "pc-b", now),
+            ], now)
+        async with harness.portal.store.read() as conn:
+            rows = {row.id: row for row in await conn.execute(
+                select(licenses_table.c.id, licenses_table.c.device_fingerprint, licenses_table.c.device_hostname,
+                       licenses_table.c.activated_at, licenses_table.c.first_activated_at)
+                .where(licenses_table.c.id.in_([taken_then_freed.id, freed_then_taken.id])))}
+    freed, taken = rows[taken_then_freed.id], rows[freed_then_taken.id]
+    assert (freed.device_fingerprint, freed.device_hostname, freed.activated_at) == (None, None, None)
+    assert freed.first_activated_at == now
+    assert (taken.device_fingerprint, taken.device_hostname, taken.activated_at, taken.first_activated_at) \
+        == ("fp-b", "pc-b", now, now)
