@@ -12,9 +12,9 @@ both lists.)"""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import BigInteger, String, any_, bindparam, cast, column, false, func, select, update, values
