@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from seattui.client import PortalClient
 from seattui.domain.billing import BillingTerms, PaymentMethod, PaymentTerms
+from seattui.domain.credits import CreditBalance
 from seattui.domain.errors import Conflict, InsufficientCredits, NotFound, PermissionDenied, ValidationFailed
 from seattui.domain.licensing import LicenseFilter, LicenseOrder, Term
 from seattui.domain.people import EmployeeFields
@@ -206,6 +207,20 @@ async def test_a_childs_purchase_is_paid_by_the_parent_and_named_on_its_order(ha
     assert placed.lines[0].object_id == bought.id
     assert (await member.orders()).items == [] and (await member.ledger()).items == []  # none of its own
     assert (await owner.child(child_id)).usage.spend_this_month == PRICE
+
+
+async def test_a_balance_read_with_the_callers_token_is_the_one_read_on_its_own(harness: PortalHarness) -> None:
+    """A balance request reads the balance in its token's statement (credits.BALANCE_WITH_ACTOR),
+    the dashboard on its own: the same answer either way, for a child (its parent's credits),
+    its parent, a session or an API token, and an organization with no ledger entry yet."""
+    _, member = await a_child(harness)
+    owner = await harness.login("acme-owner")
+    script = harness.client(token=(await member.create_api_token("script")).token)
+    paying = CreditBalance(organization="Acme", balance=Decimal("1000.00"))
+    assert await member.balance() == await script.balance() == await owner.balance() == paying
+    assert (await member.dashboard()).balance == (await owner.dashboard()).balance == paying
+    vendor = await harness.login("vendor-admin")
+    assert (await vendor.balance()).balance == (await vendor.dashboard()).balance.balance == Decimal("0.00")
 
 
 async def test_a_childs_reference_name_follows_the_childs_name_and_a_refund_goes_to_the_parent(

@@ -159,7 +159,9 @@ async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(database_ur
     from harness import running_portal
     from license_setup import a_license, on_device
 
-    from seattui.portal.services import activation, auth, credits
+    from seattui.portal.queries import actors
+    from seattui.portal.services import activation, credits
+    from seattui.portal.bearer import token_hash
     from seattui.portal.store.point import PointQuery
 
     async with running_portal(database_url) as harness:
@@ -171,7 +173,9 @@ async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(database_ur
             (activation._DEVICE_LICENSES, {"key": held.key, "product_id": "remotedesk"}),
             (activation._DEVICE_LICENSES, {"key": held.key, "product_id": "no-such-product"}),
             (credits._LAST_ENTRY, {"org_id": harness.world.org_ids["Acme"]}),
-            (auth._SESSION_ACTOR, {"token_hash": "not a token"}),
+            (actors.SESSION_ACTOR, {"token_hash": "not a token"}),
+            (credits._BALANCE, {"org_id": harness.world.org_ids["Acme"]}),
+            (credits.BALANCE_WITH_ACTOR.session, {"token_hash": token_hash((await harness.login("acme-owner")).token)}),
         ]
         for query, parameters in cases:
             async with store.point_read() as conn:

@@ -100,35 +100,43 @@ async def read(request: Request, actor: Actor, action: Callable[[Tx], Awaitable[
 
 
 async def read_as(request: Request, token: str, action: Callable[[Tx], Awaitable[T]], *,
-                  point: bool | Callable[[Actor], bool] = False) -> T:
+                  point: bool | Callable[[Actor], bool] = False, with_actor: auth.WithActor | None = None) -> T:
     """`read` for the caller of `token`, authenticated in the same transaction: one
     transaction a request instead of two (the token is still read every time, so a revoked
     one is refused at once by every instance). `point`: the action reads a few rows by key
     (Store.point_read), or whether it does for the actor (a customer's page of licenses is
     filtered to theirs and is not): when it does not, the action runs in a read of its own,
-    which authenticates the token again."""
+    which authenticates the token again. `with_actor`: columns the action reads, read in the
+    token's own statement (auth.WithActor)."""
     portal = portal_of(request)
     now = portal.now()
     async with (portal.store.point_read() if point else portal.store.read()) as conn:
-        actor, touch = await _actor_as(request, conn, token, now)
+        actor, touch, read = await _actor_as(request, conn, token, now, with_actor)
         done = not callable(point) or point(actor)
         if done:
-            result = await action(Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now))
+            result = await action(_tx_as(conn, actor, portal, now, with_actor, read))
     if not done:
         async with portal.store.read() as conn:
-            actor, touch = await _actor_as(request, conn, token, now)
-            result = await action(Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now))
+            actor, touch, read = await _actor_as(request, conn, token, now, with_actor)
+            result = await action(_tx_as(conn, actor, portal, now, with_actor, read))
     if touch:
         await auth.touch_token(portal, actor, now)
     return result
 
 
-async def _actor_as(request: Request, conn: AsyncConnection, token: str, now: datetime) -> tuple[Actor, bool]:
-    actor, touch = await auth.actor_in(conn, token, now)
+def _tx_as(conn: AsyncConnection, actor: Actor, portal: Portal, now: datetime, with_actor: auth.WithActor | None,
+           read: Any) -> Tx:
+    return Tx(conn=conn, actor=actor, catalog=portal.catalog, now=now,
+              with_actor=None if with_actor is None else (with_actor, read))
+
+
+async def _actor_as(request: Request, conn: AsyncConnection, token: str, now: datetime,
+                    with_actor: auth.WithActor | None) -> tuple[Actor, bool, Any]:
+    actor, touch, read = await auth.actor_in(conn, token, now, with_actor)
     # The one gate of customers' logins, as current_actor has it (fast_path.py names the
     # route it answers, so a customer's list of licenses passes and their balance does not).
     customer_access.check(actor, request.method, route_of(request.scope))
-    return actor, touch
+    return actor, touch, read
 
 
 async def mutate(

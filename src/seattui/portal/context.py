@@ -61,6 +61,8 @@ class Tx:
     # The same transaction as the organization that pays (a child account's parent), once
     # queries/organizations.payer() has looked it up.
     payer: Tx | None = field(default=None, repr=False)
+    # What the request read with its actor, in the same statement: (the auth.WithActor, its row).
+    with_actor: tuple[object, Any] | None = field(default=None, repr=False)
 
     @property
     def org_id(self) -> int:

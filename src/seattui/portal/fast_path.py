@@ -57,7 +57,7 @@ async def _check(request: Request, body: Any) -> BaseModel:
 
 async def _balance(request: Request, _body: Any) -> BaseModel:
     token = await given_token(await bearer_token(request.headers.get("authorization")))
-    return await read_as(request, token, credits.balance, point=True)
+    return await read_as(request, token, credits.balance, point=True, with_actor=credits.BALANCE_WITH_ACTOR)
 
 
 # The license list's parameters besides the filter's, validated as FastAPI validates them

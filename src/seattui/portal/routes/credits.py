@@ -26,7 +26,7 @@ router = APIRouter(tags=["credits"])
 # Answered by fast_path.py (the same call and answer); declared here for the OpenAPI document.
 @router.get("/credits/balance", response_model=CreditBalance)
 async def balance(request: Request, token: BearerToken) -> Response:
-    return answer(await read_as(request, token, credits.balance, point=True))
+    return answer(await read_as(request, token, credits.balance, point=True, with_actor=credits.BALANCE_WITH_ACTOR))
 
 
 @router.get("/credits/ledger")

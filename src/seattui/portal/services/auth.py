@@ -28,7 +28,7 @@ from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.settings import PortalSettings
 from seattui.domain.team import lower_of
-from seattui.portal.store.point import PointQuery
+from seattui.portal.queries.actors import AUTOMATION_ACTOR, SESSION_ACTOR, WithActor
 from seattui.portal.store.tables import api_tokens, automation_tokens, login_failures, organizations, users
 
 # An API token's last use is written at most this often, so a busy script costs no write per request.
@@ -159,20 +159,27 @@ async def authenticate_request(portal: Portal, token: str | None) -> Actor:
     token or a removed member is refused on the very next request by every instance."""
     now = portal.now()
     async with portal.store.point_read() as conn:
-        actor, touch = await actor_in(conn, token, now)
+        actor, touch, _ = await actor_in(conn, token, now)
     if touch:
         await touch_token(portal, actor, now)
     return actor
 
 
-async def actor_in(conn: AsyncConnection, token: str | None, now: datetime) -> tuple[Actor, bool]:
+async def actor_in(conn: AsyncConnection, token: str | None, now: datetime,
+                   with_actor: WithActor | None = None) -> tuple[Actor, bool, Any]:
     """Who the token acts as, read in the caller's transaction (a read route's own, so the
-    request takes one transaction), and whether its last use is due to be written
-    (touch_token, after that transaction)."""
+    request takes one transaction), whether its last use is due to be written (touch_token,
+    after that transaction), and the row of `with_actor`'s columns read with it (or None)."""
     if token and token.startswith(AUTOMATION_PREFIX):
-        actor, last_used_at = await _automation_actor(conn, token, now)
-        return actor, last_used_at is None or now - last_used_at >= LAST_USED_PRECISION
-    return await authenticate(conn, token, now), False
+        query = AUTOMATION_ACTOR if with_actor is None else with_actor.automation
+        row = await query.first(conn, {"token_hash": token_hash(token)})
+        actor = _automation_actor(row, now)
+        return actor, row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION, row
+    if not token:
+        raise Unauthenticated(NO_TOKEN)
+    query = SESSION_ACTOR if with_actor is None else with_actor.session
+    row = await query.first(conn, {"token_hash": token_hash(token)})
+    return _session_actor(row, now), False, row
 
 
 async def touch_token(portal: Portal, actor: Actor, now: datetime) -> None:
@@ -180,38 +187,11 @@ async def touch_token(portal: Portal, actor: Actor, now: datetime) -> None:
         await conn.execute(_TOUCH, {"token_id": actor.token_id, "now": now})
 
 
-# Who a token acts as, read with the token in one query, for a session or an API token alike.
-_ACTOR_COLUMNS = (users.c.id, users.c.login, users.c.display_name, users.c.role, users.c.removed_at, users.c.org_id,
-                  users.c.customer_id, users.c.disabled_at,
-                  organizations.c.name.label("org_name"), organizations.c.kind.label("org_kind"))
-# Built once: every request runs one of these, and building the statement cost more than
-# running it (SQLAlchemy's compiled cache then finds it by its cache key at once).
-_AUTOMATION_ACTOR = PointQuery(
-    select(
-        automation_tokens.c.id.label("token_id"),
-        automation_tokens.c.name.label("token_name"),
-        automation_tokens.c.role.label("token_role"),
-        automation_tokens.c.expires_at,
-        automation_tokens.c.revoked_at,
-        automation_tokens.c.last_used_at,
-        *_ACTOR_COLUMNS,
-    )
-    .join(users, users.c.id == automation_tokens.c.user_id)
-    .join(organizations, organizations.c.id == users.c.org_id)
-    .where(automation_tokens.c.token_hash == bindparam("token_hash"))
-)
-_SESSION_ACTOR = PointQuery(
-    select(api_tokens.c.expires_at, api_tokens.c.revoked_at, *_ACTOR_COLUMNS)
-    .join(users, users.c.id == api_tokens.c.user_id)
-    .join(organizations, organizations.c.id == users.c.org_id)
-    .where(api_tokens.c.token_hash == bindparam("token_hash"))
-)
 _TOUCH = (update(automation_tokens).where(automation_tokens.c.id == bindparam("token_id"))
           .values(last_used_at=bindparam("now")))
 
 
-async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) -> tuple[Actor, datetime | None]:
-    row = await _AUTOMATION_ACTOR.first(conn, {"token_hash": token_hash(token)})
+def _automation_actor(row: Any, now: datetime) -> Actor:
     if row is None:
         raise Unauthenticated("This API token is not known here: check SEATTUI_TOKEN, or create one (seattui token create).")
     if row.disabled_at is not None:
@@ -230,13 +210,10 @@ async def _automation_actor(conn: AsyncConnection, token: str, now: datetime) ->
         org_id=base.org_id, org_name=base.org_name, org_kind=base.org_kind,
         token_name=row.token_name, token_id=row.token_id, customer_id=base.customer_id,
     )
-    return actor, row.last_used_at
+    return actor
 
 
-async def authenticate(conn: AsyncConnection, token: str | None, now: datetime) -> Actor:
-    if not token:
-        raise Unauthenticated(NO_TOKEN)
-    row = await _SESSION_ACTOR.first(conn, {"token_hash": token_hash(token)})
+def _session_actor(row: Any, now: datetime) -> Actor:
     if row is None:
         raise Unauthenticated("This session token is not known here: log in again.")
     if row.disabled_at is not None:

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from seattui.domain.roles import OrgKind, Permission
 from seattui.domain.credits import CreditBalance, CreditGrant, LedgerEntry, LedgerFilter, LedgerReason, running_balances
@@ -24,6 +25,7 @@ from seattui.domain.paging import Page
 from seattui.domain.pricing import PriceLine, total
 from seattui.portal.context import Tx
 from seattui.portal.paging import along_the_sort, containing, keyset_page, on_days
+from seattui.portal.queries.actors import WithActor
 from seattui.portal.queries.organizations import payer
 from seattui.portal.services import audit
 from seattui.portal.store.point import PointQuery
@@ -177,10 +179,26 @@ async def debit(
     return await post(tx, -cost, reason, object_type=object_type, object_id=object_id, memo=memo)
 
 
+# The organization that pays (a child account's parent) and its balance, as columns of the
+# caller's `organizations` row: a balance request reads them with its token (BALANCE_WITH_ACTOR).
+_PARENT = aliased(organizations, name="parent")
+_IS_CHILD = organizations.c.kind == OrgKind.CHILD.value
+_PAYING_ID = case((_IS_CHILD, organizations.c.parent_id), else_=organizations.c.id)
+_PAYING_BALANCE = (
+    case((_IS_CHILD, select(_PARENT.c.name).where(_PARENT.c.id == organizations.c.parent_id).scalar_subquery()),
+         else_=organizations.c.name).label("paying_name"),
+    select(ledger_entries.c.balance_after).where(ledger_entries.c.org_id == _PAYING_ID)
+    .order_by(ledger_entries.c.sequence.desc()).limit(1).scalar_subquery().label("paying_balance"),
+)
+BALANCE_WITH_ACTOR = WithActor(*_PAYING_BALANCE)
+_BALANCE = PointQuery(select(*_PAYING_BALANCE).where(organizations.c.id == bindparam("org_id")))
+
+
 async def balance(tx: Tx) -> CreditBalance:
     """The balance that pays for the organization's orders: a child account's parent's."""
-    paying = await payer(tx)
-    return CreditBalance(organization=paying.actor.org_name, balance=await balance_of(tx.conn, paying.org_id))
+    row = BALANCE_WITH_ACTOR.row_of(tx) or await _BALANCE.first(tx.conn, {"org_id": tx.org_id})
+    amount = Decimal("0.00") if row.paying_balance is None else from_hundredths(row.paying_balance)
+    return CreditBalance(organization=row.paying_name, balance=amount)
 
 
 async def ledger(tx: Tx, *, cursor: str | None, limit: int,
