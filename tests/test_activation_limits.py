@@ -38,12 +38,14 @@ def write_transactions(harness: PortalHarness) -> Iterator[list[str]]:
         if conn.get_execution_options().get("seattui_write"):
             seen.append("BEGIN IMMEDIATE")
 
-    engine = harness.portal.store.engine.sync_engine
-    event.listen(engine, "begin", record)
+    engines = [engine.sync_engine for engine in harness.portal.store.engines]  # point_write's too
+    for engine in engines:
+        event.listen(engine, "begin", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "begin", record)
+        for engine in engines:
+            event.remove(engine, "begin", record)
 
 
 @contextmanager

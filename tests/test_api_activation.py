@@ -267,13 +267,15 @@ async def test_activations_written_together_are_answered_only_once_they_are_stor
         if conn.get_execution_options().get("seattui_write"):  # a write transaction's commit
             raise OSError("disk full")
 
-    engine = harness.portal.store.engine.sync_engine
-    event.listen(engine, "commit", refuse_to_store)
+    engines = [engine.sync_engine for engine in harness.portal.store.engines]  # point_write's too
+    for engine in engines:
+        event.listen(engine, "commit", refuse_to_store)
     try:
         results = await asyncio.gather(*(harness.client(retries=0).activate(machine) for machine in machines),
                                        return_exceptions=True)
     finally:
-        event.remove(engine, "commit", refuse_to_store)
+        for engine in engines:
+            event.remove(engine, "commit", refuse_to_store)
     assert all(isinstance(result, SeattuiError) for result in results), results
     admin = await harness.login("acme-admin")
     assert [(await admin.license(license.id)).device for license in licenses] == [None] * 4

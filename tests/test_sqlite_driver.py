@@ -200,6 +200,41 @@ async def test_a_prepared_point_read_gives_the_rows_sqlalchemy_gives(database_ur
         assert all(row.created_at.tzinfo is not None for row in rows)
 
 
+async def test_a_point_write_that_meets_another_writer_waits_for_it_off_the_event_loop(
+        store: Store, tmp_path: Path) -> None:
+    """Store.point_write runs in the loop's thread, and its BEGIN IMMEDIATE never waits there:
+    while another process holds the file's write lock the loop serves on, and once it commits
+    the point write runs after it, on top of its change, in its own transaction: one that
+    fails after its first statement leaves nothing behind."""
+    from sqlalchemy import text
+
+    other = sqlite3.connect(tmp_path / "portal.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE alembic_version SET version_num = version_num || '-other'")
+    ticks: list[int] = []
+    ticker = asyncio.create_task(ticking(ticks))
+
+    async def point_write(*, then_fail: bool = False) -> None:
+        async with store.point_write() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = version_num || '-point'"))
+            if then_fail:
+                raise RuntimeError("a refusal after the first statement")
+
+    try:
+        written = asyncio.create_task(point_write(then_fail=True))
+        while len(ticks) < 10:  # the loop serves on while the write waits for the lock
+            await asyncio.sleep(0.01)
+            assert not written.done(), written
+        await asyncio.get_running_loop().run_in_executor(None, lambda: other.execute("COMMIT"))
+        with pytest.raises(RuntimeError):
+            await written
+        await point_write()  # the lock free: at once
+    finally:
+        ticker.cancel()
+        other.close()
+    assert await schema_seen(store) == f"{SCHEMA_HEAD}-other-point"
+
+
 async def test_a_prepared_point_read_that_meets_a_lock_waits_for_it_off_the_event_loop(
         store: Store, tmp_path: Path) -> None:
     from sqlalchemy import String, bindparam, column, select, table

@@ -102,7 +102,7 @@ class _Activations:
     async def _write(self, requests: list[ActivationRequest]) -> list[ActivationStatus | SeattuiError]:
         portal = self._portal()
         assert portal is not None
-        async with portal.store.write() as conn:
+        async with portal.store.point_write() as conn:  # a group's few statements, by key
             return await _activate_together(portal, conn, requests)
 
 

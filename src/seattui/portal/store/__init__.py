@@ -155,6 +155,8 @@ class Store:
         # PostgreSQL's point reads take turns for their engine's connections (made in the loop
         # that reads; a store serves one loop until disposed, as SQLAlchemy's engines do).
         self._point_turns: asyncio.Semaphore | None = None
+        # Short writes of a SQLite file run in the event loop's thread too (point_write).
+        self._point_write_engine: AsyncEngine | None = None
         if not self.is_sqlite:
             _replace_closed(self.engine)
             # Kept open between reads too, with no ping, BEGIN or COMMIT: a device's check was
@@ -172,8 +174,20 @@ class Store:
                     inline_url(self.url), echo=echo, pool_size=32, max_overflow=32, connect_args={"timeout": 30},
                     isolation_level="AUTOCOMMIT", execution_options={POINT_CONNECTION: True})
                 self._prepare_sqlite(self._point_engine, point=True)
+                # Writers take turns in this process (write), so one connection serves; a second
+                # for the moment a discarded one is being replaced.
+                self._point_write_engine = create_async_engine(
+                    inline_url(self.url, writes=True), echo=echo, pool_size=1, max_overflow=1,
+                    connect_args={"timeout": 30}, execution_options={_WRITE: True})
+                self._prepare_sqlite(self._point_write_engine, point=False, inline=True)
 
-    def _prepare_sqlite(self, engine: AsyncEngine, *, point: bool) -> None:
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Each engine of the store: the main one, then point reads' and point writes' own."""
+        return tuple(engine for engine in (self.engine, self._point_engine, self._point_write_engine)
+                     if engine is not None)
+
+    def _prepare_sqlite(self, engine: AsyncEngine, *, point: bool, inline: bool = False) -> None:
         sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
@@ -183,10 +197,12 @@ class Store:
             if point:
                 return  # a point-read connection: no lock to wait for, nothing to write (the driver's)
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            if not inline:  # the main engine's connections set the file's journal once and for all
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            if not inline:  # an inline connection never waits in the loop (the driver's worker does)
+                cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         if point:
@@ -275,6 +291,21 @@ class Store:
             async with self._write() as connection:
                 yield connection
 
+    @asynccontextmanager
+    async def point_write(self) -> AsyncIterator[AsyncConnection]:
+        """`write` for a change of a few rows by key, in a few statements (a group of device
+        activations): on a SQLite file its statements run in the event loop's own thread
+        (sqlite_driver.InlineConnection), taking the same turn as every writer of this process.
+        Never for a change whose length grows with the data (a bulk move, an import): that
+        would hold every other request."""
+        if self._point_write_engine is None:
+            async with self.write() as connection:
+                yield connection
+            return
+        async with self._writers_here():
+            async with self._point_write_engine.connect() as connection, connection.begin():
+                yield connection
+
     def _writers_here(self) -> asyncio.Lock:
         """The turn of this event loop's writers (a store used from another loop gets its own)."""
         loop = asyncio.get_running_loop()
@@ -345,6 +376,8 @@ class Store:
             await connection.execute(text("ANALYZE"))
 
     async def dispose(self) -> None:
+        if self._point_write_engine is not None:
+            await self._point_write_engine.dispose()
         if self._point_engine is not None:
             idle, self._point_idle = self._point_idle, []
             for connection in idle:

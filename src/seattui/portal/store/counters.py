@@ -29,12 +29,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import bindparam, delete, event, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seattui.portal.store import Store
-from seattui.portal.store.sqlite_driver import begin, engine_url
+from seattui.portal.store.sqlite_driver import begin, engine_url, inline_url
 from seattui.portal.store.tables import rate_counters
 from seattui.portal.store.together import Together
 
@@ -82,16 +82,22 @@ class CallCounter:
         if not self._store.is_sqlite:
             return
         path = self.sidecar_path(self._store)
+        # A file's counts run in the event loop's thread (sqlite_driver.InlineConnection): a
+        # group's upsert is a few rows by key, and its trips to a connection's thread took 12 ms
+        # a group of activations, the longest step of an activation.
         url = f"sqlite+aiosqlite:///{path}" if path else "sqlite+aiosqlite://"
-        self._sidecar = create_async_engine(engine_url(url), connect_args={"timeout": 30})
+        self._sidecar = create_async_engine(inline_url(url, writes=True) if path else engine_url(url),
+                                            connect_args={"timeout": 30})
 
         @event.listens_for(self._sidecar.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")  # another process may be setting the journal up
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=OFF")  # counts may be lost in a crash, never the data
-            cursor.execute("PRAGMA busy_timeout=30000")
+            if path:  # then never waits in the loop: a statement that meets the lock waits elsewhere
+                cursor.execute("PRAGMA busy_timeout=0")
             cursor.close()
 
         @event.listens_for(self._sidecar.sync_engine, "begin")
@@ -294,10 +300,19 @@ class CallCounter:
                 continue
             keep_after = max(sweeps)
             if self._swept != start:
-                # Once per window per instance: old windows go (the index on window_start keeps it cheap).
-                await conn.execute(delete(rate_counters).where(rate_counters.c.window_start < keep_after))
-                self._swept = start
+                # Once per window per instance, old windows go (the index on window_start finds
+                # them), a few thousand rows a group: on a SQLite file this runs in the event
+                # loop's thread, and a minute of a busy fleet's keys is tens of thousands of rows.
+                gone = await conn.execute(_SWEEP, {"keep_after": keep_after})
+                if gone.rowcount < _SWEEP_ROWS:
+                    self._swept = start
         return within, totals
+
+
+_SWEEP_ROWS = 2_000
+_SWEEP = delete(rate_counters).where(tuple_(rate_counters.c.bucket, rate_counters.c.window_start).in_(
+    select(rate_counters.c.bucket, rate_counters.c.window_start)
+    .where(rate_counters.c.window_start < bindparam("keep_after")).limit(_SWEEP_ROWS)))
 
 
 def _upsert(dialect: Any) -> Any:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from seattui.portal.store.sqlite_driver import InlineReadConnection
+from seattui.portal.store.sqlite_driver import InlineConnection
 
 Processor = Callable[[Any], Any] | None
 # The execution option that marks a point read's connection (Store.point_read's engines).
@@ -91,7 +91,7 @@ class PointQuery:
     async def all(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> Sequence[Any]:
         raw = await pool_connection(conn)
         driver = raw.dbapi_connection
-        if isinstance(driver, InlineReadConnection):
+        if isinstance(driver, InlineConnection):
             prepared = self._prepared_for(conn.dialect)
             values = prepared.parameters(parameters)
             try:

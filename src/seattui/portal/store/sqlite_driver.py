@@ -10,8 +10,8 @@ errors are aiosqlite's and SQLAlchemy's own; only the cursor changes.
 
 `engine_url(url)` names this dialect in place of `sqlite+aiosqlite`.
 
-`inline_url(url)` names the other one here, for point reads: its statements run in the event
-loop's own thread, with no trip at all (see InlineReadConnection).
+`inline_url(url)` names the other one here, for point reads and short writes: its statements
+run in the event loop's own thread, with no trip at all (see InlineConnection).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ registry.register("sqlite.seattui", __name__, "OneTripDialect")
 # -- point reads in the event loop's thread ------------------------------------------------------
 
 INLINE_DRIVER = "sqlite+seattui_inline"
-# Where an inline read that meets a lock waits for it (rare: see InlineReadConnection).
+# Where an inline statement that meets a lock waits for it (rare: see InlineConnection).
 _WAITERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="sqlite-wait")
 
 
@@ -189,13 +189,14 @@ def _busy(error: BaseException) -> bool:
         getattr(error, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-def _waiting(connection: sqlite3.Connection, wait_ms: int, operation: Any, parameters: Any,
+def _waiting(connection: sqlite3.Connection, wait_ms: int, begin: str | None, operation: Any, parameters: Any,
              many: bool) -> tuple[Any, ...]:
-    """On a worker thread: the statement again, now waiting for the lock as the store's other
-    connections do, and the connection back to not waiting at all."""
+    """On a worker thread: the statement again (after its transaction's BEGIN IMMEDIATE, when
+    that was what met the lock), now waiting for the lock as the store's other connections do,
+    and the connection back to not waiting at all."""
     connection.execute(f"PRAGMA busy_timeout={wait_ms}")
     try:
-        return _statement(connection, None, operation, parameters, many)
+        return _statement(connection, begin, operation, parameters, many)
     finally:
         connection.execute("PRAGMA busy_timeout=0")
 
@@ -204,7 +205,7 @@ async def _ran(result: tuple[Any, ...]) -> tuple[Any, ...]:
     return result
 
 
-class InlineReadCursor(OneTripCursor):
+class InlineCursor(OneTripCursor):
     __slots__ = ()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
@@ -220,19 +221,23 @@ class InlineReadCursor(OneTripCursor):
             self._adapt_connection._handle_exception(error)
 
 
-class InlineReadConnection(AsyncAdapt_dbapi_connection):
+class InlineConnection(AsyncAdapt_dbapi_connection):
     """A plain sqlite3 connection whose statements run in the event loop's own thread: a point
-    read takes 20-50 us in SQLite, less than one trip to a connection's thread and back.
+    read takes 20-50 us in SQLite, less than one trip to a connection's thread and back, and a
+    group of activations' six statements took 1.8 ms of their thread's CPU but 18 ms on it:
+    sqlite3 gives up the GIL for every row it steps, and waits to take it back from the busy
+    loop.
 
-    Nothing here may hold the loop: the connection is query_only (a write cannot take the
-    file's lock) and never waits in SQLite's busy handler (busy_timeout 0). A statement that
-    meets a lock (a WAL recovery, another process in exclusive locking mode) is run again on a
-    worker thread, which waits as long as the store's other connections would, while the loop
-    serves on. Only short reads by key belong here (Store.point_read): a long one would hold
-    every other request of the process."""
+    Nothing here may hold the loop: the connection never waits in SQLite's busy handler
+    (busy_timeout 0). A statement that meets a lock (another process writing, a WAL recovery)
+    is run again on a worker thread, which waits as long as the store's other connections
+    would, while the loop serves on; a write transaction meets the file's lock only at its
+    BEGIN IMMEDIATE, and this process's writers take turns before it (Store.write). A point
+    read's connection is query_only. Only short reads and writes by key belong here
+    (Store.point_read, Store.point_write): a long one would hold every other request."""
 
     __slots__ = ("_away", "_begin", "_in_transaction", "_wait_ms")
-    _cursor_cls = InlineReadCursor
+    _cursor_cls = InlineCursor
 
     def __init__(self, dbapi: Any, connection: sqlite3.Connection, wait_ms: int) -> None:
         super().__init__(dbapi, connection)
@@ -282,13 +287,13 @@ class InlineReadConnection(AsyncAdapt_dbapi_connection):
     def _at_once(self, operation: Any, parameters: Any, many: bool) -> tuple[Any, ...] | None:
         """The statement run here and now; None when it met a lock (then _wait_elsewhere)."""
         connection = self._here()
-        if self._begin is not None:
-            connection.execute(self._begin)  # a deferred BEGIN takes no lock: it never waits
-            self._begin = None
-            self._in_transaction = True
-        elif operation[:9].upper().startswith(("BEGIN", "SAVEPOINT")):
-            self._in_transaction = True
         try:
+            if self._begin is not None:
+                connection.execute(self._begin)  # a deferred one never waits, BEGIN IMMEDIATE may
+                self._begin = None
+                self._in_transaction = True
+            elif operation[:9].upper().startswith(("BEGIN", "SAVEPOINT")):
+                self._in_transaction = True
             return _statement(connection, None, operation, parameters, many)
         except sqlite3.OperationalError as error:
             if not _busy(error):
@@ -296,7 +301,10 @@ class InlineReadConnection(AsyncAdapt_dbapi_connection):
             return None
 
     async def _wait_elsewhere(self, operation: Any, parameters: Any, many: bool) -> tuple[Any, ...]:
-        away = _WAITERS.submit(_waiting, self._connection, self._wait_ms, operation, parameters, many)
+        begin, self._begin = self._begin, None  # when the BEGIN met the lock, it goes too
+        if begin is not None:
+            self._in_transaction = True
+        away = _WAITERS.submit(_waiting, self._connection, self._wait_ms, begin, operation, parameters, many)
         self._away = away
         # Shielded: a cancelled request does not stop the statement on its thread (_here, close).
         return await asyncio.shield(asyncio.wrap_future(away))
@@ -325,16 +333,21 @@ class InlineReadConnection(AsyncAdapt_dbapi_connection):
         self.close()
 
 
-class InlineReadDBAPI(OneTripDBAPI):
-    def connect(self, *arg: Any, **kw: Any) -> InlineReadConnection:  # type: ignore[override]
+class InlineDBAPI(OneTripDBAPI):
+    def __init__(self, aiosqlite: Any, sqlite: Any, *, writes: bool) -> None:
+        super().__init__(aiosqlite, sqlite)
+        self.writes = writes
+
+    def connect(self, *arg: Any, **kw: Any) -> InlineConnection:  # type: ignore[override]
         wait_ms = int(float(kw.pop("timeout", 5.0)) * 1000)
         kw.pop("async_creator_fn", None)
         kw |= {"timeout": 0, "check_same_thread": False, "isolation_level": None}
         # timeout=0: no busy handler; used from the loop's thread and, when it must wait, from a
         # worker thread (never both at once).
         connection = sqlite3.connect(*arg, **kw)
-        connection.execute("PRAGMA query_only=ON")
-        return InlineReadConnection(self, connection, wait_ms)
+        if not self.writes:
+            connection.execute("PRAGMA query_only=ON")
+        return InlineConnection(self, connection, wait_ms)
 
 
 class InlineReadDialect(OneTripDialect):
@@ -342,26 +355,36 @@ class InlineReadDialect(OneTripDialect):
     supports_statement_cache = True
 
     @classmethod
-    def import_dbapi(cls) -> InlineReadDBAPI:
-        return InlineReadDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+    def import_dbapi(cls) -> InlineDBAPI:
+        return InlineDBAPI(__import__("aiosqlite"), __import__("sqlite3"), writes=False)
+
+
+class InlineWriteDialect(OneTripDialect):
+    driver = "seattui_inline_write"
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> InlineDBAPI:
+        return InlineDBAPI(__import__("aiosqlite"), __import__("sqlite3"), writes=True)
 
 
 registry.register("sqlite.seattui_inline", __name__, "InlineReadDialect")
+registry.register("sqlite.seattui_inline_write", __name__, "InlineWriteDialect")
 
 
 def begin(connection: Any, statement: str) -> None:
     """Start a transaction from SQLAlchemy's "begin" event (the connection is in autocommit
     mode): with this driver on the trip of its first statement, otherwise at once."""
     dbapi_connection = connection.connection.dbapi_connection
-    if isinstance(dbapi_connection, (OneTripConnection, InlineReadConnection)):
+    if isinstance(dbapi_connection, (OneTripConnection, InlineConnection)):
         dbapi_connection.begin_with_first_statement(statement)
     else:
         connection.exec_driver_sql(statement)
 
 
-def inline_url(url: str) -> Any:
-    """The URL of a file database's point-read engine (InlineReadConnection)."""
-    return make_url(url).set(drivername=INLINE_DRIVER)
+def inline_url(url: str, *, writes: bool = False) -> Any:
+    """The URL of a file database's point-read engine, or its point-write engine (InlineConnection)."""
+    return make_url(url).set(drivername=f"{INLINE_DRIVER}_write" if writes else INLINE_DRIVER)
 
 
 def engine_url(url: str) -> Any:
