@@ -189,3 +189,35 @@ async def test_calls_at_the_same_moment_are_each_counted(database_url: str) -> N
                                        return_exceptions=True)
         assert sum(isinstance(result, RateLimited) for result in results) == 5
         assert sum(not isinstance(result, BaseException) for result in results) == 7
+
+
+async def test_old_windows_are_swept_a_few_thousand_rows_a_count(database_url: str) -> None:
+    """A window gone by is deleted as calls of a new one are counted, 2,000 of its buckets a
+    count (on a SQLite file each count runs in the event loop's thread), until none is left."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from seattui.portal.store import Store
+    from seattui.portal.store.tables import rate_counters
+
+    store = Store(database_url)
+    counter = CallCounter(store)
+    await counter.start()
+    old, new = datetime(2026, 12, 1, 9, 0, tzinfo=UTC), datetime(2026, 12, 1, 9, 1, tzinfo=UTC)
+
+    async def left_in(window: datetime) -> int:
+        async with counter._writing() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(rate_counters)
+                                         .where(rate_counters.c.window_start == window)) or 0)
+
+    try:
+        assert await counter.hit({f"key:{n}": 10 for n in range(2_500)}, old, keep_after=old)
+        assert await left_in(old) == 2_500
+        for left in (500, 0, 0):
+            assert await counter.hit({"key:0": 10}, new, keep_after=new)
+            assert await left_in(old) == left
+        assert await left_in(new) == 1
+    finally:
+        await counter.close()
+        await store.dispose()
