@@ -353,19 +353,17 @@ class InlineDBAPI(OneTripDBAPI):
 class InlineReadDialect(OneTripDialect):
     driver = "seattui_inline"
     supports_statement_cache = True
+    writes = False
 
     @classmethod
     def import_dbapi(cls) -> InlineDBAPI:
-        return InlineDBAPI(__import__("aiosqlite"), __import__("sqlite3"), writes=False)
+        return InlineDBAPI(__import__("aiosqlite"), __import__("sqlite3"), writes=cls.writes)
 
 
-class InlineWriteDialect(OneTripDialect):
+class InlineWriteDialect(InlineReadDialect):
     driver = "seattui_inline_write"
     supports_statement_cache = True
-
-    @classmethod
-    def import_dbapi(cls) -> InlineDBAPI:
-        return InlineDBAPI(__import__("aiosqlite"), __import__("sqlite3"), writes=True)
+    writes = True
 
 
 registry.register("sqlite.seattui_inline", __name__, "InlineReadDialect")
