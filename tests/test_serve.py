@@ -1,14 +1,21 @@
 """`seattui serve` as a team runs it: whose X-Forwarded-For counts for the activation limits
-(no one's unless --trusted-proxy names the proxy), and a request uvicorn cannot read answered
-in the API's JSON error shape."""
+(no one's unless --trusted-proxy names the proxy), a request uvicorn cannot read answered
+in the API's JSON error shape, and several workers sharing the connections."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import sys
+import time
+from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from cli_helpers import seattui, serving
 
@@ -77,3 +84,80 @@ def test_a_large_body_is_no_oversized_header(sqlite_url: str) -> None:
     head, _, text = answer.partition(b"\r\n\r\n")
     assert not head.startswith(b"HTTP/1.1 400"), text
     assert json.loads(text)["code"] != "bad_request"
+
+
+# -- workers -------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _sockets_of(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            found.add(target[len("socket:["):-1])
+    return found
+
+
+def _tcp_sockets(port: int, state: str) -> set[str]:
+    """The inodes of the IPv4 TCP sockets on local port `port` in `state` (0A listening, 01 established)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+            inodes.add(fields[9])
+    return inodes
+
+
+def _listening_workers(server: int, port: int, count: int) -> list[int]:
+    """The server's worker processes, once `count` of them listen on the port, each on its own socket."""
+    deadline = time.monotonic() + 60
+    while True:
+        listening = _tcp_sockets(port, "0A")
+        workers = [pid for pid in _children(server) if _sockets_of(pid) & listening]
+        if len(listening) == count and len(workers) == count:
+            return workers
+        assert time.monotonic() < deadline, f"{len(listening)} listening sockets, {len(workers)} workers on them"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="the kernel spreads a reuse-port group's connections on Linux")
+def test_two_workers_share_a_burst_of_connections_and_a_restarted_one_listens_again(sqlite_url: str) -> None:
+    with serving(sqlite_url, "--workers", "2") as (url, server):
+        port = urlsplit(url).port
+        assert port is not None
+        workers = _listening_workers(server.pid, port, 2)
+        # A pool of keep-alive clients connecting at once: on one shared socket, the first worker
+        # to wake accepted all of them.
+        connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(32)]
+        try:
+            for connection in connections:
+                connection.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: portal\r\n\r\n")
+            for connection in connections:
+                assert connection.recv(64).startswith(b"HTTP/1.1 200")
+            held = Counter(pid for pid in workers
+                           for _ in _sockets_of(pid) & _tcp_sockets(port, "01"))
+        finally:
+            for connection in connections:
+                connection.close()
+        assert sorted(held) == sorted(workers) and min(held.values()) >= 4, held
+        os.kill(workers[0], signal.SIGKILL)
+        replaced = _listening_workers(server.pid, port, 2)
+        assert workers[0] not in replaced and workers[1] in replaced
+        assert httpx.get(f"{url}/api/v1/health", timeout=10).status_code == 200
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the workers' own listeners are Linux's")
+def test_workers_on_a_port_already_served_say_so(sqlite_url: str) -> None:
+    with serving(sqlite_url, "--workers", "2") as (url, _server):
+        done = seattui("serve", "--db", sqlite_url, "--port", str(urlsplit(url).port), "--workers", "2")
+    assert done.returncode == 2
+    assert "cannot listen on 127.0.0.1:" in done.stderr and "Address already in use" in done.stderr
+    assert "another --port" in done.stderr

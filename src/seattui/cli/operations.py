@@ -53,7 +53,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         serve_apart(args.metrics_host, args.metrics_port, app.state.metrics if app is not None else None)
     if app is None:
-        uvicorn.run("seattui.portal.app:create_app", factory=True, workers=args.workers, **serving)
+        from seattui.portal.server import PortTakenError, run_workers
+
+        try:
+            run_workers("seattui.portal.app:create_app", args.workers, serving)
+        except PortTakenError as error:
+            _fail(str(error), EXIT_USAGE)
     else:
         uvicorn.run(app, **serving)
     return EXIT_OK
