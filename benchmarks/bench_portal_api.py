@@ -13,7 +13,11 @@ their 99th percentile latencies (`*_p99_ms`, target: at most 3x the baseline's).
 Then one `seattui serve --workers 2` on the same SQLite file (and, when SEATTUI_BENCH_POSTGRES_URL
 or SEATTUI_TEST_POSTGRES_URL names a server, two `seattui serve` instances on one PostgreSQL
 database) against one instance, interleaved (`two_*_req_s`, target 1.6x on a machine with a core
-free for each: `cores` says how many this one has, `load_1min` how busy it was).
+free for each: `cores` says how many this one has, `load_1min` how busy it was). With them,
+`*_ceiling`: about the most two processes could reach here, the machine's cores over the cores
+busy while one instance served (the instance, PostgreSQL and this load generator alike): each
+request costs that much CPU wherever it runs. An estimate (a few percent either way: SQLite's
+two workers measured 1.69x and 1.73x against ceilings of 1.71x and 1.63x), not a bound.
 
 SEATTUI_BENCH_REQUESTS=licenses_first_page,licenses_next_page (names of the requests above,
 comma-separated) measures only those; unset, every one. Without SEATTUI_BENCH_POSTGRES_URL and
@@ -39,7 +43,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness import PYTHON, figure, free_port, median, scratch_env, serving, wait_until_up
+from harness import PYTHON, busy_cores, cpu_times, figure, free_port, median, scratch_env, serving, wait_until_up
 
 LICENSES, SMOKE_LICENSES = 100_000, 2_000
 ROUNDS, SMOKE_ROUNDS = 5, 1
@@ -243,12 +247,17 @@ def _request_figures(store: str, measured: dict[str, dict[str, list[float]]]) ->
 
 
 async def _two_instances(one: int, two: list[int], requests: dict[str, Requests], rounds: int,
-                         seconds: float) -> dict[str, tuple[list[float], list[float]]]:
-    """Requests per second of one instance and of two (their connections split between them)."""
-    measured: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in requests}
+                         seconds: float) -> dict[str, tuple[list[float], list[float], list[float]]]:
+    """Requests per second of one instance and of two (their connections split between them),
+    and the cores busy while one instance served."""
+    measured: dict[str, tuple[list[float], list[float], list[float]]] = {name: ([], [], []) for name in requests}
     for _ in range(rounds):
         for name, request in requests.items():
+            since = cpu_times()
             measured[name][0].append((await _load(one, request, seconds))[0])
+            busy = busy_cores(since)
+            if busy:
+                measured[name][2].append(busy)
             if len(two) == 1:
                 measured[name][1].append((await _load(two[0], request, seconds))[0])
             else:
@@ -281,9 +290,12 @@ def _store_figures(store: str, database: str, root: Path, env: dict[str, str], r
                     two = [_port(stack.enter_context(serving(database, env))) for _ in range(2)]
                     label = "instances_2"
                 measured_two = asyncio.run(_two_instances(_port(url), two, parallel, rounds, seconds))
-            for name, (one_rates, two_rates) in measured_two.items():
+            for name, (one_rates, two_rates, busy) in measured_two.items():
                 yield {**figure(f"{store}_{label}_{name}_req_s", median(two_rates), "req/s",
                                 baseline=median(one_rates), target=1.6), "cores": os.cpu_count()}
+                if busy:
+                    yield {**figure(f"{store}_{label}_{name}_ceiling", (os.cpu_count() or 1) / median(busy), "x"),
+                           "busy_cores": round(median(busy), 2), "cores": os.cpu_count()}
     yield figure("load_1min", os.getloadavg()[0], "load")
 
 

@@ -40,6 +40,26 @@ def wall_time(command: Sequence[str], env: dict[str, str], *, expect: str | None
     return elapsed
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """The machine's CPU time so far, busy and in all (clock ticks, every core), from Linux's
+    /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = ticks[3] + ticks[4]  # idle and waiting on I/O
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_cores(since: tuple[int, int] | None) -> float | None:
+    """How many of the machine's cores were busy, on average, since cpu_times() gave `since`."""
+    now = cpu_times()
+    if since is None or now is None or now[1] == since[1]:
+        return None
+    return (now[0] - since[0]) / (now[1] - since[1]) * (os.cpu_count() or 1)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
