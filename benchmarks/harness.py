@@ -94,10 +94,28 @@ def serving(database: Path | str, env: dict[str, str], *, extra: Sequence[str] =
     )
     try:
         wait_until_up(url, server)
+        if "--workers" in extra:  # every worker, not only the first up, before anything is measured
+            _wait_for_listeners(port, int(extra[list(extra).index("--workers") + 1]), server)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _wait_for_listeners(port: int, count: int, server: subprocess.Popen[bytes]) -> None:
+    """Until `count` sockets listen on the loopback port (serve's workers, each its own on Linux;
+    elsewhere they share one, and there is nothing to wait for)."""
+    if not Path("/proc/net/tcp").exists() or sys.platform != "linux":
+        return
+    deadline = time.monotonic() + 30
+    while True:
+        listening = sum(1 for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                        if int(line.split()[1].rsplit(":", 1)[1], 16) == port and line.split()[3] == "0A")
+        if listening >= count:
+            return
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{listening} of serve's {count} workers listen on port {port}")
+        time.sleep(0.1)
 
 
 def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
