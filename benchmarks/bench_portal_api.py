@@ -284,7 +284,7 @@ def _store_figures(store: str, database: str, root: Path, env: dict[str, str], r
         if parallel:  # the requests measured on two processes, when chosen
             with ExitStack() as stack:
                 if store == "sqlite":
-                    two = [_port(stack.enter_context(serving(database, env, extra=["--workers", "2"])))]
+                    two = [_port(stack.enter_context(serving(database, env, workers=2)))]
                     label = "workers_2"
                 else:
                     two = [_port(stack.enter_context(serving(database, env))) for _ in range(2)]

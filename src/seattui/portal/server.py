@@ -103,10 +103,6 @@ class PortTakenError(Exception):
     pass
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
 def _worker_listener(family: socket.AddressFamily, address: tuple[str, int]) -> socket.socket:
     """In a worker: its own socket in the port's reuse-port group (uvicorn makes it listen)."""
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -127,7 +123,7 @@ class WorkersAddress(socket.socket):
 
     @classmethod
     def hold(cls, host: str, port: int) -> WorkersAddress:
-        family = _family(host)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # A socket without SO_REUSEPORT first: a port another `serve --workers` already holds
         # refuses it, where the group would take the second portal in and split the traffic.
         with socket.socket(family, socket.SOCK_STREAM) as probe:
