@@ -51,7 +51,9 @@ class _Prepared:
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         self.results: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
             (index, process) for index, process in enumerate(processors) if process is not None)
-        self.row = collections.namedtuple("PointRow", [column.key for column in columns])  # type: ignore[misc]
+        # (rename: a column that no name may hold, _sort_value's, is named by its place)
+        self.row = collections.namedtuple(  # type: ignore[misc]
+            "PointRow", [column.key for column in columns], rename=True)
 
     def parameters(self, given: Mapping[str, Any]) -> list[Any]:
         values = []
@@ -67,6 +69,14 @@ class _Prepared:
         for index, process in self.results:
             values[index] = process(values[index])
         return self.row._make(values)
+
+    def convert_values(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        if not self.results:
+            return tuple(raw)
+        values = list(raw)
+        for index, process in self.results:
+            values[index] = process(values[index])
+        return tuple(values)
 
 
 async def pool_connection(conn: AsyncConnection) -> Any:
@@ -89,6 +99,14 @@ class PointQuery:
         self._prepared: dict[str, _Prepared] = {}
 
     async def all(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> Sequence[Any]:
+        return await self._rows(conn, parameters, named=True)
+
+    async def tuples(self, conn: AsyncConnection, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """all()'s rows as plain tuples of the same values: a caller comparing whole rows
+        (services/licenses.py's kept pages) does not pay for naming each one."""
+        return await self._rows(conn, parameters, named=False)
+
+    async def _rows(self, conn: AsyncConnection, parameters: Mapping[str, Any], *, named: bool) -> Any:
         raw = await pool_connection(conn)
         driver = raw.dbapi_connection
         if isinstance(driver, InlineConnection):
@@ -98,14 +116,17 @@ class PointQuery:
                 rows = await driver.rows(prepared.sql, values)
             except sqlite3.Error as error:  # as SQLAlchemy raises it, for the app's handlers
                 raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
-            return [prepared.convert(row) for row in rows]
+            convert = prepared.convert if named else prepared.convert_values
+            return [convert(row) for row in rows]
         if conn.dialect.driver == "asyncpg" and conn.sync_connection.get_execution_options().get(POINT_CONNECTION):
             # A point read's own connection, in AUTOCOMMIT: asyncpg's fetch is the statement's
             # snapshot, as SQLAlchemy's execute there would be.
-            return await self._asyncpg_rows(raw.driver_connection, conn.dialect, parameters)
-        return (await conn.execute(self.statement, dict(parameters))).all()
+            return await self._asyncpg_rows(raw.driver_connection, conn.dialect, parameters, named)
+        rows = (await conn.execute(self.statement, dict(parameters))).all()
+        return rows if named else [tuple(row) for row in rows]
 
-    async def _asyncpg_rows(self, connection: Any, dialect: Dialect, parameters: Mapping[str, Any]) -> list[Any]:
+    async def _asyncpg_rows(self, connection: Any, dialect: Dialect, parameters: Mapping[str, Any],
+                            named: bool) -> list[Any]:
         import asyncpg
 
         prepared = self._prepared_for(dialect)
@@ -116,7 +137,8 @@ class PointQuery:
             raise OperationalError(prepared.sql, values, error) from error
         except asyncpg.PostgresError as error:
             raise DBAPIError(prepared.sql, values, error) from error
-        return [prepared.convert(record) for record in records]
+        convert = prepared.convert if named else prepared.convert_values
+        return [convert(record) for record in records]
 
     def _prepared_for(self, dialect: Dialect) -> _Prepared:
         prepared = self._prepared.get(dialect.name)
