@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import collections
 import json
 import math
+import weakref
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Date, Integer, ScalarSelect, Select, String, bindparam, or_, tuple_
+from sqlalchemy import Boolean, Date, Integer, ScalarSelect, Select, String, bindparam, literal_column, or_, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -116,6 +118,7 @@ def keyset_query(
     descending: bool,
     after: bool,
     count: ScalarSelect[Any] | None = None,
+    rows: int | None = None,
 ) -> Select[Any]:
     """keyset_page's statement: the query's rows ordered by `sort` then id, with `count` as
     `_total` when given, and parameters `_page_rows` (the page's rows plus one) and, `after`
@@ -135,7 +138,11 @@ def keyset_query(
     # The page's size is written into the statement, not sent: PostgreSQL, not knowing how
     # many rows a LIMIT $n takes, thinks a plan made once for every call far costlier than
     # one made for the call, so it planned each page again (0.3-0.4 ms, half a page's query).
-    return ordered.order_by(*direction).limit(bindparam("_page_rows", type_=Integer(), literal_execute=True))
+    # `rows`: the number written in by the caller, for a statement prepared once (store/point.py
+    # takes no value rendered at execution).
+    limit = literal_column(str(int(rows))) if rows is not None else \
+        bindparam("_page_rows", type_=Integer(), literal_execute=True)
+    return ordered.order_by(*direction).limit(limit)
 
 
 async def keyset_page(
@@ -161,17 +168,8 @@ async def keyset_page(
     one statement instead of two (none of them: none match). `built`: keyset_query's statement
     of these very arguments, kept by the caller, with its own `parameters`.
     """
-    check_limit(limit)
     counted = isinstance(count, ScalarSelect) and not cursor
-    values: dict[str, Any] = {**(parameters or {}), "_page_rows": limit + 1}
-    if cursor:
-        decoded = decode_cursor(cursor)
-        if len(decoded) != 2 or not isinstance(decoded[1], int):
-            raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"})
-        after_sort = _coerce(decoded[0], sort)
-        if _is_date(sort) and after_sort is not None:
-            after_sort = after_sort.isoformat()  # as _IsoDate binds it
-        values |= {"_after_sort": after_sort, "_after_id": decoded[1]}
+    values = keyset_values(sort, cursor, limit, parameters)
     if built is None:
         built = keyset_query(query, sort=sort, id_column=id_column, descending=descending, after=bool(cursor),
                              count=count if counted else None)  # type: ignore[arg-type]
@@ -187,6 +185,63 @@ async def keyset_page(
     elif count is not None and not cursor:
         total = count if isinstance(count, int) else await conn.scalar(count)
     return Page[T](items=items, next_cursor=next_cursor, total=total)
+
+
+def keyset_values(sort: ColumnElement[Any], cursor: str | None, limit: int,
+                  parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """keyset_query's parameters for a page of `limit` after the cursor's row (ValidationFailed
+    for a limit out of range or a cursor this portal did not hand out)."""
+    check_limit(limit)
+    values: dict[str, Any] = {**(parameters or {}), "_page_rows": limit + 1}
+    if cursor:
+        decoded = decode_cursor(cursor)
+        if len(decoded) != 2 or not isinstance(decoded[1], int):
+            raise ValidationFailed("The page cursor is not valid; start again.", {"cursor": "invalid"})
+        after_sort = _coerce(decoded[0], sort)
+        if _is_date(sort) and after_sort is not None:
+            after_sort = after_sort.isoformat()  # as _IsoDate binds it
+        values |= {"_after_sort": after_sort, "_after_id": decoded[1]}
+    return values
+
+
+class KeptPages:
+    """Pages as written, by what was asked, each with the state of the rows it was written
+    from (read in the statement that wrote it): a page is answered again only while a read of
+    its rows' state gives the same state. Nothing is invalidated, so no writer (another
+    instance, a bulk load, a hand-made UPDATE) needs to know of it; the most recently used
+    `size` pages are kept."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.answered = 0  # pages answered from here, for tests and the curious
+        self._pages: collections.OrderedDict[Any, tuple[Any, bytes]] = collections.OrderedDict()
+
+    def get(self, key: Any, state: Any) -> bytes | None:
+        kept = self._pages.get(key)
+        if kept is None or kept[0] != state:
+            return None
+        self._pages.move_to_end(key)
+        self.answered += 1
+        return kept[1]
+
+    def keep(self, key: Any, state: Any, page: bytes) -> None:
+        self._pages[key] = (state, page)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.size:
+            self._pages.popitem(last=False)
+
+
+_KEPT: weakref.WeakKeyDictionary[Any, KeptPages] = weakref.WeakKeyDictionary()
+KEPT_PAGES = 256  # about 30 KB each (100 licenses), with their rows' state
+
+
+def kept_pages(conn: AsyncConnection) -> KeptPages:
+    """The pages kept for the database `conn` is a connection to (its engine's)."""
+    engine = conn.sync_engine
+    kept = _KEPT.get(engine)
+    if kept is None:
+        kept = _KEPT[engine] = KeptPages(KEPT_PAGES)
+    return kept
 
 
 def _is_date(column: ColumnElement[Any]) -> bool:

@@ -355,6 +355,21 @@ TRIGRAM_INDEX_NAMES = frozenset({
     "ix_customers_company_trigrams",
 })
 
+# Each organization's version of its licenses on SQLite, outside the declared tables (its
+# migration is 0027's, which creates it on SQLite alone): triggers on licenses, their count and
+# activation_keys add one in the statement that changes any of them, so a page of licenses
+# written once is answered again while the version holds (services/licenses.py). On
+# PostgreSQL a row that every writer of an organization's licenses updated would make them
+# wait for each other, and could deadlock with the audit chain's row; there each row
+# version's own xmin tells the same.
+license_versions = Table(
+    "license_versions",
+    MetaData(),
+    Column("org_id", Id, primary_key=True),
+    Column("version", Id, nullable=False),
+)
+UNDECLARED_NAMES = TRIGRAM_INDEX_NAMES | {license_versions.name}
+
 license_search = Table(
     "license_search",
     metadata,
