@@ -65,10 +65,7 @@ class _Prepared:
     def convert(self, raw: Sequence[Any]) -> Any:
         # Only the few columns a type converts (dates, times) are touched: a device's row has
         # thirty, and a generator over every one of them was a tenth of a check.
-        values = list(raw)
-        for index, process in self.results:
-            values[index] = process(values[index])
-        return self.row._make(values)
+        return self.row._make(self.convert_values(raw))
 
     def convert_values(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         if not self.results:
