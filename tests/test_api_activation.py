@@ -283,6 +283,38 @@ async def test_activations_written_together_are_answered_only_once_they_are_stor
     assert all([(await software.activate(machine)).activated_here for machine in machines])
 
 
+async def test_a_license_taken_between_the_groups_read_and_its_write_is_not_taken_again(
+        harness: PortalHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An activation group decides from one read, and writes after it in a transaction of its
+    own: a license another writer took in between (another instance, the CLI) is seen taken
+    there, and the machine is refused rather than given it too."""
+    from contextlib import asynccontextmanager
+
+    from sqlalchemy import update
+
+    from seattui.portal.store.tables import licenses as licenses_table
+
+    license = await a_license(harness, quantity=1)
+    store = harness.portal.store
+    point_write = store.point_write
+
+    @asynccontextmanager
+    async def taken_first() -> Any:
+        async with store.write() as conn:  # the other writer, between the read and the write
+            await conn.execute(update(licenses_table).where(licenses_table.c.id == license.id).values(
+                device_fingerprint="machine-elsewhere-fp", device_hostname="elsewhere",
+                activated_at=harness.portal.now()))
+        monkeypatch.setattr(store, "point_write", point_write)
+        async with point_write() as conn:
+            yield conn
+
+    monkeypatch.setattr(store, "point_write", taken_first)
+    with pytest.raises(ActivatedElsewhere, match="elsewhere"):
+        await harness.client().activate(device(license.key, "pc-1"))
+    admin = await harness.login("acme-admin")
+    assert (await admin.license(license.id)).device.hostname == "elsewhere"
+
+
 async def test_a_license_changed_twice_in_one_group_ends_as_its_last_change_left_it(database_url: str) -> None:
     # A group's device changes go to the store in one statement on PostgreSQL, each license
     # once: taken by one machine then freed (or freed then taken by the next), it must end as

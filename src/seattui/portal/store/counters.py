@@ -162,9 +162,21 @@ class CallCounter:
         still in the shared store before any of them is answered, so the limits hold exactly
         across instances, but 32 calls at once cost one write instead of 32 waiting in turn
         for the lock (SQLite's busy handler sleeps up to 100 ms a try)."""
-        if self.known_over(limits, start):
-            return False
-        return await self._counted(_Call({bucket[:200]: limit for bucket, limit in limits.items()}, start, keep_after))
+        return (await self.hit_each([limits], start, keep_after=keep_after))[0]
+
+    async def hit_each(self, calls: list[Mapping[str, int]], start: datetime, *, keep_after: datetime) -> list[bool]:
+        """hit() for several calls at once (each its buckets' limits), counted in one write."""
+        known = [not self.known_over(limits, start) for limits in calls]
+        counted = iter(await self._counted.each([
+            _Call({bucket[:200]: limit for bucket, limit in limits.items()}, start, keep_after)
+            for limits, unknown in zip(calls, known, strict=True) if unknown]))
+        within = []
+        for unknown in known:
+            outcome = next(counted) if unknown else False
+            if isinstance(outcome, Exception):  # the count could not be written
+                raise outcome
+            within.append(outcome)
+        return within
 
     def hit_here(self, limits: Mapping[str, int], start: datetime, *, keep_after: datetime) -> bool:
         """Count one call in each bucket's window in this instance's memory, if every bucket is

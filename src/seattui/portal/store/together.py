@@ -1,5 +1,5 @@
-"""Calls that wait for one step of the store, run in groups: the device activations' reads and
-writes (services/activation.py) and the rate counters' counts (store/counters.py).
+"""Calls that wait for one step of the store, run in groups: the device activations
+(services/activation.py) and the rate counters' counts (store/counters.py).
 
 Every statement is a trip to the database and back through the event loop, which 32 requests
 at once keep busy; a write also waits for the store's one write turn. Run one at a time, 32
@@ -32,9 +32,30 @@ class Together(Generic[Call, Outcome]):
     async def __call__(self, call: Call) -> Outcome:
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((call, answer))
+        self._start()
+        return await answer
+
+    async def each(self, calls: list[Call]) -> list[Outcome | Exception]:
+        """Several calls at once, in one group as far as they fit: their outcomes in order, an
+        Exception (a refusal, or `run`'s own failure) returned in its call's place."""
+        if not calls:
+            return []
+        loop = asyncio.get_running_loop()
+        answers: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in calls]
+        self._waiting.extend(zip(calls, answers, strict=True))
+        self._start()
+        await asyncio.wait(answers)
+        outcomes: list[Outcome | Exception] = []
+        for answer in answers:
+            error = answer.exception()  # every answer's read, so none is reported as never retrieved
+            if error is not None and not isinstance(error, Exception):
+                raise error
+            outcomes.append(error if error is not None else answer.result())
+        return outcomes
+
+    def _start(self) -> None:
         if self._runner is None or self._runner.done():
             self._runner = asyncio.ensure_future(self._run_waiting())
-        return await answer
 
     async def _run_waiting(self) -> None:
         while self._waiting:
