@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from seattui.domain.errors import NotFound
-from seattui.domain.licensing import Device, License, LicenseBatch, LicenseStatus, Term
+from seattui.domain.licensing import Device, License, LicenseBatch, LicenseStatus, Renewal, Term
 from seattui.domain.money import from_hundredths
 from seattui.domain.pricing import Configuration
 from seattui.domain.roles import Role
@@ -36,16 +36,20 @@ def status_of(term: Term, trial_ends_on: date | None, term_ends_on: date | None,
 
 
 def from_row(row: Any, today: date) -> License:
+    """A license as the store holds it. Built without validation (model_construct), as each of
+    its values is already of the model's type (the columns', or converted here): validating
+    them again was most of the cost of a device's check past its answer's framework."""
     term = Term(row.term)
     device = (
-        Device(fingerprint=row.device_fingerprint, hostname=row.device_hostname or "", activated_at=row.activated_at)
+        Device.model_construct(fingerprint=row.device_fingerprint, hostname=row.device_hostname or "",
+                               activated_at=row.activated_at)
         if row.device_fingerprint
         else None
     )
-    return License(
+    return License.model_construct(
         id=row.id,
         key=row.key,
-        key_name=row.key_name,
+        key_name=row.key_name or "",
         product_id=row.product_id,
         edition_id=row.edition_id,
         addons=tuple(addon for addon in row.addons.split(",") if addon),
@@ -56,7 +60,7 @@ def from_row(row: Any, today: date) -> License:
         support_ends_on=row.support_ends_on,
         term_ends_on=row.term_ends_on,
         seat_cap=row.seat_cap,
-        renewal=row.renewal,
+        renewal=None if row.renewal is None else Renewal(row.renewal),
         customer_email=row.customer_email,
         comment=row.comment,
         device=device,
