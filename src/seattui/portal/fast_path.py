@@ -16,7 +16,6 @@ OpenAPI document and /docs are unchanged.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -162,8 +161,8 @@ def _valid(model: type[BaseModel], content_type: str | None, raw: bytes) -> Base
     if content_type is None or content_type.split(";", 1)[0].strip().lower() != "application/json":
         return None
     try:
-        return model.model_validate(json.loads(raw))
-    except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return model.model_validate_json(raw)  # bad JSON is a ValidationError too
+    except ValidationError:
         return None
 
 

@@ -217,7 +217,7 @@ async def _activate_together(
             "action": "license.activate", "object_type": "license", "object_id": chosen.id,
             "summary": f"License {chosen.id} on {chosen.key} activated on {request.hostname or request.fingerprint}",
             "details": {"fingerprint": request.fingerprint, "hostname": request.hostname}}))
-        outcomes.append(_status(_bind_here(found, chosen, Device(
+        outcomes.append(_status(_bind_here(found, chosen, Device.model_construct(
             fingerprint=request.fingerprint, hostname=request.hostname or "", activated_at=now), now),
             activated_here=True))
     if changes:
@@ -392,7 +392,8 @@ def _refuse_activation(request: DeviceRequest, found: list[License]) -> None:
 
 
 def _status(license: License, *, activated_here: bool) -> ActivationStatus:
-    return ActivationStatus(
+    # Not validated: each value is the license's, already of the answer's types (from_row).
+    return ActivationStatus.model_construct(
         key=license.key, product_id=license.product_id, edition_id=license.edition_id, addons=license.addons,
         term=license.term, quantity=license.quantity,
         status=license.status,
