@@ -283,6 +283,26 @@ async def test_activations_written_together_are_answered_only_once_they_are_stor
     assert all([(await software.activate(machine)).activated_here for machine in machines])
 
 
+async def test_activations_at_once_over_the_keys_limit_are_each_counted_and_answered_in_turn(
+        database_url: str) -> None:
+    """Machines activating at the same moment are counted, read and written as one group: exactly
+    the limit's number are let through, in the order they came, and of those the first takes the
+    license and the others hear it is taken; the refused ones change nothing."""
+    async with running_portal(database_url, activation_limit=7) as harness:
+        license = await a_license(harness, quantity=1)
+        software = harness.client()
+        results = await asyncio.gather(*(software.activate(device(license.key, f"pc-{n}")) for n in range(12)),
+                                       return_exceptions=True)
+        kinds = [type(result).__name__ for result in results]
+        assert kinds.count("RateLimited") == 5, kinds
+        answered = [result for result in results if not isinstance(result, RateLimited)]
+        assert [isinstance(result, ActivatedElsewhere) for result in answered] == [False] + [True] * 6, kinds
+        assert answered[0].activated_here
+        admin = await harness.login("acme-admin")
+        holder = (await admin.license(license.id)).device
+        assert holder is not None and holder.hostname == "pc-0"
+
+
 async def test_a_license_taken_between_the_groups_read_and_its_write_is_not_taken_again(
         harness: PortalHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     """An activation group decides from one read, and writes after it in a transaction of its

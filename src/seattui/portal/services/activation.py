@@ -498,7 +498,7 @@ async def _count_call(portal: Portal, key: str, address: str, *, here: bool = Fa
     within = portal.calls.hit_here(limits, start, keep_after=keep_after) if here \
         else await portal.calls.hit(limits, start, keep_after=keep_after)
     if not within:
-        raise _rate_limited(portal, now)
+        raise _rate_limited(portal, start, now)
 
 
 async def _count_calls(portal: Portal, calls: list[tuple[ActivationRequest, str]]) -> list[RateLimited | None]:
@@ -507,7 +507,7 @@ async def _count_calls(portal: Portal, calls: list[tuple[ActivationRequest, str]
     start, keep_after = _windows(portal, now)
     within = await portal.calls.hit_each([_limits(portal, request.key, address) for request, address in calls],
                                          start, keep_after=keep_after)
-    return [None if counted else _rate_limited(portal, now) for counted in within]
+    return [None if counted else _rate_limited(portal, start, now) for counted in within]
 
 
 def _windows(portal: Portal, now: datetime) -> tuple[datetime, datetime]:
@@ -524,8 +524,7 @@ def _limits(portal: Portal, key: str, address: str) -> dict[str, int]:
     return {f"activation:key:{key}": settings.activation_limit, f"activation:address:{address}": per_address}
 
 
-def _rate_limited(portal: Portal, now: datetime) -> RateLimited:
-    start = window_start(now, portal.settings.activation_window)
+def _rate_limited(portal: Portal, start: datetime, now: datetime) -> RateLimited:
     wait = max(1, math.ceil((start + portal.settings.activation_window - now).total_seconds()))
     return RateLimited(
         f"Too many activation calls for this key or from this address: try again in {wait} seconds.",

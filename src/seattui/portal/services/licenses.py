@@ -438,8 +438,8 @@ _HELD = licenses_held_query(_ORG)
 # seen by the next request, on every instance. The state: on SQLite the organization's version
 # of its licenses (tables.license_versions, one row); on PostgreSQL a digest of the page's rows'
 # versions, the xmin of each license's and of its key's row, which every change of a row renews,
-# with their ids, and the total (_row_versions). (Reading SQLite's rows' stored values instead cost as much as
-# writing their JSON: 340 us for the hundred rows' 25 columns.)
+# with their ids, and the total (_row_versions). (Reading SQLite's rows' stored values instead
+# cost as much as writing their JSON: 340 us for the hundred rows' 25 columns.)
 _VERSION = select(license_versions.c.version).where(license_versions.c.org_id == _ORG)
 
 

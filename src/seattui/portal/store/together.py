@@ -44,7 +44,12 @@ class Together(Generic[Call, Outcome]):
         answers: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in calls]
         self._waiting.extend(zip(calls, answers, strict=True))
         self._start()
-        await asyncio.wait(answers)
+        try:
+            await asyncio.wait(answers)
+        except asyncio.CancelledError:  # as a cancelled caller of one: its calls not run, if not yet
+            for answer in answers:
+                answer.cancel()
+            raise
         outcomes: list[Outcome | Exception] = []
         for answer in answers:
             error = answer.exception()  # every answer's read, so none is reported as never retrieved
