@@ -137,6 +137,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
         static_url="/docs/files",
+        # FastAPI's own OpenTelemetry looks up the global providers on every request (3% of a
+        # device's check); the portal's figures are its Prometheus metrics and access log.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     openapi.install(app)
     app.state.portal = portal
