@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from decimal import Decimal
 from enum import StrEnum
 
@@ -173,10 +174,15 @@ class Catalog(DomainModel):
             raise ValueError(f"product ids appear twice: {', '.join(duplicates)}")
         return self
 
+    @cached_property
+    def products_by_id(self) -> dict[str, Product]:
+        # Every device call looks its product up: by id, not along the list.
+        return {product.id: product for product in self.products}
+
     def product(self, product_id: str) -> Product:
-        for product in self.products:
-            if product.id == product_id:
-                return product
+        product = self.products_by_id.get(product_id)
+        if product is not None:
+            return product
         names = ", ".join(product.id for product in self.products)
         raise ValidationFailed(
             f"There is no product {product_id!r} in the catalog; choose one of: {names}.",
@@ -184,4 +190,4 @@ class Catalog(DomainModel):
         )
 
     def find(self, product_id: str) -> Product | None:
-        return next((product for product in self.products if product.id == product_id), None)
+        return self.products_by_id.get(product_id)
