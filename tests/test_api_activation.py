@@ -61,6 +61,23 @@ async def test_a_license_runs_on_one_device_until_it_is_deactivated(harness: Por
     assert actions == [("license.activate", "device"), ("license.deactivate", "device"), ("license.activate", "device")]
 
 
+async def test_a_check_tells_a_machine_all_the_activation_told_it(harness: PortalHarness) -> None:
+    # A check of a machine that holds its license is answered from the license's row, the
+    # activation from the license: every field must agree.
+    software = harness.client()
+    for term in (Term.PERMANENT, Term.TRIAL):
+        license = await a_license(harness, product_id="mailguard", edition_id="advanced",
+                                  addons=("encryption", "archiving"), term=term, quantity=3,
+                                  **({"trial_days": 14} if term is Term.TRIAL else {}))
+        request = device(license.key, f"mail-{term.value}", product="mailguard")
+        activated = await software.activate(request)
+        checked = await software.check_activation(same(request))
+        assert checked == activated
+        assert (checked.activated_here, checked.term, checked.quantity) == (True, term, 3)
+        assert sorted(checked.addons) == ["archiving", "encryption"]
+        assert (checked.trial_ends_on is not None) == (term is Term.TRIAL)
+
+
 async def test_unknown_keys_ended_trials_and_missing_products_are_refused_distinctly(harness: PortalHarness) -> None:
     trial = await a_license(harness, term=Term.TRIAL, trial_days=3, quantity=1)
     software = harness.client()

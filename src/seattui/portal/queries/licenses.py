@@ -35,6 +35,11 @@ def status_of(term: Term, trial_ends_on: date | None, term_ends_on: date | None,
     return LicenseStatus.ACTIVATED if activated else LicenseStatus.ASSIGNED
 
 
+def addons_of(stored: str) -> tuple[str, ...]:
+    """A license's add-ons as the store holds them: comma-separated."""
+    return tuple(addon for addon in stored.split(",") if addon)
+
+
 def from_row(row: Any, today: date) -> License:
     """A license as the store holds it. Built without validation (model_construct), as each of
     its values is already of the model's type (the columns', or converted here): validating
@@ -52,7 +57,7 @@ def from_row(row: Any, today: date) -> License:
         key_name=row.key_name or "",
         product_id=row.product_id,
         edition_id=row.edition_id,
-        addons=tuple(addon for addon in row.addons.split(",") if addon),
+        addons=addons_of(row.addons),
         term=term,
         quantity=row.quantity,
         status=status_of(term, row.trial_ends_on, row.term_ends_on, device is not None, today),
@@ -181,7 +186,7 @@ def licenses_held_query(org_id: int) -> Any:
 
 
 def configuration_of(license: License | Any) -> Configuration:
-    addons = license.addons if isinstance(license, License) else tuple(a for a in license.addons.split(",") if a)
+    addons = license.addons if isinstance(license, License) else addons_of(license.addons)
     return Configuration(
         term=Term(license.term), edition_id=license.edition_id, addons=tuple(sorted(addons)), quantity=license.quantity
     )

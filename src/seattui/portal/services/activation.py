@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -41,7 +41,7 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.roles import OrgKind, Role
 from seattui.portal.context import Actor, Tx
-from seattui.portal.queries.licenses import from_row, get, license_query, status_of
+from seattui.portal.queries.licenses import addons_of, from_row, get, license_query, status_of
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.store.counters import window_start
@@ -299,9 +299,10 @@ async def _change_devices(conn: AsyncConnection, changes: list[dict[str, Any]], 
 async def deactivate(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
     """Release the license this machine holds; a machine that holds none changes nothing, so
     the licensed software may safely repeat the call."""
-    await _count_call(portal, request.key, address)
+    now = portal.now()
+    await _count_call(portal, request.key, address, now)
     async with portal.store.read() as conn:
-        seen = await _device_licenses(portal, conn, request)
+        seen = await _device_licenses(portal, conn, request, now.date())
     if _active_here(seen, request.fingerprint, live_only=False) is None:
         return _status(_best(seen), activated_here=False)
     async with portal.store.write() as conn:
@@ -335,10 +336,18 @@ def _released_entry(license: License, *, moved_to: License | None = None) -> dic
 
 async def check(portal: Portal, address: str, request: DeviceRequest) -> ActivationStatus:
     """Whether this machine holds a live activation; an ended trial is refused."""
-    await _count_call(portal, request.key, address,
+    now = portal.now()  # one clock read for the count and the answer
+    await _count_call(portal, request.key, address, now,
                       here=portal.settings.activation_check_share > timedelta(0))
+    today = now.date()
     async with portal.store.point_read() as conn:
-        found = await _device_licenses(portal, conn, request)
+        rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
+        if rows:
+            _refuse_device(portal, request, rows[0])
+            held = _held_here(rows, request.fingerprint, today)
+            if held is not None:
+                return held
+        found = await _device_licenses(portal, conn, request, today, rows)
     here = _active_here(found, request.fingerprint)
     if here is not None:
         return _status(here, activated_here=True)
@@ -391,6 +400,23 @@ def _refuse_activation(request: DeviceRequest, found: list[License]) -> None:
     raise NotLicensed(f"The key {request.key} holds no live license of {request.product_id}.")
 
 
+def _held_here(rows: Sequence[Any], fingerprint: str, today: date) -> ActivationStatus | None:
+    """_status of the license _active_here would find, straight from the rows of
+    _DEVICE_LICENSES: the answer to most checks, without building every license first
+    (from_row was a tenth of a check's time)."""
+    for row in rows:
+        if row.device_fingerprint == fingerprint:
+            term = Term(row.term)
+            status = status_of(term, row.trial_ends_on, row.term_ends_on, True, today)
+            if status in _LIVE:
+                return ActivationStatus.model_construct(
+                    key=row.key, product_id=row.product_id, edition_id=row.edition_id, addons=addons_of(row.addons),
+                    term=term, quantity=row.quantity, status=status, activated_here=True,
+                    trial_ends_on=row.trial_ends_on, support_ends_on=row.support_ends_on,
+                )
+    return None
+
+
 def _status(license: License, *, activated_here: bool) -> ActivationStatus:
     # Not validated: each value is the license's, already of the answer's types (from_row).
     return ActivationStatus.model_construct(
@@ -437,14 +463,16 @@ _DEVICE_COLUMNS = {"license_id": Id, "fingerprint": String(), "hostname": String
                    "first_at": UTCDateTime()}
 
 
-async def _device_licenses(portal: Portal, conn: AsyncConnection, request: DeviceRequest) -> list[License]:
-    """The key's licenses of the product, read (not locked) in one statement; a key that finds
-    none is told apart (unknown, a product not for devices, no license of it) by _licenses_of."""
-    rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
+async def _device_licenses(portal: Portal, conn: AsyncConnection, request: DeviceRequest,
+                           today: date, rows: Sequence[Any] | None = None) -> list[License]:
+    """The key's licenses of the product, read (not locked) in one statement unless `rows` are
+    that read already; a key that finds none is told apart (unknown, a product not for
+    devices, no license of it) by _licenses_of."""
+    if rows is None:
+        rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
     if not rows:
         return (await _licenses_of(portal, conn, request, lock=False))[1]
     _refuse_device(portal, request, rows[0])
-    today = portal.now().date()
     return [from_row(row, today) for row in rows]
 
 
@@ -488,11 +516,10 @@ def _no_license(request: DeviceRequest) -> NoReturn:
 
 # -- rate limits ------------------------------------------------------------------------------------
 
-async def _count_call(portal: Portal, key: str, address: str, *, here: bool = False) -> None:
+async def _count_call(portal: Portal, key: str, address: str, now: datetime, *, here: bool = False) -> None:
     """Count the call against its key and its address before it is answered, so guessing
     keys is limited too (store/counters.py: off the store's write lock, across instances), or
     `here`, in the instance's memory, shared in the background."""
-    now = portal.now()
     start, keep_after = _windows(portal, now)
     limits = _limits(portal, key, address)
     within = portal.calls.hit_here(limits, start, keep_after=keep_after) if here \
