@@ -198,7 +198,8 @@ async def balance(tx: Tx) -> CreditBalance:
     """The balance that pays for the organization's orders: a child account's parent's."""
     row = BALANCE_WITH_ACTOR.row_of(tx) or await _BALANCE.first(tx.conn, {"org_id": tx.org_id})
     amount = Decimal("0.00") if row.paying_balance is None else from_hundredths(row.paying_balance)
-    return CreditBalance(organization=row.paying_name, balance=amount)
+    # Not validated again: the name is the store's and the amount exact hundredths by from_hundredths.
+    return CreditBalance.model_construct(organization=row.paying_name, balance=amount)
 
 
 async def ledger(tx: Tx, *, cursor: str | None, limit: int,
