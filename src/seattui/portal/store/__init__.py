@@ -26,7 +26,7 @@ from seattui.portal.store.tables import metadata
 __all__ = ["DatabaseUnavailable", "DatabaseUrlError", "Readiness", "SchemaTooNew", "Store", "database_url", "metadata"]
 
 # The newest migration; tests/test_store.py checks it against the migrations folder.
-SCHEMA_HEAD = "0028"
+SCHEMA_HEAD = "0029"
 
 _WRITE = "seattui_write"
 _IDLE_POINT_CONNECTIONS = 16
