@@ -176,7 +176,8 @@ class Catalog(DomainModel):
 
     @cached_property
     def products_by_id(self) -> dict[str, Product]:
-        # Every device call looks its product up: by id, not along the list.
+        # Every device call looks its product up: by id, not along the list. (Kept on the
+        # instance: a catalog is made by validation, never copied with other products.)
         return {product.id: product for product in self.products}
 
     def product(self, product_id: str) -> Product:
