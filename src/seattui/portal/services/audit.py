@@ -68,17 +68,22 @@ _CHAIN_END = update(audit_chains).where(audit_chains.c.org_id == bindparam("chai
     hash=bindparam("chain_hash"))
 
 
+# Built once: every audited change claims its places, and building the statement (and its
+# cache key) each time cost more than SQLite took to run it.
+_CLAIM = (update(audit_chains).where(audit_chains.c.org_id == bindparam("claim_org"))
+          .values(seq=audit_chains.c.seq + bindparam("claim_count")).returning(audit_chains.c.seq, audit_chains.c.hash))
+
+
 async def _claim_places(conn: AsyncConnection, org_id: int, count: int) -> tuple[int, str]:
     """Take `count` places at the end of the organization's chain: the last place before
     them and its hash. The update locks the chain's row until the transaction ends, so a
     concurrent writer of the same organization (on any instance) chains after this one."""
-    claim = (update(audit_chains).where(audit_chains.c.org_id == org_id)
-             .values(seq=audit_chains.c.seq + count).returning(audit_chains.c.seq, audit_chains.c.hash))
-    row = (await conn.execute(claim)).first()
+    claim = {"claim_org": org_id, "claim_count": count}
+    row = (await conn.execute(_CLAIM, claim)).first()
     if row is None:  # the organization's first entry: start its chain (a twin may do so too)
         start = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(audit_chains)
         await conn.execute(start.values(org_id=org_id, seq=0, hash=GENESIS).on_conflict_do_nothing())
-        row = (await conn.execute(claim)).one()
+        row = (await conn.execute(_CLAIM, claim)).one()
     return row.seq - count, row.hash
 
 
