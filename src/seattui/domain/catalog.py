@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import cached_property
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import ConfigDict, Field, model_validator
 
-from seattui.domain.errors import ValidationFailed
 from seattui.domain.base import Credits, DomainModel
+from seattui.domain.errors import ValidationFailed
 
 
 class ProductKind(StrEnum):
@@ -181,7 +181,7 @@ class Catalog(DomainModel):
         return {product.id: product for product in self.products}
 
     def product(self, product_id: str) -> Product:
-        product = self.products_by_id.get(product_id)
+        product = self.find(product_id)
         if product is not None:
             return product
         names = ", ".join(product.id for product in self.products)

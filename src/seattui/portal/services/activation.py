@@ -41,13 +41,25 @@ from seattui.domain.licensing import (
 )
 from seattui.domain.roles import OrgKind, Role
 from seattui.portal.context import Actor, Tx
-from seattui.portal.queries.licenses import addons_of, from_row, get, license_query, status_of
+from seattui.portal.queries.licenses import (
+    addons_of,
+    from_row,
+    get,
+    license_query,
+    status_of,
+)
 from seattui.portal.runtime import Portal
 from seattui.portal.services import audit
 from seattui.portal.store.counters import window_start
 from seattui.portal.store.point import PointQuery
 from seattui.portal.store.sets import update_rows
-from seattui.portal.store.tables import Id, UTCDateTime, activation_keys, licenses, organizations
+from seattui.portal.store.tables import (
+    Id,
+    UTCDateTime,
+    activation_keys,
+    licenses,
+    organizations,
+)
 from seattui.portal.store.together import Together
 
 _LIVE = (LicenseStatus.ASSIGNED, LicenseStatus.ACTIVATED)
@@ -341,12 +353,10 @@ async def check(portal: Portal, address: str, request: DeviceRequest) -> Activat
                       here=portal.settings.activation_check_share > timedelta(0))
     today = now.date()
     async with portal.store.point_read() as conn:
-        rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
-        if rows:
-            _refuse_device(portal, request, rows[0])
-            held = _held_here(rows, request.fingerprint, today)
-            if held is not None:
-                return held
+        rows = await _device_rows(portal, conn, request)
+        held = _held_here(rows, request.fingerprint, today)
+        if held is not None:
+            return held
         found = await _device_licenses(portal, conn, request, today, rows)
     here = _active_here(found, request.fingerprint)
     if here is not None:
@@ -463,16 +473,24 @@ _DEVICE_COLUMNS = {"license_id": Id, "fingerprint": String(), "hostname": String
                    "first_at": UTCDateTime()}
 
 
+async def _device_rows(portal: Portal, conn: AsyncConnection, request: DeviceRequest) -> Sequence[Any]:
+    """The key's licenses of the product as rows, read (not locked) in one statement, a
+    product not for devices refused; none when the key holds none (or is unknown)."""
+    rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
+    if rows:
+        _refuse_device(portal, request, rows[0])
+    return rows
+
+
 async def _device_licenses(portal: Portal, conn: AsyncConnection, request: DeviceRequest,
                            today: date, rows: Sequence[Any] | None = None) -> list[License]:
-    """The key's licenses of the product, read (not locked) in one statement unless `rows` are
-    that read already; a key that finds none is told apart (unknown, a product not for
-    devices, no license of it) by _licenses_of."""
+    """The key's licenses of the product (_device_rows, unless `rows` are that read already);
+    a key that finds none is told apart (unknown, a product not for devices, no license of
+    it) by _licenses_of."""
     if rows is None:
-        rows = await _DEVICE_LICENSES.all(conn, {"key": request.key, "product_id": request.product_id})
+        rows = await _device_rows(portal, conn, request)
     if not rows:
         return (await _licenses_of(portal, conn, request, lock=False))[1]
-    _refuse_device(portal, request, rows[0])
     return [from_row(row, today) for row in rows]
 
 
